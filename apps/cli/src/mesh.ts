@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { CliIo, CliUsageError } from './cli-io';
+import { registerCryptoCommands } from './commands/crypto.commands';
+import { registerLogCommands } from './commands/log.commands';
+
+/**
+ * Runs one `mesh` command line and resolves to its exit status. Never calls process.exit and
+ * never writes to the process's streams directly: everything goes through `io`.
+ * Exit status: 0 success, 1 the command ran and its verdict is negative (e.g. a signature that
+ * does not verify), 2 bad usage or bad input.
+ */
+export async function runMesh(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command('mesh')
+    .description('Mathematical Mesh tools: fingerprints, keys, escrow, logs')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s.replace(/\n$/, '')),
+      writeErr: (s) => io.stderr(s.replace(/\n$/, '')),
+    });
+  let status = 0;
+  const setStatus = (code: number): void => {
+    status = code;
+  };
+  registerCryptoCommands(program, io, setStatus);
+  registerLogCommands(program, io, setStatus);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliUsageError) {
+      io.stderr(`mesh: ${error.message}`);
+      return error.exitCode;
+    }
+    io.stderr(`mesh: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+}

@@ -1,0 +1,54 @@
+import type { INestApplication } from '@nestjs/common';
+import { KafkaOptions, Transport } from '@nestjs/microservices';
+import { Kafka } from 'kafkajs';
+import { WITNESS_TOPIC, ensureTopics, kafkaClientConfig } from '@cryptomesh/intermesh';
+import { HealthRegistry, ServiceSpec } from '@cryptomesh/service';
+import { ReplicationConfig, loadReplicationConfig } from './replication.config';
+import { ReplicationModule } from './replication.module';
+
+export const replicationApp: ServiceSpec<ReplicationConfig> = {
+  name: 'replication',
+  loadConfig: loadReplicationConfig,
+  module: (config) => ReplicationModule.forRoot(config),
+  beforeListen: attachKafka,
+};
+
+/**
+ * Makes the service a hybrid application: HTTP for health and metrics, and a Kafka consumer
+ * whose @EventPattern handlers receive the InterMesh topics. Topics are created first because
+ * the broker does not auto-create them.
+ */
+async function attachKafka(app: INestApplication, config: ReplicationConfig): Promise<void> {
+  const clientConfig = kafkaClientConfig({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
+  const kafka = new Kafka(clientConfig);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [{ topic: WITNESS_TOPIC, numPartitions: 3 }]);
+  } finally {
+    await admin.disconnect();
+  }
+  app.get(HealthRegistry).register('kafka', async () => {
+    const probe = kafka.admin();
+    await probe.connect();
+    try {
+      await probe.describeCluster();
+    } finally {
+      await probe.disconnect();
+    }
+  });
+  app.connectMicroservice<KafkaOptions>({
+    transport: Transport.KAFKA,
+    options: {
+      client: clientConfig,
+      // A fetch waits at most maxWaitTimeInMs for data; a shutdown waits for the fetch in flight,
+      // so this also bounds how long SIGTERM takes.
+      consumer: { groupId: config.KAFKA_GROUP_ID, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 },
+      subscribe: { fromBeginning: true },
+      // The transport's producer only answers request/reply patterns, which InterMesh does not use.
+      producer: { allowAutoTopicCreation: false },
+      postfixId: '',
+    },
+  });
+  await app.startAllMicroservices();
+}

@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PersistenceModule } from '@cryptomesh/persistence';
+import { ServiceModule, packageVersion } from '@cryptomesh/service';
+import type { ReplicationConfig } from './replication.config';
+import { WitnessConsumer } from './witness.consumer';
+
+/** The replication service: InterMesh publishing, mirroring, auditing and cosigning over Kafka (issue #6). One active per portal. */
+@Module({})
+export class ReplicationModule {
+  static forRoot(config: ReplicationConfig): DynamicModule {
+    return {
+      module: ReplicationModule,
+      imports: [
+        ServiceModule.forRoot({ identity: { name: 'replication', version: packageVersion() }, logLevel: config.LOG_LEVEL }),
+        PersistenceModule.forRoot({
+          url: config.DATABASE_URL,
+          applicationName: 'cryptomesh-replication',
+          migrations: config.DB_MIGRATIONS,
+          poolSize: config.DB_POOL_SIZE,
+        }),
+      ],
+      controllers: [WitnessConsumer],
+    };
+  }
+}

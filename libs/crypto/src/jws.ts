@@ -1,0 +1,143 @@
+import { errors, flattenedVerify, FlattenedSign } from 'jose';
+import { CryptoError, isCryptoError } from './crypto-error';
+import { checkKeyLength, KEY_PARAMETERS, SigningKeyAlgorithm } from './key-algorithm';
+import { keyUdf } from './key-fingerprint';
+import { publicKeyOf } from './key-pair';
+import { checkMembers, decodeMember, decodeProtectedHeader, importOkpKey, isJsonObject } from './jose-common';
+import { parseUdf, udfMatches } from './udf';
+
+/**
+ * Signed profiles (DESIGN.md "Profiles and keys"): RFC 7515 JWS in the flattened JSON serialization
+ * (§7.2.2), `alg` EdDSA (RFC 8037 §3.1) with Ed25519 or Ed448, and `kid` = the UDF of the signing key,
+ * all in the protected header. The profile rules are in docs/crypto.md "JWS profile".
+ */
+
+/** A flattened JWS as this profile writes it: no unprotected header. */
+export interface FlattenedJws {
+  readonly protected: string;
+  readonly payload: string;
+  readonly signature: string;
+}
+
+/** The protected header of a profile JWS. */
+export interface JwsHeader {
+  readonly alg: 'EdDSA';
+  readonly kid: string;
+  readonly cty?: string;
+  readonly typ?: string;
+}
+
+/** An EdDSA key to sign with; the public key is derived when not given. */
+export interface JwsSigningKey {
+  readonly algorithm: SigningKeyAlgorithm;
+  readonly privateKey: Uint8Array;
+  readonly publicKey?: Uint8Array;
+}
+
+/** An EdDSA public key to verify against. */
+export interface JwsVerificationKey {
+  readonly algorithm: SigningKeyAlgorithm;
+  readonly publicKey: Uint8Array;
+}
+
+/** What a successful verification returns. */
+export interface VerifiedJws {
+  readonly payload: Uint8Array;
+  readonly header: JwsHeader;
+}
+
+const JWS_MEMBERS = ['protected', 'payload', 'signature'];
+const HEADER_MEMBERS = ['alg', 'kid', 'cty', 'typ'];
+
+function checkSigningAlgorithm(algorithm: unknown): asserts algorithm is SigningKeyAlgorithm {
+  if (algorithm !== 'Ed25519' && algorithm !== 'Ed448') {
+    throw new CryptoError('key.unsupported-algorithm', `JWS keys are Ed25519 or Ed448, got ${String(algorithm)}`);
+  }
+}
+
+/**
+ * Signs `payload` as a profile JWS. The protected header is {alg: "EdDSA", kid: <key UDF, 140 bits>}
+ * plus `cty`/`typ` when given. EdDSA is deterministic, so the same key and payload give the same JWS.
+ * Throws 'key.unsupported-algorithm' or 'key.malformed'.
+ */
+export async function signJws(
+  payload: Uint8Array,
+  key: JwsSigningKey,
+  options: { contentType?: string; type?: string } = {},
+): Promise<FlattenedJws> {
+  checkSigningAlgorithm(key.algorithm);
+  const publicKey = key.publicKey ?? publicKeyOf(key.algorithm, key.privateKey);
+  checkKeyLength(`${key.algorithm} public key`, publicKey, KEY_PARAMETERS[key.algorithm].publicKeyLength);
+  const header: JwsHeader = {
+    alg: 'EdDSA',
+    kid: keyUdf(key.algorithm, publicKey),
+    ...(options.contentType === undefined ? {} : { cty: options.contentType }),
+    ...(options.type === undefined ? {} : { typ: options.type }),
+  };
+  const joseKey = await importOkpKey(key.algorithm, 'EdDSA', publicKey, key.privateKey);
+  const jws = await new FlattenedSign(payload).setProtectedHeader({ ...header }).sign(joseKey);
+  return { protected: jws.protected ?? '', payload: jws.payload, signature: jws.signature };
+}
+
+/**
+ * Checks everything about a profile JWS that needs no key, and returns its protected header. Callers
+ * use it to read `kid` and look up the key before verifyJws. Throws 'jws.malformed' (not a flattened JWS
+ * object, an unprotected header, members or header parameters outside the profile, including `crit`
+ * and `b64`) or 'jws.alg-not-allowed' (alg other than EdDSA).
+ */
+export function readJwsHeader(jws: unknown): JwsHeader {
+  if (!isJsonObject(jws)) throw new CryptoError('jws.malformed', 'a JWS is a JSON object (flattened serialization)');
+  checkMembers(jws, JWS_MEMBERS, 'the JWS', 'jws.malformed');
+  for (const name of JWS_MEMBERS) {
+    if (typeof jws[name] !== 'string') throw new CryptoError('jws.malformed', `the JWS "${name}" must be a string`);
+  }
+  const header = decodeProtectedHeader(jws.protected, 'jws.malformed');
+  decodeMember(jws.payload, 'the payload', 'jws.malformed');
+  decodeMember(jws.signature, 'the signature', 'jws.malformed');
+  if (header.alg !== 'EdDSA') {
+    throw new CryptoError('jws.alg-not-allowed', `alg must be "EdDSA", got ${JSON.stringify(header.alg)}`);
+  }
+  checkMembers(header, HEADER_MEMBERS, 'the protected header', 'jws.malformed');
+  for (const name of ['cty', 'typ']) {
+    if (header[name] !== undefined && typeof header[name] !== 'string') {
+      throw new CryptoError('jws.malformed', `"${name}" must be a string`);
+    }
+  }
+  if (typeof header.kid !== 'string') throw new CryptoError('jws.kid-mismatch', 'the protected header has no "kid"');
+  return header as unknown as JwsHeader;
+}
+
+/**
+ * Verifies a profile JWS against `key`. Checks in this order, and reports the first rule broken:
+ *   'jws.malformed'        not a flattened JWS of this profile (see readJwsHeader)
+ *   'jws.alg-not-allowed'  alg is not EdDSA
+ *   'jws.kid-mismatch'     kid is absent, not a UDF, or not the UDF of `key` (prefix rule, §3.4)
+ *   'jws.bad-signature'    the signature does not verify under `key`
+ * Throws 'key.unsupported-algorithm' / 'key.malformed' for a bad `key`. On success returns the payload.
+ */
+export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<VerifiedJws> {
+  checkSigningAlgorithm(key.algorithm);
+  checkKeyLength(`${key.algorithm} public key`, key.publicKey, KEY_PARAMETERS[key.algorithm].publicKeyLength);
+  const header = readJwsHeader(jws);
+  const input = jws as unknown as FlattenedJws;
+  let kidMatches: boolean;
+  try {
+    kidMatches = udfMatches(parseUdf(header.kid), keyUdf(key.algorithm, key.publicKey, { bits: 520 }));
+  } catch (cause) {
+    if (!isCryptoError(cause)) throw cause;
+    throw new CryptoError('jws.kid-mismatch', `"kid" is not a UDF: ${cause.message}`, { cause });
+  }
+  if (!kidMatches) {
+    throw new CryptoError('jws.kid-mismatch', `"kid" ${header.kid} is not the UDF of the ${key.algorithm} key given`);
+  }
+  const joseKey = await importOkpKey(key.algorithm, 'EdDSA', key.publicKey);
+  try {
+    const result = await flattenedVerify(input, joseKey, { algorithms: ['EdDSA'] });
+    return { payload: result.payload, header };
+  } catch (cause) {
+    if (cause instanceof errors.JWSSignatureVerificationFailed) {
+      throw new CryptoError('jws.bad-signature', 'the JWS signature does not verify', { cause });
+    }
+    throw new CryptoError('jws.malformed', `jose rejected the JWS: ${String(cause)}`, { cause });
+  }
+}

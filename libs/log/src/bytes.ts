@@ -1,0 +1,158 @@
+import { LogError, type LogErrorCode } from './log-error';
+
+/**
+ * Byte helpers that run unchanged in Node and in browsers (no `Buffer`, STYLE.md §1).
+ * Base64 is the standard alphabet with padding (RFC 4648 §4), as C2SP signed-note and
+ * tlog-checkpoint require; decoding is canonical so that one byte string has one spelling.
+ */
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const DECODE = new Int16Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
+
+/** Encodes `bytes` as padded standard base64 (RFC 4648 §4). */
+export function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + '=';
+  }
+  return out;
+}
+
+/**
+ * Decodes padded standard base64. MUST reject (LogError with `code`, default `encoding.malformed`)
+ * anything but the canonical encoding: a length not a multiple of 4, characters outside the
+ * alphabet, misplaced padding, or non-zero bits in the padding — so a flipped bit never decodes to
+ * the same bytes. `what` names the field in the error message.
+ */
+export function fromBase64(text: string, what = 'base64', code: LogErrorCode = 'encoding.malformed'): Uint8Array {
+  const fail = (why: string): never => {
+    throw new LogError(code, `${what}: ${why}`, { seen: text.length > 120 ? `${text.slice(0, 120)}…` : text });
+  };
+  if (text.length % 4 !== 0) fail('base64 length is not a multiple of 4');
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((text.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    const last = i + 4 === text.length;
+    let n = 0;
+    for (let j = 0; j < 4; j++) {
+      const c = text.charCodeAt(i + j);
+      let v = c < 128 ? DECODE[c]! : -1;
+      if (c === 0x3d && last && j >= 4 - pad) v = 0;
+      else if (v < 0) fail(c === 0x3d ? 'misplaced base64 padding' : 'character outside the base64 alphabet');
+      n = (n << 6) | v;
+    }
+    if (last && pad === 2 && (n & 0xffff) !== 0) fail('non-canonical base64 (padding bits set)');
+    if (last && pad === 1 && (n & 0xff) !== 0) fail('non-canonical base64 (padding bits set)');
+    out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 0xff;
+    if (o < out.length) out[o++] = n & 0xff;
+  }
+  return out;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hexadecimal. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += HEX[b]!;
+  return out;
+}
+
+/** Decodes lower- or upper-case hex of even length; throws `encoding.malformed` otherwise. */
+export function fromHex(text: string): Uint8Array {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) {
+    throw new LogError('encoding.malformed', 'hex: not an even-length hexadecimal string', { seen: text });
+  }
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+const encoder = new TextEncoder();
+// fatal: invalid UTF-8 is an error, never U+FFFD; ignoreBOM: a BOM is kept and then rejected by
+// whatever parses the text, rather than silently dropped.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Decodes strict UTF-8; throws LogError `code` for invalid sequences. */
+export function fromUtf8(bytes: Uint8Array, what: string, code: LogErrorCode): string {
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw new LogError(code, `${what}: not valid UTF-8`, { cause });
+  }
+}
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Constant-shape comparison; timing is irrelevant here since everything compared is public. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Big-endian u32 (C2SP key IDs). */
+export function u32be(n: number): Uint8Array {
+  return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+export function readU32be(bytes: Uint8Array, offset = 0): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+}
+
+/** Big-endian u64 of a non-negative safe integer (tlog-cosignature timestamps). */
+export function u64be(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`u64be: ${n} is not a non-negative safe integer`);
+  const out = new Uint8Array(8);
+  const high = Math.floor(n / 2 ** 32);
+  const low = n >>> 0;
+  new DataView(out.buffer).setUint32(0, high);
+  new DataView(out.buffer).setUint32(4, low);
+  return out;
+}
+
+/** Reads a big-endian u64; returns undefined when it exceeds Number.MAX_SAFE_INTEGER. */
+export function readU64be(bytes: Uint8Array, offset = 0): number | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8);
+  const high = view.getUint32(0);
+  const low = view.getUint32(4);
+  if (high >= 2 ** 21) return undefined;
+  return high * 2 ** 32 + low;
+}
+
+/**
+ * Parses an ASCII decimal with no sign and no leading zeros (C2SP tlog-checkpoint tree size,
+ * tlog-cosignature timestamp); returns undefined for anything else or above MAX_SAFE_INTEGER.
+ */
+export function parseDecimal(text: string): number | undefined {
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

@@ -1,0 +1,54 @@
+import { sha256 } from '@noble/hashes/sha2';
+
+/**
+ * RFC 9162 §2.1.1 Merkle tree hashing with SHA-256 (DESIGN.md "The log"):
+ *   MTH({})      = SHA-256()
+ *   leaf hash    = SHA-256(0x00 ‖ entry)
+ *   node hash    = SHA-256(0x01 ‖ left ‖ right)
+ * The distinct prefixes keep a leaf from ever being read as an interior node (second-preimage
+ * resistance, RFC 9162 §2.1.1 last paragraph).
+ */
+
+/** A 32-byte SHA-256 value: a leaf hash, a node hash or a tree root. */
+export type Hash = Uint8Array;
+
+export const HASH_SIZE = 32;
+
+const LEAF_PREFIX = Uint8Array.of(0x00);
+
+/** MTH of the empty list: SHA-256 of the empty string (RFC 9162 §2.1.1). */
+export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
+
+/** The leaf hash of an entry's exact bytes. MUST be used for every leaf; never hash twice. */
+export function hashLeaf(entry: Uint8Array): Hash {
+  return sha256.create().update(LEAF_PREFIX).update(entry).digest();
+}
+
+// One scratch buffer for node hashing: hashing 65 contiguous bytes is measurably faster than
+// streaming three updates, and JavaScript is single-threaded so sharing it is safe.
+const nodeInput = new Uint8Array(1 + 2 * HASH_SIZE);
+nodeInput[0] = 0x01;
+
+/** The interior node hash over two child hashes, left then right. */
+export function hashChildren(left: Hash, right: Hash): Hash {
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + HASH_SIZE);
+  return sha256(nodeInput);
+}
+
+/** Plain SHA-256, for the part chain (chain_n = SHA-256(chain_{n-1} ‖ partDigest_n)). */
+export function sha256Of(data: Uint8Array): Hash {
+  return sha256(data);
+}
+
+/** The largest power of two strictly below `n` (n ≥ 2): RFC 9162 §2.1.1's split point k. */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** True when `n` is a power of two (1, 2, 4, …). */
+export function isPowerOfTwo(n: number): boolean {
+  return n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
+}

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A naive reference of RFC 9162 §2.1 written straight from the definitions (MTH, PATH, PROOF /
+ * SUBPROOF), for differential tests and for generate.ts. Deliberately independent of
+ * libs/log/src: its own hashing (node:crypto rather than @noble/hashes), its own recursion, no
+ * stored nodes, O(n) per call.
+ */
+
+function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+function largestPowerOfTwoBelow(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** MTH(D[n]) of RFC 9162 §2.1.1. */
+export function referenceRoot(entries: readonly Uint8Array[]): Uint8Array {
+  if (entries.length === 0) return sha256();
+  if (entries.length === 1) return sha256(Uint8Array.of(0), entries[0]!);
+  const k = largestPowerOfTwoBelow(entries.length);
+  return sha256(Uint8Array.of(1), referenceRoot(entries.slice(0, k)), referenceRoot(entries.slice(k)));
+}
+
+/** PATH(m, D[n]) of RFC 9162 §2.1.3.1. */
+export function referenceInclusionProof(m: number, entries: readonly Uint8Array[]): Uint8Array[] {
+  const n = entries.length;
+  if (n <= 1) return [];
+  const k = largestPowerOfTwoBelow(n);
+  if (m < k) return [...referenceInclusionProof(m, entries.slice(0, k)), referenceRoot(entries.slice(k))];
+  return [...referenceInclusionProof(m - k, entries.slice(k)), referenceRoot(entries.slice(0, k))];
+}
+
+function subproof(m: number, entries: readonly Uint8Array[], b: boolean): Uint8Array[] {
+  const n = entries.length;
+  if (m === n) return b ? [] : [referenceRoot(entries)];
+  const k = largestPowerOfTwoBelow(n);
+  if (m <= k) return [...subproof(m, entries.slice(0, k), b), referenceRoot(entries.slice(k))];
+  return [...subproof(m - k, entries.slice(k), false), referenceRoot(entries.slice(0, k))];
+}
+
+/** PROOF(m, D[n]) of RFC 9162 §2.1.4.1 (empty for m = 0 or m = n). */
+export function referenceConsistencyProof(m: number, entries: readonly Uint8Array[]): Uint8Array[] {
+  if (m === 0 || m === entries.length) return [];
+  return subproof(m, entries, true);
+}

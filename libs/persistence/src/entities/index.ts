@@ -1,0 +1,4 @@
+import { ConsumerProgressEntity } from './consumer-progress.entity';
+
+/** Every entity the portal's schema maps. */
+export const ENTITIES = [ConsumerProgressEntity];

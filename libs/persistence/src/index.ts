@@ -1,0 +1,12 @@
+export { dataSourceOptions } from './data-source-options';
+export type { DatabaseOptions } from './data-source-options';
+export { ENTITIES } from './entities';
+export { ConsumerProgressEntity } from './entities/consumer-progress.entity';
+export { MIGRATIONS } from './migrations';
+export { runMigrations, schemaIsCurrent } from './migrate';
+export { PersistenceModule } from './persistence.module';
+export type { MigrationPolicy, PersistenceModuleOptions } from './persistence.module';
+export { PersistenceError } from './persistence-error';
+export type { PersistenceErrorCode } from './persistence-error';
+export { TypeOrmConsumerProgressStore } from './stores/typeorm-consumer-progress.store';
+export { runMigrationCommand } from './migration-command';

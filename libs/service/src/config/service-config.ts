@@ -1,0 +1,13 @@
+import { enumVar, integerVar, portVar } from './env';
+import { z } from 'zod';
+
+/** Variables every service reads. Each service adds its own (see apps/<service>/src/*.config.ts). */
+export function commonConfigShape(defaultPort: number) {
+  return {
+    HOST: z.preprocess((v) => (v === undefined || v === '' ? '127.0.0.1' : v), z.string().trim().min(1)),
+    PORT: portVar(defaultPort),
+    LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    /** How long a graceful shutdown may take before the process exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: integerVar({ default: 10_000, min: 100, max: 600_000 }),
+  };
+}

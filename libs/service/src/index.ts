@@ -1,0 +1,15 @@
+export { ConfigError } from './config/config-error';
+export { loadConfig, integerVar, portVar, postgresUrlVar, kafkaBrokersVar, enumVar } from './config/env';
+export type { Env } from './config/env';
+export { commonConfigShape } from './config/service-config';
+export { databaseConfigShape } from './config/database-config';
+export { HealthRegistry } from './health/health-registry';
+export type { HealthCheck, CheckResult } from './health/health-registry';
+export { MetricsService } from './metrics/metrics.service';
+export { ServiceModule } from './service.module';
+export type { ServiceModuleOptions } from './service.module';
+export { SERVICE_IDENTITY } from './service-identity';
+export type { ServiceIdentity } from './service-identity';
+export { createService, runService, EXIT_CONFIG } from './service-bootstrap';
+export type { CommonConfig, ServiceSpec, RunningService } from './service-bootstrap';
+export { packageVersion } from './package-version';

@@ -1,0 +1,42 @@
+import { DynamicModule, Global, Module, OnApplicationShutdown, BeforeApplicationShutdown } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthController } from './health/health.controller';
+import { HealthRegistry } from './health/health-registry';
+import { loggerOptions } from './logging/logger-options';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { SERVICE_IDENTITY, ServiceIdentity } from './service-identity';
+
+export interface ServiceModuleOptions {
+  readonly identity: ServiceIdentity;
+  readonly logLevel: string;
+}
+
+/**
+ * What every service has: structured logging, `/health`, `/metrics`. Global, so feature modules
+ * can inject HealthRegistry and MetricsService without importing it again.
+ */
+@Global()
+@Module({})
+export class ServiceModule implements BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(private readonly health: HealthRegistry) {}
+
+  static forRoot(options: ServiceModuleOptions): DynamicModule {
+    return {
+      module: ServiceModule,
+      imports: [LoggerModule.forRoot(loggerOptions(options.identity.name, options.logLevel))],
+      controllers: [HealthController, MetricsController],
+      providers: [{ provide: SERVICE_IDENTITY, useValue: options.identity }, HealthRegistry, MetricsService],
+      exports: [SERVICE_IDENTITY, HealthRegistry, MetricsService],
+    };
+  }
+
+  beforeApplicationShutdown(): void {
+    this.health.markDraining();
+  }
+
+  onApplicationShutdown(): void {
+    // Nothing to release here; the hook exists so the order of shutdown is explicit in one place:
+    // readiness goes to 503 first (beforeApplicationShutdown), then modules close their resources.
+  }
+}

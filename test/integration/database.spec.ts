@@ -1,0 +1,85 @@
+import { DataSource } from 'typeorm';
+import {
+  ConsumerProgressEntity,
+  PersistenceError,
+  TypeOrmConsumerProgressStore,
+  dataSourceOptions,
+  runMigrations,
+  schemaIsCurrent,
+} from '@cryptomesh/persistence';
+import { createTestDatabase, TestDatabase } from '../env/test-database';
+
+describe('PostgreSQL through TypeORM (real server)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('persistence');
+    dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('applies the migrations once, even when two services migrate at the same moment', async () => {
+    expect(await schemaIsCurrent(dataSource)).toBe(false);
+    const other = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
+    try {
+      const [mine, theirs] = await Promise.all([runMigrations(dataSource), runMigrations(other)]);
+      expect([...mine, ...theirs].map((m) => m.name)).toEqual(['ConsumerProgress1763776800000']);
+    } finally {
+      await other.destroy();
+    }
+    expect(await schemaIsCurrent(dataSource)).toBe(true);
+    expect(await runMigrations(dataSource)).toEqual([]);
+    const tables = (await dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    )) as Array<{ table_name: string }>;
+    expect(tables.map((t) => t.table_name)).toEqual(['consumer_progress', 'schema_migrations']);
+  });
+
+  it('round-trips a row through an entity repository', async () => {
+    const repo = dataSource.getRepository(ConsumerProgressEntity);
+    await repo.save(repo.create({ consumer: 'roundtrip', topic: 'intermesh.log.alpha', partition: 0, nextOffset: '42' }));
+    const row = await repo.findOneByOrFail({ consumer: 'roundtrip', topic: 'intermesh.log.alpha', partition: 0 });
+    expect(row.nextOffset).toBe('42');
+    expect(row.updatedAt).toBeInstanceOf(Date);
+  });
+
+  describe('consumer progress store', () => {
+    const store = () => new TypeOrmConsumerProgressStore(dataSource);
+
+    it('records progress only when the surrounding transaction commits', async () => {
+      await dataSource.transaction((tx) => store().advance(tx, 'c1', 'intermesh.witness', 2, 10n));
+      expect(await store().read('c1', 'intermesh.witness', 2)).toBe(10n);
+
+      await expect(
+        dataSource.transaction(async (tx) => {
+          await store().advance(tx, 'c1', 'intermesh.witness', 2, 11n);
+          throw new Error('the data write failed');
+        }),
+      ).rejects.toThrow('the data write failed');
+      expect(await store().read('c1', 'intermesh.witness', 2)).toBe(10n);
+      expect(await store().read('c1', 'intermesh.witness', 3)).toBeUndefined();
+    });
+
+    it('refuses to move backwards and changes nothing', async () => {
+      await dataSource.transaction((tx) => store().advance(tx, 'c2', 't', 0, 100n));
+      const attempt = dataSource.transaction((tx) => store().advance(tx, 'c2', 't', 0, 99n));
+      await expect(attempt).rejects.toBeInstanceOf(PersistenceError);
+      await expect(attempt).rejects.toMatchObject({ code: 'progress.backwards' });
+      expect(await store().read('c2', 't', 0)).toBe(100n);
+      // Re-recording the same position (a replay) is allowed and harmless.
+      await dataSource.transaction((tx) => store().advance(tx, 'c2', 't', 0, 100n));
+      expect(await store().read('c2', 't', 0)).toBe(100n);
+    });
+
+    it('keeps offsets beyond 2^53 exactly', async () => {
+      const big = 2n ** 62n + 7n;
+      await dataSource.transaction((tx) => store().advance(tx, 'c3', 't', 0, big));
+      expect(await store().read('c3', 't', 0)).toBe(big);
+    });
+  });
+});
