@@ -5,7 +5,9 @@ const { Client } = require('pg');
 const TEST_DB_PATTERN = /^cmp_t_(\d+)_[0-9a-f]+(_|$)/;
 
 function adminUrl() {
-  return process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  return (
+    process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+  );
 }
 
 async function withClient(url, fn) {
@@ -64,9 +66,18 @@ async function sweepStaleDatabases(url) {
 /** Drops every database of the run tagged `runTag`. */
 async function dropRunDatabases(url, runTag) {
   return withClient(url, async (client) => {
-    const mine = (await listTestDatabases(client)).filter((name) => name === runTag || name.startsWith(`${runTag}_`));
+    const mine = (await listTestDatabases(client)).filter(
+      (name) => name === runTag || name.startsWith(`${runTag}_`),
+    );
     return dropAll(client, mine);
   });
 }
 
-module.exports = { adminUrl, checkServer, sweepStaleDatabases, dropRunDatabases, listTestDatabases, withClient };
+module.exports = {
+  adminUrl,
+  checkServer,
+  sweepStaleDatabases,
+  dropRunDatabases,
+  listTestDatabases,
+  withClient,
+};

@@ -12,7 +12,7 @@
  *
  * Arguments are passed to jest (e.g. `npm test -- --selectProjects unit`).
  * Environment: TEST_SKIP_BUILD=1 skips `nest build --all` (the service start/stop tests then use
- * whatever dist/ holds).
+ * whatever dist/ holds); TEST_SKIP_STATIC=1 skips the type check and lint.
  */
 const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
@@ -47,11 +47,29 @@ async function main() {
   say(`PostgreSQL: ${redact(dbUrl)}`);
   await checkServer(dbUrl);
   const swept = await sweepStaleDatabases(dbUrl);
-  if (swept.length > 0) say(`dropped ${swept.length} database(s) left by earlier runs that died: ${swept.join(', ')}`);
+  if (swept.length > 0)
+    say(`dropped ${swept.length} database(s) left by earlier runs that died: ${swept.join(', ')}`);
 
   if (process.env.TEST_SKIP_BUILD !== '1') {
     say('building every application (nest build --all)');
-    const code = await run(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', '--all']);
+    const code = await run(process.execPath, [
+      path.join(root, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'),
+      'build',
+      '--all',
+    ]);
+    if (code !== 0) return code;
+  }
+  if (process.env.TEST_SKIP_STATIC !== '1') {
+    say('type-checking everything, tests included (tsc --noEmit)');
+    let code = await run(process.execPath, [
+      path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--noEmit',
+      '-p',
+      'tsconfig.json',
+    ]);
+    if (code !== 0) return code;
+    say('linting (eslint .)');
+    code = await run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
     if (code !== 0) return code;
   }
   if (current.interrupted) return 130;
@@ -64,7 +82,7 @@ async function main() {
     say('Kafka: starting a local Apache Kafka broker');
     current.broker = await startBroker({ log: say });
     brokers = current.broker.brokers;
-    say(`Kafka: broker ready at ${brokers} (log: ${current.broker.logFile})`);
+    say(`Kafka: broker ready at ${brokers} (pid ${current.broker.pid}, log: ${current.broker.logFile})`);
   }
   if (current.interrupted) return 130;
 
@@ -75,7 +93,11 @@ async function main() {
     KAFKA_BROKERS: brokers,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
-  return run(process.execPath, [path.join(path.dirname(require.resolve('jest')), '..', 'bin', 'jest.js'), ...jestArgs], { env });
+  return run(
+    process.execPath,
+    [path.join(path.dirname(require.resolve('jest')), '..', 'bin', 'jest.js'), ...jestArgs],
+    { env },
+  );
 }
 
 async function cleanUp() {

@@ -31,7 +31,10 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const tag = process.env.CMP_TEST_RUN_TAG;
   if (!tag) throw new Error('CMP_TEST_RUN_TAG is not set: run the tests with npm test');
-  const safeLabel = label.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 16);
+  const safeLabel = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 16);
   const name = `${tag}_${safeLabel}_${randomBytes(3).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE "${name}"`));
   const url = new URL(adminUrl());

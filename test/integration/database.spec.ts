@@ -34,16 +34,22 @@ describe('PostgreSQL through TypeORM (real server)', () => {
     }
     expect(await schemaIsCurrent(dataSource)).toBe(true);
     expect(await runMigrations(dataSource)).toEqual([]);
-    const tables = (await dataSource.query(
+    const tables = await dataSource.query<Array<{ table_name: string }>>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
-    )) as Array<{ table_name: string }>;
+    );
     expect(tables.map((t) => t.table_name)).toEqual(['consumer_progress', 'schema_migrations']);
   });
 
   it('round-trips a row through an entity repository', async () => {
     const repo = dataSource.getRepository(ConsumerProgressEntity);
-    await repo.save(repo.create({ consumer: 'roundtrip', topic: 'intermesh.log.alpha', partition: 0, nextOffset: '42' }));
-    const row = await repo.findOneByOrFail({ consumer: 'roundtrip', topic: 'intermesh.log.alpha', partition: 0 });
+    await repo.save(
+      repo.create({ consumer: 'roundtrip', topic: 'intermesh.log.alpha', partition: 0, nextOffset: '42' }),
+    );
+    const row = await repo.findOneByOrFail({
+      consumer: 'roundtrip',
+      topic: 'intermesh.log.alpha',
+      partition: 0,
+    });
     expect(row.nextOffset).toBe('42');
     expect(row.updatedAt).toBeInstanceOf(Date);
   });

@@ -24,7 +24,11 @@ describe('Kafka through kafkajs (real broker)', () => {
   it('delivers messages from an idempotent acks=all producer to a consumer, in order', async () => {
     const topic = `test.roundtrip.${randomBytes(4).toString('hex')}`;
     await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     await producer.connect();
     const sent = ['first', 'second', 'third'];
     try {
@@ -41,7 +45,7 @@ describe('Kafka through kafkajs (real broker)', () => {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`received only ${received.length} of 3`)), 30_000);
         void consumer.run({
-          eachMessage: async ({ message }) => {
+          eachMessage: ({ message }) => {
             received.push({
               key: message.key?.toString() ?? '',
               value: message.value?.toString() ?? '',
@@ -51,6 +55,7 @@ describe('Kafka through kafkajs (real broker)', () => {
               clearTimeout(timer);
               resolve();
             }
+            return Promise.resolve();
           },
         });
       });
@@ -66,7 +71,10 @@ describe('Kafka through kafkajs (real broker)', () => {
 
   it('does not create topics implicitly (the broker runs with auto-creation off)', async () => {
     const topic = `test.absent.${randomBytes(4).toString('hex')}`;
-    const quiet = new Kafka({ ...kafkaClientConfig({ brokers: testKafkaBrokers(), clientId: 'kafka-spec' }), logLevel: logLevel.NOTHING });
+    const quiet = new Kafka({
+      ...kafkaClientConfig({ brokers: testKafkaBrokers(), clientId: 'kafka-spec' }),
+      logLevel: logLevel.NOTHING,
+    });
     const producer = quiet.producer({ allowAutoTopicCreation: true, retry: { retries: 1 } });
     await producer.connect();
     try {

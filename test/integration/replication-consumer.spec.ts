@@ -35,7 +35,9 @@ describe('replication service consumes intermesh.witness with an @EventPattern h
   async function witnessCount(type: string): Promise<number> {
     const res = await fetch(`${service.url}/metrics`);
     const text = await res.text();
-    const line = text.split('\n').find((l) => l.startsWith(`intermesh_witness_messages_total{type="${type}"`));
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`intermesh_witness_messages_total{type="${type}"`));
     return line ? Number(line.split(' ').pop()) : 0;
   }
 
@@ -56,7 +58,10 @@ describe('replication service consumes intermesh.witness with an @EventPattern h
   });
 
   it('handles each published message once, classifying what it cannot trust', async () => {
-    const kafka = new Kafka({ ...kafkaClientConfig({ brokers, clientId: 'witness-producer' }), logLevel: logLevel.ERROR });
+    const kafka = new Kafka({
+      ...kafkaClientConfig({ brokers, clientId: 'witness-producer' }),
+      logLevel: logLevel.ERROR,
+    });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {

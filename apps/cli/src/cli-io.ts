@@ -8,6 +8,8 @@ export interface CliIo {
   /** Reads all of standard input (used when a command is given `-` as its file). */
   readonly readStdin: () => Promise<Uint8Array>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Randomness for key generation and secret splitting; the platform's CSPRNG when absent. */
+  readonly random?: (length: number) => Uint8Array;
 }
 
 /** A failure the user can act on: printed as `mesh: <message>` and exit status `exitCode`. */

@@ -21,7 +21,7 @@ export async function runMesh(argv: readonly string[], io: CliIo): Promise<numbe
   const setStatus = (code: number): void => {
     status = code;
   };
-  registerCryptoCommands(program, io, setStatus);
+  registerCryptoCommands(program, io, setStatus, io.random);
   registerLogCommands(program, io, setStatus);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -10,7 +10,10 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        ServiceModule.forRoot({ identity: { name: 'gateway', version: packageVersion() }, logLevel: config.LOG_LEVEL }),
+        ServiceModule.forRoot({
+          identity: { name: 'gateway', version: packageVersion() },
+          logLevel: config.LOG_LEVEL,
+        }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,
           applicationName: 'cryptomesh-gateway',

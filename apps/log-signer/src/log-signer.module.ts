@@ -10,7 +10,10 @@ export class LogSignerModule {
     return {
       module: LogSignerModule,
       imports: [
-        ServiceModule.forRoot({ identity: { name: 'log-signer', version: packageVersion() }, logLevel: config.LOG_LEVEL }),
+        ServiceModule.forRoot({
+          identity: { name: 'log-signer', version: packageVersion() },
+          logLevel: config.LOG_LEVEL,
+        }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,
           applicationName: 'cryptomesh-log-signer',

@@ -10,7 +10,10 @@ export class QueryModule {
     return {
       module: QueryModule,
       imports: [
-        ServiceModule.forRoot({ identity: { name: 'query', version: packageVersion() }, logLevel: config.LOG_LEVEL }),
+        ServiceModule.forRoot({
+          identity: { name: 'query', version: packageVersion() },
+          logLevel: config.LOG_LEVEL,
+        }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,
           applicationName: 'cryptomesh-query',

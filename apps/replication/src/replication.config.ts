@@ -12,8 +12,14 @@ export function replicationConfigShape() {
     ...commonConfigShape(8083),
     ...databaseConfigShape(),
     KAFKA_BROKERS: kafkaBrokersVar(),
-    KAFKA_CLIENT_ID: z.preprocess((v) => (v === undefined || v === '' ? 'cryptomesh-replication' : v), kafkaName),
-    KAFKA_GROUP_ID: z.preprocess((v) => (v === undefined || v === '' ? 'cryptomesh-replication' : v), kafkaName),
+    KAFKA_CLIENT_ID: z.preprocess(
+      (v) => (v === undefined || v === '' ? 'cryptomesh-replication' : v),
+      kafkaName,
+    ),
+    KAFKA_GROUP_ID: z.preprocess(
+      (v) => (v === undefined || v === '' ? 'cryptomesh-replication' : v),
+      kafkaName,
+    ),
   };
 }
 

@@ -11,7 +11,10 @@ export class ReplicationModule {
     return {
       module: ReplicationModule,
       imports: [
-        ServiceModule.forRoot({ identity: { name: 'replication', version: packageVersion() }, logLevel: config.LOG_LEVEL }),
+        ServiceModule.forRoot({
+          identity: { name: 'replication', version: packageVersion() },
+          logLevel: config.LOG_LEVEL,
+        }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,
           applicationName: 'cryptomesh-replication',

@@ -59,6 +59,9 @@ export function normaliseAccountAddress(text: string): string {
  * Throws 'account.malformed' or 'udf.bad-precision'.
  */
 export function accountUdf(account: string | AccountAddress, options: { bits?: number } = {}): string {
-  const address = typeof account === 'string' ? normaliseAccountAddress(account) : parseAccountAddress(account.address).address;
+  const address =
+    typeof account === 'string'
+      ? normaliseAccountAddress(account)
+      : parseAccountAddress(account.address).address;
   return contentDigestUdf(utf8(address), ACCOUNT_CONTENT_ID, { algorithm: 'SHA-2-512', bits: options.bits });
 }

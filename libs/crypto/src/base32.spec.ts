@@ -31,7 +31,8 @@ describe('base32', () => {
   });
 
   it('rejects characters outside the alphabet', () => {
-    for (const text of ['MZ1Q', 'MZ0Q', 'MZ8Q', 'MZ-Q', 'MZ=Q', 'MZ Q', 'MZÄQ']) expect(base32Decode(text)).toBeUndefined();
+    for (const text of ['MZ1Q', 'MZ0Q', 'MZ8Q', 'MZ-Q', 'MZ=Q', 'MZ Q', 'MZÄQ'])
+      expect(base32Decode(text)).toBeUndefined();
   });
 
   it('reports non-zero leftover bits', () => {

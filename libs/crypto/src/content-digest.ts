@@ -11,7 +11,8 @@ export interface FingerprintOptions {
 
 /** Checks that `data` is bytes and `contentType` a non-empty string; 'input.invalid' otherwise. */
 export function checkContentArguments(data: Uint8Array, contentType: string): void {
-  if (!(data instanceof Uint8Array)) throw new CryptoError('input.invalid', 'content data must be a Uint8Array');
+  if (!(data instanceof Uint8Array))
+    throw new CryptoError('input.invalid', 'content data must be a Uint8Array');
   if (typeof contentType !== 'string' || contentType.length === 0) {
     throw new CryptoError('input.invalid', 'the Content-ID must be a non-empty string');
   }
@@ -21,7 +22,11 @@ export function checkContentArguments(data: Uint8Array, contentType: string): vo
  * The Typed Content Digest Value, TCDV = H(<Content-ID> + ':' + H(<Data>)) (§5.1.1–5.1.2): 64 bytes.
  * Binding the Content-ID defeats semantic substitution (§3.3, §8.5).
  */
-export function typedContentDigest(data: Uint8Array, contentType: string, algorithm: DigestAlgorithm): Uint8Array {
+export function typedContentDigest(
+  data: Uint8Array,
+  contentType: string,
+  algorithm: DigestAlgorithm,
+): Uint8Array {
   checkContentArguments(data, contentType);
   const { hash } = digestSuite(algorithm);
   return hash(concatBytes(utf8(`${contentType}:`), hash(data)));
@@ -72,7 +77,11 @@ export function contentDigestBinary(
  * for "UDF Data Value" as text/plain. A lower precision is always a prefix of a higher one (§3.4).
  * Throws 'input.invalid' for bad arguments and 'udf.bad-precision' for a precision checkUdfPrecision refuses.
  */
-export function contentDigestUdf(data: Uint8Array, contentType: string, options: FingerprintOptions = {}): string {
+export function contentDigestUdf(
+  data: Uint8Array,
+  contentType: string,
+  options: FingerprintOptions = {},
+): string {
   return presentFingerprint(
     contentDigestBinary(data, contentType, options.algorithm ?? 'SHA-2-512'),
     options.bits ?? DEFAULT_UDF_BITS,

@@ -25,7 +25,10 @@ const SUITES: Readonly<Record<DigestAlgorithm, DigestSuite>> = {
 export function digestSuite(algorithm: DigestAlgorithm): DigestSuite {
   const suite = Object.prototype.hasOwnProperty.call(SUITES, algorithm) ? SUITES[algorithm] : undefined;
   if (suite === undefined) {
-    throw new CryptoError('input.invalid', `digest algorithm must be SHA-2-512 or SHA-3-512, got ${String(algorithm)}`);
+    throw new CryptoError(
+      'input.invalid',
+      `digest algorithm must be SHA-2-512 or SHA-3-512, got ${String(algorithm)}`,
+    );
   }
   return suite;
 }

@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import { ed448 } from '@noble/curves/ed448';
+import { acceptablePublicKey, acceptableSignatureEncoding, ed25519CofactorlessEquation } from './eddsa-rules';
 import { checkKeyLength } from './key-algorithm';
 import type { SignatureAlgorithm, SignatureScheme } from './signature-scheme';
 
@@ -27,9 +28,13 @@ function nobleScheme(algorithm: SignatureAlgorithm): SignatureScheme {
       return curve.sign(message, privateKey);
     },
     verify(publicKey, message, signature) {
-      if (publicKey.length !== sizes.publicKeyLength || signature.length !== sizes.signatureLength) return false;
+      if (publicKey.length !== sizes.publicKeyLength || signature.length !== sizes.signatureLength)
+        return false;
+      // The rules of eddsa-rules.ts, which make the verdict that of the node scheme on every input.
+      if (!acceptableSignatureEncoding(algorithm, signature) || !acceptablePublicKey(algorithm, publicKey))
+        return false;
+      if (algorithm === 'Ed25519') return ed25519CofactorlessEquation(publicKey, message, signature);
       try {
-        // zip215: false gives the strict RFC 8032 rules that OpenSSL applies, so both verdicts agree.
         return curve.verify(signature, message, publicKey, { zip215: false });
       } catch {
         return false;
@@ -38,5 +43,7 @@ function nobleScheme(algorithm: SignatureAlgorithm): SignatureScheme {
   };
 }
 
+/** Ed25519 in portable JavaScript; same signatures and verdicts as nodeEd25519 (eddsa.spec.ts). */
 export const nobleEd25519: SignatureScheme = nobleScheme('Ed25519');
+/** Ed448 in portable JavaScript; same signatures and verdicts as nodeEd448 (eddsa.spec.ts). */
 export const nobleEd448: SignatureScheme = nobleScheme('Ed448');

@@ -1,6 +1,13 @@
-import { createPrivateKey, createPublicKey, KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  KeyObject,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from 'node:crypto';
 import { bytesEqual, concatBytes } from './bytes';
 import { EDDSA_SIZES, nobleEd25519, nobleEd448 } from './eddsa-noble';
+import { acceptablePublicKey, acceptableSignatureEncoding } from './eddsa-rules';
 import { checkKeyLength } from './key-algorithm';
 import type { SignatureAlgorithm, SignatureScheme } from './signature-scheme';
 import { spkiPrefix } from './spki';
@@ -11,8 +18,12 @@ export { nobleEd25519, nobleEd448 };
 
 // RFC 8410 §7 PKCS#8 PrivateKeyInfo prefixes: node:crypto takes raw EdDSA keys only wrapped in DER or JWK.
 const PKCS8_PREFIX: Readonly<Record<SignatureAlgorithm, Uint8Array>> = {
-  Ed25519: Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]),
-  Ed448: Uint8Array.from([0x30, 0x47, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71, 0x04, 0x3b, 0x04, 0x39]),
+  Ed25519: Uint8Array.from([
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+  ]),
+  Ed448: Uint8Array.from([
+    0x30, 0x47, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71, 0x04, 0x3b, 0x04, 0x39,
+  ]),
 };
 
 // Importing a key costs more than using it (measured: an Ed25519 sign is ~18× faster with the KeyObject
@@ -30,7 +41,8 @@ function toBuffer(bytes: Uint8Array): Buffer {
 function nodeScheme(algorithm: SignatureAlgorithm): SignatureScheme {
   const sizes = EDDSA_SIZES[algorithm];
   const privateKeys = new WeakMap<Uint8Array, { copy: Uint8Array; key: KeyObject }>();
-  const publicKeys = new Map<string, KeyObject>();
+  // A key that breaks rule 1 of eddsa-rules.ts is cached as null: every signature under it is refused.
+  const publicKeys = new Map<string, KeyObject | null>();
 
   const privateKeyObject = (seed: Uint8Array): KeyObject => {
     checkKeyLength(`${algorithm} private key`, seed, sizes.privateKeyLength);
@@ -43,11 +55,17 @@ function nodeScheme(algorithm: SignatureAlgorithm): SignatureScheme {
     return key;
   };
 
-  const publicKeyObject = (publicKey: Uint8Array): KeyObject => {
+  const publicKeyObject = (publicKey: Uint8Array): KeyObject | null => {
     const id = String.fromCharCode(...publicKey);
     let key = publicKeys.get(id);
     if (key === undefined) {
-      key = createPublicKey({ key: toBuffer(concatBytes(spkiPrefix(algorithm), publicKey)), format: 'der', type: 'spki' });
+      key = acceptablePublicKey(algorithm, publicKey)
+        ? createPublicKey({
+            key: toBuffer(concatBytes(spkiPrefix(algorithm), publicKey)),
+            format: 'der',
+            type: 'spki',
+          })
+        : null;
       if (publicKeys.size >= MAX_PUBLIC_KEYS) publicKeys.delete(publicKeys.keys().next().value as string);
       publicKeys.set(id, key);
     }
@@ -65,9 +83,12 @@ function nodeScheme(algorithm: SignatureAlgorithm): SignatureScheme {
       return new Uint8Array(nodeSign(null, message, privateKeyObject(privateKey)));
     },
     verify(publicKey, message, signature) {
-      if (publicKey.length !== sizes.publicKeyLength || signature.length !== sizes.signatureLength) return false;
+      if (publicKey.length !== sizes.publicKeyLength || signature.length !== sizes.signatureLength)
+        return false;
+      if (!acceptableSignatureEncoding(algorithm, signature)) return false;
       try {
-        return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+        const key = publicKeyObject(publicKey);
+        return key !== null && nodeVerify(null, message, key, signature);
       } catch {
         return false;
       }
@@ -75,5 +96,7 @@ function nodeScheme(algorithm: SignatureAlgorithm): SignatureScheme {
   };
 }
 
+/** Ed25519 through OpenSSL, for servers; same signatures and verdicts as nobleEd25519 (eddsa.spec.ts). */
 export const nodeEd25519: SignatureScheme = nodeScheme('Ed25519');
+/** Ed448 through OpenSSL, for servers; same signatures and verdicts as nobleEd448 (eddsa.spec.ts). */
 export const nodeEd448: SignatureScheme = nodeScheme('Ed448');

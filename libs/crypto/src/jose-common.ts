@@ -31,9 +31,15 @@ export function decodeProtectedHeader(value: unknown, code: CryptoErrorCode): Re
 }
 
 /** Checks that `value` has no members other than `allowed`; throws CryptoError `code` otherwise. */
-export function checkMembers(value: Record<string, unknown>, allowed: readonly string[], what: string, code: CryptoErrorCode): void {
+export function checkMembers(
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+  what: string,
+  code: CryptoErrorCode,
+): void {
   const extra = Object.keys(value).filter((name) => !allowed.includes(name));
-  if (extra.length > 0) throw new CryptoError(code, `${what} has members the profile does not allow: ${extra.join(', ')}`);
+  if (extra.length > 0)
+    throw new CryptoError(code, `${what} has members the profile does not allow: ${extra.join(', ')}`);
 }
 
 /**
@@ -46,8 +52,14 @@ export async function importOkpKey(
   publicKey: Uint8Array,
   privateKey?: Uint8Array,
 ): Promise<KeyLike> {
-  const jwk = { kty: 'OKP', crv: algorithm, x: toBase64Url(publicKey), ...(privateKey ? { d: toBase64Url(privateKey) } : {}) };
+  const jwk = {
+    kty: 'OKP',
+    crv: algorithm,
+    x: toBase64Url(publicKey),
+    ...(privateKey ? { d: toBase64Url(privateKey) } : {}),
+  };
   const key = await importJWK(jwk, alg);
-  if (key instanceof Uint8Array) throw new CryptoError('key.malformed', 'an OKP JWK imported as a symmetric key');
+  if (key instanceof Uint8Array)
+    throw new CryptoError('key.malformed', 'an OKP JWK imported as a symmetric key');
   return key;
 }

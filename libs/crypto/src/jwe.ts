@@ -10,11 +10,14 @@ import { parseUdf, udfMatches } from './udf';
  * Private data (DESIGN.md "Profiles and keys": private parts of Application Profiles): RFC 7516 JWE in
  * the general JSON serialization (§7.2.1), encrypted once under a random content key with A256GCM and
  * that key wrapped for each recipient with ECDH-ES+A256KW (RFC 7518 §4.6) on X25519 or X448 (RFC 8037
- * §3.2). The protected header is exactly {alg, enc[, cty]}; each recipient's unprotected header carries
- * its `kid` (the recipient key's UDF) and the ephemeral key `epk`. Rules in docs/crypto.md "JWE profile".
+ * §3.2). The protected header is {alg, enc[, cty]}; each recipient's unprotected header carries its `kid`
+ * (the recipient key's UDF) and its ephemeral key `epk` — except that with a single recipient jose puts
+ * `epk` in the protected header. Rules in docs/crypto.md "JWE profile".
  */
 
+/** The only key management algorithm of the profile (RFC 7518 §4.6, RFC 8037 §3.2). */
 export const JWE_ALG = 'ECDH-ES+A256KW';
+/** The only content encryption algorithm of the profile (RFC 7518 §5.3). */
 export const JWE_ENC = 'A256GCM';
 
 /** A recipient's public key. */
@@ -32,7 +35,10 @@ export interface JweDecryptionKey {
 
 function checkAgreementAlgorithm(algorithm: unknown): asserts algorithm is AgreementKeyAlgorithm {
   if (algorithm !== 'X25519' && algorithm !== 'X448') {
-    throw new CryptoError('key.unsupported-algorithm', `JWE keys are X25519 or X448, got ${String(algorithm)}`);
+    throw new CryptoError(
+      'key.unsupported-algorithm',
+      `JWE keys are X25519 or X448, got ${String(algorithm)}`,
+    );
   }
 }
 
@@ -46,8 +52,10 @@ export async function encryptJwe(
   recipients: readonly JweRecipient[],
   options: { contentType?: string } = {},
 ): Promise<GeneralJWE> {
-  if (!(plaintext instanceof Uint8Array)) throw new CryptoError('input.invalid', 'the plaintext must be a Uint8Array');
-  if (recipients.length === 0) throw new CryptoError('jwe.bad-recipients', 'a JWE needs at least one recipient');
+  if (!(plaintext instanceof Uint8Array))
+    throw new CryptoError('input.invalid', 'the plaintext must be a Uint8Array');
+  if (recipients.length === 0)
+    throw new CryptoError('jwe.bad-recipients', 'a JWE needs at least one recipient');
   const kids = new Set<string>();
   const encrypt = new GeneralEncrypt(plaintext).setProtectedHeader({
     alg: JWE_ALG,
@@ -76,28 +84,58 @@ interface ParsedJwe {
 }
 
 function readJwe(jwe: unknown): ParsedJwe {
-  if (!isJsonObject(jwe)) throw new CryptoError('jwe.malformed', 'a JWE is a JSON object (general serialization)');
+  if (!isJsonObject(jwe))
+    throw new CryptoError('jwe.malformed', 'a JWE is a JSON object (general serialization)');
   checkMembers(jwe, ['protected', 'recipients', 'iv', 'ciphertext', 'tag'], 'the JWE', 'jwe.malformed');
   const header = decodeProtectedHeader(jwe.protected, 'jwe.malformed');
   if (header.alg !== JWE_ALG || header.enc !== JWE_ENC) {
-    throw new CryptoError('jwe.alg-not-allowed', `alg/enc must be ${JWE_ALG}/${JWE_ENC}, got ${String(header.alg)}/${String(header.enc)}`);
+    throw new CryptoError(
+      'jwe.alg-not-allowed',
+      `alg/enc must be ${JWE_ALG}/${JWE_ENC}, got ${String(header.alg)}/${String(header.enc)}`,
+    );
   }
-  checkMembers(header, ['alg', 'enc', 'cty'], 'the protected header', 'jwe.malformed');
-  for (const name of ['iv', 'ciphertext', 'tag']) decodeMember(jwe[name], `the JWE "${name}"`, 'jwe.malformed');
-  if (!Array.isArray(jwe.recipients) || jwe.recipients.length === 0) {
+  checkMembers(header, ['alg', 'enc', 'cty', 'epk'], 'the protected header', 'jwe.malformed');
+  for (const name of ['iv', 'ciphertext', 'tag'])
+    decodeMember(jwe[name], `the JWE "${name}"`, 'jwe.malformed');
+  const list = jwe.recipients;
+  if (!Array.isArray(list) || list.length === 0)
     throw new CryptoError('jwe.malformed', 'the JWE has no recipients');
+  if (header.epk !== undefined && list.length > 1) {
+    throw new CryptoError('jwe.malformed', 'a protected "epk" is shared by several recipients');
   }
-  const recipients = jwe.recipients.map((recipient: unknown, index) => {
-    if (!isJsonObject(recipient) || !isJsonObject(recipient.header) || typeof recipient.header.kid !== 'string') {
+  const recipients = list.map((recipient: unknown, index) => {
+    if (
+      !isJsonObject(recipient) ||
+      !isJsonObject(recipient.header) ||
+      typeof recipient.header.kid !== 'string'
+    ) {
       throw new CryptoError('jwe.malformed', `recipient ${index} has no header with a "kid"`);
     }
     checkMembers(recipient, ['header', 'encrypted_key'], `recipient ${index}`, 'jwe.malformed');
     checkMembers(recipient.header, ['kid', 'epk'], `recipient ${index}'s header`, 'jwe.malformed');
+    // Each recipient's ephemeral key is in exactly one place: the protected header when it is the only
+    // recipient (jose's layout), its own header otherwise (RFC 7518 §4.6.1.1 allows either).
+    const inProtected = header.epk !== undefined;
+    if (
+      !isJsonObject(inProtected ? header.epk : recipient.header.epk) ||
+      (inProtected && recipient.header.epk !== undefined)
+    ) {
+      throw new CryptoError('jwe.malformed', `recipient ${index} does not have exactly one "epk"`);
+    }
     decodeMember(recipient.encrypted_key, `recipient ${index}'s encrypted_key`, 'jwe.malformed');
-    return { kid: recipient.header.kid, header: recipient.header, encrypted_key: recipient.encrypted_key as string };
+    return {
+      kid: recipient.header.kid,
+      header: recipient.header,
+      encrypted_key: recipient.encrypted_key as string,
+    };
   });
   return {
-    common: { protected: jwe.protected as string, iv: jwe.iv as string, ciphertext: jwe.ciphertext as string, tag: jwe.tag as string },
+    common: {
+      protected: jwe.protected as string,
+      iv: jwe.iv as string,
+      ciphertext: jwe.ciphertext as string,
+      tag: jwe.tag as string,
+    },
     recipients,
   };
 }
@@ -125,7 +163,10 @@ export async function decryptJwe(jwe: unknown, key: JweDecryptionKey): Promise<U
     }
   });
   if (entry === undefined) {
-    throw new CryptoError('jwe.no-recipient', `no recipient entry for key ${keyUdf(key.algorithm, publicKey)}`);
+    throw new CryptoError(
+      'jwe.no-recipient',
+      `no recipient entry for key ${keyUdf(key.algorithm, publicKey)}`,
+    );
   }
   const joseKey = await importOkpKey(key.algorithm, JWE_ALG, publicKey, key.privateKey);
   try {
@@ -136,6 +177,8 @@ export async function decryptJwe(jwe: unknown, key: JweDecryptionKey): Promise<U
     );
     return result.plaintext;
   } catch (cause) {
-    throw new CryptoError('jwe.decrypt-failed', `cannot decrypt for ${entry.kid}: ${String(cause)}`, { cause });
+    throw new CryptoError('jwe.decrypt-failed', `cannot decrypt for ${entry.kid}: ${String(cause)}`, {
+      cause,
+    });
   }
 }

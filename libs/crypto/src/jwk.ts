@@ -41,7 +41,8 @@ export function readJwk(value: unknown): JwkKey {
     throw new CryptoError('key.malformed', 'a JWK must be a JSON object');
   }
   const jwk = value as Record<string, unknown>;
-  if (jwk.kty !== 'OKP') throw new CryptoError('key.malformed', `JWK kty must be "OKP", got ${String(jwk.kty)}`);
+  if (jwk.kty !== 'OKP')
+    throw new CryptoError('key.malformed', `JWK kty must be "OKP", got ${String(jwk.kty)}`);
   const algorithm = checkKeyAlgorithm(jwk.crv);
   const { publicKeyLength, privateKeyLength } = KEY_PARAMETERS[algorithm];
   const member = (name: 'x' | 'd', length: number): Uint8Array | undefined => {

@@ -51,7 +51,10 @@ const HEADER_MEMBERS = ['alg', 'kid', 'cty', 'typ'];
 
 function checkSigningAlgorithm(algorithm: unknown): asserts algorithm is SigningKeyAlgorithm {
   if (algorithm !== 'Ed25519' && algorithm !== 'Ed448') {
-    throw new CryptoError('key.unsupported-algorithm', `JWS keys are Ed25519 or Ed448, got ${String(algorithm)}`);
+    throw new CryptoError(
+      'key.unsupported-algorithm',
+      `JWS keys are Ed25519 or Ed448, got ${String(algorithm)}`,
+    );
   }
 }
 
@@ -86,10 +89,12 @@ export async function signJws(
  * and `b64`) or 'jws.alg-not-allowed' (alg other than EdDSA).
  */
 export function readJwsHeader(jws: unknown): JwsHeader {
-  if (!isJsonObject(jws)) throw new CryptoError('jws.malformed', 'a JWS is a JSON object (flattened serialization)');
+  if (!isJsonObject(jws))
+    throw new CryptoError('jws.malformed', 'a JWS is a JSON object (flattened serialization)');
   checkMembers(jws, JWS_MEMBERS, 'the JWS', 'jws.malformed');
   for (const name of JWS_MEMBERS) {
-    if (typeof jws[name] !== 'string') throw new CryptoError('jws.malformed', `the JWS "${name}" must be a string`);
+    if (typeof jws[name] !== 'string')
+      throw new CryptoError('jws.malformed', `the JWS "${name}" must be a string`);
   }
   const header = decodeProtectedHeader(jws.protected, 'jws.malformed');
   decodeMember(jws.payload, 'the payload', 'jws.malformed');
@@ -103,7 +108,8 @@ export function readJwsHeader(jws: unknown): JwsHeader {
       throw new CryptoError('jws.malformed', `"${name}" must be a string`);
     }
   }
-  if (typeof header.kid !== 'string') throw new CryptoError('jws.kid-mismatch', 'the protected header has no "kid"');
+  if (typeof header.kid !== 'string')
+    throw new CryptoError('jws.kid-mismatch', 'the protected header has no "kid"');
   return header as unknown as JwsHeader;
 }
 
@@ -119,7 +125,7 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
   checkSigningAlgorithm(key.algorithm);
   checkKeyLength(`${key.algorithm} public key`, key.publicKey, KEY_PARAMETERS[key.algorithm].publicKeyLength);
   const header = readJwsHeader(jws);
-  const input = jws as unknown as FlattenedJws;
+  const input = jws as FlattenedJws;
   let kidMatches: boolean;
   try {
     kidMatches = udfMatches(parseUdf(header.kid), keyUdf(key.algorithm, key.publicKey, { bits: 520 }));
@@ -128,7 +134,10 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
     throw new CryptoError('jws.kid-mismatch', `"kid" is not a UDF: ${cause.message}`, { cause });
   }
   if (!kidMatches) {
-    throw new CryptoError('jws.kid-mismatch', `"kid" ${header.kid} is not the UDF of the ${key.algorithm} key given`);
+    throw new CryptoError(
+      'jws.kid-mismatch',
+      `"kid" ${header.kid} is not the UDF of the ${key.algorithm} key given`,
+    );
   }
   const joseKey = await importOkpKey(key.algorithm, 'EdDSA', key.publicKey);
   try {

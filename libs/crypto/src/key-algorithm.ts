@@ -8,11 +8,15 @@ export type SigningKeyAlgorithm = 'Ed25519' | 'Ed448';
 /** The key algorithms that agree keys (RFC 7748), used for private data (JWE). */
 export type AgreementKeyAlgorithm = 'X25519' | 'X448';
 
+/** Every KeyAlgorithm, in a stable order. */
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['Ed25519', 'Ed448', 'X25519', 'X448'];
 
 /** Raw key lengths in bytes (RFC 8032 §5.1.5/§5.2.5, RFC 7748 §5) and the RFC 8410 §3 OID arc 1.3.101.n. */
 export const KEY_PARAMETERS: Readonly<
-  Record<KeyAlgorithm, { readonly privateKeyLength: number; readonly publicKeyLength: number; readonly oidLast: number }>
+  Record<
+    KeyAlgorithm,
+    { readonly privateKeyLength: number; readonly publicKeyLength: number; readonly oidLast: number }
+  >
 > = {
   X25519: { privateKeyLength: 32, publicKeyLength: 32, oidLast: 110 },
   X448: { privateKeyLength: 56, publicKeyLength: 56, oidLast: 111 },

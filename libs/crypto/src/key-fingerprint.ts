@@ -15,7 +15,11 @@ export const KEY_CONTENT_ID = 'PKIXKey';
  * SubjectPublicKeyInfo DER, at `bits` precision (default 140). This is the `kid` of JWS and JWE.
  * Throws 'key.unsupported-algorithm', 'key.malformed' or 'udf.bad-precision'.
  */
-export function keyUdf(algorithm: KeyAlgorithm, publicKey: Uint8Array, options: { bits?: number } = {}): string {
+export function keyUdf(
+  algorithm: KeyAlgorithm,
+  publicKey: Uint8Array,
+  options: { bits?: number } = {},
+): string {
   return presentFingerprint(
     contentDigestBinary(encodeSpki(algorithm, publicKey), KEY_CONTENT_ID, 'SHA-2-512'),
     options.bits ?? DEFAULT_UDF_BITS,
@@ -29,7 +33,10 @@ export function keyUdf(algorithm: KeyAlgorithm, publicKey: Uint8Array, options: 
 export function keyMatchesUdf(udf: string, algorithm: KeyAlgorithm, publicKey: Uint8Array): boolean {
   const parsed = parseUdf(udf);
   if (parsed.kind !== 'content-digest' || parsed.type < 96) {
-    throw new CryptoError('udf.wrong-type', `a key fingerprint is a SHA-2-512 content digest UDF: ${parsed.text}`);
+    throw new CryptoError(
+      'udf.wrong-type',
+      `a key fingerprint is a SHA-2-512 content digest UDF: ${parsed.text}`,
+    );
   }
   return udfMatches(parsed, keyUdf(algorithm, publicKey, { bits: 520 }));
 }

@@ -5,8 +5,8 @@ import { checkKeyAlgorithm, checkKeyLength, KEY_PARAMETERS, KeyAlgorithm } from 
 import { defaultRandom, drawRandom, RandomSource } from './random';
 
 /** A raw key pair: RFC 8032 seeds and public keys, or RFC 7748 scalars and u-coordinates. */
-export interface KeyPair {
-  readonly algorithm: KeyAlgorithm;
+export interface KeyPair<A extends KeyAlgorithm = KeyAlgorithm> {
+  readonly algorithm: A;
   readonly privateKey: Uint8Array;
   readonly publicKey: Uint8Array;
 }
@@ -37,8 +37,11 @@ export function publicKeyOf(algorithm: KeyAlgorithm, privateKey: Uint8Array): Ui
  * curves (RFC 8032 §5.1.5 hashes the seed; RFC 7748 §5 clamps the scalar), so no rejection loop is needed.
  * `random` MUST be a CSPRNG outside tests.
  */
-export function generateKeyPair(algorithm: KeyAlgorithm, random: RandomSource = defaultRandom): KeyPair {
-  const checked = checkKeyAlgorithm(algorithm);
-  const privateKey = drawRandom(random, KEY_PARAMETERS[checked].privateKeyLength);
-  return { algorithm: checked, privateKey, publicKey: publicKeyOf(checked, privateKey) };
+export function generateKeyPair<A extends KeyAlgorithm>(
+  algorithm: A,
+  random: RandomSource = defaultRandom,
+): KeyPair<A> {
+  checkKeyAlgorithm(algorithm);
+  const privateKey = drawRandom(random, KEY_PARAMETERS[algorithm].privateKeyLength);
+  return { algorithm, privateKey, publicKey: publicKeyOf(algorithm, privateKey) };
 }

@@ -27,13 +27,18 @@ export function parseMeshUri(text: string): MeshUri {
   try {
     const udf = parseUdf(parts[0]);
     if (udf.kind !== 'content-digest') {
-      throw new CryptoError('udf.wrong-type', `the fingerprint of an mmm: URI is a content digest UDF: ${udf.text}`);
+      throw new CryptoError(
+        'udf.wrong-type',
+        `the fingerprint of an mmm: URI is a content digest UDF: ${udf.text}`,
+      );
     }
     const account = parts[1] === undefined ? undefined : parseAccountAddress(parts[1]);
     return account === undefined ? { fingerprint: udf.text } : { fingerprint: udf.text, account };
   } catch (cause) {
     if (!isCryptoError(cause)) throw cause;
-    throw new CryptoError('uri.malformed', `bad mmm: URI ${JSON.stringify(text)}: ${cause.message}`, { cause });
+    throw new CryptoError('uri.malformed', `bad mmm: URI ${JSON.stringify(text)}: ${cause.message}`, {
+      cause,
+    });
   }
 }
 

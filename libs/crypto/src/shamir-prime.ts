@@ -6,9 +6,9 @@ import { CryptoError } from './crypto-error';
  * 2^(8n); for longer secrets it says to find the next prime, which nextPrimeAbove does.
  */
 const APPENDIX_A_OFFSETS: readonly number[] = [
-  1, 1, 43, 15, 15, 21, 81, 13, 15, 13, 7, 61, 111, 25, 451, 51, 85, 175, 253, 7, 87, 427, 27, 133, 235, 375, 423,
-  735, 357, 115, 81, 297, 175, 57, 45, 127, 61, 37, 91, 27, 15, 241, 231, 55, 105, 127, 115, 231, 207, 181, 37, 235,
-  163, 1093, 187, 211, 21, 841, 445, 165, 777, 583, 133, 75,
+  1, 1, 43, 15, 15, 21, 81, 13, 15, 13, 7, 61, 111, 25, 451, 51, 85, 175, 253, 7, 87, 427, 27, 133, 235, 375,
+  423, 735, 357, 115, 81, 297, 175, 57, 45, 127, 61, 37, 91, 27, 15, 241, 231, 55, 105, 127, 115, 231, 207,
+  181, 37, 235, 163, 1093, 187, 211, 21, 841, 445, 165, 777, 583, 133, 75,
 ];
 
 /** The longest secret shared, in bytes (2048 bits): finding the prime above 2^2048 already takes ~1 s. */
@@ -22,7 +22,10 @@ const cache = new Map<number, bigint>();
  */
 export function shamirPrime(bytes: number): bigint {
   if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_SHAMIR_SECRET_BYTES) {
-    throw new CryptoError('shamir.bad-secret', `secrets of 1 to ${MAX_SHAMIR_SECRET_BYTES} bytes, got ${bytes}`);
+    throw new CryptoError(
+      'shamir.bad-secret',
+      `secrets of 1 to ${MAX_SHAMIR_SECRET_BYTES} bytes, got ${bytes}`,
+    );
   }
   const offset = APPENDIX_A_OFFSETS[bytes - 1];
   if (offset !== undefined) return (1n << BigInt(8 * bytes)) + BigInt(offset);

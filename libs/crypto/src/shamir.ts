@@ -12,6 +12,7 @@ import { parseUdf, presentFixedLength, UdfType } from './udf';
 
 /** Thresholds fit the 4-bit field (§4.5); a threshold of 1 would be no sharing at all. */
 export const MIN_THRESHOLD = 2;
+/** The largest threshold the 4-bit field holds. */
 export const MAX_THRESHOLD = 15;
 /** x − 1 fits in 4 bits, so x runs from 1 to 16. */
 export const MAX_SHARES = 16;
@@ -60,16 +61,23 @@ export function parseShare(text: string): ShamirShare {
   const threshold = info >> 4;
   const value = bytes.slice(2);
   if (threshold < MIN_THRESHOLD) {
-    throw new CryptoError('shamir.malformed-share', `share threshold ${threshold} is below ${MIN_THRESHOLD}: ${text}`);
+    throw new CryptoError(
+      'shamir.malformed-share',
+      `share threshold ${threshold} is below ${MIN_THRESHOLD}: ${text}`,
+    );
   }
   if (value.length === 0 || value.length % 4 !== 0 || value.length > MAX_SHAMIR_SECRET_BYTES) {
-    throw new CryptoError('shamir.malformed-share', `a share value is a whole number of 32-bit words: ${text}`);
+    throw new CryptoError(
+      'shamir.malformed-share',
+      `a share value is a whole number of 32-bit words: ${text}`,
+    );
   }
   return { threshold, x: (info & 0x0f) + 1, value };
 }
 
 function checkSecret(secret: Uint8Array): void {
-  if (!(secret instanceof Uint8Array)) throw new CryptoError('input.invalid', 'the secret must be a Uint8Array');
+  if (!(secret instanceof Uint8Array))
+    throw new CryptoError('input.invalid', 'the secret must be a Uint8Array');
   if (secret.length === 0 || secret.length % 4 !== 0 || secret.length > MAX_SHAMIR_SECRET_BYTES) {
     throw new CryptoError(
       'shamir.bad-secret',
@@ -80,10 +88,16 @@ function checkSecret(secret: Uint8Array): void {
 
 function checkParameters({ threshold, shares }: ShamirParameters): void {
   if (!Number.isInteger(threshold) || threshold < MIN_THRESHOLD || threshold > MAX_THRESHOLD) {
-    throw new CryptoError('shamir.bad-parameters', `threshold must be ${MIN_THRESHOLD}–${MAX_THRESHOLD}, got ${threshold}`);
+    throw new CryptoError(
+      'shamir.bad-parameters',
+      `threshold must be ${MIN_THRESHOLD}–${MAX_THRESHOLD}, got ${threshold}`,
+    );
   }
   if (!Number.isInteger(shares) || shares < threshold || shares > MAX_SHARES) {
-    throw new CryptoError('shamir.bad-parameters', `shares must be ${threshold}–${MAX_SHARES}, got ${shares}`);
+    throw new CryptoError(
+      'shamir.bad-parameters',
+      `shares must be ${threshold}–${MAX_SHARES}, got ${shares}`,
+    );
   }
 }
 
@@ -112,10 +126,15 @@ export function splitSecret(
     const values: bigint[] = [];
     for (let x = 1; x <= shares; x++) values.push(evaluate(coefficients, BigInt(x), prime));
     if (values.every((value) => value < limit)) {
-      return values.map((value, i) => formatShare({ threshold, x: i + 1, value: bigIntToBytes(value, length) }));
+      return values.map((value, i) =>
+        formatShare({ threshold, x: i + 1, value: bigIntToBytes(value, length) }),
+      );
     }
   }
-  throw new CryptoError('random.failed', `every one of ${MAX_DRAWS} polynomials overflowed: the random source is broken`);
+  throw new CryptoError(
+    'random.failed',
+    `every one of ${MAX_DRAWS} polynomials overflowed: the random source is broken`,
+  );
 }
 
 /**
@@ -146,7 +165,10 @@ export function recoverSecret(shareTexts: readonly string[]): Uint8Array {
     byX.set(share.x, share);
   }
   if (byX.size < first.threshold) {
-    throw new CryptoError('shamir.too-few-shares', `${byX.size} shares given, the threshold is ${first.threshold}`);
+    throw new CryptoError(
+      'shamir.too-few-shares',
+      `${byX.size} shares given, the threshold is ${first.threshold}`,
+    );
   }
   const length = first.value.length;
   const prime = shamirPrime(length);
@@ -154,12 +176,18 @@ export function recoverSecret(shareTexts: readonly string[]): Uint8Array {
   const basis = points.slice(0, first.threshold);
   for (const extra of points.slice(first.threshold)) {
     if (interpolate(basis, extra.x, prime) !== extra.y) {
-      throw new CryptoError('shamir.inconsistent-shares', `share x=${extra.x} does not lie on the polynomial of the others`);
+      throw new CryptoError(
+        'shamir.inconsistent-shares',
+        `share x=${extra.x} does not lie on the polynomial of the others`,
+      );
     }
   }
   const secret = interpolate(basis, 0n, prime);
   if (secret >= 1n << BigInt(8 * length)) {
-    throw new CryptoError('shamir.inconsistent-shares', 'the shares do not come from one split (f(0) overflows)');
+    throw new CryptoError(
+      'shamir.inconsistent-shares',
+      'the shares do not come from one split (f(0) overflows)',
+    );
   }
   return bigIntToBytes(secret, length);
 }
@@ -167,7 +195,8 @@ export function recoverSecret(shareTexts: readonly string[]): Uint8Array {
 /** f(x) mod p by Horner's rule; coefficients[0] is a_0. */
 function evaluate(coefficients: readonly bigint[], x: bigint, prime: bigint): bigint {
   let result = 0n;
-  for (let i = coefficients.length - 1; i >= 0; i--) result = (result * x + (coefficients[i] as bigint)) % prime;
+  for (let i = coefficients.length - 1; i >= 0; i--)
+    result = (result * x + (coefficients[i] as bigint)) % prime;
   return result;
 }
 

@@ -1,6 +1,12 @@
 import { bytesEqual, concatBytes } from './bytes';
 import { CryptoError } from './crypto-error';
-import { checkKeyAlgorithm, checkKeyLength, KEY_ALGORITHMS, KEY_PARAMETERS, KeyAlgorithm } from './key-algorithm';
+import {
+  checkKeyAlgorithm,
+  checkKeyLength,
+  KEY_ALGORITHMS,
+  KEY_PARAMETERS,
+  KeyAlgorithm,
+} from './key-algorithm';
 
 /**
  * The fixed DER prefix of an RFC 8410 §4 SubjectPublicKeyInfo for `algorithm`:
@@ -42,5 +48,8 @@ export function decodeSpki(der: Uint8Array): { algorithm: KeyAlgorithm; publicKe
       }
     }
   }
-  throw new CryptoError('key.malformed', 'not an RFC 8410 SubjectPublicKeyInfo for Ed25519, Ed448, X25519 or X448');
+  throw new CryptoError(
+    'key.malformed',
+    'not an RFC 8410 SubjectPublicKeyInfo for Ed25519, Ed448, X25519 or X448',
+  );
 }

@@ -13,7 +13,12 @@ describe('parseUdf', () => {
   });
 
   it('is case-insensitive and tolerant of missing or regrouped dashes', () => {
-    for (const text of [SHA2.toLowerCase(), SHA2.replace(/-/g, ''), 'mddk7n6a-727ajzno-strxxks7-djaf', 'MDDK7-N6A72-7AJZN-OSTRX-XKS7D-JAF']) {
+    for (const text of [
+      SHA2.toLowerCase(),
+      SHA2.replace(/-/g, ''),
+      'mddk7n6a-727ajzno-strxxks7-djaf',
+      'MDDK7-N6A72-7AJZN-OSTRX-XKS7D-JAF',
+    ]) {
       expect(parseUdf(text).text).toBe(SHA2);
     }
   });

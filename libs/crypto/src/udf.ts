@@ -19,7 +19,8 @@ export const UdfType = {
 } as const;
 
 /** What a UDF's type byte says it is. */
-export type UdfKind = 'authenticator' | 'content-digest' | 'encryption' | 'nonce' | 'oid-sequence' | 'share' | 'seed';
+export type UdfKind =
+  'authenticator' | 'content-digest' | 'encryption' | 'nonce' | 'oid-sequence' | 'share' | 'seed';
 
 /** Precision of a UDF when the caller names none: 140 bits = 28 characters (specs/README.md errata). */
 export const DEFAULT_UDF_BITS = 140;
@@ -115,7 +116,10 @@ const UDF_TEXT = /^[A-Za-z2-7]+(?:-[A-Za-z2-7]+)*$/;
  */
 export function parseUdf(text: string): Udf {
   if (typeof text !== 'string' || !UDF_TEXT.test(text)) {
-    throw new CryptoError('udf.malformed', `not a UDF (Base32 in dash-separated groups): ${JSON.stringify(text)}`);
+    throw new CryptoError(
+      'udf.malformed',
+      `not a UDF (Base32 in dash-separated groups): ${JSON.stringify(text)}`,
+    );
   }
   const characters = text.replace(/-/g, '').toUpperCase();
   const decoded = base32Decode(characters);

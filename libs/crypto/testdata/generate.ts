@@ -35,19 +35,23 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 function base32(bytes: Uint8Array, characters: number): string {
   const bits = [...bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
   let out = '';
-  for (let i = 0; i < characters; i++) out += ALPHABET[parseInt(bits.slice(5 * i, 5 * i + 5).padEnd(5, '0'), 2)];
+  for (let i = 0; i < characters; i++)
+    out += ALPHABET[parseInt(bits.slice(5 * i, 5 * i + 5).padEnd(5, '0'), 2)];
   return out.replace(/(.{4})(?=.)/g, '$1-');
 }
 
 function unbase32(text: string): Buffer {
-  const bits = [...text.replace(/-/g, '')].map((c) => ALPHABET.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const bits = [...text.replace(/-/g, '')]
+    .map((c) => ALPHABET.indexOf(c).toString(2).padStart(5, '0'))
+    .join('');
   const out: number[] = [];
   for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
   return Buffer.from(out);
 }
 
 const nodeHash = (algorithm: string) => (algorithm === 'SHA-2-512' ? 'sha512' : 'sha3-512');
-const digest = (algorithm: string, data: Uint8Array): Buffer => createHash(nodeHash(algorithm)).update(data).digest();
+const digest = (algorithm: string, data: Uint8Array): Buffer =>
+  createHash(nodeHash(algorithm)).update(data).digest();
 
 function trailingZeroBits(bytes: Uint8Array): number {
   let zeros = 0;
@@ -74,7 +78,8 @@ function contentDigest(algorithm: string, contentType: string, data: Uint8Array)
 
 function check(what: string, actual: unknown, expected: unknown): void {
   const show = (value: unknown): string => (typeof value === 'bigint' ? `${value}n` : JSON.stringify(value));
-  if (show(actual) !== show(expected)) throw new Error(`${what}: computed ${show(actual)}, source says ${show(expected)}`);
+  if (show(actual) !== show(expected))
+    throw new Error(`${what}: computed ${show(actual)}, source says ${show(expected)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -156,11 +161,17 @@ const digestSources: DigestSource[] = [
 function contentDigestVectors() {
   return digestSources.map((s) => {
     const computed = contentDigest(s.algorithm, s.contentType, s.data);
-    if (s.contentDigest) check(`${s.source} H(<Data>)`, computed.cdv.toString('hex'), hex(s.contentDigest).toString('hex'));
-    if (s.typedContentDigest) check(`${s.source} TCDV`, computed.tcdv.toString('hex'), hex(s.typedContentDigest).toString('hex'));
+    if (s.contentDigest)
+      check(`${s.source} H(<Data>)`, computed.cdv.toString('hex'), hex(s.contentDigest).toString('hex'));
+    if (s.typedContentDigest)
+      check(`${s.source} TCDV`, computed.tcdv.toString('hex'), hex(s.typedContentDigest).toString('hex'));
     if (s.binaryPrefix) {
       const prefix = hex(s.binaryPrefix);
-      check(`${s.source} binary sequence`, computed.binary.subarray(0, prefix.length).toString('hex'), prefix.toString('hex'));
+      check(
+        `${s.source} binary sequence`,
+        computed.binary.subarray(0, prefix.length).toString('hex'),
+        prefix.toString('hex'),
+      );
     }
     check(`${s.source} UDF`, computed.udf(140), s.udf);
     const first = s === digestSources[0];
@@ -179,7 +190,9 @@ function contentDigestVectors() {
       ...(first
         ? {
             precisionsSource: `derived: ${DRAFT} §5.1.6 lists 100, 120, 200 and 260-bit precisions without values; computed by generate.ts (node:crypto)`,
-            precisions: Object.fromEntries([100, 120, 200, 260, 520].map((bits) => [String(bits), computed.udf(bits)])),
+            precisions: Object.fromEntries(
+              [100, 120, 200, 260, 520].map((bits) => [String(bits), computed.udf(bits)]),
+            ),
           }
         : {}),
     };
@@ -206,9 +219,17 @@ function authenticatorVectors() {
   const cdv = digest('SHA-2-512', data);
   const prk = createHmac('sha512', 'KeyedUDFMaster').update(key).digest();
   // HKDF-Expand alone: node's hkdfSync always extracts first, so expand by RFC 5869 §2.3 directly (L = 64 = one block).
-  const okm = createHmac('sha512', prk).update(Buffer.concat([Buffer.from('KeyedUDFExpand'), Buffer.from([1])])).digest();
-  check('HKDF-Expand by hand agrees with hkdfSync', Buffer.from(hkdfSync('sha512', key, 'KeyedUDFMaster', 'KeyedUDFExpand', 64)).toString('hex'), okm.toString('hex'));
-  const mac = createHmac('sha512', okm).update(Buffer.concat([Buffer.from('text/plain:'), cdv])).digest();
+  const okm = createHmac('sha512', prk)
+    .update(Buffer.concat([Buffer.from('KeyedUDFExpand'), Buffer.from([1])]))
+    .digest();
+  check(
+    'HKDF-Expand by hand agrees with hkdfSync',
+    Buffer.from(hkdfSync('sha512', key, 'KeyedUDFMaster', 'KeyedUDFExpand', 64)).toString('hex'),
+    okm.toString('hex'),
+  );
+  const mac = createHmac('sha512', okm)
+    .update(Buffer.concat([Buffer.from('text/plain:'), cdv]))
+    .digest();
   check('§5.2 H(<Data>)', cdv.toString('hex'), hex(expected.contentDigest).toString('hex'));
   check('§5.2 PRK', prk.toString('hex'), hex(expected.prk).toString('hex'));
   check('§5.2 OKM', okm.toString('hex'), hex(expected.okm).toString('hex'));
@@ -236,9 +257,9 @@ function authenticatorVectors() {
 // §4.5 and Appendix A: Shamir.
 
 const APPENDIX_A: readonly number[] = [
-  1, 1, 43, 15, 15, 21, 81, 13, 15, 13, 7, 61, 111, 25, 451, 51, 85, 175, 253, 7, 87, 427, 27, 133, 235, 375, 423,
-  735, 357, 115, 81, 297, 175, 57, 45, 127, 61, 37, 91, 27, 15, 241, 231, 55, 105, 127, 115, 231, 207, 181, 37, 235,
-  163, 1093, 187, 211, 21, 841, 445, 165, 777, 583, 133, 75,
+  1, 1, 43, 15, 15, 21, 81, 13, 15, 13, 7, 61, 111, 25, 451, 51, 85, 175, 253, 7, 87, 427, 27, 133, 235, 375,
+  423, 735, 357, 115, 81, 297, 175, 57, 45, 127, 61, 37, 91, 27, 15, 241, 231, 55, 105, 127, 115, 231, 207,
+  181, 37, 235, 163, 1093, 187, 211, 21, 841, 445, 165, 777, 583, 133, 75,
 ];
 
 function primeVectors() {
@@ -329,9 +350,17 @@ function shamirVectors() {
     const b = unbase32(s);
     return [BigInt(((b[1] as number) & 0x0f) + 1), BigInt(`0x${b.subarray(2).toString('hex')}`)];
   });
-  for (const pair of [[0, 1], [0, 2], [1, 2]]) {
+  for (const pair of [
+    [0, 1],
+    [0, 2],
+    [1, 2],
+  ]) {
     const chosen = pair.map((i) => points[i] as [bigint, bigint]);
-    check(`§1.1.1 shares ${pair.join('+')}`, lagrangeAtZero(chosen, p).toString(16).padStart(32, '0'), introSecret.toString('hex'));
+    check(
+      `§1.1.1 shares ${pair.join('+')}`,
+      lagrangeAtZero(chosen, p).toString(16).padStart(32, '0'),
+      introSecret.toString('hex'),
+    );
   }
 
   return [
@@ -400,19 +429,29 @@ function keyVectors() {
     },
   ];
   const vectors = keys.map((k) => {
-    const spki = createPublicKey(privateKeyObject(k.algorithm, k.privateKeyHex)).export({ format: 'der', type: 'spki' });
-    check(`${k.source} public key`, spki.subarray(spki.length - k.publicKeyHex.length / 2).toString('hex'), k.publicKeyHex);
+    const spki = createPublicKey(privateKeyObject(k.algorithm, k.privateKeyHex)).export({
+      format: 'der',
+      type: 'spki',
+    });
+    check(
+      `${k.source} public key`,
+      spki.subarray(spki.length - k.publicKeyHex.length / 2).toString('hex'),
+      k.publicKeyHex,
+    );
     const udf = contentDigest('SHA-2-512', 'PKIXKey', spki);
     return {
-      source: `${k.source}; SPKI per RFC 8410 §4 (exported by node:crypto); UDF derived per DESIGN.md "Profiles and keys"`,
       ...k,
+      source: `${k.source}; SPKI per RFC 8410 §4 (exported by node:crypto); UDF derived per DESIGN.md "Profiles and keys"`,
       spkiHex: spki.toString('hex'),
       keyUdf: udf.udf(140),
       keyUdf520: udf.udf(520),
     };
   });
   const rfc8410 = Buffer.from('MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=', 'base64');
-  const reexported = createPublicKey({ key: rfc8410, format: 'der', type: 'spki' }).export({ format: 'der', type: 'spki' });
+  const reexported = createPublicKey({ key: rfc8410, format: 'der', type: 'spki' }).export({
+    format: 'der',
+    type: 'spki',
+  });
   check('RFC 8410 §10.1 SPKI round trip', reexported.toString('hex'), rfc8410.toString('hex'));
   return {
     keys: vectors,
@@ -489,6 +528,26 @@ function signatureVectors() {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Account UDFs and mmm: URIs: this project's own rule (docs/crypto.md), so these values are derived.
+
+function accountVectors(profileUdf: string) {
+  return [
+    { address: 'alice@example.com', normalised: 'alice@example.com' },
+    { address: 'Alice@Example.COM', normalised: 'alice@example.com' },
+    {
+      address: 'bob.smith+mesh@portal-a.cryptomesh.test',
+      normalised: 'bob.smith+mesh@portal-a.cryptomesh.test',
+    },
+  ].map((a) => ({
+    source:
+      'derived: docs/crypto.md "Account UDF" (SHA-2-512 content digest, Content-ID MeshAccount, of the lower-cased address); computed by generate.ts (node:crypto)',
+    ...a,
+    accountUdf: contentDigest('SHA-2-512', 'MeshAccount', Buffer.from(a.normalised)).udf(140),
+    meshUri: `mmm:${profileUdf}:${a.normalised}`,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 function files(): Record<string, unknown> {
   const keys = keyVectors();
@@ -498,15 +557,23 @@ function files(): Record<string, unknown> {
     'shamir.json': { primes: primeVectors(), vectors: shamirVectors() },
     'keys.json': { vectors: keys.keys, spki: keys.spki },
     'eddsa.json': { vectors: signatureVectors() },
+    'account.json': { vectors: accountVectors((keys.keys[0] as { keyUdf: string }).keyUdf) },
   };
 }
 
-function main(): void {
+/** The file text: JSON laid out as the repository's Prettier configuration lays it out, so format:check agrees. */
+async function layout(path: string, content: unknown): Promise<string> {
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  return prettier.format(JSON.stringify(content), { ...options, parser: 'json' });
+}
+
+async function main(): Promise<void> {
   const checkOnly = process.argv.includes('--check');
   let stale = 0;
   for (const [name, content] of Object.entries(files())) {
     const path = join(__dirname, name);
-    const text = `${JSON.stringify(content, null, 2)}\n`;
+    const text = await layout(path, content);
     if (checkOnly) {
       let current = '';
       try {
@@ -527,4 +594,4 @@ function main(): void {
   else if (checkOnly) console.log('all vectors reproduce and the files are current');
 }
 
-main();
+void main();

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { fromBase64, fromHex, parseDecimal, readU64be, toBase64, toHex, u64be } from './bytes';
-
-const code = (c: string) => expect.objectContaining({ code: c });
+import { withCode as code } from '../testdata/with-code';
 
 describe('base64 (RFC 4648 §4, canonical)', () => {
   it('round-trips any bytes and agrees with the platform encoder', () => {
@@ -33,7 +32,8 @@ describe('numbers', () => {
   it('parses decimals without leading zeros or sign', () => {
     expect(parseDecimal('0')).toBe(0);
     expect(parseDecimal('1234')).toBe(1234);
-    for (const bad of ['', '01', '+1', '-1', '1.0', ' 1', '1e3', '9007199254740992', '0x10']) expect(parseDecimal(bad)).toBeUndefined();
+    for (const bad of ['', '01', '+1', '-1', '1.0', ' 1', '1e3', '9007199254740992', '0x10'])
+      expect(parseDecimal(bad)).toBeUndefined();
   });
 
   it('encodes u64 big-endian', () => {

@@ -10,7 +10,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const DECODE = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
-/** Encodes `bytes` as padded standard base64 (RFC 4648 §4). */
+/** Encodes `bytes` as padded standard base64 (RFC 4648 §4). MUST NOT fail for any input. */
 export function toBase64(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
@@ -35,9 +35,15 @@ export function toBase64(bytes: Uint8Array): string {
  * alphabet, misplaced padding, or non-zero bits in the padding — so a flipped bit never decodes to
  * the same bytes. `what` names the field in the error message.
  */
-export function fromBase64(text: string, what = 'base64', code: LogErrorCode = 'encoding.malformed'): Uint8Array {
+export function fromBase64(
+  text: string,
+  what = 'base64',
+  code: LogErrorCode = 'encoding.malformed',
+): Uint8Array {
   const fail = (why: string): never => {
-    throw new LogError(code, `${what}: ${why}`, { seen: text.length > 120 ? `${text.slice(0, 120)}…` : text });
+    throw new LogError(code, `${what}: ${why}`, {
+      seen: text.length > 120 ? `${text.slice(0, 120)}…` : text,
+    });
   };
   if (text.length % 4 !== 0) fail('base64 length is not a multiple of 4');
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
@@ -64,14 +70,14 @@ export function fromBase64(text: string, what = 'base64', code: LogErrorCode = '
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** Lower-case hexadecimal. */
+/** Lower-case hexadecimal. MUST NOT fail for any input. */
 export function toHex(bytes: Uint8Array): string {
   let out = '';
   for (const b of bytes) out += HEX[b]!;
   return out;
 }
 
-/** Decodes lower- or upper-case hex of even length; throws `encoding.malformed` otherwise. */
+/** Decodes lower- or upper-case hex of even length; MUST throw `encoding.malformed` otherwise. */
 export function fromHex(text: string): Uint8Array {
   if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) {
     throw new LogError('encoding.malformed', 'hex: not an even-length hexadecimal string', { seen: text });
@@ -86,11 +92,12 @@ const encoder = new TextEncoder();
 // whatever parses the text, rather than silently dropped.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** UTF-8 encoding; lone surrogates become U+FFFD, so callers MUST validate text they sign. */
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Decodes strict UTF-8; throws LogError `code` for invalid sequences. */
+/** Decodes strict UTF-8; MUST throw LogError `code` for invalid sequences, never substitute U+FFFD. */
 export function fromUtf8(bytes: Uint8Array, what: string, code: LogErrorCode): string {
   try {
     return decoder.decode(bytes);
@@ -99,6 +106,7 @@ export function fromUtf8(bytes: Uint8Array, what: string, code: LogErrorCode): s
   }
 }
 
+/** A new array holding `parts` in order; the inputs MAY be reused afterwards. */
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;
@@ -111,25 +119,33 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Constant-shape comparison; timing is irrelevant here since everything compared is public. */
+/**
+ * Byte equality. It MAY return early: everything this library compares (hashes, public keys) is
+ * public, so timing leaks nothing.
+ */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-/** Big-endian u32 (C2SP key IDs). */
+/** Big-endian u32 (C2SP key IDs); `n` MUST be an unsigned 32-bit integer. */
 export function u32be(n: number): Uint8Array {
   return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
+/** Reads a big-endian u32; `bytes` MUST hold 4 bytes at `offset`. */
 export function readU32be(bytes: Uint8Array, offset = 0): number {
-  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  return (
+    ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>>
+    0
+  );
 }
 
-/** Big-endian u64 of a non-negative safe integer (tlog-cosignature timestamps). */
+/** Big-endian u64 of a non-negative safe integer (tlog-cosignature timestamps); MUST throw RangeError otherwise. */
 export function u64be(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`u64be: ${n} is not a non-negative safe integer`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`u64be: ${n} is not a non-negative safe integer`);
   const out = new Uint8Array(8);
   const high = Math.floor(n / 2 ** 32);
   const low = n >>> 0;
@@ -138,7 +154,7 @@ export function u64be(n: number): Uint8Array {
   return out;
 }
 
-/** Reads a big-endian u64; returns undefined when it exceeds Number.MAX_SAFE_INTEGER. */
+/** Reads a big-endian u64; MUST return undefined, not a rounded value, above Number.MAX_SAFE_INTEGER. */
 export function readU64be(bytes: Uint8Array, offset = 0): number | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8);
   const high = view.getUint32(0);
@@ -149,7 +165,7 @@ export function readU64be(bytes: Uint8Array, offset = 0): number | undefined {
 
 /**
  * Parses an ASCII decimal with no sign and no leading zeros (C2SP tlog-checkpoint tree size,
- * tlog-cosignature timestamp); returns undefined for anything else or above MAX_SAFE_INTEGER.
+ * tlog-cosignature timestamp); MUST return undefined for anything else or above MAX_SAFE_INTEGER.
  */
 export function parseDecimal(text: string): number | undefined {
   if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) return undefined;

@@ -8,7 +8,7 @@ import { HASH_SIZE, sha256Of, type Hash } from './tree-hasher';
  */
 export const GENESIS_CHAIN: Hash = new Uint8Array(HASH_SIZE);
 
-/** chain_n from chain_{n-1} and partDigest_n. */
+/** chain_n from chain_{n-1} and partDigest_n. Both MUST be 32 bytes (RangeError otherwise). */
 export function nextChain(previous: Hash, partDigest: Hash): Hash {
   if (previous.length !== HASH_SIZE || partDigest.length !== HASH_SIZE) {
     throw new RangeError(`chain inputs must be ${HASH_SIZE}-byte hashes`);

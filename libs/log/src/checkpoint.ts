@@ -38,7 +38,10 @@ export function parseCheckpoint(text: string, expectedOrigin?: string): Checkpoi
   if (emptyAt >= 0) throw malformed(`checkpoint line ${emptyAt + 1} is empty`);
   const [origin, sizeText, rootText, ...extensions] = lines as [string, string, string, ...string[]];
   if (expectedOrigin !== undefined && origin !== expectedOrigin) {
-    throw new LogError('checkpoint.origin', 'the checkpoint is for another log', { expected: expectedOrigin, seen: origin });
+    throw new LogError('checkpoint.origin', 'the checkpoint is for another log', {
+      expected: expectedOrigin,
+      seen: origin,
+    });
   }
   const size = parseDecimal(sizeText);
   if (size === undefined) {
@@ -46,17 +49,21 @@ export function parseCheckpoint(text: string, expectedOrigin?: string): Checkpoi
   }
   const root = fromBase64(rootText, 'checkpoint root hash', 'checkpoint.malformed');
   if (root.length !== HASH_SIZE) {
-    throw malformed(`the root hash must be ${HASH_SIZE} bytes`, { expected: String(HASH_SIZE), seen: String(root.length) });
+    throw malformed(`the root hash must be ${HASH_SIZE} bytes`, {
+      expected: String(HASH_SIZE),
+      seen: String(root.length),
+    });
   }
   return { origin, size, root, extensions };
 }
 
-/** Serialises a checkpoint body. Throws `checkpoint.malformed` for values it could not parse back. */
+/** Serialises a checkpoint body. MUST throw `checkpoint.malformed` for values it could not parse back. */
 export function formatCheckpoint(checkpoint: Checkpoint): string {
   const { origin, size, root, extensions } = checkpoint;
   if (origin.length === 0 || origin.includes('\n')) throw malformed('the origin must be one non-empty line');
   if (!Number.isSafeInteger(size) || size < 0) throw malformed(`invalid tree size ${size}`);
   if (root.length !== HASH_SIZE) throw malformed(`the root hash must be ${HASH_SIZE} bytes`);
-  if (extensions.some((e) => e.length === 0 || e.includes('\n'))) throw malformed('extension lines must be non-empty lines');
+  if (extensions.some((e) => e.length === 0 || e.includes('\n')))
+    throw malformed('extension lines must be non-empty lines');
   return [origin, String(size), toBase64(root), ...extensions].map((l) => `${l}\n`).join('');
 }

@@ -5,8 +5,8 @@ import type { StoredNode } from './hash-reader';
 import { MemoryHashStore } from './memory-hash-store';
 import { planRangeHash } from './range-hash';
 import { resolvePlanSync } from './hash-reader';
+import { withCode as code } from '../testdata/with-code';
 
-const code = (c: string) => expect.objectContaining({ code: c });
 const entry = (i: number): Uint8Array => Uint8Array.of(i & 0xff, i >> 8, 7);
 
 describe('CompactRange', () => {
@@ -26,7 +26,8 @@ describe('CompactRange', () => {
     const range = CompactRange.empty();
     const seen: StoredNode[] = [];
     const entries = Array.from({ length: 37 }, (_, i) => entry(i));
-    for (const e of entries) range.appendEntry(e, (node) => (seen.push(node), store.writeNode(node.level, node.index, node.hash)));
+    for (const e of entries)
+      range.appendEntry(e, (node) => (seen.push(node), store.writeNode(node.level, node.index, node.hash)));
     // A tree of n leaves has n stored nodes at level 0, ⌊n/2⌋ at level 1, …
     for (let level = 0; level < 6; level++) expect(store.count(level)).toBe(Math.floor(37 / 2 ** level));
     expect(seen).toHaveLength([37, 18, 9, 4, 2, 1].reduce((a, b) => a + b, 0));
@@ -40,7 +41,8 @@ describe('CompactRange', () => {
   it('restores from its peaks, as a log-signer does at start-up from its stored nodes', () => {
     const store = new MemoryHashStore();
     const range = CompactRange.empty();
-    for (let i = 0; i < 45; i++) range.appendEntry(entry(i), (n) => store.writeNode(n.level, n.index, n.hash));
+    for (let i = 0; i < 45; i++)
+      range.appendEntry(entry(i), (n) => store.writeNode(n.level, n.index, n.hash));
     const restored = CompactRange.fromHashes(45, store.readNodes(CompactRange.peakIds(45)));
     expect(restored.hashes()).toEqual(range.hashes());
     restored.appendEntry(entry(45));

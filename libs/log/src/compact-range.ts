@@ -12,6 +12,9 @@ import { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf, type Hash } from './tree
  *
  * Each append reports the stored nodes it completes (the leaf and every perfect subtree it closes)
  * so that a caller keeping the full tree writes them to its node store (`hash-reader.ts`).
+ *
+ * Appends MUST be fed in entry order; a range MUST NOT be shared between concurrent writers (clone
+ * it instead). `root()` MAY be called at any size and does not change the range.
  */
 export class CompactRange {
   private readonly peaks: Hash[];
@@ -33,15 +36,23 @@ export class CompactRange {
    * `size`; throws `tree.range` otherwise.
    */
   static fromHashes(size: number, hashes: readonly Hash[]): CompactRange {
-    if (!Number.isSafeInteger(size) || size < 0) throw new LogError('tree.range', `invalid tree size ${size}`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new LogError('tree.range', `invalid tree size ${size}`);
     const ids = CompactRange.peakIds(size);
     if (ids.length !== hashes.length || hashes.some((h) => h.length !== HASH_SIZE)) {
-      throw new LogError('tree.range', `a compact range of size ${size} has ${ids.length} hashes of ${HASH_SIZE} bytes`, {
-        expected: String(ids.length),
-        seen: String(hashes.length),
-      });
+      throw new LogError(
+        'tree.range',
+        `a compact range of size ${size} has ${ids.length} hashes of ${HASH_SIZE} bytes`,
+        {
+          expected: String(ids.length),
+          seen: String(hashes.length),
+        },
+      );
     }
-    return new CompactRange(size, hashes.map((h) => h.slice()));
+    return new CompactRange(
+      size,
+      hashes.map((h) => h.slice()),
+    );
   }
 
   /** The stored nodes whose hashes make up the compact range of [0, size), leftmost first. */

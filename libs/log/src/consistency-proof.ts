@@ -6,7 +6,7 @@ import { HASH_SIZE, hashChildren, isPowerOfTwo, splitPoint, type Hash } from './
 
 /**
  * The sub-ranges whose MTH make up PROOF(m, D[n]) = SUBPROOF(m, D[n], true) (RFC 9162 §2.1.4.1),
- * in proof order. Empty when m = 0 or m = n (nothing to prove). Throws `tree.range` unless
+ * in proof order. Empty when m = 0 or m = n (nothing to prove). MUST throw `tree.range` unless
  * 0 ≤ m ≤ n.
  */
 export function consistencyProofRanges(first: number, second: number): [number, number][] {
@@ -35,7 +35,10 @@ export function consistencyProofRanges(first: number, second: number): [number, 
   return ranges;
 }
 
-/** The stored nodes a consistency proof needs, and how to assemble it (one batch read). */
+/**
+ * The stored nodes a consistency proof needs, and how to assemble it (one batch read). Same errors as
+ * `consistencyProofRanges`; the plan MUST be built with the hashes of exactly its ids.
+ */
 export function planConsistencyProof(first: number, second: number): HashPlan<Hash[]> {
   return planRangeHashes(consistencyProofRanges(first, second));
 }
@@ -52,8 +55,8 @@ export async function consistencyProof(reader: HashReader, first: number, second
 /**
  * The two roots a consistency proof yields (RFC 9162 §2.1.4.2 steps 1–6): `firstRoot`, the root it
  * implies for the old size, and `secondRoot`, the root for the new size. If the old size is a power
- * of two the proof omits the old root and `knownFirstRoot` is used in its place (step 2). Throws
- * `proof.invalid` for a proof of the wrong shape. Requires 0 < first < second.
+ * of two the proof omits the old root and `knownFirstRoot` is used in its place (step 2). MUST throw
+ * `proof.invalid` for a proof of the wrong shape or unless 0 < first < second.
  */
 export function rootsFromConsistencyProof(
   first: number,
@@ -62,7 +65,10 @@ export function rootsFromConsistencyProof(
   knownFirstRoot: Hash,
 ): { firstRoot: Hash; secondRoot: Hash } {
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first <= 0 || first >= second) {
-    throw new LogError('proof.invalid', `no consistency proof computes roots from size ${first} to ${second}`);
+    throw new LogError(
+      'proof.invalid',
+      `no consistency proof computes roots from size ${first} to ${second}`,
+    );
   }
   if (proof.some((p) => p.length !== HASH_SIZE) || knownFirstRoot.length !== HASH_SIZE) {
     throw new LogError('proof.invalid', `consistency proof hashes must be ${HASH_SIZE} bytes`);
@@ -85,7 +91,8 @@ export function rootsFromConsistencyProof(
   let sr = path[0]!;
   for (let i = 1; i < path.length; i++) {
     const c = path[i]!;
-    if (sn === 0) throw new LogError('proof.invalid', `consistency proof from ${first} to ${second} is too long`);
+    if (sn === 0)
+      throw new LogError('proof.invalid', `consistency proof from ${first} to ${second} is too long`);
     if (fn % 2 === 1 || fn === sn) {
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
@@ -99,7 +106,8 @@ export function rootsFromConsistencyProof(
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  if (sn !== 0) throw new LogError('proof.invalid', `consistency proof from ${first} to ${second} is too short`);
+  if (sn !== 0)
+    throw new LogError('proof.invalid', `consistency proof from ${first} to ${second} is too short`);
   return { firstRoot: fr, secondRoot: sr };
 }
 

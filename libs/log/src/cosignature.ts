@@ -24,7 +24,7 @@ export interface Cosigner {
   readonly timestamp: number;
 }
 
-/** The exact bytes a v1 cosignature signs. */
+/** The exact bytes a v1 cosignature signs; `timestamp` MUST be a non-negative integer (POSIX seconds). */
 export function cosignedMessage(noteText: string, timestamp: number): Uint8Array {
   return utf8(`cosignature/v1\ntime ${timestamp}\n${noteText}`);
 }
@@ -38,19 +38,24 @@ export function cosignedMessage(noteText: string, timestamp: number): Uint8Array
 export function cosign(noteText: string, witness: NoteSigner, timestamp: number): NoteSignature {
   checkNoteText(noteText);
   const key = witness.verifierKey;
-  if (key.type !== KEY_TYPE_COSIGNATURE_V1) throw new LogError('key.malformed', 'cosignatures use a type 0x04 witness key');
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new RangeError(`invalid cosignature timestamp ${timestamp}`);
+  if (key.type !== KEY_TYPE_COSIGNATURE_V1)
+    throw new LogError('key.malformed', 'cosignatures use a type 0x04 witness key');
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+    throw new RangeError(`invalid cosignature timestamp ${timestamp}`);
   const signature = witness.sign(cosignedMessage(noteText, timestamp));
   return { name: key.name, keyId: key.keyId, signature: concatBytes(u64be(timestamp), signature) };
 }
 
-/** Appends this witness's cosignature to a signed note (a seal); returns the new note text. */
+/**
+ * Appends this witness's cosignature to a signed note (a seal) and returns the new note text; the
+ * existing lines MUST be kept byte for byte. Same preconditions and errors as `cosign`.
+ */
 export function addCosignature(note: string, witness: NoteSigner, timestamp: number): string {
   return addSignature(note, cosign(parseNote(note).text, witness, timestamp));
 }
 
 /**
- * The timestamp of a v1 cosignature line, unverified. Throws `cosignature.malformed` unless the
+ * The timestamp of a v1 cosignature line, unverified. MUST throw `cosignature.malformed` unless the
  * signature is 72 bytes with a timestamp ≤ 2^53 − 1.
  */
 export function cosignatureTimestamp(line: NoteSignature): number {
@@ -61,7 +66,8 @@ export function cosignatureTimestamp(line: NoteSignature): number {
     });
   }
   const timestamp = readU64be(line.signature);
-  if (timestamp === undefined) throw new LogError('cosignature.malformed', 'the cosignature timestamp is out of range');
+  if (timestamp === undefined)
+    throw new LogError('cosignature.malformed', 'the cosignature timestamp is out of range');
   return timestamp;
 }
 
@@ -71,12 +77,20 @@ export function cosignatureTimestamp(line: NoteSignature): number {
  * signature that is not 72 bytes or whose timestamp exceeds 2^53 − 1; and
  * `cosignature.bad-signature` when the Ed25519 signature fails.
  */
-export function verifyCosignature(noteText: string, line: NoteSignature, witness: VerifierKey, ed25519: Ed25519): number {
+export function verifyCosignature(
+  noteText: string,
+  line: NoteSignature,
+  witness: VerifierKey,
+  ed25519: Ed25519,
+): number {
   if (witness.type !== KEY_TYPE_COSIGNATURE_V1) {
     throw new LogError('cosignature.malformed', `${witness.name} is not a witness (type 0x04) key`);
   }
   if (line.name !== witness.name || line.keyId !== witness.keyId) {
-    throw new LogError('cosignature.malformed', 'the signature line is from another key', { expected: witness.name, seen: line.name });
+    throw new LogError('cosignature.malformed', 'the signature line is from another key', {
+      expected: witness.name,
+      seen: line.name,
+    });
   }
   const timestamp = cosignatureTimestamp(line);
   if (!ed25519.verify(witness.publicKey, cosignedMessage(noteText, timestamp), line.signature.subarray(8))) {
@@ -99,10 +113,14 @@ export interface CosignerReport {
 /**
  * Finds which trusted witnesses validly cosigned `note`. Per C2SP signed-note, lines whose
  * (name, key ID) match no trusted key are ignored; a trusted key counts once however many lines it
- * has. Does not check the note's own (log key) signature: open the seal for that. Throws
- * `note.malformed` for a malformed note.
+ * has. It does not check the note's own (log key) signature: callers MUST open the seal for that.
+ * MUST throw `note.malformed` for a malformed note, and never for a bad cosignature (reported).
  */
-export function findCosigners(note: string, trusted: readonly VerifierKey[], ed25519: Ed25519): CosignerReport {
+export function findCosigners(
+  note: string,
+  trusted: readonly VerifierKey[],
+  ed25519: Ed25519,
+): CosignerReport {
   const parsed = parseNote(note);
   const valid = new Map<string, Cosigner>();
   const invalid: { key: VerifierKey; error: LogError }[] = [];
@@ -123,7 +141,7 @@ export function findCosigners(note: string, trusted: readonly VerifierKey[], ed2
   return { valid: [...valid.values()], invalid };
 }
 
-/** The number of distinct trusted witnesses that validly cosigned `note`. */
+/** The number of distinct trusted witnesses that validly cosigned `note` (see `findCosigners`). */
 export function countCosigners(note: string, trusted: readonly VerifierKey[], ed25519: Ed25519): number {
   return findCosigners(note, trusted, ed25519).valid.length;
 }

@@ -70,13 +70,22 @@ export function findEquivocation(input: FindEquivocationInput): EquivocationEvid
     return { kind: 'same-part', ...base, notes: input.notes };
   }
   const [older, newer] = a.seal.size <= b.seal.size ? [a, b] : [b, a];
-  const notes = [older === a ? input.notes[0] : input.notes[1], newer === a ? input.notes[0] : input.notes[1]] as const;
+  const notes = [
+    older === a ? input.notes[0] : input.notes[1],
+    newer === a ? input.notes[0] : input.notes[1],
+  ] as const;
   const m = older.seal.size;
   const n = newer.seal.size;
   if (m === 0) return undefined;
   if (m === n) {
     if (bytesEqual(older.seal.root, newer.seal.root)) return undefined;
-    return { kind: 'inconsistent-trees', ...base, notes, rootAtOlderSize: toBase64(newer.seal.root), proof: [] };
+    return {
+      kind: 'inconsistent-trees',
+      ...base,
+      notes,
+      rootAtOlderSize: toBase64(newer.seal.root),
+      proof: [],
+    };
   }
   if (input.consistency === undefined) return undefined;
   const { rootAtOlderSize, proof } = input.consistency;
@@ -91,7 +100,10 @@ export function findEquivocation(input: FindEquivocationInput): EquivocationEvid
   };
 }
 
-function invalid(message: string, details: { expected?: string; seen?: string; cause?: unknown } = {}): LogError {
+function invalid(
+  message: string,
+  details: { expected?: string; seen?: string; cause?: unknown } = {},
+): LogError {
   return new LogError('evidence.invalid', message, details);
 }
 
@@ -107,7 +119,8 @@ function checkShape(value: unknown): EquivocationEvidence {
   if (value === null || typeof value !== 'object') throw malformed('evidence must be a JSON object');
   const e = value as Record<string, unknown>;
   if (e.kind !== 'same-part' && e.kind !== 'inconsistent-trees') throw malformed('unknown evidence kind');
-  if (typeof e.verifierKey !== 'string' || typeof e.origin !== 'string') throw malformed('evidence needs verifierKey and origin strings');
+  if (typeof e.verifierKey !== 'string' || typeof e.origin !== 'string')
+    throw malformed('evidence needs verifierKey and origin strings');
   if (!isStringArray(e.notes) || e.notes.length !== 2) throw malformed('evidence needs exactly two notes');
   if (e.kind === 'inconsistent-trees' && (typeof e.rootAtOlderSize !== 'string' || !isStringArray(e.proof))) {
     throw malformed('inconsistent-trees evidence needs rootAtOlderSize and proof');
@@ -133,7 +146,11 @@ function decodeHash(text: string, what: string): Hash {
  * `trustedKey` (when given; pass it, or the evidence could be signed by anyone's key), seals that
  * agree, or a consistency proof that does not verify.
  */
-export function verifyEquivocation(evidence: unknown, ed25519: Ed25519, trustedKey?: VerifierKey): [Seal, Seal] {
+export function verifyEquivocation(
+  evidence: unknown,
+  ed25519: Ed25519,
+  trustedKey?: VerifierKey,
+): [Seal, Seal] {
   const e = checkShape(evidence);
   let key: VerifierKey;
   try {
@@ -155,14 +172,21 @@ export function verifyEquivocation(evidence: unknown, ed25519: Ed25519, trustedK
   const [a, b] = opened;
   if (e.kind === 'same-part') {
     if (a.seal.part.index !== b.seal.part.index) {
-      throw invalid('the seals are for different parts', { expected: String(a.seal.part.index), seen: String(b.seal.part.index) });
+      throw invalid('the seals are for different parts', {
+        expected: String(a.seal.part.index),
+        seen: String(b.seal.part.index),
+      });
     }
     if (a.note.text === b.note.text) throw invalid('the two seals have the same body');
     return [a.seal, b.seal];
   }
   const m = a.seal.size;
   const n = b.seal.size;
-  if (m === 0 || m > n) throw invalid('the first note must be the older seal, of a non-empty tree', { expected: `0 < size ≤ ${n}`, seen: String(m) });
+  if (m === 0 || m > n)
+    throw invalid('the first note must be the older seal, of a non-empty tree', {
+      expected: `0 < size ≤ ${n}`,
+      seen: String(m),
+    });
   const rootAtOlderSize = decodeHash(e.rootAtOlderSize, 'rootAtOlderSize');
   const proof = e.proof.map((p, i) => decodeHash(p, `proof[${i}]`));
   try {
@@ -172,7 +196,9 @@ export function verifyEquivocation(evidence: unknown, ed25519: Ed25519, trustedK
     throw invalid(`the consistency proof does not verify: ${cause.message}`, { cause });
   }
   if (bytesEqual(rootAtOlderSize, a.seal.root)) {
-    throw invalid('the trees are consistent: the older root is the newer tree at that size', { seen: toBase64(a.seal.root) });
+    throw invalid('the trees are consistent: the older root is the newer tree at that size', {
+      seen: toBase64(a.seal.root),
+    });
   }
   return [a.seal, b.seal];
 }

@@ -33,7 +33,7 @@ export interface HashReader {
   readNodes(ids: readonly NodeId[]): readonly Hash[] | Promise<readonly Hash[]>;
 }
 
-/** A HashReader whose answers are always synchronous (the in-memory store). */
+/** A HashReader that MUST always answer synchronously (the in-memory store). */
 export interface SyncHashReader extends HashReader {
   readNodes(ids: readonly NodeId[]): readonly Hash[];
 }
@@ -48,13 +48,16 @@ export interface HashPlan<T> {
   build(hashes: readonly Hash[]): T;
 }
 
-/** Reads a plan's nodes through `reader` (sync or async) and builds the result. */
+/**
+ * Reads a plan's nodes through `reader` (sync or async) in one call and builds the result. MUST
+ * reject with what the reader throws, or `store.missing-node` if it answers short.
+ */
 export async function resolvePlan<T>(reader: HashReader, plan: HashPlan<T>): Promise<T> {
   const hashes = plan.ids.length === 0 ? [] : await reader.readNodes(plan.ids);
   return plan.build(hashes);
 }
 
-/** As `resolvePlan`, for a synchronous reader. */
+/** As `resolvePlan`, for a synchronous reader; MUST throw what the reader or the plan throws. */
 export function resolvePlanSync<T>(reader: SyncHashReader, plan: HashPlan<T>): T {
   return plan.build(plan.ids.length === 0 ? [] : reader.readNodes(plan.ids));
 }

@@ -5,10 +5,10 @@ import type { HashReader, NodeId } from './hash-reader';
 import { inclusionProof, rootFromInclusionProof, verifyInclusion } from './inclusion-proof';
 import { MerkleTree } from './merkle-tree';
 import { hashLeaf, type Hash } from './tree-hasher';
+import { withCode as code } from '../testdata/with-code';
 
 const leaves = vectors.leaves.map(fromHex);
 const rootOf = (size: number): Hash => fromHex(vectors.roots[size]!.root);
-const code = (c: string) => expect.objectContaining({ code: c });
 
 function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const out = bytes.slice();
@@ -17,10 +17,13 @@ function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
 }
 
 describe('verifyInclusion (RFC 9162 §2.1.3.2)', () => {
-  it.each(vectors.inclusion)('accepts the published proof for entry $index of $size', ({ index, size, path }) => {
-    const proof = path.map(fromHex);
-    expect(() => verifyInclusion(index, size, hashLeaf(leaves[index]!), proof, rootOf(size))).not.toThrow();
-  });
+  it.each(vectors.inclusion)(
+    'accepts the published proof for entry $index of $size',
+    ({ index, size, path }) => {
+      const proof = path.map(fromHex);
+      expect(() => verifyInclusion(index, size, hashLeaf(leaves[index]!), proof, rootOf(size))).not.toThrow();
+    },
+  );
 
   it.each(vectors.inclusion.filter((v) => v.path.length > 0))(
     'rejects every corruption of the proof for entry $index of $size with proof.invalid',
@@ -40,36 +43,52 @@ describe('verifyInclusion (RFC 9162 §2.1.3.2)', () => {
       ];
       if (index > 0) probes.push([index - 1, size, leaf, proof, root]);
       if (size > 1) probes.push([index, Math.floor(size / 2), leaf, proof, root]);
-      for (const [i, n, l, p, r] of probes) expect(() => verifyInclusion(i, n, l, p, r)).toThrow(code('proof.invalid'));
-      expect(() => verifyInclusion(index, size, leaf, [...proof.slice(0, -1), new Uint8Array(0)], root)).toThrow(code('proof.invalid'));
+      for (const [i, n, l, p, r] of probes)
+        expect(() => verifyInclusion(i, n, l, p, r)).toThrow(code('proof.invalid'));
+      expect(() =>
+        verifyInclusion(index, size, leaf, [...proof.slice(0, -1), new Uint8Array(0)], root),
+      ).toThrow(code('proof.invalid'));
     },
   );
 
   it('rejects an index outside the tree', () => {
     const leaf = hashLeaf(leaves[0]!);
-    for (const [i, n] of [[0, 0], [1, 1], [2, 1], [-1, 4]] as const) {
+    for (const [i, n] of [
+      [0, 0],
+      [1, 1],
+      [2, 1],
+      [-1, 4],
+    ] as const) {
       expect(() => rootFromInclusionProof(i, n, leaf, [])).toThrow(code('proof.invalid'));
     }
   });
 
   it('verifies every proof of random logs, and fails on any one flipped bit (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 24 }), { minLength: 1, maxLength: 120 }), fc.nat(), fc.nat(), fc.nat(), (entries, x, y, bit) => {
-        const tree = new MerkleTree();
-        for (const e of entries) tree.append(e);
-        const size = 1 + (y % entries.length);
-        const index = x % size;
-        const proof = tree.inclusionProof(index, size);
-        const leaf = hashLeaf(entries[index]!);
-        const root = tree.rootAt(size);
-        verifyInclusion(index, size, leaf, proof, root);
-        // One flipped bit anywhere: in a proof element, the leaf hash or the root.
-        const target = bit % (proof.length + 2);
-        const flipped = proof.map((p, i) => (i === target ? flipBit(p, bit) : p));
-        const badLeaf = target === proof.length ? flipBit(leaf, bit) : leaf;
-        const badRoot = target === proof.length + 1 ? flipBit(root, bit) : root;
-        expect(() => verifyInclusion(index, size, badLeaf, flipped, badRoot)).toThrow(code('proof.invalid'));
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 24 }), { minLength: 1, maxLength: 120 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (entries, x, y, bit) => {
+          const tree = new MerkleTree();
+          for (const e of entries) tree.append(e);
+          const size = 1 + (y % entries.length);
+          const index = x % size;
+          const proof = tree.inclusionProof(index, size);
+          const leaf = hashLeaf(entries[index]!);
+          const root = tree.rootAt(size);
+          verifyInclusion(index, size, leaf, proof, root);
+          // One flipped bit anywhere: in a proof element, the leaf hash or the root.
+          const target = bit % (proof.length + 2);
+          const flipped = proof.map((p, i) => (i === target ? flipBit(p, bit) : p));
+          const badLeaf = target === proof.length ? flipBit(leaf, bit) : leaf;
+          const badRoot = target === proof.length + 1 ? flipBit(root, bit) : root;
+          expect(() => verifyInclusion(index, size, badLeaf, flipped, badRoot)).toThrow(
+            code('proof.invalid'),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });

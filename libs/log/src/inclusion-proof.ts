@@ -6,7 +6,7 @@ import { HASH_SIZE, hashChildren, splitPoint, type Hash } from './tree-hasher';
 
 /**
  * The sub-ranges whose MTH make up PATH(m, D[n]) (RFC 9162 §2.1.3.1), in proof order (the sibling
- * nearest the leaf first). Throws `tree.range` unless 0 ≤ index < size.
+ * nearest the leaf first). MUST throw `tree.range` unless 0 ≤ index < size.
  */
 export function inclusionProofRanges(index: number, size: number): [number, number][] {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
@@ -29,7 +29,10 @@ export function inclusionProofRanges(index: number, size: number): [number, numb
   return ranges;
 }
 
-/** The stored nodes an inclusion proof needs, and how to assemble it (one batch read). */
+/**
+ * The stored nodes an inclusion proof needs, and how to assemble it (one batch read). Same errors as
+ * `inclusionProofRanges`; the plan MUST be built with the hashes of exactly its ids.
+ */
 export function planInclusionProof(index: number, size: number): HashPlan<Hash[]> {
   return planRangeHashes(inclusionProofRanges(index, size));
 }
@@ -45,10 +48,15 @@ export async function inclusionProof(reader: HashReader, index: number, size: nu
 
 /**
  * The root that `proof` yields for `leafHash` at `index` in a tree of `size` — RFC 9162 §2.1.3.2
- * steps 1–4. Throws `proof.invalid` when the proof has the wrong length for (index, size) or an
- * element is not 32 bytes.
+ * steps 1–4. MUST throw `proof.invalid` when the proof has the wrong length for (index, size), an
+ * element is not 32 bytes, or the index is outside the tree.
  */
-export function rootFromInclusionProof(index: number, size: number, leafHash: Hash, proof: readonly Hash[]): Hash {
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leafHash: Hash,
+  proof: readonly Hash[],
+): Hash {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
     throw new LogError('proof.invalid', `entry ${index} is not inside a tree of size ${size}`);
   }
@@ -89,13 +97,23 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ha
  * (RFC 9162 §2.1.3.2). Returns normally on success; MUST throw LogError `proof.invalid` — with the
  * expected root and the root the proof yields — on any mismatch.
  */
-export function verifyInclusion(index: number, size: number, leafHash: Hash, proof: readonly Hash[], root: Hash): void {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leafHash: Hash,
+  proof: readonly Hash[],
+  root: Hash,
+): void {
   const computed = rootFromInclusionProof(index, size, leafHash, proof);
   if (!bytesEqual(computed, root)) {
-    throw new LogError('proof.invalid', `inclusion proof for entry ${index} of ${size} does not lead to the root`, {
-      expected: toBase64(root),
-      seen: toBase64(computed),
-    });
+    throw new LogError(
+      'proof.invalid',
+      `inclusion proof for entry ${index} of ${size} does not lead to the root`,
+      {
+        expected: toBase64(root),
+        seen: toBase64(computed),
+      },
+    );
   }
 }
 

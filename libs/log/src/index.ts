@@ -46,6 +46,7 @@ export { makeNoteSigner, formatSignerKey, parseSignerKey } from './note-signer';
 export type { NoteSigner } from './note-signer';
 export {
   MAX_NOTE_SIGNATURES,
+  decodeNote,
   parseNote,
   formatNote,
   formatSignatureLine,

@@ -14,7 +14,10 @@ import type { VerifierKey } from './verifier-key';
  * make anything durable or visible; it rejects an entry by throwing (or rejecting) with any error,
  * which becomes a `verify.entry-rejected` violation with that error as its cause. It MAY be async.
  */
-export type EntryHook = (entry: Uint8Array, context: { readonly index: number; readonly part: number }) => void | Promise<void>;
+export type EntryHook = (
+  entry: Uint8Array,
+  context: { readonly index: number; readonly part: number },
+) => void | Promise<void>;
 
 export interface LogVerifierOptions {
   /** The portal's log key (type 0x01): every seal MUST be signed by it. */
@@ -128,7 +131,9 @@ export class LogVerifier {
     if (hook === undefined) return;
     try {
       const pending = hook(entry, { index, part: partIndex });
-      if (pending instanceof Promise) return pending.catch((error) => this.reject(error, partIndex, index));
+      // Any thenable, not only this realm's Promise.
+      if (pending !== undefined)
+        return Promise.resolve(pending).catch((error) => this.reject(error, partIndex, index));
     } catch (error) {
       this.reject(error, partIndex, index);
     }
@@ -189,29 +194,65 @@ export class LogVerifier {
     }
     const expectedFirst = prev?.size ?? 0;
     if (seal.part.first !== expectedFirst) {
-      return violation('verify.gap', 'the part does not start where the previous part ended', String(expectedFirst), String(seal.part.first));
+      return violation(
+        'verify.gap',
+        'the part does not start where the previous part ended',
+        String(expectedFirst),
+        String(seal.part.first),
+      );
     }
     if (seal.size !== this.tree.size) {
-      return violation('verify.size', `the seal's tree size does not match the ${entries} entries received`, String(this.tree.size), String(seal.size));
+      return violation(
+        'verify.size',
+        `the seal's tree size does not match the ${entries} entries received`,
+        String(this.tree.size),
+        String(seal.size),
+      );
     }
     const digest = this.part.root();
     if (!bytesEqual(digest, seal.part.digest)) {
-      return violation('verify.part-digest', "the part digest is not the root of the part's entries", toBase64(digest), toBase64(seal.part.digest));
+      return violation(
+        'verify.part-digest',
+        "the part digest is not the root of the part's entries",
+        toBase64(digest),
+        toBase64(seal.part.digest),
+      );
     }
     const root = this.tree.root();
     if (!bytesEqual(root, seal.root)) {
-      return violation('verify.inconsistent', 'the tree root is not the previous tree extended by this part', toBase64(root), toBase64(seal.root));
+      return violation(
+        'verify.inconsistent',
+        'the tree root is not the previous tree extended by this part',
+        toBase64(root),
+        toBase64(seal.root),
+      );
     }
     const chain = nextChain(this.head?.seal.chain ?? GENESIS_CHAIN, digest);
     if (!bytesEqual(chain, seal.chain)) {
-      return violation('verify.chain', 'chain_n is not SHA-256(chain_{n-1} ‖ partDigest_n)', toBase64(chain), toBase64(seal.chain));
+      return violation(
+        'verify.chain',
+        'chain_n is not SHA-256(chain_{n-1} ‖ partDigest_n)',
+        toBase64(chain),
+        toBase64(seal.chain),
+      );
     }
     if (prev !== undefined && seal.timeMs < prev.timeMs) {
-      return violation('verify.time', 'the seal is dated before the previous seal', `≥ ${prev.timeMs}`, String(seal.timeMs));
+      return violation(
+        'verify.time',
+        'the seal is dated before the previous seal',
+        `≥ ${prev.timeMs}`,
+        String(seal.timeMs),
+      );
     }
     if (this.options.now !== undefined) {
       const latest = this.options.now() + (this.options.maxFutureMs ?? 300_000);
-      if (seal.timeMs > latest) return violation('verify.time', 'the seal is dated in the future', `≤ ${latest}`, String(seal.timeMs));
+      if (seal.timeMs > latest)
+        return violation(
+          'verify.time',
+          'the seal is dated in the future',
+          `≤ ${latest}`,
+          String(seal.timeMs),
+        );
     }
     this.head = { seal, note, tree: this.tree.clone() };
     this.part = CompactRange.empty();
@@ -226,7 +267,10 @@ export class LogVerifier {
     const { seal } = openSeal(state.note, this.options.logKey, this.options.ed25519, this.origin);
     let tree: CompactRange;
     try {
-      tree = CompactRange.fromHashes(seal.size, state.frontier.map((h) => fromBase64(h, 'frontier hash')));
+      tree = CompactRange.fromHashes(
+        seal.size,
+        state.frontier.map((h) => fromBase64(h, 'frontier hash')),
+      );
     } catch (cause) {
       throw new LogError('verify.state', 'the saved frontier does not fit the saved seal', { cause });
     }
@@ -242,7 +286,11 @@ export class LogVerifier {
 
   private reject(error: unknown, part: number, entry: number): void {
     const reason = error instanceof Error ? error.message : String(error);
-    this.violation ??= new LogError('verify.entry-rejected', `entry ${entry} rejected: ${reason}`, { part, entry, cause: error });
+    this.violation ??= new LogError('verify.entry-rejected', `entry ${entry} rejected: ${reason}`, {
+      part,
+      entry,
+      cause: error,
+    });
   }
 
   private fail(error: unknown, where: { part?: number; entry?: number }): void {

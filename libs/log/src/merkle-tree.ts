@@ -13,6 +13,9 @@ import type { Hash } from './tree-hasher';
  * any earlier size, sub-range roots (part digests) and proofs. The log-signer builds the same thing
  * with its nodes in PostgreSQL from `CompactRange` and the `plan*` functions; this class is the
  * reference arrangement for tests, the CLI and mirrors that fit in memory.
+ *
+ * Every query MUST throw `tree.range` for a size beyond the current one (and the errors of the
+ * underlying proof functions otherwise). Not safe for concurrent appends; reads MAY interleave.
  */
 export class MerkleTree {
   private readonly range = CompactRange.empty();

@@ -1,7 +1,13 @@
 import { concatBytes, fromBase64, toBase64 } from './bytes';
 import type { Ed25519 } from './ed25519';
 import { LogError } from './log-error';
-import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, makeVerifierKey, type KeyType, type VerifierKey } from './verifier-key';
+import {
+  KEY_TYPE_COSIGNATURE_V1,
+  KEY_TYPE_ED25519,
+  makeVerifierKey,
+  type KeyType,
+  type VerifierKey,
+} from './verifier-key';
 
 /**
  * A private key able to sign notes (type 0x01, the log key) or cosign them (type 0x04, the
@@ -10,7 +16,7 @@ import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, makeVerifierKey, type KeyTyp
  */
 export interface NoteSigner {
   readonly verifierKey: VerifierKey;
-  /** Raw Ed25519 signature over `message`. MUST be deterministic. */
+  /** Raw Ed25519 signature over `message`. MUST be deterministic and MUST NOT expose the key. */
   sign(message: Uint8Array): Uint8Array;
 }
 

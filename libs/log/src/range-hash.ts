@@ -14,13 +14,16 @@ import { EMPTY_ROOT, hashChildren, isPowerOfTwo, splitPoint, type Hash } from '.
  * range whose start is not aligned (a part starting at an odd index) has no stored interior nodes
  * in common with the log's tree, and needs up to `end − begin` leaf hashes: the cost of
  * recomputing the part digest from storage rather than accumulating it while sealing.
+ *
+ * MUST throw `tree.range` unless 0 ≤ begin ≤ end; the plan MUST be built with the hashes of exactly
+ * its ids (`store.missing-node` otherwise).
  */
 export function planRangeHash(begin: number, end: number): HashPlan<Hash> {
   const multi = planRangeHashes([[begin, end]]);
   return { ids: multi.ids, build: (hashes) => multi.build(hashes)[0]! };
 }
 
-/** One plan for several ranges, so that a proof is read in a single batch. */
+/** One plan for several ranges, so that a proof is read in a single batch. Same contract as `planRangeHash`. */
 export function planRangeHashes(ranges: readonly (readonly [number, number])[]): HashPlan<Hash[]> {
   const ids: NodeId[] = [];
   for (const [begin, end] of ranges) {
@@ -69,7 +72,10 @@ function build(begin: number, n: number, hashes: readonly Hash[], cursor: { at: 
   if (isStoredNode(begin, n)) {
     const hash = hashes[cursor.at++];
     if (hash === undefined) {
-      throw new LogError('store.missing-node', `hash reader returned too few hashes (needed node for [${begin}, ${begin + n}))`);
+      throw new LogError(
+        'store.missing-node',
+        `hash reader returned too few hashes (needed node for [${begin}, ${begin + n}))`,
+      );
     }
     return hash;
   }

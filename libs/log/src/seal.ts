@@ -42,13 +42,15 @@ function malformed(message: string, details: { expected?: string; seen?: string 
 
 function decimalField(text: string | undefined, what: string): number {
   const n = text === undefined ? undefined : parseDecimal(text);
-  if (n === undefined) throw malformed(`${what} must be a decimal with no sign or leading zeros`, { seen: text ?? '' });
+  if (n === undefined)
+    throw malformed(`${what} must be a decimal with no sign or leading zeros`, { seen: text ?? '' });
   return n;
 }
 
 function hashField(text: string | undefined, what: string): Hash {
   const bytes = fromBase64(text ?? '', what, 'seal.malformed');
-  if (bytes.length !== HASH_SIZE) throw malformed(`${what} must be ${HASH_SIZE} bytes`, { seen: String(bytes.length) });
+  if (bytes.length !== HASH_SIZE)
+    throw malformed(`${what} must be ${HASH_SIZE} bytes`, { seen: String(bytes.length) });
   return bytes;
 }
 
@@ -66,10 +68,14 @@ export function parseSealBody(text: string, expectedOrigin?: string): Seal {
     const keyword = line.split(' ')[0] ?? '';
     if (keyword !== SEAL_EXTENSIONS[i]) {
       const known = (SEAL_EXTENSIONS as readonly string[]).includes(keyword);
-      throw new LogError('seal.bad-extension', known ? `extension "${keyword}" is out of order` : `unknown extension "${keyword}"`, {
-        expected: SEAL_EXTENSIONS[i] ?? 'no further extension line',
-        seen: keyword,
-      });
+      throw new LogError(
+        'seal.bad-extension',
+        known ? `extension "${keyword}" is out of order` : `unknown extension "${keyword}"`,
+        {
+          expected: SEAL_EXTENSIONS[i] ?? 'no further extension line',
+          seen: keyword,
+        },
+      );
     }
   });
   if (extensions.length !== SEAL_EXTENSIONS.length) {
@@ -81,9 +87,12 @@ export function parseSealBody(text: string, expectedOrigin?: string): Seal {
   const part = extensions[0]!.split(' ');
   const chain = extensions[1]!.split(' ');
   const time = extensions[2]!.split(' ');
-  if (part.length !== 4) throw malformed('the part line is "part <n> <first> <base64 digest>"', { seen: extensions[0] });
-  if (chain.length !== 2) throw malformed('the chain line is "chain <base64 chain>"', { seen: extensions[1] });
-  if (time.length !== 2) throw malformed('the time line is "time <unix milliseconds>"', { seen: extensions[2] });
+  if (part.length !== 4)
+    throw malformed('the part line is "part <n> <first> <base64 digest>"', { seen: extensions[0] });
+  if (chain.length !== 2)
+    throw malformed('the chain line is "chain <base64 chain>"', { seen: extensions[1] });
+  if (time.length !== 2)
+    throw malformed('the time line is "time <unix milliseconds>"', { seen: extensions[2] });
   const seal: Seal = {
     origin: checkpoint.origin,
     size: checkpoint.size,
@@ -97,19 +106,27 @@ export function parseSealBody(text: string, expectedOrigin?: string): Seal {
     timeMs: decimalField(time[1], 'time'),
   };
   if (seal.part.first > seal.size) {
-    throw malformed('a part cannot start after the end of the log', { expected: `≤ ${seal.size}`, seen: String(seal.part.first) });
+    throw malformed('a part cannot start after the end of the log', {
+      expected: `≤ ${seal.size}`,
+      seen: String(seal.part.first),
+    });
   }
   return seal;
 }
 
-/** Serialises a seal body. Throws `seal.malformed` / `checkpoint.malformed` for unparseable values. */
+/** Serialises a seal body. MUST throw `seal.malformed` / `checkpoint.malformed` for values it could not parse back. */
 export function formatSealBody(seal: Seal): string {
   const { part } = seal;
-  for (const [what, n] of [['part index', part.index], ['part first entry', part.first], ['time', seal.timeMs]] as const) {
+  for (const [what, n] of [
+    ['part index', part.index],
+    ['part first entry', part.first],
+    ['time', seal.timeMs],
+  ] as const) {
     if (!Number.isSafeInteger(n) || n < 0) throw malformed(`invalid ${what} ${n}`);
   }
   if (part.first > seal.size) throw malformed('a part cannot start after the end of the log');
-  if (part.digest.length !== HASH_SIZE || seal.chain.length !== HASH_SIZE) throw malformed(`hashes are ${HASH_SIZE} bytes`);
+  if (part.digest.length !== HASH_SIZE || seal.chain.length !== HASH_SIZE)
+    throw malformed(`hashes are ${HASH_SIZE} bytes`);
   return formatCheckpoint({
     origin: seal.origin,
     size: seal.size,
@@ -122,7 +139,11 @@ export function formatSealBody(seal: Seal): string {
   });
 }
 
-/** Formats and signs a seal with the log key (type 0x01); returns the note text. */
+/**
+ * Formats and signs a seal with the log key (type 0x01); returns the note text. The log-signer MUST
+ * persist the result before publishing it and MUST NOT sign two seals for one part index
+ * (DESIGN.md invariant 2). Errors: those of `formatSealBody` and `signNote`.
+ */
 export function signSeal(seal: Seal, logKey: NoteSigner): string {
   return signNote(formatSealBody(seal), logKey);
 }
@@ -139,7 +160,12 @@ export interface OpenedSeal {
  * errors). The origin MUST equal `origin`, which defaults to the key name (C2SP tlog-checkpoint:
  * the key name SHOULD match the origin).
  */
-export function openSeal(noteText: string, logKey: VerifierKey, ed25519: Ed25519, origin = logKey.name): OpenedSeal {
+export function openSeal(
+  noteText: string,
+  logKey: VerifierKey,
+  ed25519: Ed25519,
+  origin = logKey.name,
+): OpenedSeal {
   const note = openNote(noteText, logKey, ed25519);
   return { seal: parseSealBody(note.text, origin), note };
 }

@@ -1,4 +1,4 @@
-import { concatBytes, fromBase64, readU32be, toBase64, u32be, utf8 } from './bytes';
+import { concatBytes, fromBase64, fromUtf8, readU32be, toBase64, u32be, utf8 } from './bytes';
 import { ED25519_SIGNATURE_SIZE, type Ed25519 } from './ed25519';
 import { LogError } from './log-error';
 import type { NoteSigner } from './note-signer';
@@ -39,12 +39,17 @@ function malformed(message: string, seen?: string): LogError {
 
 /**
  * Checks that `text` can be the text of a signed note: non-empty, ending in a newline, no control
- * characters other than newline, well-formed Unicode. Throws `note.malformed`.
+ * characters other than newline, well-formed Unicode. MUST throw `note.malformed` otherwise.
  */
 export function checkNoteText(text: string): void {
   if (text.length === 0 || !text.endsWith('\n')) throw malformed('the note text must end with a newline');
   if (FORBIDDEN_CONTROL.test(text)) throw malformed('the note holds a control character other than newline');
   if (LONE_SURROGATE.test(text)) throw malformed('the note is not well-formed Unicode');
+}
+
+/** Decodes a note received as bytes: strict UTF-8 (C2SP signed-note); MUST throw `note.malformed` otherwise. */
+export function decodeNote(bytes: Uint8Array): string {
+  return fromUtf8(bytes, 'note', 'note.malformed');
 }
 
 /**
@@ -63,7 +68,8 @@ export function parseNote(note: string): SignedNote {
   const lines = note.slice(split + 2, -1).split('\n');
   if (text.length === 0) throw malformed('the note text is empty');
   if (lines.length === 1 && lines[0] === '') throw malformed('the note has no signature lines');
-  if (lines.length > MAX_NOTE_SIGNATURES) throw malformed(`the note has more than ${MAX_NOTE_SIGNATURES} signatures`);
+  if (lines.length > MAX_NOTE_SIGNATURES)
+    throw malformed(`the note has more than ${MAX_NOTE_SIGNATURES} signatures`);
   return { text, signatures: lines.map(parseSignatureLine) };
 }
 
@@ -81,12 +87,12 @@ function parseSignatureLine(line: string): NoteSignature {
   return { name, keyId: readU32be(bytes), signature: bytes.slice(4) };
 }
 
-/** One signature line, without its newline. */
+/** One signature line, without its newline. MUST NOT fail for a parsed signature. */
 export function formatSignatureLine(signature: NoteSignature): string {
   return `${EM_DASH_PREFIX}${signature.name} ${toBase64(concatBytes(u32be(signature.keyId), signature.signature))}`;
 }
 
-/** Serialises a note: text, blank line, one line per signature. */
+/** Serialises a note: text, blank line, one line per signature. MUST throw `note.malformed` for a text a note cannot carry or no signatures. */
 export function formatNote(note: SignedNote): string {
   checkNoteText(note.text);
   if (note.signatures.length === 0) throw malformed('a signed note needs at least one signature');
@@ -94,17 +100,21 @@ export function formatNote(note: SignedNote): string {
 }
 
 /**
- * Signs `text` with an Ed25519 (type 0x01) key and returns the whole note. Throws `note.malformed`
- * for text a note cannot carry and `key.malformed` for a signer of another type.
+ * Signs `text` with an Ed25519 (type 0x01) key and returns the whole note. MUST throw
+ * `note.malformed` for text a note cannot carry and `key.malformed` for a signer of another type.
  */
 export function signNote(text: string, signer: NoteSigner): string {
   checkNoteText(text);
   const key = signer.verifierKey;
-  if (key.type !== KEY_TYPE_ED25519) throw new LogError('key.malformed', 'notes are signed with a type 0x01 key');
-  return formatNote({ text, signatures: [{ name: key.name, keyId: key.keyId, signature: signer.sign(utf8(text)) }] });
+  if (key.type !== KEY_TYPE_ED25519)
+    throw new LogError('key.malformed', 'notes are signed with a type 0x01 key');
+  return formatNote({
+    text,
+    signatures: [{ name: key.name, keyId: key.keyId, signature: signer.sign(utf8(text)) }],
+  });
 }
 
-/** Adds a signature line to an already signed note, keeping the existing lines. */
+/** Adds a signature line to an already signed note; the existing lines MUST be kept as they are. */
 export function addSignature(note: string, signature: NoteSignature): string {
   const parsed = parseNote(note);
   return formatNote({ text: parsed.text, signatures: [...parsed.signatures, signature] });
@@ -118,7 +128,8 @@ export function addSignature(note: string, signature: NoteSignature): string {
  * then trustworthy. Malformed notes throw `note.malformed`.
  */
 export function openNote(note: string, key: VerifierKey, ed25519: Ed25519): SignedNote {
-  if (key.type !== KEY_TYPE_ED25519) throw new LogError('key.malformed', 'notes are opened with a type 0x01 key');
+  if (key.type !== KEY_TYPE_ED25519)
+    throw new LogError('key.malformed', 'notes are opened with a type 0x01 key');
   const parsed = parseNote(note);
   const mine = parsed.signatures.filter((s) => s.name === key.name && s.keyId === key.keyId);
   if (mine.length === 0) {
@@ -129,7 +140,10 @@ export function openNote(note: string, key: VerifierKey, ed25519: Ed25519): Sign
   }
   const message = utf8(parsed.text);
   for (const s of mine) {
-    if (s.signature.length !== ED25519_SIGNATURE_SIZE || !ed25519.verify(key.publicKey, message, s.signature)) {
+    if (
+      s.signature.length !== ED25519_SIGNATURE_SIZE ||
+      !ed25519.verify(key.publicKey, message, s.signature)
+    ) {
       throw new LogError('note.bad-signature', `the signature of ${key.name} does not verify`, {
         expected: `a valid Ed25519 signature by ${key.text}`,
         seen: toBase64(s.signature),

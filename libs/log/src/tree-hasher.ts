@@ -29,26 +29,26 @@ export function hashLeaf(entry: Uint8Array): Hash {
 const nodeInput = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeInput[0] = 0x01;
 
-/** The interior node hash over two child hashes, left then right. */
+/** The interior node hash over two child hashes, left then right; both MUST be 32 bytes. */
 export function hashChildren(left: Hash, right: Hash): Hash {
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_SIZE);
   return sha256(nodeInput);
 }
 
-/** Plain SHA-256, for the part chain (chain_n = SHA-256(chain_{n-1} ‖ partDigest_n)). */
+/** Plain SHA-256 (the part chain, key IDs). MUST NOT be used for tree nodes: they need the prefixes. */
 export function sha256Of(data: Uint8Array): Hash {
   return sha256(data);
 }
 
-/** The largest power of two strictly below `n` (n ≥ 2): RFC 9162 §2.1.1's split point k. */
+/** The largest power of two strictly below `n`: RFC 9162 §2.1.1's split point k. `n` MUST be ≥ 2. */
 export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
 }
 
-/** True when `n` is a power of two (1, 2, 4, …). */
+/** True when `n` is a power of two (1, 2, 4, …); `n` MUST be a safe integer. */
 export function isPowerOfTwo(n: number): boolean {
   return n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
 }

@@ -30,25 +30,28 @@ export interface VerifierKey {
 }
 
 /**
- * Throws `code` unless `name` is a valid C2SP key name: non-empty, no Unicode space, no '+'
+ * MUST throw `code` unless `name` is a valid C2SP key name: non-empty, no Unicode space, no '+'
  * (C2SP signed-note "Format"). Control characters are refused as well (a note may hold none).
  */
 export function checkKeyName(name: string, code: 'key.malformed' | 'note.malformed' = 'key.malformed'): void {
   // eslint-disable-next-line no-control-regex
   if (name.length === 0 || /[\s+\u0000-\u001f\u007f]/u.test(name)) {
-    throw new LogError(code, 'a key name must be non-empty, without spaces, "+" or control characters', { seen: name });
+    throw new LogError(code, 'a key name must be non-empty, without spaces, "+" or control characters', {
+      seen: name,
+    });
   }
 }
 
 /**
  * The C2SP key ID: the first four bytes, big-endian, of
- * SHA-256(key name ‖ 0x0A ‖ type byte ‖ public key) (C2SP signed-note "Signatures").
+ * SHA-256(key name ‖ 0x0A ‖ type byte ‖ public key) (C2SP signed-note "Signatures"). It MUST NOT
+ * be taken as proof of a key: it only selects which configured key to try.
  */
 export function computeKeyId(name: string, type: KeyType, publicKey: Uint8Array): number {
   return readU32be(sha256Of(concatBytes(utf8(name), Uint8Array.of(0x0a, type), publicKey)));
 }
 
-/** Builds the verifier key for an Ed25519 public key. Throws `key.malformed` for a bad name or key. */
+/** Builds the verifier key for an Ed25519 public key. MUST throw `key.malformed` for a bad name, type or key. */
 export function makeVerifierKey(name: string, type: KeyType, publicKey: Uint8Array): VerifierKey {
   checkKeyName(name);
   if (type !== KEY_TYPE_ED25519 && type !== KEY_TYPE_COSIGNATURE_V1) {

@@ -36,7 +36,13 @@ export async function verifyLog(
   for await (const part of parts) {
     const verdict = await verifier.verifyPart(part);
     if (!verdict.ok) {
-      return { ok: false, violation: verdict.violation, parts: count, head: verifier.lastSeal, state: verifier.state() };
+      return {
+        ok: false,
+        violation: verdict.violation,
+        parts: count,
+        head: verifier.lastSeal,
+        state: verifier.state(),
+      };
     }
     count++;
   }

@@ -56,12 +56,16 @@ async function main(): Promise<void> {
   }
   const mismatches: string[] = [];
   const compare = (what: string, want: unknown, got: unknown): void => {
-    if (JSON.stringify(want) !== JSON.stringify(got)) mismatches.push(`${what}: committed ${JSON.stringify(want)}, reference ${JSON.stringify(got)}`);
+    if (JSON.stringify(want) !== JSON.stringify(got))
+      mismatches.push(`${what}: committed ${JSON.stringify(want)}, reference ${JSON.stringify(got)}`);
   };
   committed.roots.forEach((v, i) => compare(`root of size ${v.size}`, v, rebuilt.roots[i]));
   committed.inclusion.forEach((v, i) => compare(`inclusion ${v.index}/${v.size}`, v, rebuilt.inclusion[i]));
-  committed.consistency.forEach((v, i) => compare(`consistency ${v.first}→${v.second}`, v, rebuilt.consistency[i]));
-  if (mismatches.length === 0 && text !== readFileSync(file, 'utf8')) mismatches.push('layout differs: run with --write');
+  committed.consistency.forEach((v, i) =>
+    compare(`consistency ${v.first}→${v.second}`, v, rebuilt.consistency[i]),
+  );
+  if (mismatches.length === 0 && text !== readFileSync(file, 'utf8'))
+    mismatches.push('layout differs: run with --write');
   if (mismatches.length > 0) {
     console.error(mismatches.join('\n'));
     process.exitCode = 1;

@@ -1,16 +1,17 @@
-import { GENESIS_CHAIN, nextChain } from '../src/chain';
-import { CompactRange } from '../src/compact-range';
 import type { Ed25519 } from '../src/ed25519';
-import { encodeEntry } from '../src/entry';
+import type { TransactionRecord } from '../src/entry';
 import { MerkleTree } from '../src/merkle-tree';
 import { makeNoteSigner, type NoteSigner } from '../src/note-signer';
 import { signSeal, type Seal } from '../src/seal';
 import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519 } from '../src/verifier-key';
+import { referenceChain, ReferenceFrontier } from './reference-merkle';
 
 /**
  * Builds valid logs for tests and benchmarks: the sealing arithmetic of DESIGN.md "The log" done
- * the plain way (a fresh compact range per part for the digest, the chain, one signature per part).
- * Deterministic: keys come from fixed seeds and times from a counter.
+ * the plain way (a fresh tree per part for the digest, the chain, one signature per part), with the
+ * independent reference hashing of reference-merkle.ts rather than the library's own. Only the seal
+ * format and signing come from the library. Deterministic: keys come from fixed seeds and times
+ * from a counter.
  */
 
 /** A deterministic 32-byte seed from a label. */
@@ -29,16 +30,32 @@ export function witnessSigner(name: string, ed25519: Ed25519, label = name): Not
   return makeNoteSigner(name, KEY_TYPE_COSIGNATURE_V1, seedFrom(`witness:${label}`), ed25519);
 }
 
-/** A transaction-record-shaped entry of about 250 bytes (canonical JSON), distinct per index. */
-export function sampleEntry(i: number): Uint8Array {
-  const hex = (n: number): string => n.toString(16).padStart(8, '0');
-  return encodeEntry({
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+
+/** A transaction-record-shaped object, distinct per index. */
+export function sampleRecord(i: number): TransactionRecord {
+  return {
     op: i % 3 === 0 ? 'CreateAccount' : 'Publish',
-    account: `MDFB-${hex(i)}-${hex(i * 7)}-${hex(i * 13)}`,
-    object: `MCFA-${hex(i * 31)}-${hex(i * 17)}`,
+    account: `MDFB-${hex8(i)}-${hex8(i * 7)}-${hex8(i * 13)}`,
+    object: `MCFA-${hex8(i * 31)}-${hex8(i * 17)}`,
     value: { kind: 'Device', seq: i, note: 'x'.repeat(i % 17) },
-    authorisation: { kid: `MDFB-${hex(i * 3)}`, sig: hex(i * 2654435761).repeat(8) },
-  });
+    authorisation: { kid: `MDFB-${hex8(i * 3)}`, sig: hex8(i * 2654435761).repeat(8) },
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * `encodeEntry(sampleRecord(i))` — about 300 bytes of canonical JSON — written out directly (keys
+ * already in JCS order, nothing to escape) so that generating a million entries stays cheap. A unit
+ * test checks the two agree.
+ */
+export function sampleEntry(i: number): Uint8Array {
+  return encoder.encode(
+    `{"account":"MDFB-${hex8(i)}-${hex8(i * 7)}-${hex8(i * 13)}","authorisation":{"kid":"MDFB-${hex8(i * 3)}",` +
+      `"sig":"${hex8(i * 2654435761).repeat(8)}"},"object":"MCFA-${hex8(i * 31)}-${hex8(i * 17)}",` +
+      `"op":"${i % 3 === 0 ? 'CreateAccount' : 'Publish'}","value":{"kind":"Device","note":"${'x'.repeat(i % 17)}","seq":${i}}}`,
+  );
 }
 
 export interface FixturePart {
@@ -51,12 +68,16 @@ export class LogFixture {
   readonly signer: NoteSigner;
   /** Every entry's leaf in a full tree (for proofs); left out for the million-entry runs. */
   readonly tree: MerkleTree | undefined;
-  private frontier = CompactRange.empty();
-  private chain = GENESIS_CHAIN;
+  private readonly frontier = new ReferenceFrontier();
+  private chain: Uint8Array = new Uint8Array(32);
   private partIndex = 0;
   timeMs: number;
 
-  constructor(readonly origin: string, ed25519: Ed25519, options: { keepTree?: boolean; timeMs?: number } = {}) {
+  constructor(
+    readonly origin: string,
+    ed25519: Ed25519,
+    options: { keepTree?: boolean; timeMs?: number } = {},
+  ) {
     this.signer = logSigner(origin, ed25519);
     this.tree = options.keepTree === false ? undefined : new MerkleTree();
     this.timeMs = options.timeMs ?? 1_763_800_000_000;
@@ -69,13 +90,13 @@ export class LogFixture {
   /** Appends `entries` as the next part and seals it. */
   sealPart(entries: Uint8Array[], timeMs = (this.timeMs += 1000)): FixturePart {
     const first = this.frontier.size;
-    const part = CompactRange.empty();
+    const part = new ReferenceFrontier();
     for (const entry of entries) {
-      part.appendLeafHash(this.frontier.appendEntry(entry));
+      part.appendLeaf(this.frontier.append(entry));
       this.tree?.append(entry);
     }
     const digest = part.root();
-    this.chain = nextChain(this.chain, digest);
+    this.chain = referenceChain(this.chain, digest);
     const value: Seal = {
       origin: this.origin,
       size: this.frontier.size,

@@ -49,3 +49,38 @@ export function referenceConsistencyProof(m: number, entries: readonly Uint8Arra
   if (m === 0 || m === entries.length) return [];
   return subproof(m, entries, true);
 }
+
+/**
+ * An independent incremental root for generating long logs (log-fixture.ts): the perfect-subtree
+ * stack of RFC 9162 §2.1.1, hashed with node:crypto, so that tests of the library's CompactRange and
+ * verifier are differential rather than the library checking itself.
+ */
+export class ReferenceFrontier {
+  private readonly stack: Uint8Array[] = [];
+  size = 0;
+
+  /** Appends an entry; returns its leaf hash. */
+  append(entry: Uint8Array): Uint8Array {
+    const leaf = sha256(Uint8Array.of(0), entry);
+    this.appendLeaf(leaf);
+    return leaf;
+  }
+
+  appendLeaf(leaf: Uint8Array): void {
+    let hash = leaf;
+    for (let n = this.size; n % 2 === 1; n = (n - 1) / 2)
+      hash = sha256(Uint8Array.of(1), this.stack.pop()!, hash);
+    this.stack.push(hash);
+    this.size++;
+  }
+
+  root(): Uint8Array {
+    if (this.stack.length === 0) return sha256();
+    return this.stack.reduceRight((right, left) => sha256(Uint8Array.of(1), left, right));
+  }
+}
+
+/** chain_n = SHA-256(chain_{n-1} ‖ partDigest_n), with node:crypto. */
+export function referenceChain(previous: Uint8Array, digest: Uint8Array): Uint8Array {
+  return sha256(previous, digest);
+}

@@ -1,7 +1,7 @@
 import { DataSource, Migration, MigrationExecutor } from 'typeorm';
 
 /** Any fixed 64-bit number; all services of one portal agree on it. */
-const MIGRATION_LOCK_KEY = 0x636d705f6d6967; // "cmp_mig"
+const MIGRATION_LOCK_KEY = 7_236_356_073_148_775; // 0x19b5a8e93ab867: any constant below 2^53
 
 /**
  * Applies the pending migrations, each in its own transaction, while holding a PostgreSQL

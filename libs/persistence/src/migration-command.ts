@@ -9,7 +9,10 @@ import { runMigrations } from './migrate';
  * Prints one JSON line per applied migration and a summary; exit 0 when the schema is current,
  * 78 for a configuration error, 1 when a migration failed (it was rolled back).
  */
-export async function runMigrationCommand(service: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runMigrationCommand(
+  service: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const log = (fields: Record<string, unknown>): void => {
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service, ...fields })}\n`);
   };
@@ -23,15 +26,26 @@ export async function runMigrationCommand(service: string, env: NodeJS.ProcessEn
     }
     throw error;
   }
-  const dataSource = new DataSource(dataSourceOptions({ url, poolSize: 1, applicationName: `cryptomesh-${service}-migrate` }));
+  const dataSource = new DataSource(
+    dataSourceOptions({ url, poolSize: 1, applicationName: `cryptomesh-${service}-migrate` }),
+  );
   try {
     await dataSource.initialize();
     const applied = await runMigrations(dataSource);
-    for (const migration of applied) log({ level: 'info', msg: 'migration applied', migration: migration.name });
-    log({ level: 'info', msg: applied.length > 0 ? 'schema migrated' : 'schema already current', applied: applied.length });
+    for (const migration of applied)
+      log({ level: 'info', msg: 'migration applied', migration: migration.name });
+    log({
+      level: 'info',
+      msg: applied.length > 0 ? 'schema migrated' : 'schema already current',
+      applied: applied.length,
+    });
     return 0;
   } catch (error) {
-    log({ level: 'error', msg: 'migration failed', err: error instanceof Error ? error.message : String(error) });
+    log({
+      level: 'error',
+      msg: 'migration failed',
+      err: error instanceof Error ? error.message : String(error),
+    });
     return 1;
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();

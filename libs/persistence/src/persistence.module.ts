@@ -39,7 +39,11 @@ export class PersistenceModule implements OnModuleInit {
       global: true,
       imports: [
         TypeOrmModule.forRoot({
-          ...dataSourceOptions({ url: options.url, applicationName: options.applicationName, poolSize: options.poolSize }),
+          ...dataSourceOptions({
+            url: options.url,
+            applicationName: options.applicationName,
+            poolSize: options.poolSize,
+          }),
           retryAttempts: 3,
           retryDelay: 1_000,
         }),
@@ -62,7 +66,8 @@ export class PersistenceModule implements OnModuleInit {
     });
     if (this.options.migrations === 'run') {
       const applied = await runMigrations(this.dataSource);
-      if (applied.length > 0) this.logger.log({ msg: 'migrations applied', migrations: applied.map((m) => m.name) });
+      if (applied.length > 0)
+        this.logger.log({ msg: 'migrations applied', migrations: applied.map((m) => m.name) });
     } else if (this.options.migrations === 'check' && !(await schemaIsCurrent(this.dataSource))) {
       throw new PersistenceError(
         'schema.outdated',

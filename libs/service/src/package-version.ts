@@ -6,7 +6,10 @@ export function packageVersion(): string {
   let dir = __dirname;
   for (let i = 0; i < 8; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'cryptomesh-portal' && pkg.version) return pkg.version;
     } catch {
       // not here; keep walking up

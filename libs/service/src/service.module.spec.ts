@@ -14,7 +14,9 @@ describe('ServiceModule dependency injection', () => {
   it('injects by constructor parameter type', async () => {
     expect(Reflect.getMetadata('design:paramtypes', HealthController)).toEqual([HealthRegistry, Object]);
     const moduleRef = await Test.createTestingModule({
-      imports: [ServiceModule.forRoot({ identity: { name: 'di-test', version: '9.9.9' }, logLevel: 'silent' })],
+      imports: [
+        ServiceModule.forRoot({ identity: { name: 'di-test', version: '9.9.9' }, logLevel: 'silent' }),
+      ],
     }).compile();
     const registry = moduleRef.get(HealthRegistry);
     registry.register('always-down', () => Promise.reject(new Error('nope')));

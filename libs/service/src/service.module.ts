@@ -1,4 +1,10 @@
-import { DynamicModule, Global, Module, OnApplicationShutdown, BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Module,
+  OnApplicationShutdown,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';

@@ -27,7 +27,9 @@ describe('loadConfig', () => {
       DB_MIGRATIONS: 'run',
       DB_POOL_SIZE: 10,
     });
-    expect(loadConfig(shape, { ...good, PORT: '0', DB_MIGRATIONS: 'check', LOG_LEVEL: 'debug' })).toMatchObject({
+    expect(
+      loadConfig(shape, { ...good, PORT: '0', DB_MIGRATIONS: 'check', LOG_LEVEL: 'debug' }),
+    ).toMatchObject({
       PORT: 0,
       DB_MIGRATIONS: 'check',
       LOG_LEVEL: 'debug',
@@ -36,13 +38,25 @@ describe('loadConfig', () => {
 
   it.each([
     [{}, 'DATABASE_URL', 'DATABASE_URL: is required (e.g. postgres://postgres@127.0.0.1:5432/cryptomesh)'],
-    [{ DATABASE_URL: 'postgres://host' }, 'DATABASE_URL', 'DATABASE_URL: must be a URL like postgres://user@host:5432/database (got "postgres://host")'],
+    [
+      { DATABASE_URL: 'postgres://host' },
+      'DATABASE_URL',
+      'DATABASE_URL: must be a URL like postgres://user@host:5432/database (got "postgres://host")',
+    ],
     [{ ...good, PORT: 'eighty' }, 'PORT', 'PORT: must be a whole number (got "eighty")'],
     [{ ...good, PORT: '-1' }, 'PORT', 'PORT: must be between 0 and 65535 (got "-1")'],
     [{ ...good, PORT: '8080.5' }, 'PORT', 'PORT: must be a whole number (got "8080.5")'],
     [{ ...good, DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE', 'DB_POOL_SIZE: must be between 1 and 200 (got "0")'],
-    [{ ...good, DB_MIGRATIONS: 'always' }, 'DB_MIGRATIONS', 'DB_MIGRATIONS: must be one of run, check, skip (got "always")'],
-    [{ ...good, SHUTDOWN_TIMEOUT_MS: '5s' }, 'SHUTDOWN_TIMEOUT_MS', 'SHUTDOWN_TIMEOUT_MS: must be a whole number (got "5s")'],
+    [
+      { ...good, DB_MIGRATIONS: 'always' },
+      'DB_MIGRATIONS',
+      'DB_MIGRATIONS: must be one of run, check, skip (got "always")',
+    ],
+    [
+      { ...good, SHUTDOWN_TIMEOUT_MS: '5s' },
+      'SHUTDOWN_TIMEOUT_MS',
+      'SHUTDOWN_TIMEOUT_MS: must be a whole number (got "5s")',
+    ],
   ])('reports %j as one line naming %s', (env, variable, message) => {
     const error = problem(env);
     expect(error.code).toBe('config.invalid');
@@ -73,12 +87,19 @@ describe('variable parsers', () => {
   });
 
   it('accepts postgresql:// and rejects other schemes', () => {
-    expect(loadConfig({ U: postgresUrlVar() }, { U: 'postgresql://u:p@db:5432/x?sslmode=require' }).U).toContain('db:5432');
+    expect(
+      loadConfig({ U: postgresUrlVar() }, { U: 'postgresql://u:p@db:5432/x?sslmode=require' }).U,
+    ).toContain('db:5432');
     expect(() => loadConfig({ U: postgresUrlVar() }, { U: 'mysql://db/x' })).toThrow(ConfigError);
   });
 
   it('treats an empty value as unset for defaulted variables', () => {
-    expect(loadConfig({ P: portVar(1234), L: enumVar(['a', 'b'] as const, 'b'), N: integerVar({ default: 3 }) }, { P: '', L: '', N: '' })).toEqual({
+    expect(
+      loadConfig(
+        { P: portVar(1234), L: enumVar(['a', 'b'] as const, 'b'), N: integerVar({ default: 3 }) },
+        { P: '', L: '', N: '' },
+      ),
+    ).toEqual({
       P: 1234,
       L: 'b',
       N: 3,

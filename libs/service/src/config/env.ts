@@ -72,6 +72,7 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: Env): z.infer
   const issue = issues[0]!;
   const variable = String(issue.path[0] ?? '(environment)');
   const raw = env[variable];
-  const seen = raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw)})`;
+  const seen =
+    raw === undefined ? '' : ` (got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw)})`;
   throw new ConfigError(variable, `${issue.message}${seen}`);
 }

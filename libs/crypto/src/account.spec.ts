@@ -1,0 +1,62 @@
+import { codeOf } from '../test/error-code';
+import vectors from '../testdata/account.json';
+import { ACCOUNT_CONTENT_ID, accountUdf, normaliseAccountAddress, parseAccountAddress } from './account';
+import { utf8 } from './bytes';
+import { contentDigestUdf } from './content-digest';
+
+describe('account addresses', () => {
+  for (const v of vectors.vectors) {
+    it(`${v.address} normalises to ${v.normalised} with UDF ${v.accountUdf}`, () => {
+      expect(normaliseAccountAddress(v.address)).toBe(v.normalised);
+      expect(accountUdf(v.address)).toBe(v.accountUdf);
+      expect(accountUdf(parseAccountAddress(v.address))).toBe(v.accountUdf);
+    });
+  }
+
+  it('is the MeshAccount content digest of the normal form', () => {
+    expect(accountUdf('Alice@Example.com', { bits: 200 })).toBe(
+      contentDigestUdf(utf8('alice@example.com'), ACCOUNT_CONTENT_ID, { bits: 200 }),
+    );
+  });
+
+  it('splits user and domain', () => {
+    expect(parseAccountAddress('Alice.B_c+d-e@XN--BCHER-KVA.Example')).toEqual({
+      user: 'alice.b_c+d-e',
+      domain: 'xn--bcher-kva.example',
+      address: 'alice.b_c+d-e@xn--bcher-kva.example',
+    });
+    expect(parseAccountAddress('a@localhost').domain).toBe('localhost');
+  });
+
+  it.each([
+    '',
+    'alice',
+    '@example.com',
+    'alice@',
+    'alice@@example.com',
+    'a@b@example.com',
+    '.alice@example.com',
+    'alice.@example.com',
+    'al..ice@example.com',
+    'al ice@example.com',
+    'alice@exa mple.com',
+    'alice@-example.com',
+    'alice@example-.com',
+    'alice@example..com',
+    'alice@example.com.',
+    'alice@ex_ample.com',
+    'alice:x@example.com',
+    'ålice@example.com',
+    'alice@bücher.example',
+    `${'a'.repeat(65)}@example.com`,
+    `alice@${'a'.repeat(64)}.com`,
+    `alice@${'abcdefghi.'.repeat(25)}com`,
+    'alice@example.com\n',
+  ])('rejects %j', (text) => {
+    expect(codeOf(() => parseAccountAddress(text))).toBe('account.malformed');
+  });
+
+  it('rejects a non-string', () => {
+    expect(codeOf(() => accountUdf(7 as unknown as string))).toBe('account.malformed');
+  });
+});

@@ -1,0 +1,100 @@
+import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519';
+import { ED448_TORSION_SUBGROUP, ed448 } from '@noble/curves/ed448';
+import { sha512 } from '@noble/hashes/sha2';
+import { concatBytes, fromHex } from './bytes';
+import type { SignatureAlgorithm } from './signature-scheme';
+
+/**
+ * The verification rules both EdDSA implementations apply on top of RFC 8032, so that `node:crypto`
+ * (OpenSSL) and `@noble/curves` give the same verdict on every input, adversarial ones included. A log
+ * verified by one peer with OpenSSL and by another in a browser MUST NOT split on a crafted signature.
+ *
+ * RFC 8032 §5.1.7/§5.2.7 leave room (cofactored or cofactorless equation; whether small-order points
+ * are acceptable), and the two libraries fill it differently — measured on Node 20 / OpenSSL 3 and
+ * @noble/curves 1.9: OpenSSL accepts small-order and non-canonically encoded Ed25519 public keys, noble
+ * (zip215: false) refuses them; OpenSSL's Ed25519 equation is cofactorless, noble's cofactored; OpenSSL's
+ * Ed448 refuses R of order 1 or 2 but accepts R of order 4. So, for both implementations:
+ *   1. A (public key) MUST be canonically encoded and MUST NOT be of small order;
+ *   2. R MUST be canonically encoded (y < p) and MUST NOT be of small order;
+ *   3. S MUST be below the group order L;
+ *   4. then the curve equation: Ed25519 cofactorless ([S]B = R + [k]A, as OpenSSL), Ed448 cofactored
+ *      ([4][S]B = [4]R + [4][k]A, as both libraries do).
+ * Signatures made by an honest signer satisfy all four, so no valid signature is lost.
+ */
+
+interface CurveRules {
+  readonly p: bigint;
+  readonly n: bigint;
+  /** y of every point of small order: a y fixes a point up to the sign of x, and ±x have the same order. */
+  readonly smallOrderY: ReadonlySet<bigint>;
+  readonly curve: typeof ed25519;
+}
+
+function littleEndian(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i] as number);
+  return value;
+}
+
+/** y of an RFC 8032 point encoding: the little-endian integer with the x sign bit (the top bit) cleared. */
+function encodedY(bytes: Uint8Array): bigint {
+  const copy = bytes.slice();
+  copy[copy.length - 1] = (copy[copy.length - 1] as number) & 0x7f;
+  return littleEndian(copy);
+}
+
+function rules(curve: typeof ed25519, p: bigint, torsion: readonly string[]): CurveRules {
+  const smallOrderY = new Set(torsion.map((h) => encodedY(fromHex(h) as Uint8Array)));
+  return { p, n: curve.Point.Fn.ORDER, smallOrderY, curve };
+}
+
+const RULES: Readonly<Record<SignatureAlgorithm, CurveRules>> = {
+  Ed25519: rules(ed25519, 2n ** 255n - 19n, ED25519_TORSION_SUBGROUP),
+  Ed448: rules(ed448, 2n ** 448n - 2n ** 224n - 1n, ED448_TORSION_SUBGROUP),
+};
+
+/**
+ * Rule 1: the public key decodes strictly (canonical y, RFC 8032 §5.1.3 / §5.2.3) and is not of small
+ * order. Costs a point decompression: the node scheme caches the verdict per key.
+ */
+export function acceptablePublicKey(algorithm: SignatureAlgorithm, publicKey: Uint8Array): boolean {
+  try {
+    return !RULES[algorithm].curve.Point.fromBytes(publicKey, false).isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Rules 2 and 3 on the signature bytes alone (no point arithmetic, so cheap enough for every verify):
+ * R has y < p and is not one of the small-order points, S < L. Lengths are the caller's to check.
+ */
+export function acceptableSignatureEncoding(algorithm: SignatureAlgorithm, signature: Uint8Array): boolean {
+  const { p, n, smallOrderY } = RULES[algorithm];
+  const half = signature.length / 2;
+  const y = encodedY(signature.subarray(0, half));
+  return y < p && !smallOrderY.has(y) && littleEndian(signature.subarray(half)) < n;
+}
+
+/**
+ * Rule 4 for Ed25519 in portable code: the cofactorless equation [S]B = R + [k]A with
+ * k = SHA-512(R ‖ A ‖ M) mod L (RFC 8032 §5.1.7), which is what OpenSSL checks. Callers MUST have
+ * applied rules 1–3 first. Returns false rather than throwing on points that do not decode.
+ */
+export function ed25519CofactorlessEquation(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  const { curve, n } = RULES.Ed25519;
+  try {
+    const A = curve.Point.fromBytes(publicKey, false);
+    const rBytes = signature.subarray(0, 32);
+    const R = curve.Point.fromBytes(rBytes, false);
+    const s = littleEndian(signature.subarray(32));
+    const k = littleEndian(sha512(concatBytes(rBytes, publicKey, message))) % n;
+    return curve.Point.BASE.multiplyUnsafe(s).equals(R.add(A.multiplyUnsafe(k)));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,185 @@
+import { FlattenedSign, importJWK } from 'jose';
+import { asyncCodeOf, codeOf } from '../test/error-code';
+import keys from '../testdata/keys.json';
+import { fromBase64Url, fromHex, toBase64Url, utf8 } from './bytes';
+import { nobleEd25519, nobleEd448, nodeEd25519, nodeEd448 } from './eddsa';
+import { keyUdf } from './key-fingerprint';
+import { generateKeyPair } from './key-pair';
+import { readJwsHeader, signJws, verifyJws } from './jws';
+
+const payload = utf8('{"PersonalProfile":{"Names":["alice@example.com"]}}');
+const ed25519 = generateKeyPair('Ed25519', (n) => new Uint8Array(n).fill(11));
+const ed448 = generateKeyPair('Ed448', (n) => new Uint8Array(n).fill(12));
+const other = generateKeyPair('Ed25519', (n) => new Uint8Array(n).fill(13));
+
+const encodeJson = (value: unknown): string => toBase64Url(utf8(JSON.stringify(value)));
+
+describe('profile JWS (flattened, EdDSA, kid = key UDF)', () => {
+  it.each([
+    ['Ed25519', ed25519, nodeEd25519, nobleEd25519],
+    ['Ed448', ed448, nodeEd448, nobleEd448],
+  ] as const)(
+    'signs and verifies with %s, agreeing with both signature schemes',
+    async (_name, pair, node, noble) => {
+      const jws = await signJws(payload, pair, { contentType: 'application/mmm-profile+json' });
+      const header = readJwsHeader(jws);
+      expect(header).toEqual({
+        alg: 'EdDSA',
+        kid: keyUdf(pair.algorithm, pair.publicKey),
+        cty: 'application/mmm-profile+json',
+      });
+      const signingInput = utf8(`${jws.protected}.${jws.payload}`);
+      const signature = fromBase64Url(jws.signature) as Uint8Array;
+      // jose's signature is the RFC 8032 signature of the JWS signing input (RFC 8037 §3.1), byte for byte.
+      expect(signature).toEqual(node.sign(pair.privateKey, signingInput));
+      expect(signature).toEqual(noble.sign(pair.privateKey, signingInput));
+      expect(noble.verify(pair.publicKey, signingInput, signature)).toBe(true);
+      const verified = await verifyJws(jws, pair);
+      expect(verified.payload).toEqual(payload);
+      expect(verified.header).toEqual(header);
+    },
+  );
+
+  it('is deterministic', async () => {
+    expect(await signJws(payload, ed25519)).toEqual(
+      await signJws(payload, { algorithm: 'Ed25519', privateKey: ed25519.privateKey }),
+    );
+  });
+
+  it('reproduces the RFC 8037 §A.4 signature through jose with the RFC 8032 key', async () => {
+    const v = keys.vectors[0] as (typeof keys.vectors)[number];
+    const key = await importJWK(
+      {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        d: toBase64Url(fromHex(v.privateKeyHex) as Uint8Array),
+        x: toBase64Url(fromHex(v.publicKeyHex) as Uint8Array),
+      },
+      'EdDSA',
+    );
+    const jws = await new FlattenedSign(utf8('Example of Ed25519 signing'))
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .sign(key);
+    expect(jws.signature).toBe(
+      'hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg',
+    );
+  });
+
+  it('accepts a kid at lower precision (prefix rule)', async () => {
+    const kid = keyUdf('Ed25519', ed25519.publicKey, { bits: 100 });
+    const protectedHeader = encodeJson({ alg: 'EdDSA', kid });
+    const signature = nodeEd25519.sign(
+      ed25519.privateKey,
+      utf8(`${protectedHeader}.${toBase64Url(payload)}`),
+    );
+    const jws = {
+      protected: protectedHeader,
+      payload: toBase64Url(payload),
+      signature: toBase64Url(signature),
+    };
+    expect((await verifyJws(jws, ed25519)).header.kid).toBe(kid);
+  });
+
+  describe('reports the rule that failed', () => {
+    /** A JWS with the given protected header, properly signed by `signer`. */
+    function signed(
+      header: unknown,
+      signer = ed25519,
+    ): { protected: string; payload: string; signature: string } {
+      const protectedHeader = encodeJson(header);
+      const input = utf8(`${protectedHeader}.${toBase64Url(payload)}`);
+      const sign = signer.algorithm === 'Ed25519' ? nodeEd25519 : nodeEd448;
+      return {
+        protected: protectedHeader,
+        payload: toBase64Url(payload),
+        signature: toBase64Url(sign.sign(signer.privateKey, input)),
+      };
+    }
+    const kid = keyUdf('Ed25519', ed25519.publicKey);
+
+    it.each<[string, () => unknown, string]>([
+      ['not an object', () => 'a.b.c', 'jws.malformed'],
+      ['null', () => null, 'jws.malformed'],
+      ['a general JWS', () => ({ payload: 'e30', signatures: [] }), 'jws.malformed'],
+      [
+        'a missing signature',
+        () => ({ protected: signed({ alg: 'EdDSA', kid }).protected, payload: 'e30' }),
+        'jws.malformed',
+      ],
+      [
+        'an unprotected header',
+        () => ({ ...signed({ alg: 'EdDSA', kid }), header: { kid } }),
+        'jws.malformed',
+      ],
+      [
+        'a protected header that is not JSON',
+        () => ({ ...signed({ alg: 'EdDSA', kid }), protected: toBase64Url(utf8('{nope')) }),
+        'jws.malformed',
+      ],
+      ['a protected header that is an array', () => signed(['EdDSA']), 'jws.malformed'],
+      [
+        'a payload that is not base64url',
+        () => ({ ...signed({ alg: 'EdDSA', kid }), payload: 'e30=' }),
+        'jws.malformed',
+      ],
+      ['crit', () => signed({ alg: 'EdDSA', kid, crit: ['exp'], exp: 1 }), 'jws.malformed'],
+      ['b64: false', () => signed({ alg: 'EdDSA', kid, b64: false }), 'jws.malformed'],
+      [
+        'a header parameter outside the profile',
+        () => signed({ alg: 'EdDSA', kid, jwk: {} }),
+        'jws.malformed',
+      ],
+      ['alg none', () => signed({ alg: 'none', kid }), 'jws.alg-not-allowed'],
+      ['alg HS256', () => signed({ alg: 'HS256', kid }), 'jws.alg-not-allowed'],
+      ['no alg', () => signed({ kid }), 'jws.alg-not-allowed'],
+      ['no kid', () => signed({ alg: 'EdDSA' }), 'jws.kid-mismatch'],
+      ['a kid that is not a UDF', () => signed({ alg: 'EdDSA', kid: 'alice-key-1' }), 'jws.kid-mismatch'],
+      [
+        'the kid of another key',
+        () => signed({ alg: 'EdDSA', kid: keyUdf('Ed25519', other.publicKey) }),
+        'jws.kid-mismatch',
+      ],
+      [
+        'the kid of the same bytes as an X25519 key',
+        () => signed({ alg: 'EdDSA', kid: keyUdf('X25519', ed25519.publicKey) }),
+        'jws.kid-mismatch',
+      ],
+      ['a signature by another key', () => signed({ alg: 'EdDSA', kid }, other), 'jws.bad-signature'],
+      [
+        'a changed payload',
+        () => ({ ...signed({ alg: 'EdDSA', kid }), payload: toBase64Url(utf8('{}')) }),
+        'jws.bad-signature',
+      ],
+      [
+        'a truncated signature',
+        () => ({ ...signed({ alg: 'EdDSA', kid }), signature: toBase64Url(new Uint8Array(32)) }),
+        'jws.bad-signature',
+      ],
+    ])('%s', async (_what, make, code) => {
+      expect(await asyncCodeOf(() => verifyJws(make(), ed25519))).toBe(code);
+    });
+
+    it('refuses a signature from the right key with one bit flipped', async () => {
+      const jws = await signJws(payload, ed448);
+      const signature = fromBase64Url(jws.signature) as Uint8Array;
+      signature[5] = (signature[5] as number) ^ 0x10;
+      expect(await asyncCodeOf(() => verifyJws({ ...jws, signature: toBase64Url(signature) }, ed448))).toBe(
+        'jws.bad-signature',
+      );
+    });
+
+    it('refuses keys that are not EdDSA keys', async () => {
+      const x = generateKeyPair('X25519');
+      expect(await asyncCodeOf(() => signJws(payload, x as never))).toBe('key.unsupported-algorithm');
+      expect(await asyncCodeOf(() => verifyJws(signed({ alg: 'EdDSA', kid }), x as never))).toBe(
+        'key.unsupported-algorithm',
+      );
+      expect(
+        await asyncCodeOf(() =>
+          verifyJws(signed({ alg: 'EdDSA', kid }), { algorithm: 'Ed448', publicKey: ed25519.publicKey }),
+        ),
+      ).toBe('key.malformed');
+      expect(codeOf(() => readJwsHeader(signed({ alg: 'EdDSA', kid, typ: 7 })))).toBe('jws.malformed');
+    });
+  });
+});
