@@ -71,6 +71,9 @@ async function main() {
     say('linting (eslint .)');
     code = await run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
     if (code !== 0) return code;
+    say('checking formatting (prettier --check .)');
+    code = await run(process.execPath, [path.join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']);
+    if (code !== 0) return code;
   }
   if (current.interrupted) return 130;
 
