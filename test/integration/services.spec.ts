@@ -2,7 +2,20 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import { KEY_TYPE_ED25519, makeVerifierKey } from '@cryptomesh/log';
 import { createTestDatabase, TestDatabase, testKafkaBrokers } from '../env/test-database';
+
+/** What the gateway must know of its portal: identity and the public log key. */
+const PORTAL_ENV = {
+  PORTAL_ID: 'alpha',
+  LOG_ORIGIN: 'alpha.example/log',
+  LOG_VERIFIER_KEY: makeVerifierKey(
+    'alpha.example/log',
+    KEY_TYPE_ED25519,
+    nodeEd25519.publicKeyOf(new Uint8Array(32).fill(9)),
+  ).text,
+};
 
 /**
  * The built services (`nest build --all`, run by `npm test` before jest) as an operator runs
@@ -87,6 +100,7 @@ describe('built services', () => {
     '%s starts, answers /health and /metrics, and stops on SIGTERM within 5 s',
     async (service) => {
       const started = await start(service, {
+        ...PORTAL_ENV,
         PORT: '0',
         DATABASE_URL: db.url,
         KAFKA_BROKERS: testKafkaBrokers().join(','),

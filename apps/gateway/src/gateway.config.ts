@@ -1,8 +1,59 @@
-import { commonConfigShape, databaseConfigShape, loadConfig } from '@cryptomesh/service';
+import { z } from 'zod';
+import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, KeyType, parseVerifierKey } from '@cryptomesh/log';
+import { isValidPortalId } from '@cryptomesh/intermesh';
+import { commonConfigShape, databaseConfigShape, integerVar, loadConfig } from '@cryptomesh/service';
 
-/** The gateway service's environment (docs/configuration.md lists every variable). */
+function verifierKeyVar(type: KeyType, what: string) {
+  return z
+    .string({ required_error: `is required: the portal's ${what} verifier key, <name>+<hex id>+<base64>` })
+    .trim()
+    .refine(
+      (s) => {
+        try {
+          parseVerifierKey(s, type);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      {
+        message: `must be a C2SP verifier key of type 0x0${type} (the ${what} key), <name>+<hex id>+<base64>`,
+      },
+    );
+}
+
+/** The gateway's environment (docs/configuration.md lists every variable). */
 export function gatewayConfigShape() {
-  return { ...commonConfigShape(8081), ...databaseConfigShape() };
+  return {
+    ...commonConfigShape(8081),
+    ...databaseConfigShape(),
+    PORTAL_ID: z
+      .string({ required_error: 'is required: this portal id, lower-case letters, digits and -' })
+      .trim()
+      .refine(isValidPortalId, { message: 'must be 1–63 of a–z 0–9 - (starting with a letter or digit)' }),
+    LOG_ORIGIN: z
+      .string({
+        required_error: 'is required: the origin line of this portal’s checkpoints, e.g. alpha.example/log',
+      })
+      .trim()
+      .min(1)
+      .refine((s) => !/[\r\n]/.test(s), { message: 'must be a single line' }),
+    LOG_VERIFIER_KEY: verifierKeyVar(KEY_TYPE_ED25519, 'log'),
+    WITNESS_VERIFIER_KEY: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      verifierKeyVar(KEY_TYPE_COSIGNATURE_V1, 'witness').optional(),
+    ),
+    /** Largest request body, in bytes (413 beyond). */
+    MAX_REQUEST_BYTES: integerVar({ default: 65_536, min: 1_024, max: 16 * 1024 * 1024 }),
+    /** Largest signed profile inside a request, in bytes. */
+    MAX_PROFILE_BYTES: integerVar({ default: 32_768, min: 512, max: 8 * 1024 * 1024 }),
+    /** Requests per minute from one client address (0 disables). */
+    RATE_LIMIT_ADDRESS_PER_MINUTE: integerVar({ default: 600, min: 0, max: 1_000_000 }),
+    /** Requests per minute for one account (0 disables). */
+    RATE_LIMIT_ACCOUNT_PER_MINUTE: integerVar({ default: 120, min: 0, max: 1_000_000 }),
+    /** UDF compression level a CreateAccount must show (0 = no proof of work). */
+    PROOF_OF_WORK_LEVEL: integerVar({ default: 0, min: 0, max: 4 }),
+  };
 }
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

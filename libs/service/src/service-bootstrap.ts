@@ -21,8 +21,10 @@ export interface ServiceSpec<C extends CommonConfig> {
   /** Parses and validates the environment; MUST throw ConfigError for a bad or missing value. */
   readonly loadConfig: (env: NodeJS.ProcessEnv) => C;
   readonly module: (config: C) => DynamicModule;
-  /** Largest request body accepted, in bytes (Fastify answers 413 beyond it). */
-  readonly bodyLimitBytes?: number;
+  /** Largest request body accepted, in bytes (Fastify answers 413 beyond it); default 1 MiB. */
+  readonly bodyLimitBytes?: (config: C) => number;
+  /** False leaves body parsing to `beforeListen` (Nest then registers no JSON parser of its own). */
+  readonly bodyParser?: boolean;
   /** Runs after the application is created and before it listens (e.g. to attach Kafka). */
   readonly beforeListen?: (app: INestApplication, config: C) => Promise<void>;
 }
@@ -42,10 +44,14 @@ export async function createService<C extends CommonConfig>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = spec.loadConfig(env);
-  const adapter = new FastifyAdapter({ bodyLimit: spec.bodyLimitBytes ?? 1024 * 1024 });
+  const adapter = new FastifyAdapter({
+    bodyLimit: spec.bodyLimitBytes?.(config) ?? 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(spec.module(config), adapter, {
     bufferLogs: true,
     abortOnError: false,
+    bodyParser: spec.bodyParser ?? true,
   });
   app.useLogger(app.get(Logger));
   instrumentHttp(app);

@@ -1,0 +1,2 @@
+/** The validated configuration, provided by GatewayModule.forRoot. */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { packageVersion } from '@cryptomesh/service';
+import type { GatewayConfig } from './gateway.config';
+import { GATEWAY_CONFIG } from './gateway.tokens';
+import type { MeshResponseFields } from './protocol/envelope';
+import type { Transaction } from './protocol/transaction';
+
+/**
+ * `Hello`: who this portal is and what it demands, unauthenticated. Clients pin `VerifierKey`
+ * (the log key) and `WitnessKey` on first contact, and read the policy before they create an
+ * account (seed 002 §7.4, §7.6).
+ */
+@Injectable()
+export class HelloTransaction implements Transaction {
+  readonly name = 'Hello';
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  handle(): Promise<MeshResponseFields> {
+    const c = this.config;
+    return Promise.resolve({
+      Version: packageVersion(),
+      PortalId: c.PORTAL_ID,
+      Origin: c.LOG_ORIGIN,
+      VerifierKey: c.LOG_VERIFIER_KEY,
+      ...(c.WITNESS_VERIFIER_KEY ? { WitnessKey: c.WITNESS_VERIFIER_KEY } : {}),
+      Policy: {
+        MaxRequestBytes: c.MAX_REQUEST_BYTES,
+        MaxProfileBytes: c.MAX_PROFILE_BYTES,
+        RateLimits: {
+          PerAddressPerMinute: c.RATE_LIMIT_ADDRESS_PER_MINUTE,
+          PerAccountPerMinute: c.RATE_LIMIT_ACCOUNT_PER_MINUTE,
+        },
+        ProofOfWork: { Level: c.PROOF_OF_WORK_LEVEL },
+      },
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Counter } from 'prom-client';
+import { MetricsService } from '@cryptomesh/service';
+import type { GatewayConfig } from './gateway.config';
+import { GATEWAY_CONFIG } from './gateway.tokens';
+import { errorEnvelope, parseEnvelope, successEnvelope } from './protocol/envelope';
+import { GatewayError } from './protocol/gateway-error';
+import { TokenBuckets } from './protocol/token-bucket';
+import { Transaction, TRANSACTIONS } from './protocol/transaction';
+
+/**
+ * `POST /.well-known/mmm/`: the Mesh JSON web service binding. The body arrives as raw bytes (the
+ * gateway installs a buffer parser for application/json) so that every malformed body is answered
+ * in the Mesh envelope, never with a framework error page.
+ */
+@Controller('.well-known/mmm')
+export class MmmController {
+  private readonly logger = new Logger('mmm');
+  private readonly byName: ReadonlyMap<string, Transaction>;
+  private readonly perAddress: TokenBuckets;
+  private readonly outcomes: Counter<'transaction' | 'outcome'>;
+
+  constructor(
+    @Inject(TRANSACTIONS) transactions: Transaction[],
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    metrics: MetricsService,
+  ) {
+    this.byName = new Map(transactions.map((t) => [t.name, t]));
+    const rate = config.RATE_LIMIT_ADDRESS_PER_MINUTE;
+    this.perAddress = new TokenBuckets(rate, Math.max(10, Math.ceil(rate / 6)), Date.now);
+    this.outcomes = metrics.counter(
+      'mesh_transactions_total',
+      'Mesh transactions answered, by name and outcome',
+      ['transaction', 'outcome'],
+    );
+  }
+
+  @Post()
+  @HttpCode(200)
+  async handle(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    let name: string | undefined;
+    try {
+      const wait = this.perAddress.take(request.ip);
+      if (wait > 0) {
+        throw new GatewayError('rate.limited', `too many requests from this address; retry in ${wait} s`, {
+          retryAfterSeconds: wait,
+        });
+      }
+      const raw = request.body;
+      if (!(raw instanceof Uint8Array)) {
+        throw new GatewayError(
+          'request.unsupported-media-type',
+          'send the request as Content-Type: application/json',
+        );
+      }
+      const envelope = parseEnvelope(raw);
+      name = envelope.name;
+      const transaction = this.byName.get(envelope.name);
+      if (!transaction) {
+        name = undefined;
+        throw new GatewayError(
+          'request.unknown-transaction',
+          `no transaction is named ${JSON.stringify(envelope.name)}`,
+        );
+      }
+      const fields = await transaction.handle(envelope.body, {
+        clientAddress: request.ip,
+        receivedAtMs: Date.now(),
+      });
+      this.outcomes.inc({ transaction: envelope.name, outcome: 'ok' });
+      return successEnvelope(envelope.name, fields);
+    } catch (error) {
+      const refusal = asGatewayError(error);
+      if (refusal.code === 'internal')
+        this.logger.error({ msg: 'transaction failed', transaction: name, err: error });
+      this.outcomes.inc({ transaction: name ?? 'unknown', outcome: refusal.code });
+      void reply.status(refusal.httpStatus);
+      if (refusal.details.retryAfterSeconds)
+        void reply.header('Retry-After', String(refusal.details.retryAfterSeconds));
+      return errorEnvelope(name, refusal);
+    }
+  }
+}
+
+function asGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  return new GatewayError(
+    'internal',
+    'the portal could not complete the request; nothing was changed',
+    {},
+    { cause: error },
+  );
+}

@@ -1,0 +1,78 @@
+import {
+  isCryptoError,
+  keyUdf,
+  publicJwk,
+  readJwk,
+  type KeyAlgorithm,
+  type OkpJwk,
+} from '@cryptomesh/crypto/portable';
+import { MeshError, type MeshErrorCode } from './mesh-error';
+
+/** A public key as profiles carry it: the JWK (with `kid`) and what it decodes to. */
+export interface ProfileKey {
+  readonly algorithm: KeyAlgorithm;
+  readonly publicKey: Uint8Array;
+  /** The key's UDF, 140 bits (DESIGN.md "Profiles and keys"): the `kid` of what it signs. */
+  readonly udf: string;
+  /** The public JWK exactly as written into a payload: kty, crv, x, kid. */
+  readonly jwk: OkpJwk;
+}
+
+/** A raw public key (a KeyPair fits). */
+export interface PublicKeyInput {
+  readonly algorithm: KeyAlgorithm;
+  readonly publicKey: Uint8Array;
+}
+
+export type KeyUse = 'signature' | 'encryption';
+
+const USES: Readonly<Record<KeyUse, readonly KeyAlgorithm[]>> = {
+  signature: ['Ed25519', 'Ed448'],
+  encryption: ['X25519', 'X448'],
+};
+
+/** The profile form of a public key. Throws 'input.invalid' for a key of the wrong use or shape. */
+export function profileKey(key: PublicKeyInput, use: KeyUse): ProfileKey {
+  if (!USES[use].includes(key.algorithm))
+    throw new MeshError('input.invalid', `a ${use} key is ${USES[use].join(' or ')}, got ${key.algorithm}`);
+  try {
+    return {
+      algorithm: key.algorithm,
+      publicKey: key.publicKey,
+      udf: keyUdf(key.algorithm, key.publicKey),
+      jwk: publicJwk(key.algorithm, key.publicKey),
+    };
+  } catch (cause) {
+    throw new MeshError('input.invalid', `not a valid ${key.algorithm} public key`, { cause });
+  }
+}
+
+/**
+ * Reads a public JWK from a payload. MUST refuse a private key (`d`: a profile is public), a key of the
+ * wrong use, and a `kid` that is not the key's own UDF; throws `code` (with the CryptoError as cause).
+ */
+export function readProfileKey(value: unknown, use: KeyUse, what: string, code: MeshErrorCode): ProfileKey {
+  let algorithm: KeyAlgorithm;
+  let publicKey: Uint8Array;
+  try {
+    if (typeof value === 'object' && value !== null && 'd' in value)
+      throw new MeshError(code, `${what} holds a private key`);
+    ({ algorithm, publicKey } = readJwk(value));
+  } catch (cause) {
+    if (cause instanceof MeshError) throw cause;
+    const reason = isCryptoError(cause) ? cause.message : String(cause);
+    throw new MeshError(code, `${what} is not a public JWK: ${reason}`, { cause });
+  }
+  if (!USES[use].includes(algorithm))
+    throw new MeshError(code, `${what} must be a ${use} key, got ${algorithm}`);
+  const key = profileKey({ algorithm, publicKey }, use);
+  const kid = (value as { kid?: unknown }).kid;
+  if (kid !== undefined && kid !== key.udf)
+    throw new MeshError(code, `${what} has a "kid" that is not its UDF`);
+  return key;
+}
+
+/** True when `kid` names `key` (exact 140-bit UDF, as signJws writes it). */
+export function keyHasId(key: ProfileKey, kid: string): boolean {
+  return key.udf === kid;
+}

@@ -1,0 +1,61 @@
+import { parseUdf } from '@cryptomesh/crypto/portable';
+import {
+  checkProofOfWork,
+  proofOfWorkLevel,
+  proofOfWorkUdf,
+  solveProofOfWork,
+  isMeshError,
+} from '@cryptomesh/mesh';
+
+// Found once by solveProofOfWork(BODY, 1, { random: zeros }) (~330k attempts, 4 s): a known answer.
+const BODY = 'MA2G-25YY-HEYO-ZNH2-PKPY-PJQ3-HY67';
+const LEVEL_1_NONCE = '00000000000000005159f';
+const zeros = (n: number) => new Uint8Array(n);
+
+describe('proof of work (UDF draft §5.1.3 compression)', () => {
+  it('level 0: any nonce; the solver returns the first', () => {
+    const nonce = solveProofOfWork(BODY, 0, { random: zeros });
+    expect(nonce).toBe('00000000000000000');
+    expect(() => checkProofOfWork(BODY, nonce, 0)).not.toThrow();
+  });
+
+  it('level 1: the known nonce shows it, in the UDF type byte too', () => {
+    expect(proofOfWorkLevel(BODY, LEVEL_1_NONCE)).toBe(1);
+    expect(parseUdf(proofOfWorkUdf(BODY, LEVEL_1_NONCE)).type).toBe(96 + 1);
+    expect(() => checkProofOfWork(BODY, LEVEL_1_NONCE, 1)).not.toThrow();
+  });
+
+  it('refuses an insufficient nonce, and the same nonce for another body', () => {
+    for (const [body, nonce] of [
+      [BODY, '00000000000000005159e'],
+      ['MA2G-OTHER-BODY', LEVEL_1_NONCE],
+    ] as const) {
+      expect(proofOfWorkLevel(body, nonce)).toBe(0);
+      expect(parseUdf(proofOfWorkUdf(body, nonce)).type).toBe(96);
+      let error: unknown;
+      try {
+        checkProofOfWork(body, nonce, 1);
+      } catch (e) {
+        error = e;
+      }
+      expect(isMeshError(error, 'pow.insufficient')).toBe(true);
+    }
+  });
+
+  it('the solver gives up after its bound', () => {
+    let error: unknown;
+    try {
+      solveProofOfWork(BODY, 1, { random: zeros, maxAttempts: 1000 });
+    } catch (e) {
+      error = e;
+    }
+    expect(isMeshError(error, 'pow.exhausted')).toBe(true);
+    let bad: unknown;
+    try {
+      solveProofOfWork(BODY, 5);
+    } catch (e) {
+      bad = e;
+    }
+    expect(isMeshError(bad, 'input.invalid')).toBe(true);
+  });
+});

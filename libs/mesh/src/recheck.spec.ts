@@ -1,0 +1,385 @@
+import fc from 'fast-check';
+import { fromUtf8, utf8 } from '@cryptomesh/crypto/portable';
+import {
+  ACCOUNT,
+  ADDRESS,
+  ADMIN,
+  countingRandom,
+  type Device,
+  makeAccount,
+  NOW,
+  PHONE,
+  STRANGER,
+} from '../test/fixtures';
+import {
+  applyRecord,
+  authoriseRecord,
+  buildApplicationProfile,
+  buildDeviceProfile,
+  buildPersonalProfile,
+  decodeRecord,
+  encodeRecord,
+  recheckEntry,
+  recheckLog,
+  type AccountState,
+  type PublishAction,
+  type RecordContent,
+  type SignedProfile,
+} from '@cryptomesh/mesh';
+
+const random = countingRandom(1000);
+const authorise = (content: RecordContent, by: Device = ADMIN) =>
+  authoriseRecord(content, by.signature, { time: NOW, random }).then(encodeRecord);
+
+async function fold(entries: Uint8Array[]): Promise<AccountState | undefined> {
+  let state: AccountState | undefined;
+  for (const entry of entries) {
+    const result = await recheckEntry(state, entry);
+    if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
+    state = result.state;
+  }
+  return state;
+}
+
+/** Create, connect PHONE, authorise PHONE for the mail application: the state most tests start from. */
+async function scenario() {
+  const account = await makeAccount(random);
+  const personalOf = (
+    sequence: number,
+    apps: { id: string; signers: Device[] }[] = [],
+    devices = [ADMIN, PHONE],
+  ) =>
+    buildPersonalProfile(
+      {
+        master: account.master.profile.id,
+        sequence,
+        devices,
+        applications: apps.map((a) => ({
+          id: a.id,
+          type: 'mail',
+          signers: a.signers.map((d) => d.signature),
+        })),
+      },
+      ADMIN.signature,
+    );
+  const app = (name: string, signer: Device = PHONE, data = {}) =>
+    buildApplicationProfile(
+      { personal: account.personal.profile.id, type: 'mail', name, public: data },
+      signer.signature,
+    );
+  const phone = await buildDeviceProfile(
+    { encryption: PHONE.encryption, description: 'phone' },
+    PHONE.signature,
+  );
+  const mailId = (await app('home')).profile.id;
+  const entries = [
+    encodeRecord(account.create),
+    await authorise({
+      operation: 'ConnectComplete',
+      account: ACCOUNT,
+      personal: await personalOf(1),
+      device: phone,
+    }),
+    await authorise({
+      operation: 'Publish',
+      account: ACCOUNT,
+      action: 'update',
+      id: account.personal.profile.id,
+      value: await personalOf(2, [{ id: mailId, signers: [PHONE] }]),
+    }),
+  ];
+  const publish = (action: PublishAction, id: string, value?: SignedProfile, by: Device = PHONE) =>
+    authorise({ operation: 'Publish', account: ACCOUNT, action, id, ...(value ? { value } : {}) }, by);
+  return { account, entries, personalOf, app, mailId, phone, publish };
+}
+
+describe('transaction records and the auditor re-check', () => {
+  it('re-checks a whole account life from the entries alone, and no entry contains the address', async () => {
+    const s = await scenario();
+    const home = await s.app('home');
+    const entries = [
+      ...s.entries,
+      await s.publish('create', s.mailId, home),
+      await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'imap' })),
+      await s.publish('delete', s.mailId),
+      await s.publish('delete', s.phone.profile.id, undefined, ADMIN),
+      await authorise({ operation: 'DeleteAccount', account: ACCOUNT }),
+    ];
+    const result = await recheckLog(entries);
+    expect(result).toMatchObject({ ok: true });
+    const state = result.ok ? result.accounts.get(ACCOUNT) : undefined;
+    expect(state?.status).toBe('deleted');
+    expect([...(state?.objects.values() ?? [])].every((o) => o.status === 'inactive')).toBe(true);
+    for (const entry of entries) {
+      const text = fromUtf8(entry);
+      expect(text).not.toContain(ADDRESS);
+      expect(text.toLowerCase()).not.toContain('alice');
+      expect(encodeRecord(decodeRecord(entry))).toEqual(entry); // canonical round trip
+    }
+  });
+
+  it('tracks the current profiles: after ConnectComplete the phone may sign requests', async () => {
+    const s = await scenario();
+    const state = await fold(s.entries);
+    expect(state?.personal.profile.sequence).toBe(2);
+    expect(state?.personal.profile.devices.map((d) => d.id)).toContain(s.phone.profile.id);
+    expect(state?.objects.get(s.phone.profile.id)?.status).toBe('active');
+  });
+
+  type Case = [string, (s: Awaited<ReturnType<typeof scenario>>) => Promise<Uint8Array[]>, string];
+  it.each<Case>([
+    [
+      'create of an existing account',
+      async () => [encodeRecord((await makeAccount(random)).create)],
+      'account.exists',
+    ],
+    [
+      'create of an existing object',
+      async (s) => [
+        await s.publish('create', s.mailId, await s.app('home')),
+        await s.publish('create', s.mailId, await s.app('home')),
+      ],
+      'persistence.exists',
+    ],
+    [
+      'update of an undefined object',
+      async (s) => [await s.publish('update', s.mailId, await s.app('home'))],
+      'persistence.undefined',
+    ],
+    [
+      'delete of an undefined object',
+      async (s) => [await s.publish('delete', s.mailId)],
+      'persistence.undefined',
+    ],
+    [
+      'update of a deleted object',
+      async (s) => [
+        await s.publish('create', s.mailId, await s.app('home')),
+        await s.publish('delete', s.mailId),
+        await s.publish('update', s.mailId, await s.app('home')),
+      ],
+      'persistence.inactive',
+    ],
+    [
+      'delete of a deleted object',
+      async (s) => [
+        await s.publish('create', s.mailId, await s.app('home')),
+        await s.publish('delete', s.mailId),
+        await s.publish('delete', s.mailId),
+      ],
+      'persistence.inactive',
+    ],
+    [
+      'an application signed by a key not authorised for it',
+      async (s) => [await s.publish('create', s.mailId, await s.app('home', ADMIN))],
+      'rule.application-signer',
+    ],
+    [
+      'an application the Personal Profile does not list',
+      async (s) => {
+        const work = await s.app('work');
+        return [await s.publish('create', work.profile.id, work)];
+      },
+      'rule.application-signer',
+    ],
+    [
+      'a request from a device not in the Personal Profile',
+      async (s) => [await s.publish('create', s.mailId, await s.app('home'), STRANGER)],
+      'request.unknown-device',
+    ],
+    [
+      'a Personal Profile signed by a non-administrator',
+      async (s) => [
+        await s.publish('update', s.account.personal.profile.id, {
+          ...(await s.personalOf(3)),
+          ...(await resignPersonal(s, 3)),
+        }),
+      ],
+      'rule.personal-signer',
+    ],
+    [
+      'a Personal Profile whose Sequence does not grow',
+      async (s) => [await s.publish('update', s.account.personal.profile.id, await s.personalOf(2), ADMIN)],
+      'publish.stale-sequence',
+    ],
+    [
+      'deleting the Master Profile with Publish',
+      async (s) => [await s.publish('delete', s.account.master.profile.id, undefined, ADMIN)],
+      'publish.not-allowed',
+    ],
+    [
+      'a value under another identifier',
+      async (s) => [await s.publish('create', s.phone.profile.id, await s.app('home'))],
+      'publish.id-mismatch',
+    ],
+    [
+      'a non-administrator approving a connection',
+      async (s) => [
+        await authorise(
+          {
+            operation: 'ConnectComplete',
+            account: ACCOUNT,
+            personal: await s.personalOf(3, [], [ADMIN, PHONE, STRANGER]),
+            device: await buildDeviceProfile(
+              { encryption: STRANGER.encryption, description: 'x' },
+              STRANGER.signature,
+            ),
+          },
+          PHONE,
+        ),
+      ],
+      'request.not-administrator',
+    ],
+    [
+      'a connection whose device the Personal Profile does not list',
+      async (s) => [
+        await authorise({
+          operation: 'ConnectComplete',
+          account: ACCOUNT,
+          personal: await s.personalOf(3),
+          device: await buildDeviceProfile(
+            { encryption: STRANGER.encryption, description: 'x' },
+            STRANGER.signature,
+          ),
+        }),
+      ],
+      'publish.device-not-listed',
+    ],
+    [
+      'a transaction after DeleteAccount',
+      async (s) => [
+        await authorise({ operation: 'DeleteAccount', account: ACCOUNT }),
+        await s.publish('create', s.mailId, await s.app('home')),
+      ],
+      'account.deleted',
+    ],
+    [
+      'DeleteAccount by a non-administrator',
+      async () => [await authorise({ operation: 'DeleteAccount', account: ACCOUNT }, PHONE)],
+      'request.not-administrator',
+    ],
+    [
+      'a tampered object identifier',
+      async (s) => [
+        utf8(
+          fromUtf8(await s.publish('delete', s.phone.profile.id, undefined, ADMIN)).replace(
+            s.phone.profile.id,
+            s.mailId,
+          ),
+        ),
+      ],
+      'request.mismatch',
+    ],
+    [
+      'a tampered authorisation signature',
+      async (s) => {
+        const a = decodeRecord(await s.publish('create', s.mailId, await s.app('home')));
+        const b = decodeRecord(await s.publish('create', s.mailId, await s.app('home')));
+        return [
+          encodeRecord({ ...a, authorisation: { ...a.authorisation, signature: b.authorisation.signature } }),
+        ];
+      },
+      'request.bad-signature',
+    ],
+    [
+      'a tampered signed value',
+      async (s) => {
+        const good = decodeRecord(await s.publish('create', s.mailId, await s.app('home')));
+        const other = await s.app('home', PHONE, { Evil: true });
+        const value = {
+          ...other,
+          jws: { ...other.jws, signature: good.operation === 'Publish' ? good.value!.jws.signature : '' },
+        };
+        return [await s.publish('create', s.mailId, value)];
+      },
+      'profile.bad-signature',
+    ],
+    [
+      'bytes that are not canonical JSON',
+      async (s) => [utf8(` ${fromUtf8(await s.publish('delete', s.mailId))}`)],
+      'record.malformed',
+    ],
+  ])('refuses %s', async (_name, build, code) => {
+    const s = await scenario();
+    const state = await fold(s.entries);
+    const extra = await build(s);
+    const result = await recheckLog(extra, new Map([[ACCOUNT, state!]]));
+    expect(result).toMatchObject({ ok: false, index: extra.length - 1, code });
+  });
+
+  it('refuses a record of another account, and any record of an unknown account', async () => {
+    const s = await scenario();
+    const state = await fold(s.entries);
+    const { create } = await makeAccount(random);
+    const other = decodeRecord(encodeRecord(create));
+    await expect(applyRecord(state, { ...other, account: 'MA2G-OTHER' })).rejects.toMatchObject({
+      code: 'record.wrong-account',
+    });
+    expect(await recheckEntry(undefined, await s.publish('delete', s.mailId))).toMatchObject({
+      ok: false,
+      code: 'account.unknown',
+    });
+  });
+
+  it('the gateway path applies the clock: a stale authorisation is refused there, not by auditors', async () => {
+    const s = await scenario();
+    const record = decodeRecord(s.entries[0]!);
+    await expect(
+      applyRecord(undefined, record, { now: NOW + 600_000, maxSkewMs: 60_000 }),
+    ).rejects.toMatchObject({ code: 'request.stale' });
+    await expect(applyRecord(undefined, record)).resolves.toMatchObject({ status: 'active' });
+  });
+
+  it('round-trips random runs of application publishes: build → encode → decode → recheck = reference model', async () => {
+    const s = await scenario();
+    const start = await fold(s.entries);
+    const ops = fc.array(
+      fc.record({
+        action: fc.constantFrom<PublishAction>('create', 'update', 'delete'),
+        name: fc.constantFrom('home', 'work'),
+        authorised: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 6 },
+    );
+    await fc.assert(
+      fc.asyncProperty(ops, async (run) => {
+        const model = new Map<string, 'active' | 'inactive'>();
+        let state = start!;
+        for (const { action, name, authorised } of run) {
+          const value = action === 'delete' ? undefined : await s.app(name, authorised ? PHONE : STRANGER);
+          const id = value?.profile.id ?? (await s.app(name)).profile.id;
+          const entry = await s.publish(action, id, value);
+          const before = model.get(id);
+          // applyRecord's order: authorisation, then the signing rule of the value, then the persistence model.
+          const expected =
+            action !== 'delete' && (name === 'work' || !authorised)
+              ? 'rule.application-signer'
+              : action === 'create'
+                ? before === undefined
+                  ? 'ok'
+                  : 'persistence.exists'
+                : before === undefined
+                  ? 'persistence.undefined'
+                  : before === 'inactive'
+                    ? 'persistence.inactive'
+                    : 'ok';
+          const result = await recheckEntry(state, entry);
+          expect(result.ok ? 'ok' : result.code).toBe(expected);
+          if (result.ok) {
+            state = result.state;
+            model.set(id, action === 'delete' ? 'inactive' : 'active');
+          }
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+/** The next Personal Profile, signed by PHONE (a device, not an administrator). */
+async function resignPersonal(s: Awaited<ReturnType<typeof scenario>>, sequence: number) {
+  return buildPersonalProfile(
+    { master: s.account.master.profile.id, sequence, devices: [ADMIN, PHONE] },
+    PHONE.signature,
+  );
+}

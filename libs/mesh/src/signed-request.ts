@@ -1,0 +1,165 @@
+import {
+  contentDigestUdf,
+  defaultRandom,
+  isCryptoError,
+  toBase64Url,
+  verifyJws,
+  type FlattenedJws,
+  type JwsSigningKey,
+  type RandomSource,
+} from '@cryptomesh/crypto/portable';
+import { canonicalJson, JsonReader } from './json';
+import { MeshError } from './mesh-error';
+import { findDevice } from './personal-profile';
+import { keyHasId, profileKey, type PublicKeyInput } from './profile-key';
+import { openEnvelope, signPayload } from './profile-envelope';
+import type { DeviceEntry, MasterProfile, PersonalProfile } from './profile-types';
+
+/** The JWS `typ` of a signed request (mesh-model.md "Requests"). */
+export const REQUEST_TYPE = 'application/mmm-request+json';
+/** The Content-ID of a request body digest. */
+export const REQUEST_BODY_CONTENT_ID = 'MeshRequestBody';
+/** Default clock-skew window either side of the portal's clock. */
+export const DEFAULT_MAX_SKEW_MS = 300_000;
+const NONCE_BYTES = 16;
+
+/** What a device signs (the JWS payload). */
+export interface RequestClaims {
+  /** The transaction name, e.g. 'Publish'. */
+  readonly request: string;
+  /** The account's UDF — never its address, so that a logged request reveals none. */
+  readonly account: string;
+  /** The UDF of the signing device key (= the JWS `kid`). */
+  readonly device: string;
+  /** Unix milliseconds on the device's clock. */
+  readonly time: number;
+  /** 16 random bytes, base64url: with `time`, what the gateway's nonce store refuses twice. */
+  readonly nonce: string;
+  /** requestBodyUdf(body). */
+  readonly body: string;
+}
+
+/** The digest a request signs: content digest UDF, Content-ID 'MeshRequestBody', of the JCS of the body. */
+export function requestBodyUdf(body: object): string {
+  return contentDigestUdf(canonicalJson(body), REQUEST_BODY_CONTENT_ID);
+}
+
+export interface RequestInput {
+  readonly request: string;
+  readonly account: string;
+  readonly body: object;
+  readonly time: number;
+  readonly random?: RandomSource;
+}
+
+/** Client side: signs a request with a device key. The nonce is drawn from `random` (a CSPRNG). */
+export async function signRequest(
+  input: RequestInput,
+  deviceKey: JwsSigningKey & PublicKeyInput,
+): Promise<FlattenedJws> {
+  const payload = {
+    Request: input.request,
+    Account: input.account,
+    Device: profileKey(deviceKey, 'signature').udf,
+    Time: input.time,
+    Nonce: toBase64Url((input.random ?? defaultRandom)(NONCE_BYTES)),
+    Body: requestBodyUdf(input.body),
+  };
+  return signPayload(payload, REQUEST_TYPE, deviceKey);
+}
+
+/** Reads a signed request without verifying it. Throws 'request.malformed'. */
+export function readRequest(jws: unknown): RequestClaims {
+  const envelope = openEnvelope(jws, 'the request', 'request.malformed');
+  if (envelope.type !== REQUEST_TYPE) throw new MeshError('request.malformed', `typ must be ${REQUEST_TYPE}`);
+  const r: JsonReader = JsonReader.object(envelope.payload, 'the request', 'request.malformed');
+  r.members(['Request', 'Account', 'Device', 'Time', 'Nonce', 'Body']);
+  const claims: RequestClaims = {
+    request: r.string('Request'),
+    account: r.string('Account'),
+    device: r.string('Device'),
+    time: r.integer('Time'),
+    nonce: r.string('Nonce'),
+    body: r.string('Body'),
+  };
+  if (claims.device !== envelope.kid) r.fail('"Device" is not the kid');
+  return claims;
+}
+
+export interface RequestExpectation {
+  readonly request: string;
+  readonly account: string;
+  readonly body: object;
+  /** The account's current Personal Profile: the signer MUST be one of its devices. */
+  readonly personal: PersonalProfile;
+  /** The portal's clock; when absent (an auditor re-checking the log) no window is applied. */
+  readonly now?: number;
+  readonly maxSkewMs?: number;
+}
+
+export interface VerifiedRequest {
+  readonly claims: RequestClaims;
+  /** The connected device that signed. */
+  readonly device: DeviceEntry;
+}
+
+/**
+ * Server side (and auditor): checks a signed request, reporting the first failure:
+ *   'request.malformed'       not a request JWS
+ *   'request.mismatch'        signed for another request name, account or body
+ *   'request.unknown-device'  the signer is not a device of `personal`
+ *   'request.bad-signature'   the signature does not verify
+ *   'request.stale' / 'request.future'  outside [now − maxSkewMs, now + maxSkewMs] (only when `now` is given)
+ * It does NOT detect replays: the caller MUST refuse a (account, nonce) it accepted before within the
+ * window ('request.replayed'), e.g. with a persistent nonce store keyed by claims.account and claims.nonce.
+ */
+export async function verifyRequest(jws: unknown, expect: RequestExpectation): Promise<VerifiedRequest> {
+  const claims = readRequest(jws);
+  if (claims.request !== expect.request)
+    throw new MeshError('request.mismatch', `signed for ${claims.request}, not ${expect.request}`);
+  if (claims.account !== expect.account)
+    throw new MeshError('request.mismatch', 'signed for another account');
+  if (claims.body !== requestBodyUdf(expect.body))
+    throw new MeshError('request.mismatch', 'signed for another body');
+  const device = findDevice(expect.personal, claims.device);
+  if (device === undefined)
+    throw new MeshError(
+      'request.unknown-device',
+      `${claims.device} is not a device of ${expect.personal.id}`,
+    );
+  const { algorithm, publicKey } = device.signature;
+  if (algorithm !== 'Ed25519' && algorithm !== 'Ed448')
+    throw new MeshError('request.malformed', 'not an EdDSA key');
+  try {
+    await verifyJws(jws, { algorithm, publicKey });
+  } catch (cause) {
+    if (isCryptoError(cause, 'jws.bad-signature'))
+      throw new MeshError('request.bad-signature', 'the request signature does not verify', { cause });
+    throw new MeshError('request.malformed', 'the request JWS is not acceptable', { cause });
+  }
+  if (expect.now !== undefined) checkRequestTime(claims, expect.now, expect.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+  return { claims, device };
+}
+
+/** 'request.stale' / 'request.future' unless `claims.time` is within `maxSkewMs` of `now`. */
+export function checkRequestTime(claims: RequestClaims, now: number, maxSkewMs: number): void {
+  if (claims.time < now - maxSkewMs)
+    throw new MeshError(
+      'request.stale',
+      `the request is ${now - claims.time} ms old (window ${maxSkewMs} ms)`,
+    );
+  if (claims.time > now + maxSkewMs)
+    throw new MeshError(
+      'request.future',
+      `the request is ${claims.time - now} ms ahead (window ${maxSkewMs} ms)`,
+    );
+}
+
+/**
+ * The administrator right (000 §7: connection requests and decisions): the device's signature key MUST
+ * be an administrator key of the Master Profile. Throws 'request.not-administrator'.
+ */
+export function checkAdministrator(master: MasterProfile, device: DeviceEntry): void {
+  if (!master.administrators.some((k) => keyHasId(k, device.signature.udf)))
+    throw new MeshError('request.not-administrator', `${device.id} is not an administrator of ${master.id}`);
+}

@@ -1,0 +1,83 @@
+import {
+  accountUdf,
+  publicKeyOf,
+  type KeyAlgorithm,
+  type KeyPair,
+  type RandomSource,
+} from '@cryptomesh/crypto/portable';
+import {
+  authoriseRecord,
+  buildDeviceProfile,
+  buildMasterProfile,
+  buildPersonalProfile,
+  type DeviceProfile,
+  type MasterProfile,
+  type PersonalProfile,
+  type SignedProfile,
+  type TransactionRecord,
+} from '@cryptomesh/mesh';
+
+/** Deterministic test fixtures: fixed keys, a fixed clock, a counting random source. */
+
+export const ADDRESS = 'alice@example.com';
+export const ACCOUNT = accountUdf(ADDRESS);
+export const NOW = 1_800_000_000_000;
+
+const SIZES: Record<KeyAlgorithm, number> = { Ed25519: 32, Ed448: 57, X25519: 32, X448: 56 };
+
+/** A fixed key pair: the private key is `seed` repeated. */
+export function fixedKey<A extends KeyAlgorithm>(algorithm: A, seed: number): KeyPair<A> {
+  const privateKey = new Uint8Array(SIZES[algorithm]).fill(seed);
+  return { algorithm, privateKey, publicKey: publicKeyOf(algorithm, privateKey) };
+}
+
+/** A random source that counts, so that nonces differ and runs repeat. */
+export function countingRandom(start = 1): RandomSource {
+  let n = start;
+  return (length) => {
+    const out = new Uint8Array(length);
+    let v = n++;
+    for (let i = 0; i < length && v > 0; i++, v = Math.floor(v / 256)) out[i] = v % 256;
+    return out;
+  };
+}
+
+export interface Device {
+  readonly signature: KeyPair<'Ed25519'>;
+  readonly encryption: KeyPair<'X25519'>;
+}
+
+export function device(seed: number): Device {
+  return { signature: fixedKey('Ed25519', seed), encryption: fixedKey('X25519', seed) };
+}
+
+export const MASTER_KEY = fixedKey('Ed25519', 1);
+export const ADMIN = device(2);
+export const PHONE = device(3);
+export const STRANGER = device(4);
+
+export interface Account {
+  readonly master: SignedProfile<MasterProfile>;
+  readonly personal: SignedProfile<PersonalProfile>;
+  readonly adminDevice: SignedProfile<DeviceProfile>;
+  readonly create: TransactionRecord;
+}
+
+/** An account whose Master Profile has ADMIN as its only administrator, and ADMIN as its only device. */
+export async function makeAccount(random: RandomSource = countingRandom()): Promise<Account> {
+  const master = await buildMasterProfile({ administrators: [ADMIN.signature], created: NOW }, MASTER_KEY);
+  const personal = await buildPersonalProfile(
+    { master: master.profile.id, sequence: 0, devices: [ADMIN] },
+    ADMIN.signature,
+  );
+  const adminDevice = await buildDeviceProfile(
+    { encryption: ADMIN.encryption, description: 'laptop' },
+    ADMIN.signature,
+  );
+  const create = await authoriseRecord(
+    { operation: 'CreateAccount', account: ACCOUNT, master, personal, devices: [adminDevice] },
+    ADMIN.signature,
+    { time: NOW, random },
+  );
+  return { master, personal, adminDevice, create };
+}
