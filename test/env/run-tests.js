@@ -72,7 +72,13 @@ async function main() {
     code = await run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
     if (code !== 0) return code;
     say('checking formatting (prettier --check .)');
-    code = await run(process.execPath, [path.join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']);
+    code = await run(process.execPath, [
+      path.join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+      '--check',
+      '--log-level',
+      'warn',
+      '.',
+    ]);
     if (code !== 0) return code;
   }
   if (current.interrupted) return 130;
