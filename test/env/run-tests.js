@@ -102,9 +102,16 @@ async function main() {
     KAFKA_BROKERS: brokers,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
+  // PGlite (the embedded database) loads its WebAssembly with a dynamic import(), which jest's
+  // module sandbox only allows with this flag; the tests themselves stay CommonJS.
   return run(
     process.execPath,
-    [path.join(path.dirname(require.resolve('jest')), '..', 'bin', 'jest.js'), ...jestArgs],
+    [
+      '--experimental-vm-modules',
+      '--disable-warning=ExperimentalWarning',
+      path.join(path.dirname(require.resolve('jest')), '..', 'bin', 'jest.js'),
+      ...jestArgs,
+    ],
     { env },
   );
 }

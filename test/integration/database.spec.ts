@@ -28,7 +28,11 @@ describe('PostgreSQL through TypeORM (real server)', () => {
     const other = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
     try {
       const [mine, theirs] = await Promise.all([runMigrations(dataSource), runMigrations(other)]);
-      expect([...mine, ...theirs].map((m) => m.name)).toEqual(['ConsumerProgress1763776800000']);
+      expect([...mine, ...theirs].map((m) => m.name)).toEqual([
+        'ConsumerProgress1763776800000',
+        'Log1763780400000',
+        'Catalog1763784000000',
+      ]);
     } finally {
       await other.destroy();
     }
@@ -37,7 +41,19 @@ describe('PostgreSQL through TypeORM (real server)', () => {
     const tables = await dataSource.query<Array<{ table_name: string }>>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
-    expect(tables.map((t) => t.table_name)).toEqual(['consumer_progress', 'schema_migrations']);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      'accounts',
+      'catalog_objects',
+      'connect_requests',
+      'consumer_progress',
+      'escrow_blobs',
+      'log_entries',
+      'log_queue',
+      'log_seals',
+      'log_tree_nodes',
+      'request_nonces',
+      'schema_migrations',
+    ]);
   });
 
   it('round-trips a row through an entity repository', async () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '@cryptomesh/crypto';
-import { KEY_TYPE_ED25519, makeVerifierKey } from '@cryptomesh/log';
+import { KEY_TYPE_ED25519, formatSignerKey, makeVerifierKey } from '@cryptomesh/log';
 import { createTestDatabase, TestDatabase, testKafkaBrokers } from '../env/test-database';
 
 /** What the gateway must know of its portal: identity and the public log key. */
@@ -15,6 +15,7 @@ const PORTAL_ENV = {
     KEY_TYPE_ED25519,
     nodeEd25519.publicKeyOf(new Uint8Array(32).fill(9)),
   ).text,
+  LOG_KEY: formatSignerKey('alpha.example/log', KEY_TYPE_ED25519, new Uint8Array(32).fill(9), nodeEd25519),
 };
 
 /**
@@ -217,19 +218,5 @@ describe('the migrate command of a built service', () => {
     expect(result.stderr.trim()).toMatch(
       /^log-signer migrate: configuration error: DATABASE_URL: is required/,
     );
-  });
-});
-
-describe('npm start (scripts/start.js)', () => {
-  it('says plainly that the embedded portal is not implemented yet, and exits 0', async () => {
-    const child = spawn(process.execPath, ['scripts/start.js'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    const { code } = await exitOf(child, 10_000);
-    expect(code).toBe(0);
-    expect(stdout).toContain('is not implemented yet');
   });
 });

@@ -11,7 +11,7 @@ export const gatewayApp: ServiceSpec<GatewayConfig> = {
   module: (config) => GatewayModule.forRoot(config),
   bodyLimitBytes: (config) => config.MAX_REQUEST_BYTES,
   bodyParser: false,
-  beforeListen: rawJsonBodies,
+  beforeListen: configureMeshBodies,
 };
 
 /**
@@ -19,7 +19,7 @@ export const gatewayApp: ServiceSpec<GatewayConfig> = {
  * malformed body gets a Mesh answer. Fastify still enforces the body limit (413) first; the
  * filter answers that, and any other error raised before the controller, in the Mesh envelope.
  */
-function rawJsonBodies(app: INestApplication, config: GatewayConfig): Promise<void> {
+export function configureMeshBodies(app: INestApplication, config: GatewayConfig): Promise<void> {
   const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>

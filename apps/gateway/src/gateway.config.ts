@@ -53,6 +53,13 @@ export function gatewayConfigShape() {
     RATE_LIMIT_ACCOUNT_PER_MINUTE: integerVar({ default: 120, min: 0, max: 1_000_000 }),
     /** UDF compression level a CreateAccount must show (0 = no proof of work). */
     PROOF_OF_WORK_LEVEL: integerVar({ default: 0, min: 0, max: 4 }),
+    /**
+     * How far a signed request's `Time` may be from the portal's clock, either way, in ms. Nonces are
+     * kept for this window after the request's time (docs/design/gateway.md "Replays").
+     */
+    CLOCK_SKEW_MS: integerVar({ default: 300_000, min: 1_000, max: 3_600_000 }),
+    /** Pending connection requests one account may have (ConnectStart beyond: 429). */
+    MAX_PENDING_CONNECTIONS: integerVar({ default: 16, min: 1, max: 1_000 }),
   };
 }
 

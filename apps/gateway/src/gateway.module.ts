@@ -1,11 +1,68 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PersistenceModule } from '@cryptomesh/persistence';
 import { ServiceModule, packageVersion } from '@cryptomesh/service';
+import { AccountLimits } from './auth/account-limits';
+import { NoncePurger } from './auth/nonce-purger';
+import { RequestAuthenticator } from './auth/request-authenticator';
+import { RecordCommitter } from './catalog/record-committer';
 import type { GatewayConfig } from './gateway.config';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 import { HelloTransaction } from './hello.transaction';
 import { MmmController } from './mmm.controller';
 import { TRANSACTIONS } from './protocol/transaction';
+import { ConnectCompleteTransaction } from './transactions/connect-complete.transaction';
+import { ConnectPendingTransaction } from './transactions/connect-pending.transaction';
+import { ConnectStartTransaction } from './transactions/connect-start.transaction';
+import { ConnectStatusTransaction } from './transactions/connect-status.transaction';
+import { CreateAccountTransaction } from './transactions/create-account.transaction';
+import { DeleteAccountTransaction } from './transactions/delete-account.transaction';
+import { EscrowGetTransaction } from './transactions/escrow-get.transaction';
+import { EscrowPutTransaction } from './transactions/escrow-put.transaction';
+import { GetTransaction } from './transactions/get.transaction';
+import { PublishTransaction } from './transactions/publish.transaction';
+import { StatusTransaction } from './transactions/status.transaction';
+import { ValidateAccountTransaction } from './transactions/validate-account.transaction';
+
+/** Every transaction the gateway answers (docs/PROTOCOL.md); each is a provider. */
+const TRANSACTION_PROVIDERS = [
+  HelloTransaction,
+  ValidateAccountTransaction,
+  CreateAccountTransaction,
+  DeleteAccountTransaction,
+  PublishTransaction,
+  GetTransaction,
+  ConnectStartTransaction,
+  ConnectPendingTransaction,
+  ConnectCompleteTransaction,
+  ConnectStatusTransaction,
+  EscrowPutTransaction,
+  EscrowGetTransaction,
+  StatusTransaction,
+];
+
+/**
+ * What the gateway does, without the service shell: it needs the global ServiceModule and
+ * PersistenceModule of whichever application hosts it (the gateway service, or the all-in-one
+ * portal, which also calls `configureMeshBodies` from gateway.app.ts).
+ */
+@Module({})
+export class GatewayFeatureModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: GatewayFeatureModule,
+      controllers: [MmmController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        AccountLimits,
+        RequestAuthenticator,
+        RecordCommitter,
+        NoncePurger,
+        ...TRANSACTION_PROVIDERS,
+        { provide: TRANSACTIONS, inject: TRANSACTION_PROVIDERS, useFactory: (...all: unknown[]) => all },
+      ],
+    };
+  }
+}
 
 /** The gateway: the Mesh Portal protocol at `POST /.well-known/mmm/` (issue #5). Stateless; scales out. */
 @Module({})
@@ -24,12 +81,7 @@ export class GatewayModule {
           migrations: config.DB_MIGRATIONS,
           poolSize: config.DB_POOL_SIZE,
         }),
-      ],
-      controllers: [MmmController],
-      providers: [
-        { provide: GATEWAY_CONFIG, useValue: config },
-        HelloTransaction,
-        { provide: TRANSACTIONS, inject: [HelloTransaction], useFactory: (...all: unknown[]) => all },
+        GatewayFeatureModule.forRoot(config),
       ],
     };
   }

@@ -10,3 +10,45 @@ export { PersistenceError } from './persistence-error';
 export type { PersistenceErrorCode } from './persistence-error';
 export { TypeOrmConsumerProgressStore } from './stores/typeorm-consumer-progress.store';
 export { runMigrationCommand } from './migration-command';
+export { LogQueueEntity } from './entities/log-queue.entity';
+export { LogEntryEntity } from './entities/log-entry.entity';
+export { LogTreeNodeEntity } from './entities/log-tree-node.entity';
+export { LogSealEntity } from './entities/log-seal.entity';
+export { enqueueEntry } from './stores/enqueue-entry';
+export { LogStoreError } from './stores/log-store-error';
+export type { LogStoreErrorCode } from './stores/log-store-error';
+export type { LogSealRecord } from './stores/log-sql';
+export {
+  LOG_SIGNER_LOCK_KEY,
+  PostgresLogSignerStore,
+  PostgresLogSignerSession,
+} from './stores/postgres-log-signer.store';
+export type { PostgresLogSignerStoreOptions, SequencedBatch } from './stores/postgres-log-signer.store';
+export { TypeOrmPublishedLog } from './stores/typeorm-published-log.store';
+export { startEmbeddedPostgres } from './embedded-postgres';
+export type { EmbeddedPostgres } from './embedded-postgres';
+export {
+  insertCatalogAccount,
+  readCatalogAccount,
+  readCatalogAccountByAddress,
+  readCatalogObject,
+  readCatalogObjects,
+  updateCatalogAccount,
+  writeCatalogObjects,
+} from './stores/catalog-accounts';
+export type {
+  CatalogAccount,
+  CatalogAccountStatus,
+  CatalogObject,
+  CatalogObjectKind,
+} from './stores/catalog-accounts';
+export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stores/catalog-nonces';
+export {
+  countCatalogConnections,
+  decideCatalogConnection,
+  insertCatalogConnection,
+  listCatalogConnections,
+  readCatalogConnection,
+} from './stores/catalog-connections';
+export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalog-connections';
+export { getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';

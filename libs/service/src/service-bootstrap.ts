@@ -27,6 +27,8 @@ export interface ServiceSpec<C extends CommonConfig> {
   readonly bodyParser?: boolean;
   /** Runs after the application is created and before it listens (e.g. to attach Kafka). */
   readonly beforeListen?: (app: INestApplication, config: C) => Promise<void>;
+  /** Runs after a graceful shutdown closed the application (e.g. to stop an embedded database). */
+  readonly afterClose?: () => Promise<void>;
 }
 
 export interface RunningService {
@@ -99,16 +101,19 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
       logger.error({ msg: 'shutdown timed out; exiting', timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, spec.name);
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
-    running.app.close().then(
-      () => {
-        logger.log({ msg: 'stopped' }, spec.name);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ msg: 'error during shutdown', err: describe(error) }, spec.name);
-        process.exit(1);
-      },
-    );
+    running.app
+      .close()
+      .then(() => spec.afterClose?.())
+      .then(
+        () => {
+          logger.log({ msg: 'stopped' }, spec.name);
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ msg: 'error during shutdown', err: describe(error) }, spec.name);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -62,6 +62,7 @@ export function errorEnvelope(name: string | undefined, error: GatewayErrorLike)
       Status: error.httpStatus,
       StatusDescription: error.message,
       Error: error.code,
+      ...(error.details?.reason === undefined ? {} : { Reason: error.details.reason }),
     },
   };
 }
@@ -70,6 +71,7 @@ export interface GatewayErrorLike {
   readonly httpStatus: number;
   readonly code: string;
   readonly message: string;
+  readonly details?: { readonly reason?: string };
 }
 
 function describe(error: unknown): string {

@@ -1,7 +1,9 @@
 /**
  * Why the gateway refused a request. Each code maps to one HTTP status and is returned to the
- * client as `Error` beside the Mesh `Status`/`StatusDescription` (docs/PROTOCOL.md "Errors").
- * A refused request changed nothing (DESIGN.md invariant 4).
+ * client as `Error` beside the Mesh `Status`/`StatusDescription` (docs/PROTOCOL.md "Errors"); when a
+ * finer rule of the Mesh model was broken, its code is returned as `Reason` (e.g. Error
+ * `persistence.conflict`, Reason `persistence.inactive`). A refused request changed nothing
+ * (DESIGN.md invariant 4).
  */
 export type GatewayErrorCode =
   | 'request.malformed' // not JSON, or not a {"<Name>Request": {...}} envelope
@@ -9,6 +11,26 @@ export type GatewayErrorCode =
   | 'request.too-large' // the body exceeds MAX_REQUEST_BYTES
   | 'request.unknown-transaction'
   | 'request.unsupported-media-type'
+  | 'account.invalid' // not an account address (or mmm: URI naming one)
+  | 'account.exists' // CreateAccount of an address this portal assigned before
+  | 'account.unknown' // no such account here, or it is deleted
+  | 'auth.missing' // an authenticated transaction without its signed request
+  | 'auth.malformed' // the signed request is not a request JWS
+  | 'auth.mismatch' // signed for another transaction, account or body
+  | 'auth.unknown-device' // the signer is not a device of the account
+  | 'auth.bad-signature'
+  | 'auth.stale' // outside the clock-skew window (CLOCK_SKEW_MS)
+  | 'auth.replayed' // this signed request was accepted before (so its first use committed)
+  | 'auth.not-administrator'
+  | 'profile.invalid' // not a profile JWS of the Mesh model, or the wrong profile type
+  | 'profile.bad-signature'
+  | 'profile.wrong-signer' // 000 §6.4: not signed by the key its type demands
+  | 'profile.too-large' // a signed profile (or escrow blob) over MAX_PROFILE_BYTES
+  | 'publish.invalid' // the value does not fit the record (id, account, device list)
+  | 'publish.not-allowed' // the model forbids this operation on this profile type
+  | 'persistence.conflict' // 000 §3.2.1: create of an existing object, update/delete of an inactive one…
+  | 'pow.insufficient' // CreateAccount without the proof of work Hello demands
+  | 'not-found'
   | 'rate.limited'
   | 'internal';
 
@@ -18,15 +40,44 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'request.too-large': 413,
   'request.unknown-transaction': 404,
   'request.unsupported-media-type': 415,
+  'account.invalid': 400,
+  'account.exists': 409,
+  'account.unknown': 404,
+  'auth.missing': 401,
+  'auth.malformed': 400,
+  'auth.mismatch': 401,
+  'auth.unknown-device': 401,
+  'auth.bad-signature': 401,
+  'auth.stale': 401,
+  'auth.replayed': 409,
+  'auth.not-administrator': 403,
+  'profile.invalid': 400,
+  'profile.bad-signature': 400,
+  'profile.wrong-signer': 403,
+  'profile.too-large': 413,
+  'publish.invalid': 400,
+  'publish.not-allowed': 403,
+  'persistence.conflict': 409,
+  'pow.insufficient': 403,
+  'not-found': 404,
   'rate.limited': 429,
   internal: 500,
 };
+
+/** Every code with its HTTP status (docs/PROTOCOL.md "Errors" lists the same table). */
+export const GATEWAY_ERROR_STATUS: Readonly<Record<GatewayErrorCode, number>> = HTTP_STATUS;
+
+export interface GatewayErrorDetails {
+  readonly retryAfterSeconds?: number;
+  /** The finer rule that was broken (a MeshError code, e.g. `persistence.inactive`). */
+  readonly reason?: string;
+}
 
 export class GatewayError extends Error {
   constructor(
     readonly code: GatewayErrorCode,
     message: string,
-    readonly details: { readonly retryAfterSeconds?: number } = {},
+    readonly details: GatewayErrorDetails = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -1,7 +1,9 @@
 import { ConsumerProgress1763776800000 } from './1763776800000-consumer-progress';
+import { Log1763780400000 } from './1763780400000-log';
+import { Catalog1763784000000 } from './1763784000000-catalog';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
  * services, the tests and the embedded mode all apply exactly the same set.
  */
-export const MIGRATIONS = [ConsumerProgress1763776800000];
+export const MIGRATIONS = [ConsumerProgress1763776800000, Log1763780400000, Catalog1763784000000];

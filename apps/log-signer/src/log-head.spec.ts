@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import {
+  KEY_TYPE_ED25519,
+  MemoryHashStore,
+  MerkleTree,
+  encodeEntry,
+  makeNoteSigner,
+  toBase64,
+  verifyLog,
+  type Hash,
+  type NodeId,
+  type PartInput,
+} from '@cryptomesh/log';
+import { LogHead, type SealSigning } from './log-head';
+import type { SealRecord, SealStore, SequencedLog } from './signer-store';
+
+function signing(name = 'head.test/log'): SealSigning {
+  return {
+    logKey: makeNoteSigner(name, KEY_TYPE_ED25519, randomBytes(32), nodeEd25519),
+    origin: name,
+    ed25519: nodeEd25519,
+  };
+}
+
+/** What the database would hold: entries with leaf hashes, stored nodes, seals (a plain in-memory port). */
+class MemoryLog implements SequencedLog, Pick<SealStore, 'lastSeal'> {
+  readonly entries: Uint8Array[] = [];
+  readonly leaves: Hash[] = [];
+  readonly nodes = new MemoryHashStore();
+  readonly seals: SealRecord[] = [];
+
+  apply(head: LogHead, entries: Uint8Array[]): LogHead {
+    const { batch, next } = head.planBatch(entries);
+    expect(batch.first).toBe(this.entries.length);
+    batch.leafHashes.forEach((leaf, i) => {
+      this.entries.push(entries[i]!);
+      this.leaves.push(leaf);
+      this.nodes.writeNode(0, batch.first + i, leaf);
+    });
+    for (const node of batch.nodes) this.nodes.writeNode(node.level, node.index, node.hash);
+    return next;
+  }
+
+  seal(head: LogHead, nowMs: number, s: SealSigning): LogHead {
+    const { record, next } = head.planSeal(nowMs, s);
+    this.seals.push(record);
+    return next;
+  }
+
+  async lastSeal(): Promise<SealRecord | undefined> {
+    return Promise.resolve(this.seals.at(-1));
+  }
+  async sequencedSize(): Promise<number> {
+    return Promise.resolve(this.entries.length);
+  }
+  async leafHashes(begin: number, end: number): Promise<Hash[]> {
+    return Promise.resolve(this.leaves.slice(begin, end));
+  }
+  readNodes(ids: readonly NodeId[]): Hash[] {
+    return this.nodes.readNodes(ids);
+  }
+
+  parts(): PartInput[] {
+    return this.seals.map((s) => ({ entries: this.entries.slice(s.first, s.size), seal: s.note }));
+  }
+}
+
+const entry = (n: number): Uint8Array => encodeEntry({ n });
+
+describe('LogHead', () => {
+  it('seals parts of every shape — empty, odd starts, one entry, 2^k — into a log that verifies', async () => {
+    const s = signing();
+    const log = new MemoryLog();
+    const reference = new MerkleTree();
+    let head = LogHead.empty();
+    let n = 0;
+    let time = 1_000;
+    for (const sizes of [[], [1], [2], [3, 2], [], [8], [1, 1, 1], [16], [5]]) {
+      for (const size of sizes) {
+        const batch = Array.from({ length: size }, () => entry(n++));
+        head = log.apply(head, batch);
+        batch.forEach((e) => reference.append(e));
+      }
+      head = log.seal(head, (time += 10), s);
+      const seal = log.seals.at(-1)!;
+      // Independent oracle: the in-memory reference tree of @cryptomesh/log.
+      expect(toBase64(seal.partDigest)).toBe(toBase64(reference.rangeRoot(seal.first, seal.size)));
+      expect(toBase64(seal.root)).toBe(toBase64(reference.root()));
+    }
+    const verdict = await verifyLog(log.parts(), { logKey: s.logKey.verifierKey, ed25519: nodeEd25519 });
+    expect(verdict).toMatchObject({ ok: true, parts: 9 });
+    expect(log.seals.map((r) => r.part)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('never dates a seal before the previous one, whatever the wall clock says', () => {
+    const s = signing();
+    const log = new MemoryLog();
+    log.seal(log.seal(LogHead.empty(), 5_000, s), 4_000, s);
+    expect(log.seals.map((r) => r.timeMs)).toEqual([5_000, 5_000]);
+  });
+
+  it('recovers from the stored state exactly: the next seal is the one the running head would sign', async () => {
+    const s = signing();
+    const log = new MemoryLog();
+    let head = LogHead.empty();
+    head = log.apply(head, [entry(0), entry(1), entry(2)]);
+    head = log.seal(head, 10, s);
+    // An open part starting at an odd index, with entries sequenced but not sealed (a crash here).
+    head = log.apply(head, [entry(3), entry(4), entry(5), entry(6)]);
+    const recovered = await LogHead.recover(log, s);
+    expect(recovered.size).toBe(7);
+    expect(recovered.sealedSize).toBe(3);
+    expect(recovered.openEntries).toBe(4);
+    expect(recovered.planSeal(20, s).record).toEqual(head.planSeal(20, s).record);
+  });
+
+  it('refuses a database whose last seal another key signed (signer.key-mismatch)', async () => {
+    const log = new MemoryLog();
+    log.seal(log.apply(LogHead.empty(), [entry(0)]), 10, signing());
+    await expect(LogHead.recover(log, signing())).rejects.toMatchObject({ code: 'signer.key-mismatch' });
+    await expect(LogHead.recover(log, signing('other.test/log'))).rejects.toMatchObject({
+      code: 'signer.key-mismatch',
+    });
+  });
+
+  it('refuses a stored tree that does not lead to the last seal (signer.state)', async () => {
+    const s = signing();
+    const log = new MemoryLog();
+    log.seal(log.apply(LogHead.empty(), [entry(0), entry(1)]), 10, s);
+    log.leaves.length = 1;
+    log.entries.length = 1;
+    await expect(LogHead.recover(log, s)).rejects.toMatchObject({ code: 'signer.state' });
+
+    const tampered = new MemoryLog();
+    tampered.seal(tampered.apply(LogHead.empty(), [entry(0), entry(1)]), 10, s);
+    const other = new MemoryLog();
+    other.apply(LogHead.empty(), [entry(0), entry(9)]);
+    (tampered as { nodes: MemoryHashStore }).nodes = other.nodes;
+    await expect(LogHead.recover(tampered, s)).rejects.toMatchObject({ code: 'signer.state' });
+  });
+
+  it('refuses to sequence an entry that is not canonical JSON (signer.bad-entry), changing nothing', () => {
+    const head = LogHead.empty();
+    expect(() => head.planBatch([entry(0), new TextEncoder().encode('{"b":1, "a":2}')])).toThrow(
+      expect.objectContaining({ code: 'signer.bad-entry' }) as Error,
+    );
+    expect(head.size).toBe(0);
+  });
+});

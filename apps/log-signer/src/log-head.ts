@@ -1,0 +1,171 @@
+import {
+  CompactRange,
+  GENESIS_CHAIN,
+  decodeEntry,
+  nextChain,
+  openSeal,
+  planRangeHash,
+  resolvePlan,
+  signSeal,
+  toBase64,
+  type Ed25519,
+  type Hash,
+  type NoteSigner,
+  type StoredNode,
+} from '@cryptomesh/log';
+import { SignerError } from './signer-error';
+import type { SealRecord, SealStore, SequencedBatch, SequencedLog } from './signer-store';
+
+/** How a seal is signed: the log key, the checkpoint origin, and Ed25519 to check the result. */
+export interface SealSigning {
+  readonly logKey: NoteSigner;
+  readonly origin: string;
+  readonly ed25519: Ed25519;
+}
+
+/**
+ * The log-signer's view of its log: the compact range of every sequenced entry (the whole log's
+ * tree), the compact range of the open part's own entries (its part digest, accumulated as entries
+ * are sequenced — never recomputed from stored nodes, which for a part starting at an odd index would
+ * need every leaf), and the last seal. Immutable: `planBatch` and `planSeal` return the head to adopt
+ * once their write has committed, so a failed write leaves the current head exactly as persisted.
+ */
+export class LogHead {
+  private constructor(
+    private readonly tree: CompactRange,
+    private readonly part: CompactRange,
+    readonly lastSeal: SealRecord | undefined,
+  ) {}
+
+  static empty(): LogHead {
+    return new LogHead(CompactRange.empty(), CompactRange.empty(), undefined);
+  }
+
+  /**
+   * Rebuilds the head from what is persisted (start-up, or after losing the database session):
+   * the last seal, the sequenced entries and the stored tree nodes. MUST throw SignerError
+   * `signer.key-mismatch` if the last seal does not open with this log key and origin, and
+   * `signer.state` if the stored tree does not lead to the last seal's root — in either case signing
+   * anything more would not extend the log that was published.
+   */
+  static async recover(
+    log: SequencedLog & Pick<SealStore, 'lastSeal'>,
+    signing: SealSigning,
+  ): Promise<LogHead> {
+    const last = await log.lastSeal();
+    const size = await log.sequencedSize();
+    if (last !== undefined) {
+      try {
+        openSeal(last.note, signing.logKey.verifierKey, signing.ed25519, signing.origin);
+      } catch (cause) {
+        throw new SignerError(
+          'signer.key-mismatch',
+          `the last seal (part ${last.part}) does not open with ${signing.logKey.verifierKey.text} and origin ${signing.origin}`,
+          { cause },
+        );
+      }
+      if (size < last.size) {
+        throw new SignerError(
+          'signer.state',
+          `the last seal covers ${last.size} entries but only ${size} are stored`,
+        );
+      }
+      const sealedRoot = await resolvePlan(log, planRangeHash(0, last.size));
+      if (!sameHash(sealedRoot, last.root)) {
+        throw new SignerError(
+          'signer.state',
+          `the stored tree at size ${last.size} has root ${toBase64(sealedRoot)}, not the sealed ${toBase64(last.root)}`,
+        );
+      }
+    }
+    const tree = CompactRange.fromHashes(size, await log.readNodes(CompactRange.peakIds(size)));
+    const part = CompactRange.empty();
+    for (const leaf of await log.leafHashes(last?.size ?? 0, size)) part.appendLeafHash(leaf);
+    return new LogHead(tree, part, last);
+  }
+
+  /** Entries sequenced (the log's tree size, sealed or not). */
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** The tree size of the last seal (0 before the first). */
+  get sealedSize(): number {
+    return this.lastSeal?.size ?? 0;
+  }
+
+  /** Entries sequenced since the last seal. */
+  get openEntries(): number {
+    return this.part.size;
+  }
+
+  get nextPart(): number {
+    return this.lastSeal === undefined ? 0 : this.lastSeal.part + 1;
+  }
+
+  /**
+   * Gives `entries` the next indices: their leaf hashes and the complete subtrees they close. MUST
+   * throw SignerError `signer.bad-entry` for an entry that is not canonical JSON of an object: a
+   * peer's verifier would reject the part forever (`@cryptomesh/log` entry.ts).
+   */
+  planBatch(entries: readonly Uint8Array[]): { batch: SequencedBatch; next: LogHead } {
+    const tree = this.tree.clone();
+    const part = this.part.clone();
+    const first = tree.size;
+    const leafHashes: Hash[] = [];
+    const nodes: StoredNode[] = [];
+    for (const entry of entries) {
+      try {
+        decodeEntry(entry);
+      } catch (cause) {
+        throw new SignerError(
+          'signer.bad-entry',
+          `the entry queued for index ${tree.size} is not a canonical entry`,
+          {
+            cause,
+          },
+        );
+      }
+      const leaf = tree.appendEntry(entry, (node) => {
+        if (node.level > 0) nodes.push(node);
+      });
+      part.appendLeafHash(leaf);
+      leafHashes.push(leaf);
+    }
+    return { batch: { first, leafHashes, nodes }, next: new LogHead(tree, part, this.lastSeal) };
+  }
+
+  /**
+   * Closes the open part with a signed seal (DESIGN.md "The log"): part n covers [first_n, size_n),
+   * partDigest_n is the root of its own entries, chain_n = SHA-256(chain_{n−1} ‖ partDigest_n), the
+   * root is the whole log's, and the time never precedes the previous seal's (002 §5.1). The caller
+   * MUST persist the record before anything may publish it, and MUST adopt `next` only once it is.
+   */
+  planSeal(nowMs: number, signing: SealSigning): { record: SealRecord; next: LogHead } {
+    const first = this.sealedSize;
+    const partDigest = this.part.root();
+    const chain = nextChain(this.lastSeal?.chain ?? GENESIS_CHAIN, partDigest);
+    const root = this.tree.root();
+    const timeMs = Math.max(nowMs, this.lastSeal?.timeMs ?? 0);
+    const part = this.nextPart;
+    const note = signSeal(
+      {
+        origin: signing.origin,
+        size: this.tree.size,
+        root,
+        part: { index: part, first, digest: partDigest },
+        chain,
+        timeMs,
+      },
+      signing.logKey,
+    );
+    // A seal that would not open with our own verifier key must never be stored: check before persisting.
+    openSeal(note, signing.logKey.verifierKey, signing.ed25519, signing.origin);
+    const record: SealRecord = { part, first, size: this.tree.size, partDigest, chain, root, timeMs, note };
+    return { record, next: new LogHead(this.tree.clone(), CompactRange.empty(), record) };
+  }
+}
+
+function sameHash(a: Hash, b: Hash): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

@@ -1,0 +1,259 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { HealthRegistry } from '@cryptomesh/service';
+import type { Clock } from './clock';
+import { LogHead, type SealSigning } from './log-head';
+import type { LogSignerMetrics } from './log-signer.metrics';
+import {
+  batchLimit,
+  idleDelay,
+  sealReason,
+  type OpenPart,
+  type SealLimits,
+  type SealReason,
+} from './seal-policy';
+import { SignerError, isSignerError } from './signer-error';
+import type { SignerSession, SignerStore } from './signer-store';
+
+export const SIGNER_STORE = Symbol('SIGNER_STORE');
+export const SIGNER_CLOCK = Symbol('SIGNER_CLOCK');
+export const SIGNER_OPTIONS = Symbol('SIGNER_OPTIONS');
+export const SIGNER_METRICS = Symbol('SIGNER_METRICS');
+
+export interface LogSignerOptions extends SealLimits {
+  readonly signing: SealSigning;
+  readonly batchSize: number;
+  readonly pollMs: number;
+  readonly leaderRetryMs: number;
+}
+
+/**
+ * The log-signer loop (docs/design/log-signer.md): take the leadership lock, rebuild the head from
+ * the database, then repeatedly sequence queued entries and seal parts as `seal-policy.ts` says.
+ *
+ * Every durable step is one database commit, and the in-memory head is replaced only after it:
+ *   1. sequencing commit — entries, tree nodes and the queue deletion, together;
+ *   2. seal commit — the seal row, which is the only source anything publishes a seal from.
+ * On any failure the session is dropped (which releases the lock) and the head is rebuilt from the
+ * database on the next leadership: a write whose commit reply was lost is then found, not redone.
+ *
+ * Fields below are owned by the loop (`run`/`step`); the health check and shutdown only read them.
+ */
+@Injectable()
+export class LogSignerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('log-signer');
+  private session: SignerSession | undefined;
+  private head: LogHead | undefined;
+  /** Monotonic time of the last seal, for pacing (undefined before the first seal of the log). */
+  private lastSealMono: number | undefined;
+  private fatal: SignerError | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    @Inject(SIGNER_STORE) private readonly store: SignerStore,
+    @Inject(SIGNER_CLOCK) private readonly clock: Clock,
+    @Inject(SIGNER_OPTIONS) private readonly options: LogSignerOptions,
+    @Inject(SIGNER_METRICS) private readonly metrics: LogSignerMetrics,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.health.register('log-signer', () => this.readiness());
+    this.metrics.leader.set(0);
+    // One attempt before the service listens, so that a lone signer is ready when it answers.
+    let delay: number;
+    try {
+      delay = await this.step();
+    } catch (error) {
+      delay = await this.recoverFrom(error);
+    }
+    this.loop = this.run(delay);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await this.dropLeadership();
+  }
+
+  /** True while this instance holds the leadership lock. */
+  get leading(): boolean {
+    return this.session?.alive === true;
+  }
+
+  private readiness(): Promise<void> {
+    if (this.fatal) return Promise.reject(new Error(`stopped: ${this.fatal.code}: ${this.fatal.message}`));
+    if (!this.leading) {
+      return Promise.reject(
+        new Error('leader: false (standby: another log-signer holds the leadership lock)'),
+      );
+    }
+    return Promise.resolve();
+  }
+
+  private async run(firstDelay: number): Promise<void> {
+    let delay = firstDelay;
+    while (!this.stopping && this.fatal === undefined) {
+      await this.sleep(delay);
+      if (this.stopping) break;
+      try {
+        delay = await this.step();
+      } catch (error) {
+        delay = await this.recoverFrom(error);
+      }
+    }
+  }
+
+  /** One turn: lead if possible, then do what is due. Resolves to how long to sleep. */
+  private async step(): Promise<number> {
+    if (this.session === undefined || !this.session.alive) {
+      if (!(await this.lead())) return this.options.leaderRetryMs;
+    }
+    return this.work(this.session!, this.head!);
+  }
+
+  private async lead(): Promise<boolean> {
+    this.session = undefined;
+    const session = await this.store.tryLead();
+    if (session === undefined) return false;
+    let head: LogHead;
+    try {
+      head = await LogHead.recover(session, this.options.signing);
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    const last = head.lastSeal;
+    // Pace from the last seal's time: a restart neither delays a due seal nor adds a heartbeat.
+    this.lastSealMono =
+      last === undefined ? undefined : this.clock.monotonic() - Math.max(0, this.clock.now() - last.timeMs);
+    this.session = session;
+    this.head = head;
+    this.metrics.leader.set(1);
+    this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
+    this.metrics.treeSize.set({ state: 'sealed' }, head.sealedSize);
+    if (last !== undefined) this.metrics.lastSealTime.set(last.timeMs / 1000);
+    this.logger.log({
+      msg: 'leading',
+      nextPart: head.nextPart,
+      sealedSize: head.sealedSize,
+      size: head.size,
+    });
+    return true;
+  }
+
+  private async work(session: SignerSession, start: LogHead): Promise<number> {
+    let head = start;
+    for (;;) {
+      const limit = batchLimit(this.openPart(head), this.options, this.options.batchSize);
+      let taken = 0;
+      if (limit > 0) {
+        let next: LogHead | undefined;
+        taken = await session.sequence(limit, (entries) => {
+          const planned = head.planBatch(entries);
+          next = planned.next;
+          return planned.batch;
+        });
+        // Sequencing committed (or the queue was empty). A crash before this commit leaves the
+        // rows queued and nothing sequenced; a crash after it leaves entries sequenced but not
+        // sealed — start-up rebuilds the open part from their stored leaf hashes and seals them.
+        if (taken > 0 && next !== undefined) {
+          head = this.head = next;
+          this.metrics.sequenced.inc(taken);
+          this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
+        }
+      }
+      const reason = sealReason(this.openPart(head), this.options);
+      if (reason !== undefined) head = await this.seal(session, head, reason);
+      const moreQueued = limit > 0 && taken === limit;
+      if (this.stopping || (!moreQueued && reason !== 'full'))
+        return idleDelay(this.openPart(head), this.options, this.options.pollMs);
+    }
+  }
+
+  private async seal(session: SignerSession, head: LogHead, reason: SealReason): Promise<LogHead> {
+    const started = this.clock.monotonic();
+    const { record, next } = head.planSeal(this.clock.now(), this.options.signing);
+    // The signature exists only in this process until the INSERT commits. A crash before the
+    // commit leaves no seal anywhere — nothing read it, nothing published it — and start-up seals
+    // part n afresh from the stored entries (DESIGN.md invariant 2 concerns seals that exist).
+    await session.appendSeal(record);
+    // Seal committed: the row is now the seal of part n, forever (its primary key refuses another).
+    // A crash after this point leaves it stored and maybe unannounced; start-up reads it back as
+    // the last seal and continues with part n + 1.
+    this.head = next;
+    this.lastSealMono = this.clock.monotonic();
+    const ms = this.lastSealMono - started;
+    this.metrics.observeSeal(reason, ms / 1000, record.size, record.timeMs);
+    this.logger.log({
+      msg: 'sealed',
+      part: record.part,
+      first: record.first,
+      size: record.size,
+      entries: record.size - record.first,
+      reason,
+      ms: Math.round(ms * 10) / 10,
+    });
+    return next;
+  }
+
+  private openPart(head: LogHead): OpenPart {
+    return {
+      entries: head.openEntries,
+      sinceLastSealMs:
+        this.lastSealMono === undefined ? undefined : this.clock.monotonic() - this.lastSealMono,
+    };
+  }
+
+  /** Any failure: give up the session (and the lock); fatal ones stop the loop. Resolves to the retry delay. */
+  private async recoverFrom(error: unknown): Promise<number> {
+    await this.dropLeadership();
+    const code = (error as { code?: unknown }).code;
+    this.metrics.errors.inc({ code: typeof code === 'string' ? code : 'error' });
+    if (isSignerError(error)) {
+      this.fatal = error;
+      this.logger.error({
+        msg: 'signer stopped',
+        code: error.code,
+        err: error.message,
+        cause: describe(error.cause),
+      });
+      return 0;
+    }
+    this.logger.error({ msg: 'signer loop failed; re-reading the database', code, err: describe(error) });
+    return this.options.leaderRetryMs;
+  }
+
+  private async dropLeadership(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    this.head = undefined;
+    this.metrics.leader.set(0);
+    await session?.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+function describe(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  return error instanceof Error ? error.message : JSON.stringify(error);
+}

@@ -1,0 +1,41 @@
+import { batchLimit, idleDelay, sealReason, type SealLimits } from './seal-policy';
+
+const limits: SealLimits = { sealIntervalMs: 1_000, heartbeatMs: 60_000, partMaxEntries: 10 };
+
+describe('sealReason (the clock is the caller’s: sinceLastSealMs)', () => {
+  it.each([
+    // entries, since last seal, reason
+    [0, undefined, 'heartbeat'], // a new log gets its empty part 0 at once
+    [3, undefined, 'interval'],
+    [0, 0, undefined],
+    [0, 59_999, undefined],
+    [0, 60_000, 'heartbeat'],
+    [1, 999, undefined],
+    [1, 1_000, 'interval'],
+    [9, 10, undefined],
+    [10, 0, 'full'],
+    [10, 5_000, 'full'],
+    [11, 0, 'full'],
+  ] as const)('%i entries, %s ms since the last seal → %s', (entries, since, reason) => {
+    expect(sealReason({ entries, sinceLastSealMs: since }, limits)).toBe(reason);
+  });
+});
+
+describe('batchLimit', () => {
+  it('never lets a part grow past PART_MAX_ENTRIES', () => {
+    expect(batchLimit({ entries: 0, sinceLastSealMs: 0 }, limits, 1000)).toBe(10);
+    expect(batchLimit({ entries: 7, sinceLastSealMs: 0 }, limits, 1000)).toBe(3);
+    expect(batchLimit({ entries: 7, sinceLastSealMs: 0 }, limits, 2)).toBe(2);
+    expect(batchLimit({ entries: 10, sinceLastSealMs: 0 }, limits, 1000)).toBe(0);
+  });
+});
+
+describe('idleDelay', () => {
+  it('wakes for the next due seal, polls at least every pollMs, never negative', () => {
+    expect(idleDelay({ entries: 0, sinceLastSealMs: undefined }, limits, 50)).toBe(0);
+    expect(idleDelay({ entries: 2, sinceLastSealMs: 980 }, limits, 50)).toBe(20);
+    expect(idleDelay({ entries: 2, sinceLastSealMs: 5_000 }, limits, 50)).toBe(0);
+    expect(idleDelay({ entries: 0, sinceLastSealMs: 100 }, limits, 50)).toBe(50);
+    expect(idleDelay({ entries: 0, sinceLastSealMs: 59_990 }, limits, 50)).toBe(10);
+  });
+});

@@ -1,0 +1,70 @@
+import type { Hash, HashReader, StoredNode } from '@cryptomesh/log';
+
+/**
+ * The ports of the log-signer (STYLE.md §4: defined by their consumer). The PostgreSQL adapter is
+ * `PostgresLogSignerStore` of `@cryptomesh/persistence`; log-signer.module.ts proves it fits.
+ */
+
+/** A seal as stored: the row that IS the publication source of the seal (docs/design/log-signer.md). */
+export interface SealRecord {
+  readonly part: number;
+  readonly first: number;
+  readonly size: number;
+  readonly partDigest: Hash;
+  readonly chain: Hash;
+  readonly root: Hash;
+  readonly timeMs: number;
+  readonly note: string;
+}
+
+/** What one sequencing transaction writes. */
+export interface SequencedBatch {
+  readonly first: number;
+  readonly leafHashes: readonly Hash[];
+  /** Complete subtrees of level ≥ 1 closed by these entries (level 0 is the leaf hash). */
+  readonly nodes: readonly StoredNode[];
+}
+
+/**
+ * Takes queued entries into the log. `sequence` MUST, in one transaction, take up to `limit` committed
+ * queue rows in queue order, store them as entries at the indices `plan` gives with its leaf hashes
+ * and nodes, and delete the rows — all or nothing — and resolve to the number taken (0: queue empty,
+ * nothing written). It MUST NOT resolve unless that transaction committed; if `plan` throws, nothing
+ * is written and it rejects with that error.
+ */
+export interface SequenceStore {
+  sequence(limit: number, plan: (entries: readonly Uint8Array[]) => SequencedBatch): Promise<number>;
+}
+
+/**
+ * Keeps seals. `appendSeal` MUST resolve only once the seal is durably committed, and MUST refuse
+ * (`seal.conflict`) a second seal for a part index and (`seal.gap`) a part that does not start where
+ * the previous one ended, writing nothing. `lastSeal` MUST return the committed seal with the
+ * highest part index.
+ */
+export interface SealStore {
+  appendSeal(record: SealRecord): Promise<void>;
+  lastSeal(): Promise<SealRecord | undefined>;
+}
+
+/** What start-up reads to resume: how far entries go, and the leaf hashes of the open part. */
+export interface SequencedLog extends HashReader {
+  sequencedSize(): Promise<number>;
+  leafHashes(begin: number, end: number): Promise<Hash[]>;
+}
+
+/**
+ * A leader's session. Only one session per portal exists at a time; every write goes through it, and
+ * once `alive` is false (its database session ended, and with it the leadership) every call MUST
+ * reject. Used by one caller at a time.
+ */
+export interface SignerSession extends SequenceStore, SealStore, SequencedLog {
+  readonly alive: boolean;
+  /** Ends the session and gives up leadership. MUST NOT reject. */
+  close(): Promise<void>;
+}
+
+/** `tryLead` MUST resolve to a session holding the leadership, or undefined at once if another holds it. */
+export interface SignerStore {
+  tryLead(): Promise<SignerSession | undefined>;
+}

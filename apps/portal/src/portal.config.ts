@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { commonConfigShape, loadConfig, postgresUrlVar } from '@cryptomesh/service';
+
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+/**
+ * The single-portal mode's own variables (docs/configuration.md "portal"). Everything else —
+ * the gateway's limits, the log-signer's intervals — is read by those modules as usual.
+ */
+export function portalConfigShape() {
+  return {
+    ...commonConfigShape(8080),
+    /** Where the embedded database and the log key live. */
+    DATA_DIR: z.preprocess((v) => (v === undefined || v === '' ? './data' : v), z.string().trim().min(1)),
+    /** Use this PostgreSQL server instead of the embedded database. */
+    DATABASE_URL: optional(postgresUrlVar()),
+    PORTAL_ID: z.preprocess((v) => (v === undefined || v === '' ? 'local' : v), z.string().trim()),
+    /** The checkpoint origin (and log key name) used when a log key is created. */
+    LOG_ORIGIN: optional(z.string().trim().min(1)),
+    /** The log key; created there on first start when absent (default DATA_DIR/log.key). */
+    LOG_KEY_FILE: optional(z.string().trim().min(1)),
+  };
+}
+
+export type PortalConfig = ReturnType<typeof loadPortalConfig>;
+
+export function loadPortalConfig(env: NodeJS.ProcessEnv) {
+  return loadConfig(portalConfigShape(), env);
+}

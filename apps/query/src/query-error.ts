@@ -1,0 +1,40 @@
+/**
+ * Refusals of the query API (STYLE.md §6), with a stable code. `query-error.filter.ts` maps each to
+ * an HTTP status and the body `{ "error": { "code", "message" } }`; nothing here knows HTTP.
+ */
+export type QueryErrorCode =
+  /** A query parameter is missing, not a decimal integer, or out of range. */
+  | 'request.invalid'
+  /** start > end, or from > to. */
+  | 'range.reversed'
+  /** More entries asked for than one answer carries. */
+  | 'range.too-large'
+  /** The range or tree size reaches beyond the latest seal. */
+  | 'range.beyond-log'
+  /** A proof was asked for a tree size that no seal has. */
+  | 'size.not-sealed'
+  | 'part.not-found'
+  | 'peer.not-found'
+  /** The log has no seal yet. */
+  | 'log.empty';
+
+export class QueryError extends Error {
+  constructor(
+    readonly code: QueryErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+export const QUERY_ERROR_STATUS: Readonly<Record<QueryErrorCode, number>> = {
+  'request.invalid': 400,
+  'range.reversed': 400,
+  'range.too-large': 400,
+  'range.beyond-log': 400,
+  'size.not-sealed': 400,
+  'part.not-found': 404,
+  'peer.not-found': 404,
+  'log.empty': 404,
+};

@@ -1,0 +1,118 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Connection requests (ConnectStart … ConnectComplete): gateway-request-service state, not logged
+ * (DESIGN.md "HTTP"). Only an acceptance reaches the log, as the ConnectComplete record that
+ * publishes the updated Personal Profile, in the same transaction as `decideCatalogConnection`.
+ */
+
+export type CatalogConnectionStatus = 'pending' | 'accepted' | 'rejected';
+
+export interface CatalogConnection {
+  readonly id: string;
+  readonly accountUdf: string;
+  readonly deviceId: string;
+  /** The Device Profile the new device submitted (flattened JWS). */
+  readonly device: unknown;
+  /** The short code both devices show so that the user can compare them. */
+  readonly witness: string;
+  readonly status: CatalogConnectionStatus;
+  /** The Personal Profile that the acceptance published, when accepted. */
+  readonly personal: unknown;
+  readonly createdMs: number;
+}
+
+interface ConnectionRow {
+  id: string;
+  account_udf: string;
+  device_id: string;
+  device: unknown;
+  witness: string;
+  status: CatalogConnectionStatus;
+  personal: unknown;
+  created_ms: string;
+}
+
+const COLUMNS =
+  'id, account_udf, device_id, device, witness, status, personal, (extract(epoch FROM created) * 1000)::bigint AS created_ms';
+
+function toConnection(row: ConnectionRow): CatalogConnection {
+  return {
+    id: row.id,
+    accountUdf: row.account_udf,
+    deviceId: row.device_id,
+    device: row.device,
+    witness: row.witness,
+    status: row.status,
+    personal: row.personal ?? undefined,
+    createdMs: Number(row.created_ms),
+  };
+}
+
+export async function insertCatalogConnection(
+  manager: EntityManager,
+  request: Pick<CatalogConnection, 'id' | 'accountUdf' | 'deviceId' | 'device' | 'witness'>,
+): Promise<void> {
+  await manager.query(
+    `INSERT INTO connect_requests (id, account_udf, device_id, device, witness, status)
+     VALUES ($1, $2, $3, $4::jsonb, $5, 'pending')`,
+    [request.id, request.accountUdf, request.deviceId, JSON.stringify(request.device), request.witness],
+  );
+}
+
+/** The request `id` of the account, or undefined. With `lock`, locked FOR UPDATE until the transaction ends. */
+export async function readCatalogConnection(
+  manager: EntityManager,
+  accountUdf: string,
+  id: string,
+  options: { readonly lock?: boolean } = {},
+): Promise<CatalogConnection | undefined> {
+  const rows = await manager.query<ConnectionRow[]>(
+    `SELECT ${COLUMNS} FROM connect_requests WHERE account_udf = $1 AND id = $2${options.lock ? ' FOR UPDATE' : ''}`,
+    [accountUdf, id],
+  );
+  return rows[0] === undefined ? undefined : toConnection(rows[0]);
+}
+
+/** The account's pending requests, oldest first, at most `limit`. */
+export async function listCatalogConnections(
+  manager: EntityManager,
+  accountUdf: string,
+  limit: number,
+): Promise<CatalogConnection[]> {
+  const rows = await manager.query<ConnectionRow[]>(
+    `SELECT ${COLUMNS} FROM connect_requests
+      WHERE account_udf = $1 AND status = 'pending' ORDER BY created, id LIMIT $2`,
+    [accountUdf, limit],
+  );
+  return rows.map(toConnection);
+}
+
+/** How many requests of the account are pending. */
+export async function countCatalogConnections(manager: EntityManager, accountUdf: string): Promise<number> {
+  const rows = await manager.query<Array<{ n: string }>>(
+    `SELECT count(*) AS n FROM connect_requests WHERE account_udf = $1 AND status = 'pending'`,
+    [accountUdf],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Records the decision on a pending request. Resolves false — writing nothing — when the request is
+ * no longer pending (decided concurrently). `personal` is REQUIRED for an acceptance.
+ */
+export async function decideCatalogConnection(
+  manager: EntityManager,
+  id: string,
+  decision: { readonly status: 'accepted'; readonly personal: unknown } | { readonly status: 'rejected' },
+): Promise<boolean> {
+  // Wrapped in a SELECT: TypeORM answers a bare UPDATE with [rows, affected], not rows.
+  const rows = await manager.query<Array<{ n: string }>>(
+    `WITH decided AS (
+       UPDATE connect_requests SET status = $2, personal = $3::jsonb, decided = now()
+        WHERE id = $1 AND status = 'pending' RETURNING 1)
+     SELECT count(*) AS n FROM decided`,
+    [id, decision.status, decision.status === 'accepted' ? JSON.stringify(decision.personal) : null],
+  );
+  return Number(rows[0]?.n) === 1;
+}

@@ -1,0 +1,32 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Escrow blobs (000 §6.5.1): stored under the UDF of their key and nothing else — no account, no
+ * device, and a creation date kept to the day — so the table reveals nothing about their owners.
+ */
+
+/** Stores a blob. Resolves false — writing nothing — when the key already holds one (create only). */
+export async function putCatalogEscrow(
+  manager: EntityManager,
+  keyUdf: string,
+  blob: Uint8Array,
+): Promise<boolean> {
+  const rows = await manager.query<unknown[]>(
+    'INSERT INTO escrow_blobs (key_udf, blob) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+    [keyUdf, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)],
+  );
+  return rows.length === 1;
+}
+
+/** The blob stored under `keyUdf`, or undefined. */
+export async function getCatalogEscrow(
+  manager: EntityManager,
+  keyUdf: string,
+): Promise<Uint8Array | undefined> {
+  const rows = await manager.query<Array<{ blob: Buffer }>>(
+    'SELECT blob FROM escrow_blobs WHERE key_udf = $1',
+    [keyUdf],
+  );
+  const blob = rows[0]?.blob;
+  return blob === undefined ? undefined : new Uint8Array(blob);
+}

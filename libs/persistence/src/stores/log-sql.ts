@@ -1,0 +1,84 @@
+import { LogError, type Hash, type NodeId } from '@cryptomesh/log';
+import { LogStoreError } from './log-store-error';
+
+/** Runs one SQL statement; both a `pg` client and a TypeORM DataSource/EntityManager fit. */
+export type SqlQuery = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+/** A stored seal, as the log-signer wrote it. Tree sizes and indices are safe integers. */
+export interface LogSealRecord {
+  readonly part: number;
+  readonly first: number;
+  readonly size: number;
+  readonly partDigest: Hash;
+  readonly chain: Hash;
+  readonly root: Hash;
+  readonly timeMs: number;
+  /** The signed note, exactly as signed. */
+  readonly note: string;
+}
+
+export interface LogSealRow {
+  part: string;
+  first: string;
+  size: string;
+  part_digest: Buffer;
+  chain: Buffer;
+  root: Buffer;
+  time_ms: string;
+  note: string;
+}
+
+export const SEAL_COLUMNS = 'part, first, size, part_digest, chain, root, time_ms, note';
+
+/** A bigint column (pg returns text) as a safe integer; MUST throw `store.corrupt` beyond 2^53. */
+export function safeInteger(value: string | number, what: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n))
+    throw new LogStoreError('store.corrupt', `${what} ${value} is not a safe integer`);
+  return n;
+}
+
+export function sealFromRow(row: LogSealRow): LogSealRecord {
+  return {
+    part: safeInteger(row.part, 'part'),
+    first: safeInteger(row.first, 'first'),
+    size: safeInteger(row.size, 'size'),
+    partDigest: new Uint8Array(row.part_digest),
+    chain: new Uint8Array(row.chain),
+    root: new Uint8Array(row.root),
+    timeMs: safeInteger(row.time_ms, 'time_ms'),
+    note: row.note,
+  };
+}
+
+/** A view of `bytes` that `pg` serialises as bytea (it recognises Buffer, not plain Uint8Array, in arrays). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The `HashReader` contract of `@cryptomesh/log` over PostgreSQL, in one round trip: level 0 is an
+ * entry's leaf hash (`log_entries.leaf_hash`), higher levels are rows of `log_tree_nodes`. Answers one
+ * hash per id in request order; MUST throw LogError `store.missing-node` if any is absent.
+ */
+export async function readStoredNodes(query: SqlQuery, ids: readonly NodeId[]): Promise<Hash[]> {
+  if (ids.length === 0) return [];
+  const rows = await query<{ ord: string; hash: Buffer | null }>(
+    `SELECT q.ord, CASE WHEN q.level = 0 THEN e.leaf_hash ELSE n.hash END AS hash
+       FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, ord)
+       LEFT JOIN log_tree_nodes n ON q.level > 0 AND n.level = q.level AND n.idx = q.idx
+       LEFT JOIN log_entries e ON q.level = 0 AND e.idx = q.idx
+      ORDER BY q.ord`,
+    [ids.map((id) => id.level), ids.map((id) => String(id.index))],
+  );
+  return rows.map((row, i) => {
+    const id = ids[i]!;
+    if (row.hash === null) {
+      throw new LogError(
+        'store.missing-node',
+        `stored node (${id.level}, ${id.index}) is not in the database`,
+      );
+    }
+    return new Uint8Array(row.hash);
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * Codes of the log stores' refusals. Every one means the write did not happen (its transaction
+ * rolled back); none is retryable as such, except that a signer which lost its connection
+ * (`leader.lost`) MAY lead again after re-reading the database.
+ */
+export type LogStoreErrorCode =
+  /** A seal for this part index is already stored (DESIGN.md invariant 2). */
+  | 'seal.conflict'
+  /** The part does not start where the previous part ended, or skips a part index. */
+  | 'seal.gap'
+  /** A stored value does not fit a JavaScript safe integer or is otherwise impossible. */
+  | 'store.corrupt'
+  /** The leader's database session ended: the leadership lock is gone with it. */
+  | 'leader.lost';
+
+export class LogStoreError extends Error {
+  constructor(
+    readonly code: LogStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LogStoreError';
+  }
+}

@@ -1,0 +1,224 @@
+import { Client } from 'pg';
+import type { Hash, NodeId, StoredNode } from '@cryptomesh/log';
+import {
+  SEAL_COLUMNS,
+  asBuffer,
+  readStoredNodes,
+  safeInteger,
+  sealFromRow,
+  type LogSealRecord,
+  type LogSealRow,
+  type SqlQuery,
+} from './log-sql';
+import { LogStoreError } from './log-store-error';
+
+/**
+ * The PostgreSQL session advisory lock that makes one log-signer the leader of a portal. Any
+ * constant; distinct from the migration lock (libs/persistence/src/migrate.ts).
+ */
+export const LOG_SIGNER_LOCK_KEY = 7_236_356_073_148_776;
+
+/** What one sequencing transaction writes, computed by the signer from the queued entries. */
+export interface SequencedBatch {
+  /** Index given to the first entry; the others follow contiguously. */
+  readonly first: number;
+  /** One leaf hash per entry, in entry order. */
+  readonly leafHashes: readonly Hash[];
+  /** The complete subtrees (level ≥ 1) that these entries close. */
+  readonly nodes: readonly StoredNode[];
+}
+
+export interface PostgresLogSignerStoreOptions {
+  readonly url: string;
+  readonly applicationName?: string;
+}
+
+/**
+ * Leadership and writes of the log-signer over PostgreSQL. `tryLead` opens a dedicated connection
+ * (never a pooled one) and takes the session advisory lock on it; every write of the session then
+ * goes through that same connection. So leadership and the right to write are one thing: if the
+ * connection dies, PostgreSQL releases the lock and this session can write nothing more, and a
+ * standby that takes the lock cannot race a half-dead leader.
+ */
+export class PostgresLogSignerStore {
+  constructor(private readonly options: PostgresLogSignerStoreOptions) {}
+
+  /**
+   * Resolves to a session holding the leadership lock, or undefined when another session holds it
+   * (it MUST NOT wait). Rejects when the database is unreachable.
+   */
+  async tryLead(): Promise<PostgresLogSignerSession | undefined> {
+    const client = new Client({
+      connectionString: this.options.url,
+      application_name: this.options.applicationName ?? 'cryptomesh-log-signer-leader',
+      keepAlive: true,
+      connectionTimeoutMillis: 5_000,
+    });
+    const session = new PostgresLogSignerSession(client);
+    client.on('error', () => session.markLost());
+    client.on('end', () => session.markLost());
+    await client.connect();
+    try {
+      const rows = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+        LOG_SIGNER_LOCK_KEY,
+      ]);
+      if (rows[0]?.locked === true) return session;
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    await session.close();
+    return undefined;
+  }
+}
+
+/**
+ * One leader's session. Not safe for concurrent use: the signer loop owns it and issues one call at
+ * a time. Every method MUST reject with `leader.lost` once the connection has ended.
+ */
+export class PostgresLogSignerSession {
+  private lost = false;
+
+  constructor(private readonly client: Client) {}
+
+  /** False once the connection (and with it the leadership lock) is gone. */
+  get alive(): boolean {
+    return !this.lost;
+  }
+
+  markLost(): void {
+    this.lost = true;
+  }
+
+  readonly query: SqlQuery = async <R>(sql: string, params?: unknown[]): Promise<R[]> => {
+    if (this.lost) throw new LogStoreError('leader.lost', 'the leader session has ended');
+    try {
+      const result = await this.client.query(sql, params);
+      return result.rows as R[];
+    } catch (error) {
+      if (this.lost) throw new LogStoreError('leader.lost', 'the leader session ended', { cause: error });
+      throw error;
+    }
+  };
+
+  /** The seal with the highest part index, if any. */
+  async lastSeal(): Promise<LogSealRecord | undefined> {
+    const rows = await this.query<LogSealRow>(
+      `SELECT ${SEAL_COLUMNS} FROM log_seals ORDER BY part DESC LIMIT 1`,
+    );
+    return rows[0] === undefined ? undefined : sealFromRow(rows[0]);
+  }
+
+  /** Entries sequenced so far: one more than the highest index (indices are contiguous from 0). */
+  async sequencedSize(): Promise<number> {
+    const rows = await this.query<{ size: string }>(
+      'SELECT COALESCE(max(idx) + 1, 0) AS size FROM log_entries',
+    );
+    return safeInteger(rows[0]?.size ?? '0', 'sequenced size');
+  }
+
+  /** Leaf hashes of entries [begin, end); MUST reject with `store.corrupt` if one is missing. */
+  async leafHashes(begin: number, end: number): Promise<Hash[]> {
+    const rows = await this.query<{ leaf_hash: Buffer }>(
+      'SELECT leaf_hash FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
+      [begin, end],
+    );
+    if (rows.length !== end - begin) {
+      throw new LogStoreError(
+        'store.corrupt',
+        `entries [${begin}, ${end}) are not all stored (${rows.length} found)`,
+      );
+    }
+    return rows.map((r) => new Uint8Array(r.leaf_hash));
+  }
+
+  /** The `HashReader` port of `@cryptomesh/log` (see `readStoredNodes`). */
+  readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
+    return readStoredNodes(this.query, ids);
+  }
+
+  /**
+   * In ONE transaction: locks up to `limit` queued rows in queue order (`FOR UPDATE SKIP LOCKED`, so
+   * an uncommitted or foreign-locked row is simply left for a later batch), asks `plan` for their
+   * indices, leaf hashes and new tree nodes, stores entries and nodes, and deletes the rows. Either
+   * all of it commits or none. Resolves to the number of entries sequenced (0 when the queue was
+   * empty: nothing is written). If `plan` throws, the transaction rolls back and this rejects with it.
+   */
+  async sequence(limit: number, plan: (entries: readonly Uint8Array[]) => SequencedBatch): Promise<number> {
+    await this.query('BEGIN');
+    try {
+      const rows = await this.query<{ seq: string; entry: Buffer }>(
+        'SELECT seq, entry FROM log_queue ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+        [limit],
+      );
+      if (rows.length === 0) {
+        await this.query('ROLLBACK');
+        return 0;
+      }
+      const entries = rows.map((r) => r.entry);
+      const batch = plan(entries);
+      if (batch.leafHashes.length !== entries.length || batch.nodes.some((n) => n.level < 1)) {
+        throw new RangeError('a sequenced batch needs one leaf hash per entry and nodes of level ≥ 1 only');
+      }
+      await this.query(
+        'INSERT INTO log_entries (idx, entry, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])',
+        [entries.map((_, i) => String(batch.first + i)), entries, batch.leafHashes.map(asBuffer)],
+      );
+      if (batch.nodes.length > 0) {
+        await this.query(
+          'INSERT INTO log_tree_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])',
+          [
+            batch.nodes.map((n) => n.level),
+            batch.nodes.map((n) => String(n.index)),
+            batch.nodes.map((n) => asBuffer(n.hash)),
+          ],
+        );
+      }
+      await this.query('DELETE FROM log_queue WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
+      // Commit point (sequencing): see apps/log-signer/src/log-signer.service.ts for what a crash
+      // here leaves and how start-up recovers.
+      await this.query('COMMIT');
+      return entries.length;
+    } catch (error) {
+      await this.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Stores a seal (one statement, its own transaction). MUST reject with `seal.conflict` — writing
+   * nothing — if part `record.part` already has a seal, and with `seal.gap` if the part does not
+   * start where part − 1 ended (a database constraint, not only this code, enforces both).
+   */
+  async appendSeal(record: LogSealRecord): Promise<void> {
+    try {
+      await this.query(`INSERT INTO log_seals (${SEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+        record.part,
+        record.first,
+        record.size,
+        asBuffer(record.partDigest),
+        asBuffer(record.chain),
+        asBuffer(record.root),
+        record.timeMs,
+        record.note,
+      ]);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === '23505') {
+        throw new LogStoreError('seal.conflict', `part ${record.part} is already sealed`, { cause: error });
+      }
+      if (code === '23503' || code === '23514') {
+        throw new LogStoreError('seal.gap', `part ${record.part} does not follow the previous part`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Ends the connection, which releases the leadership lock. Never rejects. */
+  async close(): Promise<void> {
+    this.lost = true;
+    await this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,127 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  checkpoint,
+  eventually,
+  fetchAndVerifyLog,
+  type TestLogKey,
+} from '../../apps/log-signer/test/log-fixture';
+
+/**
+ * `npm start` (scripts/start.js): one portal in one process on embedded PostgreSQL. It creates its
+ * log key on first start, serves the Mesh protocol and the query API on one port, seals, stops
+ * cleanly, and after a restart keeps its key and its log, which still verifies.
+ */
+const ROOT = join(__dirname, '../..');
+
+interface Portal {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+}
+
+function startPortal(dataDir: string): Promise<Portal> {
+  const child = spawn(process.execPath, ['scripts/start.js'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      SEAL_INTERVAL_MS: '100',
+      HEARTBEAT_MS: '300',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the portal did not start within 60 s:\n${output}`));
+    }, 60_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the portal exited with ${code} before listening:\n${output}`));
+    });
+  });
+}
+
+function stopPortal(portal: Portal): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('still running 5 s after SIGTERM')), 5_000);
+    portal.child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    portal.child.kill('SIGTERM');
+  });
+}
+
+async function hello(url: string): Promise<{ Origin: string; VerifierKey: string; PortalId: string }> {
+  const res = await fetch(`${url}/.well-known/mmm/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"HelloRequest": {}}',
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { HelloResponse: { Origin: string; VerifierKey: string; PortalId: string } })
+    .HelloResponse;
+}
+
+describe('the single-portal embedded mode (npm start)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cmp-portal-'));
+  const running: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates its key, seals on one port, and keeps key and log across a restart', async () => {
+    const first = await startPortal(dataDir);
+    running.push(first.child);
+    expect(first.output()).toContain('"msg":"log key created"');
+    expect(statSync(join(dataDir, 'log.key')).mode & 0o777).toBe(0o600);
+    const identity = await hello(first.url);
+    expect(identity.PortalId).toBe('local');
+    const key: TestLogKey = { origin: identity.Origin, verifierKey: identity.VerifierKey, signerKey: '' };
+    const before = await eventually(
+      'two seals',
+      async () => {
+        const seal = await checkpoint(first.url, key);
+        return seal && seal.part.index >= 1 ? seal : undefined;
+      },
+      20_000,
+    );
+    const health = (await (await fetch(`${first.url}/health`)).json()) as { status: string; checks: object };
+    expect(health.status).toBe('ok');
+    expect(Object.keys(health.checks)).toEqual(expect.arrayContaining(['database']));
+    expect(await stopPortal(first)).toBe(0);
+
+    const second = await startPortal(dataDir);
+    running.push(second.child);
+    expect(second.output()).toContain('"msg":"log key loaded"');
+    expect((await hello(second.url)).VerifierKey).toBe(identity.VerifierKey);
+    await eventually(
+      'a newer seal',
+      async () => {
+        const seal = await checkpoint(second.url, key);
+        return seal && seal.part.index > before.part.index ? seal : undefined;
+      },
+      20_000,
+    );
+    const log = await fetchAndVerifyLog(second.url, key);
+    expect(log.seals.length).toBeGreaterThan(before.part.index + 1);
+    expect(await stopPortal(second)).toBe(0);
+  }, 120_000);
+});

@@ -1,0 +1,152 @@
+import { DataSource } from 'typeorm';
+import {
+  PostgresLogSignerStore,
+  dataSourceOptions,
+  enqueueEntry,
+  runMigrations,
+} from '@cryptomesh/persistence';
+import { createService, RunningService } from '@cryptomesh/service';
+import { logSignerApp } from '../../apps/log-signer/src/log-signer.app';
+import { queryApp } from '../../apps/query/src/query.app';
+import {
+  checkpoint,
+  enqueueAll,
+  eventually,
+  fetchAndVerifyLog,
+  testEntry,
+  testLogKey,
+} from '../../apps/log-signer/test/log-fixture';
+import { createTestDatabase, TestDatabase } from '../env/test-database';
+
+/**
+ * The log-signer in-process (createService, PORT 0) against the real PostgreSQL: queued entries are
+ * sequenced and sealed, and the query service publishes a log that verifies end to end with nothing
+ * but the verifier key.
+ */
+describe('log-signer: queue → sequenced → sealed, verified through the query API', () => {
+  const key = testLogKey('signer.test/log');
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let signer: RunningService | undefined;
+  let query: RunningService;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('logsigner');
+    dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 10 })).initialize();
+    await runMigrations(dataSource);
+    query = await createService(queryApp, { PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url });
+  });
+
+  afterAll(async () => {
+    await signer?.app.close();
+    await query?.app.close();
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  function startSigner(env: Record<string, string> = {}): Promise<RunningService> {
+    return createService(logSignerApp, {
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url,
+      LOG_KEY: key.signerKey,
+      LOG_ORIGIN: key.origin,
+      SEAL_INTERVAL_MS: '100',
+      HEARTBEAT_MS: '60000',
+      PART_MAX_ENTRIES: '64',
+      SEQUENCE_BATCH_SIZE: '25',
+      QUEUE_POLL_MS: '10',
+      ...env,
+    });
+  }
+
+  it('seals every entry queued, some concurrently, exactly once, and the whole log verifies', async () => {
+    // Queued before the signer starts, then while it runs: both paths.
+    const before = Array.from({ length: 150 }, (_, i) => testEntry('a', i));
+    await enqueueAll(dataSource, before, 8);
+    signer = await startSigner();
+    const health = await fetch(`${signer.url}/health`);
+    expect(health.status).toBe(200);
+    const after = Array.from({ length: 250 }, (_, i) => testEntry('b', i));
+    await enqueueAll(dataSource, after, 12);
+
+    const head = await eventually(
+      'all entries sealed',
+      async () => {
+        const seal = await checkpoint(query.url, key);
+        return seal !== undefined && seal.size === 400 ? seal : undefined;
+      },
+      20_000,
+    );
+    expect(head.size).toBe(400);
+
+    const log = await fetchAndVerifyLog(query.url, key);
+    const seen = log.entries.map((e) => Buffer.from(e).toString());
+    expect(new Set(seen).size).toBe(400);
+    expect(new Set(seen)).toEqual(new Set([...before, ...after].map((e) => Buffer.from(e).toString())));
+    // PART_MAX_ENTRIES bounds every part; part 0 was sealed at once, possibly empty.
+    for (const seal of log.seals) expect(seal.size - seal.part.first).toBeLessThanOrEqual(64);
+    expect(log.seals.length).toBeGreaterThanOrEqual(Math.ceil(400 / 64));
+    const queued = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM log_queue');
+    expect(queued[0]?.n).toBe('0');
+
+    const metrics = await (await fetch(`${signer.url}/metrics`)).text();
+    expect(metrics).toMatch(/log_entries_sequenced_total\{service="log-signer"\} 400/);
+    expect(metrics).toMatch(/log_tree_size\{state="sealed",service="log-signer"\} 400/);
+    expect(metrics).toMatch(/log_queue_depth\{service="log-signer"\} 0/);
+    expect(metrics).toMatch(/log_signer_leader\{service="log-signer"\} 1/);
+  });
+
+  it('seals an empty heartbeat part after HEARTBEAT_MS with no traffic, and resumes after a restart', async () => {
+    await signer?.app.close();
+    signer = await startSigner({ HEARTBEAT_MS: '300' });
+    const before = await checkpoint(query.url, key);
+    const later = await eventually(
+      'a heartbeat part',
+      async () => {
+        const seal = await checkpoint(query.url, key);
+        return seal !== undefined && seal.part.index >= before!.part.index + 2 ? seal : undefined;
+      },
+      5_000,
+    );
+    expect(later.size).toBe(before!.size);
+    expect(later.part.first).toBe(later.size);
+    expect(later.timeMs).toBeGreaterThanOrEqual(before!.timeMs);
+    await fetchAndVerifyLog(query.url, key);
+  });
+
+  it('refuses a non-canonical entry at enqueue time, queueing nothing', async () => {
+    const before = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM log_queue');
+    const bad = new TextEncoder().encode('{"b":1,"a":2}');
+    await expect(dataSource.transaction((tx) => enqueueEntry(tx, bad))).rejects.toMatchObject({
+      code: 'entry.not-canonical',
+    });
+    await expect(
+      dataSource.transaction((tx) => enqueueEntry(tx, new TextEncoder().encode('[1]'))),
+    ).rejects.toMatchObject({ code: 'entry.malformed' });
+    expect(await dataSource.query('SELECT count(*) AS n FROM log_queue')).toEqual(before);
+  });
+
+  it('holds leadership exclusively, and the database refuses a second seal for a part or a gap', async () => {
+    const store = new PostgresLogSignerStore({ url: db.url });
+    expect(await store.tryLead()).toBeUndefined(); // the running signer leads
+    await signer?.app.close();
+    signer = undefined;
+    const session = await store.tryLead();
+    expect(session).toBeDefined();
+    try {
+      const last = (await session!.lastSeal())!;
+      const copy = { ...last, note: `${last.note}x` };
+      await expect(session!.appendSeal(copy)).rejects.toMatchObject({ code: 'seal.conflict' });
+      await expect(session!.appendSeal({ ...last, part: last.part + 2 })).rejects.toMatchObject({
+        code: 'seal.gap',
+      });
+      await expect(
+        session!.appendSeal({ ...last, part: last.part + 1, first: last.size - 1 }),
+      ).rejects.toMatchObject({ code: 'seal.gap' });
+      expect((await session!.lastSeal())!.part).toBe(last.part);
+    } finally {
+      await session!.close();
+    }
+  });
+});
