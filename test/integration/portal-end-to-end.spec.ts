@@ -120,8 +120,15 @@ describe('a portal end to end', () => {
       const created = /"msg":"log key created","origin":"([^"]+)","verifierKey":"([^"]+)"/.exec(output);
       const key: TestLogKey = { origin: created![1]!, verifierKey: created![2]!, signerKey: '' };
 
-      const expected = await runScriptedSession(url, 'dave@example.org');
-      await verifyEverything(url, key, expected, join(tmp, 'embedded'));
+      try {
+        const expected = await runScriptedSession(url, 'dave@example.org');
+        await verifyEverything(url, key, expected, join(tmp, 'embedded'));
+        // Concurrent reads on the embedded database (16 proofs in flight per pass) stay consistent.
+        for (let pass = 0; pass < 5; pass++) await fetchAndVerifyLog(url, key);
+      } catch (error) {
+        const errors = output.split('\n').filter((line) => /"level":"(error|fatal)"/.test(line));
+        throw new Error(`${String(error)}\nportal errors:\n${errors.join('\n')}`);
+      }
 
       const exited = new Promise<number | null>((resolve) => portal!.on('exit', resolve));
       portal.kill('SIGTERM');

@@ -44,6 +44,10 @@ export async function preparePortal(config: PortalConfig, env: NodeJS.ProcessEnv
       LOG_ORIGIN: config.LOG_ORIGIN ?? logKey.verifierKey.name,
       LOG_VERIFIER_KEY: logKey.verifierKey.text,
       PORTAL_ID: config.PORTAL_ID,
+      // PGlite is one backend behind a socket multiplexer: concurrent reads from several pooled
+      // connections were seen to return incomplete results (docs/decisions.md), so the embedded
+      // database gets one pooled connection (plus the log-signer leader's own) unless told otherwise.
+      ...(embedded && !env.DB_POOL_SIZE ? { DB_POOL_SIZE: '1' } : {}),
     },
     origin: logKey.verifierKey.name,
     verifierKey: logKey.verifierKey.text,

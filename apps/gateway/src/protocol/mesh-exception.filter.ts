@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorEnvelope } from './envelope';
 import { GatewayError, GatewayErrorCode } from './gateway-error';
@@ -11,6 +11,8 @@ import { GatewayError, GatewayErrorCode } from './gateway-error';
  */
 @Catch()
 export class MeshExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
   constructor(private readonly bodyLimitBytes: number) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -18,6 +20,9 @@ export class MeshExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const status = statusOf(exception);
+    if (status >= 500) {
+      this.logger.error({ msg: 'request failed', method: request.method, url: request.url, err: exception });
+    }
     if (!request.url.startsWith('/.well-known/mmm')) {
       const body =
         exception instanceof HttpException
