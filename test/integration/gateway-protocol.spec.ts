@@ -1,6 +1,9 @@
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, makeVerifierKey } from '@cryptomesh/log';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { createService, RunningService } from '@cryptomesh/service';
+import { REQUEST_FIELDS } from '../../apps/gateway/src/gateway.openapi';
+import { TRANSACTIONS, type Transaction } from '../../apps/gateway/src/protocol/transaction';
 import { gatewayApp } from '../../apps/gateway/src/gateway.app';
 import { createTestDatabase, TestDatabase } from '../env/test-database';
 
@@ -107,5 +110,52 @@ describe('gateway: the Mesh JSON web service binding', () => {
     // Refused before the body is read, so the answer is an ErrorResponse.
     expect(limited!.json.ErrorResponse).toMatchObject({ Status: 429, Error: 'rate.limited' });
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('gateway: OpenAPI description', () => {
+  let db: TestDatabase;
+  let gateway: RunningService;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('openapi');
+    gateway = await createService(gatewayApp, {
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url,
+      PORTAL_ID: 'alpha',
+      LOG_ORIGIN: 'alpha.example/log',
+      LOG_VERIFIER_KEY: makeVerifierKey(
+        'alpha.example/log',
+        KEY_TYPE_ED25519,
+        nodeEd25519.publicKeyOf(new Uint8Array(32).fill(1)),
+      ).text,
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.app.close();
+    await db?.drop();
+  });
+
+  it('serves a valid OpenAPI 3.1 document that describes every transaction the gateway answers', async () => {
+    const res = await fetch(`${gateway.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    const document = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    await SwaggerParser.validate(structuredClone(document) as never);
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/.well-known/mmm/', '/health', '/metrics']),
+    );
+
+    // Every transaction the gateway answers (anything but 404 unknown-transaction) has its schema.
+    const answered = gateway.app.get<Transaction[]>(TRANSACTIONS).map((t) => t.name);
+    expect(answered).toHaveLength(13);
+    for (const name of answered) expect(document.components.schemas[`${name}Request`]).toBeDefined();
+    expect(Object.keys(REQUEST_FIELDS).sort()).toEqual([...answered].sort());
   });
 });

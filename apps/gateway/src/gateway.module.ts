@@ -1,11 +1,12 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
 import { PersistenceModule } from '@cryptomesh/persistence';
-import { ServiceModule, packageVersion } from '@cryptomesh/service';
+import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/service';
 import { AccountLimits } from './auth/account-limits';
 import { NoncePurger } from './auth/nonce-purger';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import { RecordCommitter } from './catalog/record-committer';
 import type { GatewayConfig } from './gateway.config';
+import { gatewayOpenApi } from './gateway.openapi';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 import { HelloTransaction } from './hello.transaction';
 import { MmmController } from './mmm.controller';
@@ -46,7 +47,13 @@ const TRANSACTION_PROVIDERS = [
  * portal, which also calls `configureMeshBodies` from gateway.app.ts).
  */
 @Module({})
-export class GatewayFeatureModule {
+export class GatewayFeatureModule implements OnModuleInit {
+  constructor(private readonly openApi: OpenApiRegistry) {}
+
+  onModuleInit(): void {
+    this.openApi.add(gatewayOpenApi());
+  }
+
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayFeatureModule,

@@ -13,3 +13,5 @@ export type { ServiceIdentity } from './service-identity';
 export { createService, runService, EXIT_CONFIG } from './service-bootstrap';
 export type { CommonConfig, ServiceSpec, RunningService } from './service-bootstrap';
 export { packageVersion } from './package-version';
+export { OpenApiRegistry } from './openapi/openapi-registry';
+export type { OpenApiFragment } from './openapi/openapi-registry';

@@ -11,6 +11,8 @@ import { HealthRegistry } from './health/health-registry';
 import { loggerOptions } from './logging/logger-options';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { OpenApiController } from './openapi/openapi.controller';
+import { OpenApiRegistry } from './openapi/openapi-registry';
 import { SERVICE_IDENTITY, ServiceIdentity } from './service-identity';
 
 export interface ServiceModuleOptions {
@@ -31,9 +33,14 @@ export class ServiceModule implements BeforeApplicationShutdown, OnApplicationSh
     return {
       module: ServiceModule,
       imports: [LoggerModule.forRoot(loggerOptions(options.identity.name, options.logLevel))],
-      controllers: [HealthController, MetricsController],
-      providers: [{ provide: SERVICE_IDENTITY, useValue: options.identity }, HealthRegistry, MetricsService],
-      exports: [SERVICE_IDENTITY, HealthRegistry, MetricsService],
+      controllers: [HealthController, MetricsController, OpenApiController],
+      providers: [
+        { provide: SERVICE_IDENTITY, useValue: options.identity },
+        HealthRegistry,
+        MetricsService,
+        OpenApiRegistry,
+      ],
+      exports: [SERVICE_IDENTITY, HealthRegistry, MetricsService, OpenApiRegistry],
     };
   }
 
