@@ -32,6 +32,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'ConsumerProgress1763776800000',
         'Log1763780400000',
         'Catalog1763784000000',
+        'ProfileIndex1763787600000',
       ]);
     } finally {
       await other.destroy();
@@ -48,6 +49,8 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'consumer_progress',
       'escrow_blobs',
       'log_entries',
+      'log_profile_index',
+      'log_profile_index_state',
       'log_queue',
       'log_seals',
       'log_tree_nodes',

@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
 import { createService, RunningService } from '@cryptomesh/service';
@@ -124,5 +125,32 @@ describe('query: /logs/self API', () => {
     expect(res.status).toBe(status);
     expect(res.type).toMatch(/^application\/json/);
     expect(res.body).toEqual({ error: { code, message: expect.any(String) as string } });
+  });
+});
+
+describe('query: OpenAPI description', () => {
+  it('serves a valid OpenAPI 3.1 document with every query path', async () => {
+    const db = await createTestDatabase('queryoapi');
+    const query = await createService(queryApp, { PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url });
+    try {
+      const document = (await (await fetch(`${query.url}/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+      };
+      await SwaggerParser.validate(structuredClone(document) as never);
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining([
+          '/logs/{peer}/checkpoint',
+          '/logs/{peer}/parts/{n}',
+          '/logs/{peer}/entries',
+          '/logs/{peer}/proofs/inclusion',
+          '/logs/{peer}/proofs/consistency',
+          '/profiles/{udf}',
+          '/health',
+        ]),
+      );
+    } finally {
+      await query.app.close();
+      await db.drop();
+    }
   });
 });

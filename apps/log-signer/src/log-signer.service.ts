@@ -8,6 +8,7 @@ import {
 import { HealthRegistry } from '@cryptomesh/service';
 import type { Clock } from './clock';
 import { LogHead, type SealSigning } from './log-head';
+import { backfillProfileIndex, entryProfiles } from './profile-index';
 import type { LogSignerMetrics } from './log-signer.metrics';
 import {
   batchLimit,
@@ -37,7 +38,8 @@ export interface LogSignerOptions extends SealLimits {
  * the database, then repeatedly sequence queued entries and seal parts as `seal-policy.ts` says.
  *
  * Every durable step is one database commit, and the in-memory head is replaced only after it:
- *   1. sequencing commit — entries, tree nodes and the queue deletion, together;
+ *   1. sequencing commit — entries, tree nodes, their profile index rows and the queue deletion,
+ *      together (the backfill at leadership indexes older entries in commits of their own);
  *   2. seal commit — the seal row, which is the only source anything publishes a seal from.
  * On any failure the session is dropped (which releases the lock) and the head is rebuilt from the
  * database on the next leadership: a write whose commit reply was lost is then found, not redone.
@@ -125,8 +127,12 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
     const session = await this.store.tryLead();
     if (session === undefined) return false;
     let head: LogHead;
+    let backfilled: number;
     try {
       head = await LogHead.recover(session, this.options.signing);
+      // Before sequencing more: the sequencing transaction extends the profile index only from
+      // where it ends, so entries sequenced before it existed (or after it was cleared) go first.
+      backfilled = await backfillProfileIndex(session, head.size, this.options.batchSize);
     } catch (error) {
       await session.close();
       throw error;
@@ -146,6 +152,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       nextPart: head.nextPart,
       sealedSize: head.sealedSize,
       size: head.size,
+      ...(backfilled > 0 ? { profilesIndexed: backfilled } : {}),
     });
     return true;
   }
@@ -160,7 +167,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
         taken = await session.sequence(limit, (entries) => {
           const planned = head.planBatch(entries);
           next = planned.next;
-          return planned.batch;
+          return { ...planned.batch, profiles: entries.map(entryProfiles) };
         });
         // Sequencing committed (or the queue was empty). A crash before this commit leaves the
         // rows queued and nothing sequenced; a crash after it leaves entries sequenced but not

@@ -25,15 +25,47 @@ export interface SequencedBatch {
   readonly nodes: readonly StoredNode[];
 }
 
+/** What one entry does to the profile index (`profile-index.ts`; docs/design/query.md). */
+export interface EntryProfiles {
+  /** The account UDF of the record. */
+  readonly account: string;
+  /** At most one change per profile identifier (`profilesSetBy`). */
+  readonly changes: ReadonlyArray<{ readonly id: string; readonly state: 'set' | 'deleted' }>;
+  /** A DeleteAccount: the account's profiles still set before this entry are deleted by it. */
+  readonly endsAccount: boolean;
+}
+
+/** A sequenced batch and its profile index: `profiles[i]` for entry `first + i`, undefined for a non-record. */
+export interface SequencingPlan extends SequencedBatch {
+  readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
+}
+
 /**
  * Takes queued entries into the log. `sequence` MUST, in one transaction, take up to `limit` committed
  * queue rows in queue order, store them as entries at the indices `plan` gives with its leaf hashes
- * and nodes, and delete the rows — all or nothing — and resolve to the number taken (0: queue empty,
- * nothing written). It MUST NOT resolve unless that transaction committed; if `plan` throws, nothing
- * is written and it rejects with that error.
+ * and nodes, write their profile index rows and advance the indexed size (rejecting with
+ * `index.out-of-step` unless the index ended at `first`), and delete the rows — all or nothing — and
+ * resolve to the number taken (0: queue empty, nothing written). It MUST NOT resolve unless that
+ * transaction committed; if `plan` throws, nothing is written and it rejects with that error.
  */
 export interface SequenceStore {
-  sequence(limit: number, plan: (entries: readonly Uint8Array[]) => SequencedBatch): Promise<number>;
+  sequence(limit: number, plan: (entries: readonly Uint8Array[]) => SequencingPlan): Promise<number>;
+}
+
+/**
+ * The profile index of entries already sequenced, for the backfill at start-up. `indexProfiles` MUST,
+ * in one transaction, write the rows of entries [first, first + profiles.length) and advance the
+ * indexed size to the end, rejecting (`index.out-of-step`, nothing written) unless it was `first`.
+ */
+export interface ProfileIndexStore {
+  /** Entries [0, n) are indexed. */
+  profileIndexSize(): Promise<number>;
+  /** The exact bytes of stored entries [begin, end); MUST reject if one is missing. */
+  entries(begin: number, end: number): Promise<Uint8Array[]>;
+  indexProfiles(batch: {
+    readonly first: number;
+    readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
+  }): Promise<void>;
 }
 
 /**
@@ -58,7 +90,7 @@ export interface SequencedLog extends HashReader {
  * once `alive` is false (its database session ended, and with it the leadership) every call MUST
  * reject. Used by one caller at a time.
  */
-export interface SignerSession extends SequenceStore, SealStore, SequencedLog {
+export interface SignerSession extends SequenceStore, SealStore, SequencedLog, ProfileIndexStore {
   readonly alive: boolean;
   /** Ends the session and gives up leadership. MUST NOT reject. */
   close(): Promise<void>;

@@ -10,6 +10,17 @@ export interface PublishedSeal {
   readonly note: string;
 }
 
+/** The latest profile index row of one profile for one account (docs/design/query.md). */
+export interface ProfileIndexRow {
+  /** The profile identifier, a UDF in canonical presentation. */
+  readonly id: string;
+  /** The account UDF of the entry. */
+  readonly account: string;
+  /** The index of the entry that set or deleted the profile. */
+  readonly index: number;
+  readonly state: 'set' | 'deleted';
+}
+
 /**
  * What the query service reads of this portal's own log (STYLE.md §4: defined by its consumer; the
  * adapter is `TypeOrmPublishedLog` of `@cryptomesh/persistence`). Reads only: every method MUST
@@ -24,4 +35,10 @@ export interface PublishedLog extends HashReader {
   /** The exact bytes of entries [start, end) — the caller keeps the range within the sealed size. */
   entries(start: number, end: number): Promise<Uint8Array[]>;
   readNodes(ids: Parameters<HashReader['readNodes']>[0]): Promise<Hash[]>;
+  /**
+   * For every profile whose canonical identifier starts with `idPrefix` and every account that has
+   * it (only `account`, a UDF, when given), the row of the LATEST entry below `size` that set or
+   * deleted it. MUST consider only entries below `size` (the caller passes a sealed size).
+   */
+  latestProfileRows(idPrefix: string, size: number, account?: string): Promise<ProfileIndexRow[]>;
 }

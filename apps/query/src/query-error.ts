@@ -15,6 +15,10 @@ export type QueryErrorCode =
   | 'size.not-sealed'
   | 'part.not-found'
   | 'peer.not-found'
+  /** Not a profile UDF or `mmm:` URI, or a UDF too short to name one profile. */
+  | 'profile.bad-id'
+  /** No sealed entry sets the profile, or the latest one that concerns it deleted it. */
+  | 'profile.not-found'
   /** The log has no seal yet. */
   | 'log.empty';
 
@@ -36,5 +40,7 @@ export const QUERY_ERROR_STATUS: Readonly<Record<QueryErrorCode, number>> = {
   'size.not-sealed': 400,
   'part.not-found': 404,
   'peer.not-found': 404,
+  'profile.bad-id': 400,
+  'profile.not-found': 404,
   'log.empty': 404,
 };

@@ -1,10 +1,13 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PersistenceModule, TypeOrmPublishedLog } from '@cryptomesh/persistence';
-import { ServiceModule, packageVersion } from '@cryptomesh/service';
+import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/service';
 import { LogController } from './log.controller';
+import { ProfileController } from './profile.controller';
+import { ProfileService } from './profile.service';
 import type { PublishedLog } from './published-log';
 import type { QueryConfig } from './query.config';
+import { queryOpenApi } from './query.openapi';
 import { PUBLISHED_LOG, SelfLogService } from './self-log.service';
 
 /**
@@ -12,11 +15,17 @@ import { PUBLISHED_LOG, SelfLogService } from './self-log.service';
  * PersistenceModule of whichever application hosts it (the query service, or the all-in-one portal).
  */
 @Module({})
-export class QueryFeatureModule {
+export class QueryFeatureModule implements OnModuleInit {
+  constructor(private readonly openApi: OpenApiRegistry) {}
+
+  onModuleInit(): void {
+    this.openApi.add(queryOpenApi());
+  }
+
   static forRoot(): DynamicModule {
     return {
       module: QueryFeatureModule,
-      controllers: [LogController],
+      controllers: [LogController, ProfileController],
       providers: [
         {
           provide: PUBLISHED_LOG,
@@ -25,6 +34,7 @@ export class QueryFeatureModule {
             new TypeOrmPublishedLog(dataSource) satisfies PublishedLog,
         },
         SelfLogService,
+        ProfileService,
       ],
     };
   }

@@ -120,6 +120,50 @@ export function queryOpenApi(): OpenApiFragment {
           },
         },
       },
+      '/profiles/{udf}': {
+        get: {
+          tags: ['log'],
+          summary:
+            'The current signed profile, the entry that set it, its inclusion proof and the checkpoint',
+          description: 'docs/design/query.md says how a client verifies the answer.',
+          parameters: [
+            {
+              name: 'udf',
+              in: 'path',
+              required: true,
+              description: 'A profile UDF, or mmm:<udf>[:<account>] (URL-encoded)',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': json(
+              {
+                type: 'object',
+                required: ['id', 'profile', 'index', 'entry', 'proof', 'checkpoint'],
+                properties: {
+                  id: { type: 'string' },
+                  account: { type: 'string', description: "The account's UDF" },
+                  profile: {
+                    type: 'object',
+                    description: 'The signed profile (flattened JWS) as in the entry',
+                  },
+                  index: { type: 'integer' },
+                  entry: { type: 'string', contentEncoding: 'base64' },
+                  proof: {
+                    type: 'object',
+                    required: ['index', 'size', 'path'],
+                    properties: { index: { type: 'integer' }, size: { type: 'integer' }, path: hashes },
+                  },
+                  checkpoint: { type: 'string', description: 'The seal the proof is against' },
+                },
+              },
+              'The profile with its proof',
+            ),
+            '400': error,
+            '404': error,
+          },
+        },
+      },
     },
     schemas: {
       QueryError: {

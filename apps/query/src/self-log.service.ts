@@ -18,7 +18,15 @@ export class SelfLogService {
   constructor(@Inject(PUBLISHED_LOG) private readonly log: PublishedLog) {}
 
   async checkpoint(): Promise<string> {
-    return (await this.latest()).note;
+    return this.checkpointOf(await this.latest());
+  }
+
+  /**
+   * The checkpoint text of a seal: the signed note with every cosignature line collected. No
+   * cosignature is stored yet (issue #6), so today it is the seal's note exactly as signed.
+   */
+  checkpointOf(seal: PublishedSeal): string {
+    return seal.note;
   }
 
   async part(part: number): Promise<{ part: number; first: number; size: number; seal: string }> {
@@ -58,7 +66,32 @@ export class SelfLogService {
     return { from, to, path: path.map(toBase64) };
   }
 
-  private async latest(): Promise<PublishedSeal> {
+  /**
+   * Entry `index` and its inclusion proof in the tree of `seal` (RFC 9162 §2.1.3), with the
+   * checkpoint to check it against. `seal` MUST be a stored seal and `index` below its size.
+   */
+  async proveEntry(
+    index: number,
+    seal: PublishedSeal,
+  ): Promise<{
+    entry: Uint8Array;
+    proof: { index: number; size: number; path: string[] };
+    checkpoint: string;
+  }> {
+    if (index >= seal.size)
+      throw new RangeError(`entry ${index} is not inside the tree of size ${seal.size}`);
+    const [entry] = await this.log.entries(index, index + 1);
+    if (entry === undefined) throw new Error(`entry ${index} of a sealed tree is not stored`);
+    const path = await inclusionProof(this.log, index, seal.size);
+    return {
+      entry,
+      proof: { index, size: seal.size, path: path.map(toBase64) },
+      checkpoint: this.checkpointOf(seal),
+    };
+  }
+
+  /** The latest seal; rejects `log.empty` before the first. */
+  async latest(): Promise<PublishedSeal> {
     const seal = await this.log.latestSeal();
     if (seal === undefined) throw new QueryError('log.empty', 'the log has no seal yet');
     return seal;

@@ -94,6 +94,8 @@ export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
 export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog } from './recheck';
+export { profileSetBy, profilesSetBy } from './record-profiles';
+export type { ProfileChange } from './record-profiles';
 export type { RecheckLogResult, RecheckResult } from './recheck';
 
 export {

@@ -25,6 +25,7 @@ export {
 } from './stores/postgres-log-signer.store';
 export type { PostgresLogSignerStoreOptions, SequencedBatch } from './stores/postgres-log-signer.store';
 export { TypeOrmPublishedLog } from './stores/typeorm-published-log.store';
+export type { EntryProfiles, ProfileIndexBatch, ProfileIndexRow } from './stores/profile-index-sql';
 export { startEmbeddedPostgres } from './embedded-postgres';
 export type { EmbeddedPostgres } from './embedded-postgres';
 export {

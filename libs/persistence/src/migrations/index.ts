@@ -1,9 +1,15 @@
 import { ConsumerProgress1763776800000 } from './1763776800000-consumer-progress';
 import { Log1763780400000 } from './1763780400000-log';
 import { Catalog1763784000000 } from './1763784000000-catalog';
+import { ProfileIndex1763787600000 } from './1763787600000-profile-index';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
  * services, the tests and the embedded mode all apply exactly the same set.
  */
-export const MIGRATIONS = [ConsumerProgress1763776800000, Log1763780400000, Catalog1763784000000];
+export const MIGRATIONS = [
+  ConsumerProgress1763776800000,
+  Log1763780400000,
+  Catalog1763784000000,
+  ProfileIndex1763787600000,
+];

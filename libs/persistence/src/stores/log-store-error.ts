@@ -10,6 +10,11 @@ export type LogStoreErrorCode =
   | 'seal.gap'
   /** A stored value does not fit a JavaScript safe integer or is otherwise impossible. */
   | 'store.corrupt'
+  /**
+   * The profile index does not end where a batch starts (log_profile_index_state): the caller's
+   * view is stale. Retryable after re-reading the database (the log-signer re-leads and backfills).
+   */
+  | 'index.out-of-step'
   /** The leader's database session ended: the leadership lock is gone with it. */
   | 'leader.lost';
 

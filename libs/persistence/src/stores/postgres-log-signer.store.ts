@@ -11,6 +11,12 @@ import {
   type SqlQuery,
 } from './log-sql';
 import { LogStoreError } from './log-store-error';
+import {
+  readIndexedSize,
+  writeProfileIndex,
+  type EntryProfiles,
+  type ProfileIndexBatch,
+} from './profile-index-sql';
 
 /**
  * The PostgreSQL session advisory lock that makes one log-signer the leader of a portal. Any
@@ -26,6 +32,8 @@ export interface SequencedBatch {
   readonly leafHashes: readonly Hash[];
   /** The complete subtrees (level ≥ 1) that these entries close. */
   readonly nodes: readonly StoredNode[];
+  /** One per entry: what it does to the profile index (undefined: the entry is not a record). */
+  readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
 }
 
 export interface PostgresLogSignerStoreOptions {
@@ -157,8 +165,14 @@ export class PostgresLogSignerSession {
       }
       const entries = rows.map((r) => r.entry);
       const batch = plan(entries);
-      if (batch.leafHashes.length !== entries.length || batch.nodes.some((n) => n.level < 1)) {
-        throw new RangeError('a sequenced batch needs one leaf hash per entry and nodes of level ≥ 1 only');
+      if (
+        batch.leafHashes.length !== entries.length ||
+        batch.profiles.length !== entries.length ||
+        batch.nodes.some((n) => n.level < 1)
+      ) {
+        throw new RangeError(
+          'a sequenced batch needs one leaf hash and one profile set per entry, and nodes of level ≥ 1 only',
+        );
       }
       await this.query(
         'INSERT INTO log_entries (idx, entry, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])',
@@ -174,11 +188,52 @@ export class PostgresLogSignerSession {
           ],
         );
       }
+      // The profile index moves with the entries: rejects (index.out-of-step) unless it ended at
+      // batch.first, so a stale head or an un-backfilled index rolls the whole batch back.
+      await writeProfileIndex(this.query, { first: batch.first, profiles: batch.profiles });
       await this.query('DELETE FROM log_queue WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
       // Commit point (sequencing): see apps/log-signer/src/log-signer.service.ts for what a crash
       // here leaves and how start-up recovers.
       await this.query('COMMIT');
       return entries.length;
+    } catch (error) {
+      await this.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Entries [0, n) are in the profile index. */
+  profileIndexSize(): Promise<number> {
+    return readIndexedSize(this.query);
+  }
+
+  /** The exact bytes of stored entries [begin, end), in order; MUST reject with `store.corrupt` if one is missing. */
+  async entries(begin: number, end: number): Promise<Uint8Array[]> {
+    const rows = await this.query<{ entry: Buffer }>(
+      'SELECT entry FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
+      [begin, end],
+    );
+    if (rows.length !== end - begin) {
+      throw new LogStoreError(
+        'store.corrupt',
+        `entries [${begin}, ${end}) are not all stored (${rows.length} found)`,
+      );
+    }
+    return rows.map((r) => new Uint8Array(r.entry));
+  }
+
+  /**
+   * Indexes already stored entries (the backfill), in ONE transaction: the rows of `batch` and
+   * `indexed_size` advanced to its end. MUST reject with `index.out-of-step`, writing nothing, unless
+   * the index ended exactly at `batch.first`.
+   */
+  async indexProfiles(batch: ProfileIndexBatch): Promise<void> {
+    await this.query('BEGIN');
+    try {
+      await writeProfileIndex(this.query, batch);
+      // Commit point (backfill): a crash before it leaves the index at batch.first and start-up
+      // indexes the batch again; after it, start-up continues from its end.
+      await this.query('COMMIT');
     } catch (error) {
       await this.query('ROLLBACK').catch(() => undefined);
       throw error;

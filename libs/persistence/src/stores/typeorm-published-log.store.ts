@@ -8,6 +8,7 @@ import {
   type LogSealRow,
   type SqlQuery,
 } from './log-sql';
+import { readLatestProfileRows, type ProfileIndexRow } from './profile-index-sql';
 
 /**
  * Read-only access to this portal's published log — seals, entries and stored tree nodes — for the
@@ -44,6 +45,16 @@ export class TypeOrmPublishedLog {
       [start, end],
     );
     return rows.map((r) => r.entry);
+  }
+
+  /**
+   * The profile index (`log_profile_index`): for each profile whose canonical UDF starts with
+   * `idPrefix` and each account that has it, the latest row of an entry below `size` — the caller
+   * passes a sealed size, so that only sealed entries count. With `account` (a UDF), that account's
+   * rows only.
+   */
+  latestProfileRows(idPrefix: string, size: number, account?: string): Promise<ProfileIndexRow[]> {
+    return readLatestProfileRows(this.query, idPrefix, size, account);
   }
 
   /** The `HashReader` port of `@cryptomesh/log`. */

@@ -1,0 +1,104 @@
+import {
+  entryLeafHash,
+  fromBase64,
+  hashChildren,
+  verifyInclusion,
+  type Hash,
+  type NodeId,
+} from '@cryptomesh/log';
+import { encodeRecord } from '@cryptomesh/mesh';
+import { ACCOUNT, ADDRESS, countingRandom, makeAccount } from '../../../libs/mesh/test/fixtures';
+import { ProfileService } from './profile.service';
+import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
+import { SelfLogService } from './self-log.service';
+
+/**
+ * The decisions of ProfileService over a log of two entries held in memory (a fake of the consumer's
+ * own port, not of TypeORM): which row is current, what is "deleted", what is ambiguous. The SQL of
+ * the adapter is covered by test/integration/query-profiles.spec.ts.
+ */
+async function setup(rows: ProfileIndexRow[], sealed = true) {
+  const account = await makeAccount(countingRandom(3000));
+  const entries = [encodeRecord(account.create), encodeRecord(account.create)];
+  const seal: PublishedSeal = { part: 0, first: 0, size: 2, timeMs: 1, note: 'the note\n' };
+  const asked: Array<{ prefix: string; size: number; account: string | undefined }> = [];
+  const log: PublishedLog = {
+    latestSeal: () => Promise.resolve(sealed ? seal : undefined),
+    sealOfPart: () => Promise.resolve(seal),
+    sealWithSize: () => Promise.resolve(seal),
+    entries: (start, end) => Promise.resolve(entries.slice(start, end)),
+    readNodes: (ids: readonly NodeId[]): Promise<Hash[]> =>
+      Promise.resolve(ids.map((id) => entryLeafHash(entries[id.index]!))),
+    latestProfileRows: (prefix, size, account) => {
+      asked.push({ prefix, size, account });
+      return Promise.resolve(rows.filter((r) => r.index < size));
+    },
+  };
+  const service = new ProfileService(log, new SelfLogService(log));
+  return { account, entries, service, asked };
+}
+
+const A = 'MA2G-25YY-HEYO-ZNH2-PKPY-PJQ3-HY67';
+const B = 'MDEB-MWB7-JPLA-EAIU-4TXN-YJ43-QSKH';
+
+describe('ProfileService', () => {
+  it('serves the latest set value among the accounts that still have the profile, proven', async () => {
+    const id = (await makeAccount(countingRandom(3000))).adminDevice.profile.id;
+    const { account, entries, service, asked } = await setup([
+      { id, account: A, index: 0, state: 'set' },
+      { id, account: B, index: 1, state: 'set' },
+    ]);
+    const answer = await service.profile(id.toLowerCase());
+    expect(answer).toMatchObject({ id, account: B, index: 1, checkpoint: 'the note\n' });
+    expect(answer.profile).toEqual(account.adminDevice.jws);
+    expect(asked).toEqual([{ prefix: id, size: 2, account: undefined }]);
+    const root = hashChildren(entryLeafHash(entries[0]!), entryLeafHash(entries[1]!));
+    verifyInclusion(
+      1,
+      2,
+      entryLeafHash(fromBase64(answer.entry)),
+      answer.proof.path.map((p) => fromBase64(p)),
+      root,
+    );
+  });
+
+  it('a profile deleted by one account and set by another is served from the other', async () => {
+    const id = (await makeAccount(countingRandom(3000))).master.profile.id;
+    const s = await setup([
+      { id, account: A, index: 0, state: 'set' },
+      { id, account: B, index: 1, state: 'deleted' },
+    ]);
+    expect(await s.service.profile(id)).toMatchObject({ account: A, index: 0 });
+  });
+
+  it('scopes to the account of an mmm: URI', async () => {
+    const id = (await makeAccount(countingRandom(3000))).master.profile.id;
+    const s = await setup([{ id, account: ACCOUNT, index: 0, state: 'set' }]);
+    await s.service.profile(`mmm:${id}:${ADDRESS.toUpperCase()}`);
+    expect(s.asked[0]?.account).toBe(ACCOUNT);
+  });
+
+  it.each<[string, ProfileIndexRow['state'][], string]>([
+    ['deleted by every account: the latest deletion', ['deleted', 'deleted'], 'deleted by entry 1'],
+    ['never set', [], 'no sealed entry sets profile'],
+  ])('404 profile.not-found when %s', async (_what, states, message) => {
+    const id = A;
+    const s = await setup(states.map((state, i) => ({ id, account: i === 0 ? A : B, index: i, state })));
+    await expect(s.service.profile(id)).rejects.toMatchObject({ code: 'profile.not-found' });
+    await expect(s.service.profile(id)).rejects.toThrow(message);
+  });
+
+  it('404 profile.not-found before the first seal', async () => {
+    const s = await setup([], false);
+    await expect(s.service.profile(A)).rejects.toMatchObject({ code: 'profile.not-found' });
+  });
+
+  it('400 profile.bad-id for a short UDF that matches two profiles', async () => {
+    const other = `${A.slice(0, 25)}AAA`;
+    const s = await setup([
+      { id: A, account: A, index: 0, state: 'set' },
+      { id: other, account: A, index: 1, state: 'set' },
+    ]);
+    await expect(s.service.profile(A.slice(0, 24))).rejects.toMatchObject({ code: 'profile.bad-id' });
+  });
+});
