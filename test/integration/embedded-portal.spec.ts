@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { Client } from 'pg';
+import { createTestDatabase } from '../env/test-database';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,7 +24,7 @@ interface Portal {
   readonly output: () => string;
 }
 
-function startPortal(dataDir: string): Promise<Portal> {
+function startPortal(dataDir: string, extra: Record<string, string> = {}): Promise<Portal> {
   const child = spawn(process.execPath, ['scripts/start.js'], {
     cwd: ROOT,
     env: {
@@ -31,6 +33,7 @@ function startPortal(dataDir: string): Promise<Portal> {
       PORT: '0',
       SEAL_INTERVAL_MS: '100',
       HEARTBEAT_MS: '300',
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -60,7 +63,7 @@ function startPortal(dataDir: string): Promise<Portal> {
 function stopPortal(portal: Portal): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('still running 5 s after SIGTERM')), 5_000);
-    portal.child.on('exit', (code) => {
+    portal.child.on('close', (code) => {
       clearTimeout(timer);
       resolve(code);
     });
@@ -124,4 +127,30 @@ describe('the single-portal embedded mode (npm start)', () => {
     expect(log.seals.length).toBeGreaterThan(before.part.index + 1);
     expect(await stopPortal(second)).toBe(0);
   }, 120_000);
+
+  it('uses the PostgreSQL server at DATABASE_URL instead of the embedded database', async () => {
+    const db = await createTestDatabase('portalext');
+    const dir = mkdtempSync(join(tmpdir(), 'cmp-portal-ext-'));
+    try {
+      const portal = await startPortal(dir, { DATABASE_URL: db.url });
+      running.push(portal.child);
+      expect(portal.output()).toContain('"database":"external"');
+      const identity = await hello(portal.url);
+      const key: TestLogKey = { origin: identity.Origin, verifierKey: identity.VerifierKey, signerKey: '' };
+      await eventually('a seal', () => checkpoint(portal.url, key), 20_000);
+      expect(await stopPortal(portal)).toBe(0);
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM log_seals');
+        expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+      } finally {
+        await client.end();
+      }
+      expect(existsSync(join(dir, 'pg'))).toBe(false); // no embedded database was created
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  }, 90_000);
 });

@@ -73,10 +73,13 @@ function exitOf(child: ChildProcess, timeoutMs: number): Promise<{ code: number 
       child.kill('SIGKILL');
       reject(new Error(`still running ${timeoutMs} ms after SIGTERM`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    let ms = 0;
+    child.on('exit', () => {
       clearTimeout(timer);
-      resolve({ code, ms: Date.now() - started });
+      ms = Date.now() - started;
     });
+    // 'close' comes after 'exit' once the child's output is drained: its last log line is in.
+    child.on('close', (code) => resolve({ code, ms }));
   });
 }
 
