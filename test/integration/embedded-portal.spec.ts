@@ -1,7 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Client } from 'pg';
 import { createTestDatabase } from '../env/test-database';
+import { spawnListening, type ListeningProcess } from '../support/listening-process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,46 +19,11 @@ import {
  */
 const ROOT = join(__dirname, '../..');
 
-interface Portal {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
+type Portal = ListeningProcess;
 
 function startPortal(dataDir: string, extra: Record<string, string> = {}): Promise<Portal> {
-  const child = spawn(process.execPath, ['scripts/start.js'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATA_DIR: dataDir,
-      PORT: '0',
-      SEAL_INTERVAL_MS: '100',
-      HEARTBEAT_MS: '300',
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the portal did not start within 60 s:\n${output}`));
-    }, 60_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], output: () => output });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the portal exited with ${code} before listening:\n${output}`));
-    });
-  });
+  const env = { DATA_DIR: dataDir, PORT: '0', SEAL_INTERVAL_MS: '100', HEARTBEAT_MS: '300', ...extra };
+  return spawnListening('the portal', ['scripts/start.js'], env, { cwd: ROOT, timeoutMs: 60_000 });
 }
 
 function stopPortal(portal: Portal): Promise<number | null> {

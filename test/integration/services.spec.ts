@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { KEY_TYPE_ED25519, formatSignerKey, makeVerifierKey } from '@cryptomesh/log';
 import { createTestDatabase, TestDatabase, testKafkaBrokers } from '../env/test-database';
+import { spawnListening, type ListeningProcess } from '../support/listening-process';
 
 /** What the gateway must know of its portal: identity and the public log key. */
 const PORTAL_ENV = {
@@ -30,39 +31,8 @@ function entryOf(service: string): string {
   return join(ROOT, 'dist/apps', service, 'apps', service, 'src/main.js');
 }
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-function start(service: string, env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [entryOf(service)], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${service} did not start within 30 s:\n${output}`));
-    }, 30_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], output: () => output });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${service} exited with ${code} before listening:\n${output}`));
-    });
-  });
+function start(service: string, env: Record<string, string>): Promise<ListeningProcess> {
+  return spawnListening(service, [entryOf(service)], env, { cwd: ROOT });
 }
 
 function exitOf(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; ms: number }> {

@@ -1,0 +1,48 @@
+import { ChildProcess, spawn } from 'node:child_process';
+
+export interface ListeningProcess {
+  readonly child: ChildProcess;
+  /** The URL from the service's `"msg":"listening"` log line. */
+  readonly url: string;
+  /** Everything it wrote so far, stdout and stderr interleaved. */
+  readonly output: () => string;
+}
+
+/**
+ * Starts `node <args>` with only PATH and `env` in its environment and resolves once it logs that
+ * it is listening; rejects with its output if it exits first or does not listen within `timeoutMs`.
+ */
+export function spawnListening(
+  what: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { cwd: string; timeoutMs?: number },
+): Promise<ListeningProcess> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const child = spawn(process.execPath, [...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} did not start within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], output: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code} before listening:\n${output}`));
+    });
+  });
+}
