@@ -33,6 +33,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'Log1763780400000',
         'Catalog1763784000000',
         'ProfileIndex1763787600000',
+        'Publication1763791200000',
       ]);
     } finally {
       await other.destroy();
@@ -51,6 +52,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_entries',
       'log_profile_index',
       'log_profile_index_state',
+      'log_publication',
       'log_queue',
       'log_seals',
       'log_tree_nodes',

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PersistenceModule } from '@cryptomesh/persistence';
 import { ServiceModule, packageVersion } from '@cryptomesh/service';
+import { LogPublisherFeatureModule } from './log-publisher.module';
 import type { ReplicationConfig } from './replication.config';
 import { WitnessConsumer } from './witness.consumer';
 
@@ -21,6 +22,7 @@ export class ReplicationModule {
           migrations: config.DB_MIGRATIONS,
           poolSize: config.DB_POOL_SIZE,
         }),
+        ...(config.PUBLISH_LOG ? [LogPublisherFeatureModule.forRoot(config)] : []),
       ],
       controllers: [WitnessConsumer],
     };

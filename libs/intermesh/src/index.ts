@@ -4,3 +4,30 @@ export type { KafkaConnection } from './kafka-client-config';
 export { ensureTopics } from './ensure-topics';
 export type { TopicSpec } from './ensure-topics';
 export type { ConsumerProgressStore } from './consumer-progress-store';
+export { IntermeshError, isIntermeshError } from './intermesh-error';
+export type { IntermeshErrorCode, IntermeshEvidence } from './intermesh-error';
+export {
+  DEFAULT_LOG_MESSAGE_BYTES,
+  LOG_ENTRY_MAX_BYTES,
+  LOG_MESSAGE_MAX_BYTES,
+  LOG_MESSAGE_MIN_BYTES,
+  LOG_MESSAGE_TYPE_HEADER,
+  LOG_MESSAGE_VERSION,
+  PartEncoder,
+  decodeLogMessage,
+  encodeLogMessage,
+  encodePart,
+} from './log-message';
+export type {
+  EntriesMessage,
+  FragmentMessage,
+  LogMessage,
+  LogMessageType,
+  LogRecord,
+  PartSeal,
+  SealMessage,
+} from './log-message';
+export { PartAssembler } from './part-assembler';
+export type { AssembledPart, AssembledSeal, AssemblerOutcome } from './part-assembler';
+export type { OutboxPart, PublicationOutbox, PublishOutcome } from './publication-outbox';
+export { KafkaLogProducer, logProducerConfig } from './kafka-log-producer';

@@ -53,3 +53,4 @@ export {
 } from './stores/catalog-connections';
 export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalog-connections';
 export { getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
+export { TypeOrmPublicationOutbox } from './stores/publication-outbox';

@@ -2,6 +2,7 @@ import { ConsumerProgress1763776800000 } from './1763776800000-consumer-progress
 import { Log1763780400000 } from './1763780400000-log';
 import { Catalog1763784000000 } from './1763784000000-catalog';
 import { ProfileIndex1763787600000 } from './1763787600000-profile-index';
+import { Publication1763791200000 } from './1763791200000-publication';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   Log1763780400000,
   Catalog1763784000000,
   ProfileIndex1763787600000,
+  Publication1763791200000,
 ];

@@ -1,0 +1,159 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Kafka, type Producer } from 'kafkajs';
+import {
+  KafkaLogProducer,
+  PartEncoder,
+  ensureTopics,
+  logProducerConfig,
+  logTopic,
+  type LogRecord,
+  type OutboxPart,
+  type PublicationOutbox,
+} from '@cryptomesh/intermesh';
+import { HealthRegistry } from '@cryptomesh/service';
+import { LogPublisherMetrics } from './log-publisher.metrics';
+
+export const PUBLICATION_OUTBOX = Symbol('PUBLICATION_OUTBOX');
+export const LOG_PUBLISHER_OPTIONS = Symbol('LOG_PUBLISHER_OPTIONS');
+export const LOG_PUBLISHER_KAFKA = Symbol('LOG_PUBLISHER_KAFKA');
+
+export interface LogPublisherOptions {
+  readonly portalId: string;
+  readonly pollMs: number;
+  readonly retryMaxMs: number;
+  readonly maxMessageBytes: number;
+}
+
+const RETRY_MIN_MS = 250;
+
+/**
+ * Publishes this portal's sealed parts, in part order, to `intermesh.log.<PORTAL_ID>`
+ * (docs/design/replication.md "Publishing"): the outbox hands out the part at its cursor under a
+ * row lock, this service produces the part's messages (entries, then the seal) with the idempotent
+ * producer, and the outbox advances the cursor in the same transaction. A broker outage makes a
+ * produce fail: the transaction rolls back, the part stays at the cursor and is retried with
+ * exponential backoff (PUBLISH_RETRY_MAX_MS at most); `/health` reports `log-publication` down
+ * meanwhile. Fields below are owned by the loop; the health check and shutdown only read them.
+ */
+@Injectable()
+export class LogPublisherService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('log-publisher');
+  private readonly topic: string;
+  private producer: Producer | undefined;
+  /** True once the topic exists and `producer` connected; reset after a failure. */
+  private ready = false;
+  private lastError: string | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    @Inject(PUBLICATION_OUTBOX) private readonly outbox: PublicationOutbox,
+    @Inject(LOG_PUBLISHER_KAFKA) private readonly kafka: Kafka,
+    @Inject(LOG_PUBLISHER_OPTIONS) private readonly options: LogPublisherOptions,
+    private readonly metrics: LogPublisherMetrics,
+    private readonly health: HealthRegistry,
+  ) {
+    this.topic = logTopic(options.portalId);
+  }
+
+  onApplicationBootstrap(): void {
+    this.health.register('log-publication', () =>
+      this.lastError === undefined ? Promise.resolve() : Promise.reject(new Error(this.lastError)),
+    );
+    this.loop = this.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    let retryMs = RETRY_MIN_MS;
+    while (!this.stopping) {
+      let delay: number;
+      try {
+        const published = await this.step();
+        this.lastError = undefined;
+        retryMs = RETRY_MIN_MS;
+        delay = published ? 0 : this.options.pollMs;
+      } catch (error) {
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.logger.warn({
+          msg: 'publication failed; retrying',
+          topic: this.topic,
+          retryMs,
+          err: this.lastError,
+        });
+        delay = retryMs;
+        // A fresh producer (and producer id) after a failure, so that no idempotence sequence
+        // state of a half-failed send carries over; the part is produced again from its start.
+        const producer = this.producer;
+        this.producer = undefined;
+        this.ready = false;
+        await producer?.disconnect().catch(() => undefined);
+        retryMs = Math.min(this.options.retryMaxMs, retryMs * 2);
+      }
+      if (delay > 0 && !this.stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  /** One part at most; true when a part was published (more may be waiting). */
+  private async step(): Promise<boolean> {
+    const producer = await this.connect();
+    const sink = new KafkaLogProducer(producer, this.topic, this.options.maxMessageBytes);
+    let sent = { messages: 0, bytes: 0 };
+    const outcome = await this.outbox.publishNext(this.topic, async (part) => {
+      sent = await sink.publish(this.records(part));
+    });
+    const status = await this.outbox.status(this.topic);
+    this.metrics.lag.set(status.sealedParts - status.nextPart);
+    if (outcome.kind !== 'published') return false;
+    this.metrics.parts.inc();
+    this.metrics.messages.inc(sent.messages);
+    this.metrics.bytes.inc(sent.bytes);
+    this.metrics.lastPart.set(outcome.seal.part);
+    this.logger.debug({ msg: 'part published', topic: this.topic, part: outcome.seal.part, ...sent });
+    return true;
+  }
+
+  private async *records(part: OutboxPart): AsyncGenerator<LogRecord> {
+    const encoder = new PartEncoder(this.options.portalId, part.seal, this.options.maxMessageBytes);
+    for await (const entry of part.entries) yield* encoder.add(entry);
+    yield* encoder.finish();
+  }
+
+  /** Creates the topic (1 partition: total order) and connects the producer, once. */
+  private async connect(): Promise<Producer> {
+    if (this.producer !== undefined && this.ready) return this.producer;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [{ topic: this.topic, numPartitions: 1 }]);
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer ??= this.kafka.producer(logProducerConfig);
+    await this.producer.connect();
+    this.ready = true;
+    return this.producer;
+  }
+}

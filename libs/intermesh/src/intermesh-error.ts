@@ -1,0 +1,54 @@
+/**
+ * Every failure the InterMesh codec and part assembler report (STYLE.md §6). The `code` is stable:
+ * consumers branch on it (a `message.*` code means one message could not be trusted as transport;
+ * an `assembler.*` code means the sequence of messages on a log topic is wrong, and its `evidence`
+ * is what a finding against the publishing portal keeps). The message is for humans and MAY change.
+ */
+export type IntermeshErrorCode =
+  // One message (libs/intermesh/src/log-message.ts).
+  | 'message.too-large'
+  | 'message.not-json'
+  | 'message.not-object'
+  | 'message.unknown-field'
+  | 'message.version'
+  | 'message.type'
+  | 'message.header'
+  | 'message.key'
+  | 'message.portal'
+  | 'message.part'
+  | 'message.first'
+  | 'message.size'
+  | 'message.entries'
+  | 'message.entry'
+  | 'message.index'
+  | 'message.offset'
+  | 'message.length'
+  | 'message.data'
+  | 'message.note'
+  | 'message.limit'
+  // The sequence of messages (libs/intermesh/src/part-assembler.ts).
+  | 'assembler.portal'
+  | 'assembler.gap'
+  | 'assembler.reorder'
+  | 'assembler.conflict'
+  | 'assembler.incomplete';
+
+/** What a sequence error saw: the expected and the received values, and the message at fault. */
+export type IntermeshEvidence = Readonly<Record<string, unknown>>;
+
+export class IntermeshError extends Error {
+  override readonly name = 'IntermeshError';
+
+  constructor(
+    readonly code: IntermeshErrorCode,
+    message: string,
+    readonly evidence: IntermeshEvidence = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isIntermeshError(error: unknown, code?: IntermeshErrorCode): error is IntermeshError {
+  return error instanceof IntermeshError && (code === undefined || error.code === code);
+}
