@@ -1,6 +1,5 @@
 // Two projects: `unit` (pure code, no I/O, runs anywhere) and `integration` (real PostgreSQL
 // and a real Kafka broker, provided by test/env/run-tests.js). `npm test` runs both.
-const swcOptions = require('./.swcrc.jest.json');
 
 const moduleNameMapper = {
   '^@cryptomesh/(crypto|log|mesh|persistence|intermesh|service)$': '<rootDir>/libs/$1/src',
@@ -10,7 +9,9 @@ const moduleNameMapper = {
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcOptions, swcrc: false }] },
+  // ts-jest in transpile-only mode (tsc does the type check before jest runs): it emits the
+  // decorator metadata Nest's injection needs. Pure-JS on purpose: no native binary to install.
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
 };

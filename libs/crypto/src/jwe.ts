@@ -175,7 +175,8 @@ export async function decryptJwe(jwe: unknown, key: JweDecryptionKey): Promise<U
       joseKey,
       { keyManagementAlgorithms: [JWE_ALG], contentEncryptionAlgorithms: [JWE_ENC] },
     );
-    return result.plaintext;
+    // jose's Node build answers a Buffer; callers get a plain Uint8Array on every platform.
+    return new Uint8Array(result.plaintext);
   } catch (cause) {
     throw new CryptoError('jwe.decrypt-failed', `cannot decrypt for ${entry.kid}: ${String(cause)}`, {
       cause,
