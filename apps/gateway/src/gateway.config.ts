@@ -60,6 +60,8 @@ export function gatewayConfigShape() {
     CLOCK_SKEW_MS: integerVar({ default: 300_000, min: 1_000, max: 3_600_000 }),
     /** Pending connection requests one account may have (ConnectStart beyond: 429). */
     MAX_PENDING_CONNECTIONS: integerVar({ default: 16, min: 1, max: 1_000 }),
+    /** A connection request still pending after this long is dropped (frees its place under the cap). */
+    CONNECT_REQUEST_TTL_MS: integerVar({ default: 86_400_000, min: 1_000, max: 30 * 86_400_000 }),
   };
 }
 

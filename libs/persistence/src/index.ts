@@ -47,6 +47,7 @@ export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stor
 export {
   countCatalogConnections,
   decideCatalogConnection,
+  expireCatalogConnections,
   insertCatalogConnection,
   listCatalogConnections,
   readCatalogConnection,

@@ -5,6 +5,7 @@ import { contentDigestUdf, toBase64Url } from '@cryptomesh/crypto';
 import { canonicalJson, checkProfileSigner, findDevice, profileView, readProfileOf } from '@cryptomesh/mesh';
 import {
   countCatalogConnections,
+  expireCatalogConnections,
   insertCatalogConnection,
   readCatalogAccount,
 } from '@cryptomesh/persistence';
@@ -71,6 +72,7 @@ export class ConnectStartTransaction implements Transaction {
     await this.dataSource.transaction(async (manager) => {
       // The account row lock serialises ConnectStarts of one account, so the cap holds exactly.
       await readCatalogAccount(manager, name.udf, { lock: true });
+      await expireCatalogConnections(manager, name.udf, this.config.CONNECT_REQUEST_TTL_MS);
       if ((await countCatalogConnections(manager, name.udf)) >= this.config.MAX_PENDING_CONNECTIONS)
         throw new GatewayError(
           'rate.limited',

@@ -89,6 +89,27 @@ export async function listCatalogConnections(
 }
 
 /** How many requests of the account are pending. */
+/**
+ * Deletes the account's requests still pending after `ttlMs`: an abandoned or hostile ConnectStart
+ * must not hold a place under the per-account cap for ever. The new device then finds its request
+ * gone (ConnectStatus: not-found) and starts again. Resolves to the number removed.
+ */
+export async function expireCatalogConnections(
+  manager: EntityManager,
+  accountUdf: string,
+  ttlMs: number,
+): Promise<number> {
+  const rows = await manager.query<Array<{ n: string }>>(
+    `WITH gone AS (
+       DELETE FROM connect_requests
+        WHERE account_udf = $1 AND status = 'pending' AND created < now() - ($2::bigint * interval '1 millisecond')
+       RETURNING 1)
+     SELECT count(*) AS n FROM gone`,
+    [accountUdf, ttlMs],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 export async function countCatalogConnections(manager: EntityManager, accountUdf: string): Promise<number> {
   const rows = await manager.query<Array<{ n: string }>>(
     `SELECT count(*) AS n FROM connect_requests WHERE account_udf = $1 AND status = 'pending'`,
