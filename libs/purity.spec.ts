@@ -60,6 +60,16 @@ describe.each([
     },
   );
 
+  // Test data and fixtures beside the sources belong to the library too: scripts that need the file
+  // system live under scripts/ (e.g. scripts/testdata/*-vectors.ts), not here.
+  it.each(
+    sourceFiles(join(LIBS, lib))
+      .filter((file) => !file.startsWith(src))
+      .map((file) => [relative(LIBS, file), file]),
+  )('%s (beside the sources) imports no framework or I/O module', (_name, file) => {
+    expect(banned(readFileSync(file, 'utf8'), FRAMEWORKS)).toEqual([]);
+  });
+
   it('names its exports one by one and keeps every file under 400 lines (STYLE.md §2)', () => {
     for (const file of files) {
       const text = readFileSync(file, 'utf8');

@@ -71,6 +71,12 @@ async function main() {
     say('linting (eslint .)');
     code = await run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
     if (code !== 0) return code;
+    say('checking the known-answer vectors against their generators (scripts/testdata)');
+    const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    code = await run(process.execPath, [tsx, 'scripts/testdata/crypto-vectors.ts', '--check']);
+    if (code !== 0) return code;
+    code = await run(process.execPath, [tsx, 'scripts/testdata/log-vectors.ts']);
+    if (code !== 0) return code;
     say('checking formatting (prettier --check .)');
     code = await run(process.execPath, [
       path.join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),

@@ -5,7 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { HealthRegistry } from '@cryptomesh/service';
+import { HealthRegistry, WakeableDelay } from '@cryptomesh/service';
 import type { Clock } from './clock';
 import { LogHead, type SealSigning } from './log-head';
 import { backfillProfileIndex, entryProfiles } from './profile-index';
@@ -55,7 +55,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
   private lastSealMono: number | undefined;
   private fatal: SignerError | undefined;
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly delay = new WakeableDelay();
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -81,7 +81,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.delay.wake();
     await this.loop;
     await this.dropLeadership();
   }
@@ -104,7 +104,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
   private async run(firstDelay: number): Promise<void> {
     let delay = firstDelay;
     while (!this.stopping && this.fatal === undefined) {
-      await this.sleep(delay);
+      await this.delay.wait(delay);
       if (this.stopping) break;
       try {
         delay = await this.step();
@@ -245,18 +245,6 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
     this.head = undefined;
     this.metrics.leader.set(0);
     await session?.close();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }
 

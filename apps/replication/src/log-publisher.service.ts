@@ -16,7 +16,7 @@ import {
   type OutboxPart,
   type PublicationOutbox,
 } from '@cryptomesh/intermesh';
-import { HealthRegistry } from '@cryptomesh/service';
+import { HealthRegistry, WakeableDelay } from '@cryptomesh/service';
 import { LogPublisherMetrics } from './log-publisher.metrics';
 
 export const PUBLICATION_OUTBOX = Symbol('PUBLICATION_OUTBOX');
@@ -50,7 +50,7 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
   private ready = false;
   private lastError: string | undefined;
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly delay = new WakeableDelay();
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -72,7 +72,7 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.delay.wake();
     await this.loop;
     await this.producer?.disconnect().catch(() => undefined);
   }
@@ -103,16 +103,7 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
         await producer?.disconnect().catch(() => undefined);
         retryMs = Math.min(this.options.retryMaxMs, retryMs * 2);
       }
-      if (delay > 0 && !this.stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-      }
+      if (!this.stopping) await this.delay.wait(delay);
     }
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * A naive reference of RFC 9162 §2.1 written straight from the definitions (MTH, PATH, PROOF /
- * SUBPROOF), for differential tests and for generate.ts. Deliberately independent of
+ * SUBPROOF), for differential tests and for scripts/testdata/log-vectors.ts. Deliberately independent of
  * libs/log/src: its own hashing (node:crypto rather than @noble/hashes), its own recursion, no
  * stored nodes, O(n) per call.
  */

@@ -15,3 +15,4 @@ export type { CommonConfig, ServiceSpec, RunningService } from './service-bootst
 export { packageVersion } from './package-version';
 export { OpenApiRegistry } from './openapi/openapi-registry';
 export type { OpenApiFragment } from './openapi/openapi-registry';
+export { WakeableDelay } from './wakeable-delay';

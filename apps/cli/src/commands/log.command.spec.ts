@@ -3,21 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeEd25519 } from '@cryptomesh/crypto/eddsa';
 import { LogFixture, sampleEntry, type FixturePart } from '../../../../libs/log/testdata/log-fixture';
-import { runMesh } from '../mesh';
+import { runCaptured, type CapturedRun } from '../../test/run-captured';
 
 const ORIGIN = 'portal-a.example/log';
 
-async function mesh(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runMesh(argv, {
-    stdout: (l) => out.push(l),
-    stderr: (l) => err.push(l),
-    readStdin: () => Promise.resolve(new Uint8Array()),
-    env: {},
-  });
-  return { code, out, err };
-}
+const mesh = (...argv: string[]): Promise<CapturedRun> => runCaptured(argv);
 
 /** Writes an export as docs/log-export.md lays it out. */
 function writeExport(dir: string, fixture: LogFixture, parts: readonly FixturePart[]): void {

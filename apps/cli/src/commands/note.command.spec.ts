@@ -4,21 +4,11 @@ import { join } from 'node:path';
 import { nodeEd25519 } from '@cryptomesh/crypto/eddsa';
 import { addCosignature, addSignature, cosign, parseNote, signNote } from '@cryptomesh/log';
 import { LogFixture, sampleEntry, witnessSigner } from '../../../../libs/log/testdata/log-fixture';
-import { runMesh } from '../mesh';
+import { runCaptured, type CapturedRun } from '../../test/run-captured';
 
 const ORIGIN = 'portal-a.example/log';
 
-async function mesh(argv: string[], stdin = ''): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runMesh(argv, {
-    stdout: (l) => out.push(l),
-    stderr: (l) => err.push(l),
-    readStdin: () => Promise.resolve(new TextEncoder().encode(stdin)),
-    env: {},
-  });
-  return { code, out, err };
-}
+const mesh = (argv: string[], stdin = ''): Promise<CapturedRun> => runCaptured(argv, { stdin });
 
 describe('mesh note verify', () => {
   let dir: string;

@@ -1,24 +1,10 @@
 import vectors from '../../../../libs/crypto/testdata/shamir.json';
-import { CliIo } from '../cli-io';
-import { runMesh } from '../mesh';
-
-function capture(stdin: Uint8Array = new Uint8Array()) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    readStdin: () => Promise.resolve(stdin),
-    env: {},
-  };
-  return { io, out, err };
-}
+import { runCaptured } from '../../test/run-captured';
 
 /** Runs `mesh` in-process with captured streams. */
 async function mesh(argv: string[]) {
-  const { io, out, err } = capture();
-  const code = await runMesh(argv, io);
-  return { code, out, err: err.join('\n') };
+  const run = await runCaptured(argv);
+  return { ...run, err: run.err.join('\n') };
 }
 
 function subsets<T>(items: readonly T[], k: number): T[][] {
@@ -49,16 +35,15 @@ describe('mesh shamir', () => {
     const draws = alice.coefficients
       .slice(1)
       .map((a) => new Uint8Array(Buffer.from(BigInt(a).toString(16).padStart(32, '0'), 'hex')));
-    const { io, out } = capture();
     const random = (n: number): Uint8Array => {
       const next = draws.shift();
       if (next === undefined || next.length !== n) throw new Error('unexpected draw');
       return next;
     };
-    const code = await runMesh(['shamir', 'split', '--threshold', '3', '--shares', '5', alice.secretHex], {
-      ...io,
-      random,
-    });
+    const { code, out } = await runCaptured(
+      ['shamir', 'split', '--threshold', '3', '--shares', '5', alice.secretHex],
+      { random },
+    );
     expect(code).toBe(0);
     expect(out).toEqual(alice.shares);
   });

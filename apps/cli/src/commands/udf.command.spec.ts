@@ -3,19 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import authenticatorVectors from '../../../../libs/crypto/testdata/authenticator.json';
 import digestVectors from '../../../../libs/crypto/testdata/content-digest.json';
-import { runMesh } from '../mesh';
+import { runCaptured } from '../../test/run-captured';
 
 /** Runs `mesh` in-process with captured streams. */
 async function mesh(argv: string[], stdin: Uint8Array = new Uint8Array()) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runMesh(argv, {
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    readStdin: () => Promise.resolve(stdin),
-    env: {},
-  });
-  return { code, out, err: err.join('\n') };
+  const run = await runCaptured(argv, { stdin });
+  return { ...run, err: run.err.join('\n') };
 }
 
 const ALG: Record<string, string> = { 'SHA-2-512': 'sha2', 'SHA-3-512': 'sha3' };

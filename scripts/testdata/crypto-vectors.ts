@@ -1,8 +1,8 @@
 /**
  * Produces the known-answer vectors in this directory, and checks them.
  *
- *   npx tsx libs/crypto/testdata/generate.ts           rewrite the JSON files
- *   npx tsx libs/crypto/testdata/generate.ts --check   exit 1 if any file differs from what would be written
+ *   npx tsx scripts/testdata/crypto-vectors.ts           rewrite the JSON files
+ *   npx tsx scripts/testdata/crypto-vectors.ts --check   exit 1 if any file differs from what would be written
  *
  * Every expected value below is transcribed from its source (the field `source` names the section).
  * Before writing anything the script recomputes each one with an independent implementation — node:crypto
@@ -189,7 +189,7 @@ function contentDigestVectors() {
       udf: s.udf,
       ...(first
         ? {
-            precisionsSource: `derived: ${DRAFT} §5.1.6 lists 100, 120, 200 and 260-bit precisions without values; computed by generate.ts (node:crypto)`,
+            precisionsSource: `derived: ${DRAFT} §5.1.6 lists 100, 120, 200 and 260-bit precisions without values; computed by scripts/testdata/crypto-vectors.ts (node:crypto)`,
             precisions: Object.fromEntries(
               [100, 120, 200, 260, 520].map((bits) => [String(bits), computed.udf(bits)]),
             ),
@@ -540,7 +540,7 @@ function accountVectors(profileUdf: string) {
     },
   ].map((a) => ({
     source:
-      'derived: docs/crypto.md "Account UDF" (SHA-2-512 content digest, Content-ID MeshAccount, of the lower-cased address); computed by generate.ts (node:crypto)',
+      'derived: docs/crypto.md "Account UDF" (SHA-2-512 content digest, Content-ID MeshAccount, of the lower-cased address); computed by scripts/testdata/crypto-vectors.ts (node:crypto)',
     ...a,
     accountUdf: contentDigest('SHA-2-512', 'MeshAccount', Buffer.from(a.normalised)).udf(140),
     meshUri: `mmm:${profileUdf}:${a.normalised}`,
@@ -572,7 +572,7 @@ async function main(): Promise<void> {
   const checkOnly = process.argv.includes('--check');
   let stale = 0;
   for (const [name, content] of Object.entries(files())) {
-    const path = join(__dirname, name);
+    const path = join(__dirname, '../../libs/crypto/testdata', name);
     const text = await layout(path, content);
     if (checkOnly) {
       let current = '';
@@ -583,7 +583,7 @@ async function main(): Promise<void> {
       }
       if (current !== text) {
         stale++;
-        console.error(`${name}: differs from what generate.ts produces`);
+        console.error(`${name}: differs from what scripts/testdata/crypto-vectors.ts produces`);
       }
     } else {
       writeFileSync(path, text);

@@ -4,13 +4,17 @@
  * file's `source` field; this script proves the naive reading of the RFC reproduces them, and
  * --write regenerates the same bytes (the output is deterministic: fixed order, fixed layout).
  *
- *   npx tsx libs/log/testdata/generate.ts          # exit 0 when every vector matches
- *   npx tsx libs/log/testdata/generate.ts --write  # rebuild the file from the reference
+ *   npx tsx scripts/testdata/log-vectors.ts          # exit 0 when every vector matches
+ *   npx tsx scripts/testdata/log-vectors.ts --write  # rebuild the file from the reference
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { referenceConsistencyProof, referenceInclusionProof, referenceRoot } from './reference-merkle';
+import {
+  referenceConsistencyProof,
+  referenceInclusionProof,
+  referenceRoot,
+} from '../../libs/log/testdata/reference-merkle';
 
 interface Vectors {
   source: string;
@@ -20,7 +24,7 @@ interface Vectors {
   consistency: { first: number; second: number; path: string[] }[];
 }
 
-const file = join(__dirname, 'rfc6962-vectors.json');
+const file = join(__dirname, '../../libs/log/testdata/rfc6962-vectors.json');
 const committed = JSON.parse(readFileSync(file, 'utf8')) as Vectors;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const leaves = committed.leaves.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
