@@ -3,8 +3,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /**
  * STYLE.md §1: the protocol core — libs/crypto, libs/log, libs/mesh — is plain TypeScript with no
- * Nest, TypeORM, pg, Kafka or file system. libs/log and libs/mesh run in browsers (the client
- * SDK), so they use no Node built-in and no Buffer at all; libs/crypto may use node:crypto only in
+ * Nest, TypeORM, pg, Kafka or file system. libs/log, libs/mesh and the client SDK libs/client run in
+ * browsers, so they use no Node built-in and no Buffer at all; libs/crypto may use node:crypto only in
  * its server-side schemes, never on the path from its browser entry `portable.ts`. Like tessera's
  * storage_test.go, this reads the source rather than trusting review.
  */
@@ -40,6 +40,7 @@ describe.each([
   { lib: 'crypto', browser: false },
   { lib: 'log', browser: true },
   { lib: 'mesh', browser: true },
+  { lib: 'client', browser: true },
 ])('libs/$lib is a pure library', ({ lib, browser }) => {
   const src = join(LIBS, lib, 'src');
   const files = sourceFiles(src);
@@ -102,10 +103,26 @@ describe('libs/crypto/src/portable.ts, the browser entry', () => {
     expect(offences).toEqual([]);
   });
 
-  it('is the only way libs/mesh reaches the crypto library', () => {
-    for (const file of sourceFiles(join(LIBS, 'mesh/src')))
+  it.each(['mesh', 'client'])('is the only way libs/%s reaches the crypto library', (lib) => {
+    for (const file of sourceFiles(join(LIBS, lib, 'src')))
       for (const specifier of importsOf(readFileSync(file, 'utf8')))
         if (specifier.startsWith('@cryptomesh/crypto')) expect(specifier).toBe('@cryptomesh/crypto/portable');
+  });
+});
+
+describe('libs/client, the browser SDK', () => {
+  // The server-side libraries (persistence, intermesh, service) are Node-only: the SDK reaches the
+  // protocol through the portable core alone.
+  it('imports no server-side library of the workspace', () => {
+    const offences: string[] = [];
+    for (const file of sourceFiles(join(LIBS, 'client/src')))
+      for (const specifier of importsOf(readFileSync(file, 'utf8')))
+        if (
+          /^@cryptomesh\//.test(specifier) &&
+          !/^@cryptomesh\/(crypto\/portable|log|mesh)(\/|$)/.test(specifier)
+        )
+          offences.push(`${relative(LIBS, file)} imports ${specifier}`);
+    expect(offences).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@
  *   PostgreSQL  the server at TEST_DATABASE_URL or DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres);
  *               each test creates its own database named cmp_t_<runner pid>_<run tag>_…, dropped at the end.
  *               Databases left by a runner that died hard are swept at the next start (its pid is gone).
+ *   Chromium    Debian's chromium for the status page's browser test, installed when missing (chromium.js).
  *   Kafka       KAFKA_BROKERS when set; otherwise a single-node KRaft broker of Apache Kafka 3.9
  *               fetched with Maven and started on a free loopback port (deploy/kafka/kafka-broker.js).
  *
@@ -86,6 +87,14 @@ async function main() {
       '.',
     ]);
     if (code !== 0) return code;
+  }
+  if (current.interrupted) return 130;
+
+  // The status page's end-to-end test drives Debian's Chromium: install it once per machine.
+  const unitOnly = jestArgs.includes('--selectProjects') && !jestArgs.includes('integration');
+  if (!unitOnly) {
+    const { ensureChromium } = require('./chromium');
+    say(`Chromium: ${await ensureChromium({ log: (m) => say(`Chromium: ${m}`) })}`);
   }
   if (current.interrupted) return 130;
 

@@ -34,6 +34,9 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'Catalog1763784000000',
         'ProfileIndex1763787600000',
         'Publication1763791200000',
+        'Federation1763794800000',
+        'QueueRequestId1763798400000',
+        'StatusHistory1763802000000',
       ]);
     } finally {
       await other.destroy();
@@ -48,7 +51,11 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'catalog_objects',
       'connect_requests',
       'consumer_progress',
+      'cosignatures',
       'escrow_blobs',
+      'federation_peers',
+      'federation_portal',
+      'findings',
       'log_entries',
       'log_profile_index',
       'log_profile_index_state',
@@ -56,8 +63,14 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_queue',
       'log_seals',
       'log_tree_nodes',
+      'mirror_entries',
+      'mirror_heads',
+      'mirror_profile_index',
+      'mirror_seals',
+      'mirror_tree_nodes',
       'request_nonces',
       'schema_migrations',
+      'witness_outbox',
     ]);
   });
 

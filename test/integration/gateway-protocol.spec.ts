@@ -32,6 +32,8 @@ describe('gateway: the Mesh JSON web service binding', () => {
       LOG_ORIGIN: 'alpha.example/log',
       LOG_VERIFIER_KEY: logKey.text,
       WITNESS_VERIFIER_KEY: witnessKey.text,
+      COSIGNATURE_QUORUM: '2',
+      QUERY_URL: 'http://127.0.0.1:9/query/',
       MAX_REQUEST_BYTES: '2048',
       RATE_LIMIT_ADDRESS_PER_MINUTE: '60',
     });
@@ -65,6 +67,8 @@ describe('gateway: the Mesh JSON web service binding', () => {
       Origin: 'alpha.example/log',
       VerifierKey: logKey.text,
       WitnessKey: witnessKey.text,
+      CosignatureQuorum: 2,
+      QueryUrl: 'http://127.0.0.1:9/query',
       Policy: { MaxRequestBytes: 2048, ProofOfWork: { Level: 0 }, RateLimits: { PerAddressPerMinute: 60 } },
     });
   });

@@ -118,8 +118,8 @@ describe('query: /logs/self API', () => {
     ['/logs/self/proofs/consistency?from=-3&to=20', 400, 'request.invalid'],
     ['/logs/self/parts/abc', 400, 'request.invalid'],
     ['/logs/self/parts/999', 404, 'part.not-found'],
-    ['/logs/portal-b/checkpoint', 404, 'peer.not-found'],
-    ['/logs/portal-b/parts/0', 404, 'peer.not-found'],
+    ['/logs/portal-b/checkpoint', 404, 'peer.unknown'],
+    ['/logs/portal-b/parts/0', 404, 'peer.unknown'],
   ])('GET %s → %i %s', async (path, status, code) => {
     const res = await get(path);
     expect(res.status).toBe(status);

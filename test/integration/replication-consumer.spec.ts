@@ -32,12 +32,12 @@ describe('replication service consumes intermesh.witness with an @EventPattern h
     await db?.drop();
   });
 
-  async function witnessCount(type: string): Promise<number> {
+  async function witnessCount(type: string, outcome: string): Promise<number> {
     const res = await fetch(`${service.url}/metrics`);
     const text = await res.text();
     const line = text
       .split('\n')
-      .find((l) => l.startsWith(`intermesh_witness_messages_total{type="${type}"`));
+      .find((l) => l.startsWith(`intermesh_witness_messages_total{type="${type}",outcome="${outcome}",`));
     return line ? Number(line.split(' ').pop()) : 0;
   }
 
@@ -58,6 +58,22 @@ describe('replication service consumes intermesh.witness with an @EventPattern h
   });
 
   it('handles each published message once, classifying what it cannot trust', async () => {
+    // The topic is shared by every test of the run (and, with an external broker, earlier runs):
+    // wait until this new group has consumed what was there, and count from there.
+    const counted = async () =>
+      [
+        await witnessCount('cosignature', 'unknown-portal'),
+        await witnessCount('cosignature', 'malformed'),
+        await witnessCount('finding', 'malformed'),
+      ].join(',');
+    let baseline = await counted();
+    for (let still = 0; still < 6;) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = await counted();
+      still = now === baseline ? still + 1 : 0;
+      baseline = now;
+    }
+    const [unknown, badCosignature, badFinding] = baseline.split(',').map(Number) as [number, number, number];
     const kafka = new Kafka({
       ...kafkaClientConfig({ brokers, clientId: 'witness-producer' }),
       logLevel: logLevel.ERROR,
@@ -69,9 +85,26 @@ describe('replication service consumes intermesh.witness with an @EventPattern h
         topic: WITNESS_TOPIC,
         acks: -1,
         messages: [
-          { key: 'alpha', value: JSON.stringify({ type: 'cosignature', portal: 'alpha' }) },
-          { key: 'alpha', value: '{not json' },
-          { key: 'beta', value: JSON.stringify({ type: 'finding', portal: 'beta' }) },
+          // Well-formed, but from a witness this portal does not know: verified against nothing, stored nowhere.
+          {
+            key: 'alpha',
+            value: JSON.stringify({
+              v: 1,
+              type: 'cosignature',
+              subject: 'alpha',
+              witness: 'beta',
+              part: 0,
+              seal: 'alpha.test/log\n1\nAAAA\n\n— alpha.test/log AAAA\n',
+              cosignature: `— beta.test/witness ${Buffer.alloc(76).toString('base64')}`,
+            }),
+            headers: { type: 'cosignature' },
+          },
+          { key: 'alpha', value: '{not json', headers: { type: 'cosignature' } },
+          {
+            key: 'beta',
+            value: JSON.stringify({ type: 'finding', portal: 'beta' }),
+            headers: { type: 'finding' },
+          },
         ],
       });
     } finally {
@@ -79,10 +112,18 @@ describe('replication service consumes intermesh.witness with an @EventPattern h
     }
     await eventually(
       async () =>
-        (await witnessCount('cosignature')) === 1 &&
-        (await witnessCount('finding')) === 1 &&
-        (await witnessCount('malformed')) === 1,
+        (await witnessCount('cosignature', 'unknown-portal')) === unknown + 1 &&
+        (await witnessCount('cosignature', 'malformed')) === badCosignature + 1 &&
+        (await witnessCount('finding', 'malformed')) === badFinding + 1,
       45_000,
-    );
+    ).catch(async (error: unknown) => {
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      throw new Error(
+        `${String(error)}:\n${metrics
+          .split('\n')
+          .filter((l) => l.includes('witness'))
+          .join('\n')}`,
+      );
+    });
   }, 60_000);
 });

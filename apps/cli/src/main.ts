@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createInterface } from 'node:readline';
 import { runMesh } from './mesh';
 
 async function readStdin(): Promise<Uint8Array> {
@@ -7,10 +8,28 @@ async function readStdin(): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/** One line: prompted for on a terminal (the prompt on stderr), else the first line of stdin. */
+async function readLine(prompt: string): Promise<string | undefined> {
+  if (!process.stdin.isTTY) {
+    const text = Buffer.from(await readStdin()).toString('utf8');
+    return text === '' ? undefined : text.split(/\r?\n/)[0];
+  }
+  const terminal = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      terminal.once('close', () => resolve(undefined));
+      terminal.question(prompt, resolve);
+    });
+  } finally {
+    terminal.close();
+  }
+}
+
 void runMesh(process.argv.slice(2), {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
   readStdin,
+  readLine,
   env: process.env,
 }).then((code) => {
   process.exitCode = code;

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliIo, CliUsageError } from './cli-io';
+import { registerClientCommands, type ClientCommandHooks } from './commands/client.commands';
 import { registerCryptoCommands } from './commands/crypto.commands';
 import { registerLogCommands } from './commands/log.commands';
 
@@ -7,11 +8,16 @@ import { registerLogCommands } from './commands/log.commands';
  * Runs one `mesh` command line and resolves to its exit status. Never calls process.exit and
  * never writes to the process's streams directly: everything goes through `io`.
  * Exit status: 0 success, 1 the command ran and its verdict is negative (e.g. a signature that
- * does not verify), 2 bad usage or bad input.
+ * does not verify, a portal that refused or failed a check), 2 bad usage or bad input. `hooks`
+ * replace the network and the clock of the profile-manager commands in tests.
  */
-export async function runMesh(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runMesh(
+  argv: readonly string[],
+  io: CliIo,
+  hooks: ClientCommandHooks = {},
+): Promise<number> {
   const program = new Command('mesh')
-    .description('Mathematical Mesh tools: fingerprints, keys, escrow, logs')
+    .description('Mathematical Mesh tools: the profile manager, fingerprints, keys, escrow, logs')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout(s.replace(/\n$/, '')),
@@ -23,6 +29,7 @@ export async function runMesh(argv: readonly string[], io: CliIo): Promise<numbe
   };
   registerCryptoCommands(program, io, setStatus, io.random);
   registerLogCommands(program, io, setStatus);
+  registerClientCommands(program, io, setStatus, hooks);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return status;

@@ -43,6 +43,28 @@ export function gatewayConfigShape() {
       (v) => (v === '' ? undefined : v),
       verifierKeyVar(KEY_TYPE_COSIGNATURE_V1, 'witness').optional(),
     ),
+    /**
+     * Where clients read this portal's log, mirrors and proofs (the query service), answered by
+     * Hello as `QueryUrl`. Unset: the query paths are served at the gateway's own URL (single portal).
+     */
+    QUERY_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .trim()
+        .url({ message: 'must be an http(s) URL' })
+        .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' })
+        .transform((u) => u.replace(/\/$/, ''))
+        .optional(),
+    ),
+    /**
+     * The peer cosignatures clients should demand on this portal's checkpoints, answered by Hello
+     * (docs/design/federation.md); the replication service's value. Unset: not announced.
+     */
+    COSIGNATURE_QUORUM: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      integerVar({ min: 0, max: 1_000 }).optional(),
+    ),
     /** Largest request body, in bytes (413 beyond). */
     MAX_REQUEST_BYTES: integerVar({ default: 65_536, min: 1_024, max: 16 * 1024 * 1024 }),
     /** Largest signed profile inside a request, in bytes. */

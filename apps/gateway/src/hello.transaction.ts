@@ -24,6 +24,8 @@ export class HelloTransaction implements Transaction {
       Origin: c.LOG_ORIGIN,
       VerifierKey: c.LOG_VERIFIER_KEY,
       ...(c.WITNESS_VERIFIER_KEY ? { WitnessKey: c.WITNESS_VERIFIER_KEY } : {}),
+      ...(c.COSIGNATURE_QUORUM === undefined ? {} : { CosignatureQuorum: c.COSIGNATURE_QUORUM }),
+      ...(c.QUERY_URL === undefined ? {} : { QueryUrl: c.QUERY_URL }),
       Policy: {
         MaxRequestBytes: c.MAX_REQUEST_BYTES,
         MaxProfileBytes: c.MAX_PROFILE_BYTES,

@@ -1,8 +1,8 @@
 import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Counter } from 'prom-client';
-import { MetricsService } from '@cryptomesh/service';
+import { MetricsService, requestIdOf } from '@cryptomesh/service';
 import type { GatewayConfig } from './gateway.config';
+import { GatewayMetrics } from './gateway.metrics';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 import { errorEnvelope, parseEnvelope, successEnvelope } from './protocol/envelope';
 import { GatewayError } from './protocol/gateway-error';
@@ -19,7 +19,7 @@ export class MmmController {
   private readonly logger = new Logger('mmm');
   private readonly byName: ReadonlyMap<string, Transaction>;
   private readonly perAddress: TokenBuckets;
-  private readonly outcomes: Counter<'transaction' | 'outcome'>;
+  private readonly metrics: GatewayMetrics;
 
   constructor(
     @Inject(TRANSACTIONS) transactions: Transaction[],
@@ -29,11 +29,7 @@ export class MmmController {
     this.byName = new Map(transactions.map((t) => [t.name, t]));
     const rate = config.RATE_LIMIT_ADDRESS_PER_MINUTE;
     this.perAddress = new TokenBuckets(rate, Math.max(10, Math.ceil(rate / 6)), Date.now);
-    this.outcomes = metrics.counter(
-      'mesh_transactions_total',
-      'Mesh transactions answered, by name and outcome',
-      ['transaction', 'outcome'],
-    );
+    this.metrics = new GatewayMetrics(metrics);
   }
 
   @Post()
@@ -67,17 +63,21 @@ export class MmmController {
           `no transaction is named ${JSON.stringify(envelope.name)}`,
         );
       }
+      const requestId = requestIdOf(request.raw);
       const fields = await transaction.handle(envelope.body, {
         clientAddress: request.ip,
         receivedAtMs: Date.now(),
+        ...(requestId === undefined ? {} : { requestId }),
       });
-      this.outcomes.inc({ transaction: envelope.name, outcome: 'ok' });
+      this.metrics.transactions.inc({ transaction: envelope.name, outcome: 'ok' });
+      // Fastify's clock starts when the request arrives, before its body is read.
+      this.metrics.acceptanceSeconds.observe({ transaction: envelope.name }, reply.elapsedTime / 1000);
       return successEnvelope(envelope.name, fields);
     } catch (error) {
       const refusal = asGatewayError(error);
       if (refusal.code === 'internal')
         this.logger.error({ msg: 'transaction failed', transaction: name, err: error });
-      this.outcomes.inc({ transaction: name ?? 'unknown', outcome: refusal.code });
+      this.metrics.transactions.inc({ transaction: name ?? 'unknown', outcome: refusal.code });
       void reply.status(refusal.httpStatus);
       if (refusal.details.retryAfterSeconds)
         void reply.header('Retry-After', String(refusal.details.retryAfterSeconds));

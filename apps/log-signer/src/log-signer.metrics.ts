@@ -7,6 +7,9 @@ export class LogSignerMetrics {
   readonly sequenced: Counter;
   readonly sealed: Counter<'reason'>;
   readonly sealSeconds: Histogram;
+  readonly sealInterval: Histogram;
+  readonly partEntries: Histogram;
+  readonly integrationSeconds: Histogram;
   readonly treeSize: Gauge<'state'>;
   readonly lastSealTime: Gauge;
   readonly leader: Gauge;
@@ -30,6 +33,24 @@ export class LogSignerMetrics {
       name: 'log_seal_duration_seconds',
       help: 'Time to compute, sign and persist one seal',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.sealInterval = new Histogram({
+      name: 'log_seal_interval_seconds',
+      help: 'Time between two consecutive seals of this signer (SEAL_INTERVAL_MS under load, HEARTBEAT_MS idle)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.partEntries = new Histogram({
+      name: 'log_part_entries',
+      help: 'Entries in each sealed part (0: a heartbeat)',
+      buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+      registers,
+    });
+    this.integrationSeconds = new Histogram({
+      name: 'log_integration_latency_seconds',
+      help: 'Time from an entry queued (acknowledged by the gateway) to its part sealed',
+      buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60],
       registers,
     });
     this.treeSize = new Gauge({
@@ -68,9 +89,21 @@ export class LogSignerMetrics {
     });
   }
 
-  observeSeal(reason: SealReason, seconds: number, size: number, timeMs: number): void {
+  /**
+   * One persisted seal: `seconds` it took, the part's `entries`, the log `size` it covers, its time
+   * line, and `sinceLastSeal` (seconds since the previous seal of this signer; undefined for its first).
+   */
+  observeSeal(
+    reason: SealReason,
+    seconds: number,
+    seal: { readonly entries: number; readonly size: number; readonly timeMs: number },
+    sinceLastSeal: number | undefined,
+  ): void {
+    const { entries, size, timeMs } = seal;
     this.sealed.inc({ reason });
     this.sealSeconds.observe(seconds);
+    this.partEntries.observe(entries);
+    if (sinceLastSeal !== undefined) this.sealInterval.observe(sinceLastSeal);
     this.treeSize.set({ state: 'sealed' }, size);
     this.lastSealTime.set(timeMs / 1000);
   }

@@ -19,7 +19,7 @@ import {
   type SealReason,
 } from './seal-policy';
 import { SignerError, isSignerError } from './signer-error';
-import type { SignerSession, SignerStore } from './signer-store';
+import type { QueuedEntry, SignerSession, SignerStore } from './signer-store';
 
 export const SIGNER_STORE = Symbol('SIGNER_STORE');
 export const SIGNER_CLOCK = Symbol('SIGNER_CLOCK');
@@ -53,6 +53,13 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
   private head: LogHead | undefined;
   /** Monotonic time of the last seal, for pacing (undefined before the first seal of the log). */
   private lastSealMono: number | undefined;
+  /** Monotonic time of this signer's previous seal, for the seal interval (undefined until one). */
+  private previousSealMono: number | undefined;
+  /**
+   * Monotonic instants at which the open part's entries were queued, for the integration latency;
+   * only those this leadership sequenced (an entry left open by a predecessor is not measured).
+   */
+  private openQueuedMono: number[] = [];
   private fatal: SignerError | undefined;
   private stopping = false;
   private readonly delay = new WakeableDelay();
@@ -143,6 +150,8 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       last === undefined ? undefined : this.clock.monotonic() - Math.max(0, this.clock.now() - last.timeMs);
     this.session = session;
     this.head = head;
+    this.openQueuedMono = [];
+    this.previousSealMono = undefined;
     this.metrics.leader.set(1);
     this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
     this.metrics.treeSize.set({ state: 'sealed' }, head.sealedSize);
@@ -164,9 +173,12 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       let taken = 0;
       if (limit > 0) {
         let next: LogHead | undefined;
-        taken = await session.sequence(limit, (entries) => {
+        let queued: readonly QueuedEntry[] = [];
+        const first = head.size;
+        taken = await session.sequence(limit, (entries, meta) => {
           const planned = head.planBatch(entries);
           next = planned.next;
+          queued = meta;
           return { ...planned.batch, profiles: entries.map(entryProfiles) };
         });
         // Sequencing committed (or the queue was empty). A crash before this commit leaves the
@@ -176,6 +188,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
           head = this.head = next;
           this.metrics.sequenced.inc(taken);
           this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
+          this.traceSequenced(first, queued);
         }
       }
       const reason = sealReason(this.openPart(head), this.options);
@@ -199,17 +212,43 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
     this.head = next;
     this.lastSealMono = this.clock.monotonic();
     const ms = this.lastSealMono - started;
-    this.metrics.observeSeal(reason, ms / 1000, record.size, record.timeMs);
+    const entries = record.size - record.first;
+    const sinceLast =
+      this.previousSealMono === undefined ? undefined : (this.lastSealMono - this.previousSealMono) / 1000;
+    this.previousSealMono = this.lastSealMono;
+    this.metrics.observeSeal(
+      reason,
+      ms / 1000,
+      { entries, size: record.size, timeMs: record.timeMs },
+      sinceLast,
+    );
+    for (const queuedMono of this.openQueuedMono)
+      this.metrics.integrationSeconds.observe((this.lastSealMono - queuedMono) / 1000);
+    this.openQueuedMono = [];
     this.logger.log({
       msg: 'sealed',
       part: record.part,
       first: record.first,
       size: record.size,
-      entries: record.size - record.first,
+      entries,
       reason,
       ms: Math.round(ms * 10) / 10,
     });
     return next;
+  }
+
+  /**
+   * After a sequencing commit: one line per entry that a gateway request queued, with the request's
+   * id and the entry's index, so an operator can follow a request from the gateway's log into the
+   * log (docs/design/observability.md "Request ids"); and the queued instants for the latency.
+   */
+  private traceSequenced(first: number, queued: readonly QueuedEntry[]): void {
+    const now = this.clock.monotonic();
+    queued.forEach((entry, i) => {
+      this.openQueuedMono.push(now - entry.queuedMs);
+      if (entry.requestId !== undefined)
+        this.logger.log({ msg: 'entry sequenced', requestId: entry.requestId, index: first + i });
+    });
   }
 
   private openPart(head: LogHead): OpenPart {

@@ -40,16 +40,28 @@ export interface SequencingPlan extends SequencedBatch {
   readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
 }
 
+/** A queued entry's metadata: who queued it and how long it waited (never part of its bytes). */
+export interface QueuedEntry {
+  /** The gateway request that queued it (`X-Request-Id`), when there was one. */
+  readonly requestId: string | undefined;
+  /** Time from queued to read by the sequencing transaction, in milliseconds. */
+  readonly queuedMs: number;
+}
+
 /**
  * Takes queued entries into the log. `sequence` MUST, in one transaction, take up to `limit` committed
  * queue rows in queue order, store them as entries at the indices `plan` gives with its leaf hashes
  * and nodes, write their profile index rows and advance the indexed size (rejecting with
  * `index.out-of-step` unless the index ended at `first`), and delete the rows — all or nothing — and
  * resolve to the number taken (0: queue empty, nothing written). It MUST NOT resolve unless that
- * transaction committed; if `plan` throws, nothing is written and it rejects with that error.
+ * transaction committed; if `plan` throws, nothing is written and it rejects with that error. `plan`
+ * gets each entry's `QueuedEntry` metadata too, in the same order.
  */
 export interface SequenceStore {
-  sequence(limit: number, plan: (entries: readonly Uint8Array[]) => SequencingPlan): Promise<number>;
+  sequence(
+    limit: number,
+    plan: (entries: readonly Uint8Array[], queued: readonly QueuedEntry[]) => SequencingPlan,
+  ): Promise<number>;
 }
 
 /**

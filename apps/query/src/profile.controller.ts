@@ -4,8 +4,8 @@ import { QueryErrorFilter } from './query-error.filter';
 
 /**
  * `GET /profiles/{udf}` (DESIGN.md "HTTP"; docs/design/query.md): the current signed profile, the
- * index of the entry that set it, its inclusion proof and the checkpoint it is proven against.
- * `{udf}` may also be `mmm:<udf>` or `mmm:<udf>:<account>`, URL-encoded or not.
+ * log it was found in, the index of the entry that set it, its inclusion proof and the checkpoint it
+ * is proven against. `{udf}` may also be `mmm:<udf>` or `mmm:<udf>:<account>`, URL-encoded or not.
  */
 @Controller('profiles')
 @UseFilters(QueryErrorFilter)

@@ -8,33 +8,62 @@ import {
 } from '@cryptomesh/log';
 import { encodeRecord } from '@cryptomesh/mesh';
 import { ACCOUNT, ADDRESS, countingRandom, makeAccount } from '../../../libs/mesh/test/fixtures';
+import type { FederationReader } from './federation-reader';
+import { LogsService } from './logs.service';
 import { ProfileService } from './profile.service';
 import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
-import { SelfLogService } from './self-log.service';
+
+/** A federation with no portal row and no peer: only the own log is searched, quorum 0. */
+const noFederation: FederationReader = {
+  portal: () => Promise.resolve(undefined),
+  peers: () => Promise.resolve([]),
+  peer: () => Promise.resolve(undefined),
+  cosignatures: () => Promise.resolve([]),
+  cosignedParts: () => Promise.resolve([]),
+  cosignatureCounts: () => Promise.resolve(new Map()),
+  openFindings: () => Promise.resolve(new Map()),
+  mirrorHeads: () => Promise.resolve(new Map()),
+  findings: () => Promise.resolve([]),
+};
 
 /**
- * The decisions of ProfileService over a log of two entries held in memory (a fake of the consumer's
- * own port, not of TypeORM): which row is current, what is "deleted", what is ambiguous. The SQL of
- * the adapter is covered by test/integration/query-profiles.spec.ts.
+ * The decisions of ProfileService over logs of two entries held in memory (fakes of the consumer's
+ * own ports, not of TypeORM): which row is current, what is "deleted", what is ambiguous, which log
+ * serves. The SQL of the adapters is covered by test/integration/query-profiles.spec.ts and
+ * query-mirrors.spec.ts.
  */
-async function setup(rows: ProfileIndexRow[], sealed = true) {
+async function setup(rows: ProfileIndexRow[], sealed = true, mirrorRows?: ProfileIndexRow[]) {
   const account = await makeAccount(countingRandom(3000));
   const entries = [encodeRecord(account.create), encodeRecord(account.create)];
-  const seal: PublishedSeal = { part: 0, first: 0, size: 2, timeMs: 1, note: 'the note\n' };
   const asked: Array<{ prefix: string; size: number; account: string | undefined }> = [];
-  const log: PublishedLog = {
-    latestSeal: () => Promise.resolve(sealed ? seal : undefined),
-    sealOfPart: () => Promise.resolve(seal),
-    sealWithSize: () => Promise.resolve(seal),
-    entries: (start, end) => Promise.resolve(entries.slice(start, end)),
-    readNodes: (ids: readonly NodeId[]): Promise<Hash[]> =>
-      Promise.resolve(ids.map((id) => entryLeafHash(entries[id.index]!))),
-    latestProfileRows: (prefix, size, account) => {
-      asked.push({ prefix, size, account });
-      return Promise.resolve(rows.filter((r) => r.index < size));
-    },
+  const fakeLog = (indexRows: ProfileIndexRow[], note: string): PublishedLog => {
+    const seal: PublishedSeal = { part: 0, first: 0, size: 2, timeMs: 1, note };
+    return {
+      latestSeal: () => Promise.resolve(sealed ? seal : undefined),
+      sealOfPart: () => Promise.resolve(seal),
+      sealWithSize: () => Promise.resolve(seal),
+      firstSealCovering: () => Promise.resolve(seal),
+      entries: (start, end) => Promise.resolve(entries.slice(start, end)),
+      readNodes: (ids: readonly NodeId[]): Promise<Hash[]> =>
+        Promise.resolve(ids.map((id) => entryLeafHash(entries[id.index]!))),
+      latestProfileRows: (prefix, size, account) => {
+        asked.push({ prefix, size, account });
+        return Promise.resolve(indexRows.filter((r) => r.index < size));
+      },
+    };
   };
-  const service = new ProfileService(log, new SelfLogService(log));
+  const mirror = fakeLog(mirrorRows ?? [], 'the mirror note\n');
+  const peer = {
+    id: 'beta',
+    origin: 'beta',
+    verifierKey: '',
+    witnessKey: '',
+    queryUrl: '',
+    configured: true,
+  };
+  const federation: FederationReader =
+    mirrorRows === undefined ? noFederation : { ...noFederation, peers: () => Promise.resolve([peer]) };
+  const service = new ProfileService(new LogsService(fakeLog(rows, 'the note\n'), () => mirror, federation));
   return { account, entries, service, asked };
 }
 
@@ -49,7 +78,7 @@ describe('ProfileService', () => {
       { id, account: B, index: 1, state: 'set' },
     ]);
     const answer = await service.profile(id.toLowerCase());
-    expect(answer).toMatchObject({ id, account: B, index: 1, checkpoint: 'the note\n' });
+    expect(answer).toMatchObject({ log: 'self', id, account: B, index: 1, checkpoint: 'the note\n' });
     expect(answer.profile).toEqual(account.adminDevice.jws);
     expect(asked).toEqual([{ prefix: id, size: 2, account: undefined }]);
     const root = hashChildren(entryLeafHash(entries[0]!), entryLeafHash(entries[1]!));
@@ -97,6 +126,34 @@ describe('ProfileService', () => {
     const other = `${A.slice(0, 25)}AAA`;
     const s = await setup([
       { id: A, account: A, index: 0, state: 'set' },
+      { id: other, account: A, index: 1, state: 'set' },
+    ]);
+    await expect(s.service.profile(A.slice(0, 24))).rejects.toMatchObject({ code: 'profile.bad-id' });
+  });
+
+  it('serves from a mirror what the own log does not have, and from the own log first', async () => {
+    const id = (await makeAccount(countingRandom(3000))).master.profile.id;
+    const set: ProfileIndexRow = { id, account: A, index: 0, state: 'set' };
+    const fromMirror = await setup([], true, [set]);
+    expect(await fromMirror.service.profile(id)).toMatchObject({
+      log: 'beta',
+      checkpoint: 'the mirror note\n',
+    });
+    const fromBoth = await setup([{ ...set, index: 1 }], true, [set]);
+    expect(await fromBoth.service.profile(id)).toMatchObject({ log: 'self', index: 1 });
+  });
+
+  it('a profile deleted in the own log is served from a mirror that still has it', async () => {
+    const id = (await makeAccount(countingRandom(3000))).master.profile.id;
+    const s = await setup([{ id, account: A, index: 1, state: 'deleted' }], true, [
+      { id, account: A, index: 0, state: 'set' },
+    ]);
+    expect(await s.service.profile(id)).toMatchObject({ log: 'beta', index: 0 });
+  });
+
+  it('400 profile.bad-id for a short UDF that matches one profile in the own log and another in a mirror', async () => {
+    const other = `${A.slice(0, 25)}AAA`;
+    const s = await setup([{ id: A, account: A, index: 0, state: 'set' }], true, [
       { id: other, account: A, index: 1, state: 'set' },
     ]);
     await expect(s.service.profile(A.slice(0, 24))).rejects.toMatchObject({ code: 'profile.bad-id' });

@@ -1,14 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { isCryptoError, udfMatches, type FlattenedJws, type Udf } from '@cryptomesh/crypto';
 import { toBase64 } from '@cryptomesh/log';
 import { decodeRecord, profileSetBy } from '@cryptomesh/mesh';
 import { parseProfileName } from './profile-name';
-import type { ProfileIndexRow, PublishedLog } from './published-log';
+import type { ProfileIndexRow, PublishedSeal } from './published-log';
 import { QueryError } from './query-error';
-import { PUBLISHED_LOG, SelfLogService } from './self-log.service';
+import { LogsService } from './logs.service';
+import type { ServedLog } from './served-log';
 
 /** The answer of `GET /profiles/{udf}` (docs/design/query.md). */
 export interface ProfileAnswer {
+  /** The log the profile was found in: `self` or the peer id of a mirror. */
+  readonly log: string;
   /** The profile identifier, canonical. */
   readonly id: string;
   /** The account UDF whose entry set it. */
@@ -20,72 +23,97 @@ export interface ProfileAnswer {
   /** The entry bytes, base64. */
   readonly entry: string;
   readonly proof: { readonly index: number; readonly size: number; readonly path: string[] };
-  /** The checkpoint the proof is against: the latest seal with the cosignatures collected. */
+  /** The checkpoint the proof is against: a seal of `log` with its stored cosignatures. */
   readonly checkpoint: string;
 }
 
+/** What one log's profile index says about the name asked for. */
+interface Searched {
+  readonly log: ServedLog;
+  readonly seal: PublishedSeal;
+  readonly rows: readonly ProfileIndexRow[];
+}
+
 /**
- * Profiles of this portal's own log (mirrors come with issue #6): the current signed value of a
- * profile is the one set by the latest SEALED entry that set or deleted it — proven, so a client
- * needs to trust nothing but the log key (and the cosigners).
+ * Profiles of this portal's own log and of every mirror (federation.md "Query"): the current
+ * signed value of a profile is the one set by the latest SEALED entry of a log that set or deleted
+ * it — proven, so a client needs to trust nothing but that log's key and the cosigners. Logs are
+ * searched in order — `self`, then the mirrors by peer id — and the first log that has a current
+ * value serves it (a device connected to accounts of two portals is in both logs).
  *
  * A device may be connected to two accounts (mesh-model.md "Persistence model"): unless the name
  * is an `mmm:<udf>:<account>` URI, every account is considered and the most recently set value of
  * an account that still has the profile wins; it is "deleted" only when every account deleted it.
+ * A short UDF that matches two profiles — in any of the logs — is refused as ambiguous.
  */
 @Injectable()
 export class ProfileService {
-  constructor(
-    @Inject(PUBLISHED_LOG) private readonly log: PublishedLog,
-    private readonly self: SelfLogService,
-  ) {}
+  constructor(private readonly logs: LogsService) {}
 
   async profile(name: string): Promise<ProfileAnswer> {
     const wanted = parseProfileName(name);
-    const seal = await this.self.latest().catch((error: unknown) => {
-      if (error instanceof QueryError && error.code === 'log.empty')
-        throw new QueryError('profile.not-found', `no profile is sealed yet: the log has no seal`);
-      throw error;
-    });
-    const rows = (await this.log.latestProfileRows(wanted.prefix, seal.size, wanted.account)).filter((r) =>
-      matches(wanted.udf, r.id),
-    );
-    const ids = new Set(rows.map((r) => r.id));
+    const { logs, quorum } = await this.logs.all();
+    const searched: Searched[] = [];
+    for (const log of logs) {
+      const seal = await log.latestSeal();
+      if (seal === undefined) continue;
+      const rows = (await log.profileRows(wanted.prefix, seal.size, wanted.account)).filter((r) =>
+        matches(wanted.udf, r.id),
+      );
+      searched.push({ log, seal, rows });
+    }
+    if (searched.length === 0)
+      throw new QueryError('profile.not-found', `no profile is sealed yet: no log has a seal`);
+    const ids = new Set(searched.flatMap((s) => s.rows.map((r) => r.id)));
     if (ids.size > 1) {
       throw new QueryError(
         'profile.bad-id',
         `${wanted.udf.text} matches ${ids.size} profiles: give more of its characters`,
       );
     }
+    for (const { log, seal, rows } of searched) {
+      const current = latest(rows.filter((r) => r.state === 'set'));
+      if (current !== undefined) return this.answer(log, seal, current, quorum);
+    }
     const scope = wanted.account === undefined ? '' : ` of account ${wanted.account}`;
-    const current = latest(rows.filter((r) => r.state === 'set'));
-    if (current === undefined) {
-      const deleted = latest(rows);
-      if (deleted !== undefined)
-        throw new QueryError(
-          'profile.not-found',
-          `profile ${deleted.id}${scope} was deleted by entry ${deleted.index} (checkpoint size ${seal.size})`,
-        );
+    const deleted = searched.find((s) => s.rows.length > 0);
+    if (deleted !== undefined) {
+      const row = latest(deleted.rows)!;
       throw new QueryError(
         'profile.not-found',
-        `no sealed entry sets profile ${wanted.udf.text}${scope} (checkpoint size ${seal.size})`,
+        `profile ${row.id}${scope} was deleted by entry ${row.index} of log ${deleted.log.name} (checkpoint size ${deleted.seal.size})`,
       );
     }
-    const proven = await this.self.proveEntry(current.index, seal);
+    const sizes = searched.map((s) => `${s.log.name} ${s.seal.size}`).join(', ');
+    throw new QueryError(
+      'profile.not-found',
+      `no sealed entry sets profile ${wanted.udf.text}${scope} (checkpoint sizes: ${sizes})`,
+    );
+  }
+
+  private async answer(
+    log: ServedLog,
+    latestSeal: PublishedSeal,
+    current: ProfileIndexRow,
+    quorum: number,
+  ): Promise<ProfileAnswer> {
+    const { seal, checkpoint } = await log.provingSeal(current.index, quorum, latestSeal);
+    const proven = await log.proveEntry(current.index, seal);
     const signed = profileSetBy(decodeRecord(proven.entry), current.id);
     // The index says this entry set the profile; its bytes must agree, or the index is corrupt.
     if (signed === undefined)
       throw new Error(
-        `the profile index names entry ${current.index} for ${current.id}, which does not set it`,
+        `the profile index of log ${log.name} names entry ${current.index} for ${current.id}, which does not set it`,
       );
     return {
+      log: log.name,
       id: current.id,
       account: current.account,
       profile: signed.jws,
       index: current.index,
       entry: toBase64(proven.entry),
       proof: proven.proof,
-      checkpoint: proven.checkpoint,
+      checkpoint,
     };
   }
 }

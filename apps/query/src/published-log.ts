@@ -1,12 +1,12 @@
 import type { Hash, HashReader } from '@cryptomesh/log';
 
-/** A stored seal of this portal's log. */
+/** A stored seal of a log (this portal's, or a peer's as mirrored). */
 export interface PublishedSeal {
   readonly part: number;
   readonly first: number;
   readonly size: number;
   readonly timeMs: number;
-  /** The signed note exactly as the log-signer signed and stored it. */
+  /** The signed note exactly as its log key signed it, without cosignature lines. */
   readonly note: string;
 }
 
@@ -22,16 +22,19 @@ export interface ProfileIndexRow {
 }
 
 /**
- * What the query service reads of this portal's own log (STYLE.md §4: defined by its consumer; the
- * adapter is `TypeOrmPublishedLog` of `@cryptomesh/persistence`). Reads only: every method MUST
- * answer from committed data and MAY be called concurrently. `readNodes` is the `HashReader` of
- * `@cryptomesh/log` over the stored tree nodes.
+ * What the query service reads of one log (STYLE.md §4: defined by its consumer): this portal's own
+ * (adapter `TypeOrmPublishedLog` of `@cryptomesh/persistence`) or a peer's mirror (`TypeOrmMirrorLog`,
+ * only parts the replication service verified). Reads only: every method MUST answer from
+ * committed data and MAY be called concurrently. `readNodes` is the `HashReader` of
+ * `@cryptomesh/log` over the stored tree nodes. A log with nothing stored answers no seal, no entry.
  */
 export interface PublishedLog extends HashReader {
   latestSeal(): Promise<PublishedSeal | undefined>;
   sealOfPart(part: number): Promise<PublishedSeal | undefined>;
   /** A seal whose tree size is exactly `size`, if any. */
   sealWithSize(size: number): Promise<PublishedSeal | undefined>;
+  /** The seal of the lowest part whose tree holds entry `index` (size > index), if any. */
+  firstSealCovering(index: number): Promise<PublishedSeal | undefined>;
   /** The exact bytes of entries [start, end) — the caller keeps the range within the sealed size. */
   entries(start: number, end: number): Promise<Uint8Array[]>;
   readNodes(ids: Parameters<HashReader['readNodes']>[0]): Promise<Hash[]>;
@@ -42,3 +45,9 @@ export interface PublishedLog extends HashReader {
    */
   latestProfileRows(idPrefix: string, size: number, account?: string): Promise<ProfileIndexRow[]>;
 }
+
+/**
+ * The mirror of a peer's log (adapter: `TypeOrmMirrorLog`). MUST NOT check that the peer is known
+ * (the caller does, against `federation_peers`); an unknown peer reads as an empty log.
+ */
+export type MirrorLogs = (peer: string) => PublishedLog;

@@ -3,7 +3,7 @@
  * an HTTP status and the body `{ "error": { "code", "message" } }`; nothing here knows HTTP.
  */
 export type QueryErrorCode =
-  /** A query parameter is missing, not a decimal integer, or out of range. */
+  /** A query parameter is missing, not a decimal integer, out of range, or not one of its values. */
   | 'request.invalid'
   /** start > end, or from > to. */
   | 'range.reversed'
@@ -14,7 +14,8 @@ export type QueryErrorCode =
   /** A proof was asked for a tree size that no seal has. */
   | 'size.not-sealed'
   | 'part.not-found'
-  | 'peer.not-found'
+  /** `{peer}` is neither `self` nor a peer in `federation_peers`. */
+  | 'peer.unknown'
   /** Not a profile UDF or `mmm:` URI, or a UDF too short to name one profile. */
   | 'profile.bad-id'
   /** No sealed entry sets the profile, or the latest one that concerns it deleted it. */
@@ -39,7 +40,7 @@ export const QUERY_ERROR_STATUS: Readonly<Record<QueryErrorCode, number>> = {
   'range.beyond-log': 400,
   'size.not-sealed': 400,
   'part.not-found': 404,
-  'peer.not-found': 404,
+  'peer.unknown': 404,
   'profile.bad-id': 400,
   'profile.not-found': 404,
   'log.empty': 404,

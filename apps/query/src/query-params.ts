@@ -13,8 +13,58 @@ export function indexParam(name: string, value: unknown): number {
   ) {
     throw new QueryError(
       'request.invalid',
-      `${name} must be a non-negative decimal integer (got ${JSON.stringify(typeof value === 'string' ? value.slice(0, 40) : value)})`,
+      `${name} must be a non-negative decimal integer (got ${shown(value)})`,
     );
   }
   return Number(value);
+}
+
+/**
+ * An optional count parameter: `fallback` when absent or empty, else a decimal integer in
+ * [1, max]. MUST throw QueryError `request.invalid` naming the parameter otherwise.
+ */
+export function limitParam(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = indexParam(name, value);
+  if (n < 1 || n > max)
+    throw new QueryError('request.invalid', `${name} must be between 1 and ${max} (got ${n})`);
+  return n;
+}
+
+/**
+ * An optional parameter that is one of `choices`; undefined when absent or empty. MUST throw
+ * QueryError `request.invalid`, listing the choices, otherwise.
+ */
+export function choiceParam<T extends string>(
+  name: string,
+  value: unknown,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new QueryError(
+      'request.invalid',
+      `${name} must be one of ${choices.join(', ')} (got ${shown(value)})`,
+    );
+  }
+  return value as T;
+}
+
+/**
+ * An optional free-text parameter of at most `maxLength` characters; undefined when absent or
+ * empty. MUST throw QueryError `request.invalid` for a repeated parameter or a longer text.
+ */
+export function textParam(name: string, value: unknown, maxLength: number): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > maxLength) {
+    throw new QueryError(
+      'request.invalid',
+      `${name} must be one text of at most ${maxLength} characters (got ${shown(value)})`,
+    );
+  }
+  return value;
+}
+
+function shown(value: unknown): string {
+  return JSON.stringify(typeof value === 'string' ? value.slice(0, 40) : value) ?? String(value);
 }

@@ -1,14 +1,32 @@
 import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { PersistenceModule, TypeOrmPublishedLog } from '@cryptomesh/persistence';
+import {
+  PersistenceModule,
+  TypeOrmFederationReader,
+  TypeOrmMirrorLog,
+  TypeOrmPublishedLog,
+  TypeOrmStatusHistory,
+} from '@cryptomesh/persistence';
 import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/service';
+import { FederationController } from './federation.controller';
+import type { FederationReader } from './federation-reader';
+import { FederationService, type Now } from './federation.service';
 import { LogController } from './log.controller';
+import { LogsService } from './logs.service';
 import { ProfileController } from './profile.controller';
 import { ProfileService } from './profile.service';
-import type { PublishedLog } from './published-log';
+import type { MirrorLogs, PublishedLog } from './published-log';
 import type { QueryConfig } from './query.config';
 import { queryOpenApi } from './query.openapi';
-import { PUBLISHED_LOG, SelfLogService } from './self-log.service';
+import {
+  FEDERATION_READER,
+  MIRROR_LOGS,
+  PUBLISHED_LOG,
+  QUERY_NOW,
+  STATUS_HISTORY_READER,
+} from './query-tokens';
+import { StatusController } from './status/status.controller';
+import { StatusService, type StatusHistoryReader } from './status/status.service';
 
 /**
  * What the query service does, without the service shell: it needs the global ServiceModule and
@@ -25,7 +43,7 @@ export class QueryFeatureModule implements OnModuleInit {
   static forRoot(): DynamicModule {
     return {
       module: QueryFeatureModule,
-      controllers: [LogController, ProfileController],
+      controllers: [LogController, ProfileController, FederationController, StatusController],
       providers: [
         {
           provide: PUBLISHED_LOG,
@@ -33,14 +51,37 @@ export class QueryFeatureModule implements OnModuleInit {
           useFactory: (dataSource: DataSource): PublishedLog =>
             new TypeOrmPublishedLog(dataSource) satisfies PublishedLog,
         },
-        SelfLogService,
+        {
+          provide: MIRROR_LOGS,
+          inject: [DataSource],
+          useFactory:
+            (dataSource: DataSource): MirrorLogs =>
+            (peer) =>
+              new TypeOrmMirrorLog(dataSource, peer) satisfies PublishedLog,
+        },
+        {
+          provide: FEDERATION_READER,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource): FederationReader =>
+            new TypeOrmFederationReader(dataSource) satisfies FederationReader,
+        },
+        {
+          provide: STATUS_HISTORY_READER,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource): StatusHistoryReader =>
+            new TypeOrmStatusHistory(dataSource) satisfies StatusHistoryReader,
+        },
+        { provide: QUERY_NOW, useValue: (() => Date.now()) satisfies Now },
+        LogsService,
         ProfileService,
+        FederationService,
+        StatusService,
       ],
     };
   }
 }
 
-/** The query service: read-only REST over this portal's log and its mirrors (issues #5, #6). Stateless; scales out. */
+/** The query service: read-only REST over this portal's log, its mirrors and the federation (issues #5, #6). Stateless; scales out. */
 @Module({})
 export class QueryModule {
   static forRoot(config: QueryConfig): DynamicModule {

@@ -1,11 +1,14 @@
 import type { OpenApiFragment } from '@cryptomesh/service';
+import { FINDING_KINDS, FINDING_STATUSES } from './federation-reader';
+import { DEFAULT_FINDINGS_LIMIT, MAX_FINDINGS_LIMIT } from './federation.service';
 
 /** The OpenAPI description of the query API (DESIGN.md "HTTP", docs/design/query.md). */
 const peer = {
   name: 'peer',
   in: 'path',
   required: true,
-  description: '`self`, or a peer portal id (mirrors: issue #6)',
+  description:
+    '`self`, or the id of a peer in the federation roster (its mirror); another name is 404 peer.unknown',
   schema: { type: 'string' },
 };
 const index = (name: string, description: string) => ({
@@ -27,12 +30,17 @@ const hashes = { type: 'array', items: { type: 'string', contentEncoding: 'base6
 
 export function queryOpenApi(): OpenApiFragment {
   return {
-    tags: [{ name: 'log', description: "This portal's log and the mirrors of its peers' logs" }],
+    tags: [
+      { name: 'log', description: "This portal's log and the mirrors of its peers' logs" },
+      { name: 'federation', description: 'The federation: peers, cosignatures, findings' },
+    ],
     paths: {
       '/logs/{peer}/checkpoint': {
         get: {
           tags: ['log'],
           summary: 'The latest seal with every cosignature collected (a C2SP signed note)',
+          description:
+            'The seal as its log key signed it, then each stored cosignature over it, by witness id.',
           parameters: [peer],
           responses: {
             '200': { description: 'The note', content: { 'text/plain': { schema: { type: 'string' } } } },
@@ -139,8 +147,12 @@ export function queryOpenApi(): OpenApiFragment {
             '200': json(
               {
                 type: 'object',
-                required: ['id', 'profile', 'index', 'entry', 'proof', 'checkpoint'],
+                required: ['log', 'id', 'profile', 'index', 'entry', 'proof', 'checkpoint'],
                 properties: {
+                  log: {
+                    type: 'string',
+                    description: '`self`, or the peer id of the mirror it was found in',
+                  },
                   id: { type: 'string' },
                   account: { type: 'string', description: "The account's UDF" },
                   profile: {
@@ -154,7 +166,11 @@ export function queryOpenApi(): OpenApiFragment {
                     required: ['index', 'size', 'path'],
                     properties: { index: { type: 'integer' }, size: { type: 'integer' }, path: hashes },
                   },
-                  checkpoint: { type: 'string', description: 'The seal the proof is against' },
+                  checkpoint: {
+                    type: 'string',
+                    description:
+                      'The seal the proof is against, with its cosignatures: the latest that covers the entry and carries the quorum, else the latest',
+                  },
                 },
               },
               'The profile with its proof',
@@ -164,8 +180,94 @@ export function queryOpenApi(): OpenApiFragment {
           },
         },
       },
+      '/': {
+        get: {
+          tags: ['status'],
+          summary:
+            'The status page for operators (HTML): every portal, charts of the last hour, open findings',
+          responses: { '200': { description: 'The page', content: { 'text/html': {} } } },
+        },
+      },
+      '/status/history': {
+        get: {
+          tags: ['status'],
+          summary:
+            'Entries sealed per minute by log, replication lag per peer and minute, and this portal’s head',
+          parameters: [
+            {
+              name: 'minutes',
+              in: 'query',
+              required: false,
+              description: 'The window, 1 – 1440 whole minutes ending with the current one (default 60)',
+              schema: { type: 'integer', minimum: 1, maximum: 1440 },
+            },
+          ],
+          responses: {
+            '200': { description: 'The series, aligned on `buckets`', content: { 'application/json': {} } },
+            '400': error,
+          },
+        },
+      },
+      '/federation': {
+        get: {
+          tags: ['federation'],
+          summary:
+            'This portal and every peer: head, lag, last seal time, cosignatures given and received, open findings',
+          responses: { '200': json({ $ref: '#/components/schemas/Federation' }, 'The federation status') },
+        },
+      },
+      '/findings': {
+        get: {
+          tags: ['federation'],
+          summary: 'Findings with their evidence, newest first',
+          parameters: [
+            {
+              name: 'subject',
+              in: 'query',
+              required: false,
+              description: 'The accused portal id',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'kind',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: [...FINDING_KINDS] },
+            },
+            {
+              name: 'status',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: [...FINDING_STATUSES] },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: {
+                type: 'integer',
+                minimum: 1,
+                maximum: MAX_FINDINGS_LIMIT,
+                default: DEFAULT_FINDINGS_LIMIT,
+              },
+            },
+          ],
+          responses: {
+            '200': json(
+              {
+                type: 'object',
+                required: ['findings'],
+                properties: { findings: { type: 'array', items: { $ref: '#/components/schemas/Finding' } } },
+              },
+              'The findings',
+            ),
+            '400': error,
+          },
+        },
+      },
     },
     schemas: {
+      ...federationSchemas(),
       QueryError: {
         type: 'object',
         required: ['error'],
@@ -176,6 +278,96 @@ export function queryOpenApi(): OpenApiFragment {
             properties: { code: { type: 'string' }, message: { type: 'string' } },
           },
         },
+      },
+    },
+  };
+}
+
+const integer = { type: 'integer' };
+const text = { type: 'string' };
+const nullable = (type: string) => ({ type: [type, 'null'] });
+
+function federationSchemas(): Record<string, unknown> {
+  return {
+    Federation: {
+      type: 'object',
+      required: ['portal', 'peers'],
+      properties: {
+        portal: {
+          type: 'object',
+          description:
+            'This portal; id and witnessKey null, quorum 0, before replication recorded a federation',
+          required: ['id', 'witnessKey', 'quorum'],
+          properties: { id: nullable('string'), witnessKey: nullable('string'), quorum: integer },
+        },
+        peers: { type: 'array', items: { $ref: '#/components/schemas/PeerStatus' } },
+      },
+    },
+    PeerStatus: {
+      type: 'object',
+      required: [
+        'id',
+        'origin',
+        'verifierKey',
+        'witnessKey',
+        'queryUrl',
+        'configured',
+        'head',
+        'lagMs',
+        'lastSealTime',
+        'cosignatures',
+        'openFindings',
+      ],
+      properties: {
+        id: text,
+        origin: text,
+        verifierKey: text,
+        witnessKey: text,
+        queryUrl: text,
+        configured: { type: 'boolean' },
+        head: {
+          type: ['object', 'null'],
+          description: 'The latest mirrored seal',
+          required: ['part', 'size', 'timeMs'],
+          properties: { part: integer, size: integer, timeMs: integer },
+        },
+        lagMs: { ...nullable('integer'), description: "Now minus the latest mirrored seal's time" },
+        lastSealTime: { ...nullable('string'), format: 'date-time' },
+        cosignatures: {
+          type: 'object',
+          required: ['given', 'received'],
+          properties: { given: integer, received: integer },
+        },
+        openFindings: integer,
+      },
+    },
+    Finding: {
+      type: 'object',
+      required: [
+        'id',
+        'subject',
+        'reporter',
+        'kind',
+        'part',
+        'code',
+        'detail',
+        'evidence',
+        'status',
+        'observedAt',
+        'resolvedAt',
+      ],
+      properties: {
+        id: { type: 'string', description: 'The fingerprint (hex SHA-256)' },
+        subject: text,
+        reporter: text,
+        kind: { type: 'string', enum: [...FINDING_KINDS] },
+        part: nullable('integer'),
+        code: text,
+        detail: text,
+        evidence: { description: 'The evidence (both seals for an equivocation)' },
+        status: { type: 'string', enum: [...FINDING_STATUSES] },
+        observedAt: { type: 'integer', description: 'Unix milliseconds' },
+        resolvedAt: { ...nullable('integer'), description: 'Unix milliseconds' },
       },
     },
   };

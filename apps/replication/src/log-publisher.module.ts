@@ -12,7 +12,7 @@ import {
   PUBLICATION_OUTBOX,
   type LogPublisherOptions,
 } from './log-publisher.service';
-import type { ReplicationConfig } from './replication.config';
+import { kafkaConnection, type ReplicationConfig } from './replication.config';
 
 /**
  * Publishing this portal's log, without the service shell: it needs the global ServiceModule and
@@ -33,13 +33,7 @@ export class LogPublisherFeatureModule {
         { provide: LOG_PUBLISHER_OPTIONS, useValue: options },
         {
           provide: LOG_PUBLISHER_KAFKA,
-          useFactory: () =>
-            new Kafka(
-              kafkaClientConfig({
-                brokers: config.KAFKA_BROKERS,
-                clientId: `${config.KAFKA_CLIENT_ID}-publisher`,
-              }),
-            ),
+          useFactory: () => new Kafka(kafkaClientConfig(kafkaConnection(config, 'publisher'))),
         },
         {
           provide: PUBLICATION_OUTBOX,

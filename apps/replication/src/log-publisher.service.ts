@@ -16,7 +16,7 @@ import {
   type OutboxPart,
   type PublicationOutbox,
 } from '@cryptomesh/intermesh';
-import { HealthRegistry, WakeableDelay } from '@cryptomesh/service';
+import { HealthRegistry, RetryLoop } from '@cryptomesh/service';
 import { LogPublisherMetrics } from './log-publisher.metrics';
 
 export const PUBLICATION_OUTBOX = Symbol('PUBLICATION_OUTBOX');
@@ -29,8 +29,6 @@ export interface LogPublisherOptions {
   readonly retryMaxMs: number;
   readonly maxMessageBytes: number;
 }
-
-const RETRY_MIN_MS = 250;
 
 /**
  * Publishes this portal's sealed parts, in part order, to `intermesh.log.<PORTAL_ID>`
@@ -48,10 +46,7 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
   private producer: Producer | undefined;
   /** True once the topic exists and `producer` connected; reset after a failure. */
   private ready = false;
-  private lastError: string | undefined;
-  private stopping = false;
-  private readonly delay = new WakeableDelay();
-  private loop: Promise<void> | undefined;
+  private readonly loop: RetryLoop;
 
   constructor(
     @Inject(PUBLICATION_OUTBOX) private readonly outbox: PublicationOutbox,
@@ -61,50 +56,37 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
     private readonly health: HealthRegistry,
   ) {
     this.topic = logTopic(options.portalId);
+    this.loop = new RetryLoop({
+      pollMs: options.pollMs,
+      retryMaxMs: options.retryMaxMs,
+      step: () => this.step(),
+      onFailure: (error, retryMs) => this.onFailure(error, retryMs),
+    });
   }
 
   onApplicationBootstrap(): void {
-    this.health.register('log-publication', () =>
-      this.lastError === undefined ? Promise.resolve() : Promise.reject(new Error(this.lastError)),
-    );
-    this.loop = this.run();
+    this.health.register('log-publication', this.loop.healthCheck);
+    this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    this.delay.wake();
-    await this.loop;
+    await this.loop.stop();
     await this.producer?.disconnect().catch(() => undefined);
   }
 
-  private async run(): Promise<void> {
-    let retryMs = RETRY_MIN_MS;
-    while (!this.stopping) {
-      let delay: number;
-      try {
-        const published = await this.step();
-        this.lastError = undefined;
-        retryMs = RETRY_MIN_MS;
-        delay = published ? 0 : this.options.pollMs;
-      } catch (error) {
-        this.lastError = error instanceof Error ? error.message : String(error);
-        this.logger.warn({
-          msg: 'publication failed; retrying',
-          topic: this.topic,
-          retryMs,
-          err: this.lastError,
-        });
-        delay = retryMs;
-        // A fresh producer (and producer id) after a failure, so that no idempotence sequence
-        // state of a half-failed send carries over; the part is produced again from its start.
-        const producer = this.producer;
-        this.producer = undefined;
-        this.ready = false;
-        await producer?.disconnect().catch(() => undefined);
-        retryMs = Math.min(this.options.retryMaxMs, retryMs * 2);
-      }
-      if (!this.stopping) await this.delay.wait(delay);
-    }
+  private async onFailure(error: unknown, retryMs: number): Promise<void> {
+    this.logger.warn({
+      msg: 'publication failed; retrying',
+      topic: this.topic,
+      retryMs,
+      err: error instanceof Error ? error.message : String(error),
+    });
+    // A fresh producer (and producer id) after a failure, so that no idempotence sequence state of
+    // a half-failed send carries over; the part is produced again from its start.
+    const producer = this.producer;
+    this.producer = undefined;
+    this.ready = false;
+    await producer?.disconnect().catch(() => undefined);
   }
 
   /** One part at most; true when a part was published (more may be waiting). */

@@ -3,7 +3,7 @@ import { KafkaOptions, Transport } from '@nestjs/microservices';
 import { Kafka } from 'kafkajs';
 import { WITNESS_TOPIC, ensureTopics, kafkaClientConfig } from '@cryptomesh/intermesh';
 import { HealthRegistry, ServiceSpec } from '@cryptomesh/service';
-import { ReplicationConfig, loadReplicationConfig } from './replication.config';
+import { ReplicationConfig, kafkaConnection, loadReplicationConfig } from './replication.config';
 import { ReplicationModule } from './replication.module';
 
 export const replicationApp: ServiceSpec<ReplicationConfig> = {
@@ -19,7 +19,7 @@ export const replicationApp: ServiceSpec<ReplicationConfig> = {
  * the broker does not auto-create them.
  */
 async function attachKafka(app: INestApplication, config: ReplicationConfig): Promise<void> {
-  const clientConfig = kafkaClientConfig({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID });
+  const clientConfig = kafkaClientConfig(kafkaConnection(config));
   const kafka = new Kafka(clientConfig);
   const admin = kafka.admin();
   await admin.connect();
@@ -43,11 +43,20 @@ async function attachKafka(app: INestApplication, config: ReplicationConfig): Pr
       client: clientConfig,
       // A fetch waits at most maxWaitTimeInMs for data; a shutdown waits for the fetch in flight,
       // so this also bounds how long SIGTERM takes.
-      consumer: { groupId: config.KAFKA_GROUP_ID, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 },
+      consumer: {
+        groupId: config.KAFKA_GROUP_ID,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 500,
+        // A successor of an instance killed without leaving the group waits this long at most.
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+      },
       subscribe: { fromBeginning: true },
       // The transport's producer only answers request/reply patterns, which InterMesh does not use.
       producer: { allowAutoTopicCreation: false },
       postfixId: '',
+      // The exact bytes reach the strict witness-message decoder, never a JSON re-parse.
+      parser: { keepBinary: true },
     },
   });
   await app.startAllMicroservices();

@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { loadFederation } from './federation.config';
 import {
   DEFAULT_LOG_MESSAGE_BYTES,
   LOG_MESSAGE_MAX_BYTES,
   LOG_MESSAGE_MIN_BYTES,
   isValidPortalId,
+  type KafkaConnection,
+  type KafkaSasl,
 } from '@cryptomesh/intermesh';
 import {
   commonConfigShape,
@@ -11,7 +15,10 @@ import {
   enumVar,
   integerVar,
   kafkaBrokersVar,
+  ConfigError,
   loadConfig,
+  optionalPathVar,
+  readCaFile,
 } from '@cryptomesh/service';
 
 const kafkaName = z
@@ -25,6 +32,22 @@ export function replicationConfigShape() {
     ...commonConfigShape(8083),
     ...databaseConfigShape(),
     KAFKA_BROKERS: kafkaBrokersVar(),
+    /** SASL towards the brokers (docs/kafka-security.md); unset: none (loopback development). */
+    KAFKA_SASL_MECHANISM: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .enum(['scram-sha-256', 'scram-sha-512', 'plain'], {
+          errorMap: () => ({ message: 'must be one of scram-sha-256, scram-sha-512, plain' }),
+        })
+        .optional(),
+    ),
+    KAFKA_SASL_USERNAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).optional()),
+    KAFKA_SASL_PASSWORD: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+    KAFKA_SASL_PASSWORD_FILE: optionalPathVar(),
+    /** TLS to the brokers (`SASL_SSL` or `SSL` listeners). */
+    KAFKA_SSL: enumVar(['true', 'false'], 'false').transform((v) => v === 'true'),
+    /** PEM certificates the brokers chain to, when not the system's roots (implies KAFKA_SSL). */
+    KAFKA_SSL_CA_FILE: optionalPathVar(),
     KAFKA_CLIENT_ID: z.preprocess(
       (v) => (v === undefined || v === '' ? 'cryptomesh-replication' : v),
       kafkaName,
@@ -49,11 +72,94 @@ export function replicationConfigShape() {
       min: LOG_MESSAGE_MIN_BYTES,
       max: LOG_MESSAGE_MAX_BYTES,
     }),
+    /** `false` turns mirroring, auditing and cosigning off (publishing stays). */
+    MIRROR: enumVar(['true', 'false'], 'true').transform((v) => v === 'true'),
+    /** A peer whose newest mirrored seal is older than this has a `stale` finding open. */
+    STALE_AFTER_MS: integerVar({ default: 180_000, min: 100, max: 7 * 86_400_000 }),
+    /** How often each peer's checkpoint is fetched to catch up on parts the topic no longer has. */
+    CATCHUP_INTERVAL_MS: integerVar({ default: 30_000, min: 100, max: 86_400_000 }),
+    /** Per HTTP request to a peer's query service. */
+    CATCHUP_TIMEOUT_MS: integerVar({ default: 10_000, min: 100, max: 300_000 }),
+    /**
+     * PEM certificates the peers' HTTPS query services chain to, when they use a private CA
+     * (docs/tls.md); unset, the system's roots are trusted.
+     */
+    PEER_CA_FILE: optionalPathVar(),
+    /** How often the witness outbox is polled when empty. */
+    WITNESS_POLL_MS: integerVar({ default: 200, min: 10, max: 60_000 }),
   };
 }
 
 export type ReplicationConfig = ReturnType<typeof loadReplicationConfig>;
 
 export function loadReplicationConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(replicationConfigShape(), env);
+  const base = loadConfig(replicationConfigShape(), env);
+  const kafka = kafkaSecurity(base);
+  const peerCa = base.PEER_CA_FILE === undefined ? undefined : readCaFile('PEER_CA_FILE', base.PEER_CA_FILE);
+  return { ...base, kafka, peerCa, federation: loadFederation(env, base.PORTAL_ID) };
+}
+
+interface KafkaSecurityVars {
+  readonly KAFKA_SASL_MECHANISM?: KafkaSasl['mechanism'] | undefined;
+  readonly KAFKA_SASL_USERNAME?: string | undefined;
+  readonly KAFKA_SASL_PASSWORD?: string | undefined;
+  readonly KAFKA_SASL_PASSWORD_FILE?: string | undefined;
+  readonly KAFKA_SSL: boolean;
+  readonly KAFKA_SSL_CA_FILE?: string | undefined;
+}
+
+/**
+ * SASL and TLS towards the brokers, checked together: a mechanism needs a username and exactly one
+ * of KAFKA_SASL_PASSWORD / KAFKA_SASL_PASSWORD_FILE (read here; a trailing newline is dropped), and
+ * credentials without a mechanism are refused rather than silently unused.
+ */
+function kafkaSecurity(vars: KafkaSecurityVars): Pick<KafkaConnection, 'sasl' | 'ssl'> {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username } = vars;
+  const password = vars.KAFKA_SASL_PASSWORD;
+  const passwordFile = vars.KAFKA_SASL_PASSWORD_FILE;
+  if (mechanism === undefined) {
+    const stray = [
+      ['KAFKA_SASL_USERNAME', username],
+      ['KAFKA_SASL_PASSWORD', password],
+      ['KAFKA_SASL_PASSWORD_FILE', passwordFile],
+    ].find(([, v]) => v !== undefined);
+    if (stray)
+      throw new ConfigError(stray[0]!, 'is set but KAFKA_SASL_MECHANISM is not: set both or neither');
+  }
+  let sasl: KafkaSasl | undefined;
+  if (mechanism !== undefined) {
+    if (username === undefined)
+      throw new ConfigError('KAFKA_SASL_USERNAME', `is required with KAFKA_SASL_MECHANISM=${mechanism}`);
+    if ((password === undefined) === (passwordFile === undefined))
+      throw new ConfigError(
+        'KAFKA_SASL_PASSWORD_FILE',
+        `set exactly one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE with KAFKA_SASL_MECHANISM=${mechanism}`,
+      );
+    let secret = password;
+    if (passwordFile !== undefined) {
+      try {
+        secret = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+        throw new ConfigError('KAFKA_SASL_PASSWORD_FILE', `cannot read ${passwordFile} (${reason})`);
+      }
+      if (secret === '') throw new ConfigError('KAFKA_SASL_PASSWORD_FILE', `${passwordFile} is empty`);
+    }
+    sasl = { mechanism, username, password: secret! };
+  }
+  const ca =
+    vars.KAFKA_SSL_CA_FILE === undefined
+      ? undefined
+      : readCaFile('KAFKA_SSL_CA_FILE', vars.KAFKA_SSL_CA_FILE);
+  const ssl = ca !== undefined ? { ca } : vars.KAFKA_SSL ? true : undefined;
+  return { ...(sasl === undefined ? {} : { sasl }), ...(ssl === undefined ? {} : { ssl }) };
+}
+
+/** The kafkajs connection of this portal's clients (`<KAFKA_CLIENT_ID>-<suffix>`), security included. */
+export function kafkaConnection(config: ReplicationConfig, suffix?: string): KafkaConnection {
+  return {
+    brokers: config.KAFKA_BROKERS,
+    clientId: suffix === undefined ? config.KAFKA_CLIENT_ID : `${config.KAFKA_CLIENT_ID}-${suffix}`,
+    ...config.kafka,
+  };
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PersistenceModule } from '@cryptomesh/persistence';
 import { ServiceModule, packageVersion } from '@cryptomesh/service';
+import { FederationModule } from './federation/federation.module';
 import { LogPublisherFeatureModule } from './log-publisher.module';
 import type { ReplicationConfig } from './replication.config';
 import { WitnessConsumer } from './witness.consumer';
@@ -23,6 +24,7 @@ export class ReplicationModule {
           poolSize: config.DB_POOL_SIZE,
         }),
         ...(config.PUBLISH_LOG ? [LogPublisherFeatureModule.forRoot(config)] : []),
+        FederationModule.forRoot(config),
       ],
       controllers: [WitnessConsumer],
     };

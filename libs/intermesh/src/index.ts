@@ -1,6 +1,6 @@
 export { WITNESS_TOPIC, logTopic, portalIdOfLogTopic, isValidPortalId } from './topics';
 export { kafkaClientConfig } from './kafka-client-config';
-export type { KafkaConnection } from './kafka-client-config';
+export type { KafkaConnection, KafkaSasl } from './kafka-client-config';
 export { ensureTopics } from './ensure-topics';
 export type { TopicSpec } from './ensure-topics';
 export type { ConsumerProgressStore } from './consumer-progress-store';
@@ -31,3 +31,29 @@ export { PartAssembler } from './part-assembler';
 export type { AssembledPart, AssembledSeal, AssemblerOutcome } from './part-assembler';
 export type { OutboxPart, PublicationOutbox, PublishOutcome } from './publication-outbox';
 export { KafkaLogProducer, logProducerConfig } from './kafka-log-producer';
+export {
+  FINDING_CODE_MAX_CHARS,
+  FINDING_DETAIL_MAX_CHARS,
+  FINDING_KINDS,
+  FINDING_SIGNATURE_CONTEXT,
+  WITNESS_MESSAGE_VERSION,
+  decodeWitnessMessage,
+  encodeWitnessMessage,
+  findingFingerprint,
+  findingSignedMessage,
+  signFinding,
+  verifyFinding,
+} from './witness-message';
+export type {
+  CosignatureMessage,
+  FindingFields,
+  FindingFingerprintFields,
+  FindingKind,
+  FindingMessage,
+  WitnessMessage,
+  WitnessMessageType,
+  WitnessRecord,
+} from './witness-message';
+export type { JsonValue } from '@cryptomesh/log';
+export { FederationConfigError, defaultCosignatureQuorum, parseFederationPeers } from './federation-peers';
+export type { FederationPeer, FederationPeers, FederationSelf } from './federation-peers';

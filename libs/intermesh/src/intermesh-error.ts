@@ -2,7 +2,8 @@
  * Every failure the InterMesh codec and part assembler report (STYLE.md §6). The `code` is stable:
  * consumers branch on it (a `message.*` code means one message could not be trusted as transport;
  * an `assembler.*` code means the sequence of messages on a log topic is wrong, and its `evidence`
- * is what a finding against the publishing portal keeps). The message is for humans and MAY change.
+ * is what a finding against the publishing portal keeps; a `finding.*` code means a finding on
+ * `intermesh.witness` cannot be attributed to its reporter). The message is for humans and MAY change.
  */
 export type IntermeshErrorCode =
   // One message (libs/intermesh/src/log-message.ts).
@@ -26,6 +27,20 @@ export type IntermeshErrorCode =
   | 'message.data'
   | 'message.note'
   | 'message.limit'
+  // One message of intermesh.witness (libs/intermesh/src/witness-message.ts).
+  | 'message.field'
+  | 'message.self'
+  | 'message.cosignature'
+  | 'message.id'
+  | 'message.kind'
+  | 'message.code'
+  | 'message.detail'
+  | 'message.evidence'
+  | 'message.observed-at'
+  | 'message.signature'
+  // A finding's signature (libs/intermesh/src/witness-message.ts).
+  | 'finding.key'
+  | 'finding.bad-signature'
   // The sequence of messages (libs/intermesh/src/part-assembler.ts).
   | 'assembler.portal'
   | 'assembler.gap'

@@ -85,6 +85,27 @@ function fail(code: IntermeshErrorCode, message: string, evidence: Record<string
   throw new IntermeshError(code, message, evidence);
 }
 
+/**
+ * The JSON object of an InterMesh message (either topic): refuses a message above
+ * LOG_MESSAGE_MAX_BYTES (`message.too-large`), invalid UTF-8 or JSON (`message.not-json`) and
+ * anything but an object (`message.not-object`).
+ */
+export function decodeMessageObject(value: Uint8Array): Record<string, unknown> {
+  if (value.length > LOG_MESSAGE_MAX_BYTES)
+    fail('message.too-large', `message of ${value.length} bytes exceeds ${LOG_MESSAGE_MAX_BYTES}`, {
+      bytes: value.length,
+    });
+  let body: unknown;
+  try {
+    body = JSON.parse(strictUtf8.decode(value));
+  } catch (error) {
+    throw new IntermeshError('message.not-json', 'message is not UTF-8 JSON', {}, { cause: error });
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    fail('message.not-object', 'message is not a JSON object');
+  return body as Record<string, unknown>;
+}
+
 function base64Length(bytes: number): number {
   return Math.ceil(bytes / 3) * 4;
 }
@@ -317,21 +338,7 @@ export function decodeLogMessage(record: {
   readonly type: string | undefined;
   readonly value: Uint8Array;
 }): LogMessage {
-  const { value } = record;
-  if (value.length > LOG_MESSAGE_MAX_BYTES) {
-    fail('message.too-large', `message of ${value.length} bytes exceeds ${LOG_MESSAGE_MAX_BYTES}`, {
-      bytes: value.length,
-    });
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(strictUtf8.decode(value));
-  } catch (error) {
-    throw new IntermeshError('message.not-json', 'message is not UTF-8 JSON', {}, { cause: error });
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    fail('message.not-object', 'message is not a JSON object');
-  const m = body as Record<string, unknown>;
+  const m = decodeMessageObject(record.value);
   if (m.v !== LOG_MESSAGE_VERSION) fail('message.version', `unsupported message version`, { seen: m.v });
   const type = m.type;
   if (type !== 'entries' && type !== 'fragment' && type !== 'seal')

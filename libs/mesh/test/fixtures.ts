@@ -7,6 +7,7 @@ import {
 } from '@cryptomesh/crypto/portable';
 import {
   authoriseRecord,
+  encodeRecord,
   buildDeviceProfile,
   buildMasterProfile,
   buildPersonalProfile,
@@ -80,4 +81,44 @@ export async function makeAccount(random: RandomSource = countingRandom()): Prom
     { time: NOW, random },
   );
   return { master, personal, adminDevice, create };
+}
+
+/**
+ * A valid `CreateAccount` entry (the record's canonical bytes) for `user<n>@example.com`, with its own
+ * master key (seed `masterSeed + n`) and administrator device (seed `deviceSeed + n`): distinct
+ * accounts that re-check, for test logs. Seeds MUST stay within 1..255.
+ */
+export async function createAccountEntry(
+  n: number,
+  seeds: { readonly masterSeed?: number; readonly deviceSeed?: number } = {},
+): Promise<Uint8Array> {
+  const masterSeed = (seeds.masterSeed ?? 0) + n;
+  const deviceSeed = (seeds.deviceSeed ?? 2) + n;
+  if (![masterSeed, deviceSeed].every((seed) => Number.isInteger(seed) && seed >= 1 && seed <= 255))
+    throw new RangeError('key seeds must be 1..255');
+  const admin = device(deviceSeed);
+  const master = await buildMasterProfile(
+    { administrators: [admin.signature], created: NOW },
+    fixedKey('Ed25519', masterSeed),
+  );
+  const personal = await buildPersonalProfile(
+    { master: master.profile.id, sequence: 0, devices: [admin] },
+    admin.signature,
+  );
+  const adminDevice = await buildDeviceProfile(
+    { encryption: admin.encryption, description: `device ${n}` },
+    admin.signature,
+  );
+  const record = await authoriseRecord(
+    {
+      operation: 'CreateAccount',
+      account: accountUdf(`user${n}@example.com`),
+      master,
+      personal,
+      devices: [adminDevice],
+    },
+    admin.signature,
+    { time: NOW, random: countingRandom(n * 1000) },
+  );
+  return encodeRecord(record);
 }

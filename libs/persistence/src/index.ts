@@ -23,8 +23,26 @@ export {
   PostgresLogSignerStore,
   PostgresLogSignerSession,
 } from './stores/postgres-log-signer.store';
-export type { PostgresLogSignerStoreOptions, SequencedBatch } from './stores/postgres-log-signer.store';
+export type {
+  PostgresLogSignerStoreOptions,
+  QueuedEntryInfo,
+  SequencedBatch,
+} from './stores/postgres-log-signer.store';
 export { TypeOrmPublishedLog } from './stores/typeorm-published-log.store';
+export { TypeOrmMirrorLog } from './stores/typeorm-mirror-log.store';
+export { TypeOrmFederationReader } from './stores/typeorm-federation-reader.store';
+export { TypeOrmStatusHistory } from './stores/typeorm-status-history.store';
+export type { LagRow, OwnHeadRecord, ThroughputRow } from './stores/typeorm-status-history.store';
+export type {
+  FederationPeerRecord,
+  FederationPortalRecord,
+  FindingFilter,
+  FindingKind,
+  FindingRecord,
+  FindingStatus,
+  MirrorHeadRecord,
+  StoredCosignatureRecord,
+} from './stores/typeorm-federation-reader.store';
 export type { EntryProfiles, ProfileIndexBatch, ProfileIndexRow } from './stores/profile-index-sql';
 export { startEmbeddedPostgres } from './embedded-postgres';
 export type { EmbeddedPostgres } from './embedded-postgres';
@@ -55,3 +73,13 @@ export {
 export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalog-connections';
 export { getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
 export { TypeOrmPublicationOutbox } from './stores/publication-outbox';
+export { MIRROR_CONSUMER, TypeOrmMirrorStore } from './stores/typeorm-mirror-store';
+export { TypeOrmWitnessOutbox } from './stores/typeorm-witness-outbox';
+export type {
+  CosignatureRecord,
+  NewFinding,
+  MirrorPartRecord,
+  MirrorProgress,
+  StoredMirrorHead,
+  WitnessOutboxRecord,
+} from './stores/typeorm-mirror-store';

@@ -1,7 +1,12 @@
 import { DynamicModule, Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { HealthRegistry } from '@cryptomesh/service';
+import {
+  HealthRegistry,
+  MetricsService,
+  registerDatabasePoolMetrics,
+  type DatabasePool,
+} from '@cryptomesh/service';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrations, schemaIsCurrent } from './migrate';
 import { PersistenceError } from './persistence-error';
@@ -30,6 +35,7 @@ export class PersistenceModule implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     private readonly health: HealthRegistry,
+    private readonly metrics: MetricsService,
     @Inject(PERSISTENCE_OPTIONS) private readonly options: PersistenceModuleOptions,
   ) {}
 
@@ -64,6 +70,11 @@ export class PersistenceModule implements OnModuleInit {
     this.health.register('database', async () => {
       await this.dataSource.query('SELECT 1');
     });
+    // TypeORM's postgres driver keeps its node-postgres Pool as `driver.master`.
+    registerDatabasePoolMetrics(
+      this.metrics,
+      () => (this.dataSource.driver as unknown as { master?: DatabasePool }).master,
+    );
     if (this.options.migrations === 'run') {
       const applied = await runMigrations(this.dataSource);
       if (applied.length > 0)

@@ -1,11 +1,22 @@
 export { ConfigError } from './config/config-error';
-export { loadConfig, integerVar, portVar, postgresUrlVar, kafkaBrokersVar, enumVar } from './config/env';
+export {
+  loadConfig,
+  integerVar,
+  portVar,
+  postgresUrlVar,
+  kafkaBrokersVar,
+  enumVar,
+  optionalPathVar,
+} from './config/env';
 export type { Env } from './config/env';
 export { commonConfigShape } from './config/service-config';
 export { databaseConfigShape } from './config/database-config';
 export { HealthRegistry } from './health/health-registry';
 export type { HealthCheck, CheckResult } from './health/health-registry';
 export { MetricsService } from './metrics/metrics.service';
+export { registerDatabasePoolMetrics } from './metrics/database-pool.metrics';
+export type { DatabasePool } from './metrics/database-pool.metrics';
+export { REQUEST_ID_HEADER, acceptRequestId, requestIdOf } from './logging/request-id';
 export { ServiceModule } from './service.module';
 export type { ServiceModuleOptions } from './service.module';
 export { SERVICE_IDENTITY } from './service-identity';
@@ -16,3 +27,11 @@ export { packageVersion } from './package-version';
 export { OpenApiRegistry } from './openapi/openapi-registry';
 export type { OpenApiFragment } from './openapi/openapi-registry';
 export { WakeableDelay } from './wakeable-delay';
+export { RetryLoop } from './retry-loop';
+export type { RetryLoopOptions } from './retry-loop';
+export { generateSignerKey, loadSignerKey, runKeygen } from './keys/signer-key-file';
+export type { KeygenIo, SignerKeySpec } from './keys/signer-key-file';
+export { readTlsMaterial } from './tls/tls-material';
+export type { TlsConfig, TlsMaterial } from './tls/tls-material';
+export { caTrustingFetch, readCaFile } from './tls/ca-fetch';
+export type { FetchFunction } from './tls/ca-fetch';

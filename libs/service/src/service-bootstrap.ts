@@ -4,7 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from './config/config-error';
+import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
+import { readTlsMaterial } from './tls/tls-material';
 
 /** Exit status for a configuration error (sysexits.h EX_CONFIG): distinct from a crash. */
 export const EXIT_CONFIG = 78;
@@ -14,6 +16,9 @@ export interface CommonConfig {
   readonly PORT: number;
   readonly LOG_LEVEL: string;
   readonly SHUTDOWN_TIMEOUT_MS: number;
+  readonly TLS_CERT_FILE?: string | undefined;
+  readonly TLS_KEY_FILE?: string | undefined;
+  readonly TLS_CA_FILE?: string | undefined;
 }
 
 export interface ServiceSpec<C extends CommonConfig> {
@@ -46,9 +51,11 @@ export async function createService<C extends CommonConfig>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = spec.loadConfig(env);
+  const tls = readTlsMaterial(config);
   const adapter = new FastifyAdapter({
     bodyLimit: spec.bodyLimitBytes?.(config) ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(spec.module(config), adapter, {
     bufferLogs: true,
@@ -61,8 +68,16 @@ export async function createService<C extends CommonConfig>(
   await app.listen(config.PORT, config.HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  app.get(Logger).log({ msg: 'listening', url }, spec.name);
+  const scheme = tls === undefined ? 'http' : 'https';
+  const url = `${scheme}://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  app
+    .get(Logger)
+    .log(
+      tls === undefined
+        ? { msg: 'listening', url, tls: false }
+        : { msg: 'listening', url, tls: true, certificate: tls.subject, validTo: tls.validTo.toISOString() },
+      spec.name,
+    );
   return { app, url };
 }
 
@@ -75,6 +90,7 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
   let config: C;
   try {
     config = spec.loadConfig(process.env);
+    readTlsMaterial(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${spec.name}: configuration error: ${error.message}\n`);
@@ -119,9 +135,19 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
   process.on('SIGINT', stop);
 }
 
+/**
+ * Per-request metrics, and the request id: taken from an acceptable `X-Request-Id` or generated
+ * (`requestIdFor`), answered in `X-Request-Id`, and — Fastify's id being the one the request logger
+ * binds — on every log line of the request (docs/design/observability.md "Request ids").
+ */
 function instrumentHttp(app: NestFastifyApplication): void {
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.setGenReqId(requestIdFor);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const method = request.method;

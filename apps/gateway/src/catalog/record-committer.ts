@@ -105,7 +105,7 @@ export class RecordCommitter {
       }
       await writeCatalogObjects(manager, name.udf, changedObjects(base?.state, after));
       await options.inTransaction?.(manager, after);
-      await enqueueEntry(manager, encodeRecord(record));
+      await enqueueEntry(manager, encodeRecord(record), { requestId: context.requestId });
       await this.authenticator.recordNonce(manager, name.udf, claims satisfies RequestClaims);
       return after;
     });

@@ -6,6 +6,8 @@ export interface RequestContext {
   readonly clientAddress: string;
   /** When the request arrived, in Unix milliseconds. */
   readonly receivedAtMs: number;
+  /** The request's id (`X-Request-Id`), queued with a logged entry for the log-signer's log line. */
+  readonly requestId?: string;
 }
 
 /**

@@ -14,6 +14,10 @@ export class LogQueueEntity {
   @Column({ name: 'entry', type: 'bytea' })
   entry!: Buffer;
 
+  /** The gateway request that queued it (`X-Request-Id`); not part of the entry's bytes. */
+  @Column({ name: 'request_id', type: 'text', nullable: true })
+  requestId!: string | null;
+
   @CreateDateColumn({ name: 'queued_at', type: 'timestamptz' })
   queuedAt!: Date;
 }

@@ -3,6 +3,9 @@ import { Log1763780400000 } from './1763780400000-log';
 import { Catalog1763784000000 } from './1763784000000-catalog';
 import { ProfileIndex1763787600000 } from './1763787600000-profile-index';
 import { Publication1763791200000 } from './1763791200000-publication';
+import { Federation1763794800000 } from './1763794800000-federation';
+import { QueueRequestId1763798400000 } from './1763798400000-queue-request-id';
+import { StatusHistory1763802000000 } from './1763802000000-status-history';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -14,4 +17,7 @@ export const MIGRATIONS = [
   Catalog1763784000000,
   ProfileIndex1763787600000,
   Publication1763791200000,
+  Federation1763794800000,
+  QueueRequestId1763798400000,
+  StatusHistory1763802000000,
 ];

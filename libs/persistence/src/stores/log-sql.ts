@@ -57,19 +57,79 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * The `HashReader` contract of `@cryptomesh/log` over PostgreSQL, in one round trip: level 0 is an
- * entry's leaf hash (`log_entries.leaf_hash`), higher levels are rows of `log_tree_nodes`. Answers one
- * hash per id in request order; MUST throw LogError `store.missing-node` if any is absent.
+ * Which log a read is about: this portal's own log (`log_*` tables) or one peer's mirror
+ * (`mirror_*` tables, shaped alike with a `peer` column; federation.md "Storage"). The table names
+ * are constants of this module, never input.
  */
-export async function readStoredNodes(query: SqlQuery, ids: readonly NodeId[]): Promise<Hash[]> {
+export interface LogTables {
+  readonly entries: 'log_entries' | 'mirror_entries';
+  readonly nodes: 'log_tree_nodes' | 'mirror_tree_nodes';
+  readonly seals: 'log_seals' | 'mirror_seals';
+  readonly profileIndex: 'log_profile_index' | 'mirror_profile_index';
+  /** The peer whose mirror this is; undefined for this portal's own log. */
+  readonly peer?: string;
+}
+
+export const OWN_LOG_TABLES: LogTables = {
+  entries: 'log_entries',
+  nodes: 'log_tree_nodes',
+  seals: 'log_seals',
+  profileIndex: 'log_profile_index',
+};
+
+/** The mirror of `peer`'s log. */
+export function mirrorLogTables(peer: string): LogTables {
+  return {
+    entries: 'mirror_entries',
+    nodes: 'mirror_tree_nodes',
+    seals: 'mirror_seals',
+    profileIndex: 'mirror_profile_index',
+    peer,
+  };
+}
+
+/**
+ * The placeholder of the peer parameter (pushed onto `params` once) for a mirror, undefined for the
+ * own log; `peerIs(alias)` is then the condition `alias.peer = $n`.
+ */
+function peerCondition(tables: LogTables, params: unknown[]): (alias?: string) => string | undefined {
+  if (tables.peer === undefined) return () => undefined;
+  const n = params.push(tables.peer);
+  return (alias) => `${alias === undefined ? '' : `${alias}.`}peer = $${n}`;
+}
+
+/** ` WHERE c1 AND c2 …` restricted to the log of `tables` ('' when nothing restricts). */
+export function whereInLog(tables: LogTables, params: unknown[], conditions: readonly string[]): string {
+  const peer = peerCondition(tables, params)();
+  const all = peer === undefined ? conditions : [peer, ...conditions];
+  return all.length === 0 ? '' : ` WHERE ${all.join(' AND ')}`;
+}
+
+/**
+ * The `HashReader` contract of `@cryptomesh/log` over PostgreSQL, in one round trip: level 0 is an
+ * entry's leaf hash (`log_entries.leaf_hash`), higher levels are rows of `log_tree_nodes` (for a
+ * mirror, `mirror_entries`/`mirror_tree_nodes` of its peer). Answers one hash per id in request
+ * order; MUST throw LogError `store.missing-node` if any is absent.
+ */
+export async function readStoredNodes(
+  query: SqlQuery,
+  ids: readonly NodeId[],
+  tables: LogTables = OWN_LOG_TABLES,
+): Promise<Hash[]> {
   if (ids.length === 0) return [];
+  const params: unknown[] = [ids.map((id) => id.level), ids.map((id) => String(id.index))];
+  const peerIs = peerCondition(tables, params);
+  const inLog = (alias: string): string => {
+    const condition = peerIs(alias);
+    return condition === undefined ? '' : ` AND ${condition}`;
+  };
   const rows = await query<{ ord: string; hash: Buffer | null }>(
     `SELECT q.ord, CASE WHEN q.level = 0 THEN e.leaf_hash ELSE n.hash END AS hash
        FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, ord)
-       LEFT JOIN log_tree_nodes n ON q.level > 0 AND n.level = q.level AND n.idx = q.idx
-       LEFT JOIN log_entries e ON q.level = 0 AND e.idx = q.idx
+       LEFT JOIN ${tables.nodes} n ON q.level > 0${inLog('n')} AND n.level = q.level AND n.idx = q.idx
+       LEFT JOIN ${tables.entries} e ON q.level = 0${inLog('e')} AND e.idx = q.idx
       ORDER BY q.ord`,
-    [ids.map((id) => id.level), ids.map((id) => String(id.index))],
+    params,
   );
   return rows.map((row, i) => {
     const id = ids[i]!;

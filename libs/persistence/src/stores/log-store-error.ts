@@ -16,7 +16,12 @@ export type LogStoreErrorCode =
    */
   | 'index.out-of-step'
   /** The leader's database session ended: the leadership lock is gone with it. */
-  | 'leader.lost';
+  | 'leader.lost'
+  /**
+   * A mirror write that does not follow the stored head of that peer (or moves its progress back):
+   * the caller's view is stale. Retryable after re-reading the mirror head.
+   */
+  | 'mirror.out-of-step';
 
 export class LogStoreError extends Error {
   constructor(

@@ -36,6 +36,14 @@ export interface SequencedBatch {
   readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
 }
 
+/** What the queue row of an entry said besides its bytes (operational metadata, never logged bytes). */
+export interface QueuedEntryInfo {
+  /** The gateway request that queued it (`X-Request-Id`), when there was one. */
+  readonly requestId: string | undefined;
+  /** How long it had been queued when the sequencing transaction read it, by the database's clock. */
+  readonly queuedMs: number;
+}
+
 export interface PostgresLogSignerStoreOptions {
   readonly url: string;
   readonly applicationName?: string;
@@ -151,12 +159,23 @@ export class PostgresLogSignerSession {
    * indices, leaf hashes and new tree nodes, stores entries and nodes, and deletes the rows. Either
    * all of it commits or none. Resolves to the number of entries sequenced (0 when the queue was
    * empty: nothing is written). If `plan` throws, the transaction rolls back and this rejects with it.
+   * `plan` also gets each entry's queue metadata (`QueuedEntryInfo`), in entry order.
    */
-  async sequence(limit: number, plan: (entries: readonly Uint8Array[]) => SequencedBatch): Promise<number> {
+  async sequence(
+    limit: number,
+    plan: (entries: readonly Uint8Array[], queued: readonly QueuedEntryInfo[]) => SequencedBatch,
+  ): Promise<number> {
     await this.query('BEGIN');
     try {
-      const rows = await this.query<{ seq: string; entry: Buffer }>(
-        'SELECT seq, entry FROM log_queue ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED',
+      const rows = await this.query<{
+        seq: string;
+        entry: Buffer;
+        request_id: string | null;
+        queued_ms: number;
+      }>(
+        `SELECT seq, entry, request_id,
+                extract(epoch FROM clock_timestamp() - queued_at)::float8 * 1000 AS queued_ms
+           FROM log_queue ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit],
       );
       if (rows.length === 0) {
@@ -164,7 +183,10 @@ export class PostgresLogSignerSession {
         return 0;
       }
       const entries = rows.map((r) => r.entry);
-      const batch = plan(entries);
+      const batch = plan(
+        entries,
+        rows.map((r) => ({ requestId: r.request_id ?? undefined, queuedMs: Math.max(0, r.queued_ms) })),
+      );
       if (
         batch.leafHashes.length !== entries.length ||
         batch.profiles.length !== entries.length ||

@@ -1,4 +1,4 @@
-import { safeInteger, type SqlQuery } from './log-sql';
+import { OWN_LOG_TABLES, safeInteger, whereInLog, type LogTables, type SqlQuery } from './log-sql';
 import { LogStoreError } from './log-store-error';
 
 /**
@@ -98,20 +98,27 @@ export interface ProfileIndexRow {
 
 /**
  * For every profile whose canonical identifier starts with `idPrefix`, and every account that has it,
- * the latest row with an entry index below `size` (optionally for one account only).
+ * the latest row with an entry index below `size` (optionally for one account only), in the profile
+ * index of `tables` (this portal's own log by default, or one peer's mirror).
  */
 export async function readLatestProfileRows(
   query: SqlQuery,
   idPrefix: string,
   size: number,
   account?: string,
+  tables: LogTables = OWN_LOG_TABLES,
 ): Promise<ProfileIndexRow[]> {
+  const params: unknown[] = [`${idPrefix}%`, size, account ?? null];
+  const where = whereInLog(tables, params, [
+    'profile_id LIKE $1',
+    'idx < $2',
+    '($3::text IS NULL OR account = $3)',
+  ]);
   const rows = await query<{ profile_id: string; account: string; idx: string; state: 'set' | 'deleted' }>(
     `SELECT DISTINCT ON (profile_id, account) profile_id, account, idx, state
-       FROM log_profile_index
-      WHERE profile_id LIKE $1 AND idx < $2 AND ($3::text IS NULL OR account = $3)
+       FROM ${tables.profileIndex}${where}
       ORDER BY profile_id, account, idx DESC`,
-    [`${idPrefix}%`, size, account ?? null],
+    params,
   );
   return rows.map((r) => ({
     id: r.profile_id,

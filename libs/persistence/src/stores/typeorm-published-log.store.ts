@@ -1,69 +1,102 @@
 import type { DataSource } from 'typeorm';
 import type { Hash, NodeId } from '@cryptomesh/log';
 import {
+  OWN_LOG_TABLES,
   SEAL_COLUMNS,
   readStoredNodes,
   sealFromRow,
+  whereInLog,
   type LogSealRecord,
   type LogSealRow,
+  type LogTables,
   type SqlQuery,
 } from './log-sql';
 import { readLatestProfileRows, type ProfileIndexRow } from './profile-index-sql';
 
-/**
- * Read-only access to this portal's published log — seals, entries and stored tree nodes — for the
- * query service. Every method only reads committed rows; it is safe for concurrent use and from any
- * number of query instances.
- */
-export class TypeOrmPublishedLog {
-  private readonly query: SqlQuery;
+/** The `SqlQuery` of a TypeORM data source: each statement on a pooled connection, autocommit. */
+export function dataSourceQuery(dataSource: DataSource): SqlQuery {
+  return <R>(sql: string, params?: unknown[]) => dataSource.query<R[]>(sql, params);
+}
 
-  constructor(dataSource: DataSource) {
-    this.query = <R>(sql: string, params?: unknown[]) => dataSource.query<R[]>(sql, params);
-  }
+/**
+ * Read-only access to one stored log — seals, entries, tree nodes and profile index — by SQL; the
+ * shared body of `TypeOrmPublishedLog` (own log) and `TypeOrmMirrorLog` (a peer's mirror). Every
+ * method reads committed rows only, in one statement: safe for concurrent use from any number of
+ * query instances.
+ */
+export class SqlLogReader {
+  constructor(
+    private readonly query: SqlQuery,
+    private readonly tables: LogTables,
+  ) {}
 
   /** The seal with the highest part index, if any part is sealed. */
-  async latestSeal(): Promise<LogSealRecord | undefined> {
-    return this.oneSeal(`SELECT ${SEAL_COLUMNS} FROM log_seals ORDER BY part DESC LIMIT 1`, []);
+  latestSeal(): Promise<LogSealRecord | undefined> {
+    return this.oneSeal([], [], 'ORDER BY part DESC LIMIT 1');
   }
 
-  async sealOfPart(part: number): Promise<LogSealRecord | undefined> {
-    return this.oneSeal(`SELECT ${SEAL_COLUMNS} FROM log_seals WHERE part = $1`, [part]);
+  sealOfPart(part: number): Promise<LogSealRecord | undefined> {
+    return this.oneSeal(['part = $1'], [part], '');
   }
 
   /** A seal whose tree size is `size` (the first, when empty parts repeat a size). */
-  async sealWithSize(size: number): Promise<LogSealRecord | undefined> {
-    return this.oneSeal(`SELECT ${SEAL_COLUMNS} FROM log_seals WHERE size = $1 ORDER BY part LIMIT 1`, [
-      size,
-    ]);
+  sealWithSize(size: number): Promise<LogSealRecord | undefined> {
+    return this.oneSeal(['size = $1'], [size], 'ORDER BY part LIMIT 1');
+  }
+
+  /**
+   * The first seal whose tree holds entry `index` (size > index), if any: sizes never decrease
+   * with the part index (the database's contiguity constraint), so it is the smallest such size.
+   */
+  firstSealCovering(index: number): Promise<LogSealRecord | undefined> {
+    return this.oneSeal(['size > $1'], [index], 'ORDER BY size, part LIMIT 1');
   }
 
   /** The exact bytes of entries [start, end), in order; only those stored (the caller bounds the range). */
   async entries(start: number, end: number): Promise<Uint8Array[]> {
+    const params: unknown[] = [start, end];
     const rows = await this.query<{ entry: Buffer }>(
-      'SELECT entry FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
-      [start, end],
+      `SELECT entry FROM ${this.tables.entries}${whereInLog(this.tables, params, ['idx >= $1', 'idx < $2'])} ORDER BY idx`,
+      params,
     );
     return rows.map((r) => r.entry);
   }
 
   /**
-   * The profile index (`log_profile_index`): for each profile whose canonical UDF starts with
-   * `idPrefix` and each account that has it, the latest row of an entry below `size` — the caller
-   * passes a sealed size, so that only sealed entries count. With `account` (a UDF), that account's
-   * rows only.
+   * The profile index: for each profile whose canonical UDF starts with `idPrefix` and each account
+   * that has it, the latest row of an entry below `size` — the caller passes a sealed size, so that
+   * only sealed entries count. With `account` (a UDF), that account's rows only.
    */
   latestProfileRows(idPrefix: string, size: number, account?: string): Promise<ProfileIndexRow[]> {
-    return readLatestProfileRows(this.query, idPrefix, size, account);
+    return readLatestProfileRows(this.query, idPrefix, size, account, this.tables);
   }
 
   /** The `HashReader` port of `@cryptomesh/log`. */
   readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
-    return readStoredNodes(this.query, ids);
+    return readStoredNodes(this.query, ids, this.tables);
   }
 
-  private async oneSeal(sql: string, params: unknown[]): Promise<LogSealRecord | undefined> {
-    const rows = await this.query<LogSealRow>(sql, params);
+  private async oneSeal(
+    conditions: string[],
+    params: unknown[],
+    order: string,
+  ): Promise<LogSealRecord | undefined> {
+    const where = whereInLog(this.tables, params, conditions);
+    const rows = await this.query<LogSealRow>(
+      `SELECT ${SEAL_COLUMNS} FROM ${this.tables.seals}${where} ${order}`,
+      params,
+    );
     return rows[0] === undefined ? undefined : sealFromRow(rows[0]);
+  }
+}
+
+/**
+ * Read-only access to this portal's published log — seals, entries, stored tree nodes and the
+ * profile index (`log_*` tables) — for the query service. Every method only reads committed rows;
+ * it is safe for concurrent use and from any number of query instances.
+ */
+export class TypeOrmPublishedLog extends SqlLogReader {
+  constructor(dataSource: DataSource) {
+    super(dataSourceQuery(dataSource), OWN_LOG_TABLES);
   }
 }

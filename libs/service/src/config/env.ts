@@ -38,6 +38,14 @@ export function postgresUrlVar() {
     });
 }
 
+/** A file path, or undefined when the variable is unset or empty. The file is read by its user. */
+export function optionalPathVar() {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string().trim().min(1).optional(),
+  );
+}
+
 /** A comma-separated list of `host:port` Kafka bootstrap brokers. */
 export function kafkaBrokersVar() {
   return z

@@ -1,4 +1,4 @@
-import { enumVar, integerVar, portVar } from './env';
+import { enumVar, integerVar, optionalPathVar, portVar } from './env';
 import { z } from 'zod';
 
 /** Variables every service reads. Each service adds its own (see apps/<service>/src/*.config.ts). */
@@ -9,5 +9,10 @@ export function commonConfigShape(defaultPort: number) {
     LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     /** How long a graceful shutdown may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: integerVar({ default: 10_000, min: 100, max: 600_000 }),
+    /** HTTPS when both are set (docs/tls.md); checked against each other by readTlsMaterial. */
+    TLS_CERT_FILE: optionalPathVar(),
+    TLS_KEY_FILE: optionalPathVar(),
+    /** Intermediate certificates sent after TLS_CERT_FILE's. */
+    TLS_CA_FILE: optionalPathVar(),
   };
 }

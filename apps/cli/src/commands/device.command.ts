@@ -1,0 +1,187 @@
+import type { Command } from 'commander';
+import { isClientError, readProfileDocument } from '@cryptomesh/client';
+import { CliUsageError } from '../cli-io';
+import { urlOption, type ClientCommandContext } from './client.commands';
+
+/** How often `mesh device connect` asks ConnectStatus while it waits. */
+export const CONNECT_POLL_MS = 1_000;
+/** How long `mesh device connect` waits for an administrator unless `--wait` says otherwise. */
+export const DEFAULT_CONNECT_WAIT_S = 300;
+/** The longest `--wait` accepted: a day. */
+const MAX_WAIT_S = 86_400;
+
+interface ConnectOptions {
+  readonly portal?: string;
+  readonly account?: string;
+  readonly query?: string;
+  readonly description?: string;
+  readonly wait: string;
+}
+
+/**
+ * `mesh device connect|pending|accept|reject|list|remove` (002 §2.1.1): a new device asks to join,
+ * shows the witness to compare and waits; an administrator device lists the requests and accepts or
+ * rejects them; devices are listed and removed (which re-encrypts every application to the
+ * remaining devices: a removed device cannot read what is written afterwards).
+ */
+export function registerDeviceCommands(program: Command, context: ClientCommandContext): void {
+  const device = program.command('device').description('connect devices to the profile, and manage them');
+
+  device
+    .command('connect')
+    .description(
+      'ask to connect this device to an account and wait for an administrator; without --portal and --account, keep waiting for the request this home made',
+    )
+    .option('--portal <url>', "the account's portal (gateway URL)")
+    .option('--account <address>', 'the account, e.g. alice@example.com')
+    .option('--query <url>', "the portal's query service (default: what the portal announces)")
+    .option('--description <text>', 'what this device is called')
+    .option(
+      '--wait <seconds>',
+      'how long to wait for an administrator (0: do not wait)',
+      String(DEFAULT_CONNECT_WAIT_S),
+    )
+    .action(context.action((options: ConnectOptions) => connect(context, options)));
+
+  device
+    .command('pending')
+    .description('list the connection requests waiting for an administrator')
+    .action(
+      context.action(async () => {
+        context.progress('asking the portal for pending connection requests …');
+        const requests = await context.manager().pending();
+        context.result(
+          { requests },
+          requests.length === 0
+            ? ['no connection request is waiting']
+            : requests.map(
+                (r) => `${r.requestId}  device ${r.deviceId}  witness ${r.witness}  ${r.description}`,
+              ),
+        );
+      }),
+    );
+
+  device
+    .command('accept')
+    .description('accept a connection request (compare its witness with the new device first)')
+    .argument('<request-id>', 'the request, as `mesh device pending` lists it')
+    .action(
+      context.action(async (requestId: string) => {
+        context.progress(`accepting request ${requestId} …`);
+        const accepted = await context.manager().accept(requestId);
+        context.result({ requestId, device: accepted }, [
+          `accepted device ${accepted.id}${accepted.description === undefined ? '' : ` (${accepted.description})`}`,
+        ]);
+      }),
+    );
+
+  device
+    .command('reject')
+    .description('reject a connection request')
+    .argument('<request-id>', 'the request, as `mesh device pending` lists it')
+    .action(
+      context.action(async (requestId: string) => {
+        context.progress(`rejecting request ${requestId} …`);
+        await context.manager().reject(requestId);
+        context.result({ requestId, rejected: true }, [`rejected request ${requestId}`]);
+      }),
+    );
+
+  device
+    .command('list')
+    .description('list the devices connected to the profile')
+    .action(
+      context.action(async () => {
+        context.progress('reading the profile from the portal …');
+        const devices = await context.manager().devices();
+        context.result(
+          { devices },
+          devices.map(
+            (d) =>
+              `${d.id}${d.administrator ? '  administrator' : ''}${d.self ? '  (this device)' : ''}${d.description === undefined ? '' : `  ${d.description}`}`,
+          ),
+        );
+      }),
+    );
+
+  device
+    .command('remove')
+    .description('remove a device: it can no longer sign, and cannot read anything written afterwards')
+    .argument('<device-id>', 'the device, as `mesh device list` shows it')
+    .action(
+      context.action(async (deviceId: string) => {
+        context.progress(`removing device ${deviceId} and re-encrypting the applications …`);
+        await context.manager().remove(deviceId);
+        context.result({ removed: deviceId }, [`removed device ${deviceId}`]);
+      }),
+    );
+}
+
+async function connect(context: ClientCommandContext, options: ConnectOptions): Promise<void> {
+  const waitS = context.count('--wait', options.wait, 0, MAX_WAIT_S);
+  const manager = context.manager();
+  let request: { requestId: string; deviceId: string; witness: string; account: string };
+  if (options.portal === undefined && options.account === undefined) {
+    const doc = await readProfileDocument(context.store());
+    if (doc?.status !== 'connecting' || doc.connection === undefined)
+      throw new CliUsageError(
+        'this home has no connection request to wait for: give --portal URL and --account ADDRESS',
+      );
+    request = { ...doc.connection, deviceId: doc.device.profile.id, account: doc.account };
+  } else {
+    if (options.portal === undefined || options.account === undefined)
+      throw new CliUsageError('--portal and --account go together');
+    const gatewayUrl = urlOption('--portal', options.portal);
+    const queryUrl = options.query === undefined ? undefined : urlOption('--query', options.query);
+    context.progress(`contacting portal ${gatewayUrl} …`);
+    request = await manager.connect({
+      gatewayUrl,
+      ...(queryUrl === undefined ? {} : { queryUrl }),
+      account: options.account,
+      ...(options.description === undefined ? {} : { description: options.description }),
+    });
+  }
+  context.io.stderr(
+    `connection request ${request.requestId} for ${request.account}: compare the witness ${request.witness} with what \`mesh device pending\` shows on an administrator device`,
+  );
+  const shown = { ...request };
+  if (waitS === 0) {
+    context.result({ ...shown, result: 'pending' }, [
+      `request ${request.requestId} is waiting for an administrator (witness ${request.witness})`,
+    ]);
+    return;
+  }
+  context.progress(`waiting for an administrator to accept (request ${request.requestId}) …`);
+  const deadline = context.now() + waitS * 1000;
+  for (;;) {
+    let status: Awaited<ReturnType<typeof manager.connectStatus>> | undefined;
+    try {
+      status = await manager.connectStatus();
+    } catch (error) {
+      // The portal may be restarting: keep asking until the deadline, then report the last error.
+      if (!isClientError(error, 'portal.unreachable') || context.now() >= deadline) throw error;
+      context.progress(`the portal did not answer (${error.message}); asking again …`);
+    }
+    if (status?.result === 'accepted') {
+      context.result({ ...shown, result: 'accepted', fingerprint: status.fingerprint }, [
+        `accepted: this device is connected to ${request.account}`,
+        `fingerprint ${status.fingerprint ?? '?'}`,
+        `device      ${request.deviceId}`,
+      ]);
+      return;
+    }
+    if (status?.result === 'rejected')
+      throw new CliUsageError(
+        `an administrator rejected this device (request ${request.requestId} for ${request.account})`,
+        1,
+        'connect.rejected',
+      );
+    if (context.now() >= deadline)
+      throw new CliUsageError(
+        `no administrator accepted request ${request.requestId} within ${waitS} s; run \`mesh device connect\` again to keep waiting`,
+        1,
+        'connect.timeout',
+      );
+    await context.sleep(Math.min(CONNECT_POLL_MS, Math.max(0, deadline - context.now())));
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * What the query service reads of the federation that the replication service stored
+ * (docs/design/federation.md "Storage"; STYLE.md §4: defined by its consumer, the adapter is
+ * `TypeOrmFederationReader` of `@cryptomesh/persistence`). Reads only: every method MUST answer from
+ * committed data and MAY be called concurrently. Ids are ordered as JavaScript compares strings of
+ * ASCII (byte order).
+ */
+export interface FederationReader {
+  /** This portal's row; undefined when no replication service with a federation ever wrote it. */
+  portal(): Promise<FederationPortal | undefined>;
+  /** Every peer of the roster, configured or not, by id. */
+  peers(): Promise<FederationPeer[]>;
+  peer(id: string): Promise<FederationPeer | undefined>;
+  /** The stored cosignatures of `subject`'s part `part`, by witness id. */
+  cosignatures(subject: string, part: number): Promise<StoredCosignature[]>;
+  /**
+   * Parts of `subject` in [from, before) (`before` open when undefined) with at least `witnesses`
+   * stored cosignatures — whatever seal they are over —, newest first, at most `limit`.
+   */
+  cosignedParts(
+    subject: string,
+    from: number,
+    witnesses: number,
+    limit: number,
+    before?: number,
+  ): Promise<number[]>;
+  /**
+   * Per peer id, the cosignatures portal `portalId` gave (witness = it, subject = the peer) and
+   * received (subject = it, witness = the peer); peers with none MAY be absent.
+   */
+  cosignatureCounts(portalId: string): Promise<Map<string, { given: number; received: number }>>;
+  /** Per subject, its open findings; subjects with none MAY be absent. */
+  openFindings(): Promise<Map<string, number>>;
+  /** Per peer of the roster, the latest mirrored seal; peers with nothing mirrored are absent. */
+  mirrorHeads(): Promise<Map<string, MirrorHead>>;
+  /** Findings that match every given filter, newest first, at most `limit`. */
+  findings(filter: FindingFilter): Promise<Finding[]>;
+}
+
+export interface FederationPortal {
+  readonly id: string;
+  readonly witnessKey: string | null;
+  readonly quorum: number;
+}
+
+export interface FederationPeer {
+  readonly id: string;
+  readonly origin: string;
+  readonly verifierKey: string;
+  readonly witnessKey: string;
+  readonly queryUrl: string;
+  readonly configured: boolean;
+}
+
+/** A verified cosignature as stored: `seal` is the note it is over, `line` the signature line (no newline). */
+export interface StoredCosignature {
+  readonly witness: string;
+  readonly seal: string;
+  readonly line: string;
+}
+
+export interface MirrorHead {
+  readonly part: number;
+  readonly size: number;
+  readonly timeMs: number;
+}
+
+export const FINDING_KINDS = ['equivocation', 'bad-part', 'gap', 'stale', 'rule'] as const;
+export const FINDING_STATUSES = ['open', 'resolved'] as const;
+
+export interface FindingFilter {
+  readonly subject?: string;
+  readonly kind?: (typeof FINDING_KINDS)[number];
+  readonly status?: (typeof FINDING_STATUSES)[number];
+  readonly limit: number;
+}
+
+/** A finding as `GET /findings` serves it; `id` is its fingerprint, times are unix milliseconds. */
+export interface Finding {
+  readonly id: string;
+  readonly subject: string;
+  readonly reporter: string;
+  readonly kind: (typeof FINDING_KINDS)[number];
+  readonly part: number | null;
+  readonly code: string;
+  readonly detail: string;
+  readonly evidence: unknown;
+  readonly status: (typeof FINDING_STATUSES)[number];
+  readonly observedAt: number;
+  readonly resolvedAt: number | null;
+}

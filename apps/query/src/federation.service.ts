@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Finding, FindingFilter, FederationReader } from './federation-reader';
+import { FEDERATION_READER, QUERY_NOW } from './query-tokens';
+
+/** Wall-clock unix milliseconds, injected (STYLE.md §4): `lagMs` is measured with it. */
+export type Now = () => number;
+
+/** `GET /findings`: the default and the largest `limit` (federation.md "Query"). */
+export const DEFAULT_FINDINGS_LIMIT = 100;
+export const MAX_FINDINGS_LIMIT = 1000;
+
+/** One peer in `GET /federation` (federation.md "Query"). */
+export interface PeerStatus {
+  readonly id: string;
+  readonly origin: string;
+  readonly verifierKey: string;
+  readonly witnessKey: string;
+  readonly queryUrl: string;
+  readonly configured: boolean;
+  /** The latest mirrored seal; null when nothing is mirrored. */
+  readonly head: { readonly part: number; readonly size: number; readonly timeMs: number } | null;
+  /** Now − the latest mirrored seal's time (negative if the peer's clock is ahead); null with no head. */
+  readonly lagMs: number | null;
+  /** The latest mirrored seal's time, ISO 8601; null with no head. */
+  readonly lastSealTime: string | null;
+  /** Cosignatures this portal gave the peer's seals, and the peer gave this portal's. */
+  readonly cosignatures: { readonly given: number; readonly received: number };
+  /** Findings against the peer still open. */
+  readonly openFindings: number;
+}
+
+export interface FederationStatus {
+  /** This portal; every field null (quorum 0) before replication wrote `federation_portal`. */
+  readonly portal: {
+    readonly id: string | null;
+    readonly witnessKey: string | null;
+    readonly quorum: number;
+  };
+  /** Every peer of the roster, configured or not, by id. */
+  readonly peers: PeerStatus[];
+}
+
+/**
+ * `GET /federation` and `GET /findings` (federation.md "Query"): what the replication service stored
+ * about the federation, read-only. The numbers are a snapshot of several reads, not of one
+ * transaction: each is exact as of its own read.
+ */
+@Injectable()
+export class FederationService {
+  constructor(
+    @Inject(FEDERATION_READER) private readonly federation: FederationReader,
+    @Inject(QUERY_NOW) private readonly now: Now,
+  ) {}
+
+  async status(): Promise<FederationStatus> {
+    const [portal, peers, heads, open] = await Promise.all([
+      this.federation.portal(),
+      this.federation.peers(),
+      this.federation.mirrorHeads(),
+      this.federation.openFindings(),
+    ]);
+    const counts =
+      portal === undefined ? new Map<string, never>() : await this.federation.cosignatureCounts(portal.id);
+    const now = this.now();
+    return {
+      portal: { id: portal?.id ?? null, witnessKey: portal?.witnessKey ?? null, quorum: portal?.quorum ?? 0 },
+      peers: peers.map((peer): PeerStatus => {
+        const head = heads.get(peer.id);
+        return {
+          id: peer.id,
+          origin: peer.origin,
+          verifierKey: peer.verifierKey,
+          witnessKey: peer.witnessKey,
+          queryUrl: peer.queryUrl,
+          configured: peer.configured,
+          head: head === undefined ? null : { part: head.part, size: head.size, timeMs: head.timeMs },
+          lagMs: head === undefined ? null : now - head.timeMs,
+          lastSealTime: head === undefined ? null : isoTime(head.timeMs),
+          cosignatures: counts.get(peer.id) ?? { given: 0, received: 0 },
+          openFindings: open.get(peer.id) ?? 0,
+        };
+      }),
+    };
+  }
+
+  /** Findings matching `filter`, newest first; `filter.limit` MUST be within [1, MAX_FINDINGS_LIMIT]. */
+  async findings(filter: FindingFilter): Promise<{ findings: Finding[] }> {
+    return { findings: await this.federation.findings(filter) };
+  }
+}
+
+/** ISO 8601 of unix milliseconds; null beyond what a Date holds (±8.64e15 ms). */
+function isoTime(ms: number): string | null {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}

@@ -1,0 +1,12 @@
+/** Injection tokens of the query service's ports (adapters are wired in query.module.ts). */
+
+/** `PublishedLog`: this portal's own log. */
+export const PUBLISHED_LOG = Symbol('PUBLISHED_LOG');
+/** `MirrorLogs`: a peer's mirrored log by peer id. */
+export const MIRROR_LOGS = Symbol('MIRROR_LOGS');
+/** `FederationReader`: the roster, cosignatures, mirror heads and findings. */
+export const FEDERATION_READER = Symbol('FEDERATION_READER');
+/** `Now`: wall-clock unix milliseconds. */
+export const QUERY_NOW = Symbol('QUERY_NOW');
+/** `StatusHistoryReader`: the status page's history (seals and mirrored parts per minute). */
+export const STATUS_HISTORY_READER = Symbol('STATUS_HISTORY_READER');

@@ -1,0 +1,179 @@
+import {
+  consistencyProof,
+  countCosigners,
+  inclusionProof,
+  toBase64,
+  type Ed25519,
+  type VerifierKey,
+} from '@cryptomesh/log';
+import { cosignedCheckpoint } from './cosigned-checkpoint';
+import type { StoredCosignature } from './federation-reader';
+import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
+import { QueryError } from './query-error';
+
+/** Entries in one `/entries` answer, at most (DESIGN.md "HTTP"). */
+export const MAX_ENTRIES_PER_REQUEST = 1000;
+
+/** Cosigned parts examined per round trip while looking for a seal that meets the quorum. */
+const COSIGNED_PAGE = 16;
+
+/**
+ * The stored cosignatures of one log's seals (federation.md "Query"): those whose subject is the
+ * log's portal. A log whose subject is unknown (this portal before it has a `federation_portal`
+ * row) has none.
+ */
+export interface SealCosignatures {
+  /** Stored cosignatures of part `part`, by witness id — over whichever seal. */
+  of(part: number): Promise<readonly StoredCosignature[]>;
+  /** See FederationReader.cosignedParts. */
+  parts(from: number, witnesses: number, limit: number, before?: number): Promise<number[]>;
+  /** The witness keys whose cosignatures count for this log (every member's but its portal's). */
+  witnessKeys(): Promise<readonly VerifierKey[]>;
+}
+
+/** A seal and its checkpoint text (the note with the stored cosignatures over it). */
+export interface CosignedSeal {
+  readonly seal: PublishedSeal;
+  readonly checkpoint: string;
+}
+
+/**
+ * One log as the query API serves it (DESIGN.md "HTTP"): this portal's own (`self`) or a peer's
+ * mirror. Only what a seal covers is served: entries and proofs never reach beyond the latest
+ * seal's tree size, and proofs are only for sealed tree sizes — a client can check every answer
+ * against a signed checkpoint. Refusals are QueryErrors; a log with no seal answers `log.empty`
+ * where a seal is needed. Stateless: one per request is fine.
+ */
+export class ServedLog {
+  constructor(
+    /** `self`, or the peer id. */
+    readonly name: string,
+    private readonly log: PublishedLog,
+    private readonly cosignatures: SealCosignatures,
+    private readonly ed25519: Ed25519,
+  ) {}
+
+  async checkpoint(): Promise<string> {
+    return this.checkpointOf(await this.latest());
+  }
+
+  /** The checkpoint text of a stored seal: its note followed by the stored cosignatures over it. */
+  async checkpointOf(seal: PublishedSeal): Promise<string> {
+    return cosignedCheckpoint(seal.note, await this.cosignatures.of(seal.part));
+  }
+
+  async part(part: number): Promise<{ part: number; first: number; size: number; seal: string }> {
+    const seal = await this.log.sealOfPart(part);
+    if (seal === undefined) throw new QueryError('part.not-found', `part ${part} is not sealed`);
+    return { part: seal.part, first: seal.first, size: seal.size, seal: seal.note };
+  }
+
+  async entries(start: number, end: number): Promise<{ entries: string[] }> {
+    if (start > end) throw new QueryError('range.reversed', `start ${start} is after end ${end}`);
+    if (end - start > MAX_ENTRIES_PER_REQUEST) {
+      throw new QueryError(
+        'range.too-large',
+        `at most ${MAX_ENTRIES_PER_REQUEST} entries per request (asked ${end - start})`,
+      );
+    }
+    const sealed = await this.sealedSize();
+    if (end > sealed)
+      throw new QueryError('range.beyond-log', `end ${end} is beyond the sealed tree size ${sealed}`);
+    const entries = await this.log.entries(start, end);
+    return { entries: entries.map(toBase64) };
+  }
+
+  async inclusion(index: number, size: number): Promise<{ index: number; size: number; path: string[] }> {
+    await this.requireSealedSize(size, 'size');
+    if (index >= size)
+      throw new QueryError('range.beyond-log', `index ${index} is not inside a tree of size ${size}`);
+    const path = await inclusionProof(this.log, index, size);
+    return { index, size, path: path.map(toBase64) };
+  }
+
+  async consistency(from: number, to: number): Promise<{ from: number; to: number; path: string[] }> {
+    if (from > to) throw new QueryError('range.reversed', `from ${from} is after to ${to}`);
+    await this.requireSealedSize(to, 'to');
+    if (from > 0) await this.requireSealedSize(from, 'from');
+    const path = await consistencyProof(this.log, from, to);
+    return { from, to, path: path.map(toBase64) };
+  }
+
+  /** See PublishedLog.latestProfileRows. */
+  profileRows(idPrefix: string, size: number, account?: string): Promise<ProfileIndexRow[]> {
+    return this.log.latestProfileRows(idPrefix, size, account);
+  }
+
+  /**
+   * The seal to prove entry `index` against (federation.md "Query"): the latest seal that covers
+   * the entry (size > index) and whose checkpoint carries at least `quorum` valid cosignatures
+   * (verified here with the witness keys, as a client would), else the latest seal — `latest`, the
+   * seal the caller read the profile index at (a seal stored since then is not considered), whose
+   * size MUST be above `index`.
+   */
+  async provingSeal(index: number, quorum: number, latest: PublishedSeal): Promise<CosignedSeal> {
+    const first = quorum > 0 ? await this.log.firstSealCovering(index) : undefined;
+    if (first !== undefined) {
+      const witnesses = await this.cosignatures.witnessKeys();
+      let before = latest.part + 1;
+      for (;;) {
+        const parts = await this.cosignatures.parts(first.part, quorum, COSIGNED_PAGE, before);
+        for (const part of parts) {
+          // Parts are stored contiguously, so every part up to `latest` is there; a cosignature
+          // stored before its part was mirrored (gossip) is beyond `latest` and not asked for.
+          const seal = part === latest.part ? latest : await this.log.sealOfPart(part);
+          if (seal === undefined) continue;
+          const checkpoint = await this.checkpointOf(seal);
+          if (countCosigners(checkpoint, witnesses, this.ed25519) >= quorum) return { seal, checkpoint };
+        }
+        if (parts.length < COSIGNED_PAGE) break;
+        before = parts[parts.length - 1]!;
+      }
+    }
+    return { seal: latest, checkpoint: await this.checkpointOf(latest) };
+  }
+
+  /**
+   * Entry `index` and its inclusion proof in the tree of `seal` (RFC 9162 §2.1.3). `seal` MUST be a
+   * stored seal of this log and `index` below its size.
+   */
+  async proveEntry(
+    index: number,
+    seal: PublishedSeal,
+  ): Promise<{ entry: Uint8Array; proof: { index: number; size: number; path: string[] } }> {
+    if (index >= seal.size)
+      throw new RangeError(`entry ${index} is not inside the tree of size ${seal.size}`);
+    const [entry] = await this.log.entries(index, index + 1);
+    if (entry === undefined) throw new Error(`entry ${index} of a sealed tree is not stored`);
+    const path = await inclusionProof(this.log, index, seal.size);
+    return { entry, proof: { index, size: seal.size, path: path.map(toBase64) } };
+  }
+
+  /** The latest seal, or undefined before the first. */
+  latestSeal(): Promise<PublishedSeal | undefined> {
+    return this.log.latestSeal();
+  }
+
+  /** The latest seal; rejects `log.empty` before the first. */
+  async latest(): Promise<PublishedSeal> {
+    const seal = await this.log.latestSeal();
+    if (seal === undefined) throw new QueryError('log.empty', `log ${this.name} has no seal yet`);
+    return seal;
+  }
+
+  private async sealedSize(): Promise<number> {
+    return (await this.log.latestSeal())?.size ?? 0;
+  }
+
+  private async requireSealedSize(size: number, name: string): Promise<void> {
+    const sealed = await this.sealedSize();
+    if (size > sealed)
+      throw new QueryError('range.beyond-log', `${name} ${size} is beyond the sealed tree size ${sealed}`);
+    if ((await this.log.sealWithSize(size)) === undefined) {
+      throw new QueryError(
+        'size.not-sealed',
+        `no seal has tree size ${size}: proofs are for the sizes of seals`,
+      );
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { WITNESS_TOPIC, kafkaClientConfig } from '@cryptomesh/intermesh';
+import { TypeOrmMirrorStore, TypeOrmWitnessOutbox } from '@cryptomesh/persistence';
+import { MetricsService, caTrustingFetch } from '@cryptomesh/service';
+import { MIRROR_KAFKA, MIRROR_OPTIONS, MirrorService, type MirrorOptions } from '../mirror/mirror.service';
+import { kafkaConnection, type ReplicationConfig } from '../replication.config';
+import { ConsumerLagMetrics } from './consumer-lag.metrics';
+import { FederationMetrics } from './federation.metrics';
+import { RosterService } from './roster.service';
+import { WitnessIntakeService } from './witness-intake.service';
+import {
+  WITNESS_KAFKA,
+  WITNESS_PUBLISHER_OPTIONS,
+  WitnessPublisherService,
+} from './witness-publisher.service';
+import { FEDERATION_CONTEXT, WitnessService, type FederationContext } from './witness.service';
+
+/**
+ * The federation half of the replication service (docs/design/federation.md): the roster written
+ * for the query service, mirroring and auditing peers, cosigning, findings, the witness topic in
+ * and out. Needs the global ServiceModule and PersistenceModule of its host application.
+ */
+@Module({})
+export class FederationModule {
+  static forRoot(config: ReplicationConfig): DynamicModule {
+    const context: FederationContext = {
+      portalId: config.PORTAL_ID,
+      peers: config.federation.peers,
+      witnessKey: config.federation.witnessKey,
+      quorum: config.federation.quorum,
+      clock: () => Date.now(),
+    };
+    const mirrorOptions: MirrorOptions = {
+      enabled: config.MIRROR,
+      groupId: `${config.KAFKA_GROUP_ID}-mirror`,
+      staleAfterMs: config.STALE_AFTER_MS,
+      catchUpIntervalMs: config.CATCHUP_INTERVAL_MS,
+      catchUpTimeoutMs: config.CATCHUP_TIMEOUT_MS,
+      ...(config.peerCa === undefined ? {} : { peerFetch: caTrustingFetch(config.peerCa) }),
+    };
+    const kafka = (suffix: string) => () => new Kafka(kafkaClientConfig(kafkaConnection(config, suffix)));
+    return {
+      module: FederationModule,
+      providers: [
+        { provide: FEDERATION_CONTEXT, useValue: context },
+        { provide: MIRROR_OPTIONS, useValue: mirrorOptions },
+        { provide: WITNESS_PUBLISHER_OPTIONS, useValue: { pollMs: config.WITNESS_POLL_MS } },
+        { provide: MIRROR_KAFKA, useFactory: kafka('mirror') },
+        { provide: WITNESS_KAFKA, useFactory: kafka('witness') },
+        {
+          provide: TypeOrmMirrorStore,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new TypeOrmMirrorStore(dataSource),
+        },
+        {
+          provide: TypeOrmWitnessOutbox,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new TypeOrmWitnessOutbox(dataSource),
+        },
+        {
+          provide: FederationMetrics,
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService) => new FederationMetrics(metrics),
+        },
+        {
+          // The witness consumer commits its offsets to its group; the mirror keeps its own.
+          provide: ConsumerLagMetrics,
+          inject: [MetricsService, MirrorService],
+          useFactory: (metrics: MetricsService, mirror: MirrorService) =>
+            new ConsumerLagMetrics(metrics, kafka('metrics')(), [
+              { group: config.KAFKA_GROUP_ID, topics: [WITNESS_TOPIC] },
+              { group: mirrorOptions.groupId, positions: () => mirror.topicPositions() },
+            ]),
+        },
+        WitnessService,
+        WitnessIntakeService,
+        RosterService,
+        MirrorService,
+        WitnessPublisherService,
+      ],
+      exports: [WitnessIntakeService],
+    };
+  }
+}

@@ -1,0 +1,481 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Kafka, type Consumer, type EachMessagePayload } from 'kafkajs';
+import { ensureTopics, logTopic, portalIdOfLogTopic, type FederationPeer } from '@cryptomesh/intermesh';
+import { openSeal, parseNote } from '@cryptomesh/log';
+import { TypeOrmMirrorStore } from '@cryptomesh/persistence';
+import { HealthRegistry, type FetchFunction } from '@cryptomesh/service';
+import { FederationMetrics } from '../federation/federation.metrics';
+import { ED25519, WitnessService } from '../federation/witness.service';
+import { PeerAudit, type AuditStep, type VerifiedPart } from './peer-audit';
+import { PeerQueryClient } from './peer-query.client';
+
+export const MIRROR_OPTIONS = Symbol('MIRROR_OPTIONS');
+export const MIRROR_KAFKA = Symbol('MIRROR_KAFKA');
+
+export interface MirrorOptions {
+  /** MIRROR: false leaves peers' logs alone (no mirror, no audit, no cosignature). */
+  readonly enabled: boolean;
+  readonly groupId: string;
+  readonly staleAfterMs: number;
+  readonly catchUpIntervalMs: number;
+  readonly catchUpTimeoutMs: number;
+  /** How peers' query services are reached (PEER_CA_FILE: a fetch that trusts that CA); default fetch. */
+  readonly peerFetch?: FetchFunction;
+}
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+/** One peer's mirror: its auditor, its topic progress, and a lock that serialises all work on it. */
+interface PeerMirror {
+  readonly peer: FederationPeer;
+  readonly topic: string;
+  readonly audit: PeerAudit;
+  readonly query: PeerQueryClient;
+  /** The offset after the last stored part's seal message; messages before it are replays. */
+  progress: bigint | undefined;
+  /** The head part when the last catch-up check ran: a head that did not move since may need one. */
+  checkedHead: number;
+  retryMs: number;
+  /** The time of the peer's newest seal seen on its query service (catch-up or lag sample), if any. */
+  peerSealTimeMs: number | undefined;
+  /** The size of the peer's log by its newest seal seen on its query service, if any (the lag in entries). */
+  peerSize: number | undefined;
+  lock: Promise<void>;
+}
+
+/**
+ * Mirrors and audits every peer's log (docs/design/federation.md "Mirror and audit"): one kafkajs
+ * consumer reads the peers' log topics from the offsets stored with the mirror, each peer's
+ * `PeerAudit` turns messages into verified parts or findings, and each verified part is stored
+ * with this portal's cosignature and the topic progress in one transaction. A periodic check
+ * fetches parts from a peer's query service when the topic does not bring them (catch-up), and
+ * opens a `stale` finding for a peer that stopped sealing.
+ *
+ * A transient failure (database, broker) on a peer resets its auditor to the stored head and seeks
+ * its topic back to the stored progress after a back-off: work is redone, never skipped.
+ */
+@Injectable()
+export class MirrorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('mirror');
+  private readonly mirrors = new Map<string, PeerMirror>();
+  private consumer: Consumer | undefined;
+  /** consumer.run() has returned: seeking is allowed. */
+  private running = false;
+  private consumerError: string | undefined = 'not started';
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+  private startedAt = 0;
+
+  constructor(
+    @Inject(MIRROR_OPTIONS) private readonly options: MirrorOptions,
+    @Inject(MIRROR_KAFKA) private readonly kafka: Kafka,
+    private readonly store: TypeOrmMirrorStore,
+    private readonly witness: WitnessService,
+    private readonly metrics: FederationMetrics,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const context = this.witness.context;
+    if (!this.options.enabled) return;
+    for (const peer of context.peers) {
+      const head = await this.store.head(peer.id);
+      const topic = logTopic(peer.id);
+      const audit = new PeerAudit(
+        peer,
+        head,
+        {
+          sealNote: (part) => this.store.sealNote(peer.id, part),
+          accountEntries: (account) => this.store.accountEntries(peer.id, account),
+        },
+        ED25519,
+        context.clock,
+      );
+      this.mirrors.set(peer.id, {
+        peer,
+        topic,
+        audit,
+        query: new PeerQueryClient(peer.queryUrl, this.options.catchUpTimeoutMs, this.options.peerFetch),
+        progress: await this.store.progress(topic),
+        checkedHead: head?.part ?? -1,
+        retryMs: RETRY_MIN_MS,
+        peerSealTimeMs: undefined,
+        peerSize: undefined,
+        lock: Promise.resolve(),
+      });
+      this.metrics.headPart.set({ peer: peer.id }, head?.part ?? -1);
+    }
+    if (this.mirrors.size === 0) return;
+    this.startedAt = context.clock();
+    this.health.register('mirror', () =>
+      this.consumerError === undefined ? Promise.resolve() : Promise.reject(new Error(this.consumerError)),
+    );
+    this.starting = this.startConsumer();
+    const tick = Math.max(
+      100,
+      Math.min(this.options.catchUpIntervalMs, this.options.staleAfterMs / 4, 10_000),
+    );
+    this.timer = setInterval(() => void this.periodic(), tick);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    // The consumer is disconnected even while it is still joining its group (run() pending).
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.starting;
+    await Promise.all([...this.mirrors.values()].map((m) => m.lock));
+  }
+
+  /** Connects and runs the consumer, retrying with back-off while the broker is unreachable. */
+  private async startConsumer(): Promise<void> {
+    let retryMs = RETRY_MIN_MS;
+    while (!this.stopping) {
+      try {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        try {
+          await ensureTopics(
+            admin,
+            [...this.mirrors.values()].map((m) => ({ topic: m.topic, numPartitions: 1 })),
+          );
+        } finally {
+          await admin.disconnect();
+        }
+        const consumer = this.kafka.consumer({
+          groupId: this.options.groupId,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: 500,
+          // A replication instance killed without leaving the group holds its partitions until the
+          // session times out: short, so that its successor consumes soon (catch-up covers the gap).
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
+          retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: RETRY_MAX_MS },
+        });
+        consumer.on(consumer.events.CRASH, (event) => {
+          this.consumerError = `consumer crashed: ${String(event.payload.error)}`;
+        });
+        consumer.on(consumer.events.FETCH_START, () => {
+          this.consumerError = undefined;
+        });
+        this.consumer = consumer;
+        await consumer.connect();
+        await consumer.subscribe({
+          topics: [...this.mirrors.values()].map((m) => m.topic),
+          fromBeginning: true,
+        });
+        await consumer.run({
+          autoCommit: false,
+          partitionsConsumedConcurrently: Math.max(1, this.mirrors.size),
+          eachMessage: (payload) => this.onMessage(payload),
+        });
+        this.running = true;
+        // Start each topic where the mirror left it (the group's committed offset may be behind).
+        for (const mirror of this.mirrors.values()) {
+          if (mirror.progress !== undefined)
+            consumer.seek({ topic: mirror.topic, partition: 0, offset: mirror.progress.toString() });
+        }
+        return;
+      } catch (error) {
+        this.consumerError = error instanceof Error ? error.message : String(error);
+        await this.consumer?.disconnect().catch(() => undefined);
+        this.consumer = undefined;
+        this.logger.warn({
+          msg: 'mirror consumer failed to start; retrying',
+          retryMs,
+          err: this.consumerError,
+        });
+        await new Promise((r) => setTimeout(r, retryMs));
+        retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+      }
+    }
+  }
+
+  private async onMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, message } = payload;
+    const peerId = portalIdOfLogTopic(topic);
+    const mirror = peerId === undefined ? undefined : this.mirrors.get(peerId);
+    if (mirror === undefined) return;
+    await this.locked(mirror, async () => {
+      const offset = BigInt(message.offset);
+      if (mirror.progress !== undefined && offset < mirror.progress) return;
+      try {
+        const step = await mirror.audit.onMessage({
+          key: message.key?.toString('utf8'),
+          type: message.headers?.type?.toString(),
+          value: message.value ?? new Uint8Array(0),
+          offset,
+        });
+        await this.apply(mirror, step, offset + 1n);
+        mirror.retryMs = RETRY_MIN_MS;
+      } catch (error) {
+        // Transient (database, a bug): redo from the stored state after a back-off. The consumer
+        // seeks back to the stored progress, so the part in progress is read again from its start.
+        this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'topic' });
+        this.logger.error({
+          msg: 'mirror failed; retrying from the stored head',
+          peer: mirror.peer.id,
+          err: String(error),
+        });
+        await this.resync(mirror);
+        const resume = payload.pause();
+        setTimeout(resume, mirror.retryMs).unref();
+        mirror.retryMs = Math.min(RETRY_MAX_MS, mirror.retryMs * 2);
+      }
+    });
+  }
+
+  /** Stores what one audit step produced. `nextOffset`: the topic progress after it (topic steps only). */
+  private async apply(mirror: PeerMirror, step: AuditStep, nextOffset?: bigint): Promise<void> {
+    if (step.kind === 'none') return;
+    if (step.kind === 'finding') {
+      await this.witness.recordFinding(mirror.peer.id, step.finding);
+      return;
+    }
+    const { part } = step;
+    const partIndex = part.seal.part.index;
+    // A peer that showed another witness a different seal for this part equivocated (gossip).
+    for (const finding of await this.gossipConflicts(mirror, part)) {
+      await this.witness.recordFinding(mirror.peer.id, finding);
+    }
+    // A peer with an open equivocation finding (ours, or a peer's whose proof verified) is no
+    // longer cosigned: its seals are still verified and mirrored, as evidence.
+    const blocked = await this.store.hasOpenFinding(mirror.peer.id, 'equivocation');
+    const cosigned = blocked ? undefined : this.witness.cosign(mirror.peer.id, partIndex, part.note);
+    await this.store.storePart(
+      this.record(mirror.peer.id, part, nextOffset === undefined ? 'catch-up' : 'topic'),
+      {
+        ...(nextOffset === undefined ? {} : { progress: { topic: mirror.topic, nextOffset } }),
+        ...(cosigned === undefined ? {} : { cosignature: cosigned.record, outbox: [cosigned.outbox] }),
+      },
+    );
+    // Stored (commit point passed): a crash from here on restarts from this head and progress.
+    mirror.audit.commit();
+    if (nextOffset !== undefined) mirror.progress = nextOffset;
+    const peer = mirror.peer.id;
+    this.metrics.parts.inc({ peer, source: nextOffset === undefined ? 'catch-up' : 'topic' });
+    this.metrics.entries.inc({ peer }, part.entries.length);
+    this.metrics.headPart.set({ peer }, partIndex);
+    if (cosigned !== undefined) this.metrics.cosignaturesGiven.inc({ peer });
+    this.observeLag(mirror);
+    await this.store.resolveFindings(peer, 'stale');
+    await this.store.resolveFindings(peer, 'gap', partIndex + 1);
+    this.logger.debug({ msg: 'part mirrored', peer, part: partIndex, entries: part.entries.length });
+  }
+
+  private async gossipConflicts(mirror: PeerMirror, part: VerifiedPart) {
+    const findings = [];
+    for (const other of this.witness.context.peers) {
+      if (other.id === mirror.peer.id) continue;
+      const seen = await this.store.cosignature(mirror.peer.id, part.seal.part.index, other.id);
+      if (seen === undefined || parseNote(seen.seal).text === parseNote(part.note).text) continue;
+      const finding = mirror.audit.compareSeal(part.seal.part.index, part.note, seen.seal);
+      if (finding !== undefined) findings.push(finding);
+    }
+    return findings;
+  }
+
+  private record(peer: string, part: VerifiedPart, source: 'topic' | 'catch-up') {
+    const { seal } = part;
+    return {
+      peer,
+      part: seal.part.index,
+      first: seal.part.first,
+      size: seal.size,
+      partDigest: seal.part.digest,
+      chain: seal.chain,
+      root: seal.root,
+      timeMs: seal.timeMs,
+      note: part.note,
+      source,
+      entries: part.entries,
+      leafHashes: part.leafHashes,
+      nodes: part.nodes,
+      profiles: part.profiles,
+      frontier: part.frontier,
+    };
+  }
+
+  /** Reloads a peer's head and progress from the database and seeks its topic there. */
+  private async resync(mirror: PeerMirror): Promise<void> {
+    try {
+      mirror.audit.reset(await this.store.head(mirror.peer.id));
+      mirror.progress = await this.store.progress(mirror.topic);
+    } catch (error) {
+      mirror.audit.reset(mirror.audit.head);
+      this.logger.warn({ msg: 'cannot reload the mirror head', peer: mirror.peer.id, err: String(error) });
+    }
+    if (this.running)
+      this.consumer?.seek({ topic: mirror.topic, partition: 0, offset: (mirror.progress ?? 0n).toString() });
+  }
+
+  private async periodic(): Promise<void> {
+    for (const mirror of this.mirrors.values()) {
+      if (this.stopping) return;
+      await this.checkStale(mirror).catch((error: unknown) => {
+        this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'stale' });
+        this.logger.warn({ msg: 'stale check failed', peer: mirror.peer.id, err: String(error) });
+      });
+      await this.catchUpIfIdle(mirror);
+    }
+  }
+
+  /**
+   * A peer is stale when nothing it sealed in the last STALE_AFTER_MS reached this portal — neither
+   * through the mirror nor on its query service. A mirror that is merely behind (this service was
+   * down, the broker was) is not the peer's fault: it is judged only after STALE_AFTER_MS of this
+   * service's own uptime, and not while the peer's query service shows a fresh seal.
+   */
+  private async checkStale(mirror: PeerMirror): Promise<void> {
+    const head = mirror.audit.head;
+    if (head === undefined) return;
+    const now = this.witness.context.clock();
+    const age = now - head.timeMs;
+    this.observeLag(mirror);
+    const limit = this.options.staleAfterMs;
+    if (age <= limit || now - this.startedAt <= limit) return;
+    if (mirror.peerSealTimeMs !== undefined && now - mirror.peerSealTimeMs <= limit) return;
+    await this.witness.recordFinding(mirror.peer.id, {
+      kind: 'stale',
+      code: 'mirror.stale',
+      part: head.part,
+      detail: `${mirror.peer.id} sealed nothing new after part ${head.part} for ${age} ms (limit ${limit} ms)`,
+      evidence: { part: head.part, timeMs: head.timeMs, staleAfterMs: limit },
+    });
+  }
+
+  /**
+   * Catch-up (docs/design/federation.md): when a peer's head did not move since the last check,
+   * asks its query service for its checkpoint and fetches, verifies and stores the parts the mirror
+   * lacks. A peer that is down is simply tried again at the next check.
+   */
+  private async catchUpIfIdle(mirror: PeerMirror): Promise<void> {
+    const head = mirror.audit.head?.part ?? -1;
+    if (head !== mirror.checkedHead) {
+      mirror.checkedHead = head;
+      await this.samplePeerHead(mirror);
+      return;
+    }
+    try {
+      const stored = await this.catchUp(mirror);
+      if (stored > 0)
+        this.logger.log({ msg: 'caught up from the query service', peer: mirror.peer.id, parts: stored });
+    } catch (error) {
+      this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'catch-up' });
+      this.logger.debug({ msg: 'catch-up failed', peer: mirror.peer.id, err: String(error) });
+    }
+    mirror.checkedHead = mirror.audit.head?.part ?? -1;
+  }
+
+  /**
+   * Fetches, verifies and stores every part between the mirror's head and the peer's checkpoint,
+   * one part per hold of the peer's lock (the topic consumer interleaves); resolves to how many.
+   */
+  async catchUp(mirror: PeerMirror): Promise<number> {
+    const text = await mirror.query.checkpoint();
+    if (text === undefined) return 0;
+    const { seal } = openSeal(text, mirror.peer.verifierKey, ED25519, mirror.peer.origin);
+    mirror.peerSealTimeMs = seal.timeMs;
+    mirror.peerSize = seal.size;
+    this.observeLag(mirror);
+    let stored = 0;
+    let reported = this.witness.context.clock();
+    for (let more = true; more && !this.stopping;) {
+      await this.locked(mirror, async () => {
+        const head = mirror.audit.head;
+        const next = (head?.part ?? -1) + 1;
+        if (seal.part.index < next) {
+          // Nothing to fetch; a checkpoint for a part mirrored here must be the mirrored seal.
+          const finding = mirror.audit.compareSeal(
+            seal.part.index,
+            text,
+            await this.store.sealNote(mirror.peer.id, seal.part.index),
+          );
+          if (finding !== undefined) await this.apply(mirror, { kind: 'finding', finding });
+          more = false;
+          return;
+        }
+        const part = await mirror.query.part(next);
+        const entries = await mirror.query.entries(part.first, part.size);
+        const step = await mirror.audit.verify(entries, part.seal);
+        await this.apply(mirror, step);
+        if (step.kind !== 'part') {
+          more = false;
+          return;
+        }
+        stored++;
+        // Long catch-ups (a peer that joined late, a long outage) show their progress.
+        if (this.witness.context.clock() - reported >= 5_000) {
+          reported = this.witness.context.clock();
+          this.logger.log({
+            msg: 'catching up from the query service',
+            peer: mirror.peer.id,
+            part: next,
+            of: seal.part.index,
+            entries: part.size,
+          });
+        }
+        // The topic's part in progress, if any, is read again from the stored progress: its
+        // messages of parts stored meanwhile are only compared with the stored seals.
+        mirror.audit.reset(mirror.audit.head);
+        this.consumer?.seek({
+          topic: mirror.topic,
+          partition: 0,
+          offset: (mirror.progress ?? 0n).toString(),
+        });
+      });
+    }
+    return stored;
+  }
+
+  /**
+   * While the mirror moves (no catch-up runs), reads the peer's checkpoint anyway so that the lag in
+   * entries reflects how far the peer is, not only how far the topic brought it. The checkpoint's
+   * signature is checked before its size is believed; a failure leaves the last sample.
+   */
+  private async samplePeerHead(mirror: PeerMirror): Promise<void> {
+    try {
+      const text = await mirror.query.checkpoint();
+      if (text === undefined) return;
+      const { seal } = openSeal(text, mirror.peer.verifierKey, ED25519, mirror.peer.origin);
+      mirror.peerSealTimeMs = seal.timeMs;
+      mirror.peerSize = seal.size;
+      this.observeLag(mirror);
+    } catch (error) {
+      this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'lag' });
+      this.logger.debug({ msg: 'peer checkpoint unavailable', peer: mirror.peer.id, err: String(error) });
+    }
+  }
+
+  /**
+   * Replication lag of one peer (docs/design/observability.md): in seconds, the age of the newest
+   * mirrored seal; in entries, the peer's log size by its newest known seal minus the mirrored size.
+   */
+  private observeLag(mirror: PeerMirror): void {
+    const head = mirror.audit.head;
+    const peer = mirror.peer.id;
+    const mirrored = head?.size ?? 0;
+    this.metrics.lagEntries.set({ peer }, Math.max(0, (mirror.peerSize ?? mirrored) - mirrored));
+    if (head !== undefined)
+      this.metrics.lagSeconds.set({ peer }, Math.max(0, this.witness.context.clock() - head.timeMs) / 1000);
+  }
+
+  /** Each peer topic's partition and the offset the mirror reads next (undefined: from the beginning). */
+  topicPositions(): Array<{ topic: string; partition: number; offset: bigint | undefined }> {
+    return [...this.mirrors.values()].map((m) => ({ topic: m.topic, partition: 0, offset: m.progress }));
+  }
+
+  private locked(mirror: PeerMirror, work: () => Promise<void>): Promise<void> {
+    const next = mirror.lock.then(work, work);
+    mirror.lock = next.catch(() => undefined);
+    return next;
+  }
+}

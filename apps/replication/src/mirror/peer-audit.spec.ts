@@ -1,0 +1,206 @@
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import type { LogRecord } from '@cryptomesh/intermesh';
+import { signSeal, verifyEquivocation, type Seal } from '@cryptomesh/log';
+import type { StoredMirrorHead } from '@cryptomesh/persistence';
+import { PeerLog } from '../../test/peer-log';
+import { logSigner } from '../../../../libs/log/testdata/log-fixture';
+import { PeerAudit, type AuditStep } from './peer-audit';
+
+const ORIGIN = 'alpha.test/log';
+
+/** An in-memory mirror: what the service's store would hold. */
+class MemoryMirror {
+  readonly seals = new Map<number, string>();
+  readonly entries: Uint8Array[] = [];
+  head: StoredMirrorHead | undefined;
+}
+
+function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; mirror: MemoryMirror } {
+  const a = new PeerAudit(
+    { id: 'alpha', origin: ORIGIN, verifierKey: log.verifierKey },
+    mirror.head,
+    {
+      sealNote: (part) => Promise.resolve(mirror.seals.get(part)),
+      accountEntries: () => Promise.resolve([]),
+    },
+    nodeEd25519,
+    () => 1_763_800_000_000 + 3_600_000,
+  );
+  return { audit: a, mirror };
+}
+
+/** Feeds records from `offset` on; stores and commits each part, as the service does. */
+async function feed(
+  a: PeerAudit,
+  mirror: MemoryMirror,
+  records: LogRecord[],
+  offset = 0n,
+): Promise<AuditStep[]> {
+  const steps: AuditStep[] = [];
+  for (const [i, r] of records.entries()) {
+    const step = await a.onMessage({ ...r, offset: offset + BigInt(i) });
+    steps.push(step);
+    if (step.kind === 'part') {
+      mirror.seals.set(step.part.seal.part.index, step.part.note);
+      mirror.entries.push(...step.part.entries);
+      a.commit();
+      mirror.head = a.head;
+    }
+  }
+  return steps;
+}
+
+const findings = (steps: AuditStep[]) => steps.flatMap((s) => (s.kind === 'finding' ? [s.finding] : []));
+const parts = (steps: AuditStep[]) =>
+  steps.flatMap((s) => (s.kind === 'part' ? [s.part.seal.part.index] : []));
+
+function reseal(log: PeerLog, value: Seal, change: Partial<Seal>, signer = log.fixture.signer): string {
+  return signSeal({ ...value, ...change }, signer);
+}
+
+describe('PeerAudit', () => {
+  let log: PeerLog;
+  let good: Awaited<ReturnType<typeof build>>;
+
+  async function build() {
+    const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    const p0 = l.seal(await l.entries(3));
+    const p1 = l.seal(await l.entries(2));
+    const p2 = l.seal([]);
+    const p3 = l.seal(await l.entries(2));
+    return { l, p0, p1, p2, p3 };
+  }
+
+  beforeAll(async () => {
+    good = await build();
+    log = good.l;
+  });
+
+  it('verifies and yields each part of an honest log, with its tree nodes and profiles', async () => {
+    const { audit: a, mirror } = audit(log);
+    const records = [good.p0, good.p1, good.p2, good.p3].flatMap((p) => log.records(p));
+    const steps = await feed(a, mirror, records);
+    expect(findings(steps)).toEqual([]);
+    expect(parts(steps)).toEqual([0, 1, 2, 3]);
+    expect(a.head).toMatchObject({ part: 3, size: 7 });
+    const first = steps.find((s) => s.kind === 'part');
+    if (first?.kind !== 'part') throw new Error('no part');
+    expect(first.part.leafHashes).toHaveLength(3);
+    expect(first.part.nodes.map((n) => n.level)).toEqual([1]); // entries 0..1 close one subtree
+    expect(first.part.profiles.every((p) => p !== undefined && p.changes.length > 0)).toBe(true);
+  });
+
+  it('ignores a replay of the last part and of older parts, after a restart too', async () => {
+    const { audit: a, mirror } = audit(log);
+    const records = [good.p0, good.p1].flatMap((p) => log.records(p));
+    await feed(a, mirror, records);
+    const again = await feed(a, mirror, records);
+    expect(again.every((s) => s.kind === 'none')).toBe(true);
+    const restarted = audit(log, mirror).audit;
+    expect((await feed(restarted, mirror, records)).every((s) => s.kind === 'none')).toBe(true);
+  });
+
+  it('rejects a tampered entry with a bad-part finding, and still takes the genuine part after it', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    const tampered = { ...good.p1, entries: [good.p1.entries[1]!, good.p1.entries[0]!] };
+    const steps = await feed(a, mirror, log.records(tampered));
+    expect(findings(steps)).toEqual([
+      expect.objectContaining({ kind: 'bad-part', code: 'verify.part-digest', part: 1 }),
+    ]);
+    expect(a.head?.part).toBe(0);
+    expect(parts(await feed(a, mirror, log.records(good.p1)))).toEqual([1]);
+  });
+
+  it('rejects a broken chain, a wrong key and a reordered part, each with its finding', async () => {
+    const cases: Array<[string, (p: typeof good.p1) => LogRecord[], string, string]> = [
+      [
+        'broken chain',
+        (p) => recordsWithSeal(p, reseal(log, p.value, { chain: new Uint8Array(32) })),
+        'bad-part',
+        'verify.chain',
+      ],
+      [
+        'wrong key',
+        (p) => recordsWithSeal(p, reseal(log, p.value, {}, logSigner(ORIGIN, nodeEd25519, 'other'))),
+        'bad-part',
+        'note.unknown-key',
+      ],
+      ['reordered part', () => log.records(good.p2), 'gap', 'assembler.gap'],
+    ];
+    for (const [what, records, kind, code] of cases) {
+      const { audit: a, mirror } = audit(log);
+      await feed(a, mirror, log.records(good.p0));
+      const steps = await feed(a, mirror, records(good.p1));
+      expect({ what, found: findings(steps).map((f) => [f.kind, f.code]) }).toEqual({
+        what,
+        found: [[kind, code]],
+      });
+      expect(mirror.seals.size).toBe(1);
+      expect(a.head?.part).toBe(0);
+    }
+  });
+
+  it('records equivocation, with evidence anyone can verify, when a stored part is sealed differently', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(
+      a,
+      mirror,
+      [good.p0, good.p1, good.p2].flatMap((p) => log.records(p)),
+    );
+    for (const target of [good.p2, good.p0]) {
+      const other = reseal(log, target.value, { timeMs: target.value.timeMs + 1 });
+      const steps = await feed(a, mirror, recordsWithSeal(target, other), 100n);
+      const [finding] = findings(steps).filter((f) => f.kind === 'equivocation');
+      expect(finding).toMatchObject({ kind: 'equivocation', part: target.value.part.index });
+      const [s1, s2] = verifyEquivocation(finding!.evidence, nodeEd25519, log.verifierKey);
+      expect(s1.part.index).toBe(s2.part.index);
+    }
+    expect(a.head?.part).toBe(2);
+  });
+
+  it('calls an entry that breaks the profile rules a rule finding', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    // The same account created twice: the persistence model refuses the second.
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
+    const dup = l2.seal([good.p0.entries[0]!]);
+    const [finding] = findings(await feed(a, mirror, l2.records(dup)));
+    expect(finding).toMatchObject({ kind: 'rule', part: 1 });
+    expect(finding!.evidence).toMatchObject({ index: 3 });
+    expect(a.head?.part).toBe(0);
+  });
+
+  it('calls an undecodable message a bad-part finding and changes nothing', async () => {
+    const { audit: a, mirror } = audit(log);
+    const bad: LogRecord = {
+      key: 'alpha',
+      type: 'seal',
+      value: new TextEncoder().encode('{"v":1,"type":"seal"'),
+    };
+    const steps = await feed(a, mirror, [bad]);
+    expect(findings(steps)).toEqual([
+      expect.objectContaining({ kind: 'bad-part', code: 'message.not-json' }),
+    ]);
+    expect(a.head).toBeUndefined();
+  });
+
+  it('is deterministic: the same messages from the same head give the same findings', async () => {
+    const records = [
+      ...log.records(good.p0),
+      ...recordsWithSeal(good.p1, reseal(log, good.p1.value, { chain: new Uint8Array(32) })),
+      ...log.records(good.p2),
+    ];
+    const run = async () => {
+      const { audit: a, mirror } = audit(log);
+      return findings(await feed(a, mirror, records));
+    };
+    expect(await run()).toEqual(await run());
+  });
+});
+
+function recordsWithSeal(part: { entries: Uint8Array[]; value: Seal }, note: string): LogRecord[] {
+  const log = new PeerLog('alpha', ORIGIN, nodeEd25519);
+  return log.records({ entries: part.entries, value: part.value, seal: note });
+}

@@ -1,0 +1,45 @@
+import { encodePart, type LogRecord } from '@cryptomesh/intermesh';
+import type { Ed25519 } from '@cryptomesh/log';
+import { LogFixture, type FixturePart } from '../../../libs/log/testdata/log-fixture';
+import { createAccountEntry } from '../../../libs/mesh/test/fixtures';
+
+/** A peer's log built in memory: parts of real Mesh entries, sealed with a test log key. */
+export class PeerLog {
+  readonly fixture: LogFixture;
+  private nextAccount = 1;
+
+  constructor(
+    readonly portal: string,
+    origin: string,
+    ed25519: Ed25519,
+  ) {
+    this.fixture = new LogFixture(origin, ed25519);
+  }
+
+  get verifierKey() {
+    return this.fixture.signer.verifierKey;
+  }
+
+  /** `count` fresh accounts' CreateAccount entries. */
+  async entries(count: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) out.push(await createAccountEntry(this.nextAccount++));
+    return out;
+  }
+
+  /** Seals `entries` as the next part. */
+  seal(entries: Uint8Array[]): FixturePart {
+    return this.fixture.sealPart(entries);
+  }
+
+  /** The topic records of a part (entries messages, then the seal). */
+  records(part: FixturePart, maxMessageBytes?: number): LogRecord[] {
+    const seal = {
+      part: part.value.part.index,
+      first: part.value.part.first,
+      size: part.value.size,
+      note: part.seal,
+    };
+    return [...encodePart(this.portal, seal, part.entries, maxMessageBytes)];
+  }
+}

