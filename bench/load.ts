@@ -43,6 +43,14 @@ export interface LoadResult {
   readonly samples: RequestSample[];
   readonly errors: Record<string, number>;
   readonly query?: { readonly samples: Array<{ ms: number; ok: boolean }>; readonly durationS: number };
+  /** The load generator's own CPU, % of one core, while it sent the load and the queries. */
+  readonly ownCpuPercent: { readonly load: number; readonly query?: number };
+}
+
+/** CPU used since `since` (process.cpuUsage), as % of one core over `wallMs`. */
+function cpuPercent(since: NodeJS.CpuUsage, wallMs: number): number {
+  const used = process.cpuUsage(since);
+  return (100 * (used.user + used.system)) / 1000 / wallMs;
 }
 
 const progress = (label: string, text: string) => process.stderr.write(`\r[${label}] ${text}   `);
@@ -204,13 +212,20 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const { requests, profiles } = await prepare(plan, pools);
   const presignS = (Date.now() - t0) / 1000;
+  let cpu = process.cpuUsage();
+  let wall = Date.now();
   const { samples, errors } = await load(plan, pools, requests);
+  const loadCpu = cpuPercent(cpu, Date.now() - wall);
+  cpu = process.cpuUsage();
+  wall = Date.now();
+  const queried = plan.query ? await query(plan, profiles) : undefined;
   const result: LoadResult = {
     presignS,
     presigned: requests.length,
     samples,
     errors,
-    ...(plan.query ? { query: await query(plan, profiles) } : {}),
+    ...(queried ? { query: queried } : {}),
+    ownCpuPercent: { load: loadCpu, ...(queried ? { query: cpuPercent(cpu, Date.now() - wall) } : {}) },
   };
   await Promise.all(pools.map((p) => p.close()));
   writeFileSync(plan.out, JSON.stringify(result));

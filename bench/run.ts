@@ -386,6 +386,7 @@ function parseCheckpoint(text: string): { size: number; cosignatures: number } {
 class CheckpointWatch {
   readonly firstSeen = new Map<string, Array<{ size: number; ms: number; cosignatures: number }>>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   constructor(
     private readonly urls: string[],
     private readonly everyMs: number,
@@ -409,12 +410,14 @@ class CheckpointWatch {
           }
         }),
       );
-      this.timer = setTimeout(() => void tick(), this.everyMs);
+      // a poll in flight when stop() is called must not schedule another
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.everyMs);
     };
     void tick();
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 
@@ -468,10 +471,20 @@ async function histogramQuantiles(url: string, name: string, qs: number[]): Prom
 
 const NODE_ARGS = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
 
-const BENCH_ENV = {
+/**
+ * The services' environment: their defaults, except rate limits (off: the load comes from one
+ * address) and logging (warnings only). `BENCH_SERVICE_<NAME>=value` in the bench's own environment
+ * sets `<NAME>` for every service, to measure another configuration (docs/BENCHMARKS.md).
+ */
+const BENCH_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
   RATE_LIMIT_ADDRESS_PER_MINUTE: '0',
   RATE_LIMIT_ACCOUNT_PER_MINUTE: '0',
+  ...Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([name]) => name.startsWith('BENCH_SERVICE_'))
+      .map(([name, value]) => [name.slice('BENCH_SERVICE_'.length), value ?? '']),
+  ),
 };
 
 async function portalScenario(brokers: string, dir: string) {
@@ -543,8 +556,10 @@ async function portalScenario(brokers: string, dir: string) {
           measured: integration.length,
         },
         integrationServerMs: { p50: serverP50! * 1000, p99: serverP99! * 1000 },
+        loadGeneratorCpuPercent: result.ownCpuPercent.load,
       },
       query: query && {
+        loadGeneratorCpuPercent: result.ownCpuPercent.query ?? NaN,
         answered: query.samples.length,
         ok: queryOk.length,
         perS: query.samples.length / query.durationS,
@@ -636,6 +651,7 @@ async function federationScenario(brokers: string, dir: string) {
     return {
       federation: {
         offeredPerS: SIZE.fedRate,
+        loadGeneratorCpuPercent: result.ownCpuPercent.load,
         acceptedPerS: accepted.length / ((last - first) / 1000),
         accepted: accepted.length,
         refused: result.samples.length - accepted.length,
@@ -749,6 +765,7 @@ interface BenchResults {
   machine: { cpus: number; cpu: string | undefined; memGb: number; node: string };
   quick: boolean;
   date: string;
+  serviceEnv: Record<string, string>;
   limits?: Limits;
   ingest?: PortalFigures['ingest'];
   query?: PortalFigures['query'];
@@ -793,6 +810,7 @@ function table(results: BenchResults): string {
       '≥ 2,000',
       l ? `${fmt((i.perS / l.pgInsertPerS) * 100, 1)} % of batched inserts/s` : '',
     );
+    row("ingest: the load generator's own CPU, % of one core", fmt(i.loadGeneratorCpuPercent), '');
     row('ingest: acceptance latency p50 / p99 ms', `${fmt(i.latencyMs.p50)} / ${fmt(i.latencyMs.p99)}`, '');
     row(
       'ingest: integration latency p50 / p99 ms (client; log-signer)',
@@ -806,10 +824,16 @@ function table(results: BenchResults): string {
       'query: /profiles/{udf} with proof, requests/s; p50 / p99 ms',
       `${fmt(q.perS)}; ${fmt(q.latencyMs.p50, 1)} / ${fmt(q.latencyMs.p99, 1)}`,
       '≥ 3,000; p99 ≤ 25',
+      `load generator: ${fmt(q.loadGeneratorCpuPercent)} % of one core`,
     );
   const f = results.federation;
   if (f) {
-    row(`federation: accepted/s at ${fmt(f.offeredPerS)}/s offered`, fmt(f.acceptedPerS), '');
+    row(
+      `federation: accepted/s at ${fmt(f.offeredPerS)}/s offered`,
+      fmt(f.acceptedPerS),
+      '',
+      `load generator: ${fmt(f.loadGeneratorCpuPercent)} % of one core`,
+    );
     row(
       'federation: replication lag p50 / p99 ms',
       `${fmt(f.replicationLagMs.p50)} / ${fmt(f.replicationLagMs.p99)}`,
@@ -845,7 +869,11 @@ function table(results: BenchResults): string {
   for (const [service, p] of Object.entries(results.profiles ?? {}))
     if (p.samples > 1000)
       rows.push(
-        `\n${service} CPU (${fmt(p.samples)} samples): ${p.byOwner.map(([o, pct]) => `${o} ${pct} %`).join(', ')}`,
+        `\n${service} CPU (${fmt(p.samples)} samples): ${p.byOwner.map(([o, pct]) => `${o} ${pct} %`).join(', ')}` +
+          `\n  hottest functions (self): ${p.byFunction
+            .slice(0, 6)
+            .map(([f, pct]) => `${f} ${pct} %`)
+            .join('; ')}`,
       );
   return rows.join('\n');
 }
@@ -860,8 +888,14 @@ async function main(): Promise<void> {
     node: process.version,
   };
   log(`${QUICK ? 'quick' : 'full'} run: ${[...SCENARIOS].join(', ')} on ${machine.cpus} × ${machine.cpu}`);
+  log(`services' environment: ${JSON.stringify(BENCH_ENV)}`);
   const broker = await ensureBroker({ log: (m) => log(`kafka: ${m}`) });
-  const results: BenchResults = { machine, quick: QUICK, date: new Date().toISOString() };
+  const results: BenchResults = {
+    machine,
+    quick: QUICK,
+    date: new Date().toISOString(),
+    serviceEnv: BENCH_ENV,
+  };
   const stop = async () => {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { decodeRecord, profilesSetBy } from '@cryptomesh/mesh';
+import { decodeRecord, profilesSetBy, type TransactionRecord } from '@cryptomesh/mesh';
 import type { EntryProfiles, ProfileIndexStore } from './signer-store';
 
 /**
@@ -14,6 +14,11 @@ export function entryProfiles(entry: Uint8Array): EntryProfiles | undefined {
   } catch {
     return undefined;
   }
+  return recordProfiles(record);
+}
+
+/** What a decoded record does to the profile index (see entryProfiles). */
+export function recordProfiles(record: TransactionRecord): EntryProfiles {
   return {
     account: record.account,
     changes: profilesSetBy(record).map(({ id, state }) => ({ id, state })),

@@ -18,6 +18,27 @@ describe('bytes', () => {
     expect(fromBase64Url('A')).toBeUndefined(); // impossible length
     expect(fromBase64Url('AB')).toBeUndefined(); // non-zero unused bits
     expect(fromBase64Url('AA')).toEqual(Uint8Array.of(0));
+    // characters outside ASCII, including those whose low byte is an alphabet letter ('Ł' is U+0141)
+    expect(fromBase64Url('AA\u00e9A')).toBeUndefined();
+    expect(fromBase64Url('AA\u0141A')).toBeUndefined();
+    expect(fromBase64Url('AA\0A')).toBeUndefined();
+  });
+
+  it('accepts exactly the strings that are a canonical encoding', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=.\u00e9';
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }).map((a) => a.join('')),
+        (text) => {
+          const decoded = fromBase64Url(text);
+          // the reference: Node's decoder is lenient, so a string is canonical when it round-trips
+          const canonical =
+            /^[A-Za-z0-9_-]*$/.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
+          expect(decoded === undefined).toBe(!canonical);
+          if (decoded !== undefined) expect(Buffer.from(decoded).toString('base64url')).toBe(text);
+        },
+      ),
+    );
   });
 
   it('round-trips hex and refuses odd or non-hex text', () => {

@@ -80,6 +80,11 @@ export function toBase64Url(bytes: Uint8Array): string {
   return out;
 }
 
+// Character code → 6-bit value, -1 for anything outside the alphabet (a table, not indexOf: profiles,
+// entries and signatures are decoded on every request and every mirrored entry).
+const BASE64URL_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE64URL.length; i++) BASE64URL_VALUES[BASE64URL.charCodeAt(i)] = i;
+
 /**
  * Decodes unpadded base64url. Returns undefined for any other character, a length that cannot occur
  * (4n+1), or non-zero unused bits, so that one value has exactly one encoding.
@@ -90,8 +95,9 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
   let buffer = 0;
   let bits = 0;
   let index = 0;
-  for (const ch of text) {
-    const value = BASE64URL.indexOf(ch);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? (BASE64URL_VALUES[code] as number) : -1;
     if (value < 0) return undefined;
     buffer = ((buffer << 6) | value) & 0xffff;
     bits += 6;

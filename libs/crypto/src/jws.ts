@@ -1,4 +1,5 @@
-import { errors, flattenedVerify, FlattenedSign } from 'jose';
+import { errors, flattenedVerify, FlattenedSign, type KeyLike } from 'jose';
+import { toBase64Url } from './bytes';
 import { CryptoError, isCryptoError } from './crypto-error';
 import { checkKeyLength, KEY_PARAMETERS, SigningKeyAlgorithm } from './key-algorithm';
 import { keyUdf } from './key-fingerprint';
@@ -113,6 +114,27 @@ export function readJwsHeader(jws: unknown): JwsHeader {
   return header as unknown as JwsHeader;
 }
 
+// Importing a key and computing its fingerprint cost more than the verification itself, and a portal
+// or an auditor verifies many signatures by few keys (an account's devices), so both are kept for the
+// most recent public keys: by content, in a bounded map that drops its oldest entry when full.
+const MAX_VERIFICATION_KEYS = 4096;
+const verificationKeys = new Map<string, { readonly joseKey: KeyLike; readonly udf: string }>();
+
+async function verificationKey(key: JwsVerificationKey): Promise<{ joseKey: KeyLike; udf: string }> {
+  const id = `${key.algorithm}:${toBase64Url(key.publicKey)}`;
+  let cached = verificationKeys.get(id);
+  if (cached === undefined) {
+    cached = {
+      joseKey: await importOkpKey(key.algorithm, 'EdDSA', key.publicKey),
+      udf: keyUdf(key.algorithm, key.publicKey, { bits: 520 }),
+    };
+    if (verificationKeys.size >= MAX_VERIFICATION_KEYS)
+      verificationKeys.delete(verificationKeys.keys().next().value as string);
+    verificationKeys.set(id, cached);
+  }
+  return cached;
+}
+
 /**
  * Verifies a profile JWS against `key`. Checks in this order, and reports the first rule broken:
  *   'jws.malformed'        not a flattened JWS of this profile (see readJwsHeader)
@@ -126,9 +148,10 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
   checkKeyLength(`${key.algorithm} public key`, key.publicKey, KEY_PARAMETERS[key.algorithm].publicKeyLength);
   const header = readJwsHeader(jws);
   const input = jws as FlattenedJws;
+  const verifier = await verificationKey(key);
   let kidMatches: boolean;
   try {
-    kidMatches = udfMatches(parseUdf(header.kid), keyUdf(key.algorithm, key.publicKey, { bits: 520 }));
+    kidMatches = udfMatches(parseUdf(header.kid), verifier.udf);
   } catch (cause) {
     if (!isCryptoError(cause)) throw cause;
     throw new CryptoError('jws.kid-mismatch', `"kid" is not a UDF: ${cause.message}`, { cause });
@@ -139,9 +162,8 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
       `"kid" ${header.kid} is not the UDF of the ${key.algorithm} key given`,
     );
   }
-  const joseKey = await importOkpKey(key.algorithm, 'EdDSA', key.publicKey);
   try {
-    const result = await flattenedVerify(input, joseKey, { algorithms: ['EdDSA'] });
+    const result = await flattenedVerify(input, verifier.joseKey, { algorithms: ['EdDSA'] });
     return { payload: result.payload, header };
   } catch (cause) {
     if (cause instanceof errors.JWSSignatureVerificationFailed) {

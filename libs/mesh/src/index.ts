@@ -93,7 +93,7 @@ export { accountView } from './account-state';
 export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
 export type { RequestClock } from './apply-record';
-export { entryAccount, recheckEntry, recheckLog } from './recheck';
+export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
 export { profileSetBy, profilesSetBy } from './record-profiles';
 export type { ProfileChange } from './record-profiles';
 export type { RecheckLogResult, RecheckResult } from './recheck';

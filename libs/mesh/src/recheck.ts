@@ -18,8 +18,25 @@ export async function recheckEntry(
   state: AccountState | undefined,
   entry: Uint8Array,
 ): Promise<RecheckResult> {
+  let record: TransactionRecord;
   try {
-    const record = decodeRecord(entry);
+    record = decodeRecord(entry);
+  } catch (error) {
+    if (isMeshError(error)) return { ok: false, code: error.code, detail: error.message };
+    throw error;
+  }
+  return recheckRecord(state, record);
+}
+
+/**
+ * recheckEntry for a record decoded already (`decodeRecord`), for a caller that needs the record
+ * itself too (the auditor routes it by account and indexes its profiles): an entry is decoded once.
+ */
+export async function recheckRecord(
+  state: AccountState | undefined,
+  record: TransactionRecord,
+): Promise<RecheckResult> {
+  try {
     return { ok: true, state: await applyRecord(state, record), record };
   } catch (error) {
     if (isMeshError(error)) return { ok: false, code: error.code, detail: error.message };

@@ -25,6 +25,7 @@ import { GatewayError } from '../protocol/gateway-error';
 import { mapMeshErrors } from '../protocol/mesh-error-map';
 import type { AccountName } from '../protocol/request-fields';
 import type { RequestContext } from '../protocol/transaction';
+import { AccountQueue } from './account-queue';
 import { accountState, changedObjects, jwsJson } from './catalog-state';
 
 export interface CommitOptions {
@@ -50,6 +51,9 @@ export interface CommitOptions {
  */
 @Injectable()
 export class RecordCommitter {
+  /** One change per account at a time in this process (account-queue.ts says why). */
+  private readonly queue = new AccountQueue();
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -58,11 +62,20 @@ export class RecordCommitter {
   ) {}
 
   /** Resolves with the account's new state once it is committed; throws a GatewayError otherwise. */
-  async commit(
+  commit(
     name: AccountName,
     record: TransactionRecord,
     context: RequestContext,
     options: CommitOptions = {},
+  ): Promise<AccountState> {
+    return this.queue.run(name.udf, () => this.commitNow(name, record, context, options));
+  }
+
+  private async commitNow(
+    name: AccountName,
+    record: TransactionRecord,
+    context: RequestContext,
+    options: CommitOptions,
   ): Promise<AccountState> {
     if (record.account !== name.udf)
       throw new GatewayError('auth.mismatch', `the record is for another account than ${name.address}`, {
@@ -90,9 +103,11 @@ export class RecordCommitter {
         });
         if (!inserted) throw accountExists(name);
       } else {
-        const locked = await this.load(manager, name, false, true);
-        if (locked === undefined || locked.account.version !== before?.account.version) {
-          // Another transaction changed the account between validation and lock: validate again.
+        // Lock the account row; its objects are read again only when another transaction changed the
+        // account between validation and lock (then the record is validated again against them).
+        const row = await readCatalogAccount(manager, name.udf, { lock: true });
+        if (row === undefined || row.version !== before?.account.version) {
+          const locked = await this.load(manager, name, false, false);
           base = locked;
           after = await mapMeshErrors(() => applyRecord(locked?.state, record, clock));
         }

@@ -19,9 +19,9 @@ import {
   PartAssembler,
   type IntermeshError,
 } from '@cryptomesh/intermesh';
-import { entryAccount, isMeshError, recheckEntry } from '@cryptomesh/mesh';
+import { decodeRecord, isMeshError, recheckRecord, type TransactionRecord } from '@cryptomesh/mesh';
 import type { EntryProfiles, StoredMirrorHead } from '@cryptomesh/persistence';
-import { entryProfiles } from '../../../log-signer/src/profile-index';
+import { recordProfiles } from '../../../log-signer/src/profile-index';
 import { AccountStates } from './account-states';
 
 /** A configured peer, as the auditor needs it. */
@@ -94,6 +94,8 @@ export class PeerAudit {
   private assembler: PartAssembler;
   private readonly accounts: AccountStates;
   private staged: { part: VerifiedPart } | undefined;
+  /** What each entry of the part under verification does to the profile index, in order. */
+  private entryProfiles: EntryProfiles[] = [];
 
   constructor(
     readonly peer: AuditedPeer,
@@ -154,6 +156,7 @@ export class PeerAudit {
    */
   async verify(entries: readonly Uint8Array[], note: string): Promise<AuditStep> {
     this.accounts.discard();
+    this.entryProfiles = [];
     const verifier = new LogVerifier({
       logKey: this.peer.verifierKey,
       origin: this.peer.origin,
@@ -240,16 +243,24 @@ export class PeerAudit {
   }
 
   private async recheck(entry: Uint8Array): Promise<void> {
-    let account: string;
+    let record: TransactionRecord;
     try {
-      account = entryAccount(entry);
+      record = decodeRecord(entry);
     } catch (error) {
       if (isMeshError(error)) throw new RuleViolation(error.code, error.message);
       throw error;
     }
-    const result = await recheckEntry(await this.accounts.get(account), entry);
+    const result = await recheckRecord(await this.accounts.get(record.account), record);
     if (!result.ok) throw new RuleViolation(result.code, result.detail);
-    this.accounts.stage(account, result.state);
+    this.accounts.stage(record.account, result.state);
+    this.entryProfiles.push(recordProfiles(record));
+  }
+
+  /** The profile changes collected while re-checking `entries` (each entry was re-checked, in order). */
+  private profilesOf(entries: readonly Uint8Array[]): EntryProfiles[] {
+    if (this.entryProfiles.length !== entries.length)
+      throw new Error(`${this.entryProfiles.length} entries re-checked in a part of ${entries.length}`);
+    return this.entryProfiles;
   }
 
   private build(seal: Seal, note: string, entries: readonly Uint8Array[]): VerifiedPart {
@@ -272,7 +283,7 @@ export class PeerAudit {
       entries,
       leafHashes,
       nodes,
-      profiles: entries.map(entryProfiles),
+      profiles: this.profilesOf(entries),
       frontier: tree.hashes().map(toBase64),
     };
   }
