@@ -212,10 +212,13 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const { requests, profiles } = await prepare(plan, pools);
   const presignS = (Date.now() - t0) / 1000;
+  // phase lines on stdout: the bench measures the services' CPU over each phase (bench/run.ts)
+  process.stdout.write('phase load\n');
   let cpu = process.cpuUsage();
   let wall = Date.now();
   const { samples, errors } = await load(plan, pools, requests);
   const loadCpu = cpuPercent(cpu, Date.now() - wall);
+  if (plan.query) process.stdout.write('phase query\n');
   cpu = process.cpuUsage();
   wall = Date.now();
   const queried = plan.query ? await query(plan, profiles) : undefined;
@@ -227,6 +230,7 @@ async function main(): Promise<void> {
     ...(queried ? { query: queried } : {}),
     ownCpuPercent: { load: loadCpu, ...(queried ? { query: cpuPercent(cpu, Date.now() - wall) } : {}) },
   };
+  process.stdout.write('phase done\n');
   await Promise.all(pools.map((p) => p.close()));
   writeFileSync(plan.out, JSON.stringify(result));
 }

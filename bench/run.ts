@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--scenarios limits,ingest,query,federation]` (docs/BENCHMARKS.md).
+ * `npm run bench [-- --quick] [--profile] [--scenarios limits,ingest,query,federation,catchup]` (docs/BENCHMARKS.md).
  *
  * Starts what it needs itself — the local Kafka broker, PostgreSQL databases, one portal or the
  * three-portal federation as built services (deploy/federation) — runs each scenario for a
@@ -135,14 +135,30 @@ function usage(pid: number): { peakRssMb: number; cpuS: number } {
 type Resources = Record<string, { peakRssMb: number; cpuS: number; cpuPercent: number }>;
 
 function resourcesOf(federation: FederationHandle, before: Map<string, number>, wallS: number): Resources {
+  return resourcesBetween(federation, { ms: Date.now() - wallS * 1000, cpu: before }, mark(federation));
+}
+
+/** A moment of a scenario: the time and every process's CPU seconds so far. */
+interface Mark {
+  ms: number;
+  cpu: Map<string, number>;
+}
+
+function mark(federation: FederationHandle): Mark {
+  return { ms: Date.now(), cpu: cpuBaseline(federation) };
+}
+
+/** CPU % of one core of each process between two marks; peak RSS so far. */
+function resourcesBetween(federation: FederationHandle, from: Mark, to: Mark): Resources {
+  const wallS = (to.ms - from.ms) / 1000;
   const out: Resources = {};
   for (const p of federation.portals)
     for (const [service, pid] of Object.entries(p.pids)) {
-      const u = usage(pid);
-      const cpuS = u.cpuS - (before.get(`${p.id}/${service}`) ?? 0);
-      out[`${p.id}/${service}`] = { peakRssMb: u.peakRssMb, cpuS, cpuPercent: (100 * cpuS) / wallS };
+      const name = `${p.id}/${service}`;
+      const cpuS = (to.cpu.get(name) ?? NaN) - (from.cpu.get(name) ?? 0);
+      out[name] = { peakRssMb: usage(pid).peakRssMb, cpuS, cpuPercent: (100 * cpuS) / wallS };
     }
-  const pg = postgresCpuS() - (before.get('postgres') ?? 0);
+  const pg = (to.cpu.get('postgres') ?? NaN) - (from.cpu.get('postgres') ?? 0);
   out['postgres (all processes)'] = { peakRssMb: NaN, cpuS: pg, cpuPercent: (100 * pg) / wallS };
   return out;
 }
@@ -360,16 +376,33 @@ async function limits(brokers: string) {
 // scenarios
 // ------------------------------------------------------------------------------------------------
 
-async function runLoad(plan: Omit<LoadPlan, 'out'>): Promise<LoadResult> {
+/**
+ * Runs the load generator; `onPhase` is called as it starts sending load ("load"), queries ("query")
+ * and as it finishes ("done"), so that CPU is measured over each phase, not over the signing before.
+ */
+async function runLoad(
+  plan: Omit<LoadPlan, 'out'>,
+  onPhase: (phase: string) => void = () => undefined,
+): Promise<LoadResult> {
   const out = join(mkdtempSync(join(tmpdir(), 'cmp-bench-')), 'load.json');
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(__dirname, 'load.ts'), JSON.stringify({ ...plan, out })],
     {
       cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    let newline;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line.startsWith('phase ')) onPhase(line.slice('phase '.length));
+    }
+  });
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) throw new Error(`the load generator exited with ${code}`);
   return JSON.parse(readFileSync(out, 'utf8')) as LoadResult;
@@ -505,18 +538,20 @@ async function portalScenario(brokers: string, dir: string) {
     const checkpointUrl = `${portal!.urls['query']}/logs/self/checkpoint`;
     const watch = new CheckpointWatch([checkpointUrl], 25);
     watch.start();
-    const before = cpuBaseline(federation);
-    const t0 = Date.now();
-    const result = await runLoad({
-      label: 'ingest',
-      gateways: [portal!.urls['gateway']!],
-      queries: SCENARIOS.has('query') ? [portal!.urls['query']!] : [],
-      accounts: SIZE.accounts,
-      perAccount: SIZE.perAccount,
-      concurrency: SIZE.concurrency,
-      durationS: SIZE.loadS,
-      ...(SCENARIOS.has('query') ? { query: { durationS: SIZE.queryS, concurrency: 32 } } : {}),
-    });
+    const marks = new Map<string, Mark>();
+    const result = await runLoad(
+      {
+        label: 'ingest',
+        gateways: [portal!.urls['gateway']!],
+        queries: SCENARIOS.has('query') ? [portal!.urls['query']!] : [],
+        accounts: SIZE.accounts,
+        perAccount: SIZE.perAccount,
+        concurrency: SIZE.concurrency,
+        durationS: SIZE.loadS,
+        ...(SCENARIOS.has('query') ? { query: { durationS: SIZE.queryS, concurrency: 32 } } : {}),
+      },
+      (phase) => marks.set(phase, mark(federation)),
+    );
     const setupEntries = SIZE.accounts * 3;
     const accepted = result.samples.filter((s) => s.ok).sort((a, b) => a.ackMs - b.ackMs);
     await until(
@@ -525,7 +560,11 @@ async function portalScenario(brokers: string, dir: string) {
       60_000,
     );
     watch.stop();
-    const resources = resourcesOf(federation, before, (Date.now() - t0) / 1000);
+    const end = marks.get('done') ?? mark(federation);
+    const resources = resourcesBetween(federation, marks.get('load')!, marks.get('query') ?? end);
+    const queryResources = marks.has('query')
+      ? resourcesBetween(federation, marks.get('query')!, end)
+      : undefined;
     const first = Math.min(...result.samples.map((s) => s.sentMs));
     const last = Math.max(...result.samples.map((s) => s.ackMs));
     const latencies = accepted.map((s) => s.ackMs - s.sentMs);
@@ -575,6 +614,7 @@ async function portalScenario(brokers: string, dir: string) {
         },
       },
       resources,
+      queryResources,
     };
   } finally {
     const pids = pidsOf(federation);
@@ -605,18 +645,21 @@ async function federationScenario(brokers: string, dir: string) {
     ]);
     const watch = new CheckpointWatch(urls, 50);
     watch.start();
-    const before = cpuBaseline(federation);
+    const marks = new Map<string, Mark>();
     const t0 = Date.now();
     const perPortal = Math.ceil((SIZE.fedRate * SIZE.fedS) / (SIZE.accounts * 1.0));
-    const result = await runLoad({
-      label: 'federation',
-      gateways: portals.map((p) => p.urls['gateway']!),
-      accounts: SIZE.accounts,
-      perAccount: perPortal,
-      concurrency: 256,
-      rate: SIZE.fedRate,
-      durationS: SIZE.fedS,
-    });
+    const result = await runLoad(
+      {
+        label: 'federation',
+        gateways: portals.map((p) => p.urls['gateway']!),
+        accounts: SIZE.accounts,
+        perAccount: perPortal,
+        concurrency: 256,
+        rate: SIZE.fedRate,
+        durationS: SIZE.fedS,
+      },
+      (phase) => marks.set(phase, mark(federation)),
+    );
     const loadEnd = Date.now();
     await until(
       'every mirror at its origin head',
@@ -628,7 +671,8 @@ async function federationScenario(brokers: string, dir: string) {
     );
     await new Promise((r) => setTimeout(r, 3000)); // the last cosignatures
     watch.stop();
-    const resources = resourcesOf(federation, before, (Date.now() - t0) / 1000);
+    // from the first request to the last cosignature: the replication's work outlasts the load
+    const resources = resourcesBetween(federation, marks.get('load')!, mark(federation));
     const lag: number[] = [];
     const cosign: number[] = [];
     for (const p of portals) {
@@ -770,6 +814,7 @@ interface BenchResults {
   ingest?: PortalFigures['ingest'];
   query?: PortalFigures['query'];
   ingestResources?: Resources;
+  queryResources?: Resources;
   federation?: FederationFigures['federation'];
   federationResources?: Resources;
   catchup?: CatchupFigures['catchup'];
@@ -854,7 +899,7 @@ function table(results: BenchResults): string {
       '≥ 10,000',
       l ? `${fmt((c.perS / l.nativeVerifyPerS) * 100)} % of one core's native Ed25519 verifications/s` : '',
     );
-  for (const scenario of ['ingest', 'federation', 'catchup'] as const) {
+  for (const scenario of ['ingest', 'query', 'federation', 'catchup'] as const) {
     const r = results[`${scenario}Resources`];
     if (!r) continue;
     const peak = Math.max(
@@ -909,6 +954,7 @@ async function main(): Promise<void> {
       results.ingest = r.ingest;
       results.query = r.query;
       results.ingestResources = r.resources;
+      if (r.queryResources) results.queryResources = r.queryResources;
     }
     if (SCENARIOS.has('federation')) {
       const r = await federationScenario(broker.brokers, dir);
