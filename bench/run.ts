@@ -65,15 +65,15 @@ for (const s of SCENARIOS)
 const SIZES = QUICK
   ? {
       limitS: 1,
-      catchup: 10_000,
+      catchup: 6_000,
       catchupS: 60,
       accounts: 16,
       perAccount: 60,
       concurrency: 32,
-      loadS: 8,
+      loadS: 6,
       queryS: 4,
       fedRate: 300,
-      fedS: 8,
+      fedS: 6,
     }
   : {
       limitS: 3,
@@ -520,102 +520,28 @@ const BENCH_ENV: Record<string, string> = {
   ),
 };
 
-async function portalScenario(brokers: string, dir: string) {
-  log('ingest and query: one portal, four services');
+/**
+ * Starts portals as built services (deploy/federation) with the bench's environment, runs `scenario`
+ * on them, and stops them, also on failure; with --profile, summarises their CPU profiles.
+ */
+async function withPortals<T>(
+  label: string,
+  brokers: string,
+  options: { dir: string; portals?: string[]; extraPeers?: unknown[]; env?: Record<string, string> },
+  scenario: (federation: FederationHandle) => Promise<T>,
+): Promise<T> {
   const federation = await startFederation({
-    dir: join(dir, 'single'),
-    portals: ['bench'],
     kafkaBrokers: brokers,
     databaseUrl: ADMIN_URL,
     prefix: 'cmp_bench',
-    env: BENCH_ENV,
     nodeArgs: NODE_ARGS,
     stopWithProcess: true,
-    log: (m: string) => log(`portal: ${m}`),
+    log: (m: string) => log(`${label}: ${m}`),
+    ...options,
+    env: { ...BENCH_ENV, ...options.env },
   });
   try {
-    const [portal] = federation.portals;
-    const checkpointUrl = `${portal!.urls['query']}/logs/self/checkpoint`;
-    const watch = new CheckpointWatch([checkpointUrl], 25);
-    watch.start();
-    const marks = new Map<string, Mark>();
-    const result = await runLoad(
-      {
-        label: 'ingest',
-        gateways: [portal!.urls['gateway']!],
-        queries: SCENARIOS.has('query') ? [portal!.urls['query']!] : [],
-        accounts: SIZE.accounts,
-        perAccount: SIZE.perAccount,
-        concurrency: SIZE.concurrency,
-        durationS: SIZE.loadS,
-        ...(SCENARIOS.has('query') ? { query: { durationS: SIZE.queryS, concurrency: 32 } } : {}),
-      },
-      (phase) => marks.set(phase, mark(federation)),
-    );
-    const setupEntries = SIZE.accounts * 3;
-    const accepted = result.samples.filter((s) => s.ok).sort((a, b) => a.ackMs - b.ackMs);
-    await until(
-      'every accepted entry sealed',
-      () => watch.size(checkpointUrl) >= setupEntries + accepted.length,
-      60_000,
-    );
-    watch.stop();
-    const end = marks.get('done') ?? mark(federation);
-    const resources = resourcesBetween(federation, marks.get('load')!, marks.get('query') ?? end);
-    const queryResources = marks.has('query')
-      ? resourcesBetween(federation, marks.get('query')!, end)
-      : undefined;
-    const first = Math.min(...result.samples.map((s) => s.sentMs));
-    const last = Math.max(...result.samples.map((s) => s.ackMs));
-    const latencies = accepted.map((s) => s.ackMs - s.sentMs);
-    // The k-th acknowledgement is (nearly) the k-th entry queued: its integration is the first
-    // checkpoint that covers setupEntries + k entries.
-    const integration = accepted
-      .map((s, k) => (watch.timeOf(checkpointUrl, setupEntries + k + 1) ?? NaN) - s.ackMs)
-      .filter((x) => Number.isFinite(x));
-    const [serverP50, serverP99] = await histogramQuantiles(
-      `${portal!.urls['log-signer']}/metrics`,
-      'log_integration_latency_seconds',
-      [0.5, 0.99],
-    );
-    const query = result.query;
-    const queryOk = query?.samples.filter((s) => s.ok) ?? [];
-    return {
-      ingest: {
-        presignS: result.presignS,
-        accepted: accepted.length,
-        refused: result.samples.length - accepted.length,
-        errors: result.errors,
-        durationS: (last - first) / 1000,
-        perS: accepted.length / ((last - first) / 1000),
-        latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
-        integrationMs: {
-          p50: quantile(integration, 0.5),
-          p99: quantile(integration, 0.99),
-          measured: integration.length,
-        },
-        integrationServerMs: { p50: serverP50! * 1000, p99: serverP99! * 1000 },
-        loadGeneratorCpuPercent: result.ownCpuPercent.load,
-      },
-      query: query && {
-        loadGeneratorCpuPercent: result.ownCpuPercent.query ?? NaN,
-        answered: query.samples.length,
-        ok: queryOk.length,
-        perS: query.samples.length / query.durationS,
-        latencyMs: {
-          p50: quantile(
-            queryOk.map((s) => s.ms),
-            0.5,
-          ),
-          p99: quantile(
-            queryOk.map((s) => s.ms),
-            0.99,
-          ),
-        },
-      },
-      resources,
-      queryResources,
-    };
+    return await scenario(federation);
   } finally {
     const pids = pidsOf(federation);
     await federation.stop();
@@ -623,19 +549,102 @@ async function portalScenario(brokers: string, dir: string) {
   }
 }
 
+async function portalScenario(brokers: string, dir: string) {
+  log('ingest and query: one portal, four services');
+  return withPortals(
+    'portal',
+    brokers,
+    { dir: join(dir, 'single'), portals: ['bench'] },
+    async (federation) => {
+      const [portal] = federation.portals;
+      const checkpointUrl = `${portal!.urls['query']}/logs/self/checkpoint`;
+      const watch = new CheckpointWatch([checkpointUrl], 25);
+      watch.start();
+      const marks = new Map<string, Mark>();
+      const result = await runLoad(
+        {
+          label: 'ingest',
+          gateways: [portal!.urls['gateway']!],
+          queries: SCENARIOS.has('query') ? [portal!.urls['query']!] : [],
+          accounts: SIZE.accounts,
+          perAccount: SIZE.perAccount,
+          concurrency: SIZE.concurrency,
+          durationS: SIZE.loadS,
+          ...(SCENARIOS.has('query') ? { query: { durationS: SIZE.queryS, concurrency: 32 } } : {}),
+        },
+        (phase) => marks.set(phase, mark(federation)),
+      );
+      const setupEntries = SIZE.accounts * 3;
+      const accepted = result.samples.filter((s) => s.ok).sort((a, b) => a.ackMs - b.ackMs);
+      await until(
+        'every accepted entry sealed',
+        () => watch.size(checkpointUrl) >= setupEntries + accepted.length,
+        60_000,
+      );
+      watch.stop();
+      const end = marks.get('done') ?? mark(federation);
+      const resources = resourcesBetween(federation, marks.get('load')!, marks.get('query') ?? end);
+      const queryResources = marks.has('query')
+        ? resourcesBetween(federation, marks.get('query')!, end)
+        : undefined;
+      const first = Math.min(...result.samples.map((s) => s.sentMs));
+      const last = Math.max(...result.samples.map((s) => s.ackMs));
+      const latencies = accepted.map((s) => s.ackMs - s.sentMs);
+      // The k-th acknowledgement is (nearly) the k-th entry queued: its integration is the first
+      // checkpoint that covers setupEntries + k entries.
+      const integration = accepted
+        .map((s, k) => (watch.timeOf(checkpointUrl, setupEntries + k + 1) ?? NaN) - s.ackMs)
+        .filter((x) => Number.isFinite(x));
+      const [serverP50, serverP99] = await histogramQuantiles(
+        `${portal!.urls['log-signer']}/metrics`,
+        'log_integration_latency_seconds',
+        [0.5, 0.99],
+      );
+      const query = result.query;
+      const queryOk = query?.samples.filter((s) => s.ok) ?? [];
+      return {
+        ingest: {
+          presignS: result.presignS,
+          accepted: accepted.length,
+          refused: result.samples.length - accepted.length,
+          errors: result.errors,
+          durationS: (last - first) / 1000,
+          perS: accepted.length / ((last - first) / 1000),
+          latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
+          integrationMs: {
+            p50: quantile(integration, 0.5),
+            p99: quantile(integration, 0.99),
+            measured: integration.length,
+          },
+          integrationServerMs: { p50: serverP50! * 1000, p99: serverP99! * 1000 },
+          loadGeneratorCpuPercent: result.ownCpuPercent.load,
+        },
+        query: query && {
+          loadGeneratorCpuPercent: result.ownCpuPercent.query ?? NaN,
+          answered: query.samples.length,
+          ok: queryOk.length,
+          perS: query.samples.length / query.durationS,
+          latencyMs: {
+            p50: quantile(
+              queryOk.map((s) => s.ms),
+              0.5,
+            ),
+            p99: quantile(
+              queryOk.map((s) => s.ms),
+              0.99,
+            ),
+          },
+        },
+        resources,
+        queryResources,
+      };
+    },
+  );
+}
+
 async function federationScenario(brokers: string, dir: string) {
   log('federation: three portals, twelve services');
-  const federation = await startFederation({
-    dir: join(dir, 'federation'),
-    kafkaBrokers: brokers,
-    databaseUrl: ADMIN_URL,
-    prefix: 'cmp_bench',
-    env: BENCH_ENV,
-    nodeArgs: NODE_ARGS,
-    stopWithProcess: true,
-    log: (m: string) => log(`federation: ${m}`),
-  });
-  try {
+  return withPortals('federation', brokers, { dir: join(dir, 'federation') }, async (federation) => {
     const { portals } = federation;
     const self = (p: PortalView) => `${p.urls['query']}/logs/self/checkpoint`;
     const mirror = (at: PortalView, of: PortalView) => `${at.urls['query']}/logs/${of.id}/checkpoint`;
@@ -719,11 +728,7 @@ async function federationScenario(brokers: string, dir: string) {
       },
       resources,
     };
-  } finally {
-    const pids = pidsOf(federation);
-    await federation.stop();
-    Object.assign(PROFILES, summariseProfiles(pids));
-  }
+  });
 }
 
 async function catchupScenario(brokers: string, dir: string) {
@@ -743,19 +748,13 @@ async function catchupScenario(brokers: string, dir: string) {
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) throw new Error(`the catch-up peer exited with ${code}`);
   const peer = JSON.parse(stdout) as { id: string; size: number };
-  const federation = await startFederation({
+  const options = {
     dir: join(dir, 'catchup'),
     portals: ['late'],
     extraPeers: [peer],
-    kafkaBrokers: brokers,
-    databaseUrl: ADMIN_URL,
-    prefix: 'cmp_bench',
-    env: { ...BENCH_ENV, COSIGNATURE_QUORUM: '0' },
-    nodeArgs: NODE_ARGS,
-    stopWithProcess: true,
-    log: (m: string) => log(`late portal: ${m}`),
-  });
-  try {
+    env: { COSIGNATURE_QUORUM: '0' },
+  };
+  return withPortals('late portal', brokers, options, async (federation) => {
     const [portal] = federation.portals;
     const url = `${portal!.urls['query']}/logs/${peer.id}/checkpoint`;
     const before = cpuBaseline(federation);
@@ -789,11 +788,7 @@ async function catchupScenario(brokers: string, dir: string) {
       },
       resources: resourcesOf(federation, before, (Date.now() - t0) / 1000),
     };
-  } finally {
-    const pids = pidsOf(federation);
-    await federation.stop();
-    Object.assign(PROFILES, summariseProfiles(pids));
-  }
+  });
 }
 
 // ------------------------------------------------------------------------------------------------
