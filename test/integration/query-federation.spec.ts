@@ -1,15 +1,12 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
-import { createService, type RunningService } from '@cryptomesh/service';
-import { queryApp } from '../../apps/query/src/query.app';
-import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import type { DataSource } from 'typeorm';
 import { get as getFrom, getOk } from '../support/mirror-client';
 import {
+  startScenarioQuery,
   writeFindings,
-  writeMirrorScenario,
   writePortalRow,
   type MirrorScenario,
+  type ScenarioQuery,
 } from '../support/mirror-scenario';
 
 type PeerStatus = Record<string, unknown> & { lagMs: number | null };
@@ -19,28 +16,19 @@ type PeerStatus = Record<string, unknown> & { lagMs: number | null };
  * scenario of test/support/mirror-scenario.ts plus five findings.
  */
 describe('query: /federation and /findings', () => {
-  let db: TestDatabase;
+  let env: ScenarioQuery;
   let ds: DataSource;
-  let query: RunningService;
   let s: MirrorScenario;
 
   beforeAll(async () => {
-    db = await createTestDatabase('queryfederation');
-    ds = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
-    await runMigrations(ds);
-    s = await writeMirrorScenario(ds);
-    await writeFindings(ds, s.now);
-    query = await createService(queryApp, { PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url });
+    env = await startScenarioQuery('queryfederation', (ds, s) => writeFindings(ds, s.now));
+    ({ s, ds } = env);
   }, 60_000);
 
-  afterAll(async () => {
-    await query?.app.close();
-    await ds?.destroy();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
-  const get = (path: string) => getFrom(query.url, path);
-  const json = <T>(path: string) => getOk<T>(query.url, path);
+  const get = (path: string) => getFrom(env.url, path);
+  const json = <T>(path: string) => getOk<T>(env.url, path);
 
   it('before replication wrote federation_portal: the portal is unknown, nothing given or received', async () => {
     const status = await json<{ portal: unknown; peers: PeerStatus[] }>('/federation');

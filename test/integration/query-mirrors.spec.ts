@@ -1,10 +1,6 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { findCosigners, type VerifierKey } from '@cryptomesh/log';
-import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
-import { createService, type RunningService } from '@cryptomesh/service';
-import { queryApp } from '../../apps/query/src/query.app';
-import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import {
   cosigners,
   get as getFrom,
@@ -13,7 +9,12 @@ import {
   verifyServedLog,
   type ProfileAnswer,
 } from '../support/mirror-client';
-import { writeMirrorScenario, writePortalRow, type MirrorScenario } from '../support/mirror-scenario';
+import {
+  startScenarioQuery,
+  writePortalRow,
+  type MirrorScenario,
+  type ScenarioQuery,
+} from '../support/mirror-scenario';
 
 /**
  * `/logs/{peer}/…` and `/profiles/{udf}` over this portal's log and its mirrors (issue #6;
@@ -23,27 +24,19 @@ import { writeMirrorScenario, writePortalRow, type MirrorScenario } from '../sup
  * nothing but the peer's log key and the witness keys.
  */
 describe('query: /logs/{peer} and /profiles over the mirrors', () => {
-  let db: TestDatabase;
+  let env: ScenarioQuery;
   let ds: DataSource;
-  let query: RunningService;
   let s: MirrorScenario;
 
   beforeAll(async () => {
-    db = await createTestDatabase('querymirrors');
-    ds = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
-    await runMigrations(ds);
-    s = await writeMirrorScenario(ds);
-    query = await createService(queryApp, { PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url });
+    env = await startScenarioQuery('querymirrors');
+    ({ s, ds } = env);
   }, 60_000);
 
-  afterAll(async () => {
-    await query?.app.close();
-    await ds?.destroy();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
-  const get = (path: string) => getFrom(query.url, path);
-  const json = <T>(path: string) => getOk<T>(query.url, path);
+  const get = (path: string) => getFrom(env.url, path);
+  const json = <T>(path: string) => getOk<T>(env.url, path);
   const keys = (...ids: Array<keyof MirrorScenario['witnesses']>): VerifierKey[] =>
     ids.map((id) => s.witnesses[id].verifierKey);
 
@@ -63,20 +56,20 @@ describe('query: /logs/{peer} and /profiles over the mirrors', () => {
   });
 
   it("serves each peer's mirror so that a client verifies everything with the peer's keys", async () => {
-    const beta = await verifyServedLog(query.url, 'beta', s.beta);
+    const beta = await verifyServedLog(env.url, 'beta', s.beta);
     expect(beta.head.size).toBe(9);
     // Over the latest seal: alpha's cosignature only (gamma's row is over another seal).
     expect(beta.checkpoint).toBe(`${s.beta.seals[3]!.note}${await lineOf('beta', 3, 'alpha')}`);
     expect(cosigners(beta.checkpoint, keys('alpha', 'gamma'))).toEqual(['alpha.test/witness']);
 
     // Lines are served as stored: the forged one is there, and a client finds it invalid.
-    const gamma = await verifyServedLog(query.url, 'gamma', s.gamma);
+    const gamma = await verifyServedLog(env.url, 'gamma', s.gamma);
     const report = findCosigners(gamma.checkpoint, keys('alpha', 'beta'), nodeEd25519);
     expect(report.valid.map((c) => c.key.name)).toEqual(['alpha.test/witness']);
     expect(report.invalid.map((c) => [c.key.name, c.error.code])).toEqual([
       ['beta.test/witness', 'cosignature.bad-signature'],
     ]);
-    await verifyServedLog(query.url, 'self', s.self);
+    await verifyServedLog(env.url, 'self', s.self);
   });
 
   it("serves this portal's checkpoint with the peers' cosignatures, by witness id", async () => {

@@ -17,17 +17,8 @@ import {
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { post, TestAccount } from '../support/mesh-client';
 import { runScriptedSession } from '../support/scripted-session';
+import type { ProfileAnswer } from '../support/mirror-client';
 import { startGateway } from '../support/test-gateway';
-
-interface ProfileAnswer {
-  id: string;
-  account: string;
-  profile: unknown;
-  index: number;
-  entry: string;
-  proof: { index: number; size: number; path: string[] };
-  checkpoint: string;
-}
 
 /** Every signed profile a record carries, found the way any client would: by reading the record. */
 function profilesIn(record: TransactionRecord): SignedProfile[] {

@@ -2,8 +2,12 @@
 // query-federation.spec.ts), written straight into one portal's database as its log-signer and its
 // replication service would have stored it. This portal is `alpha`; `beta` and `gamma` are peers
 // with real logs; `delta` is a peer no longer configured with nothing mirrored.
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { NoteSigner } from '@cryptomesh/log';
+import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
+import { createService, type RunningService } from '@cryptomesh/service';
+import { queryApp } from '../../apps/query/src/query.app';
+import { createTestDatabase } from '../env/test-database';
 import { testEntry } from '../../apps/log-signer/test/log-fixture';
 import {
   accountRecords,
@@ -161,4 +165,41 @@ export async function writeFindings(ds: DataSource, now: number): Promise<void> 
         resolvedAgo === null ? null : now - resolvedAgo,
       ],
     );
+}
+
+/** A query service over a fresh database that holds the mirror scenario. */
+export interface ScenarioQuery {
+  readonly s: MirrorScenario;
+  readonly ds: DataSource;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a test database, migrates it, writes the scenario (and what `extra` adds), and starts the
+ * query service on it; `close()` stops and drops everything, as does a failure on the way.
+ */
+export async function startScenarioQuery(
+  label: string,
+  extra: (ds: DataSource, s: MirrorScenario) => Promise<void> = () => Promise.resolve(),
+): Promise<ScenarioQuery> {
+  const db = await createTestDatabase(label);
+  let ds: DataSource | undefined;
+  let query: RunningService | undefined;
+  const close = async () => {
+    await query?.app.close();
+    await ds?.destroy();
+    await db.drop();
+  };
+  try {
+    ds = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
+    await runMigrations(ds);
+    const s = await writeMirrorScenario(ds);
+    await extra(ds, s);
+    query = await createService(queryApp, { PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url });
+    return { s, ds, url: query.url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
