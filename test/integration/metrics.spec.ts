@@ -286,7 +286,7 @@ describe('metrics and request ids on a running federation', () => {
     await rogue.publish(rogue.resealed(p0, { timeMs: p0.value.timeMs + 1 }));
     for (const p of portals) {
       const mirrorLag = {
-        group: `cryptomesh-${p.id}-mirror`,
+        group: `cryptomesh.${p.id}.replication-mirror`,
         topic: `intermesh.log.${rogue.id}`,
         partition: '0',
       };
@@ -301,7 +301,7 @@ describe('metrics and request ids on a running federation', () => {
       expect(was(p, 'replication').sum('kafka_consumer_lag_messages', mirrorLag)).toBe(0);
       // The witness consumer's lag is measured per partition of intermesh.witness.
       const witness = now.find('kafka_consumer_lag_messages', {
-        group: `cryptomesh-${p.id}`,
+        group: `cryptomesh.${p.id}.replication`,
         topic: 'intermesh.witness',
       });
       expect(witness.map((w) => w.labels.partition).sort()).toEqual(['0', '1', '2']);
@@ -310,7 +310,7 @@ describe('metrics and request ids on a running federation', () => {
 
     // The witness consumer's lag: with B's cosignature table locked its intake blocks on the next
     // witness message (the others keep cosigning), so the group's committed offset stays behind.
-    const witnessGroup = { group: `cryptomesh-${B.id}`, topic: 'intermesh.witness' };
+    const witnessGroup = { group: `cryptomesh.${B.id}.replication`, topic: 'intermesh.witness' };
     const locker = new Client({ connectionString: B.databaseUrl });
     await locker.connect();
     try {
