@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, KeyType, parseVerifierKey } from '@cryptomesh/log';
 import { isValidPortalId } from '@cryptomesh/intermesh';
-import { commonConfigShape, databaseConfigShape, integerVar, loadConfig } from '@cryptomesh/service';
+import {
+  commonConfigShape,
+  databaseConfigShape,
+  integerVar,
+  loadConfig,
+  logBacklogConfigShape,
+} from '@cryptomesh/service';
 
 function verifierKeyVar(type: KeyType, what: string) {
   return z
@@ -27,6 +33,7 @@ export function gatewayConfigShape() {
   return {
     ...commonConfigShape(8081),
     ...databaseConfigShape(),
+    ...logBacklogConfigShape(),
     PORTAL_ID: z
       .string({ required_error: 'is required: this portal id, lower-case letters, digits and -' })
       .trim()

@@ -4,6 +4,7 @@ import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/serv
 import { AccountLimits } from './auth/account-limits';
 import { NoncePurger } from './auth/nonce-purger';
 import { RequestAuthenticator } from './auth/request-authenticator';
+import { LogPushback } from './catalog/log-pushback';
 import { RecordCommitter } from './catalog/record-committer';
 import type { GatewayConfig } from './gateway.config';
 import { gatewayOpenApi } from './gateway.openapi';
@@ -63,6 +64,7 @@ export class GatewayFeatureModule implements OnModuleInit {
         AccountLimits,
         RequestAuthenticator,
         RecordCommitter,
+        LogPushback,
         NoncePurger,
         ...TRANSACTION_PROVIDERS,
         { provide: TRANSACTIONS, inject: TRANSACTION_PROVIDERS, useFactory: (...all: unknown[]) => all },

@@ -26,6 +26,7 @@ import { mapMeshErrors } from '../protocol/mesh-error-map';
 import type { AccountName } from '../protocol/request-fields';
 import type { RequestContext } from '../protocol/transaction';
 import { AccountQueue } from './account-queue';
+import { LogPushback } from './log-pushback';
 import { accountState, changedObjects, jwsJson } from './catalog-state';
 
 export interface CommitOptions {
@@ -59,15 +60,20 @@ export class RecordCommitter {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly limits: AccountLimits,
     private readonly authenticator: RequestAuthenticator,
+    private readonly pushback: LogPushback,
   ) {}
 
-  /** Resolves with the account's new state once it is committed; throws a GatewayError otherwise. */
-  commit(
+  /**
+   * Resolves with the account's new state once it is committed; throws a GatewayError otherwise,
+   * 'log.pushback' before any work while the log queue is over its bounds.
+   */
+  async commit(
     name: AccountName,
     record: TransactionRecord,
     context: RequestContext,
     options: CommitOptions = {},
   ): Promise<AccountState> {
+    this.pushback.check();
     return this.queue.run(name.udf, () => this.commitNow(name, record, context, options));
   }
 
