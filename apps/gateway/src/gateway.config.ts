@@ -110,6 +110,16 @@ export function gatewayConfigShape() {
     ),
     /** Requests per minute for one account (0 disables). */
     RATE_LIMIT_ACCOUNT_PER_MINUTE: integerVar({ default: 120, min: 0, max: 1_000_000 }),
+    /** Catalog objects one account may hold, deleted ones included (0: no quota). */
+    QUOTA_OBJECTS_PER_ACCOUNT: integerVar({ default: 10_000, min: 0, max: 100_000_000 }),
+    /** Bytes of signed profiles one account may hold (0: no quota). */
+    QUOTA_BYTES_PER_ACCOUNT: integerVar({
+      default: 16 * 1024 * 1024,
+      min: 0,
+      max: 1024 * 1024 * 1024 * 1024,
+    }),
+    /** Escrow blobs one account may store (0: no quota). */
+    QUOTA_ESCROW_PER_ACCOUNT: integerVar({ default: 64, min: 0, max: 1_000_000 }),
     /** UDF compression level a CreateAccount must show (0 = no proof of work). */
     PROOF_OF_WORK_LEVEL: integerVar({ default: 0, min: 0, max: 4 }),
     /**

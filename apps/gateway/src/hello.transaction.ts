@@ -34,6 +34,11 @@ export class HelloTransaction implements Transaction {
           PerAccountPerMinute: c.RATE_LIMIT_ACCOUNT_PER_MINUTE,
         },
         ProofOfWork: { Level: c.PROOF_OF_WORK_LEVEL },
+        Quotas: {
+          ObjectsPerAccount: c.QUOTA_OBJECTS_PER_ACCOUNT,
+          BytesPerAccount: c.QUOTA_BYTES_PER_ACCOUNT,
+          EscrowBlobsPerAccount: c.QUOTA_ESCROW_PER_ACCOUNT,
+        },
       },
     });
   }

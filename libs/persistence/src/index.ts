@@ -73,7 +73,7 @@ export {
   readCatalogConnection,
 } from './stores/catalog-connections';
 export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalog-connections';
-export { getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
+export { countCatalogEscrow, getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
 export { TypeOrmPublicationOutbox } from './stores/publication-outbox';
 export { MIRROR_CONSUMER, TypeOrmMirrorStore } from './stores/typeorm-mirror-store';
 export { TypeOrmWitnessOutbox } from './stores/typeorm-witness-outbox';

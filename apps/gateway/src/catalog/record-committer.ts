@@ -26,6 +26,7 @@ import { mapMeshErrors } from '../protocol/mesh-error-map';
 import type { AccountName } from '../protocol/request-fields';
 import type { RequestContext } from '../protocol/transaction';
 import { AccountQueue } from './account-queue';
+import { checkAccountQuota } from './account-usage';
 import { LogPushback } from './log-pushback';
 import { accountState, changedObjects, jwsJson } from './catalog-state';
 
@@ -95,6 +96,7 @@ export class RecordCommitter {
     await this.authenticator.refuseSeen(this.dataSource.manager, name.udf, claims);
     const before = await this.load(this.dataSource.manager, name, options.create === true, false);
     const next = await mapMeshErrors(() => applyRecord(before?.state, record, clock));
+    checkAccountQuota(before?.state, next, this.config);
     this.limits.take(name.udf);
 
     return this.dataSource.transaction('READ COMMITTED', async (manager) => {
@@ -116,6 +118,7 @@ export class RecordCommitter {
           const locked = await this.load(manager, name, false, false);
           base = locked;
           after = await mapMeshErrors(() => applyRecord(locked?.state, record, clock));
+          checkAccountQuota(locked?.state, after, this.config);
         }
         await updateCatalogAccount(manager, {
           accountUdf: name.udf,

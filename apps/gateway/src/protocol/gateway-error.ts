@@ -32,6 +32,7 @@ export type GatewayErrorCode =
   | 'pow.insufficient' // CreateAccount without the proof of work Hello demands
   | 'not-found'
   | 'rate.limited'
+  | 'quota.exceeded' // the account's objects, bytes or escrow blobs (Reason quota.objects/bytes/escrow)
   | 'log.pushback' // the log queue is over its bounds (docs/design/gateway.md "Pushback"); retry later
   | 'internal';
 
@@ -62,6 +63,7 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'pow.insufficient': 403,
   'not-found': 404,
   'rate.limited': 429,
+  'quota.exceeded': 413,
   'log.pushback': 503,
   internal: 500,
 };
