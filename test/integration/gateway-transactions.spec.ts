@@ -4,7 +4,15 @@ import { decodeRecord, readProfileOf, recheckLog } from '@cryptomesh/mesh';
 import type { RunningService } from '@cryptomesh/service';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase } from '../support/db-snapshot';
-import { jws, newDevice, post, TestAccount, type Answer, type TestDevice } from '../support/mesh-client';
+import {
+  jws,
+  newDevice,
+  post,
+  TEST_PORTAL_ORIGIN,
+  TestAccount,
+  type Answer,
+  type TestDevice,
+} from '../support/mesh-client';
 import { startGateway } from '../support/test-gateway';
 
 /**
@@ -246,7 +254,7 @@ describe('gateway: a client session', () => {
       'ConnectComplete',
       'Publish',
     ]);
-    const checked = await recheckLog(entries);
+    const checked = await recheckLog(entries, { origin: TEST_PORTAL_ORIGIN });
     expect(checked.ok).toBe(true);
     for (const entry of entries) {
       const text = new TextDecoder().decode(entry).toLowerCase();
@@ -271,6 +279,6 @@ describe('gateway: a client session', () => {
     });
     const rows = await queryDatabase<{ entry: Buffer }>(db.url, 'SELECT entry FROM log_queue ORDER BY seq');
     expect(decodeRecord(new Uint8Array(rows.at(-1)!.entry)).operation).toBe('DeleteAccount');
-    expect((await recheckLog(rows.map((r) => new Uint8Array(r.entry)))).ok).toBe(true);
+    expect((await recheckLog(rows.map((r) => new Uint8Array(r.entry)), { origin: TEST_PORTAL_ORIGIN })).ok).toBe(true);
   });
 });

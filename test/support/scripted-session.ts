@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, keyUdf, toBase64Url } from '@cryptomesh/crypto';
-import { jws, newDevice, post, TestAccount, type Answer, type Fields } from './mesh-client';
+import { jws, newDevice, portalOrigin, post, TestAccount, type Answer, type Fields } from './mesh-client';
 
 /**
  * The acceptance's scripted client session (issue #5) as one function, for the end-to-end tests
@@ -17,7 +17,7 @@ export async function runScriptedSession(gatewayUrl: string, address: string): P
     }
     return answer.fields;
   };
-  const alice = await TestAccount.create(address);
+  const alice = await TestAccount.create(address, undefined, await portalOrigin(gatewayUrl));
   const phone = await newDevice('phone');
   const tablet = await newDevice('tablet');
 

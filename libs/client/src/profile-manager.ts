@@ -337,7 +337,9 @@ export class MeshProfileManager {
             ...pick(this.options, ['fetchImpl', 'timeoutMs', 'now', 'sleep']),
             ...(this.options.logWaitMs === undefined ? {} : { waitMs: this.options.logWaitMs }),
           });
-    return new AccountSession(gateway, doc.account, doc.accountUdf, keys, this.options, logCheck);
+    // Requests are bound to the pinned origin of the home portal (issue #14); Hello's otherwise.
+    const origin = pinned?.home.id === doc.portal.id ? pinned.home.origin : undefined;
+    return new AccountSession(gateway, doc.account, doc.accountUdf, keys, this.options, logCheck, origin);
   }
 
   /** Pins the portal (trust on first use, trust.json) and resolves with its reference. */

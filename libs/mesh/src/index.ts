@@ -94,6 +94,7 @@ export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
 export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
+export type { RecheckContext } from './recheck';
 export { profileSetBy, profilesSetBy } from './record-profiles';
 export type { ProfileChange } from './record-profiles';
 export type { RecheckLogResult, RecheckResult } from './recheck';

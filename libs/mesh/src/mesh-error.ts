@@ -52,6 +52,8 @@ export type MeshErrorCode =
   | 'request.malformed'
   /** A request signed for another request name, account or body. */
   | 'request.mismatch'
+  /** A request signed for another portal: its `Portal` is not this portal's (or this log's) origin. */
+  | 'request.wrong-portal'
   /** A request whose signer is not a device of the account's Personal Profile. */
   | 'request.unknown-device'
   /** The request signature does not verify. */

@@ -27,6 +27,12 @@ const NONCE_BYTES = 16;
 export interface RequestClaims {
   /** The transaction name, e.g. 'Publish'. */
   readonly request: string;
+  /**
+   * The portal the request is meant for: its origin, exactly Hello's `Origin` (the origin line of its
+   * seals). A gateway refuses another origin and an auditor refuses a logged request whose portal is not
+   * the log's origin, so a request logged at one portal cannot be replayed at another (issue #14, hole 2).
+   */
+  readonly portal: string;
   /** The account's UDF — never its address, so that a logged request reveals none. */
   readonly account: string;
   /** The UDF of the signing device key (= the JWS `kid`). */
@@ -46,6 +52,8 @@ export function requestBodyUdf(body: object): string {
 
 export interface RequestInput {
   readonly request: string;
+  /** The origin of the portal the request is for, as the client learned it from Hello and pinned it. */
+  readonly portal: string;
   readonly account: string;
   readonly body: object;
   readonly time: number;
@@ -57,8 +65,11 @@ export async function signRequest(
   input: RequestInput,
   deviceKey: JwsSigningKey & PublicKeyInput,
 ): Promise<FlattenedJws> {
+  if (typeof input.portal !== 'string' || input.portal === '')
+    throw new MeshError('input.invalid', 'a signed request names the origin of its portal');
   const payload = {
     Request: input.request,
+    Portal: input.portal,
     Account: input.account,
     Device: profileKey(deviceKey, 'signature').udf,
     Time: input.time,
@@ -73,9 +84,10 @@ export function readRequest(jws: unknown): RequestClaims {
   const envelope = openEnvelope(jws, 'the request', 'request.malformed');
   if (envelope.type !== REQUEST_TYPE) throw new MeshError('request.malformed', `typ must be ${REQUEST_TYPE}`);
   const r: JsonReader = JsonReader.object(envelope.payload, 'the request', 'request.malformed');
-  r.members(['Request', 'Account', 'Device', 'Time', 'Nonce', 'Body']);
+  r.members(['Request', 'Portal', 'Account', 'Device', 'Time', 'Nonce', 'Body']);
   const claims: RequestClaims = {
     request: r.string('Request'),
+    portal: r.string('Portal'),
     account: r.string('Account'),
     device: r.string('Device'),
     time: r.integer('Time'),
@@ -88,6 +100,8 @@ export function readRequest(jws: unknown): RequestClaims {
 
 export interface RequestExpectation {
   readonly request: string;
+  /** The origin of the portal checking (a gateway: its own; an auditor: the origin of the log). */
+  readonly portal: string;
   readonly account: string;
   readonly body: object;
   /** The account's current Personal Profile: the signer MUST be one of its devices. */
@@ -107,6 +121,7 @@ export interface VerifiedRequest {
  * Server side (and auditor): checks a signed request, reporting the first failure:
  *   'request.malformed'       not a request JWS
  *   'request.mismatch'        signed for another request name, account or body
+ *   'request.wrong-portal'    signed for another portal (`Portal` is not `expect.portal`)
  *   'request.unknown-device'  the signer is not a device of `personal`
  *   'request.bad-signature'   the signature does not verify
  *   'request.stale' / 'request.future'  outside [now − maxSkewMs, now + maxSkewMs] (only when `now` is given)
@@ -119,6 +134,11 @@ export async function verifyRequest(jws: unknown, expect: RequestExpectation): P
     throw new MeshError('request.mismatch', `signed for ${claims.request}, not ${expect.request}`);
   if (claims.account !== expect.account)
     throw new MeshError('request.mismatch', 'signed for another account');
+  if (claims.portal !== expect.portal)
+    throw new MeshError(
+      'request.wrong-portal',
+      `signed for the portal ${JSON.stringify(claims.portal)}, not ${JSON.stringify(expect.portal)}`,
+    );
   if (claims.body !== requestBodyUdf(expect.body))
     throw new MeshError('request.mismatch', 'signed for another body');
   const device = findDevice(expect.personal, claims.device);

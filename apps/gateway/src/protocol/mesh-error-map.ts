@@ -33,6 +33,7 @@ export const MESH_ERROR_MAP: Readonly<Record<MeshErrorCode, GatewayErrorCode>> =
   'account.deleted': 'account.unknown',
   'request.malformed': 'auth.malformed',
   'request.mismatch': 'auth.mismatch',
+  'request.wrong-portal': 'auth.wrong-portal',
   'request.unknown-device': 'auth.unknown-device',
   'request.bad-signature': 'auth.bad-signature',
   'request.stale': 'auth.stale',
