@@ -5,6 +5,7 @@ import type { RunningService } from '@cryptomesh/service';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase } from '../support/db-snapshot';
 import {
+  connectNonce,
   jws,
   newDevice,
   post,
@@ -112,13 +113,16 @@ describe('gateway: a client session', () => {
   });
 
   it('connects a second device: start, pending, accept, status', async () => {
+    const phoneNonce = connectNonce();
     const started = ok(
-      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(phone.profile) }),
+      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(phone.profile), Nonce: phoneNonce }),
       'ConnectStart',
     );
     const requestId = started.RequestId as string;
     expect(started.DeviceId).toBe(phone.profile.profile.id);
-    expect(typeof started.Witness).toBe('string');
+    // The portal relays the device's nonce and computes no witness (issue #14, hole 1).
+    expect(started.Nonce).toBe(phoneNonce);
+    expect(started.Witness).toBeUndefined();
 
     const polled = ok(
       await send(
@@ -139,7 +143,7 @@ describe('gateway: a client session', () => {
         RequestId: requestId,
         DeviceId: phone.profile.profile.id,
         Device: jws(phone.profile),
-        Witness: started.Witness,
+        Nonce: phoneNonce,
         Created: expect.any(Number) as unknown,
       },
     ]);
@@ -174,7 +178,7 @@ describe('gateway: a client session', () => {
 
   it('rejects a third device', async () => {
     const started = ok(
-      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(tablet.profile) }),
+      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(tablet.profile), Nonce: connectNonce() }),
       'ConnectStart',
     );
     const requestId = started.RequestId as string;

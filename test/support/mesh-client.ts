@@ -1,4 +1,5 @@
-import { accountUdf, generateKeyPair, publicKeyOf, type KeyPair } from '@cryptomesh/crypto';
+import { randomBytes } from 'node:crypto';
+import { accountUdf, generateKeyPair, publicKeyOf, toBase64Url, type KeyPair } from '@cryptomesh/crypto';
 import {
   applicationProfileId,
   authoriseRecord,
@@ -72,6 +73,11 @@ export async function newDevice(description: string, seed?: number): Promise<Tes
   const encryption = testKey('X25519', seed);
   const profile = await buildDeviceProfile({ encryption, description }, signature);
   return { signature, encryption, profile };
+}
+
+/** A ConnectStart nonce: 16 random bytes, base64url, chosen by the new device (issue #14, hole 1). */
+export function connectNonce(): string {
+  return toBase64Url(randomBytes(16));
 }
 
 /** The origin of test-gateway.ts's portal (its LOG_ORIGIN): what test requests are bound to by default. */

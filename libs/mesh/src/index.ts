@@ -92,6 +92,14 @@ export type {
 export { accountView } from './account-state';
 export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
+export {
+  CONNECT_NONCE_BYTES,
+  CONNECT_WITNESS_BITS,
+  CONNECT_WITNESS_CONTENT_ID,
+  connectNonce,
+  connectWitness,
+  readConnectNonce,
+} from './connect-witness';
 export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
 export type { RecheckContext } from './recheck';

@@ -66,6 +66,13 @@ export type MeshErrorCode =
   | 'request.replayed'
   /** An administrator-only transaction signed by a device whose key is no administrator key. */
   | 'request.not-administrator'
+  /** A connection nonce that is not base64url of 16 bytes (connect-witness.ts). */
+  | 'connect.bad-nonce'
+  /**
+   * A pending connection request whose witness, computed from its own Device Profile and nonce, is not
+   * the witness the user compared with the new device (issue #14, hole 1).
+   */
+  | 'connect.witness-mismatch'
   /** A proof of work below the level demanded. */
   | 'pow.insufficient'
   /** The solver gave up after its bound of attempts. */

@@ -40,6 +40,8 @@ export const MESH_ERROR_MAP: Readonly<Record<MeshErrorCode, GatewayErrorCode>> =
   'request.future': 'auth.stale',
   'request.replayed': 'auth.replayed',
   'request.not-administrator': 'auth.not-administrator',
+  'connect.bad-nonce': 'request.invalid',
+  'connect.witness-mismatch': 'request.invalid',
   'pow.insufficient': 'pow.insufficient',
   'pow.exhausted': 'internal',
   'record.malformed': 'request.invalid',
