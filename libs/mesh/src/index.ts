@@ -63,6 +63,7 @@ export {
   checkAdministrator,
   checkRequestTime,
   DEFAULT_MAX_SKEW_MS,
+  MESH_PROTOCOL_VERSION,
   readRequest,
   REQUEST_BODY_CONTENT_ID,
   REQUEST_TYPE,

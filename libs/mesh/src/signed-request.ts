@@ -15,6 +15,13 @@ import { keyHasId, profileKey, type PublicKeyInput } from './profile-key';
 import { openEnvelope, signPayload } from './profile-envelope';
 import type { DeviceEntry, MasterProfile, PersonalProfile } from './profile-types';
 
+/**
+ * The version of the Mesh Portal protocol these requests follow, as Hello answers it (`Version`).
+ * 0.2.0: every signed request names its portal (`Portal`), and the connection witness is computed by the
+ * devices from a nonce the new device chose (issue #14). A 0.1 request carries no `Portal`: refused.
+ */
+export const MESH_PROTOCOL_VERSION = '0.2.0';
+
 /** The JWS `typ` of a signed request (mesh-model.md "Requests"). */
 export const REQUEST_TYPE = 'application/mmm-request+json';
 /** The Content-ID of a request body digest. */
