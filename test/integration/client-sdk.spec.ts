@@ -130,7 +130,10 @@ describe('the client SDK against real portals', () => {
     expect(await failure(device1.accept(started.requestId, 'MXXX-XXXX-XXXX'))).toMatchObject({
       code: 'verify.witness',
     });
-    expect(await device1.accept(started.requestId, started.witness)).toMatchObject({ id: device2Id, description: 'phone' });
+    expect(await device1.accept(started.requestId, started.witness)).toMatchObject({
+      id: device2Id,
+      description: 'phone',
+    });
     expect(await device2.connectStatus()).toEqual({ result: 'accepted', fingerprint });
     device2Keys = await loadDeviceKeys(store2);
 

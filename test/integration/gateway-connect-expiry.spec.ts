@@ -27,7 +27,11 @@ describe('gateway: pending connection requests are capped and expire', () => {
     expect((await post(gateway.url, 'CreateAccount', await alice.createAccount())).status).toBe(200);
     const devices = await Promise.all(['a', 'b', 'c'].map((name) => newDevice(name)));
     const start = (i: number) =>
-      post(gateway.url, 'ConnectStart', { Account: alice.address, Device: jws(devices[i]!.profile), Nonce: connectNonce() });
+      post(gateway.url, 'ConnectStart', {
+        Account: alice.address,
+        Device: jws(devices[i]!.profile),
+        Nonce: connectNonce(),
+      });
 
     const first = await start(0);
     expect(first.status).toBe(200);

@@ -115,7 +115,11 @@ describe('gateway: a client session', () => {
   it('connects a second device: start, pending, accept, status', async () => {
     const phoneNonce = connectNonce();
     const started = ok(
-      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(phone.profile), Nonce: phoneNonce }),
+      await send('ConnectStart', {
+        Account: 'alice@example.com',
+        Device: jws(phone.profile),
+        Nonce: phoneNonce,
+      }),
       'ConnectStart',
     );
     const requestId = started.RequestId as string;
@@ -178,7 +182,11 @@ describe('gateway: a client session', () => {
 
   it('rejects a third device', async () => {
     const started = ok(
-      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(tablet.profile), Nonce: connectNonce() }),
+      await send('ConnectStart', {
+        Account: 'alice@example.com',
+        Device: jws(tablet.profile),
+        Nonce: connectNonce(),
+      }),
       'ConnectStart',
     );
     const requestId = started.RequestId as string;
@@ -283,6 +291,13 @@ describe('gateway: a client session', () => {
     });
     const rows = await queryDatabase<{ entry: Buffer }>(db.url, 'SELECT entry FROM log_queue ORDER BY seq');
     expect(decodeRecord(new Uint8Array(rows.at(-1)!.entry)).operation).toBe('DeleteAccount');
-    expect((await recheckLog(rows.map((r) => new Uint8Array(r.entry)), { origin: TEST_PORTAL_ORIGIN })).ok).toBe(true);
+    expect(
+      (
+        await recheckLog(
+          rows.map((r) => new Uint8Array(r.entry)),
+          { origin: TEST_PORTAL_ORIGIN },
+        )
+      ).ok,
+    ).toBe(true);
   });
 });

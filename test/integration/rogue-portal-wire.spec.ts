@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDeviceProfile } from '@cryptomesh/mesh';
 import { createService, type RunningService } from '@cryptomesh/service';
-import {
-  generateDeviceKeys,
-  MemoryClientStore,
-  MeshProfileManager,
-  PasswordApp,
-} from '@cryptomesh/client';
+import { generateDeviceKeys, MemoryClientStore, MeshProfileManager, PasswordApp } from '@cryptomesh/client';
 import { portalApp } from '../../apps/portal/src/portal.app';
 import { loadPortalConfig } from '../../apps/portal/src/portal.config';
 import { preparePortal } from '../../apps/portal/src/portal-setup';
@@ -114,12 +109,15 @@ describe('a rogue portal cannot fool its clients (issue #14, holes 1, 2 and 5)',
     );
     // The operator lists its own device under the real device's request, keeping its nonce.
     const keys = generateDeviceKeys();
-    const attacker = await buildDeviceProfile({ encryption: keys.encryption, description: 'phone' }, keys.signature);
-    await queryDatabase(alpha.db.url, `UPDATE connect_requests SET device = $1::jsonb, device_id = $2 WHERE id = $3`, [
-      JSON.stringify(jws(attacker)),
-      attacker.profile.id,
-      started.requestId,
-    ]);
+    const attacker = await buildDeviceProfile(
+      { encryption: keys.encryption, description: 'phone' },
+      keys.signature,
+    );
+    await queryDatabase(
+      alpha.db.url,
+      `UPDATE connect_requests SET device = $1::jsonb, device_id = $2 WHERE id = $3`,
+      [JSON.stringify(jws(attacker)), attacker.profile.id, started.requestId],
+    );
     const before = await logged(alpha);
     const [swapped] = await admin.pending();
     expect(swapped).toMatchObject({ requestId: started.requestId, deviceId: attacker.profile.id });
@@ -166,7 +164,11 @@ describe('a rogue portal cannot fool its clients (issue #14, holes 1, 2 and 5)',
     const status = await alice.authenticated('Status');
     const before = await snapshotDatabase(beta.db.url);
     const replayed = await post(beta.url, 'DeleteAccount', deletion);
-    expect(refusal(replayed)).toEqual({ status: 403, code: 'auth.wrong-portal', reason: 'request.wrong-portal' });
+    expect(refusal(replayed)).toEqual({
+      status: 403,
+      code: 'auth.wrong-portal',
+      reason: 'request.wrong-portal',
+    });
     expect(refusal(await post(beta.url, 'Status', status))).toEqual({
       status: 403,
       code: 'auth.wrong-portal',

@@ -67,7 +67,8 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
       Device: jws,
       Nonce: {
         type: 'string',
-        description: '16 random bytes (base64url) chosen by the new device: both devices compute the witness from it',
+        description:
+          '16 random bytes (base64url) chosen by the new device: both devices compute the witness from it',
       },
     },
   },

@@ -23,7 +23,8 @@ export class PeerLog {
   /** `count` fresh accounts' CreateAccount entries. */
   async entries(count: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) out.push(await createAccountEntry(this.nextAccount++, { portal: this.origin }));
+    for (let i = 0; i < count; i++)
+      out.push(await createAccountEntry(this.nextAccount++, { portal: this.origin }));
     return out;
   }
 

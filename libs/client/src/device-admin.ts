@@ -67,8 +67,7 @@ async function pendingRequests(session: AccountSession): Promise<PendingRequest[
     } catch (cause) {
       throw bad('lists a request whose Device Profile is not self-signed', { request: r }, cause);
     }
-    if (typeof r.RequestId !== 'string')
-      throw bad('lists a request without RequestId', { request: r });
+    if (typeof r.RequestId !== 'string') throw bad('lists a request without RequestId', { request: r });
     let witness: string;
     try {
       witness = connectWitness(session.accountUdf, device.profile, r.Nonce as string);

@@ -34,8 +34,7 @@ export function decodeProtectedHeader(value: unknown, code: CryptoErrorCode): Re
   }
   if (!isJsonObject(header)) throw new CryptoError(code, 'the protected header is not a JSON object');
   const duplicate = findDuplicateMember(text);
-  if (duplicate !== undefined)
-    throw new CryptoError(code, `the protected header names "${duplicate}" twice`);
+  if (duplicate !== undefined) throw new CryptoError(code, `the protected header names "${duplicate}" twice`);
   return header;
 }
 

@@ -206,7 +206,9 @@ describe('strict EdDSA rules on every JWS (issue #14, hole 5)', () => {
       );
     }
     // y = p + 1 ≡ 1: a non-canonical spelling of the identity.
-    const nonCanonical = fromHex('eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f') as Uint8Array;
+    const nonCanonical = fromHex(
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    ) as Uint8Array;
     expect(
       await asyncCodeOf(() => verifyJws(forged, { algorithm: 'Ed25519', publicKey: nonCanonical })),
     ).toBe('jws.weak-key');
@@ -220,11 +222,13 @@ describe('strict EdDSA rules on every JWS (issue #14, hole 5)', () => {
     s += ed25519Curve.Point.Fn.ORDER;
     const malleable = signature.slice();
     for (let i = 32; i < 64; i++, s >>= 8n) malleable[i] = Number(s & 0xffn);
+    expect(await asyncCodeOf(() => verifyJws({ ...jws, signature: toBase64Url(malleable) }, ed25519))).toBe(
+      'jws.bad-signature',
+    );
     expect(
-      await asyncCodeOf(() => verifyJws({ ...jws, signature: toBase64Url(malleable) }, ed25519)),
-    ).toBe('jws.bad-signature');
-    expect(
-      await asyncCodeOf(() => verifyJws({ ...jws, signature: toBase64Url(signature.subarray(0, 63)) }, ed25519)),
+      await asyncCodeOf(() =>
+        verifyJws({ ...jws, signature: toBase64Url(signature.subarray(0, 63)) }, ed25519),
+      ),
     ).toBe('jws.bad-signature');
     // A small-order R.
     const smallR = signature.slice();

@@ -9,8 +9,9 @@ import {
 
 describe('the device-connection witness (issue #14, hole 1)', () => {
   it('is the same for both devices, and changes with the account, the device keys and the nonce', async () => {
-    const phone = (await buildDeviceProfile({ encryption: PHONE.encryption, description: 'phone' }, PHONE.signature))
-      .profile;
+    const phone = (
+      await buildDeviceProfile({ encryption: PHONE.encryption, description: 'phone' }, PHONE.signature)
+    ).profile;
     const attacker = (
       await buildDeviceProfile({ encryption: STRANGER.encryption, description: 'phone' }, STRANGER.signature)
     ).profile;
@@ -38,10 +39,14 @@ describe('the device-connection witness (issue #14, hole 1)', () => {
     ['too short', 'AAAA'],
     ['17 bytes', 'A'.repeat(23)],
   ])('refuses a nonce that is %s with connect.bad-nonce', (_name, nonce) => {
-    expect(() => readConnectNonce(nonce)).toThrow(expect.objectContaining({ code: 'connect.bad-nonce' }) as Error);
+    expect(() => readConnectNonce(nonce)).toThrow(
+      expect.objectContaining({ code: 'connect.bad-nonce' }) as Error,
+    );
   });
 
   it('draws CONNECT_NONCE_BYTES bytes', () => {
-    expect(readConnectNonce(connectNonce(countingRandom()))).toHaveLength(Math.ceil((CONNECT_NONCE_BYTES * 4) / 3));
+    expect(readConnectNonce(connectNonce(countingRandom()))).toHaveLength(
+      Math.ceil((CONNECT_NONCE_BYTES * 4) / 3),
+    );
   });
 });

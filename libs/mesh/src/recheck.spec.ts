@@ -337,7 +337,11 @@ describe('transaction records and the auditor re-check', () => {
     const s = await scenario();
     const state = await fold(s.entries);
     // The account's own administrator, signing for beta: valid there, a replay here.
-    const elsewhere = await authorise({ operation: 'DeleteAccount', account: ACCOUNT }, ADMIN, 'beta.test/log');
+    const elsewhere = await authorise(
+      { operation: 'DeleteAccount', account: ACCOUNT },
+      ADMIN,
+      'beta.test/log',
+    );
     expect(await recheckEntry(state, elsewhere, CONTEXT)).toMatchObject({
       ok: false,
       code: 'request.wrong-portal',

@@ -189,10 +189,8 @@ describe('signed requests (issue #5)', () => {
       'without a portal',
       async (a) => {
         const jws = await sign();
-        const { Portal: _portal, ...claims } = JSON.parse(fromUtf8(fromBase64(jws.payload))) as Record<
-          string,
-          unknown
-        >;
+        const claims = JSON.parse(fromUtf8(fromBase64(jws.payload))) as Record<string, unknown>;
+        delete claims.Portal;
         return verifyRequest(
           { ...jws, payload: toBase64Url(utf8(JSON.stringify(claims))) },
           { request: 'Get', portal: ORIGIN, account: ACCOUNT, body: BODY, personal: a.personal.profile },
@@ -238,7 +236,13 @@ describe('signed requests (issue #5)', () => {
           ...a.personal.profile,
           devices: [...a.personal.profile.devices, { ...attacker.profile }],
         };
-        return verifyRequest(forged, { request: 'Get', portal: ORIGIN, account: ACCOUNT, body: BODY, personal });
+        return verifyRequest(forged, {
+          request: 'Get',
+          portal: ORIGIN,
+          account: ACCOUNT,
+          body: BODY,
+          personal,
+        });
       },
       'request.malformed',
     ],

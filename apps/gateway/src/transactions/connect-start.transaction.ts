@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { toBase64Url } from '@cryptomesh/crypto';
-import { checkProfileSigner, findDevice, profileView, readConnectNonce, readProfileOf } from '@cryptomesh/mesh';
+import {
+  checkProfileSigner,
+  findDevice,
+  profileView,
+  readConnectNonce,
+  readProfileOf,
+} from '@cryptomesh/mesh';
 import {
   countCatalogConnections,
   expireCatalogConnections,
