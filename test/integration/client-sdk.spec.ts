@@ -123,8 +123,17 @@ describe('the client SDK against real portals', () => {
         witness: started.witness,
       }),
     ]);
-    expect(await failure(device1.accept('no-such-request'))).toMatchObject({ code: 'usage.invalid' });
-    expect(await device1.accept(started.requestId)).toMatchObject({ id: device2Id, description: 'phone' });
+    expect(await failure(device1.accept('no-such-request', started.witness))).toMatchObject({
+      code: 'usage.invalid',
+    });
+    // A witness other than the one the new device shows: refused before anything is signed (issue #14).
+    expect(await failure(device1.accept(started.requestId, 'MXXX-XXXX-XXXX'))).toMatchObject({
+      code: 'verify.witness',
+    });
+    expect(await device1.accept(started.requestId, started.witness)).toMatchObject({
+      id: device2Id,
+      description: 'phone',
+    });
     expect(await device2.connectStatus()).toEqual({ result: 'accepted', fingerprint });
     device2Keys = await loadDeviceKeys(store2);
 
@@ -160,7 +169,7 @@ describe('the client SDK against real portals', () => {
       check: 'site',
     });
     expect(await failure(passwords1.remove('unknown.example'))).toMatchObject({ code: 'state.missing' });
-    expect(await failure(device2.accept('anything'))).toMatchObject({
+    expect(await failure(device2.accept('anything', 'MXXX-XXXX-XXXX'))).toMatchObject({
       code: 'usage.invalid',
       check: 'administrator',
     });

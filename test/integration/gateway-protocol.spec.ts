@@ -63,6 +63,7 @@ describe('gateway: the Mesh JSON web service binding', () => {
     expect(json.HelloResponse).toMatchObject({
       Status: 200,
       StatusDescription: 'OK',
+      Version: '0.2.0',
       PortalId: 'alpha',
       Origin: 'alpha.example/log',
       VerifierKey: logKey.text,

@@ -78,7 +78,7 @@ describe('metrics and request ids on a running federation', () => {
 
   it('answers X-Request-Id and carries it to the log-signer line that names the entry index', async () => {
     const id = `metrics-spec-${Date.now().toString(36)}`;
-    const alice = await TestAccount.create(`rid-${Date.now()}@example.com`);
+    const alice = await TestAccount.create(`rid-${Date.now()}@example.com`, undefined, A.origin);
     const res = await fetch(`${A.gatewayUrl}/.well-known/mmm/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': id },
@@ -175,7 +175,7 @@ describe('metrics and request ids on a running federation', () => {
     expect((await scrape(standby.url)).sum('log_signer_leader')).toBe(0);
 
     await federation.stopService(A.id, 'log-signer');
-    const account = await TestAccount.create(`queued-${Date.now()}@example.com`);
+    const account = await TestAccount.create(`queued-${Date.now()}@example.com`, undefined, A.origin);
     expect((await post(A.gatewayUrl, 'CreateAccount', await account.createAccount())).status).toBe(200);
     await until('the queue depth rises', standby.url, (s) => s.sum('log_queue_depth') >= 1);
 
@@ -199,7 +199,7 @@ describe('metrics and request ids on a running federation', () => {
     await runScriptedSession(A.gatewayUrl, `session-${Date.now()}@example.com`);
     expect((await post(A.gatewayUrl, 'CreateAccount', {})).status).toBeGreaterThanOrEqual(400);
     for (const p of [B, C]) {
-      const account = await TestAccount.create(`m-${p.id}@example.com`);
+      const account = await TestAccount.create(`m-${p.id}@example.com`, undefined, p.origin);
       expect((await post(p.gatewayUrl, 'CreateAccount', await account.createAccount())).status).toBe(200);
     }
     const p0 = await rogue.nextPart(2);

@@ -203,7 +203,7 @@ describe('query: GET /profiles/{udf}', () => {
   let sealedSize: number;
 
   it('answers "deleted" for every profile of an account that DeleteAccount ended', async () => {
-    const grace = await TestAccount.create('grace@example.org');
+    const grace = await TestAccount.create('grace@example.org', undefined, key.origin);
     for (const [name, body] of [
       ['CreateAccount', await grace.createAccount()],
       ['DeleteAccount', await grace.deleteAccount()],

@@ -61,8 +61,16 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
   },
   ConnectStart: {
     summary: 'A new device asks to join an account (unauthenticated)',
-    required: ['Account', 'Device'],
-    properties: { Account: account, Device: jws },
+    required: ['Account', 'Device', 'Nonce'],
+    properties: {
+      Account: account,
+      Device: jws,
+      Nonce: {
+        type: 'string',
+        description:
+          '16 random bytes (base64url) chosen by the new device: both devices compute the witness from it',
+      },
+    },
   },
   ConnectPending: {
     summary: 'The pending connection requests (administrator)',

@@ -10,7 +10,7 @@ export class PeerLog {
 
   constructor(
     readonly portal: string,
-    origin: string,
+    readonly origin: string,
     ed25519: Ed25519,
   ) {
     this.fixture = new LogFixture(origin, ed25519);
@@ -23,7 +23,8 @@ export class PeerLog {
   /** `count` fresh accounts' CreateAccount entries. */
   async entries(count: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) out.push(await createAccountEntry(this.nextAccount++));
+    for (let i = 0; i < count; i++)
+      out.push(await createAccountEntry(this.nextAccount++, { portal: this.origin }));
     return out;
   }
 

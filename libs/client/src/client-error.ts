@@ -19,6 +19,11 @@ export type ClientErrorCode =
   /** A portal's answer of the wrong shape (missing fields, wrong types, undecodable values). */
   | 'verify.answer'
   /**
+   * A pending connection request whose witness, computed by this device from the request's own Device
+   * Profile and nonce, is not the witness the user compared with the new device (issue #14, hole 1).
+   */
+  | 'verify.witness'
+  /**
    * The query service does not serve yet the value the caller waits for (it still shows an older
    * one: the gateway answers before the log is sealed). Not an accusation: the log check of
    * client.md waits on it and turns it into `verify.profile` only at its deadline.

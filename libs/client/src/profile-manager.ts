@@ -216,7 +216,10 @@ export class MeshProfileManager {
     return next;
   }
 
-  /** ConnectPending (administrator): the requests waiting, each Device Profile checked. */
+  /**
+   * ConnectPending (administrator): the requests waiting, each Device Profile checked and each witness
+   * computed by this device from the request's own Device Profile and nonce (never the portal's).
+   */
   async pending(): Promise<PendingDevice[]> {
     return pendingDevices(this);
   }
@@ -224,10 +227,14 @@ export class MeshProfileManager {
   /**
    * Accepts request `requestId` (administrator): ConnectComplete with the next Personal Profile, which
    * lists the device and authorises it for every application, then every application re-encrypted so
-   * that it can read them. `usage.invalid` for an unknown request or a device that is no administrator.
+   * that it can read them. `witness` is what the new device shows, as the user compared it: this device
+   * recomputes the request's witness from its own Device Profile and nonce and MUST refuse
+   * (`verify.witness`, nothing signed, nothing re-encrypted) when they differ — a portal that swapped
+   * in its own device is caught here (issue #14, hole 1). `verify.answer` for a request whose witness
+   * cannot be computed; `usage.invalid` for an unknown request or a device that is no administrator.
    */
-  async accept(requestId: string): Promise<DeviceInfo> {
-    return acceptDevice(this, requestId);
+  async accept(requestId: string, witness: string): Promise<DeviceInfo> {
+    return acceptDevice(this, requestId, witness);
   }
 
   /** Rejects request `requestId` (administrator); not logged. */
@@ -337,7 +344,9 @@ export class MeshProfileManager {
             ...pick(this.options, ['fetchImpl', 'timeoutMs', 'now', 'sleep']),
             ...(this.options.logWaitMs === undefined ? {} : { waitMs: this.options.logWaitMs }),
           });
-    return new AccountSession(gateway, doc.account, doc.accountUdf, keys, this.options, logCheck);
+    // Requests are bound to the pinned origin of the home portal (issue #14); Hello's otherwise.
+    const origin = pinned?.home.id === doc.portal.id ? pinned.home.origin : undefined;
+    return new AccountSession(gateway, doc.account, doc.accountUdf, keys, this.options, logCheck, origin);
   }
 
   /** Pins the portal (trust on first use, trust.json) and resolves with its reference. */

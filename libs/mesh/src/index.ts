@@ -63,6 +63,7 @@ export {
   checkAdministrator,
   checkRequestTime,
   DEFAULT_MAX_SKEW_MS,
+  MESH_PROTOCOL_VERSION,
   readRequest,
   REQUEST_BODY_CONTENT_ID,
   REQUEST_TYPE,
@@ -92,8 +93,17 @@ export type {
 export { accountView } from './account-state';
 export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
+export {
+  CONNECT_NONCE_BYTES,
+  CONNECT_WITNESS_BITS,
+  CONNECT_WITNESS_CONTENT_ID,
+  connectNonce,
+  connectWitness,
+  readConnectNonce,
+} from './connect-witness';
 export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
+export type { RecheckContext } from './recheck';
 export { profileSetBy, profilesSetBy } from './record-profiles';
 export type { ProfileChange } from './record-profiles';
 export type { RecheckLogResult, RecheckResult } from './recheck';

@@ -4,10 +4,13 @@ import {
   ACCOUNT,
   ADDRESS,
   ADMIN,
+  CONTEXT,
   countingRandom,
+  forgedDeviceProfile,
   type Device,
   makeAccount,
   NOW,
+  ORIGIN,
   PHONE,
   STRANGER,
 } from '../test/fixtures';
@@ -28,13 +31,13 @@ import {
 } from '@cryptomesh/mesh';
 
 const random = countingRandom(1000);
-const authorise = (content: RecordContent, by: Device = ADMIN) =>
-  authoriseRecord(content, by.signature, { time: NOW, random }).then(encodeRecord);
+const authorise = (content: RecordContent, by: Device = ADMIN, portal = ORIGIN) =>
+  authoriseRecord(content, by.signature, { portal, time: NOW, random }).then(encodeRecord);
 
 async function fold(entries: Uint8Array[]): Promise<AccountState | undefined> {
   let state: AccountState | undefined;
   for (const entry of entries) {
-    const result = await recheckEntry(state, entry);
+    const result = await recheckEntry(state, entry, CONTEXT);
     if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
     state = result.state;
   }
@@ -105,7 +108,7 @@ describe('transaction records and the auditor re-check', () => {
       await s.publish('delete', s.phone.profile.id, undefined, ADMIN),
       await authorise({ operation: 'DeleteAccount', account: ACCOUNT }),
     ];
-    const result = await recheckLog(entries);
+    const result = await recheckLog(entries, CONTEXT);
     expect(result).toMatchObject({ ok: true });
     const state = result.ok ? result.accounts.get(ACCOUNT) : undefined;
     expect(state?.status).toBe('deleted');
@@ -303,7 +306,7 @@ describe('transaction records and the auditor re-check', () => {
     const s = await scenario();
     const state = await fold(s.entries);
     const extra = await build(s);
-    const result = await recheckLog(extra, new Map([[ACCOUNT, state!]]));
+    const result = await recheckLog(extra, CONTEXT, new Map([[ACCOUNT, state!]]));
     expect(result).toMatchObject({ ok: false, index: extra.length - 1, code });
   });
 
@@ -312,10 +315,10 @@ describe('transaction records and the auditor re-check', () => {
     const state = await fold(s.entries);
     const { create } = await makeAccount(random);
     const other = decodeRecord(encodeRecord(create));
-    await expect(applyRecord(state, { ...other, account: 'MA2G-OTHER' })).rejects.toMatchObject({
+    await expect(applyRecord(state, { ...other, account: 'MA2G-OTHER' }, CONTEXT)).rejects.toMatchObject({
       code: 'record.wrong-account',
     });
-    expect(await recheckEntry(undefined, await s.publish('delete', s.mailId))).toMatchObject({
+    expect(await recheckEntry(undefined, await s.publish('delete', s.mailId), CONTEXT)).toMatchObject({
       ok: false,
       code: 'account.unknown',
     });
@@ -325,9 +328,35 @@ describe('transaction records and the auditor re-check', () => {
     const s = await scenario();
     const record = decodeRecord(s.entries[0]!);
     await expect(
-      applyRecord(undefined, record, { now: NOW + 600_000, maxSkewMs: 60_000 }),
+      applyRecord(undefined, record, CONTEXT, { now: NOW + 600_000, maxSkewMs: 60_000 }),
     ).rejects.toMatchObject({ code: 'request.stale' });
-    await expect(applyRecord(undefined, record)).resolves.toMatchObject({ status: 'active' });
+    await expect(applyRecord(undefined, record, CONTEXT)).resolves.toMatchObject({ status: 'active' });
+  });
+
+  it('refuses a logged request bound to another portal: a replay from another log (issue #14, hole 2)', async () => {
+    const s = await scenario();
+    const state = await fold(s.entries);
+    // The account's own administrator, signing for beta: valid there, a replay here.
+    const elsewhere = await authorise(
+      { operation: 'DeleteAccount', account: ACCOUNT },
+      ADMIN,
+      'beta.test/log',
+    );
+    expect(await recheckEntry(state, elsewhere, CONTEXT)).toMatchObject({
+      ok: false,
+      code: 'request.wrong-portal',
+    });
+    expect(await recheckEntry(state, elsewhere, { origin: 'beta.test/log' })).toMatchObject({ ok: true });
+    const result = await recheckLog([...s.entries, elsewhere], CONTEXT);
+    expect(result).toMatchObject({ ok: false, index: s.entries.length, code: 'request.wrong-portal' });
+  });
+
+  it('refuses a Device Profile whose key is the identity point, with a forged signature (issue #14, hole 5)', async () => {
+    const s = await scenario();
+    const state = await fold(s.entries);
+    const forged = forgedDeviceProfile();
+    const entry = await s.publish('create', forged.profile.id, forged);
+    expect(await recheckEntry(state, entry, CONTEXT)).toMatchObject({ ok: false, code: 'profile.malformed' });
   });
 
   it('round-trips random runs of application publishes: build → encode → decode → recheck = reference model', async () => {
@@ -363,7 +392,7 @@ describe('transaction records and the auditor re-check', () => {
                   : before === 'inactive'
                     ? 'persistence.inactive'
                     : 'ok';
-          const result = await recheckEntry(state, entry);
+          const result = await recheckEntry(state, entry, CONTEXT);
           expect(result.ok ? 'ok' : result.code).toBe(expected);
           if (result.ok) {
             state = result.state;

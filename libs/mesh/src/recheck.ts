@@ -3,6 +3,14 @@ import { applyRecord } from './apply-record';
 import { isMeshError, type MeshErrorCode } from './mesh-error';
 import { decodeRecord, type TransactionRecord } from './transaction-record';
 
+/**
+ * What an auditor knows about the log it re-checks, beyond its entries. `origin` MUST be the origin of
+ * the log (the origin line of its seals): every logged request must name it as its `Portal`.
+ */
+export interface RecheckContext {
+  readonly origin: string;
+}
+
 export type RecheckResult =
   | { readonly ok: true; readonly state: AccountState; readonly record: TransactionRecord }
   | { readonly ok: false; readonly code: MeshErrorCode; readonly detail: string };
@@ -17,6 +25,7 @@ export type RecheckResult =
 export async function recheckEntry(
   state: AccountState | undefined,
   entry: Uint8Array,
+  context: RecheckContext,
 ): Promise<RecheckResult> {
   let record: TransactionRecord;
   try {
@@ -25,7 +34,7 @@ export async function recheckEntry(
     if (isMeshError(error)) return { ok: false, code: error.code, detail: error.message };
     throw error;
   }
-  return recheckRecord(state, record);
+  return recheckRecord(state, record, context);
 }
 
 /**
@@ -35,9 +44,10 @@ export async function recheckEntry(
 export async function recheckRecord(
   state: AccountState | undefined,
   record: TransactionRecord,
+  context: RecheckContext,
 ): Promise<RecheckResult> {
   try {
-    return { ok: true, state: await applyRecord(state, record), record };
+    return { ok: true, state: await applyRecord(state, record, context), record };
   } catch (error) {
     if (isMeshError(error)) return { ok: false, code: error.code, detail: error.message };
     throw error;
@@ -59,6 +69,7 @@ export type RecheckLogResult =
  */
 export async function recheckLog(
   entries: Iterable<Uint8Array>,
+  context: RecheckContext,
   accounts: ReadonlyMap<string, AccountState> = new Map(),
 ): Promise<RecheckLogResult> {
   const states = new Map(accounts);
@@ -71,7 +82,7 @@ export async function recheckLog(
       if (!isMeshError(error)) throw error;
       return { ok: false, index, code: error.code, detail: error.message };
     }
-    const result = await recheckEntry(states.get(account), entry);
+    const result = await recheckEntry(states.get(account), entry, context);
     if (!result.ok) return { ok: false, index, code: result.code, detail: result.detail };
     states.set(account, result.state);
     index++;

@@ -99,7 +99,7 @@ export function recordJson(statement: JsonObject, authorisation: FlattenedJws): 
 export async function authoriseRecord(
   content: RecordContent,
   deviceKey: JwsSigningKey & PublicKeyInput,
-  options: { readonly time: number; readonly random?: RandomSource },
+  options: { readonly portal: string; readonly time: number; readonly random?: RandomSource },
 ): Promise<TransactionRecord> {
   const statement = recordStatement(content);
   const authorisation = await signRequest(

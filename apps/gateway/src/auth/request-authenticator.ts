@@ -40,7 +40,8 @@ export interface Authenticated {
  * Authentication of the transactions that are not logged (Get, Status, ConnectPending, a rejecting
  * ConnectComplete, EscrowPut): the body carries `Account` and `Authentication`, a signed request
  * (mesh-model.md "Requests") whose `Request` is the transaction name, `Account` the account's UDF
- * and `Body` the digest of the request body without `Authentication`. It must be signed by a
+ * and `Body` the digest of the request body without `Authentication`; its `Portal` MUST be this
+ * portal's origin (LOG_ORIGIN, Hello's `Origin`). It must be signed by a
  * device of the account's current Personal Profile, within CLOCK_SKEW_MS, with a nonce never
  * accepted before. Then the per-account rate limit applies.
  */
@@ -68,6 +69,7 @@ export class RequestAuthenticator {
     const verified = await mapMeshErrors(async () => {
       const v = await verifyRequest(fields.body[AUTHENTICATION], {
         request: transaction,
+        portal: this.config.LOG_ORIGIN,
         account: name.udf,
         body: fields.without(AUTHENTICATION),
         personal: state.personal.profile,

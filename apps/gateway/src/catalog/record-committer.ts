@@ -90,12 +90,14 @@ export class RecordCommitter {
       });
     const claims = await mapMeshErrors(() => readRequest(record.authorisation), 'the Authorisation');
     const clock = { now: context.receivedAtMs, maxSkewMs: this.config.CLOCK_SKEW_MS };
+    // Bound to this portal: a request signed for another one is 'request.wrong-portal' (issue #14).
+    const portal = { origin: this.config.LOG_ORIGIN };
 
     // A replay first: its record was applied already, so applyRecord would answer a misleading
     // conflict. (A forged request reusing a seen nonce learns nothing from being told so.)
     await this.authenticator.refuseSeen(this.dataSource.manager, name.udf, claims);
     const before = await this.load(this.dataSource.manager, name, options.create === true, false);
-    const next = await mapMeshErrors(() => applyRecord(before?.state, record, clock));
+    const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
     checkAccountQuota(before?.state, next, this.config);
     this.limits.take(name.udf);
 
@@ -117,7 +119,7 @@ export class RecordCommitter {
         if (row === undefined || row.version !== before?.account.version) {
           const locked = await this.load(manager, name, false, false);
           base = locked;
-          after = await mapMeshErrors(() => applyRecord(locked?.state, record, clock));
+          after = await mapMeshErrors(() => applyRecord(locked?.state, record, portal, clock));
           checkAccountQuota(locked?.state, after, this.config);
         }
         await updateCatalogAccount(manager, {

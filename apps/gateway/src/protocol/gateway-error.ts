@@ -17,6 +17,7 @@ export type GatewayErrorCode =
   | 'auth.missing' // an authenticated transaction without its signed request
   | 'auth.malformed' // the signed request is not a request JWS
   | 'auth.mismatch' // signed for another transaction, account or body
+  | 'auth.wrong-portal' // signed for another portal (its Portal is not this portal's Origin)
   | 'auth.unknown-device' // the signer is not a device of the account
   | 'auth.bad-signature'
   | 'auth.stale' // outside the clock-skew window (CLOCK_SKEW_MS)
@@ -48,6 +49,7 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'auth.missing': 401,
   'auth.malformed': 400,
   'auth.mismatch': 401,
+  'auth.wrong-portal': 403,
   'auth.unknown-device': 401,
   'auth.bad-signature': 401,
   'auth.stale': 401,

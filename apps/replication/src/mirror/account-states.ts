@@ -1,4 +1,4 @@
-import { recheckEntry, type AccountState } from '@cryptomesh/mesh';
+import { recheckEntry, type AccountState, type RecheckContext } from '@cryptomesh/mesh';
 
 /**
  * The rule state of each account of one peer's log, as the auditor needs it to re-check the next
@@ -13,10 +13,12 @@ export class AccountStates {
 
   /**
    * @param load every mirrored entry of an account, in log order (the committed parts only)
+   * @param context the peer's log (its origin), as every entry of it is re-checked
    * @param capacity the most account states kept between parts
    */
   constructor(
     private readonly load: (account: string) => Promise<readonly Uint8Array[]>,
+    private readonly context: RecheckContext,
     private readonly capacity = 10_000,
   ) {}
 
@@ -32,7 +34,7 @@ export class AccountStates {
     }
     let state: AccountState | undefined;
     for (const entry of await this.load(account)) {
-      const result = await recheckEntry(state, entry);
+      const result = await recheckEntry(state, entry, this.context);
       // Mirrored entries verified when they were stored: one that no longer does is a corrupt store.
       if (!result.ok)
         throw new Error(`mirrored entry of account ${account} fails re-check: ${result.detail}`);

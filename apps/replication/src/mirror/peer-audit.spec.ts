@@ -1,9 +1,11 @@
-import { nodeEd25519 } from '@cryptomesh/crypto';
+import { accountUdf, nodeEd25519 } from '@cryptomesh/crypto';
+import { authoriseRecord, encodeRecord } from '@cryptomesh/mesh';
 import type { LogRecord } from '@cryptomesh/intermesh';
 import { signSeal, verifyEquivocation, type Seal } from '@cryptomesh/log';
 import type { StoredMirrorHead } from '@cryptomesh/persistence';
 import { PeerLog } from '../../test/peer-log';
 import { logSigner } from '../../../../libs/log/testdata/log-fixture';
+import { createAccountEntry, device, forgedDeviceProfile, NOW } from '../../../../libs/mesh/test/fixtures';
 import { PeerAudit, type AuditStep } from './peer-audit';
 
 const ORIGIN = 'alpha.test/log';
@@ -169,6 +171,47 @@ describe('PeerAudit', () => {
     const [finding] = findings(await feed(a, mirror, l2.records(dup)));
     expect(finding).toMatchObject({ kind: 'rule', part: 1 });
     expect(finding!.evidence).toMatchObject({ index: 3 });
+    expect(a.head?.part).toBe(0);
+  });
+
+  it('calls a logged request bound to another portal a rule finding (issue #14, hole 2)', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    // A CreateAccount its device signed for beta, logged by alpha: a cross-portal replay.
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
+    const replay = l2.seal([await createAccountEntry(60, { portal: 'beta.test/log' })]);
+    const [finding] = findings(await feed(a, mirror, l2.records(replay)));
+    expect(finding).toMatchObject({ kind: 'rule', part: 1, code: 'request.wrong-portal' });
+    expect(a.head?.part).toBe(0);
+    // The same entry bound to alpha is honest.
+    const l3 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l3.seal(good.p0.entries);
+    const honest = l3.seal([await createAccountEntry(60, { portal: ORIGIN })]);
+    expect(parts(await feed(a, mirror, l3.records(honest)))).toEqual([1]);
+  });
+
+  it('calls a Device Profile with the identity point as key, forged signature, a rule finding (issue #14, hole 5)', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    const forged = forgedDeviceProfile();
+    // user1's own administrator device (fixtures: seed 2 + 1) publishes the attacker's profile.
+    const record = await authoriseRecord(
+      {
+        operation: 'Publish',
+        account: accountUdf('user1@example.com'),
+        action: 'create',
+        id: forged.profile.id,
+        value: forged,
+      },
+      device(3).signature,
+      { portal: ORIGIN, time: NOW },
+    );
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
+    const part = l2.seal([encodeRecord(record)]);
+    const [finding] = findings(await feed(a, mirror, l2.records(part)));
+    expect(finding).toMatchObject({ kind: 'rule', part: 1, code: 'profile.malformed' });
     expect(a.head?.part).toBe(0);
   });
 

@@ -106,7 +106,9 @@ export class PeerAudit {
   ) {
     this.stored = head;
     this.assembler = this.assemblerAt(head);
-    this.accounts = new AccountStates((account) => reads.accountEntries(account));
+    this.accounts = new AccountStates((account) => reads.accountEntries(account), {
+      origin: this.peer.origin,
+    });
   }
 
   /** The last stored part. */
@@ -250,7 +252,11 @@ export class PeerAudit {
       if (isMeshError(error)) throw new RuleViolation(error.code, error.message);
       throw error;
     }
-    const result = await recheckRecord(await this.accounts.get(record.account), record);
+    // Every logged request MUST be bound to this peer's origin (issue #14, hole 2): a request signed
+    // for another portal and logged here is a replay, a rule finding.
+    const result = await recheckRecord(await this.accounts.get(record.account), record, {
+      origin: this.peer.origin,
+    });
     if (!result.ok) throw new RuleViolation(result.code, result.detail);
     this.accounts.stage(record.account, result.state);
     this.entryProfiles.push(recordProfiles(record));
