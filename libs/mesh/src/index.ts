@@ -84,6 +84,7 @@ export type {
   ConnectCompleteRecord,
   CreateAccountRecord,
   DeleteAccountRecord,
+  MoveAccountRecord,
   Operation,
   PublishRecord,
   RecordContent,
@@ -94,7 +95,7 @@ export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
 export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
-export { profileSetBy, profilesSetBy } from './record-profiles';
+export { profileSetBy, profilesSetBy, recordEndsAccount } from './record-profiles';
 export type { ProfileChange } from './record-profiles';
 export type { RecheckLogResult, RecheckResult } from './recheck';
 
