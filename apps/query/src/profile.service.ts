@@ -113,7 +113,9 @@ export class ProfileService {
   private async valueAt(log: ServedLog, row: ProfileIndexRow): Promise<SignedProfile> {
     const signed = profileSetBy(decodeRecord(await log.entry(row.index)), row.id);
     if (signed === undefined)
-      throw new Error(`the profile index of log ${log.name} names entry ${row.index} for ${row.id}, which does not set it`);
+      throw new Error(
+        `the profile index of log ${log.name} names entry ${row.index} for ${row.id}, which does not set it`,
+      );
     return signed;
   }
 

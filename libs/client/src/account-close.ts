@@ -12,10 +12,7 @@ import { flatJws, requireAdministrator, type ActiveProfile } from './profile-doc
  * switch, or another administrator's); `unreachable` — the old portal did not answer, and the account
  * there stays open until a later switch closes it. Any other refusal rejects.
  */
-export async function moveAccount(
-  session: AccountSession,
-  to: string,
-): Promise<'closed' | 'unreachable'> {
+export async function moveAccount(session: AccountSession, to: string): Promise<'closed' | 'unreachable'> {
   const record = await session.authorise({ operation: 'MoveAccount', account: session.accountUdf, to });
   try {
     await session.gateway.send('MoveAccount', {

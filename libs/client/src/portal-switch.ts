@@ -119,7 +119,8 @@ export async function switchPortal(
     devices = await knownDevices(opened.session, doc);
   } catch (error) {
     // A portal that is gone, or that closed the account (a resumed switch): this device's copies.
-    if (!isClientError(error, 'portal.unreachable') && portalErrorCode(error) !== 'account.moved') throw error;
+    if (!isClientError(error, 'portal.unreachable') && portalErrorCode(error) !== 'account.moved')
+      throw error;
     const ids = new Set(doc.personal.profile.applications.map((a) => a.id));
     applications = (await readApplicationDocuments(manager.store)).filter((a) => ids.has(a.profile.id));
   }

@@ -40,7 +40,10 @@ export async function applyRecord(
   if (state.status === 'deleted')
     throw new MeshError('account.deleted', `account ${record.account} is deleted`);
   if (state.status === 'moved')
-    throw new MeshError('account.moved', `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`);
+    throw new MeshError(
+      'account.moved',
+      `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`,
+    );
   switch (record.operation) {
     case 'DeleteAccount':
       await authorise(record, state.personal.profile, clock, state.master.profile);
@@ -78,7 +81,8 @@ async function authorise(
 /** Every active object of the catalog becomes inactive (the account's catalog ends here). */
 function endObjects(objects: ReadonlyMap<string, ObjectState<SignedProfile>>): Objects {
   const ended: Objects = new Map();
-  for (const [id, object] of objects) ended.set(id, object.status === 'active' ? { status: 'inactive' } : object);
+  for (const [id, object] of objects)
+    ended.set(id, object.status === 'active' ? { status: 'inactive' } : object);
   return ended;
 }
 
@@ -102,7 +106,10 @@ async function createAccount(
   if (state?.status === 'active') throw new MeshError('account.exists', `account ${record.account} exists`);
   // A moved account does not come back in the log it left (its home is elsewhere).
   if (state?.status === 'moved')
-    throw new MeshError('account.moved', `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`);
+    throw new MeshError(
+      'account.moved',
+      `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`,
+    );
   const { master, personal } = record;
   if (personal.profile.master !== master.profile.id)
     throw new MeshError('publish.wrong-account', 'the Personal Profile names another Master Profile');

@@ -56,11 +56,7 @@ export interface ConnectCompleteRecord {
 }
 
 export type RecordContent =
-  | CreateAccountRecord
-  | DeleteAccountRecord
-  | MoveAccountRecord
-  | PublishRecord
-  | ConnectCompleteRecord;
+  CreateAccountRecord | DeleteAccountRecord | MoveAccountRecord | PublishRecord | ConnectCompleteRecord;
 
 /** A parsed record: its content, its signed statement, and the authorisation over that statement. */
 export type TransactionRecord = RecordContent & {
