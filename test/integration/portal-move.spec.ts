@@ -55,8 +55,9 @@ function personalOf(answer: ProfileAnswer): { sequence: number; devices: string[
 }
 
 /**
- * A lying query service: it serves `answer` — a genuine, once-current answer of alpha — for every
- * profile, and relays everything else (checkpoints, consistency proofs) to alpha's real one.
+ * A lying query service: it serves `answer` — a genuine, once-current answer of alpha — for that
+ * profile, and relays everything else (other profiles, checkpoints, consistency proofs) to alpha's
+ * real one.
  */
 async function lyingQuery(
   upstream: string,
@@ -64,7 +65,7 @@ async function lyingQuery(
 ): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void (async () => {
-      if (req.url?.startsWith('/profiles/')) {
+      if (req.url === `/profiles/${answer().id}`) {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer()));
         return;
       }
@@ -217,8 +218,8 @@ describe('a profile moved between portals: which value is current (issue #14, ho
     } catch (error) {
       refusal = error;
     }
+    expect(refusal).toMatchObject({ code: 'verify.stale', portal: A.id, check: 'current home' });
     expect(isClientError(refusal, 'verify.stale')).toBe(true);
-    expect(refusal).toMatchObject({ portal: A.id, check: 'current home' });
     expect((refusal as Error).message).toContain(`${A.id}'s log, which the account left for ${B.id}`);
     // The same answer is genuine: only its currency is wrong — alpha's own honest answer now is beta's.
     const honest = await fetchVerifiedProfile(personalId, { trust, via: alpha, store, kind: 'personal' });

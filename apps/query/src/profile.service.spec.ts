@@ -197,7 +197,7 @@ describe('ProfileService', () => {
         ADMIN.signature,
         { time: NOW, random: countingRandom(4000) },
       );
-    const moved = (account: Account) =>
+    const moved = () =>
       authoriseRecord(
         { operation: 'MoveAccount', account: ACCOUNT, to: 'beta.example/log' },
         ADMIN.signature,
