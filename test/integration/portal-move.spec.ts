@@ -12,11 +12,32 @@ import {
   requireActiveProfile,
 } from '@cryptomesh/client';
 import { fromBase64 } from '@cryptomesh/log';
-import { decodeRecord, readProfileOf, type TransactionRecord } from '@cryptomesh/mesh';
+import {
+  authoriseRecord,
+  buildPersonalProfile,
+  decodeRecord,
+  encodeRecord,
+  readProfileOf,
+  type RecordContent,
+  type TransactionRecord,
+} from '@cryptomesh/mesh';
+import {
+  ACCOUNT as FIXTURE_ACCOUNT,
+  ADMIN,
+  countingRandom,
+  makeAccount,
+  NOW,
+} from '../../libs/mesh/test/fixtures';
 import { freshHome, mesh, meshJson, startMesh, type RunningMesh } from '../../apps/cli/test/built-mesh';
 import { FileClientStore } from '../../apps/cli/src/home/file-client-store';
 import { startTestFederation, type Federation } from '../support/federation';
-import { cosignersOf, waitFor, type KnownPortal } from '../support/federation-oracle';
+import { cosignersOf, fetchLog, waitFor, type KnownPortal } from '../support/federation-oracle';
+import { RoguePortal } from '../support/rogue-portal';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startBroker } = require('../../deploy/kafka/kafka-broker.js') as {
+  startBroker: (o?: { log?: (m: string) => void }) => Promise<{ brokers: string; stop: () => Promise<void> }>;
+};
 import { get, getOk, type ProfileAnswer } from '../support/mirror-client';
 
 /**
@@ -90,9 +111,16 @@ describe('a profile moved between portals: which value is current (issue #14, ho
   let before: ProfileAnswer;
   let connecting: RunningMesh | undefined;
   let lying: Server | undefined;
+  let broker: Awaited<ReturnType<typeof startBroker>>;
+  let rogue: RoguePortal;
 
   beforeAll(async () => {
+    broker = await startBroker({ log: () => undefined });
+    rogue = new RoguePortal(`rogue-${Date.now().toString(36)}`, broker.brokers.split(','));
+    await rogue.connect();
     federation = await startTestFederation({
+      kafkaBrokers: broker.brokers,
+      extraPeers: [rogue.peer],
       env: { SEAL_INTERVAL_MS: 300, HEARTBEAT_MS: 2_000, LOG_LEVEL: 'warn' },
     });
     const portals: KnownPortal[] = federation.portals.map((p) => ({ ...p }));
@@ -102,7 +130,9 @@ describe('a profile moved between portals: which value is current (issue #14, ho
   afterAll(async () => {
     if (connecting?.child.exitCode === null) connecting.child.kill('SIGKILL');
     await new Promise((resolve) => (lying === undefined ? resolve(undefined) : lying.close(resolve)));
+    await rogue?.close().catch(() => undefined);
     await federation?.stop();
+    await broker?.stop();
     for (const home of Object.values(homes)) rmSync(home, { recursive: true, force: true });
   }, 120_000);
 
@@ -281,4 +311,56 @@ describe('a profile moved between portals: which value is current (issue #14, ho
     const answer = await get(B.queryUrl, `/profiles/${personalId}`);
     expect(answer.status).toBe(404);
   }, 120_000);
+
+  it('a portal that logs a change after a MoveAccount is caught by every auditor (rule account.moved), not mirrored', async () => {
+    const account = await makeAccount(countingRandom(9000));
+    const sign = (content: RecordContent) =>
+      authoriseRecord(content, ADMIN.signature, { time: NOW, random: countingRandom(9100) }).then(
+        encodeRecord,
+      );
+    const moved = rogue.log.seal([
+      encodeRecord(account.create),
+      await sign({ operation: 'MoveAccount', account: FIXTURE_ACCOUNT, to: B.origin }),
+    ]);
+    await rogue.publish(moved);
+    for (const portal of [A, B, C])
+      await waitFor(
+        `${portal.id} mirrors the rogue's move`,
+        async () =>
+          (await fetchLog(portal.queryUrl, rogue.id, { ...rogue.peer, gatewayUrl: '' }))?.seal.size === 2,
+        60_000,
+      );
+    // After the move the old portal cannot log a change of the account, whoever signed it.
+    const next = await buildPersonalProfile(
+      { master: account.master.profile.id, sequence: 1, devices: [ADMIN] },
+      ADMIN.signature,
+    );
+    await rogue.publish(
+      rogue.log.seal([
+        await sign({
+          operation: 'Publish',
+          account: FIXTURE_ACCOUNT,
+          action: 'update',
+          id: next.profile.id,
+          value: next,
+        }),
+      ]),
+    );
+    for (const portal of [A, B, C]) {
+      const finding = await waitFor(
+        `${portal.id} records rule/account.moved against the rogue`,
+        async () => {
+          const { findings } = await getOk<{
+            findings: Array<{ kind: string; code: string; evidence: unknown }>;
+          }>(portal.queryUrl, `/findings?subject=${rogue.id}&limit=1000`);
+          return findings.find((f) => f.kind === 'rule' && f.code === 'account.moved');
+        },
+        60_000,
+      );
+      expect(finding.evidence).toMatchObject({ index: 2 });
+      expect((await fetchLog(portal.queryUrl, rogue.id, { ...rogue.peer, gatewayUrl: '' }))?.seal.size).toBe(
+        2,
+      );
+    }
+  }, 180_000);
 });
