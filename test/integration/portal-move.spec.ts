@@ -48,7 +48,9 @@ import { get, getOk, type ProfileAnswer } from '../support/mirror-client';
  * highest Sequence; alpha's log ended the account's profiles with the move); the client refuses a
  * genuine but stale value from a lying portal (`verify.stale`); the account at alpha refuses every
  * change, the removed device's included (`account.moved`); and `mesh account delete` deletes the
- * account at beta, which the log shows and the client then cannot act on.
+ * account at beta, which the log shows and the client then cannot act on. A rogue peer (its log
+ * written straight to the broker) that logs a change of an account after that account's MoveAccount
+ * is caught by every auditor.
  */
 const ACCOUNT = 'dave@example.com';
 const ACCOUNT_UDF = accountUdf(ACCOUNT);
