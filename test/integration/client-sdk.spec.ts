@@ -229,9 +229,14 @@ describe('the client SDK against real portals', () => {
     const available = async (url: string) =>
       (await new GatewayClient(url).send('ValidateAccount', { Account: ACCOUNT })).Available;
     expect([await available(alpha.url), await available(beta.url)]).toEqual([false, true]);
-    const home = await device1.switchPortal({ gatewayUrl: beta.url });
+    const { portal: home, closed } = await device1.switchPortal({ gatewayUrl: beta.url });
     expect(await available(beta.url)).toBe(false);
     expect(home).toMatchObject({ id: 'beta', gatewayUrl: beta.url });
+    // The switch closed the account at alpha (MoveAccount): device 3, still homed there, is refused.
+    expect(closed).toBe(true);
+    const refused = await failure(passwords3.get('example.com'));
+    expect(refused).toMatchObject({ code: 'portal.refused' });
+    expect(portalErrorCode(refused)).toBe('account.moved');
     expect(store1.documents.get('trust.json')?.text).toContain('"id": "beta"');
     await passwords1.add('beta.example', { username: 'alice', password: 'at-beta' });
     expect(await passwords1.get('example.com')).toMatchObject({ password: 's3cret' });

@@ -30,6 +30,7 @@ function profilesIn(record: TransactionRecord): SignedProfile[] {
     case 'ConnectComplete':
       return [record.personal, record.device];
     case 'DeleteAccount':
+    case 'MoveAccount':
       return [];
   }
 }

@@ -21,6 +21,7 @@ import { DeleteAccountTransaction } from './transactions/delete-account.transact
 import { EscrowGetTransaction } from './transactions/escrow-get.transaction';
 import { EscrowPutTransaction } from './transactions/escrow-put.transaction';
 import { GetTransaction } from './transactions/get.transaction';
+import { MoveAccountTransaction } from './transactions/move-account.transaction';
 import { PublishTransaction } from './transactions/publish.transaction';
 import { StatusTransaction } from './transactions/status.transaction';
 import { ValidateAccountTransaction } from './transactions/validate-account.transaction';
@@ -31,6 +32,7 @@ const TRANSACTION_PROVIDERS = [
   ValidateAccountTransaction,
   CreateAccountTransaction,
   DeleteAccountTransaction,
+  MoveAccountTransaction,
   PublishTransaction,
   GetTransaction,
   ConnectStartTransaction,

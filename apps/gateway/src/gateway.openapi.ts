@@ -43,6 +43,16 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
     required: ['Account', 'Authorisation'],
     properties: { Account: account, Authorisation: jws },
   },
+  MoveAccount: {
+    summary:
+      'Close the account here: it moved to the portal of log origin To (logged, administrator; later requests are 409 account.moved)',
+    required: ['Account', 'To', 'Authorisation'],
+    properties: {
+      Account: account,
+      To: { type: 'string', minLength: 1, maxLength: 255, description: "The new home portal's log origin" },
+      Authorisation: jws,
+    },
+  },
   Publish: {
     summary: 'Create, update or delete one profile under the persistence model (logged)',
     required: ['Account', 'Action', 'Id', 'Authorisation'],

@@ -1,4 +1,4 @@
-import { decodeRecord, profilesSetBy, type TransactionRecord } from '@cryptomesh/mesh';
+import { decodeRecord, profilesSetBy, recordEndsAccount, type TransactionRecord } from '@cryptomesh/mesh';
 import type { EntryProfiles, ProfileIndexStore } from './signer-store';
 
 /**
@@ -22,7 +22,7 @@ export function recordProfiles(record: TransactionRecord): EntryProfiles {
   return {
     account: record.account,
     changes: profilesSetBy(record).map(({ id, state }) => ({ id, state })),
-    endsAccount: record.operation === 'DeleteAccount',
+    endsAccount: recordEndsAccount(record),
   };
 }
 

@@ -16,6 +16,11 @@ export type ClientErrorCode =
   | 'verify.inclusion'
   /** Verified reads 5: the entry does not set the profile, the JWS or its signing rule fails, another id. */
   | 'verify.profile'
+  /**
+   * Verified reads 6: a genuine Master or Personal Profile that is not current — a lower Sequence than
+   * this client verified before, or served from the log of a portal the account moved away from.
+   */
+  | 'verify.stale'
   /** A portal's answer of the wrong shape (missing fields, wrong types, undecodable values). */
   | 'verify.answer'
   /**

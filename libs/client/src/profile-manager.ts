@@ -15,6 +15,7 @@ import {
   type DeviceInfo,
   type PendingDevice,
 } from './device-admin';
+import { deleteAccount } from './account-close';
 import { registerAccount, switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
 import { readApplicationData, writeApplicationData } from './application-access';
@@ -261,11 +262,17 @@ export class MeshProfileManager {
   }
 
   /**
-   * Re-registers this profile at another portal and makes it home (002 §7.8); see portal-switch.ts.
-   * Resolves with the new home portal.
+   * Re-registers this profile at another portal, closes the account at the old one (MoveAccount) and
+   * makes the new one home (002 §7.8); see portal-switch.ts. Resolves with the new home portal and
+   * whether the old account is closed.
    */
-  async switchPortal(options: PortalOptions): Promise<PortalRef> {
+  async switchPortal(options: PortalOptions): Promise<{ portal: PortalRef; closed: boolean }> {
     return switchPortal(this, options);
+  }
+
+  /** DeleteAccount of this account at its home portal (administrator); see account-close.ts. */
+  async deleteAccount(): Promise<ActiveProfile> {
+    return deleteAccount(this);
   }
 
   /**

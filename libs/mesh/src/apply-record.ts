@@ -43,14 +43,19 @@ export async function applyRecord(
   if (state === undefined) throw new MeshError('account.unknown', `account ${record.account} does not exist`);
   if (state.status === 'deleted')
     throw new MeshError('account.deleted', `account ${record.account} is deleted`);
+  if (state.status === 'moved')
+    throw new MeshError(
+      'account.moved',
+      `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`,
+    );
   switch (record.operation) {
-    case 'DeleteAccount': {
+    case 'DeleteAccount':
       await authorise(record, state.personal.profile, context, clock, state.master.profile);
-      const objects: Objects = new Map();
-      for (const [id, object] of state.objects)
-        objects.set(id, object.status === 'active' ? { status: 'inactive' } : object);
-      return { ...state, status: 'deleted', objects };
-    }
+      return { ...state, status: 'deleted', objects: endObjects(state.objects) };
+    case 'MoveAccount':
+      // An administrator's signature: the old portal cannot forge the record that closes the account.
+      await authorise(record, state.personal.profile, context, clock, state.master.profile);
+      return { ...state, status: 'moved', movedTo: record.to, objects: endObjects(state.objects) };
     case 'Publish':
       await authorise(record, state.personal.profile, context, clock);
       return publish(state, record);
@@ -79,6 +84,14 @@ async function authorise(
   return verified;
 }
 
+/** Every active object of the catalog becomes inactive (the account's catalog ends here). */
+function endObjects(objects: ReadonlyMap<string, ObjectState<SignedProfile>>): Objects {
+  const ended: Objects = new Map();
+  for (const [id, object] of objects)
+    ended.set(id, object.status === 'active' ? { status: 'inactive' } : object);
+  return ended;
+}
+
 function step(objects: Objects, id: string, next: ReturnType<typeof applyPublish<SignedProfile>>): void {
   if (!next.ok) throw new MeshError(next.code, `${id}: ${next.detail}`);
   objects.set(id, next.next);
@@ -98,6 +111,12 @@ async function createAccount(
   clock: RequestClock | undefined,
 ): Promise<AccountState> {
   if (state?.status === 'active') throw new MeshError('account.exists', `account ${record.account} exists`);
+  // A moved account does not come back in the log it left (its home is elsewhere).
+  if (state?.status === 'moved')
+    throw new MeshError(
+      'account.moved',
+      `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`,
+    );
   const { master, personal } = record;
   if (personal.profile.master !== master.profile.id)
     throw new MeshError('publish.wrong-account', 'the Personal Profile names another Master Profile');

@@ -85,6 +85,7 @@ export type {
   ConnectCompleteRecord,
   CreateAccountRecord,
   DeleteAccountRecord,
+  MoveAccountRecord,
   Operation,
   PublishRecord,
   RecordContent,
@@ -104,7 +105,7 @@ export {
 export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
 export type { RecheckContext } from './recheck';
-export { profileSetBy, profilesSetBy } from './record-profiles';
+export { profileSetBy, profilesSetBy, recordEndsAccount } from './record-profiles';
 export type { ProfileChange } from './record-profiles';
 export type { RecheckLogResult, RecheckResult } from './recheck';
 

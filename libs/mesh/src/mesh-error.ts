@@ -48,6 +48,8 @@ export type MeshErrorCode =
   | 'account.unknown'
   /** A transaction on a deleted account. */
   | 'account.deleted'
+  /** A transaction on an account closed here by a MoveAccount (it lives at its new home portal). */
+  | 'account.moved'
   /** A signed request (authorisation) that is not a request JWS of mesh-model.md "Requests". */
   | 'request.malformed'
   /** A request signed for another request name, account or body. */

@@ -15,7 +15,7 @@ export type ProfileChange =
  *  - CreateAccount sets the Master, the Personal and every Device Profile it carries;
  *  - Publish create/update sets its value; Publish delete deletes `Id`;
  *  - ConnectComplete sets the updated Personal Profile and the new device's profile;
- *  - DeleteAccount names no profile: it ends every object of its account's catalog, which only the
+ *  - DeleteAccount and MoveAccount name no profile: it ends every object of its account's catalog, which only the
  *    account's history knows — the caller MUST delete those itself (the profile index does, keyed by
  *    the account UDF).
  * Guarantees: at most one change per identifier (the last value a record gives an identifier wins;
@@ -29,6 +29,7 @@ export function profilesSetBy(record: RecordContent): ProfileChange[] {
       case 'CreateAccount':
         return [record.master, record.personal, ...record.devices].map(set);
       case 'DeleteAccount':
+      case 'MoveAccount':
         return [];
       case 'Publish':
         return record.value === undefined ? [{ id: record.id, state: 'deleted' }] : [set(record.value)];
@@ -48,4 +49,13 @@ export function profilesSetBy(record: RecordContent): ProfileChange[] {
 export function profileSetBy(record: RecordContent, id: string): SignedProfile | undefined {
   const change = profilesSetBy(record).find((c) => c.id === id);
   return change?.state === 'set' ? change.value : undefined;
+}
+
+/**
+ * True when `record` ends its account's catalog in this log: DeleteAccount, and MoveAccount (the
+ * account is closed here and lives at its new home). The profile index MUST then mark deleted every
+ * profile the account still had set (query.md "The profile index").
+ */
+export function recordEndsAccount(record: RecordContent): boolean {
+  return record.operation === 'DeleteAccount' || record.operation === 'MoveAccount';
 }

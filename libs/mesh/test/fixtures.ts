@@ -74,7 +74,11 @@ export interface Account {
 }
 
 /** An account whose Master Profile has ADMIN as its only administrator, and ADMIN as its only device. */
-export async function makeAccount(random: RandomSource = countingRandom()): Promise<Account> {
+/** The fixture account, its CreateAccount bound to `portal` (default ORIGIN). */
+export async function makeAccount(
+  random: RandomSource = countingRandom(),
+  portal: string = ORIGIN,
+): Promise<Account> {
   const master = await buildMasterProfile({ administrators: [ADMIN.signature], created: NOW }, MASTER_KEY);
   const personal = await buildPersonalProfile(
     { master: master.profile.id, sequence: 0, devices: [ADMIN] },
@@ -87,7 +91,7 @@ export async function makeAccount(random: RandomSource = countingRandom()): Prom
   const create = await authoriseRecord(
     { operation: 'CreateAccount', account: ACCOUNT, master, personal, devices: [adminDevice] },
     ADMIN.signature,
-    { portal: ORIGIN, time: NOW, random },
+    { portal, time: NOW, random },
   );
   return { master, personal, adminDevice, create };
 }

@@ -84,12 +84,22 @@ export class RequestAuthenticator {
     return { name, account, state, claims: verified.claims, device: verified.device };
   }
 
-  /** The active account `name` names; `account.unknown` (404) otherwise, or when its fingerprint differs. */
+  /**
+   * The active account `name` names; `account.moved` (409) when a MoveAccount closed it here — every
+   * request for it is refused, reads included, since its current state lives at its new home —,
+   * `account.unknown` (404) otherwise, or when its fingerprint differs.
+   */
   async activeAccount(
     manager: EntityManager,
     name: AccountName,
   ): Promise<{ account: CatalogAccount; state: AccountState }> {
     const account = await readCatalogAccount(manager, name.udf);
+    if (account?.status === 'moved')
+      throw new GatewayError(
+        'account.moved',
+        `the account ${name.address} moved to ${account.movedTo ?? 'another portal'}: it is closed here`,
+        { reason: 'account.moved' },
+      );
     if (account === undefined || account.status !== 'active')
       throw new GatewayError('account.unknown', `no active account ${name.address} on this portal`);
     // The stored profiles were verified when accepted; objects are not needed to authenticate.

@@ -125,6 +125,7 @@ export class RecordCommitter {
         await updateCatalogAccount(manager, {
           accountUdf: name.udf,
           status: after.status,
+          ...(after.movedTo === undefined ? {} : { movedTo: after.movedTo }),
           master: jwsJson(after.master),
           personal: jwsJson(after.personal),
         });

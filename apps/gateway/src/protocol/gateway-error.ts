@@ -14,6 +14,7 @@ export type GatewayErrorCode =
   | 'account.invalid' // not an account address (or mmm: URI naming one)
   | 'account.exists' // CreateAccount of an address this portal assigned before
   | 'account.unknown' // no such account here, or it is deleted
+  | 'account.moved' // closed here by a MoveAccount: the account lives at its new home portal
   | 'auth.missing' // an authenticated transaction without its signed request
   | 'auth.malformed' // the signed request is not a request JWS
   | 'auth.mismatch' // signed for another transaction, account or body
@@ -46,6 +47,7 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'account.invalid': 400,
   'account.exists': 409,
   'account.unknown': 404,
+  'account.moved': 409,
   'auth.missing': 401,
   'auth.malformed': 400,
   'auth.mismatch': 401,

@@ -31,6 +31,7 @@ export const MESH_ERROR_MAP: Readonly<Record<MeshErrorCode, GatewayErrorCode>> =
   'account.exists': 'account.exists',
   'account.unknown': 'account.unknown',
   'account.deleted': 'account.unknown',
+  'account.moved': 'account.moved',
   'request.malformed': 'auth.malformed',
   'request.mismatch': 'auth.mismatch',
   'request.wrong-portal': 'auth.wrong-portal',

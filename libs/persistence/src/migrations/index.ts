@@ -8,6 +8,7 @@ import { QueueRequestId1763798400000 } from './1763798400000-queue-request-id';
 import { StatusHistory1763802000000 } from './1763802000000-status-history';
 import { ConnectNonce1763805600000 } from './1763805600000-connect-nonce';
 import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
+import { AccountMoved1763805700000 } from './1763805700000-account-moved';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   StatusHistory1763802000000,
   ConnectNonce1763805600000,
   EscrowQuota1763806500000,
+  AccountMoved1763805700000,
 ];
