@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDeviceProfile } from '@cryptomesh/mesh';
+import { utf8 } from '@cryptomesh/crypto';
+import { buildDeviceProfile, REQUEST_TYPE, requestBodyUdf } from '@cryptomesh/mesh';
 import { createService, type RunningService } from '@cryptomesh/service';
 import { generateDeviceKeys, MemoryClientStore, MeshProfileManager, PasswordApp } from '@cryptomesh/client';
 import { portalApp } from '../../apps/portal/src/portal.app';
 import { loadPortalConfig } from '../../apps/portal/src/portal.config';
 import { preparePortal } from '../../apps/portal/src/portal-setup';
 import { failure } from '../../libs/client/test/client-failure';
+import { forgeJws } from '../../libs/crypto/test/forged-jws';
 import { forgedDeviceProfile } from '../../libs/mesh/test/fixtures';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
@@ -198,8 +200,41 @@ describe('a rogue portal cannot fool its clients (issue #14, holes 1, 2 and 5)',
     // Published by alice's own administrator device: the profile itself is what is refused.
     const published = await post(alpha.url, 'Publish', await alice.publish('create', forged));
     expect(refusal(published)).toEqual({ status: 400, code: 'profile.invalid', reason: 'profile.malformed' });
+    // A request "signed" by the identity point: no Personal Profile can list that key (profiles carrying
+    // it are refused when read), so the gateway never takes it for a device of the account.
+    const body = { Account: alice.address, Id: alice.personal.profile.id };
+    const forgedRequest = forgeJws(
+      utf8(
+        JSON.stringify({
+          Request: 'Get',
+          Portal: alpha.origin,
+          Account: alice.udf,
+          Device: forged.profile.id,
+          Time: Date.now(),
+          Nonce: connectNonce(),
+          Body: requestBodyUdf(body),
+        }),
+      ),
+      REQUEST_TYPE,
+    );
+    const get = await post(alpha.url, 'Get', {
+      ...body,
+      Authentication: forgedRequest as unknown as Record<string, unknown>,
+    });
+    expect(refusal(get)).toEqual({
+      status: 401,
+      code: 'auth.unknown-device',
+      reason: 'request.unknown-device',
+    });
     const after = await snapshotDatabase(alpha.db.url);
-    for (const table of ['accounts', 'catalog_objects', 'connect_requests', 'log_queue', 'log_entries'])
+    for (const table of [
+      'accounts',
+      'catalog_objects',
+      'connect_requests',
+      'log_queue',
+      'log_entries',
+      'request_nonces',
+    ])
       expect(after[table]).toEqual(before[table]);
   }, 60_000);
 });
