@@ -160,7 +160,17 @@ describe('a profile moved between portals: which value is current (issue #14, ho
       ]);
       return pending.requests[0]?.requestId;
     });
-    const accepted = await meshJson<{ device: { id: string } }>(homes.one, ['device', 'accept', requestId]);
+    // The witness the new device shows, compared by the administrator (issue #14, hole 1).
+    const witness = await waitFor('the new device to show its witness', async () =>
+      Promise.resolve(/compare the witness (\S+)/.exec(connecting!.stderr())?.[1]),
+    );
+    const accepted = await meshJson<{ device: { id: string } }>(homes.one, [
+      'device',
+      'accept',
+      requestId,
+      '--witness',
+      witness,
+    ]);
     removedDevice = accepted.device.id;
     expect((await connecting.done).code).toBe(0);
     await meshJson(homes.one, [
