@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from './config/config-error';
+import { boundRequestTime, connectionsCheckingIntervalFor } from './http/request-timeout';
 import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { readTlsMaterial } from './tls/tls-material';
@@ -16,6 +17,7 @@ export interface CommonConfig {
   readonly PORT: number;
   readonly LOG_LEVEL: string;
   readonly SHUTDOWN_TIMEOUT_MS: number;
+  readonly REQUEST_TIMEOUT_MS: number;
   readonly TLS_CERT_FILE?: string | undefined;
   readonly TLS_KEY_FILE?: string | undefined;
   readonly TLS_CA_FILE?: string | undefined;
@@ -52,10 +54,20 @@ export async function createService<C extends CommonConfig>(
 ): Promise<RunningService> {
   const config = spec.loadConfig(env);
   const tls = readTlsMaterial(config);
+  const checkInterval = connectionsCheckingIntervalFor(config.REQUEST_TIMEOUT_MS);
   const adapter = new FastifyAdapter({
     bodyLimit: spec.bodyLimitBytes?.(config) ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
-    ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } }),
+    http: { connectionsCheckingInterval: checkInterval },
+    ...(tls === undefined
+      ? {}
+      : {
+          https: {
+            key: tls.key,
+            cert: tls.cert,
+            connectionsCheckingInterval: checkInterval,
+          },
+        }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(spec.module(config), adapter, {
     bufferLogs: true,
@@ -63,6 +75,7 @@ export async function createService<C extends CommonConfig>(
     bodyParser: spec.bodyParser ?? true,
   });
   app.useLogger(app.get(Logger));
+  boundRequestTime(app.getHttpAdapter().getInstance(), config.REQUEST_TIMEOUT_MS);
   instrumentHttp(app);
   if (spec.beforeListen) await spec.beforeListen(app, config);
   await app.listen(config.PORT, config.HOST);
