@@ -120,6 +120,10 @@ describe('edge fuzz: every route and field, no 5xx and no write', () => {
     JSON.parse('['.repeat(200) + ']'.repeat(200)) as unknown,
   ];
 
+  beforeEach(() => {
+    failures.length = 0;
+  });
+
   it('every gateway transaction and field: no 5xx', async () => {
     const device = alice.admin;
     let sent = 0;
