@@ -10,3 +10,5 @@ export const FEDERATION_READER = Symbol('FEDERATION_READER');
 export const QUERY_NOW = Symbol('QUERY_NOW');
 /** `StatusHistoryReader`: the status page's history (seals and mirrored parts per minute). */
 export const STATUS_HISTORY_READER = Symbol('STATUS_HISTORY_READER');
+/** `string | undefined`: this portal's id as configured (PORTAL_ID), before replication wrote its row. */
+export const QUERY_PORTAL_ID = Symbol('QUERY_PORTAL_ID');

@@ -23,6 +23,7 @@ import {
   MIRROR_LOGS,
   PUBLISHED_LOG,
   QUERY_NOW,
+  QUERY_PORTAL_ID,
   STATUS_HISTORY_READER,
 } from './query-tokens';
 import { StatusController } from './status/status.controller';
@@ -40,7 +41,8 @@ export class QueryFeatureModule implements OnModuleInit {
     this.openApi.add(queryOpenApi());
   }
 
-  static forRoot(): DynamicModule {
+  /** `portalId`: this portal's id (PORTAL_ID), what `/federation` names it before replication does. */
+  static forRoot(options: { readonly portalId?: string } = {}): DynamicModule {
     return {
       module: QueryFeatureModule,
       controllers: [LogController, ProfileController, FederationController, StatusController],
@@ -72,6 +74,7 @@ export class QueryFeatureModule implements OnModuleInit {
             new TypeOrmStatusHistory(dataSource) satisfies StatusHistoryReader,
         },
         { provide: QUERY_NOW, useValue: (() => Date.now()) satisfies Now },
+        { provide: QUERY_PORTAL_ID, useValue: options.portalId },
         LogsService,
         ProfileService,
         FederationService,
@@ -98,7 +101,7 @@ export class QueryModule {
           migrations: config.DB_MIGRATIONS,
           poolSize: config.DB_POOL_SIZE,
         }),
-        QueryFeatureModule.forRoot(),
+        QueryFeatureModule.forRoot(config.PORTAL_ID === undefined ? {} : { portalId: config.PORTAL_ID }),
       ],
     };
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -34,6 +34,8 @@ export interface ServiceSpec<C extends CommonConfig> {
   readonly bodyParser?: boolean;
   /** Runs after the application is created and before it listens (e.g. to attach Kafka). */
   readonly beforeListen?: (app: INestApplication, config: C) => Promise<void>;
+  /** Runs once the server listens, with its URL (the portal prints its banner for people). */
+  readonly afterListen?: (url: string, config: C) => void;
   /** Runs after a graceful shutdown closed the application (e.g. to stop an embedded database). */
   readonly afterClose?: () => Promise<void>;
 }
@@ -74,7 +76,7 @@ export async function createService<C extends CommonConfig>(
     abortOnError: false,
     bodyParser: spec.bodyParser ?? true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietStartup(app.get(Logger)));
   boundRequestTime(app.getHttpAdapter().getInstance(), config.REQUEST_TIMEOUT_MS);
   instrumentHttp(app);
   if (spec.beforeListen) await spec.beforeListen(app, config);
@@ -91,7 +93,30 @@ export async function createService<C extends CommonConfig>(
         : { msg: 'listening', url, tls: true, certificate: tls.subject, validTo: tls.validTo.toISOString() },
       spec.name,
     );
+  spec.afterListen?.(url, config);
   return { app, url };
+}
+
+/**
+ * Nest's start-up chatter — a line per module loaded and per route mapped, some 45 lines — goes to
+ * `debug`: at the default level the log shows what an operator acts on (issue #16). Everything else
+ * is passed on unchanged.
+ */
+const STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
+function quietStartup(logger: Logger): LoggerService {
+  return {
+    log: (message: unknown, ...rest: unknown[]) => {
+      const context = rest[rest.length - 1];
+      if (typeof context === 'string' && STARTUP_CONTEXTS.has(context)) logger.debug(message, ...rest);
+      else logger.log(message, ...rest);
+    },
+    error: (message: unknown, ...rest: unknown[]) => logger.error(message, ...rest),
+    warn: (message: unknown, ...rest: unknown[]) => logger.warn(message, ...rest),
+    debug: (message: unknown, ...rest: unknown[]) => logger.debug(message, ...rest),
+    verbose: (message: unknown, ...rest: unknown[]) => logger.verbose(message, ...rest),
+    fatal: (message: unknown, ...rest: unknown[]) => logger.fatal(message, ...rest),
+  };
 }
 
 /**
