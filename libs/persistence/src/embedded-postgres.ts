@@ -15,7 +15,8 @@ export interface EmbeddedPostgres {
 /**
  * Memory (issue #16: the portal used 390 MB at rest, 858 MB on its first start). A WebAssembly
  * memory never shrinks, so what PGlite grows to stays: with PostgreSQL's 128 MB of shared buffers it
- * settled near 300 MB, with 16 MB near 170 MB (measured on Node 20: a 20,000-row insert after start);
+ * settled near 300 MB, with 16 MB near 170 MB (measured on Node 20: a 20,000-row insert after start; 8 MB took
+ * the whole portal from 266 to 251 MB at rest);
  * a portal's working set is small and the operating system caches the files anyway. Creating the
  * database cluster (initdb) grows it to some 700 MB whatever the settings, so the first start runs
  * initdb in a child process that exits, and the portal opens the cluster afterwards.
@@ -23,7 +24,7 @@ export interface EmbeddedPostgres {
 const EMBEDDED_START_PARAMS: readonly string[] = [
   ...PGlite.defaultStartParams,
   '-c',
-  'shared_buffers=16MB',
+  'shared_buffers=8MB',
   '-c',
   'work_mem=2MB',
   '-c',
