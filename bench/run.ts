@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--profile] [--scenarios limits,ingest,query,federation,catchup]` (docs/BENCHMARKS.md).
+ * `npm run bench [-- --quick] [--profile] [--scenarios limits,embedded,ingest,query,federation,catchup]` (docs/BENCHMARKS.md).
  *
  * Starts what it needs itself — the local Kafka broker, PostgreSQL databases, one portal or the
  * three-portal federation as built services (deploy/federation) — runs each scenario for a
@@ -47,7 +47,7 @@ const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'limits,ingest,query,federation,catchup' },
+    scenarios: { type: 'string', default: 'limits,embedded,ingest,query,federation,catchup' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     'catchup-entries': { type: 'string' },
     profile: { type: 'boolean', default: false },
@@ -58,7 +58,7 @@ const QUICK = args.quick;
 const PROFILE_DIR = args.profile ? mkdtempSync(join(tmpdir(), 'cmp-bench-prof-')) : undefined;
 const SCENARIOS = new Set(args.scenarios.split(','));
 for (const s of SCENARIOS)
-  if (!['limits', 'ingest', 'query', 'federation', 'catchup'].includes(s))
+  if (!['limits', 'embedded', 'ingest', 'query', 'federation', 'catchup'].includes(s))
     throw new Error(`unknown scenario ${s}`);
 
 /** Sizes: --quick for a smoke check (under two minutes), else the figures docs/BENCHMARKS.md records. */
@@ -793,6 +793,36 @@ async function catchupScenario(brokers: string, dir: string) {
 
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * The single-portal mode's memory (issue #16, target < 250 MB): `npm start`'s portal process on a
+ * fresh DATA_DIR — its peak over the first start (the cluster is created in a child process, whose
+ * own peak is not the portal's) — then at rest, after `restS` seconds of heartbeats.
+ */
+async function embeddedScenario(dir: string) {
+  const dataDir = join(dir, 'embedded');
+  const restS = QUICK ? 5 : 30;
+  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/portal/apps/portal/src/main.js')], {
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const started = Date.now();
+  try {
+    if (!(await until('the embedded portal', () => output.includes('verifier key'), 120_000)))
+      throw new Error(`the embedded portal did not start:\n${output}`);
+    const startS = (Date.now() - started) / 1000;
+    const firstStartPeakMb = usage(child.pid!).peakRssMb;
+    await new Promise((r) => setTimeout(r, restS * 1000));
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const restRssMb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+    return { embedded: { startS, firstStartPeakMb, restRssMb, restS } };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 const fmt = (x: number | undefined, digits = 0) =>
   x === undefined || !Number.isFinite(x) ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: digits });
 
@@ -800,12 +830,14 @@ type Limits = Awaited<ReturnType<typeof limits>>;
 type PortalFigures = Awaited<ReturnType<typeof portalScenario>>;
 type FederationFigures = Awaited<ReturnType<typeof federationScenario>>;
 type CatchupFigures = Awaited<ReturnType<typeof catchupScenario>>;
+type EmbeddedFigures = Awaited<ReturnType<typeof embeddedScenario>>;
 interface BenchResults {
   machine: { cpus: number; cpu: string | undefined; memGb: number; node: string };
   quick: boolean;
   date: string;
   serviceEnv: Record<string, string>;
   limits?: Limits;
+  embedded?: EmbeddedFigures['embedded'];
   ingest?: PortalFigures['ingest'];
   query?: PortalFigures['query'];
   ingestResources?: Resources;
@@ -894,6 +926,12 @@ function table(results: BenchResults): string {
       '≥ 10,000',
       l ? `${fmt((c.perS / l.nativeVerifyPerS) * 100)} % of one core's native Ed25519 verifications/s` : '',
     );
+  const e = results.embedded;
+  if (e) {
+    row('embedded portal (npm start): first start, s', fmt(e.startS, 1), '');
+    row('embedded portal: peak RSS over the first start, MB', fmt(e.firstStartPeakMb), '< 250');
+    row(`embedded portal: RSS at rest (${e.restS} s after start), MB`, fmt(e.restRssMb), '< 250');
+  }
   for (const scenario of ['ingest', 'query', 'federation', 'catchup'] as const) {
     const r = results[`${scenario}Resources`];
     if (!r) continue;
@@ -944,6 +982,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
     if (SCENARIOS.has('limits')) results.limits = await limits(broker.brokers);
+    if (SCENARIOS.has('embedded')) results.embedded = (await embeddedScenario(dir)).embedded;
     if (SCENARIOS.has('ingest') || SCENARIOS.has('query')) {
       const r = await portalScenario(broker.brokers, dir);
       results.ingest = r.ingest;

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Client } from 'pg';
 import { createTestDatabase } from '../env/test-database';
 import { spawnListening, type ListeningProcess } from '../support/listening-process';
@@ -48,6 +48,21 @@ async function hello(url: string): Promise<{ Origin: string; VerifierKey: string
     .HelloResponse;
 }
 
+/** VmRSS (now) and VmHWM (peak) of a process, in MB, from /proc. */
+function memoryMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/**
+ * Issue #16: the embedded portal's memory, at rest and over its first start. It was 390 MB at rest
+ * and 858 MB over the first start; measured now about 250 at rest and 285 over the first start
+ * (`npm run bench -- --scenarios embedded`). The issue's target, 250, is not reached yet: this bound
+ * guards what was won (docs/BENCHMARKS.md).
+ */
+const MAX_RSS_MB = 320;
+
 describe('the single-portal embedded mode (npm start)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cmp-portal-'));
   const running: ChildProcess[] = [];
@@ -63,6 +78,23 @@ describe('the single-portal embedded mode (npm start)', () => {
     expect(statSync(join(dataDir, 'log.key')).mode & 0o777).toBe(0o600);
     const identity = await hello(first.url);
     expect(identity.PortalId).toBe('local');
+    // Issue #16: one banner a person reads, on standard error; no route-mapping chatter at info.
+    await eventually(
+      'the banner',
+      () => Promise.resolve(first.output().includes('verifier key') || undefined),
+      5_000,
+    );
+    expect(first.output()).toContain(`CryptoMesh Portal "local" is running (first start: log key created)`);
+    expect(first.output()).toContain(`  verifier key   ${identity.VerifierKey}`);
+    expect(first.output()).toContain(`mesh profile create --portal ${first.url}`);
+    expect(first.output()).not.toContain('"context":"RouterExplorer"');
+    // /federation names the portal as Hello does, and the status page does not claim verified peers.
+    const federation = (await (await fetch(`${first.url}/federation`)).json()) as {
+      portal: { id: string | null };
+      peers: unknown[];
+    };
+    expect(federation).toMatchObject({ portal: { id: 'local' }, peers: [] });
+    expect(await (await fetch(`${first.url}/status/app.js`)).text()).toContain('This portal has no peers');
     const key: TestLogKey = { origin: identity.Origin, verifierKey: identity.VerifierKey, signerKey: '' };
     const before = await eventually(
       'two seals',
@@ -72,6 +104,8 @@ describe('the single-portal embedded mode (npm start)', () => {
       },
       20_000,
     );
+    const firstStart = memoryMb(first.child.pid!);
+    expect(firstStart.peak).toBeLessThan(MAX_RSS_MB);
     const health = (await (await fetch(`${first.url}/health`)).json()) as { status: string; checks: object };
     expect(health.status).toBe('ok');
     expect(Object.keys(health.checks)).toEqual(expect.arrayContaining(['database']));
@@ -91,6 +125,12 @@ describe('the single-portal embedded mode (npm start)', () => {
     );
     const log = await fetchAndVerifyLog(second.url, key);
     expect(log.seals.length).toBeGreaterThan(before.part.index + 1);
+    const atRest = memoryMb(second.child.pid!);
+    process.stderr.write(
+      `embedded portal memory: first start peak ${firstStart.peak.toFixed(0)} MB; restarted, at rest ${atRest.rss.toFixed(0)} MB (peak ${atRest.peak.toFixed(0)} MB)\n`,
+    );
+    expect(atRest.rss).toBeLessThan(MAX_RSS_MB);
+    expect(atRest.peak).toBeLessThan(MAX_RSS_MB);
     expect(await stopPortal(second)).toBe(0);
   }, 120_000);
 

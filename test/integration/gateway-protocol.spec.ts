@@ -105,6 +105,37 @@ describe('gateway: the Mesh JSON web service binding', () => {
     });
   });
 
+  it('refuses a Hello with a field it does not define (docs/PROTOCOL.md), issue #16', async () => {
+    const answer = await post('{"HelloRequest": {"Debug": true}}');
+    expect(answer.status).toBe(400);
+    expect(answer.json.HelloResponse).toMatchObject({ Status: 400, Error: 'request.invalid' });
+  });
+
+  // Few requests here: the address's bucket (10) is shared with the rate-limit test below.
+  it.each(['application/json; charset=iso-8859-1'])(
+    'refuses a body sent as %s with 415 instead of reading it as UTF-8, issue #16',
+    async (type) => {
+      const answer = await post('{"HelloRequest": {}}', type);
+      expect(answer.status).toBe(415);
+      expect(Object.values(answer.json)[0]).toMatchObject({ Error: 'request.unsupported-media-type' });
+    },
+  );
+
+  it.each(['application/json; charset=UTF-8'])('reads a body sent as %s', async (type) => {
+    expect((await post('{"HelloRequest": {}}', type)).status).toBe(200);
+  });
+
+  it.each(['GET', 'PUT', 'DELETE', 'PATCH'])(
+    'answers %s on /.well-known/mmm/ with 405 and Allow: POST, issue #16',
+    async (method) => {
+      const res = await fetch(`${gateway.url}/.well-known/mmm/`, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+      const json = (await res.json()) as Record<string, Record<string, unknown>>;
+      expect(json.ErrorResponse).toMatchObject({ Status: 405, Error: 'request.method-not-allowed' });
+    },
+  );
+
   it('limits the requests of one address and says when to retry', async () => {
     let limited: Awaited<ReturnType<typeof post>> | undefined;
     for (let i = 0; i < 40 && !limited; i++) {

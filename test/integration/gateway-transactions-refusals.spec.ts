@@ -226,6 +226,58 @@ describe('gateway: refusals change nothing', () => {
     await expectRefused('Status', status, 409, 'auth.replayed');
   });
 
+  it('a replayed request with a bad signature: 401 auth.bad-signature, not a replay (issue #16)', async () => {
+    const app = await alice.application('mail', 'replayed-forged', {});
+    const personal = await alice.nextPersonal({ applications: [...alice.applications, app.entry] });
+    await expectOk('Publish', await alice.publish('update', personal));
+    alice.adopt(personal, alice.devices, [...alice.applications, app.entry]);
+    const body = await alice.publish('create', app.profile);
+    await expectOk('Publish', body);
+    const auth = body.Authorisation as { signature: string };
+    await expectRefused('Publish', { ...body, Authorisation: tamper(auth) }, 401, 'auth.bad-signature');
+    const status = await alice.authenticated('Status');
+    await expectOk('Status', status);
+    await expectRefused(
+      'Status',
+      { ...status, Authentication: tamper(status.Authentication as { signature: string }) },
+      401,
+      'auth.bad-signature',
+    );
+  });
+
+  it.each([
+    [
+      "ESC[2K and CR (a line rewritten on the administrator's terminal)",
+      '\u001b[2K\rrequest AAAA  witness FAKE',
+    ],
+    ['a NUL', 'phone\u0000'],
+    ['a bidirectional override', 'phone\u202etxt.exe'],
+  ])(
+    'a ConnectStart whose Device description holds %s: 400 request.control-character (issue #16)',
+    async (_what, description) => {
+      const stranger = await newDevice(description);
+      await expectRefused(
+        'ConnectStart',
+        { Account: alice.address, Device: jws(stranger.profile) },
+        400,
+        'request.control-character',
+      );
+    },
+  );
+
+  it.each([
+    ['a NUL', '\u0000'],
+    ['too short', 'abc'],
+    ['a character outside base64url', 'AAAAAAAAAAAAAAAAAAAAA='],
+    ['too long', 'A'.repeat(10_000)],
+  ])('a RequestId with %s: 400, never a 500 (issue #16)', async (_what, id) => {
+    const code = id.includes('\u0000') ? 'request.control-character' : 'request.invalid';
+    const status = await alice.authenticated('ConnectStatus', { RequestId: id }, tablet);
+    await expectRefused('ConnectStatus', status, 400, code);
+    const reject = await alice.authenticated('ConnectComplete', { RequestId: id, Accept: false });
+    await expectRefused('ConnectComplete', reject, 400, code);
+  });
+
   it('a non-administrator approving or listing: 403 auth.not-administrator', async () => {
     const personal = await alice.nextPersonal({ devices: [...alice.devices, tablet] });
     // The phone is a device of the account, but not an administrator.

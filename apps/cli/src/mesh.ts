@@ -3,19 +3,28 @@ import { CliIo, CliUsageError } from './cli-io';
 import { registerClientCommands, type ClientCommandHooks } from './commands/client.commands';
 import { registerCryptoCommands } from './commands/crypto.commands';
 import { registerLogCommands } from './commands/log.commands';
+import { terminalOutput } from './terminal-text';
 
 /**
  * Runs one `mesh` command line and resolves to its exit status. Never calls process.exit and
  * never writes to the process's streams directly: everything goes through `io`.
  * Exit status: 0 success, 1 the command ran and its verdict is negative (e.g. a signature that
  * does not verify, a portal that refused or failed a check), 2 bad usage or bad input. `hooks`
- * replace the network and the clock of the profile-manager commands in tests.
+ * replace the network and the clock of the profile-manager commands in tests. Every line printed
+ * has its control characters escaped (terminal-text.ts) except the line breaks the command made.
  */
 export async function runMesh(
   argv: readonly string[],
-  io: CliIo,
+  terminal: CliIo,
   hooks: ClientCommandHooks = {},
 ): Promise<number> {
+  // Everything printed passes through terminalOutput: no control character that a portal or a
+  // stranger sent reaches the terminal raw, whichever command prints it (issue #16).
+  const io: CliIo = {
+    ...terminal,
+    stdout: (line) => terminal.stdout(terminalOutput(line)),
+    stderr: (line) => terminal.stderr(terminalOutput(line)),
+  };
   const program = new Command('mesh')
     .description('Mathematical Mesh tools: the profile manager, fingerprints, keys, escrow, logs')
     .exitOverride()

@@ -10,7 +10,7 @@ import type { GatewayConfig } from './gateway.config';
 import { gatewayOpenApi } from './gateway.openapi';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 import { HelloTransaction } from './hello.transaction';
-import { MmmController } from './mmm.controller';
+import { MmmController, MmmMethodController } from './mmm.controller';
 import { TRANSACTIONS } from './protocol/transaction';
 import { ConnectCompleteTransaction } from './transactions/connect-complete.transaction';
 import { ConnectPendingTransaction } from './transactions/connect-pending.transaction';
@@ -60,7 +60,7 @@ export class GatewayFeatureModule implements OnModuleInit {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayFeatureModule,
-      controllers: [MmmController],
+      controllers: [MmmController, MmmMethodController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         AccountLimits,

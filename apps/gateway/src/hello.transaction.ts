@@ -3,6 +3,7 @@ import { MESH_PROTOCOL_VERSION } from '@cryptomesh/mesh';
 import type { GatewayConfig } from './gateway.config';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 import type { MeshResponseFields } from './protocol/envelope';
+import { RequestFields } from './protocol/request-fields';
 import type { Transaction } from './protocol/transaction';
 
 /**
@@ -16,7 +17,9 @@ export class HelloTransaction implements Transaction {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
-  handle(): Promise<MeshResponseFields> {
+  handle(body: Readonly<Record<string, unknown>>): Promise<MeshResponseFields> {
+    // docs/PROTOCOL.md: a field the transaction does not define is refused, Hello's included.
+    new RequestFields(body, this.name).allow([]);
     const c = this.config;
     return Promise.resolve({
       // The protocol's version, not the software's: clients read what the wire format is.

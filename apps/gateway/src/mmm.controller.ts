@@ -1,10 +1,22 @@
-import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Logger,
+  Patch,
+  Post,
+  Put,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MetricsService, requestIdOf } from '@cryptomesh/service';
 import type { GatewayConfig } from './gateway.config';
 import { GatewayMetrics } from './gateway.metrics';
 import { GATEWAY_CONFIG } from './gateway.tokens';
-import { errorEnvelope, parseEnvelope, successEnvelope } from './protocol/envelope';
+import { checkCharset, errorEnvelope, parseEnvelope, successEnvelope } from './protocol/envelope';
 import { GatewayError } from './protocol/gateway-error';
 import { TokenBuckets } from './protocol/token-bucket';
 import { Transaction, TRANSACTIONS } from './protocol/transaction';
@@ -53,6 +65,7 @@ export class MmmController {
           'send the request as Content-Type: application/json',
         );
       }
+      checkCharset(request.headers['content-type']);
       const envelope = parseEnvelope(raw);
       name = envelope.name;
       const transaction = this.byName.get(envelope.name);
@@ -84,6 +97,42 @@ export class MmmController {
       return errorEnvelope(name, refusal);
     }
   }
+}
+
+/**
+ * Any other method on the protocol's path: `405 request.method-not-allowed` with `Allow: POST`, in
+ * the Mesh envelope (RFC 9110 §15.5.6), not a 404 that says the path does not exist (issue #16).
+ */
+@Controller('.well-known/mmm')
+export class MmmMethodController {
+  @Get()
+  get(@Res({ passthrough: true }) reply: FastifyReply): Record<string, unknown> {
+    return notAllowed(reply, 'GET');
+  }
+
+  @Put()
+  put(@Res({ passthrough: true }) reply: FastifyReply): Record<string, unknown> {
+    return notAllowed(reply, 'PUT');
+  }
+
+  @Patch()
+  patch(@Res({ passthrough: true }) reply: FastifyReply): Record<string, unknown> {
+    return notAllowed(reply, 'PATCH');
+  }
+
+  @Delete()
+  delete(@Res({ passthrough: true }) reply: FastifyReply): Record<string, unknown> {
+    return notAllowed(reply, 'DELETE');
+  }
+}
+
+function notAllowed(reply: FastifyReply, method: string): Record<string, unknown> {
+  const refusal = new GatewayError(
+    'request.method-not-allowed',
+    `${method} is not a method of the Mesh protocol: POST {"<Name>Request": {...}} to /.well-known/mmm/`,
+  );
+  void reply.status(refusal.httpStatus).header('Allow', 'POST');
+  return errorEnvelope(undefined, refusal);
 }
 
 function asGatewayError(error: unknown): GatewayError {

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { ConfigError, EXIT_CONFIG, runService } from '@cryptomesh/service';
 import { portalApp } from './portal.app';
 import { loadPortalConfig } from './portal.config';
+import { resolve } from 'node:path';
+import { portalBanner } from './portal-banner';
 import { preparePortal } from './portal-setup';
 
 /**
@@ -11,8 +13,10 @@ import { preparePortal } from './portal-setup';
  */
 async function main(): Promise<void> {
   let setup;
+  let config;
   try {
-    setup = await preparePortal(loadPortalConfig(process.env), process.env);
+    config = loadPortalConfig(process.env);
+    setup = await preparePortal(config, process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`portal: configuration error: ${error.message}\n`);
@@ -31,7 +35,11 @@ async function main(): Promise<void> {
       database: setup.database,
     })}\n`,
   );
-  await runService(portalApp(setup));
+  const portal = { ...setup, portalId: config.PORTAL_ID, dataDir: resolve(config.DATA_DIR) };
+  await runService({
+    ...portalApp(setup),
+    afterListen: (url) => process.stderr.write(`${portalBanner(url, portal)}\n`),
+  });
 }
 
 void main();

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Finding, FindingFilter, FederationReader } from './federation-reader';
-import { FEDERATION_READER, QUERY_NOW } from './query-tokens';
+import { FEDERATION_READER, QUERY_NOW, QUERY_PORTAL_ID } from './query-tokens';
 
 /** Wall-clock unix milliseconds, injected (STYLE.md §4): `lagMs` is measured with it. */
 export type Now = () => number;
@@ -30,7 +30,10 @@ export interface PeerStatus {
 }
 
 export interface FederationStatus {
-  /** This portal; every field null (quorum 0) before replication wrote `federation_portal`. */
+  /**
+   * This portal. Before replication wrote `federation_portal` (always, in the single-portal mode):
+   * `id` is the configured PORTAL_ID — the `PortalId` Hello answers — and the rest null (quorum 0).
+   */
   readonly portal: {
     readonly id: string | null;
     readonly witnessKey: string | null;
@@ -50,6 +53,7 @@ export class FederationService {
   constructor(
     @Inject(FEDERATION_READER) private readonly federation: FederationReader,
     @Inject(QUERY_NOW) private readonly now: Now,
+    @Inject(QUERY_PORTAL_ID) private readonly portalId: string | undefined,
   ) {}
 
   async status(): Promise<FederationStatus> {
@@ -63,7 +67,11 @@ export class FederationService {
       portal === undefined ? new Map<string, never>() : await this.federation.cosignatureCounts(portal.id);
     const now = this.now();
     return {
-      portal: { id: portal?.id ?? null, witnessKey: portal?.witnessKey ?? null, quorum: portal?.quorum ?? 0 },
+      portal: {
+        id: portal?.id ?? this.portalId ?? null,
+        witnessKey: portal?.witnessKey ?? null,
+        quorum: portal?.quorum ?? 0,
+      },
       peers: peers.map((peer): PeerStatus => {
         const head = heads.get(peer.id);
         return {

@@ -5,11 +5,12 @@ import { witnessKeysFor } from './cosigned-checkpoint';
 import type { FederationPeer, FederationPortal, FederationReader } from './federation-reader';
 import type { MirrorLogs, PublishedLog } from './published-log';
 import { QueryError } from './query-error';
+import { SELF } from './query-params';
 import { FEDERATION_READER, MIRROR_LOGS, PUBLISHED_LOG } from './query-tokens';
 import { ServedLog, type SealCosignatures } from './served-log';
 
 /** The name of this portal's own log in `/logs/{peer}/…` and in `/profiles` answers. */
-export const SELF = 'self';
+export { SELF };
 
 /**
  * The logs this portal serves (federation.md "Query"): its own, named `self`, and the mirror of

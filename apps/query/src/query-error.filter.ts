@@ -1,15 +1,42 @@
-import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QUERY_ERROR_STATUS, QueryError } from './query-error';
 
-/** The edge of the query API: a QueryError becomes its HTTP status and `{ "error": { "code", "message" } }`. */
-@Catch(QueryError)
+/**
+ * The edge of the query API: a QueryError becomes its HTTP status and `{ "error": { "code",
+ * "message" } }`. Anything else thrown by a query route is answered the same way — an HttpException
+ * with its own status (code `request.invalid` below 500), any other error `500 internal` with its
+ * stack logged once — and this filter MUST NOT fail itself: the body is sent as JSON text with its
+ * own content type, whatever a route's `@Header` set (the checkpoint route is `text/plain`; an
+ * object sent under that type made Fastify throw on the error path, issue #16).
+ */
+@Catch()
 export class QueryErrorFilter implements ExceptionFilter {
-  catch(error: QueryError, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+  private readonly logger = new Logger('query');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, code, message } = refusalOf(error);
+    if (status >= 500) {
+      const request = http.getRequest<FastifyRequest>();
+      this.logger.error({ msg: 'query failed', method: request.method, url: request.url, err: error });
+    }
     void reply
-      .status(QUERY_ERROR_STATUS[error.code])
+      .status(status)
       .header('content-type', 'application/json; charset=utf-8')
-      .send({ error: { code: error.code, message: error.message } });
+      .send(JSON.stringify({ error: { code, message } }));
   }
+}
+
+function refusalOf(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof QueryError)
+    return { status: QUERY_ERROR_STATUS[error.code], code: error.code, message: error.message };
+  if (error instanceof HttpException && error.getStatus() < 500)
+    return {
+      status: error.getStatus(),
+      code: error.getStatus() === 404 ? 'not-found' : 'request.invalid',
+      message: error.message,
+    };
+  return { status: 500, code: 'internal', message: 'the portal could not answer; try again later' };
 }

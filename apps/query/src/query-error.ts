@@ -14,6 +14,8 @@ export type QueryErrorCode =
   /** A proof was asked for a tree size that no seal has. */
   | 'size.not-sealed'
   | 'part.not-found'
+  /** `{peer}` is not `self` nor a well-formed portal id (its alphabet or length). */
+  | 'peer.invalid'
   /** `{peer}` is neither `self` nor a peer in `federation_peers`. */
   | 'peer.unknown'
   /** Not a profile UDF or `mmm:` URI, or a UDF too short to name one profile. */
@@ -40,6 +42,7 @@ export const QUERY_ERROR_STATUS: Readonly<Record<QueryErrorCode, number>> = {
   'range.beyond-log': 400,
   'size.not-sealed': 400,
   'part.not-found': 404,
+  'peer.invalid': 400,
   'peer.unknown': 404,
   'profile.bad-id': 400,
   'profile.not-found': 404,

@@ -1,4 +1,4 @@
-import { choiceParam, indexParam, limitParam, textParam } from './query-params';
+import { choiceParam, indexParam, limitParam, peerParam, textParam } from './query-params';
 
 /** The query parameters' refusals: every one is `request.invalid`, naming the parameter. */
 describe('query parameters', () => {
@@ -49,4 +49,23 @@ describe('query parameters', () => {
     refused(() => textParam('subject', 'x'.repeat(11), 10), 'subject');
     refused(() => textParam('subject', ['a', 'b'], 10), 'subject');
   });
+
+  it.each(['self', 'beta', 'portal-b', '0', 'a'.repeat(63)])('peerParam reads %p', (name) => {
+    expect(peerParam(name)).toBe(name);
+  });
+
+  it.each([
+    '',
+    'Beta',
+    'self\u0000',
+    '\u0000',
+    '-a',
+    'a'.repeat(64),
+    'a b',
+    'a\u001b[2K',
+    ['a', 'b'],
+    undefined,
+  ])('peerParam refuses %p with peer.invalid (issue #16: a NUL reached PostgreSQL)', (value) =>
+    expect(() => peerParam(value)).toThrow(expect.objectContaining({ code: 'peer.invalid' }) as Error),
+  );
 });

@@ -1,4 +1,21 @@
+import { isValidPortalId } from '@cryptomesh/intermesh/topics';
 import { QueryError } from './query-error';
+
+/** The name of this portal's own log in `/logs/{peer}/…`. */
+export const SELF = 'self';
+
+/**
+ * `{peer}` of `/logs/{peer}/…`: `self` or a portal id (1–63 of a–z 0–9 -, DESIGN.md "Kafka"). MUST
+ * throw QueryError `peer.invalid` for anything else, before any lookup — so a NUL, a control
+ * character or an over-long name never reaches the database (issue #16).
+ */
+export function peerParam(value: unknown): string {
+  if (typeof value === 'string' && (value === SELF || isValidPortalId(value))) return value;
+  throw new QueryError(
+    'peer.invalid',
+    `{peer} must be "self" or a portal id (1–63 of a–z 0–9 -, starting with a letter or digit), got ${shown(value)}`,
+  );
+}
 
 /**
  * A required non-negative decimal integer parameter (no sign, no leading zeros, at most 2^53 − 1).
@@ -65,6 +82,11 @@ export function textParam(name: string, value: unknown, maxLength: number): stri
   return value;
 }
 
+/** The value as a message quotes it: JSON (control characters escaped), at most 40 characters. */
 function shown(value: unknown): string {
-  return JSON.stringify(typeof value === 'string' ? value.slice(0, 40) : value) ?? String(value);
+  try {
+    return JSON.stringify(typeof value === 'string' ? value.slice(0, 40) : value) ?? String(value);
+  } catch {
+    return typeof value;
+  }
 }

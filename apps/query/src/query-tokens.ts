@@ -12,3 +12,5 @@ export const QUERY_NOW = Symbol('QUERY_NOW');
 export const STATUS_HISTORY_READER = Symbol('STATUS_HISTORY_READER');
 /** `LogBacklogLimits`: the gateway's pushback bounds, for the status page to say when they are crossed. */
 export const LOG_BACKLOG_LIMITS = Symbol('LOG_BACKLOG_LIMITS');
+/** `string | undefined`: this portal's id as configured (PORTAL_ID), before replication wrote its row. */
+export const QUERY_PORTAL_ID = Symbol('QUERY_PORTAL_ID');

@@ -24,6 +24,7 @@ import {
   MIRROR_LOGS,
   PUBLISHED_LOG,
   QUERY_NOW,
+  QUERY_PORTAL_ID,
   STATUS_HISTORY_READER,
   LOG_BACKLOG_LIMITS,
 } from './query-tokens';
@@ -42,7 +43,14 @@ export class QueryFeatureModule implements OnModuleInit {
     this.openApi.add(queryOpenApi());
   }
 
-  static forRoot(backlogLimits: LogBacklogLimits): DynamicModule {
+  /**
+   * `portalId`: this portal's id (PORTAL_ID), what `/federation` names it before replication does;
+   * `backlogLimits`: the gateway's pushback bounds, which the status page judges the queue by.
+   */
+  static forRoot(options: {
+    readonly portalId?: string | undefined;
+    readonly backlogLimits: LogBacklogLimits;
+  }): DynamicModule {
     return {
       module: QueryFeatureModule,
       controllers: [LogController, ProfileController, FederationController, StatusController],
@@ -77,10 +85,11 @@ export class QueryFeatureModule implements OnModuleInit {
         {
           provide: LOG_BACKLOG_LIMITS,
           useValue: {
-            PUSHBACK_QUEUE_DEPTH: backlogLimits.PUSHBACK_QUEUE_DEPTH,
-            PUSHBACK_QUEUE_AGE_MS: backlogLimits.PUSHBACK_QUEUE_AGE_MS,
+            PUSHBACK_QUEUE_DEPTH: options.backlogLimits.PUSHBACK_QUEUE_DEPTH,
+            PUSHBACK_QUEUE_AGE_MS: options.backlogLimits.PUSHBACK_QUEUE_AGE_MS,
           } satisfies LogBacklogLimits,
         },
+        { provide: QUERY_PORTAL_ID, useValue: options.portalId },
         LogsService,
         ProfileService,
         FederationService,
@@ -107,7 +116,7 @@ export class QueryModule {
           migrations: config.DB_MIGRATIONS,
           poolSize: config.DB_POOL_SIZE,
         }),
-        QueryFeatureModule.forRoot(config),
+        QueryFeatureModule.forRoot({ portalId: config.PORTAL_ID, backlogLimits: config }),
       ],
     };
   }

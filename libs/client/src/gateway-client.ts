@@ -3,7 +3,7 @@ import {
   joinUrl,
   portalRequest,
   refusalCode,
-  urlOrigin,
+  portalUrlName,
   type FetchLike,
   type PortalAnswer,
 } from './portal-http';
@@ -57,7 +57,7 @@ export class GatewayClient {
     private readonly fetchImpl?: FetchLike,
     private readonly options: { readonly timeoutMs?: number } = {},
   ) {
-    this.portalName = urlOrigin(gatewayUrl);
+    this.portalName = portalUrlName(gatewayUrl);
   }
 
   /** The name errors give this portal: its `PortalId` after `hello()`, else the URL's origin. */

@@ -36,6 +36,21 @@ export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }
 
+/**
+ * A portal's base URL as messages name it: the origin and the path as given (without a trailing `/`,
+ * query or fragment), or the text itself when it does not parse. The path is kept so that a portal
+ * given with a wrong path is named as given (issue #16: `--portal http://host:8080/wrong` was
+ * reported as `http://host:8080`).
+ */
+export function portalUrlName(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url;
+  }
+}
+
 /** The origin of a URL for messages, or the text itself when it does not parse. */
 export function urlOrigin(url: string): string {
   try {

@@ -5,7 +5,7 @@ import {
   joinUrl,
   portalRequest,
   refusal,
-  urlOrigin,
+  portalUrlName,
   type FetchLike,
   type PortalAnswer,
 } from './portal-http';
@@ -82,7 +82,7 @@ export class QueryClient {
     options: { portal?: string; timeoutMs?: number } = {},
   ) {
     this.fetchImpl = fetchImpl;
-    this.portal = options.portal ?? urlOrigin(queryUrl);
+    this.portal = options.portal ?? portalUrlName(queryUrl);
     this.timeoutMs = options.timeoutMs;
   }
 

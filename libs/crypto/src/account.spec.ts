@@ -59,4 +59,21 @@ describe('account addresses', () => {
   it('rejects a non-string', () => {
     expect(codeOf(() => accountUdf(7 as unknown as string))).toBe('account.malformed');
   });
+
+  it.each([
+    ['alice smith@example.com', '" " (U+0020)'],
+    ["o'brien@example.com", '"\'" (U+0027)'],
+    ['zoé@example.com', '"é" (U+00E9)'],
+    ['a\u001b[2K@example.com', '"\\u001b" (U+001B)'],
+  ])('names the character it refuses in %j and says what is allowed (issue #16)', (text, character) => {
+    let message = '';
+    try {
+      parseAccountAddress(text);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${character} is not allowed`);
+    expect(message).toContain('a–z 0–9 . _ + -');
+    expect(message).not.toContain('printable ASCII');
+  });
 });

@@ -19,6 +19,9 @@ export interface AccountAddress {
 
 const USER = /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** What a refusal tells the user (issue #16: "only printable ASCII" was said of a space or an apostrophe). */
+const ALLOWED =
+  'a user name is 1–64 of a–z 0–9 . _ + - starting and ending with a letter or digit, a domain is labels of a–z 0–9 - joined by "."';
 const MAX_ADDRESS_LENGTH = 254; // RFC 5321 §4.5.3.1.3: a 256-octet path less its angle brackets
 
 /**
@@ -35,14 +38,19 @@ export function parseAccountAddress(text: string): AccountAddress {
   };
   if (typeof text !== 'string') return fail('not a string');
   if (text.length > MAX_ADDRESS_LENGTH) fail(`longer than ${MAX_ADDRESS_LENGTH} characters`);
-  if (!/^[\x21-\x7e]*$/.test(text)) fail('only printable ASCII is allowed');
+  const stray = /[^A-Za-z0-9._+@-]/.exec(text)?.[0];
+  if (stray !== undefined)
+    fail(
+      `${JSON.stringify(stray)} (U+${stray.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not allowed; ${ALLOWED}`,
+    );
   const lower = text.toLowerCase();
   const at = lower.indexOf('@');
   if (at < 0 || at !== lower.lastIndexOf('@')) fail('expected exactly one "@"');
   const user = lower.slice(0, at);
   const domain = lower.slice(at + 1);
-  if (!USER.test(user) || user.includes('..')) fail('bad user name');
-  if (domain.length > 253 || !domain.split('.').every((label) => LABEL.test(label))) fail('bad domain name');
+  if (!USER.test(user) || user.includes('..')) fail(`bad user name; ${ALLOWED}`);
+  if (domain.length > 253 || !domain.split('.').every((label) => LABEL.test(label)))
+    fail(`bad domain name; ${ALLOWED}`);
   return { user, domain, address: `${user}@${domain}` };
 }
 

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ConfigError } from './config/config-error';
+import { boundRequestTime, connectionsCheckingIntervalFor } from './http/request-timeout';
 import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { readTlsMaterial } from './tls/tls-material';
@@ -16,6 +17,7 @@ export interface CommonConfig {
   readonly PORT: number;
   readonly LOG_LEVEL: string;
   readonly SHUTDOWN_TIMEOUT_MS: number;
+  readonly REQUEST_TIMEOUT_MS: number;
   readonly TLS_CERT_FILE?: string | undefined;
   readonly TLS_KEY_FILE?: string | undefined;
   readonly TLS_CA_FILE?: string | undefined;
@@ -38,6 +40,8 @@ export interface ServiceSpec<C extends CommonConfig> {
   readonly bodyParser?: boolean;
   /** Runs after the application is created and before it listens (e.g. to attach Kafka). */
   readonly beforeListen?: (app: INestApplication, config: C) => Promise<void>;
+  /** Runs once the server listens, with its URL (the portal prints its banner for people). */
+  readonly afterListen?: (url: string, config: C) => void;
   /** Runs after a graceful shutdown closed the application (e.g. to stop an embedded database). */
   readonly afterClose?: () => Promise<void>;
 }
@@ -59,18 +63,29 @@ export async function createService<C extends CommonConfig>(
   const config = spec.loadConfig(env);
   const tls = readTlsMaterial(config);
   const trustedProxies = spec.trustedProxies?.(config) ?? [];
+  const checkInterval = connectionsCheckingIntervalFor(config.REQUEST_TIMEOUT_MS);
   const adapter = new FastifyAdapter({
     bodyLimit: spec.bodyLimitBytes?.(config) ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     ...(trustedProxies.length === 0 ? {} : { trustProxy: [...trustedProxies] }),
-    ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } }),
+    http: { connectionsCheckingInterval: checkInterval },
+    ...(tls === undefined
+      ? {}
+      : {
+          https: {
+            key: tls.key,
+            cert: tls.cert,
+            connectionsCheckingInterval: checkInterval,
+          },
+        }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(spec.module(config), adapter, {
     bufferLogs: true,
     abortOnError: false,
     bodyParser: spec.bodyParser ?? true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietStartup(app.get(Logger)));
+  boundRequestTime(app.getHttpAdapter().getInstance(), config.REQUEST_TIMEOUT_MS);
   instrumentHttp(app);
   if (spec.beforeListen) await spec.beforeListen(app, config);
   await app.listen(config.PORT, config.HOST);
@@ -86,7 +101,30 @@ export async function createService<C extends CommonConfig>(
         : { msg: 'listening', url, tls: true, certificate: tls.subject, validTo: tls.validTo.toISOString() },
       spec.name,
     );
+  spec.afterListen?.(url, config);
   return { app, url };
+}
+
+/**
+ * Nest's start-up chatter — a line per module loaded and per route mapped, some 45 lines — goes to
+ * `debug`: at the default level the log shows what an operator acts on (issue #16). Everything else
+ * is passed on unchanged.
+ */
+const STARTUP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
+function quietStartup(logger: Logger): LoggerService {
+  return {
+    log: (message: unknown, ...rest: unknown[]) => {
+      const context = rest[rest.length - 1];
+      if (typeof context === 'string' && STARTUP_CONTEXTS.has(context)) logger.debug(message, ...rest);
+      else logger.log(message, ...rest);
+    },
+    error: (message: unknown, ...rest: unknown[]) => logger.error(message, ...rest),
+    warn: (message: unknown, ...rest: unknown[]) => logger.warn(message, ...rest),
+    debug: (message: unknown, ...rest: unknown[]) => logger.debug(message, ...rest),
+    verbose: (message: unknown, ...rest: unknown[]) => logger.verbose(message, ...rest),
+    fatal: (message: unknown, ...rest: unknown[]) => logger.fatal(message, ...rest),
+  };
 }
 
 /**

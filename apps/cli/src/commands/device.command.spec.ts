@@ -1,3 +1,5 @@
+import { generateKeyPair } from '@cryptomesh/crypto';
+import { buildDeviceProfile } from '@cryptomesh/mesh';
 import { bodyText, FakeGateway, testHome } from '../../test/fake-gateway';
 import { CONNECT_POLL_MS } from './device.command';
 
@@ -139,5 +141,60 @@ describe('mesh device', () => {
     expect(run.code).toBe(1);
     expect(run.err.match(/the portal did not answer/g)).toHaveLength(2);
     expect(run.err).toMatch(/rejected this device/);
+  });
+
+  it("pending shows a stranger's description with its control characters escaped (issue #16)", async () => {
+    const portal = new FakeGateway();
+    portal.transactions.set('CreateAccount', () => ({}));
+    const created = await home.mesh(
+      ['profile', 'create', '--portal', portal.url, '--account', 'alice@example.com'],
+      { fetchImpl: portal.fetch },
+    );
+    expect(created.code).toBe(0);
+    // What the attack printed: erase the line, go back to its start, print a fake request and witness.
+    const attack = '\u001b[2K\rrequest-0  device MFAKE  witness FAKE-WITN\u009b2K\u202e';
+    const stranger = await buildDeviceProfile(
+      { encryption: generateKeyPair('X25519'), description: attack },
+      generateKeyPair('Ed25519'),
+    );
+    const device = {
+      protected: stranger.jws.protected,
+      payload: stranger.jws.payload,
+      signature: stranger.jws.signature,
+    };
+    portal.transactions.set('ConnectPending', () => ({
+      Requests: [{ RequestId: 'req\u001b[1A-1', Witness: 'WITN-ESS0', Device: device }],
+    }));
+    for (const json of [false, true]) {
+      const run = await home.mesh([...(json ? ['--json'] : []), 'device', 'pending'], {
+        fetchImpl: portal.fetch,
+      });
+      expect(run.code).toBe(0);
+      const printed = [...run.out, run.err].join('\n');
+      // eslint-disable-next-line no-control-regex
+      expect(printed).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/u);
+      if (json) {
+        // Still valid JSON that means the same text.
+        const value = JSON.parse(run.out[0]!) as { requests: { description: string; requestId: string }[] };
+        expect(value.requests[0]).toMatchObject({ description: attack, requestId: 'req\u001b[1A-1' });
+      } else {
+        expect(run.out).toEqual([
+          `req\\u001b[1A-1  device ${stranger.profile.id}  witness WITN-ESS0  \\u001b[2K\\u000drequest-0  device MFAKE  witness FAKE-WITN\\u009b2K\\u202e`,
+        ]);
+      }
+    }
+  });
+
+  it("a portal's error message reaches the terminal with its control characters escaped (issue #16)", async () => {
+    const portal = new FakeGateway();
+    portal.transactions.set('ConnectStart', () => ({
+      status: 400,
+      fields: { Error: 'request.invalid', StatusDescription: 'bad\u001b]0;pwned\u0007\rmesh: accepted' },
+    }));
+    const run = await home.mesh(connect(portal, '--wait', '0'), { fetchImpl: portal.fetch });
+    expect(run.code).toBe(1);
+    // eslint-disable-next-line no-control-regex
+    expect(run.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u);
+    expect(run.err).toContain('bad\\u001b]0;pwned\\u0007\\u000dmesh: accepted');
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { isClientError, readProfileDocument } from '@cryptomesh/client';
 import { CliUsageError } from '../cli-io';
+import { escapeControls as shown } from '../terminal-text';
 import { urlOption, type ClientCommandContext } from './client.commands';
 
 /** How often `mesh device connect` asks ConnectStatus while it waits. */
@@ -55,7 +56,9 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
           requests.length === 0
             ? ['no connection request is waiting']
             : requests.map(
-                (r) => `${r.requestId}  device ${r.deviceId}  witness ${r.witness}  ${r.description}`,
+                // Every field came from the portal, the description from whoever asked to connect.
+                (r) =>
+                  `${shown(r.requestId)}  device ${shown(r.deviceId)}  witness ${shown(r.witness)}  ${shown(r.description)}`,
               ),
         );
       }),
@@ -74,7 +77,7 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
         context.progress(`accepting request ${requestId} …`);
         const accepted = await context.manager().accept(requestId, options.witness);
         context.result({ requestId, device: accepted }, [
-          `accepted device ${accepted.id}${accepted.description === undefined ? '' : ` (${accepted.description})`}`,
+          `accepted device ${shown(accepted.id)}${accepted.description === undefined ? '' : ` (${shown(accepted.description)})`}`,
         ]);
       }),
     );
@@ -102,7 +105,7 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
           { devices },
           devices.map(
             (d) =>
-              `${d.id}${d.administrator ? '  administrator' : ''}${d.self ? '  (this device)' : ''}${d.description === undefined ? '' : `  ${d.description}`}`,
+              `${shown(d.id)}${d.administrator ? '  administrator' : ''}${d.self ? '  (this device)' : ''}${d.description === undefined ? '' : `  ${shown(d.description)}`}`,
           ),
         );
       }),

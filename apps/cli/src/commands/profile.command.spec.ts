@@ -85,4 +85,37 @@ describe('mesh profile', () => {
     expect(existsSync(join(other, 'keys', 'master.json'))).toBe(true);
     expect(existsSync(join(home.dir(), 'trust.json'))).toBe(false);
   });
+
+  it('leaves the home usable after 409 account.exists (issue #16): another address then succeeds', async () => {
+    const portal = new FakeGateway();
+    portal.transactions.set('CreateAccount', (body) =>
+      body.Account === 'alice@example.com'
+        ? { status: 409, fields: { Error: 'account.exists', StatusDescription: 'the address is taken' } }
+        : {},
+    );
+    // The taken address is not this home's account: its Status is refused.
+    portal.transactions.set('Status', () => ({ status: 404, fields: { Error: 'account.unknown' } }));
+    const create = (account: string) =>
+      home.mesh(['profile', 'create', '--portal', portal.url, '--account', account], {
+        fetchImpl: portal.fetch,
+      });
+    const taken = await create('Alice@Example.com');
+    expect(taken.code).toBe(1);
+    expect(taken.err).toMatch(/alice@example\.com is taken on this portal .*another --account/);
+    expect(existsSync(join(home.dir(), 'profile.json'))).toBe(false);
+    expect(existsSync(join(home.dir(), 'keys', 'master.json'))).toBe(false);
+    const other = await create('alice2@example.com');
+    expect(other.err).not.toMatch(/is registering/);
+    expect(other.code).toBe(0);
+  });
+
+  it('names a --portal given with a wrong path as given, path included (issue #16)', async () => {
+    const portal = new FakeGateway();
+    const run = await home.mesh(
+      ['profile', 'create', '--portal', 'https://portal.example/wrong/', '--account', 'alice@example.com'],
+      { fetchImpl: portal.fetch },
+    );
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/^mesh: https:\/\/portal\.example\/wrong refused Hello/m);
+  });
 });

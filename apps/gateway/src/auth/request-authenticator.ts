@@ -110,7 +110,12 @@ export class RequestAuthenticator {
 
   /** `auth.replayed` when the request's nonce was already accepted (checked again, atomically, on commit). */
   async refuseSeen(manager: EntityManager, accountUdf: string, claims: RequestClaims): Promise<void> {
-    if (await catalogNonceSeen(manager, accountUdf, claims.nonce)) throw replayed();
+    if (await this.seen(manager, accountUdf, claims)) throw replayed();
+  }
+
+  /** Whether the request's nonce was already accepted for the account. */
+  seen(manager: EntityManager, accountUdf: string, claims: RequestClaims): Promise<boolean> {
+    return catalogNonceSeen(manager, accountUdf, claims.nonce);
   }
 
   /**
@@ -129,7 +134,8 @@ export function checkFingerprint(name: AccountName, state: AccountState): void {
     throw new GatewayError('account.unknown', `the account ${name.address} is not ${name.fingerprint}`);
 }
 
-function replayed(): GatewayError {
+/** `auth.replayed` (409): the request's nonce was accepted before. */
+export function replayed(): GatewayError {
   return new GatewayError(
     'auth.replayed',
     'this signed request was accepted before (its first use was committed); sign a new one',

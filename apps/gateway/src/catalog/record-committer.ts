@@ -3,8 +3,10 @@ import { DataSource, type EntityManager } from 'typeorm';
 import {
   applyRecord,
   encodeRecord,
+  isMeshError,
   readRequest,
   type AccountState,
+  type MeshErrorCode,
   type RequestClaims,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
@@ -18,11 +20,11 @@ import {
   type CatalogAccount,
 } from '@cryptomesh/persistence';
 import { AccountLimits } from '../auth/account-limits';
-import { checkFingerprint, RequestAuthenticator } from '../auth/request-authenticator';
+import { checkFingerprint, replayed, RequestAuthenticator } from '../auth/request-authenticator';
 import type { GatewayConfig } from '../gateway.config';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { GatewayError } from '../protocol/gateway-error';
-import { mapMeshErrors } from '../protocol/mesh-error-map';
+import { mapMeshErrors, toGatewayError } from '../protocol/mesh-error-map';
 import type { AccountName } from '../protocol/request-fields';
 import type { RequestContext } from '../protocol/transaction';
 import { AccountQueue } from './account-queue';
@@ -94,8 +96,12 @@ export class RecordCommitter {
     const portal = { origin: this.config.LOG_ORIGIN };
 
     // A replay first: its record was applied already, so applyRecord would answer a misleading
-    // conflict. (A forged request reusing a seen nonce learns nothing from being told so.)
-    await this.authenticator.refuseSeen(this.dataSource.manager, name.udf, claims);
+    // conflict. But only a request whose signature verifies is called a replay: a forged request
+    // reusing a seen nonce is refused for its signature (issue #16).
+    if (await this.authenticator.seen(this.dataSource.manager, name.udf, claims)) {
+      await this.refuseForgery(name, record, options.create === true);
+      throw replayed();
+    }
     const before = await this.load(this.dataSource.manager, name, options.create === true, false);
     const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
     checkAccountQuota(before?.state, next, this.config);
@@ -139,6 +145,21 @@ export class RecordCommitter {
   }
 
   /**
+   * For a request whose nonce was seen: rethrows the refusal of its authorisation — a bad signature,
+   * a signer that is not a device of the account, a request for another record — and returns when
+   * the authorisation itself verifies (then it is a true replay). Freshness and the persistence
+   * model are not checked: a replayed record is expected to break them.
+   */
+  private async refuseForgery(name: AccountName, record: TransactionRecord, create: boolean): Promise<void> {
+    const state = create ? undefined : (await this.load(this.dataSource.manager, name, false, false))?.state;
+    try {
+      await applyRecord(state, record, { origin: this.config.LOG_ORIGIN });
+    } catch (error) {
+      if (isMeshError(error) && FORGERY.has(error.code)) throw toGatewayError(error, 'the Authorisation');
+    }
+  }
+
+  /**
    * The account and its state (undefined when it does not exist). For CreateAccount an existing row —
    * even a deleted account's — is `account.exists`: this portal never reassigns an address.
    */
@@ -159,6 +180,14 @@ export class RecordCommitter {
     return { account, state };
   }
 }
+
+/** The refusals of an authorisation that mean it was not signed by the account's device for this record. */
+const FORGERY: ReadonlySet<MeshErrorCode> = new Set<MeshErrorCode>([
+  'request.malformed',
+  'request.mismatch',
+  'request.unknown-device',
+  'request.bad-signature',
+]);
 
 function accountExists(name: AccountName): GatewayError {
   return new GatewayError('account.exists', `the address ${name.address} is taken on this portal`, {

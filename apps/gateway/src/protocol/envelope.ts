@@ -42,6 +42,20 @@ export function parseEnvelope(raw: Uint8Array): MeshRequest {
   return { name, body: body as Record<string, unknown> };
 }
 
+/**
+ * The media type of a request: `application/json`, UTF-8 (RFC 8259 §8.1). A `charset` parameter
+ * other than UTF-8 is refused with `request.unsupported-media-type` (415) rather than read as UTF-8
+ * under another name (issue #16); no charset means UTF-8.
+ */
+export function checkCharset(contentType: string | undefined): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    throw new GatewayError(
+      'request.unsupported-media-type',
+      `the body must be UTF-8 JSON; charset=${charset.slice(0, 40)} is not accepted`,
+    );
+}
+
 export interface MeshResponseFields {
   readonly [field: string]: unknown;
 }

@@ -7,10 +7,12 @@
  */
 export type GatewayErrorCode =
   | 'request.malformed' // not JSON, or not a {"<Name>Request": {...}} envelope
-  | 'request.invalid' // a field is missing or of the wrong type
+  | 'request.invalid' // a field is missing or of the wrong type, or an identifier is not well formed
+  | 'request.control-character' // a text (e.g. a Device Profile's Description) holds a control character
   | 'request.too-large' // the body exceeds MAX_REQUEST_BYTES
   | 'request.unknown-transaction'
-  | 'request.unsupported-media-type'
+  | 'request.unsupported-media-type' // not application/json, or a charset other than UTF-8
+  | 'request.method-not-allowed' // a method other than POST on /.well-known/mmm/
   | 'account.invalid' // not an account address (or mmm: URI naming one)
   | 'account.exists' // CreateAccount of an address this portal assigned before
   | 'account.unknown' // no such account here, or it is deleted
@@ -41,9 +43,11 @@ export type GatewayErrorCode =
 const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'request.malformed': 400,
   'request.invalid': 400,
+  'request.control-character': 400,
   'request.too-large': 413,
   'request.unknown-transaction': 404,
   'request.unsupported-media-type': 415,
+  'request.method-not-allowed': 405,
   'account.invalid': 400,
   'account.exists': 409,
   'account.unknown': 404,

@@ -1,11 +1,14 @@
 import { accountUdf, normaliseAccountAddress, parseMeshUri } from '@cryptomesh/crypto';
 import { GatewayError } from './gateway-error';
 import { toGatewayError } from './mesh-error-map';
+import { controlCharacterIn, REQUEST_ID } from './text-rules';
 
 /**
  * Reads the fields of a request body, refusing with `request.invalid` (400) a missing field, a
  * field of the wrong type, or a field the transaction does not define — so a request means exactly
- * what the gateway read.
+ * what the gateway read. Every string field of the protocol is an identifier, an address or
+ * base64url: a string with a control character (a NUL reached PostgreSQL, issue #16) is refused
+ * with `request.control-character` before it is used.
  */
 export class RequestFields {
   constructor(
@@ -30,6 +33,22 @@ export class RequestFields {
   string(name: string): string {
     const value = this.body[name];
     if (typeof value !== 'string' || value === '') this.fail(`"${name}" must be a non-empty string`);
+    const control = controlCharacterIn(value);
+    if (control !== undefined)
+      throw new GatewayError(
+        'request.control-character',
+        `${this.transaction}: "${name}" contains the control character ${control}`,
+      );
+    return value;
+  }
+
+  /** A connection request id as ConnectStart issued it (22 base64url characters), else `request.invalid`. */
+  requestId(name: string): string {
+    const value = this.string(name);
+    if (!REQUEST_ID.test(value))
+      this.fail(
+        `"${name}" must be a request id as ConnectStart answered it (22 characters of A–Z a–z 0–9 - _)`,
+      );
     return value;
   }
 

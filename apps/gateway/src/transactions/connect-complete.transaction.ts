@@ -52,7 +52,7 @@ export class ConnectCompleteTransaction implements Transaction {
   private async accept(f: RequestFields, context: RequestContext): Promise<MeshResponseFields> {
     f.allow(['Account', 'RequestId', 'Accept', 'Personal', 'Device', AUTHORISATION]);
     const name = readAccountName(f.string('Account'));
-    const id = f.string('RequestId');
+    const id = f.requestId('RequestId');
     const members = { Personal: f.object('Personal'), Device: f.object('Device') };
     checkProfileSize(members.Personal, this.config.MAX_PROFILE_BYTES, 'the Personal Profile');
     checkProfileSize(members.Device, this.config.MAX_PROFILE_BYTES, 'the Device Profile');
@@ -77,7 +77,7 @@ export class ConnectCompleteTransaction implements Transaction {
 
   private async reject(f: RequestFields, context: RequestContext): Promise<MeshResponseFields> {
     f.allow(['Account', 'RequestId', 'Accept', AUTHENTICATION]);
-    const id = f.string('RequestId');
+    const id = f.requestId('RequestId');
     const auth = await this.authenticator.authenticate(f, this.name, context, { administrator: true });
     await pending(this.dataSource.manager, auth.name, id);
     await this.dataSource.transaction(async (manager) => {

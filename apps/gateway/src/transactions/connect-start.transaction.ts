@@ -23,6 +23,7 @@ import type { MeshResponseFields } from '../protocol/envelope';
 import { GatewayError } from '../protocol/gateway-error';
 import { mapMeshErrors } from '../protocol/mesh-error-map';
 import { checkProfileSize, readAccountName, RequestFields } from '../protocol/request-fields';
+import { checkPlainText } from '../protocol/text-rules';
 import type { Transaction } from '../protocol/transaction';
 
 /**
@@ -55,6 +56,7 @@ export class ConnectStartTransaction implements Transaction {
       await checkProfileSigner(signed, profileView([], []));
       return signed;
     }, 'the Device Profile');
+    checkPlainText(device.profile.description, "the Device Profile's Description");
 
     const { state } = await this.authenticator.activeAccount(this.dataSource.manager, name);
     if (findDevice(state.personal.profile, device.profile.id) !== undefined)

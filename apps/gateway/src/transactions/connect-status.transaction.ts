@@ -39,7 +39,7 @@ export class ConnectStatusTransaction implements Transaction {
         `${this.name} must carry "${AUTHENTICATION}", signed by the new device`,
       );
     const name = readAccountName(f.string('Account'));
-    const id = f.string('RequestId');
+    const id = f.requestId('RequestId');
     const manager = this.dataSource.manager;
     const connection = await readCatalogConnection(manager, name.udf, id);
     if (connection === undefined)

@@ -40,7 +40,7 @@ export const STATUS_HTML = `<!doctype html>
   </section>
   <section>
     <h2>Open findings <small id="findings-count"></small></h2>
-    <p id="no-findings" class="quiet">None: every peer's log verified.</p>
+    <p id="no-findings" class="quiet">None.</p>
     <table id="findings">
       <thead><tr><th>Kind</th><th>Against</th><th>Part</th><th>What</th><th>Reported by</th><th>Observed</th><th></th></tr></thead>
       <tbody></tbody>
@@ -254,6 +254,10 @@ export const STATUS_JS = `'use strict';
         renderVerdict(judge(federation, findings, history, now));
         renderPortals(federation, findings, history, now);
         renderFindings(findings);
+        // "Every peer's log verified" only when there are peers (issue #16).
+        document.getElementById('no-findings').textContent = federation.peers.length === 0
+          ? "None. This portal has no peers: there is no other portal's log to verify."
+          : "None: every peer's log verified.";
         var throughput = {};
         Object.keys(history.throughput).forEach(function (log) {
           throughput[log === 'self' ? (federation.portal.id || 'self') : log] = history.throughput[log];

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       PORT: 8080,
       LOG_LEVEL: 'info',
+      REQUEST_TIMEOUT_MS: 30_000,
       SHUTDOWN_TIMEOUT_MS: 10_000,
       DATABASE_URL: good.DATABASE_URL,
       DB_MIGRATIONS: 'run',

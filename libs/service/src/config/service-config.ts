@@ -9,6 +9,11 @@ export function commonConfigShape(defaultPort: number) {
     LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     /** How long a graceful shutdown may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: integerVar({ default: 10_000, min: 100, max: 600_000 }),
+    /**
+     * How long a client may take to send one whole request, headers and body, before the server
+     * answers 408 and closes the connection (issue #16: a stalled body held a connection 330 s).
+     */
+    REQUEST_TIMEOUT_MS: integerVar({ default: 30_000, min: 100, max: 600_000 }),
     /** HTTPS when both are set (docs/tls.md); checked against each other by readTlsMaterial. */
     TLS_CERT_FILE: optionalPathVar(),
     TLS_KEY_FILE: optionalPathVar(),

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Bounds the time a client may take to send one whole request (issue #16: headers sent, body
+ * stalled, a connection was held for more than 330 s). MUST close the connection — answering
+ * `408 Request Timeout` when nothing was answered yet — of any request whose headers are not all
+ * received within `timeoutMs` of the connection's request start, or whose body is not all received
+ * within `timeoutMs` of its headers. A request that completed in time is never affected, however
+ * long its handler runs.
+ *
+ * Node's own `requestTimeout` did not cut a body that stalls once the request was dispatched
+ * (checked on Node 20), so the body is bounded here; the headers are bounded by Node's
+ * `headersTimeout`, which its connection checker enforces every `checkIntervalMs`.
+ */
+export function boundRequestTime(fastify: FastifyInstance, timeoutMs: number): void {
+  fastify.server.headersTimeout = timeoutMs;
+  fastify.server.requestTimeout = timeoutMs;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const raw = request.raw;
+    if (raw.complete) {
+      done();
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (raw.complete) return;
+      const socket = raw.socket;
+      if (!reply.raw.headersSent && socket.writable)
+        socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroySoon();
+    }, timeoutMs);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+    done();
+  });
+}
+
+/** How often Node checks its connections for `headersTimeout`: often enough for the bound to hold. */
+export function connectionsCheckingIntervalFor(timeoutMs: number): number {
+  return Math.max(50, Math.min(1_000, Math.floor(timeoutMs / 4)));
+}
