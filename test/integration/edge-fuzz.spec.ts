@@ -2,7 +2,14 @@ import { connect, type Socket } from 'node:net';
 import { createService, type RunningService } from '@cryptomesh/service';
 import { REQUEST_FIELDS } from '../../apps/gateway/src/gateway.openapi';
 import { snapshotDatabase } from '../support/db-snapshot';
-import { authentication, jws, newDevice, TestAccount, type Fields } from '../support/mesh-client';
+import {
+  authentication,
+  connectNonce,
+  jws,
+  newDevice,
+  TestAccount,
+  type Fields,
+} from '../support/mesh-client';
 import { startScenarioQuery, type ScenarioQuery } from '../support/mirror-scenario';
 import { gatewayEnv } from '../support/test-gateway';
 import { gatewayApp } from '../../apps/gateway/src/gateway.app';
@@ -47,7 +54,11 @@ describe('edge fuzz: every route and field, no 5xx and no write', () => {
     const created = await postMesh('CreateAccount', await alice.createAccount());
     expect(created.status).toBe(200);
     const phone = await newDevice('phone');
-    const started = await postMesh('ConnectStart', { Account: alice.address, Device: jws(phone.profile) });
+    const started = await postMesh('ConnectStart', {
+      Account: alice.address,
+      Device: jws(phone.profile),
+      Nonce: connectNonce(),
+    });
     expect(started.status).toBe(200);
     // An escrow blob under the key every fuzzed EscrowPut names: a well-formed blob is then refused
     // as a taken key (409) instead of written.
@@ -306,6 +317,8 @@ function plausible(field: string, alice: TestAccount): unknown {
       return jws(alice.admin.profile);
     case 'ProofOfWork':
       return 'AAAA';
+    case 'Nonce':
+      return connectNonce();
     default:
       return { protected: 'e30', payload: 'e30', signature: 'AA' };
   }

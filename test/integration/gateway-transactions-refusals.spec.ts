@@ -258,7 +258,7 @@ describe('gateway: refusals change nothing', () => {
       const stranger = await newDevice(description);
       await expectRefused(
         'ConnectStart',
-        { Account: alice.address, Device: jws(stranger.profile) },
+        { Account: alice.address, Device: jws(stranger.profile), Nonce: connectNonce() },
         400,
         'request.control-character',
       );
