@@ -20,10 +20,11 @@ export class PeerLog {
     return this.fixture.signer.verifierKey;
   }
 
-  /** `count` fresh accounts' CreateAccount entries. */
+  /** `count` fresh accounts' CreateAccount entries, signed at the time of the next seal (± 1 s). */
   async entries(count: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) out.push(await createAccountEntry(this.nextAccount++));
+    const time = this.fixture.timeMs;
+    for (let i = 0; i < count; i++) out.push(await createAccountEntry(this.nextAccount++, { time }));
     return out;
   }
 

@@ -96,7 +96,7 @@ export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
 export { profileSetBy, profilesSetBy } from './record-profiles';
 export type { ProfileChange } from './record-profiles';
-export type { RecheckLogResult, RecheckResult } from './recheck';
+export type { AuditedAccount, RecheckContext, RecheckLogResult, RecheckResult } from './recheck';
 
 export {
   checkProofOfWork,

@@ -21,8 +21,10 @@ import {
   encodeRecord,
   recheckEntry,
   recheckLog,
-  type AccountState,
+  DEFAULT_MAX_SKEW_MS,
+  type AuditedAccount,
   type PublishAction,
+  type RecheckContext,
   type RecordContent,
   type SignedProfile,
 } from '@cryptomesh/mesh';
@@ -31,14 +33,14 @@ const random = countingRandom(1000);
 const authorise = (content: RecordContent, by: Device = ADMIN) =>
   authoriseRecord(content, by.signature, { time: NOW, random }).then(encodeRecord);
 
-async function fold(entries: Uint8Array[]): Promise<AccountState | undefined> {
-  let state: AccountState | undefined;
+async function fold(entries: Uint8Array[], context?: RecheckContext): Promise<AuditedAccount | undefined> {
+  let account: AuditedAccount | undefined;
   for (const entry of entries) {
-    const result = await recheckEntry(state, entry);
+    const result = await recheckEntry(account, entry, context);
     if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
-    state = result.state;
+    account = result.account;
   }
-  return state;
+  return account;
 }
 
 /** Create, connect PHONE, authorise PHONE for the mail application: the state most tests start from. */
@@ -107,7 +109,7 @@ describe('transaction records and the auditor re-check', () => {
     ];
     const result = await recheckLog(entries);
     expect(result).toMatchObject({ ok: true });
-    const state = result.ok ? result.accounts.get(ACCOUNT) : undefined;
+    const state = result.ok ? result.accounts.get(ACCOUNT)?.state : undefined;
     expect(state?.status).toBe('deleted');
     expect([...(state?.objects.values() ?? [])].every((o) => o.status === 'inactive')).toBe(true);
     for (const entry of entries) {
@@ -120,7 +122,7 @@ describe('transaction records and the auditor re-check', () => {
 
   it('tracks the current profiles: after ConnectComplete the phone may sign requests', async () => {
     const s = await scenario();
-    const state = await fold(s.entries);
+    const state = (await fold(s.entries))?.state;
     expect(state?.personal.profile.sequence).toBe(2);
     expect(state?.personal.profile.devices.map((d) => d.id)).toContain(s.phone.profile.id);
     expect(state?.objects.get(s.phone.profile.id)?.status).toBe('active');
@@ -309,7 +311,7 @@ describe('transaction records and the auditor re-check', () => {
 
   it('refuses a record of another account, and any record of an unknown account', async () => {
     const s = await scenario();
-    const state = await fold(s.entries);
+    const state = (await fold(s.entries))?.state;
     const { create } = await makeAccount(random);
     const other = decodeRecord(encodeRecord(create));
     await expect(applyRecord(state, { ...other, account: 'MA2G-OTHER' })).rejects.toMatchObject({
@@ -321,13 +323,75 @@ describe('transaction records and the auditor re-check', () => {
     });
   });
 
-  it('the gateway path applies the clock: a stale authorisation is refused there, not by auditors', async () => {
+  it('the auditor applies the clock of the seal: a request outside its window is stale or future', async () => {
+    const s = await scenario();
+    const window = DEFAULT_MAX_SKEW_MS;
+    // Within the window either side of the seal: accepted (the edges included).
+    for (const sealTimeMs of [NOW - window, NOW, NOW + window])
+      expect(await recheckEntry(undefined, s.entries[0]!, { sealTimeMs })).toMatchObject({ ok: true });
+    expect(await recheckEntry(undefined, s.entries[0]!, { sealTimeMs: NOW + window + 1 })).toMatchObject({
+      ok: false,
+      code: 'request.stale',
+    });
+    expect(await recheckEntry(undefined, s.entries[0]!, { sealTimeMs: NOW - window - 1 })).toMatchObject({
+      ok: false,
+      code: 'request.future',
+    });
+    expect(
+      await recheckEntry(undefined, s.entries[0]!, { sealTimeMs: NOW + 61_000, maxSkewMs: 60_000 }),
+    ).toMatchObject({ ok: false, code: 'request.stale' });
+  });
+
+  it('refuses a re-logged older update: an (account, nonce) pair appears once in a log', async () => {
+    const s = await scenario();
+    const home = await s.app('home');
+    const created = await s.publish('create', s.mailId, home);
+    const v1 = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'pop' }));
+    const v2 = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'imap' }));
+    const context = { sealTimeMs: NOW };
+    const life = [...s.entries, created, v1, v2];
+    const result = await recheckLog([...life, v1], new Map(), context);
+    expect(result).toMatchObject({ ok: false, index: life.length, code: 'request.replayed' });
+    // The same update signed anew passes every rule: only the nonce memory refuses the re-logged one.
+    const fresh = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'pop' }));
+    expect(await recheckLog([...life, fresh], new Map(), context)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a resurrected account: CreateAccount after DeleteAccount, even freshly signed', async () => {
+    const s = await scenario();
+    const deleted = await authorise({ operation: 'DeleteAccount', account: ACCOUNT });
+    const again = (await makeAccount(random)).create;
+    const result = await recheckLog([...s.entries, deleted, encodeRecord(again)]);
+    expect(result).toMatchObject({ ok: false, index: s.entries.length + 1, code: 'account.deleted' });
+    // The re-logged original CreateAccount is refused the same way.
+    expect(await recheckLog([...s.entries, deleted, s.entries[0]!])).toMatchObject({
+      ok: false,
+      code: 'account.deleted',
+    });
+  });
+
+  it('remembers only the nonces a later seal could still carry: at most the window of the newest seal', async () => {
+    const s = await scenario();
+    const account = await fold(s.entries, { sealTimeMs: NOW });
+    expect(account?.nonces.size).toBe(s.entries.length);
+    // A seal one window after the requests: their nonces can no longer pass freshness, so they go.
+    const later = await authoriseRecord({ operation: 'DeleteAccount', account: ACCOUNT }, ADMIN.signature, {
+      time: NOW + DEFAULT_MAX_SKEW_MS + 1,
+      random,
+    }).then(encodeRecord);
+    const result = await recheckEntry(account, later, { sealTimeMs: NOW + DEFAULT_MAX_SKEW_MS + 1 });
+    expect(result.ok && [...result.account.nonces.values()]).toEqual([NOW + DEFAULT_MAX_SKEW_MS + 1]);
+    // And a forgotten request re-logged under that seal is still refused, by freshness.
+    const replay = await recheckEntry(account, s.entries[2]!, { sealTimeMs: NOW + DEFAULT_MAX_SKEW_MS + 1 });
+    expect(replay).toMatchObject({ ok: false, code: 'request.stale' });
+  });
+
+  it('the gateway path applies the clock through applyRecord too', async () => {
     const s = await scenario();
     const record = decodeRecord(s.entries[0]!);
     await expect(
       applyRecord(undefined, record, { now: NOW + 600_000, maxSkewMs: 60_000 }),
     ).rejects.toMatchObject({ code: 'request.stale' });
-    await expect(applyRecord(undefined, record)).resolves.toMatchObject({ status: 'active' });
   });
 
   it('round-trips random runs of application publishes: build → encode → decode → recheck = reference model', async () => {
@@ -366,7 +430,7 @@ describe('transaction records and the auditor re-check', () => {
           const result = await recheckEntry(state, entry);
           expect(result.ok ? 'ok' : result.code).toBe(expected);
           if (result.ok) {
-            state = result.state;
+            state = result.account;
             model.set(id, action === 'delete' ? 'inactive' : 'active');
           }
         }

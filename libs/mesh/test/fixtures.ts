@@ -90,7 +90,7 @@ export async function makeAccount(random: RandomSource = countingRandom()): Prom
  */
 export async function createAccountEntry(
   n: number,
-  seeds: { readonly masterSeed?: number; readonly deviceSeed?: number } = {},
+  seeds: { readonly masterSeed?: number; readonly deviceSeed?: number; readonly time?: number } = {},
 ): Promise<Uint8Array> {
   const masterSeed = (seeds.masterSeed ?? 0) + n;
   const deviceSeed = (seeds.deviceSeed ?? 2) + n;
@@ -118,7 +118,7 @@ export async function createAccountEntry(
       devices: [adminDevice],
     },
     admin.signature,
-    { time: NOW, random: countingRandom(n * 1000) },
+    { time: seeds.time ?? NOW, random: countingRandom(n * 1000) },
   );
   return encodeRecord(record);
 }

@@ -1,4 +1,4 @@
-import { recheckEntry, type AccountState } from '@cryptomesh/mesh';
+import { recheckEntry, type AuditedAccount } from '@cryptomesh/mesh';
 
 /**
  * The rule state of each account of one peer's log, as the auditor needs it to re-check the next
@@ -8,8 +8,8 @@ import { recheckEntry, type AccountState } from '@cryptomesh/mesh';
  * part that fails leaves the cache as it was. Not for concurrent use: one auditor owns it.
  */
 export class AccountStates {
-  private readonly cache = new Map<string, AccountState>();
-  private overlay = new Map<string, AccountState>();
+  private readonly cache = new Map<string, AuditedAccount>();
+  private overlay = new Map<string, AuditedAccount>();
 
   /**
    * @param load every mirrored entry of an account, in log order (the committed parts only)
@@ -21,7 +21,7 @@ export class AccountStates {
   ) {}
 
   /** The state before the next entry of `account`, undefined for an account not seen yet. */
-  async get(account: string): Promise<AccountState | undefined> {
+  async get(account: string): Promise<AuditedAccount | undefined> {
     const pending = this.overlay.get(account);
     if (pending !== undefined) return pending;
     const cached = this.cache.get(account);
@@ -30,20 +30,22 @@ export class AccountStates {
       this.cache.set(account, cached);
       return cached;
     }
-    let state: AccountState | undefined;
+    let state: AuditedAccount | undefined;
+    // Without the seals' times nothing is checked for freshness and no nonce is forgotten: the
+    // nonces are pruned at the account's next entry (the window of that entry's seal).
     for (const entry of await this.load(account)) {
       const result = await recheckEntry(state, entry);
       // Mirrored entries verified when they were stored: one that no longer does is a corrupt store.
       if (!result.ok)
         throw new Error(`mirrored entry of account ${account} fails re-check: ${result.detail}`);
-      state = result.state;
+      state = result.account;
     }
     if (state !== undefined) this.remember(account, state);
     return state;
   }
 
   /** The state after an entry of the part under verification. */
-  stage(account: string, state: AccountState): void {
+  stage(account: string, state: AuditedAccount): void {
     this.overlay.set(account, state);
   }
 
@@ -64,7 +66,7 @@ export class AccountStates {
     this.overlay = new Map();
   }
 
-  private remember(account: string, state: AccountState): void {
+  private remember(account: string, state: AuditedAccount): void {
     this.cache.delete(account);
     this.cache.set(account, state);
     while (this.cache.size > this.capacity) {

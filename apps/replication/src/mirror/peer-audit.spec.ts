@@ -4,6 +4,7 @@ import { signSeal, verifyEquivocation, type Seal } from '@cryptomesh/log';
 import type { StoredMirrorHead } from '@cryptomesh/persistence';
 import { PeerLog } from '../../test/peer-log';
 import { logSigner } from '../../../../libs/log/testdata/log-fixture';
+import { DEFAULT_MAX_SKEW_MS } from '@cryptomesh/mesh';
 import { PeerAudit, type AuditStep } from './peer-audit';
 
 const ORIGIN = 'alpha.test/log';
@@ -51,6 +52,8 @@ async function feed(
 }
 
 const findings = (steps: AuditStep[]) => steps.flatMap((s) => (s.kind === 'finding' ? [s.finding] : []));
+const transports = (steps: AuditStep[]) =>
+  steps.flatMap((s) => (s.kind === 'transport' ? [[s.error.code, s.error.part]] : []));
 const parts = (steps: AuditStep[]) =>
   steps.flatMap((s) => (s.kind === 'part' ? [s.part.seal.part.index] : []));
 
@@ -100,45 +103,74 @@ describe('PeerAudit', () => {
     expect((await feed(restarted, mirror, records)).every((s) => s.kind === 'none')).toBe(true);
   });
 
-  it('rejects a tampered entry with a bad-part finding, and still takes the genuine part after it', async () => {
+  it('calls a tampered entry a transport error, not a finding, and still takes the genuine part after it', async () => {
     const { audit: a, mirror } = audit(log);
     await feed(a, mirror, log.records(good.p0));
     const tampered = { ...good.p1, entries: [good.p1.entries[1]!, good.p1.entries[0]!] };
     const steps = await feed(a, mirror, log.records(tampered));
-    expect(findings(steps)).toEqual([
-      expect.objectContaining({ kind: 'bad-part', code: 'verify.part-digest', part: 1 }),
-    ]);
+    expect(findings(steps)).toEqual([]);
+    expect(transports(steps)).toEqual([['verify.part-digest', 1]]);
     expect(a.head?.part).toBe(0);
     expect(parts(await feed(a, mirror, log.records(good.p1)))).toEqual([1]);
   });
 
-  it('rejects a broken chain, a wrong key and a reordered part, each with its finding', async () => {
+  it('calls a broken chain under a valid seal a finding; a wrong key or a reordered part a transport error', async () => {
     const cases: Array<[string, (p: typeof good.p1) => LogRecord[], string, string]> = [
       [
         'broken chain',
         (p) => recordsWithSeal(p, reseal(log, p.value, { chain: new Uint8Array(32) })),
-        'bad-part',
-        'verify.chain',
+        'finding',
+        'bad-part/verify.chain',
       ],
       [
         'wrong key',
         (p) => recordsWithSeal(p, reseal(log, p.value, {}, logSigner(ORIGIN, nodeEd25519, 'other'))),
-        'bad-part',
+        'transport',
         'note.unknown-key',
       ],
-      ['reordered part', () => log.records(good.p2), 'gap', 'assembler.gap'],
+      ['reordered part', () => log.records(good.p2), 'transport', 'assembler.gap'],
     ];
-    for (const [what, records, kind, code] of cases) {
+    for (const [what, records, outcome, code] of cases) {
       const { audit: a, mirror } = audit(log);
       await feed(a, mirror, log.records(good.p0));
       const steps = await feed(a, mirror, records(good.p1));
-      expect({ what, found: findings(steps).map((f) => [f.kind, f.code]) }).toEqual({
-        what,
-        found: [[kind, code]],
-      });
+      const seen = steps.flatMap((s) =>
+        s.kind === 'finding'
+          ? [['finding', `${s.finding.kind}/${s.finding.code}`]]
+          : s.kind === 'transport'
+            ? [['transport', s.error.code]]
+            : [],
+      );
+      expect({ what, seen }).toEqual({ what, seen: [[outcome, code]] });
       expect(mirror.seals.size).toBe(1);
       expect(a.head?.part).toBe(0);
     }
+  });
+
+  it('judges no entry before the seal: rule-breaking entries under a forged seal are a transport error only', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    // The same account created again (a rule breach) under a seal by a key that is not the peer's.
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
+    const dup = l2.seal([good.p0.entries[0]!]);
+    const forged = reseal(log, dup.value, {}, logSigner(ORIGIN, nodeEd25519, 'other'));
+    const steps = await feed(a, mirror, recordsWithSeal(dup, forged));
+    expect(findings(steps)).toEqual([]);
+    expect(transports(steps)).toEqual([['note.unknown-key', 1]]);
+    expect(a.head?.part).toBe(0);
+  });
+
+  it('calls a request sealed outside the clock window of its seal a rule finding (request.stale)', async () => {
+    const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    const entries = await l.entries(1);
+    l.fixture.timeMs += DEFAULT_MAX_SKEW_MS + 1;
+    const late = l.seal(entries);
+    const { audit: a, mirror } = audit(l);
+    const [finding] = findings(await feed(a, mirror, l.records(late)));
+    expect(finding).toMatchObject({ kind: 'rule', code: 'request.stale', part: 0 });
+    expect(finding!.evidence).toMatchObject({ index: 0, seal: late.seal });
+    expect(a.head).toBeUndefined();
   });
 
   it('records equivocation, with evidence anyone can verify, when a stored part is sealed differently', async () => {
@@ -167,12 +199,12 @@ describe('PeerAudit', () => {
     l2.seal(good.p0.entries);
     const dup = l2.seal([good.p0.entries[0]!]);
     const [finding] = findings(await feed(a, mirror, l2.records(dup)));
-    expect(finding).toMatchObject({ kind: 'rule', part: 1 });
-    expect(finding!.evidence).toMatchObject({ index: 3 });
+    expect(finding).toMatchObject({ kind: 'rule', code: 'account.exists', part: 1 });
+    expect(finding!.evidence).toMatchObject({ index: 3, seal: dup.seal, previousSeal: good.p0.seal });
     expect(a.head?.part).toBe(0);
   });
 
-  it('calls an undecodable message a bad-part finding and changes nothing', async () => {
+  it('calls an undecodable message a transport error and changes nothing', async () => {
     const { audit: a, mirror } = audit(log);
     const bad: LogRecord = {
       key: 'alpha',
@@ -180,9 +212,8 @@ describe('PeerAudit', () => {
       value: new TextEncoder().encode('{"v":1,"type":"seal"'),
     };
     const steps = await feed(a, mirror, [bad]);
-    expect(findings(steps)).toEqual([
-      expect.objectContaining({ kind: 'bad-part', code: 'message.not-json' }),
-    ]);
+    expect(findings(steps)).toEqual([]);
+    expect(transports(steps)).toEqual([['message.not-json', null]]);
     expect(a.head).toBeUndefined();
   });
 

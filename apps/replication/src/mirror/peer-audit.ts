@@ -19,7 +19,14 @@ import {
   PartAssembler,
   type IntermeshError,
 } from '@cryptomesh/intermesh';
-import { decodeRecord, isMeshError, recheckRecord, type TransactionRecord } from '@cryptomesh/mesh';
+import {
+  DEFAULT_MAX_SKEW_MS,
+  decodeRecord,
+  isMeshError,
+  recheckRecord,
+  type RecheckContext,
+  type TransactionRecord,
+} from '@cryptomesh/mesh';
 import type { EntryProfiles, StoredMirrorHead } from '@cryptomesh/persistence';
 import { recordProfiles } from '../../../log-signer/src/profile-index';
 import { AccountStates } from './account-states';
@@ -61,11 +68,38 @@ export interface VerifiedPart {
   readonly frontier: readonly string[];
 }
 
+/**
+ * Input that no valid seal of the peer covers (DESIGN.md invariant 7): junk on the topic, a seal not
+ * signed by the peer's log key, entries that are not the ones the seal covers, a part out of order.
+ * It proves nothing against the peer (a broker, a man in the middle or a compromised pod may have
+ * made it), so it is never a signed finding: the caller counts and logs it.
+ */
+export interface TransportError {
+  readonly code: string;
+  readonly part: number | null;
+  readonly detail: string;
+}
+
 export type AuditStep =
   /** Nothing to store: an entry of a part still arriving, a replay, a message of a stored part. */
   | { readonly kind: 'none' }
   | { readonly kind: 'part'; readonly part: VerifiedPart }
-  | { readonly kind: 'finding'; readonly finding: FindingDraft };
+  | { readonly kind: 'finding'; readonly finding: FindingDraft }
+  | { readonly kind: 'transport'; readonly error: TransportError };
+
+/**
+ * The verifier's violations that a validly signed seal of the peer proves on its own (with the
+ * previous seal, also signed by the peer): the seal's part does not follow, its root or chain does not
+ * extend the previous ones, its time goes back or too far ahead. The checks before these (signature,
+ * size, part digest) passed, so the entries received are exactly the ones the seal covers. Every other
+ * violation (no valid seal, entries that do not match it) is a transport error.
+ */
+const SEALED_VIOLATIONS: ReadonlySet<string> = new Set([
+  'verify.gap',
+  'verify.inconsistent',
+  'verify.chain',
+  'verify.time',
+]);
 
 /** A raw record of a log topic. */
 export interface TopicRecord {
@@ -75,7 +109,10 @@ export interface TopicRecord {
   readonly offset: bigint;
 }
 
-const NONE: AuditStep = { kind: 'none' };
+/** What a seal compared with the stored one gives: nothing, an equivocation, or a transport error. */
+export type SealComparison = Extract<AuditStep, { kind: 'none' | 'finding' | 'transport' }>;
+
+const NONE = { kind: 'none' } as const;
 
 /**
  * The audit of one peer's log (docs/design/federation.md "Mirror and audit"): messages of the
@@ -94,8 +131,6 @@ export class PeerAudit {
   private assembler: PartAssembler;
   private readonly accounts: AccountStates;
   private staged: { part: VerifiedPart } | undefined;
-  /** What each entry of the part under verification does to the profile index, in order. */
-  private entryProfiles: EntryProfiles[] = [];
 
   constructor(
     readonly peer: AuditedPeer,
@@ -103,6 +138,8 @@ export class PeerAudit {
     private readonly reads: AuditReads,
     private readonly ed25519: Ed25519,
     private readonly now: () => number,
+    /** The clock window of a request around the seal that carries it (the gateway's). */
+    private readonly maxSkewMs: number = DEFAULT_MAX_SKEW_MS,
   ) {
     this.stored = head;
     this.assembler = this.assemblerAt(head);
@@ -121,12 +158,10 @@ export class PeerAudit {
       message = decodeLogMessage(record);
     } catch (error) {
       if (!isIntermeshError(error)) throw error;
-      return this.reject({
-        kind: 'bad-part',
+      return this.transport({
         code: error.code,
         part: null,
         detail: `undecodable message at offset ${record.offset}: ${error.message}`,
-        evidence: { offset: record.offset.toString(), ...error.evidence },
       });
     }
     const last = this.stored?.part ?? -1;
@@ -136,15 +171,15 @@ export class PeerAudit {
       // entries are ignored, its seal must be the stored one.
       if (message.type !== 'seal') return NONE;
       const stored = message.part === last ? this.stored?.note : await this.reads.sealNote(message.part);
-      const finding = this.compareSeal(message.part, message.note, stored);
-      return finding === undefined ? NONE : this.reject(finding);
+      const step = this.compareSeal(message.part, message.note, stored);
+      return step.kind === 'none' ? NONE : this.reject(step);
     }
     let outcome;
     try {
       outcome = this.assembler.push(message);
     } catch (error) {
       if (!isIntermeshError(error)) throw error;
-      return this.reject(this.sequenceFinding(error, record.offset));
+      return this.transport(this.sequenceError(error, record.offset));
     }
     if (outcome.kind !== 'part') return NONE;
     return this.verify(outcome.part.entries, outcome.part.note);
@@ -156,20 +191,35 @@ export class PeerAudit {
    */
   async verify(entries: readonly Uint8Array[], note: string): Promise<AuditStep> {
     this.accounts.discard();
-    this.entryProfiles = [];
+    this.staged = undefined;
+    // 1. The seal first (DESIGN.md invariant 7): signature, part, size, part digest, root, chain, time.
+    // Nothing about the entries is judged before a valid seal of the peer is known to cover them.
     const verifier = new LogVerifier({
       logKey: this.peer.verifierKey,
       origin: this.peer.origin,
       ed25519: this.ed25519,
       now: this.now,
+      checkEntryEncoding: false,
       ...(this.stored === undefined
         ? {}
         : { from: { note: this.stored.note, frontier: this.stored.frontier } }),
-      onEntry: (entry) => this.recheck(entry),
     });
     const verdict = await verifier.verifyPart({ entries, seal: note });
-    if (!verdict.ok) return this.reject(this.partFinding(verdict.violation, note, entries));
-    const part = this.build(verdict.seal, verdict.note, entries);
+    if (!verdict.ok) return this.rejectPart(verdict.violation, note);
+    // 2. Every entry is now the peer's, signed for by the seal: each is re-checked against the rules,
+    // freshness included, with the seal's time (DESIGN.md invariant 6).
+    const context: RecheckContext = { sealTimeMs: verdict.seal.timeMs, maxSkewMs: this.maxSkewMs };
+    const profiles: EntryProfiles[] = [];
+    const first = verdict.seal.part.first;
+    for (const [offset, entry] of entries.entries()) {
+      const violation = await this.recheck(entry, context, profiles);
+      if (violation !== undefined)
+        return this.reject({
+          kind: 'finding',
+          finding: this.ruleFinding(violation, verdict.seal, note, first + offset, entry),
+        });
+    }
+    const part = this.build(verdict.seal, verdict.note, entries, profiles);
     this.staged = { part };
     return { kind: 'part', part };
   }
@@ -208,10 +258,10 @@ export class PeerAudit {
    * (the same body), else an equivocation finding when both are validly signed, or a bad-part
    * finding when the new one is not a valid seal of this peer.
    */
-  compareSeal(part: number, note: string, stored: string | undefined): FindingDraft | undefined {
-    if (stored === undefined || note === stored) return undefined;
+  compareSeal(part: number, note: string, stored: string | undefined): SealComparison {
+    if (stored === undefined || note === stored) return NONE;
     try {
-      if (parseNote(note).text === parseNote(stored).text) return undefined;
+      if (parseNote(note).text === parseNote(stored).text) return NONE;
     } catch {
       // A malformed note: reported below by findEquivocation's own check.
     }
@@ -222,48 +272,56 @@ export class PeerAudit {
         ed25519: this.ed25519,
         notes: [stored, note],
       });
-      if (evidence === undefined) return undefined;
+      if (evidence === undefined) return NONE;
       return {
-        kind: 'equivocation',
-        code: 'seal.conflict',
-        part,
-        detail: `${this.peer.id} signed two different seals for part ${part}`,
-        evidence: { ...evidence },
+        kind: 'finding',
+        finding: {
+          kind: 'equivocation',
+          code: 'seal.conflict',
+          part,
+          detail: `${this.peer.id} signed two different seals for part ${part}`,
+          evidence: { ...evidence },
+        },
       };
     } catch (error) {
       if (!isLogError(error)) throw error;
       return {
-        kind: 'bad-part',
-        code: error.code,
-        part,
-        detail: `a seal for part ${part} that is not a valid seal of ${this.peer.id}: ${error.message}`,
-        evidence: { note },
+        kind: 'transport',
+        error: {
+          code: error.code,
+          part,
+          detail: `a seal for part ${part} that is not a valid seal of ${this.peer.id}: ${error.message}`,
+        },
       };
     }
   }
 
-  private async recheck(entry: Uint8Array): Promise<void> {
+  /** Re-checks one sealed entry; on success stages its account and collects its profile changes. */
+  private async recheck(
+    entry: Uint8Array,
+    context: RecheckContext,
+    profiles: EntryProfiles[],
+  ): Promise<{ code: string; detail: string } | undefined> {
     let record: TransactionRecord;
     try {
       record = decodeRecord(entry);
     } catch (error) {
-      if (isMeshError(error)) throw new RuleViolation(error.code, error.message);
+      if (isMeshError(error)) return { code: error.code, detail: error.message };
       throw error;
     }
-    const result = await recheckRecord(await this.accounts.get(record.account), record);
-    if (!result.ok) throw new RuleViolation(result.code, result.detail);
-    this.accounts.stage(record.account, result.state);
-    this.entryProfiles.push(recordProfiles(record));
+    const result = await recheckRecord(await this.accounts.get(record.account), record, context);
+    if (!result.ok) return { code: result.code, detail: result.detail };
+    this.accounts.stage(record.account, result.account);
+    profiles.push(recordProfiles(record));
+    return undefined;
   }
 
-  /** The profile changes collected while re-checking `entries` (each entry was re-checked, in order). */
-  private profilesOf(entries: readonly Uint8Array[]): EntryProfiles[] {
-    if (this.entryProfiles.length !== entries.length)
-      throw new Error(`${this.entryProfiles.length} entries re-checked in a part of ${entries.length}`);
-    return this.entryProfiles;
-  }
-
-  private build(seal: Seal, note: string, entries: readonly Uint8Array[]): VerifiedPart {
+  private build(
+    seal: Seal,
+    note: string,
+    entries: readonly Uint8Array[],
+    profiles: readonly EntryProfiles[],
+  ): VerifiedPart {
     const tree =
       this.stored === undefined
         ? CompactRange.empty()
@@ -283,14 +341,19 @@ export class PeerAudit {
       entries,
       leafHashes,
       nodes,
-      profiles: this.profilesOf(entries),
+      profiles,
       frontier: tree.hashes().map(toBase64),
     };
   }
 
-  private reject(finding: FindingDraft): AuditStep {
+  /** A finding or a transport error: the part in progress is forgotten (see the class comment). */
+  private reject(step: Extract<AuditStep, { kind: 'finding' | 'transport' }>): AuditStep {
     this.reset(this.stored);
-    return { kind: 'finding', finding };
+    return step;
+  }
+
+  private transport(error: TransportError): AuditStep {
+    return this.reject({ kind: 'transport', error });
   }
 
   private assemblerAt(head: StoredMirrorHead | undefined): PartAssembler {
@@ -302,64 +365,62 @@ export class PeerAudit {
     );
   }
 
-  private sequenceFinding(error: IntermeshError, offset: bigint): FindingDraft {
-    const expected = this.assembler.position.part;
-    if (error.code === 'assembler.gap' || error.code === 'assembler.reorder') {
-      // Keyed by the part expected only: every message of a skipped stretch is the same finding.
-      return {
-        kind: 'gap',
-        code: error.code,
-        part: expected,
-        detail: `${this.peer.id}: ${error.message}`,
-        evidence: { expectedPart: expected },
-      };
-    }
+  /** A message out of sequence: a lost, reordered or forged message, repaired by catch-up. */
+  private sequenceError(error: IntermeshError, offset: bigint): TransportError {
     return {
-      kind: 'bad-part',
       code: error.code,
-      part: expected,
+      part: this.assembler.position.part,
       detail: `${this.peer.id}: ${error.message} (offset ${offset})`,
-      evidence: { offset: offset.toString(), ...error.evidence },
     };
   }
 
-  private partFinding(violation: LogError, note: string, entries: readonly Uint8Array[]): FindingDraft {
+  /** A part the verifier refused: a finding only when the peer's valid seal proves it (SEALED_VIOLATIONS). */
+  private rejectPart(violation: LogError, note: string): AuditStep {
     const part = violation.part ?? this.assembler.position.part;
-    const base = {
-      code: violation.code,
-      ...(violation.expected === undefined ? {} : { expected: violation.expected }),
-      ...(violation.seen === undefined ? {} : { seen: violation.seen }),
-      ...(this.stored === undefined ? {} : { previousSeal: this.stored.note }),
-      seal: note,
-    };
-    if (violation.code === 'verify.entry-rejected') {
-      const cause = violation.cause;
-      const index = violation.entry ?? -1;
-      const entry = entries[index - (this.stored?.size ?? 0)];
-      return {
-        kind: 'rule',
-        code: cause instanceof RuleViolation ? cause.code : violation.code,
+    if (!SEALED_VIOLATIONS.has(violation.code))
+      return this.transport({
+        code: violation.code,
         part,
-        detail: `${this.peer.id}: ${violation.message}`,
-        evidence: { ...base, index, ...(entry === undefined ? {} : { entry: toBase64(entry) }) },
-      };
-    }
-    return {
-      kind: 'bad-part',
-      code: violation.code,
-      part,
-      detail: `${this.peer.id}: part ${part} fails verification: ${violation.message}`,
-      evidence: { ...base, ...(violation.entry === undefined ? {} : { index: violation.entry }) },
-    };
+        detail: `${this.peer.id}: part ${part} is not covered by a valid seal: ${violation.message}`,
+      });
+    return this.reject({
+      kind: 'finding',
+      finding: {
+        kind: 'bad-part',
+        code: violation.code,
+        part,
+        detail: `${this.peer.id}: part ${part} fails verification: ${violation.message}`,
+        evidence: {
+          code: violation.code,
+          ...(violation.expected === undefined ? {} : { expected: violation.expected }),
+          ...(violation.seen === undefined ? {} : { seen: violation.seen }),
+          ...(this.stored === undefined ? {} : { previousSeal: this.stored.note }),
+          seal: note,
+        },
+      },
+    });
   }
-}
 
-/** An entry that breaks the profile rules or the persistence model (a `rule` finding). */
-class RuleViolation extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+  /** An entry that a valid seal of the peer covers and that breaks a rule: a `rule` finding. */
+  private ruleFinding(
+    violation: { code: string; detail: string },
+    seal: Seal,
+    note: string,
+    index: number,
+    entry: Uint8Array,
+  ): FindingDraft {
+    return {
+      kind: 'rule',
+      code: violation.code,
+      part: seal.part.index,
+      detail: `${this.peer.id}: entry ${index} breaks a rule: ${violation.detail}`,
+      evidence: {
+        code: violation.code,
+        ...(this.stored === undefined ? {} : { previousSeal: this.stored.note }),
+        seal: note,
+        index,
+        entry: toBase64(entry),
+      },
+    };
   }
 }
