@@ -29,8 +29,10 @@ export interface FederationReader {
    * received (subject = it, witness = the peer); peers with none MAY be absent.
    */
   cosignatureCounts(portalId: string): Promise<Map<string, { given: number; received: number }>>;
-  /** Per subject, its open findings; subjects with none MAY be absent. */
+  /** Per subject, its open findings verified here (its own, or with evidence verified); none MAY be absent. */
   openFindings(): Promise<Map<string, number>>;
+  /** Per subject, its open findings that are only a peer's claim, not verified here. */
+  unverifiedClaims(): Promise<Map<string, number>>;
   /** Per peer of the roster, the latest mirrored seal; peers with nothing mirrored are absent. */
   mirrorHeads(): Promise<Map<string, MirrorHead>>;
   /** Findings that match every given filter, newest first, at most `limit`. */
@@ -86,6 +88,8 @@ export interface Finding {
   readonly detail: string;
   readonly evidence: unknown;
   readonly status: (typeof FINDING_STATUSES)[number];
+  /** False: a peer's claim this portal could not re-verify; shown, not counted. */
+  readonly verified: boolean;
   readonly observedAt: number;
   readonly resolvedAt: number | null;
 }

@@ -122,3 +122,37 @@ export async function createAccountEntry(
   );
   return encodeRecord(record);
 }
+
+/**
+ * A later request of the account of `createAccountEntry(n, seeds)`, authorised by its administrator
+ * device: `update-device` republishes that device's profile with `description` (a Device Profile
+ * update, what a portal could roll back by re-logging an older one), `delete` deletes the account.
+ * `nonce` picks the request's nonce (distinct from the CreateAccount's for any value ≥ 1).
+ */
+export async function accountRequestEntry(
+  n: number,
+  request: { readonly kind: 'update-device'; readonly description: string } | { readonly kind: 'delete' },
+  options: { readonly time: number; readonly nonce: number; readonly deviceSeed?: number },
+): Promise<Uint8Array> {
+  const admin = device((options.deviceSeed ?? 2) + n);
+  const account = accountUdf(`user${n}@example.com`);
+  const random = countingRandom(n * 1000 + 500 + options.nonce);
+  if (request.kind === 'delete')
+    return encodeRecord(
+      await authoriseRecord({ operation: 'DeleteAccount', account }, admin.signature, {
+        time: options.time,
+        random,
+      }),
+    );
+  const value = await buildDeviceProfile(
+    { encryption: admin.encryption, description: request.description },
+    admin.signature,
+  );
+  return encodeRecord(
+    await authoriseRecord(
+      { operation: 'Publish', account, action: 'update', id: value.profile.id, value },
+      admin.signature,
+      { time: options.time, random },
+    ),
+  );
+}

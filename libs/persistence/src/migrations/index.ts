@@ -6,6 +6,7 @@ import { Publication1763791200000 } from './1763791200000-publication';
 import { Federation1763794800000 } from './1763794800000-federation';
 import { QueueRequestId1763798400000 } from './1763798400000-queue-request-id';
 import { StatusHistory1763802000000 } from './1763802000000-status-history';
+import { FindingVerified1763805600000 } from './1763805600000-finding-verified';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   Federation1763794800000,
   QueueRequestId1763798400000,
   StatusHistory1763802000000,
+  FindingVerified1763805600000,
 ];
