@@ -94,8 +94,8 @@ export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
 export type { RequestClock } from './apply-record';
 export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
-export { profileSetBy, profilesSetBy } from './record-profiles';
-export type { ProfileChange } from './record-profiles';
+export { entryProfiles, profileSetBy, profilesSetBy, recordProfiles } from './record-profiles';
+export type { ProfileChange, RecordProfiles } from './record-profiles';
 export type { AuditedAccount, RecheckContext, RecheckLogResult, RecheckResult } from './recheck';
 
 export {

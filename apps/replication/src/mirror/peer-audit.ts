@@ -24,11 +24,11 @@ import {
   decodeRecord,
   isMeshError,
   recheckRecord,
+  recordProfiles,
   type RecheckContext,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
 import type { EntryProfiles, StoredMirrorHead } from '@cryptomesh/persistence';
-import { recordProfiles } from '../../../log-signer/src/profile-index';
 import { AccountStates } from './account-states';
 
 /** A configured peer, as the auditor needs it. */
