@@ -1,3 +1,4 @@
+import type { FindingKind } from '@cryptomesh/intermesh';
 /**
  * What the query service reads of the federation that the replication service stored
  * (docs/design/federation.md "Storage"; STYLE.md §4: defined by its consumer, the adapter is
@@ -67,12 +68,13 @@ export interface MirrorHead {
   readonly timeMs: number;
 }
 
-export const FINDING_KINDS = ['equivocation', 'bad-part', 'gap', 'stale', 'rule'] as const;
+/** The finding kinds: the one list, `@cryptomesh/intermesh`'s (the witness message's). */
+export { FINDING_KINDS } from '@cryptomesh/intermesh';
 export const FINDING_STATUSES = ['open', 'resolved'] as const;
 
 export interface FindingFilter {
   readonly subject?: string;
-  readonly kind?: (typeof FINDING_KINDS)[number];
+  readonly kind?: FindingKind;
   readonly status?: (typeof FINDING_STATUSES)[number];
   readonly limit: number;
 }
@@ -82,7 +84,7 @@ export interface Finding {
   readonly id: string;
   readonly subject: string;
   readonly reporter: string;
-  readonly kind: (typeof FINDING_KINDS)[number];
+  readonly kind: FindingKind;
   readonly part: number | null;
   readonly code: string;
   readonly detail: string;

@@ -17,6 +17,7 @@ import {
   decodeLogMessage,
   isIntermeshError,
   PartAssembler,
+  type FindingKind,
   type IntermeshError,
 } from '@cryptomesh/intermesh';
 import {
@@ -45,8 +46,6 @@ export interface AuditReads {
   /** Every mirrored entry of `account` of this peer, in log order. */
   accountEntries(account: string): Promise<readonly Uint8Array[]>;
 }
-
-export type FindingKind = 'equivocation' | 'bad-part' | 'gap' | 'stale' | 'rule';
 
 /** A finding before it is fingerprinted, signed and stored. `evidence` is deterministic JSON. */
 export interface FindingDraft {

@@ -1,3 +1,4 @@
+import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource } from 'typeorm';
 import { safeInteger, type SqlQuery } from './log-sql';
 import { dataSourceQuery } from './typeorm-published-log.store';
@@ -38,7 +39,8 @@ export interface MirrorHeadRecord {
   readonly timeMs: number;
 }
 
-export type FindingKind = 'equivocation' | 'bad-part' | 'gap' | 'stale' | 'rule';
+/** The finding kinds: the one declaration is `@cryptomesh/intermesh`'s. */
+export type { FindingKind };
 export type FindingStatus = 'open' | 'resolved';
 
 export interface FindingFilter {

@@ -1,3 +1,4 @@
+import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Hash, StoredNode } from '@cryptomesh/log';
 import { asBuffer, safeInteger, type LogSealRecord } from './log-sql';
@@ -53,7 +54,7 @@ export interface NewFinding {
   readonly fingerprint: string;
   readonly subject: string;
   readonly reporter: string;
-  readonly kind: 'equivocation' | 'bad-part' | 'gap' | 'stale' | 'rule';
+  readonly kind: FindingKind;
   readonly part: number | null;
   readonly code: string;
   readonly detail: string;
