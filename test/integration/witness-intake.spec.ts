@@ -35,8 +35,8 @@ import {
   WitnessService,
   type FederationContext,
 } from '../../apps/replication/src/federation/witness.service';
-import { PeerAudit } from '../../apps/replication/src/mirror/peer-audit';
-import { PeerLog } from '../../apps/replication/test/peer-log';
+import { PeerAudit } from '@cryptomesh/audit';
+import { PeerLog } from '../../libs/audit/test/peer-log';
 import {
   LogFixture,
   logSigner,

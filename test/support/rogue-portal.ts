@@ -14,7 +14,7 @@ import {
 } from '@cryptomesh/intermesh';
 import { signSeal, type Seal } from '@cryptomesh/log';
 import { witnessSigner, logSigner } from '../../libs/log/testdata/log-fixture';
-import { PeerLog } from '../../apps/replication/test/peer-log';
+import { PeerLog } from '../../libs/audit/test/peer-log';
 
 export interface RoguePart {
   readonly entries: Uint8Array[];

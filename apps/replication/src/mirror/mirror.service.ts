@@ -12,7 +12,7 @@ import { TypeOrmMirrorStore } from '@cryptomesh/persistence';
 import { HealthRegistry, type FetchFunction } from '@cryptomesh/service';
 import { FederationMetrics } from '../federation/federation.metrics';
 import { ED25519, WitnessService } from '../federation/witness.service';
-import { PeerAudit, type AuditStep, type VerifiedPart } from './peer-audit';
+import { PeerAudit, type AuditStep, type VerifiedPart } from '@cryptomesh/audit';
 import { PeerQueryClient } from './peer-query.client';
 
 export const MIRROR_OPTIONS = Symbol('MIRROR_OPTIONS');

@@ -1,7 +1,7 @@
 import { encodePart, type LogRecord } from '@cryptomesh/intermesh';
 import type { Ed25519 } from '@cryptomesh/log';
-import { LogFixture, type FixturePart } from '../../../libs/log/testdata/log-fixture';
-import { accountRequestEntry, createAccountEntry } from '../../../libs/mesh/test/fixtures';
+import { LogFixture, type FixturePart } from '../../log/testdata/log-fixture';
+import { accountRequestEntry, createAccountEntry } from '../../mesh/test/fixtures';
 
 /** A peer's log built in memory: parts of real Mesh entries, sealed with a test log key. */
 export class PeerLog {

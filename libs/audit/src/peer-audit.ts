@@ -7,19 +7,13 @@ import {
   parseNote,
   toBase64,
   type Ed25519,
-  type Hash,
   type LogError,
   type Seal,
   type StoredNode,
-  type VerifierKey,
 } from '@cryptomesh/log';
-import {
-  decodeLogMessage,
-  isIntermeshError,
-  PartAssembler,
-  type FindingKind,
-  type IntermeshError,
-} from '@cryptomesh/intermesh';
+import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/intermesh-error';
+import { decodeLogMessage } from '@cryptomesh/intermesh/log-message';
+import { PartAssembler } from '@cryptomesh/intermesh/part-assembler';
 import {
   DEFAULT_MAX_SKEW_MS,
   decodeRecord,
@@ -27,89 +21,21 @@ import {
   recheckRecord,
   recordProfiles,
   type RecheckContext,
+  type RecordProfiles,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
-import type { EntryProfiles, StoredMirrorHead } from '@cryptomesh/persistence';
 import { AccountStates } from './account-states';
-
-/** A configured peer, as the auditor needs it. */
-export interface AuditedPeer {
-  readonly id: string;
-  readonly origin: string;
-  readonly verifierKey: VerifierKey;
-}
-
-/** What the auditor reads of the mirror (the adapter is `TypeOrmMirrorStore`). */
-export interface AuditReads {
-  /** The stored seal note of mirrored part `part` of this peer, if stored. MUST read committed data. */
-  sealNote(part: number): Promise<string | undefined>;
-  /** Every mirrored entry of `account` of this peer, in log order. */
-  accountEntries(account: string): Promise<readonly Uint8Array[]>;
-}
-
-/** A finding before it is fingerprinted, signed and stored. `evidence` is deterministic JSON. */
-export interface FindingDraft {
-  readonly kind: FindingKind;
-  readonly code: string;
-  readonly part: number | null;
-  readonly detail: string;
-  readonly evidence: Record<string, unknown>;
-}
-
-/** A part that verified completely: what the mirror tables and the cosignature need. */
-export interface VerifiedPart {
-  readonly seal: Seal;
-  readonly note: string;
-  readonly entries: readonly Uint8Array[];
-  readonly leafHashes: readonly Hash[];
-  readonly nodes: readonly StoredNode[];
-  readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
-  readonly frontier: readonly string[];
-}
-
-/**
- * Input that no valid seal of the peer covers (DESIGN.md invariant 7): junk on the topic, a seal not
- * signed by the peer's log key, entries that are not the ones the seal covers, a part out of order.
- * It proves nothing against the peer (a broker, a man in the middle or a compromised pod may have
- * made it), so it is never a signed finding: the caller counts and logs it.
- */
-export interface TransportError {
-  readonly code: string;
-  readonly part: number | null;
-  readonly detail: string;
-}
-
-export type AuditStep =
-  /** Nothing to store: an entry of a part still arriving, a replay, a message of a stored part. */
-  | { readonly kind: 'none' }
-  | { readonly kind: 'part'; readonly part: VerifiedPart }
-  | { readonly kind: 'finding'; readonly finding: FindingDraft }
-  | { readonly kind: 'transport'; readonly error: TransportError };
-
-/**
- * The verifier's violations that a validly signed seal of the peer proves on its own (with the
- * previous seal, also signed by the peer): the seal's part does not follow, its root or chain does not
- * extend the previous ones, its time goes back or too far ahead. The checks before these (signature,
- * size, part digest) passed, so the entries received are exactly the ones the seal covers. Every other
- * violation (no valid seal, entries that do not match it) is a transport error.
- */
-const SEALED_VIOLATIONS: ReadonlySet<string> = new Set([
-  'verify.gap',
-  'verify.inconsistent',
-  'verify.chain',
-  'verify.time',
-]);
-
-/** A raw record of a log topic. */
-export interface TopicRecord {
-  readonly key: string | undefined;
-  readonly type: string | undefined;
-  readonly value: Uint8Array;
-  readonly offset: bigint;
-}
-
-/** What a seal compared with the stored one gives: nothing, an equivocation, or a transport error. */
-export type SealComparison = Extract<AuditStep, { kind: 'none' | 'finding' | 'transport' }>;
+import { partViolation, ruleFinding } from './audit-findings';
+import type {
+  AuditHead,
+  AuditReads,
+  AuditStep,
+  AuditedPeer,
+  SealComparison,
+  TopicRecord,
+  TransportError,
+  VerifiedPart,
+} from './audit-step';
 
 const NONE = { kind: 'none' } as const;
 
@@ -126,14 +52,14 @@ const NONE = { kind: 'none' } as const;
  * the store fails it calls `reset` with the stored head. Not for concurrent use.
  */
 export class PeerAudit {
-  private stored: StoredMirrorHead | undefined;
+  private stored: AuditHead | undefined;
   private assembler: PartAssembler;
   private readonly accounts: AccountStates;
   private staged: { part: VerifiedPart } | undefined;
 
   constructor(
     readonly peer: AuditedPeer,
-    head: StoredMirrorHead | undefined,
+    head: AuditHead | undefined,
     private readonly reads: AuditReads,
     private readonly ed25519: Ed25519,
     private readonly now: () => number,
@@ -146,7 +72,7 @@ export class PeerAudit {
   }
 
   /** The last stored part. */
-  get head(): StoredMirrorHead | undefined {
+  get head(): AuditHead | undefined {
     return this.stored;
   }
 
@@ -208,14 +134,22 @@ export class PeerAudit {
     // 2. Every entry is now the peer's, signed for by the seal: each is re-checked against the rules,
     // freshness included, with the seal's time (DESIGN.md invariant 6).
     const context: RecheckContext = { sealTimeMs: verdict.seal.timeMs, maxSkewMs: this.maxSkewMs };
-    const profiles: EntryProfiles[] = [];
+    const profiles: RecordProfiles[] = [];
     const first = verdict.seal.part.first;
     for (const [offset, entry] of entries.entries()) {
       const violation = await this.recheck(entry, context, profiles);
       if (violation !== undefined)
         return this.reject({
           kind: 'finding',
-          finding: this.ruleFinding(violation, verdict.seal, note, first + offset, entry),
+          finding: ruleFinding(
+            this.peer.id,
+            violation,
+            verdict.seal,
+            note,
+            first + offset,
+            entry,
+            this.stored?.note,
+          ),
         });
     }
     const part = this.build(verdict.seal, verdict.note, entries, profiles);
@@ -244,7 +178,7 @@ export class PeerAudit {
    * Starts again from a stored head (after a failed store, or when someone else moved the mirror):
    * the part in progress and the staged part are forgotten.
    */
-  reset(head: StoredMirrorHead | undefined): void {
+  reset(head: AuditHead | undefined): void {
     if (head?.part !== this.stored?.part) this.accounts.clear();
     this.stored = head;
     this.assembler = this.assemblerAt(head);
@@ -299,7 +233,7 @@ export class PeerAudit {
   private async recheck(
     entry: Uint8Array,
     context: RecheckContext,
-    profiles: EntryProfiles[],
+    profiles: RecordProfiles[],
   ): Promise<{ code: string; detail: string } | undefined> {
     let record: TransactionRecord;
     try {
@@ -319,7 +253,7 @@ export class PeerAudit {
     seal: Seal,
     note: string,
     entries: readonly Uint8Array[],
-    profiles: readonly EntryProfiles[],
+    profiles: readonly RecordProfiles[],
   ): VerifiedPart {
     const tree =
       this.stored === undefined
@@ -355,7 +289,7 @@ export class PeerAudit {
     return this.reject({ kind: 'transport', error });
   }
 
-  private assemblerAt(head: StoredMirrorHead | undefined): PartAssembler {
+  private assemblerAt(head: AuditHead | undefined): PartAssembler {
     return new PartAssembler(
       this.peer.id,
       head === undefined
@@ -373,53 +307,10 @@ export class PeerAudit {
     };
   }
 
-  /** A part the verifier refused: a finding only when the peer's valid seal proves it (SEALED_VIOLATIONS). */
+  /** A part the verifier refused: a finding only when the peer's valid seal proves it. */
   private rejectPart(violation: LogError, note: string): AuditStep {
     const part = violation.part ?? this.assembler.position.part;
-    if (!SEALED_VIOLATIONS.has(violation.code))
-      return this.transport({
-        code: violation.code,
-        part,
-        detail: `${this.peer.id}: part ${part} is not covered by a valid seal: ${violation.message}`,
-      });
-    return this.reject({
-      kind: 'finding',
-      finding: {
-        kind: 'bad-part',
-        code: violation.code,
-        part,
-        detail: `${this.peer.id}: part ${part} fails verification: ${violation.message}`,
-        evidence: {
-          code: violation.code,
-          ...(violation.expected === undefined ? {} : { expected: violation.expected }),
-          ...(violation.seen === undefined ? {} : { seen: violation.seen }),
-          ...(this.stored === undefined ? {} : { previousSeal: this.stored.note }),
-          seal: note,
-        },
-      },
-    });
-  }
-
-  /** An entry that a valid seal of the peer covers and that breaks a rule: a `rule` finding. */
-  private ruleFinding(
-    violation: { code: string; detail: string },
-    seal: Seal,
-    note: string,
-    index: number,
-    entry: Uint8Array,
-  ): FindingDraft {
-    return {
-      kind: 'rule',
-      code: violation.code,
-      part: seal.part.index,
-      detail: `${this.peer.id}: entry ${index} breaks a rule: ${violation.detail}`,
-      evidence: {
-        code: violation.code,
-        ...(this.stored === undefined ? {} : { previousSeal: this.stored.note }),
-        seal: note,
-        index,
-        entry: toBase64(entry),
-      },
-    };
+    const judged = partViolation(this.peer.id, violation, part, note, this.stored?.note);
+    return judged.kind === 'finding' ? this.reject(judged) : this.transport(judged.error);
   }
 }

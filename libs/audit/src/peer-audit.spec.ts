@@ -1,11 +1,12 @@
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import type { LogRecord } from '@cryptomesh/intermesh';
 import { signSeal, verifyEquivocation, type Seal } from '@cryptomesh/log';
-import type { StoredMirrorHead } from '@cryptomesh/persistence';
-import { PeerLog } from '../../test/peer-log';
-import { logSigner } from '../../../../libs/log/testdata/log-fixture';
+import type { AuditHead } from './audit-step';
+import { PeerLog } from '../test/peer-log';
+import { logSigner } from '../../log/testdata/log-fixture';
 import { DEFAULT_MAX_SKEW_MS } from '@cryptomesh/mesh';
-import { PeerAudit, type AuditStep } from './peer-audit';
+import type { AuditStep } from './audit-step';
+import { PeerAudit } from './peer-audit';
 
 const ORIGIN = 'alpha.test/log';
 
@@ -13,7 +14,7 @@ const ORIGIN = 'alpha.test/log';
 class MemoryMirror {
   readonly seals = new Map<number, string>();
   readonly entries: Uint8Array[] = [];
-  head: StoredMirrorHead | undefined;
+  head: AuditHead | undefined;
 }
 
 function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; mirror: MemoryMirror } {
