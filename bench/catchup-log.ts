@@ -59,10 +59,12 @@ function unpack(data: Buffer): Uint8Array[] {
   return out;
 }
 
-async function generate(count: number): Promise<Uint8Array[]> {
+async function generate(count: number, origin: string): Promise<Uint8Array[]> {
   const entries: Uint8Array[] = [];
   const record = async (account: TestAccount, content: RecordContent) =>
-    encodeRecord(await authoriseRecord(content, account.admin.signature, { time: Date.now() }));
+    encodeRecord(
+      await authoriseRecord(content, account.admin.signature, { portal: origin, time: Date.now() }),
+    );
   const accounts: Array<{ account: TestAccount; appId: string }> = [];
   for (let a = 0; a < ACCOUNTS; a++) {
     const account = await TestAccount.create(`catchup${a}@bench.example`);
@@ -135,20 +137,21 @@ async function generate(count: number): Promise<Uint8Array[]> {
 
 async function main(): Promise<void> {
   const plan = JSON.parse(process.argv[2]!) as CatchupPlan;
-  const file = join(CACHE, `catchup-${plan.entries}.bin`);
+  // Every request names the log's origin (issue #14), so the cached entries are per origin.
+  const origin = `catchup.bench/${plan.id}`;
+  const file = join(CACHE, `catchup-${plan.id}-${plan.entries}.bin`);
   let entries: Uint8Array[];
   if (existsSync(file)) {
     entries = unpack(readFileSync(file));
     progress(`${entries.length} entries from ${file}\n`);
   } else {
-    entries = await generate(plan.entries);
+    entries = await generate(plan.entries, origin);
     mkdirSync(CACHE, { recursive: true });
     writeFileSync(`${file}.tmp`, pack(entries));
     renameSync(`${file}.tmp`, file);
   }
 
   const parts = Math.ceil(entries.length / plan.perPart);
-  const origin = `catchup.bench/${plan.id}`;
   const fixture = new LogFixture(origin, nodeEd25519, { keepTree: false, timeMs: Date.now() - parts * 10 });
   const kafka = new Kafka({
     ...kafkaClientConfig({ brokers: plan.brokers.split(','), clientId: 'bench-catchup' }),

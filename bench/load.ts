@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Pool } from 'undici';
-import { TestAccount, type Fields } from '../test/support/mesh-client';
+import { portalOrigin, TestAccount, type Fields } from '../test/support/mesh-client';
 
 export interface LoadPlan {
   readonly gateways: string[];
@@ -86,7 +86,8 @@ async function prepare(
   for (let a = 0; a < plan.accounts; a++) {
     const gateway = a % pools.length;
     const pool = pools[gateway]!;
-    const account = await TestAccount.create(`bench${a}-${process.pid}@bench.example`);
+    const origin = await portalOrigin(plan.gateways[gateway]!);
+    const account = await TestAccount.create(`bench${a}-${process.pid}@bench.example`, undefined, origin);
     await mustPost(pool, 'CreateAccount', await account.createAccount());
     const app = await account.application('bench', 'load', { n: 0 });
     const personal = await account.nextPersonal({ applications: [app.entry] });

@@ -23,6 +23,7 @@
 const { spawn, execFile } = require('node:child_process');
 const fs = require('node:fs');
 const { freePorts } = require('../kafka/kafka-broker');
+const { groupId } = require('../kafka/acls');
 const { issueServerCertificate } = require('../tls/local-ca');
 const path = require('node:path');
 
@@ -504,7 +505,7 @@ function serviceEnv({ service, portal, port, kafkaBrokers, peers, options }) {
     Object.assign(env, {
       KAFKA_BROKERS: kafkaBrokers,
       KAFKA_CLIENT_ID: `cryptomesh-${portal.id}`,
-      KAFKA_GROUP_ID: `cryptomesh-${portal.id}`,
+      KAFKA_GROUP_ID: groupId(portal.id),
       WITNESS_KEY_FILE: portal.keys.witness,
       FEDERATION_PEERS: JSON.stringify(peers),
       ...(portal.tls ? { PEER_CA_FILE: portal.tls.caFile } : {}),

@@ -7,15 +7,31 @@
  *   - Write and Describe its own log topic `intermesh.log.X`, and no other portal's;
  *   - Read and Describe every `intermesh.log.*` (it mirrors and audits every peer);
  *   - Read, Write and Describe `intermesh.witness` (cosignatures and findings of everyone);
- *   - Read (join, commit) its own consumer groups, the prefix `<group prefix of X>`.
+ *   - Read (join, commit) its own consumer groups: those whose names start with `cryptomesh.X.`.
  * Nothing else: the broker runs with allow.everyone.if.no.acl.found=false.
+ *
+ * The group prefix ends with a dot, a character portal ids cannot hold (a–z 0–9 -): with no delimiter,
+ * `cryptomesh-alpha` was also a prefix of portal `alpha2`'s groups, and with `-` of portal `alpha-2`'s.
  */
 
 const LOG_PREFIX = 'intermesh.log.';
 const WITNESS_TOPIC = 'intermesh.witness';
 
-/** The ACL entries of `portals` (ids); `groupPrefix(id)` is a portal's consumer-group prefix. */
-function federationAcls(portals, groupPrefix = (id) => `cryptomesh-${id}`) {
+/** The prefix of every consumer group of portal `id`; no other portal's group name starts with it. */
+function groupPrefix(id) {
+  return `cryptomesh.${id}.`;
+}
+
+/**
+ * The replication service's KAFKA_GROUP_ID for portal `id`: its groups are this name (intermesh.witness)
+ * and this name + `-mirror` (the peers' log topics), both under groupPrefix(id).
+ */
+function groupId(id) {
+  return `${groupPrefix(id)}replication`;
+}
+
+/** The ACL entries of `portals` (ids). */
+function federationAcls(portals) {
   const acls = [];
   for (const id of portals) {
     const principal = `User:${id}`;
@@ -52,4 +68,4 @@ function aclCommands(acls, bootstrap, commandConfig) {
   );
 }
 
-module.exports = { federationAcls, allows, aclCommands, LOG_PREFIX, WITNESS_TOPIC };
+module.exports = { federationAcls, allows, aclCommands, groupPrefix, groupId, LOG_PREFIX, WITNESS_TOPIC };

@@ -124,6 +124,8 @@ describe('the mesh profile manager end to end (built CLI, one portal)', () => {
       'device',
       'accept',
       requests[0]!.requestId,
+      '--witness',
+      witness,
     ]);
     expect(accepted.device.description).toBe('laptop');
     secondDevice = accepted.device.id;

@@ -123,8 +123,17 @@ describe('the client SDK against real portals', () => {
         witness: started.witness,
       }),
     ]);
-    expect(await failure(device1.accept('no-such-request'))).toMatchObject({ code: 'usage.invalid' });
-    expect(await device1.accept(started.requestId)).toMatchObject({ id: device2Id, description: 'phone' });
+    expect(await failure(device1.accept('no-such-request', started.witness))).toMatchObject({
+      code: 'usage.invalid',
+    });
+    // A witness other than the one the new device shows: refused before anything is signed (issue #14).
+    expect(await failure(device1.accept(started.requestId, 'MXXX-XXXX-XXXX'))).toMatchObject({
+      code: 'verify.witness',
+    });
+    expect(await device1.accept(started.requestId, started.witness)).toMatchObject({
+      id: device2Id,
+      description: 'phone',
+    });
     expect(await device2.connectStatus()).toEqual({ result: 'accepted', fingerprint });
     device2Keys = await loadDeviceKeys(store2);
 
@@ -160,7 +169,7 @@ describe('the client SDK against real portals', () => {
       check: 'site',
     });
     expect(await failure(passwords1.remove('unknown.example'))).toMatchObject({ code: 'state.missing' });
-    expect(await failure(device2.accept('anything'))).toMatchObject({
+    expect(await failure(device2.accept('anything', 'MXXX-XXXX-XXXX'))).toMatchObject({
       code: 'usage.invalid',
       check: 'administrator',
     });
@@ -220,9 +229,14 @@ describe('the client SDK against real portals', () => {
     const available = async (url: string) =>
       (await new GatewayClient(url).send('ValidateAccount', { Account: ACCOUNT })).Available;
     expect([await available(alpha.url), await available(beta.url)]).toEqual([false, true]);
-    const home = await device1.switchPortal({ gatewayUrl: beta.url });
+    const { portal: home, closed } = await device1.switchPortal({ gatewayUrl: beta.url });
     expect(await available(beta.url)).toBe(false);
     expect(home).toMatchObject({ id: 'beta', gatewayUrl: beta.url });
+    // The switch closed the account at alpha (MoveAccount): device 3, still homed there, is refused.
+    expect(closed).toBe(true);
+    const refused = await failure(passwords3.get('example.com'));
+    expect(refused).toMatchObject({ code: 'portal.refused' });
+    expect(portalErrorCode(refused)).toBe('account.moved');
     expect(store1.documents.get('trust.json')?.text).toContain('"id": "beta"');
     await passwords1.add('beta.example', { username: 'alice', password: 'at-beta' });
     expect(await passwords1.get('example.com')).toMatchObject({ password: 's3cret' });

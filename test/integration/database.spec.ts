@@ -37,6 +37,10 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'Federation1763794800000',
         'QueueRequestId1763798400000',
         'StatusHistory1763802000000',
+        'ConnectNonce1763805600000',
+        'AccountMoved1763805700000',
+        'FindingVerified1763805800000',
+        'EscrowQuota1763806500000',
       ]);
     } finally {
       await other.destroy();
@@ -72,6 +76,22 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'schema_migrations',
       'witness_outbox',
     ]);
+  });
+
+  it('keeps a moved account only with the origin it moved to (migration AccountMoved)', async () => {
+    const insert = (udf: string, status: string, movedTo: string | null) =>
+      dataSource.query(
+        `INSERT INTO accounts (account_udf, address, status, moved_to, master, personal)
+         VALUES ($1, $1 || '@example.com', $2, $3, '{}', '{}')`,
+        [udf, status, movedTo],
+      );
+    await insert('moved', 'moved', 'beta.example/log');
+    await expect(insert('moved-nowhere', 'moved', null)).rejects.toThrow(/accounts_moved_to_check/);
+    await expect(insert('active-elsewhere', 'active', 'beta.example/log')).rejects.toThrow(
+      /accounts_moved_to_check/,
+    );
+    await expect(insert('gone', 'vanished', null)).rejects.toThrow(/accounts_status_check/);
+    await dataSource.query(`DELETE FROM accounts WHERE account_udf = 'moved'`);
   });
 
   it('round-trips a row through an entity repository', async () => {

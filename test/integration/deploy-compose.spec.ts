@@ -18,6 +18,7 @@ const { init, PORTALS } = require('../../deploy/compose/init') as {
 const acls = require('../../deploy/kafka/acls') as {
   federationAcls: (portals: string[]) => Array<Record<string, string>>;
   allows: (acls: unknown[], principal: string, type: string, name: string, operation: string) => boolean;
+  groupId: (portal: string) => string;
 };
 
 const ROOT = resolve(__dirname, '../..');
@@ -223,9 +224,18 @@ describe('docker-compose.yml: a three-portal federation', () => {
         expect(acls.allows(list, `User:${id}`, 'topic', `intermesh.log.${other}`, 'Read')).toBe(true);
       }
       expect(acls.allows(list, `User:${id}`, 'topic', 'intermesh.witness', 'Write')).toBe(true);
-      expect(acls.allows(list, `User:${id}`, 'group', `cryptomesh-${id}-mirror`, 'Read')).toBe(true);
+      expect(acls.allows(list, `User:${id}`, 'group', `${acls.groupId(id)}-mirror`, 'Read')).toBe(true);
       const other = PORTALS.find((p) => p !== id)!;
-      expect(acls.allows(list, `User:${id}`, 'group', `cryptomesh-${other}-mirror`, 'Read')).toBe(false);
+      expect(acls.allows(list, `User:${id}`, 'group', `${acls.groupId(other)}-mirror`, 'Read')).toBe(false);
+      // No portal's groups fall under another's prefix, even when one id starts with the other.
+      expect(acls.allows(list, `User:${id}`, 'group', `${acls.groupId(`${id}2`)}-mirror`, 'Read')).toBe(
+        false,
+      );
+      expect(acls.allows(list, `User:${id}`, 'group', `${acls.groupId(`${id}-2`)}-mirror`, 'Read')).toBe(
+        false,
+      );
+      // …and the replication service of the compose file uses the groups its ACLs allow.
+      expect(compose.services[`${id}-replication`]?.environment?.['KAFKA_GROUP_ID']).toBe(acls.groupId(id));
     }
     const setup = readFileSync(compose.secrets['kafka_setup']!.file, 'utf8');
     for (const a of list)

@@ -77,7 +77,11 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
     for (let i = 0; i < n; i++) {
       const address = `u${accounts.size}-${portal.id}@example.com`;
       await runScriptedSession(portal.gatewayUrl, address);
-      const account = await TestAccount.create(`p${accounts.size}-${portal.id}@example.com`);
+      const account = await TestAccount.create(
+        `p${accounts.size}-${portal.id}@example.com`,
+        undefined,
+        portal.origin,
+      );
       const answer = await post(portal.gatewayUrl, 'CreateAccount', await account.createAccount());
       expect(answer.status).toBe(200);
       accounts.set(portal.id + ':' + accounts.size, account);

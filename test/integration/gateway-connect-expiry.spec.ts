@@ -1,6 +1,6 @@
 import type { RunningService } from '@cryptomesh/service';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
-import { jws, newDevice, post, TestAccount } from '../support/mesh-client';
+import { connectNonce, jws, newDevice, post, TestAccount } from '../support/mesh-client';
 import { startGateway } from '../support/test-gateway';
 
 /**
@@ -27,7 +27,11 @@ describe('gateway: pending connection requests are capped and expire', () => {
     expect((await post(gateway.url, 'CreateAccount', await alice.createAccount())).status).toBe(200);
     const devices = await Promise.all(['a', 'b', 'c'].map((name) => newDevice(name)));
     const start = (i: number) =>
-      post(gateway.url, 'ConnectStart', { Account: alice.address, Device: jws(devices[i]!.profile) });
+      post(gateway.url, 'ConnectStart', {
+        Account: alice.address,
+        Device: jws(devices[i]!.profile),
+        Nonce: connectNonce(),
+      });
 
     const first = await start(0);
     expect(first.status).toBe(200);

@@ -3,7 +3,15 @@ import { proofOfWorkLevel, type SignedProfile } from '@cryptomesh/mesh';
 import type { RunningService } from '@cryptomesh/service';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
-import { jws, newDevice, post, TestAccount, type Fields, type TestDevice } from '../support/mesh-client';
+import {
+  connectNonce,
+  jws,
+  newDevice,
+  post,
+  TestAccount,
+  type Fields,
+  type TestDevice,
+} from '../support/mesh-client';
 import { startGateway } from '../support/test-gateway';
 
 const MAX_PROFILE_BYTES = 4096;
@@ -50,6 +58,7 @@ describe('gateway: refusals change nothing', () => {
     const started = await post(gateway.url, 'ConnectStart', {
       Account: alice.address,
       Device: jws(tablet.profile),
+      Nonce: connectNonce(),
     });
     tabletRequest = started.fields.RequestId as string;
   });
@@ -122,7 +131,7 @@ describe('gateway: refusals change nothing', () => {
     await expectRefused('Status', { ...body, Account: 'not an address' }, 400, 'account.invalid');
     await expectRefused(
       'ConnectStart',
-      { Account: 'mmm:alice@example.com', Device: jws(phone.profile) },
+      { Account: 'mmm:alice@example.com', Device: jws(phone.profile), Nonce: connectNonce() },
       400,
       'account.invalid',
     );
@@ -175,7 +184,7 @@ describe('gateway: refusals change nothing', () => {
     };
     await expectRefused(
       'ConnectStart',
-      { Account: alice.address, Device: jws(forged) },
+      { Account: alice.address, Device: jws(forged), Nonce: connectNonce() },
       400,
       'profile.bad-signature',
     );
@@ -302,7 +311,7 @@ describe('gateway: refusals change nothing', () => {
     );
     await expectRefused(
       'ConnectStart',
-      { Account: carol.address, Device: jws(phone.profile) },
+      { Account: carol.address, Device: jws(phone.profile), Nonce: connectNonce() },
       404,
       'account.unknown',
     );

@@ -4,7 +4,16 @@ import { decodeRecord, readProfileOf, recheckLog } from '@cryptomesh/mesh';
 import type { RunningService } from '@cryptomesh/service';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase } from '../support/db-snapshot';
-import { jws, newDevice, post, TestAccount, type Answer, type TestDevice } from '../support/mesh-client';
+import {
+  connectNonce,
+  jws,
+  newDevice,
+  post,
+  TEST_PORTAL_ORIGIN,
+  TestAccount,
+  type Answer,
+  type TestDevice,
+} from '../support/mesh-client';
 import { startGateway } from '../support/test-gateway';
 
 /**
@@ -104,13 +113,20 @@ describe('gateway: a client session', () => {
   });
 
   it('connects a second device: start, pending, accept, status', async () => {
+    const phoneNonce = connectNonce();
     const started = ok(
-      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(phone.profile) }),
+      await send('ConnectStart', {
+        Account: 'alice@example.com',
+        Device: jws(phone.profile),
+        Nonce: phoneNonce,
+      }),
       'ConnectStart',
     );
     const requestId = started.RequestId as string;
     expect(started.DeviceId).toBe(phone.profile.profile.id);
-    expect(typeof started.Witness).toBe('string');
+    // The portal relays the device's nonce and computes no witness (issue #14, hole 1).
+    expect(started.Nonce).toBe(phoneNonce);
+    expect(started.Witness).toBeUndefined();
 
     const polled = ok(
       await send(
@@ -131,7 +147,7 @@ describe('gateway: a client session', () => {
         RequestId: requestId,
         DeviceId: phone.profile.profile.id,
         Device: jws(phone.profile),
-        Witness: started.Witness,
+        Nonce: phoneNonce,
         Created: expect.any(Number) as unknown,
       },
     ]);
@@ -166,7 +182,11 @@ describe('gateway: a client session', () => {
 
   it('rejects a third device', async () => {
     const started = ok(
-      await send('ConnectStart', { Account: 'alice@example.com', Device: jws(tablet.profile) }),
+      await send('ConnectStart', {
+        Account: 'alice@example.com',
+        Device: jws(tablet.profile),
+        Nonce: connectNonce(),
+      }),
       'ConnectStart',
     );
     const requestId = started.RequestId as string;
@@ -246,7 +266,7 @@ describe('gateway: a client session', () => {
       'ConnectComplete',
       'Publish',
     ]);
-    const checked = await recheckLog(entries);
+    const checked = await recheckLog(entries, { origin: TEST_PORTAL_ORIGIN });
     expect(checked.ok).toBe(true);
     for (const entry of entries) {
       const text = new TextDecoder().decode(entry).toLowerCase();
@@ -271,6 +291,13 @@ describe('gateway: a client session', () => {
     });
     const rows = await queryDatabase<{ entry: Buffer }>(db.url, 'SELECT entry FROM log_queue ORDER BY seq');
     expect(decodeRecord(new Uint8Array(rows.at(-1)!.entry)).operation).toBe('DeleteAccount');
-    expect((await recheckLog(rows.map((r) => new Uint8Array(r.entry)))).ok).toBe(true);
+    expect(
+      (
+        await recheckLog(
+          rows.map((r) => new Uint8Array(r.entry)),
+          { origin: TEST_PORTAL_ORIGIN },
+        )
+      ).ok,
+    ).toBe(true);
   });
 });

@@ -22,7 +22,8 @@ const { startBroker } = require('../../deploy/kafka/kafka-broker.js') as {
   }) => Promise<{ brokers: string; sasl: SASLOptions; stop: () => Promise<void> }>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { federationAcls } = require('../../deploy/kafka/acls') as {
+const { federationAcls, groupId } = require('../../deploy/kafka/acls') as {
+  groupId: (portal: string) => string;
   federationAcls: (portals: string[]) => Array<{
     principal: string;
     resourceType: 'topic' | 'group';
@@ -32,8 +33,9 @@ const { federationAcls } = require('../../deploy/kafka/acls') as {
   }>;
 };
 
-const PORTALS = ['alpha', 'beta'];
-const USERS = { admin: 'admin-secret', alpha: 'alpha-secret', beta: 'beta-secret' };
+// `alpha2` starts with `alpha`: its consumer groups must still be out of alpha's reach.
+const PORTALS = ['alpha', 'beta', 'alpha2'];
+const USERS = { admin: 'admin-secret', alpha: 'alpha-secret', beta: 'beta-secret', alpha2: 'alpha2-secret' };
 
 /**
  * Issue #8, Kafka security, on a real broker: Apache Kafka 3.9 with SASL/SCRAM-SHA-512 and the
@@ -156,11 +158,15 @@ describe('Kafka ACLs: each portal writes only its own log topic', () => {
       }
       return seen;
     };
-    expect(await read('cryptomesh-alpha-mirror')).toEqual(['a part of beta']);
+    expect(await read(`${groupId('alpha')}-mirror`)).toEqual(['a part of beta']);
     // The broker answers FindCoordinator for a group alpha may not use with GROUP_AUTHORIZATION_FAILED,
     // which kafkajs reports as "Failed to find group coordinator"; the same call for alpha's own
     // group (above) succeeds, so the ACL is what differs.
-    await expect(read('cryptomesh-beta-mirror')).rejects.toThrow('Failed to find group coordinator');
+    await expect(read(`${groupId('beta')}-mirror`)).rejects.toThrow('Failed to find group coordinator');
+    // The groups of alpha2, whose id starts with alpha's, and the old undelimited names are refused too.
+    await expect(read(`${groupId('alpha2')}-mirror`)).rejects.toThrow('Failed to find group coordinator');
+    await expect(read(groupId('alpha2'))).rejects.toThrow('Failed to find group coordinator');
+    await expect(read('cryptomesh-alpha2-mirror')).rejects.toThrow('Failed to find group coordinator');
   }, 60_000);
 
   it('refuses a wrong password and a client without SASL', async () => {

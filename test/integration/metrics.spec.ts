@@ -78,7 +78,7 @@ describe('metrics and request ids on a running federation', () => {
 
   it('answers X-Request-Id and carries it to the log-signer line that names the entry index', async () => {
     const id = `metrics-spec-${Date.now().toString(36)}`;
-    const alice = await TestAccount.create(`rid-${Date.now()}@example.com`);
+    const alice = await TestAccount.create(`rid-${Date.now()}@example.com`, undefined, A.origin);
     const res = await fetch(`${A.gatewayUrl}/.well-known/mmm/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': id },
@@ -175,7 +175,7 @@ describe('metrics and request ids on a running federation', () => {
     expect((await scrape(standby.url)).sum('log_signer_leader')).toBe(0);
 
     await federation.stopService(A.id, 'log-signer');
-    const account = await TestAccount.create(`queued-${Date.now()}@example.com`);
+    const account = await TestAccount.create(`queued-${Date.now()}@example.com`, undefined, A.origin);
     expect((await post(A.gatewayUrl, 'CreateAccount', await account.createAccount())).status).toBe(200);
     await until('the queue depth rises', standby.url, (s) => s.sum('log_queue_depth') >= 1);
 
@@ -199,7 +199,7 @@ describe('metrics and request ids on a running federation', () => {
     await runScriptedSession(A.gatewayUrl, `session-${Date.now()}@example.com`);
     expect((await post(A.gatewayUrl, 'CreateAccount', {})).status).toBeGreaterThanOrEqual(400);
     for (const p of [B, C]) {
-      const account = await TestAccount.create(`m-${p.id}@example.com`);
+      const account = await TestAccount.create(`m-${p.id}@example.com`, undefined, p.origin);
       expect((await post(p.gatewayUrl, 'CreateAccount', await account.createAccount())).status).toBe(200);
     }
     const p0 = await rogue.nextPart(2);
@@ -286,7 +286,7 @@ describe('metrics and request ids on a running federation', () => {
     await rogue.publish(rogue.resealed(p0, { timeMs: p0.value.timeMs + 1 }));
     for (const p of portals) {
       const mirrorLag = {
-        group: `cryptomesh-${p.id}-mirror`,
+        group: `cryptomesh.${p.id}.replication-mirror`,
         topic: `intermesh.log.${rogue.id}`,
         partition: '0',
       };
@@ -301,7 +301,7 @@ describe('metrics and request ids on a running federation', () => {
       expect(was(p, 'replication').sum('kafka_consumer_lag_messages', mirrorLag)).toBe(0);
       // The witness consumer's lag is measured per partition of intermesh.witness.
       const witness = now.find('kafka_consumer_lag_messages', {
-        group: `cryptomesh-${p.id}`,
+        group: `cryptomesh.${p.id}.replication`,
         topic: 'intermesh.witness',
       });
       expect(witness.map((w) => w.labels.partition).sort()).toEqual(['0', '1', '2']);
@@ -310,7 +310,7 @@ describe('metrics and request ids on a running federation', () => {
 
     // The witness consumer's lag: with B's cosignature table locked its intake blocks on the next
     // witness message (the others keep cosigning), so the group's committed offset stays behind.
-    const witnessGroup = { group: `cryptomesh-${B.id}`, topic: 'intermesh.witness' };
+    const witnessGroup = { group: `cryptomesh.${B.id}.replication`, topic: 'intermesh.witness' };
     const locker = new Client({ connectionString: B.databaseUrl });
     await locker.connect();
     try {

@@ -44,7 +44,7 @@ async function verifyEverything(
   );
   const log = await fetchAndVerifyLog(queryUrl, key); // signatures, chain, digests, every proof
   expect(log.entries.map((e) => decodeRecord(e).operation)).toEqual(expected);
-  expect((await recheckLog(log.entries)).ok).toBe(true);
+  expect((await recheckLog(log.entries, { origin: key.origin })).ok).toBe(true);
   for (const entry of log.entries) expect(new TextDecoder().decode(entry)).not.toContain('@');
 
   await exportLog(queryUrl, dir, key.verifierKey, head.part.index + 1);

@@ -30,6 +30,7 @@ function profilesIn(record: TransactionRecord): SignedProfile[] {
     case 'ConnectComplete':
       return [record.personal, record.device];
     case 'DeleteAccount':
+    case 'MoveAccount':
       return [];
   }
 }
@@ -203,7 +204,7 @@ describe('query: GET /profiles/{udf}', () => {
   let sealedSize: number;
 
   it('answers "deleted" for every profile of an account that DeleteAccount ended', async () => {
-    const grace = await TestAccount.create('grace@example.org');
+    const grace = await TestAccount.create('grace@example.org', undefined, key.origin);
     for (const [name, body] of [
       ['CreateAccount', await grace.createAccount()],
       ['DeleteAccount', await grace.deleteAccount()],

@@ -1,4 +1,5 @@
-import { accountUdf, generateKeyPair, publicKeyOf, type KeyPair } from '@cryptomesh/crypto';
+import { randomBytes } from 'node:crypto';
+import { accountUdf, generateKeyPair, publicKeyOf, toBase64Url, type KeyPair } from '@cryptomesh/crypto';
 import {
   applicationProfileId,
   authoriseRecord,
@@ -74,16 +75,32 @@ export async function newDevice(description: string, seed?: number): Promise<Tes
   return { signature, encryption, profile };
 }
 
-/** A signed request over `body` (what `Authentication` carries), by `device`. */
+/** A ConnectStart nonce: 16 random bytes, base64url, chosen by the new device (issue #14, hole 1). */
+export function connectNonce(): string {
+  return toBase64Url(randomBytes(16));
+}
+
+/** The origin of test-gateway.ts's portal (its LOG_ORIGIN): what test requests are bound to by default. */
+export const TEST_PORTAL_ORIGIN = 'alpha.example/log';
+
+/** The origin a portal's Hello answers: what requests to it must be bound to (issue #14). */
+export async function portalOrigin(gatewayUrl: string): Promise<string> {
+  const answer = await post(gatewayUrl, 'Hello', {});
+  if (typeof answer.fields.Origin !== 'string') throw new Error(`${gatewayUrl}: Hello without Origin`);
+  return answer.fields.Origin;
+}
+
+/** A signed request over `body` (what `Authentication` carries), by `device`, for the portal `portal`. */
 export async function authentication(
   name: string,
   account: string,
   body: Fields,
   device: TestDevice,
   time = Date.now(),
+  portal = TEST_PORTAL_ORIGIN,
 ): Promise<JsonObject> {
   const signed = await signRequest(
-    { request: name, account: accountUdf(account), body, time },
+    { request: name, portal, account: accountUdf(account), body, time },
     device.signature,
   );
   return signed as unknown as JsonObject;
@@ -95,8 +112,9 @@ export async function authenticated(
   body: Fields & { Account: string },
   device: TestDevice,
   time = Date.now(),
+  portal = TEST_PORTAL_ORIGIN,
 ): Promise<Fields> {
-  return { ...body, Authentication: await authentication(name, body.Account, body, device, time) };
+  return { ...body, Authentication: await authentication(name, body.Account, body, device, time, portal) };
 }
 
 /**
@@ -115,6 +133,8 @@ export class TestAccount {
     public personal: SignedProfile<PersonalProfile>,
     public devices: TestDevice[],
     public applications: ApplicationEntryInput[] = [],
+    /** The origin of the portal this account's requests are bound to (issue #14). */
+    public portal: string = TEST_PORTAL_ORIGIN,
   ) {
     this.udf = accountUdf(address);
   }
@@ -124,7 +144,11 @@ export class TestAccount {
    * profiles are always the same (Ed25519 signatures are deterministic), so a CreateAccount statement
    * — and a proof of work over it — is a known answer.
    */
-  static async create(address: string, fixed?: { seed: number; created: number }): Promise<TestAccount> {
+  static async create(
+    address: string,
+    fixed?: { seed: number; created: number },
+    portal: string = TEST_PORTAL_ORIGIN,
+  ): Promise<TestAccount> {
     const masterKey = testKey('Ed25519', fixed?.seed);
     const admin = await newDevice('administrator laptop', fixed === undefined ? undefined : fixed.seed + 1);
     const created = fixed?.created ?? Date.now();
@@ -133,7 +157,7 @@ export class TestAccount {
       { master: master.profile.id, sequence: 0, devices: [admin] },
       admin.signature,
     );
-    return new TestAccount(address, masterKey, admin, master, personal, [admin]);
+    return new TestAccount(address, masterKey, admin, master, personal, [admin], [], portal);
   }
 
   /** The statement digest a CreateAccount's proof of work is over (mesh-model.md "Proof of work"). */
@@ -259,7 +283,7 @@ export class TestAccount {
     signer: TestDevice = this.admin,
     time?: number,
   ): Promise<Fields> {
-    return authenticated(name, { Account: this.address, ...body }, signer, time);
+    return authenticated(name, { Account: this.address, ...body }, signer, time, this.portal);
   }
 
   /** Records that the portal accepted `personal` (and the devices it lists). */
@@ -274,6 +298,6 @@ export class TestAccount {
   }
 
   private async authorise(content: RecordContent, signer: TestDevice = this.admin) {
-    return authoriseRecord(content, signer.signature, { time: Date.now() });
+    return authoriseRecord(content, signer.signature, { portal: this.portal, time: Date.now() });
   }
 }

@@ -241,10 +241,14 @@ export interface TestAccountRecords {
 }
 
 /** A CreateAccount record with keys of its own (`seed` 1–250, distinct per account). */
-export async function accountRecords(address: string, seed: number): Promise<TestAccountRecords> {
+export async function accountRecords(
+  address: string,
+  seed: number,
+  portal = 'beta.test/log',
+): Promise<TestAccountRecords> {
   const account = accountUdf(address);
   const admin = device(seed + 1);
-  const options = { time: 1_800_000_000_000, random: countingRandom(seed * 1000) };
+  const options = { portal, time: 1_800_000_000_000, random: countingRandom(seed * 1000) };
   const master = await buildMasterProfile(
     { administrators: [admin.signature], created: options.time },
     fixedKey('Ed25519', seed),

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, keyUdf, toBase64Url } from '@cryptomesh/crypto';
-import { jws, newDevice, post, TestAccount, type Answer, type Fields } from './mesh-client';
+import {
+  connectNonce,
+  jws,
+  newDevice,
+  portalOrigin,
+  post,
+  TestAccount,
+  type Answer,
+  type Fields,
+} from './mesh-client';
 
 /**
  * The acceptance's scripted client session (issue #5) as one function, for the end-to-end tests
@@ -17,7 +26,7 @@ export async function runScriptedSession(gatewayUrl: string, address: string): P
     }
     return answer.fields;
   };
-  const alice = await TestAccount.create(address);
+  const alice = await TestAccount.create(address, undefined, await portalOrigin(gatewayUrl));
   const phone = await newDevice('phone');
   const tablet = await newDevice('tablet');
 
@@ -29,7 +38,11 @@ export async function runScriptedSession(gatewayUrl: string, address: string): P
   alice.adopt(authorising, alice.devices, [app.entry]);
   await send('Publish', await alice.publish('create', app.profile));
 
-  const started = await send('ConnectStart', { Account: address, Device: jws(phone.profile) });
+  const started = await send('ConnectStart', {
+    Account: address,
+    Device: jws(phone.profile),
+    Nonce: connectNonce(),
+  });
   const requestId = started.RequestId as string;
   const pending = await send('ConnectPending', await alice.authenticated('ConnectPending'));
   if (!(pending.Requests as Array<{ RequestId: string }>).some((r) => r.RequestId === requestId)) {
@@ -52,7 +65,11 @@ export async function runScriptedSession(gatewayUrl: string, address: string): P
     throw new Error(`the new device did not receive the updated personal profile: ${JSON.stringify(status)}`);
   }
 
-  const rejected = await send('ConnectStart', { Account: address, Device: jws(tablet.profile) });
+  const rejected = await send('ConnectStart', {
+    Account: address,
+    Device: jws(tablet.profile),
+    Nonce: connectNonce(),
+  });
   await send(
     'ConnectComplete',
     await alice.authenticated('ConnectComplete', { RequestId: rejected.RequestId, Accept: false }),

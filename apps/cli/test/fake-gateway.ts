@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { nodeEd25519 } from '@cryptomesh/crypto/eddsa';
 import type { FetchLike } from '@cryptomesh/client';
 import { KEY_TYPE_ED25519, makeNoteSigner } from '@cryptomesh/log';
-import { readProfileOf } from '@cryptomesh/mesh';
+import { accountUdf } from '@cryptomesh/crypto';
+import { connectWitness, readProfileOf } from '@cryptomesh/mesh';
 import { runCaptured, type CaptureOptions } from './run-captured';
 
 /** What a fake gateway answers to one transaction: its response fields (Status 200 added), or a refusal. */
@@ -63,13 +64,16 @@ export class FakeGateway {
     return Promise.resolve(json(status, { [`${name}Response`]: { Status: status, ...fields } }));
   };
 
-  /** ConnectStart answered as the gateway does: a request id, a witness, the device's id. */
+  /** The witness of the last ConnectStart, as both devices compute it (connectWitness). */
+  lastWitness: string | undefined;
+
+  /** ConnectStart answered as the gateway does: a request id, the device's id, the nonce relayed. */
   acceptConnectStart(requestId = 'request-1'): void {
-    this.transactions.set('ConnectStart', (body) => ({
-      RequestId: requestId,
-      Witness: 'WITN-ESS0',
-      DeviceId: readProfileOf(body.Device, 'device').profile.id,
-    }));
+    this.transactions.set('ConnectStart', (body) => {
+      const device = readProfileOf(body.Device, 'device').profile;
+      this.lastWitness = connectWitness(accountUdf(body.Account as string), device, body.Nonce as string);
+      return { RequestId: requestId, DeviceId: device.id, Nonce: body.Nonce };
+    });
   }
 }
 

@@ -11,6 +11,7 @@ export const gatewayApp: ServiceSpec<GatewayConfig> = {
   module: (config) => GatewayModule.forRoot(config),
   bodyLimitBytes: (config) => config.MAX_REQUEST_BYTES,
   bodyParser: false,
+  trustedProxies: (config) => config.TRUSTED_PROXIES,
   beforeListen: configureMeshBodies,
 };
 

@@ -1,7 +1,25 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, KeyType, parseVerifierKey } from '@cryptomesh/log';
 import { isValidPortalId } from '@cryptomesh/intermesh';
-import { commonConfigShape, databaseConfigShape, integerVar, loadConfig } from '@cryptomesh/service';
+import {
+  commonConfigShape,
+  databaseConfigShape,
+  integerVar,
+  loadConfig,
+  logBacklogConfigShape,
+} from '@cryptomesh/service';
+
+/** An IPv4 or IPv6 address, or a CIDR range of one (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrRange(text: string): boolean {
+  const [address, bits, ...rest] = text.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 function verifierKeyVar(type: KeyType, what: string) {
   return z
@@ -27,6 +45,7 @@ export function gatewayConfigShape() {
   return {
     ...commonConfigShape(8081),
     ...databaseConfigShape(),
+    ...logBacklogConfigShape(),
     PORTAL_ID: z
       .string({ required_error: 'is required: this portal id, lower-case letters, digits and -' })
       .trim()
@@ -71,8 +90,36 @@ export function gatewayConfigShape() {
     MAX_PROFILE_BYTES: integerVar({ default: 32_768, min: 512, max: 8 * 1024 * 1024 }),
     /** Requests per minute from one client address (0 disables). */
     RATE_LIMIT_ADDRESS_PER_MINUTE: integerVar({ default: 600, min: 0, max: 1_000_000 }),
+    /**
+     * The reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the
+     * client: the per-address limit then counts the client, not the proxy. Empty: the socket's address.
+     */
+    TRUSTED_PROXIES: z.preprocess(
+      (v) => (v === undefined ? '' : v),
+      z
+        .string()
+        .transform((s) =>
+          s
+            .split(',')
+            .map((p) => p.trim())
+            .filter((p) => p !== ''),
+        )
+        .refine((list) => list.every(isAddressOrRange), {
+          message: 'must be comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.0/8,127.0.0.1',
+        }),
+    ),
     /** Requests per minute for one account (0 disables). */
     RATE_LIMIT_ACCOUNT_PER_MINUTE: integerVar({ default: 120, min: 0, max: 1_000_000 }),
+    /** Catalog objects one account may hold, deleted ones included (0: no quota). */
+    QUOTA_OBJECTS_PER_ACCOUNT: integerVar({ default: 10_000, min: 0, max: 100_000_000 }),
+    /** Bytes of signed profiles one account may hold (0: no quota). */
+    QUOTA_BYTES_PER_ACCOUNT: integerVar({
+      default: 16 * 1024 * 1024,
+      min: 0,
+      max: 1024 * 1024 * 1024 * 1024,
+    }),
+    /** Escrow blobs one account may store (0: no quota). */
+    QUOTA_ESCROW_PER_ACCOUNT: integerVar({ default: 64, min: 0, max: 1_000_000 }),
     /** UDF compression level a CreateAccount must show (0 = no proof of work). */
     PROOF_OF_WORK_LEVEL: integerVar({ default: 0, min: 0, max: 4 }),
     /**

@@ -4,6 +4,7 @@ import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/serv
 import { AccountLimits } from './auth/account-limits';
 import { NoncePurger } from './auth/nonce-purger';
 import { RequestAuthenticator } from './auth/request-authenticator';
+import { LogPushback } from './catalog/log-pushback';
 import { RecordCommitter } from './catalog/record-committer';
 import type { GatewayConfig } from './gateway.config';
 import { gatewayOpenApi } from './gateway.openapi';
@@ -20,6 +21,7 @@ import { DeleteAccountTransaction } from './transactions/delete-account.transact
 import { EscrowGetTransaction } from './transactions/escrow-get.transaction';
 import { EscrowPutTransaction } from './transactions/escrow-put.transaction';
 import { GetTransaction } from './transactions/get.transaction';
+import { MoveAccountTransaction } from './transactions/move-account.transaction';
 import { PublishTransaction } from './transactions/publish.transaction';
 import { StatusTransaction } from './transactions/status.transaction';
 import { ValidateAccountTransaction } from './transactions/validate-account.transaction';
@@ -30,6 +32,7 @@ const TRANSACTION_PROVIDERS = [
   ValidateAccountTransaction,
   CreateAccountTransaction,
   DeleteAccountTransaction,
+  MoveAccountTransaction,
   PublishTransaction,
   GetTransaction,
   ConnectStartTransaction,
@@ -63,6 +66,7 @@ export class GatewayFeatureModule implements OnModuleInit {
         AccountLimits,
         RequestAuthenticator,
         RecordCommitter,
+        LogPushback,
         NoncePurger,
         ...TRANSACTION_PROVIDERS,
         { provide: TRANSACTIONS, inject: TRANSACTION_PROVIDERS, useFactory: (...all: unknown[]) => all },

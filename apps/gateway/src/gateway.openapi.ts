@@ -43,6 +43,16 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
     required: ['Account', 'Authorisation'],
     properties: { Account: account, Authorisation: jws },
   },
+  MoveAccount: {
+    summary:
+      'Close the account here: it moved to the portal of log origin To (logged, administrator; later requests are 409 account.moved)',
+    required: ['Account', 'To', 'Authorisation'],
+    properties: {
+      Account: account,
+      To: { type: 'string', minLength: 1, maxLength: 255, description: "The new home portal's log origin" },
+      Authorisation: jws,
+    },
+  },
   Publish: {
     summary: 'Create, update or delete one profile under the persistence model (logged)',
     required: ['Account', 'Action', 'Id', 'Authorisation'],
@@ -61,8 +71,16 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
   },
   ConnectStart: {
     summary: 'A new device asks to join an account (unauthenticated)',
-    required: ['Account', 'Device'],
-    properties: { Account: account, Device: jws },
+    required: ['Account', 'Device', 'Nonce'],
+    properties: {
+      Account: account,
+      Device: jws,
+      Nonce: {
+        type: 'string',
+        description:
+          '16 random bytes (base64url) chosen by the new device: both devices compute the witness from it',
+      },
+    },
   },
   ConnectPending: {
     summary: 'The pending connection requests (administrator)',

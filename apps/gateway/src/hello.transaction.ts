@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { packageVersion } from '@cryptomesh/service';
+import { MESH_PROTOCOL_VERSION } from '@cryptomesh/mesh';
 import type { GatewayConfig } from './gateway.config';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 import type { MeshResponseFields } from './protocol/envelope';
@@ -19,7 +19,8 @@ export class HelloTransaction implements Transaction {
   handle(): Promise<MeshResponseFields> {
     const c = this.config;
     return Promise.resolve({
-      Version: packageVersion(),
+      // The protocol's version, not the software's: clients read what the wire format is.
+      Version: MESH_PROTOCOL_VERSION,
       PortalId: c.PORTAL_ID,
       Origin: c.LOG_ORIGIN,
       VerifierKey: c.LOG_VERIFIER_KEY,
@@ -34,6 +35,11 @@ export class HelloTransaction implements Transaction {
           PerAccountPerMinute: c.RATE_LIMIT_ACCOUNT_PER_MINUTE,
         },
         ProofOfWork: { Level: c.PROOF_OF_WORK_LEVEL },
+        Quotas: {
+          ObjectsPerAccount: c.QUOTA_OBJECTS_PER_ACCOUNT,
+          BytesPerAccount: c.QUOTA_BYTES_PER_ACCOUNT,
+          EscrowBlobsPerAccount: c.QUOTA_ESCROW_PER_ACCOUNT,
+        },
       },
     });
   }

@@ -27,6 +27,7 @@ export function portalApp(setup: PortalSetup): ServiceSpec<PortalAppConfig> {
     module: (config) => PortalModule.forRoot(config.modules),
     bodyLimitBytes: (config) => config.modules.gateway.MAX_REQUEST_BYTES,
     bodyParser: false,
+    trustedProxies: (config) => config.modules.gateway.TRUSTED_PROXIES,
     beforeListen: (app, config) => configureMeshBodies(app, config.modules.gateway),
     afterClose: () => setup.embedded?.stop() ?? Promise.resolve(),
   };

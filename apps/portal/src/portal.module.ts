@@ -37,7 +37,7 @@ export class PortalModule {
           poolSize: config.gateway.DB_POOL_SIZE,
         }),
         GatewayFeatureModule.forRoot(config.gateway),
-        QueryFeatureModule.forRoot(),
+        QueryFeatureModule.forRoot(config.gateway),
         LogSignerFeatureModule.forRoot(config.logSigner),
       ],
     };

@@ -6,8 +6,22 @@ import {
   type Hash,
   type NodeId,
 } from '@cryptomesh/log';
-import { encodeRecord } from '@cryptomesh/mesh';
-import { ACCOUNT, ADDRESS, countingRandom, makeAccount } from '../../../libs/mesh/test/fixtures';
+import {
+  authoriseRecord,
+  buildPersonalProfile,
+  encodeRecord,
+  type TransactionRecord,
+} from '@cryptomesh/mesh';
+import {
+  ACCOUNT,
+  ADDRESS,
+  ADMIN,
+  countingRandom,
+  makeAccount,
+  NOW,
+  ORIGIN,
+  type Account,
+} from '../../../libs/mesh/test/fixtures';
 import type { FederationReader } from './federation-reader';
 import { LogsService } from './logs.service';
 import { ProfileService } from './profile.service';
@@ -33,9 +47,17 @@ const noFederation: FederationReader = {
  * serves. The SQL of the adapters is covered by test/integration/query-profiles.spec.ts and
  * query-mirrors.spec.ts.
  */
-async function setup(rows: ProfileIndexRow[], sealed = true, mirrorRows?: ProfileIndexRow[]) {
+async function setup(
+  rows: ProfileIndexRow[],
+  sealed = true,
+  mirrorRows?: ProfileIndexRow[],
+  second?: (account: Account) => Promise<TransactionRecord>,
+) {
   const account = await makeAccount(countingRandom(3000));
-  const entries = [encodeRecord(account.create), encodeRecord(account.create)];
+  const entries = [
+    encodeRecord(account.create),
+    encodeRecord(second === undefined ? account.create : await second(account)),
+  ];
   const asked: Array<{ prefix: string; size: number; account: string | undefined }> = [];
   const fakeLog = (indexRows: ProfileIndexRow[], note: string): PublishedLog => {
     const seal: PublishedSeal = { part: 0, first: 0, size: 2, timeMs: 1, note };
@@ -158,5 +180,61 @@ describe('ProfileService', () => {
       { id: other, account: A, index: 1, state: 'set' },
     ]);
     await expect(s.service.profile(A.slice(0, 24))).rejects.toMatchObject({ code: 'profile.bad-id' });
+  });
+
+  describe('which value is current across logs (issue #14, hole 6)', () => {
+    /** Entry 1: the Personal Profile updated to Sequence 1 (the account's new home would log it). */
+    const nextPersonal = async (account: Account) =>
+      authoriseRecord(
+        {
+          operation: 'Publish',
+          account: ACCOUNT,
+          action: 'update',
+          id: account.personal.profile.id,
+          value: await buildPersonalProfile(
+            { master: account.master.profile.id, sequence: 1, devices: [ADMIN] },
+            ADMIN.signature,
+          ),
+        },
+        ADMIN.signature,
+        { portal: ORIGIN, time: NOW, random: countingRandom(4000) },
+      );
+    const moved = () =>
+      authoriseRecord(
+        { operation: 'MoveAccount', account: ACCOUNT, to: 'beta.example/log' },
+        ADMIN.signature,
+        { portal: ORIGIN, time: NOW, random: countingRandom(5000) },
+      );
+
+    it('a Personal Profile is served from the log with the highest Sequence, even a mirror', async () => {
+      const id = (await makeAccount(countingRandom(3000))).personal.profile.id;
+      const old: ProfileIndexRow = { id, account: ACCOUNT, index: 0, state: 'set' };
+      const newer: ProfileIndexRow = { id, account: ACCOUNT, index: 1, state: 'set' };
+      const fromMirror = await setup([old], true, [newer], nextPersonal);
+      expect(await fromMirror.service.profile(id)).toMatchObject({ log: 'beta', index: 1 });
+      const fromSelf = await setup([newer], true, [old], nextPersonal);
+      expect(await fromSelf.service.profile(id)).toMatchObject({ log: 'self', index: 1 });
+    });
+
+    it('an equal Sequence, or a kind without one, goes to the first log in order (self)', async () => {
+      const account = await makeAccount(countingRandom(3000));
+      for (const id of [account.personal.profile.id, account.adminDevice.profile.id]) {
+        const row: ProfileIndexRow = { id, account: ACCOUNT, index: 0, state: 'set' };
+        expect(await (await setup([row], true, [row])).service.profile(id)).toMatchObject({ log: 'self' });
+      }
+    });
+
+    it('a log where a MoveAccount ended the account offers no value; alone, the 404 says it moved', async () => {
+      const id = (await makeAccount(countingRandom(3000))).personal.profile.id;
+      const ended: ProfileIndexRow = { id, account: ACCOUNT, index: 1, state: 'deleted' };
+      const set: ProfileIndexRow = { id, account: ACCOUNT, index: 0, state: 'set' };
+      const elsewhere = await setup([ended], true, [set], moved);
+      expect(await elsewhere.service.profile(id)).toMatchObject({ log: 'beta', index: 0 });
+      const alone = await setup([ended], true, undefined, moved);
+      await expect(alone.service.profile(id)).rejects.toMatchObject({ code: 'profile.not-found' });
+      await expect(alone.service.profile(id)).rejects.toThrow(
+        'ended by a move to beta.example/log by entry 1',
+      );
+    });
   });
 });

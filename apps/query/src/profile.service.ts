@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isCryptoError, udfMatches, type FlattenedJws, type Udf } from '@cryptomesh/crypto';
 import { toBase64 } from '@cryptomesh/log';
-import { decodeRecord, profileSetBy } from '@cryptomesh/mesh';
+import { decodeRecord, profileSetBy, type SignedProfile } from '@cryptomesh/mesh';
 import { parseProfileName } from './profile-name';
 import type { ProfileIndexRow, PublishedSeal } from './published-log';
 import { QueryError } from './query-error';
@@ -34,12 +34,22 @@ interface Searched {
   readonly rows: readonly ProfileIndexRow[];
 }
 
+/** One log's current value of the profile: the latest sealed entry of that log that sets it. */
+interface Candidate extends Searched {
+  readonly row: ProfileIndexRow;
+  readonly value: SignedProfile;
+}
+
 /**
- * Profiles of this portal's own log and of every mirror (federation.md "Query"): the current
- * signed value of a profile is the one set by the latest SEALED entry of a log that set or deleted
- * it — proven, so a client needs to trust nothing but that log's key and the cosigners. Logs are
- * searched in order — `self`, then the mirrors by peer id — and the first log that has a current
- * value serves it (a device connected to accounts of two portals is in both logs).
+ * Profiles of this portal's own log and of every mirror (federation.md "Query", "Which value is
+ * current"; query.md): in each log, the value set by the latest SEALED entry that set or deleted the
+ * profile — proven, so a client needs to trust nothing but that log's key and the cosigners. A
+ * MoveAccount ends its account's profiles in the log it closes (the index marks them deleted), so a
+ * log the account moved away from offers no value. Among the logs that offer one, a Master or
+ * Personal Profile is served from the log with the highest `Sequence` (they never go back: that is
+ * the current one, wherever the account lives now); ties, and other profiles, go to the first log
+ * in order — `self`, then the mirrors by peer id (a device connected to accounts of two portals is
+ * in both logs).
  *
  * A device may be connected to two accounts (mesh-model.md "Persistence model"): unless the name
  * is an `mmm:<udf>:<account>` URI, every account is considered and the most recently set value of
@@ -71,17 +81,25 @@ export class ProfileService {
         `${wanted.udf.text} matches ${ids.size} profiles: give more of its characters`,
       );
     }
-    for (const { log, seal, rows } of searched) {
-      const current = latest(rows.filter((r) => r.state === 'set'));
-      if (current !== undefined) return this.answer(log, seal, current, quorum);
+    const candidates: Candidate[] = [];
+    for (const s of searched) {
+      const row = latest(s.rows.filter((r) => r.state === 'set'));
+      if (row !== undefined) candidates.push({ ...s, row, value: await this.valueAt(s.log, row) });
     }
+    const current = candidates.reduce<Candidate | undefined>(
+      (best, c) => (best === undefined || sequenceOf(c.value) > sequenceOf(best.value) ? c : best),
+      undefined,
+    );
+    if (current !== undefined) return this.answer(current.log, current.seal, current.row, quorum);
     const scope = wanted.account === undefined ? '' : ` of account ${wanted.account}`;
     const deleted = searched.find((s) => s.rows.length > 0);
     if (deleted !== undefined) {
       const row = latest(deleted.rows)!;
+      const record = decodeRecord(await deleted.log.entry(row.index));
+      const how = record.operation === 'MoveAccount' ? `ended by a move to ${record.to}` : 'deleted';
       throw new QueryError(
         'profile.not-found',
-        `profile ${row.id}${scope} was deleted by entry ${row.index} of log ${deleted.log.name} (checkpoint size ${deleted.seal.size})`,
+        `profile ${row.id}${scope} was ${how} by entry ${row.index} of log ${deleted.log.name} (checkpoint size ${deleted.seal.size})`,
       );
     }
     const sizes = searched.map((s) => `${s.log.name} ${s.seal.size}`).join(', ');
@@ -89,6 +107,16 @@ export class ProfileService {
       'profile.not-found',
       `no sealed entry sets profile ${wanted.udf.text}${scope} (checkpoint sizes: ${sizes})`,
     );
+  }
+
+  /** The signed value the entry of `row` gives the profile; a corrupt index is an internal error. */
+  private async valueAt(log: ServedLog, row: ProfileIndexRow): Promise<SignedProfile> {
+    const signed = profileSetBy(decodeRecord(await log.entry(row.index)), row.id);
+    if (signed === undefined)
+      throw new Error(
+        `the profile index of log ${log.name} names entry ${row.index} for ${row.id}, which does not set it`,
+      );
+    return signed;
   }
 
   private async answer(
@@ -126,6 +154,12 @@ function matches(udf: Udf, id: string): boolean {
     if (isCryptoError(error)) return false;
     throw error;
   }
+}
+
+/** A Master or Personal Profile's `Sequence`; -1 for the kinds that have none (order decides). */
+function sequenceOf(signed: SignedProfile): number {
+  const { profile } = signed;
+  return profile.kind === 'master' || profile.kind === 'personal' ? profile.sequence : -1;
 }
 
 function latest(rows: readonly ProfileIndexRow[]): ProfileIndexRow | undefined {

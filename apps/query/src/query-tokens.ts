@@ -10,3 +10,5 @@ export const FEDERATION_READER = Symbol('FEDERATION_READER');
 export const QUERY_NOW = Symbol('QUERY_NOW');
 /** `StatusHistoryReader`: the status page's history (seals and mirrored parts per minute). */
 export const STATUS_HISTORY_READER = Symbol('STATUS_HISTORY_READER');
+/** `LogBacklogLimits`: the gateway's pushback bounds, for the status page to say when they are crossed. */
+export const LOG_BACKLOG_LIMITS = Symbol('LOG_BACKLOG_LIMITS');

@@ -1,8 +1,13 @@
-import { commonConfigShape, databaseConfigShape, loadConfig } from '@cryptomesh/service';
+import {
+  commonConfigShape,
+  databaseConfigShape,
+  loadConfig,
+  logBacklogConfigShape,
+} from '@cryptomesh/service';
 
 /** The query service's environment (docs/configuration.md lists every variable). */
 export function queryConfigShape() {
-  return { ...commonConfigShape(8082), ...databaseConfigShape() };
+  return { ...commonConfigShape(8082), ...databaseConfigShape(), ...logBacklogConfigShape() };
 }
 
 export type QueryConfig = ReturnType<typeof loadQueryConfig>;

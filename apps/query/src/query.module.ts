@@ -6,6 +6,7 @@ import {
   TypeOrmMirrorLog,
   TypeOrmPublishedLog,
   TypeOrmStatusHistory,
+  type LogBacklogLimits,
 } from '@cryptomesh/persistence';
 import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/service';
 import { FederationController } from './federation.controller';
@@ -24,6 +25,7 @@ import {
   PUBLISHED_LOG,
   QUERY_NOW,
   STATUS_HISTORY_READER,
+  LOG_BACKLOG_LIMITS,
 } from './query-tokens';
 import { StatusController } from './status/status.controller';
 import { StatusService, type StatusHistoryReader } from './status/status.service';
@@ -40,7 +42,7 @@ export class QueryFeatureModule implements OnModuleInit {
     this.openApi.add(queryOpenApi());
   }
 
-  static forRoot(): DynamicModule {
+  static forRoot(backlogLimits: LogBacklogLimits): DynamicModule {
     return {
       module: QueryFeatureModule,
       controllers: [LogController, ProfileController, FederationController, StatusController],
@@ -72,6 +74,13 @@ export class QueryFeatureModule implements OnModuleInit {
             new TypeOrmStatusHistory(dataSource) satisfies StatusHistoryReader,
         },
         { provide: QUERY_NOW, useValue: (() => Date.now()) satisfies Now },
+        {
+          provide: LOG_BACKLOG_LIMITS,
+          useValue: {
+            PUSHBACK_QUEUE_DEPTH: backlogLimits.PUSHBACK_QUEUE_DEPTH,
+            PUSHBACK_QUEUE_AGE_MS: backlogLimits.PUSHBACK_QUEUE_AGE_MS,
+          } satisfies LogBacklogLimits,
+        },
         LogsService,
         ProfileService,
         FederationService,
@@ -98,7 +107,7 @@ export class QueryModule {
           migrations: config.DB_MIGRATIONS,
           poolSize: config.DB_POOL_SIZE,
         }),
-        QueryFeatureModule.forRoot(),
+        QueryFeatureModule.forRoot(config),
       ],
     };
   }

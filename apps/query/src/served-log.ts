@@ -149,6 +149,13 @@ export class ServedLog {
     return { entry, proof: { index, size: seal.size, path: path.map(toBase64) } };
   }
 
+  /** The bytes of entry `index`, which MUST be below the size of a stored seal of this log. */
+  async entry(index: number): Promise<Uint8Array> {
+    const [entry] = await this.log.entries(index, index + 1);
+    if (entry === undefined) throw new Error(`entry ${index} of a sealed tree is not stored`);
+    return entry;
+  }
+
   /** The latest seal, or undefined before the first. */
   latestSeal(): Promise<PublishedSeal | undefined> {
     return this.log.latestSeal();

@@ -1,4 +1,4 @@
-import { recheckEntry, type AuditedAccount } from '@cryptomesh/mesh';
+import { recheckEntry, type AuditedAccount, type RecheckContext } from '@cryptomesh/mesh';
 
 /**
  * The rule state of each account of one peer's log, as the auditor needs it to re-check the next
@@ -13,10 +13,12 @@ export class AccountStates {
 
   /**
    * @param load every mirrored entry of an account, in log order (the committed parts only)
+   * @param context the peer's log (its origin), as every entry of it is re-checked; with no seal time
    * @param capacity the most account states kept between parts
    */
   constructor(
     private readonly load: (account: string) => Promise<readonly Uint8Array[]>,
+    private readonly context: RecheckContext,
     private readonly capacity = 10_000,
   ) {}
 
@@ -31,10 +33,10 @@ export class AccountStates {
       return cached;
     }
     let state: AuditedAccount | undefined;
-    // Without the seals' times nothing is checked for freshness and no nonce is forgotten: the
-    // nonces are pruned at the account's next entry (the window of that entry's seal).
+    // `context` has no seal time: nothing is checked for freshness and no nonce is forgotten here;
+    // the nonces are pruned at the account's next entry (the window of that entry's seal).
     for (const entry of await this.load(account)) {
-      const result = await recheckEntry(state, entry);
+      const result = await recheckEntry(state, entry, this.context);
       // Mirrored entries verified when they were stored: one that no longer does is a corrupt store.
       if (!result.ok)
         throw new Error(`mirrored entry of account ${account} fails re-check: ${result.detail}`);

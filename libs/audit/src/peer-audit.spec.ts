@@ -1,10 +1,16 @@
-import { nodeEd25519 } from '@cryptomesh/crypto';
+import { accountUdf, nodeEd25519 } from '@cryptomesh/crypto';
+import {
+  authoriseRecord,
+  DEFAULT_MAX_SEAL_DELAY_MS,
+  DEFAULT_MAX_SKEW_MS,
+  encodeRecord,
+} from '@cryptomesh/mesh';
 import type { LogRecord } from '@cryptomesh/intermesh';
 import { signSeal, verifyEquivocation, type Seal } from '@cryptomesh/log';
 import type { AuditHead } from './audit-step';
 import { PeerLog } from '../test/peer-log';
 import { logSigner } from '../../log/testdata/log-fixture';
-import { DEFAULT_MAX_SKEW_MS } from '@cryptomesh/mesh';
+import { createAccountEntry, device, forgedDeviceProfile } from '../../mesh/test/fixtures';
 import type { AuditStep } from './audit-step';
 import { PeerAudit } from './peer-audit';
 
@@ -26,7 +32,8 @@ function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; m
       accountEntries: () => Promise.resolve([]),
     },
     nodeEd25519,
-    () => 1_763_800_000_000 + 3_600_000,
+    // Late enough that every seal of these tests, sealing delays included, is in the past.
+    () => 1_763_800_000_000 + 3 * 3_600_000,
   );
   return { audit: a, mirror };
 }
@@ -162,16 +169,41 @@ describe('PeerAudit', () => {
     expect(a.head?.part).toBe(0);
   });
 
-  it('calls a request sealed outside the clock window of its seal a rule finding (request.stale)', async () => {
+  it('calls a request sealed later than the clock window and the sealing delay allow a rule finding (request.stale)', async () => {
     const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
     const entries = await l.entries(1);
-    l.fixture.timeMs += DEFAULT_MAX_SKEW_MS + 1;
+    l.fixture.timeMs += DEFAULT_MAX_SKEW_MS + DEFAULT_MAX_SEAL_DELAY_MS + 1;
     const late = l.seal(entries);
     const { audit: a, mirror } = audit(l);
     const [finding] = findings(await feed(a, mirror, l.records(late)));
     expect(finding).toMatchObject({ kind: 'rule', code: 'request.stale', part: 0 });
     expect(finding!.evidence).toMatchObject({ index: 0, seal: late.seal });
     expect(a.head).toBeUndefined();
+  });
+
+  it('accepts an entry its log-signer sealed 30 minutes after the request (a late seal is not an accusation)', async () => {
+    const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    const entries = await l.entries(1);
+    l.fixture.timeMs += 30 * 60_000;
+    const late = l.seal(entries);
+    const { audit: a, mirror } = audit(l);
+    const steps = await feed(a, mirror, l.records(late));
+    expect(findings(steps)).toEqual([]);
+    expect(parts(steps)).toEqual([0]);
+  });
+
+  it('calls a request dated further ahead of its seal than the clock window a rule finding (request.future)', async () => {
+    const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    // The request is dated after its seal: the sealing delay gives no slack that way.
+    const early = l.seal([
+      await createAccountEntry(1, {
+        time: l.fixture.timeMs + 1000 + DEFAULT_MAX_SKEW_MS + 1,
+        portal: ORIGIN,
+      }),
+    ]);
+    const { audit: a, mirror } = audit(l);
+    const [finding] = findings(await feed(a, mirror, l.records(early)));
+    expect(finding).toMatchObject({ kind: 'rule', code: 'request.future', part: 0 });
   });
 
   it('records equivocation, with evidence anyone can verify, when a stored part is sealed differently', async () => {
@@ -202,6 +234,48 @@ describe('PeerAudit', () => {
     const [finding] = findings(await feed(a, mirror, l2.records(dup)));
     expect(finding).toMatchObject({ kind: 'rule', code: 'account.exists', part: 1 });
     expect(finding!.evidence).toMatchObject({ index: 3, seal: dup.seal, previousSeal: good.p0.seal });
+    expect(a.head?.part).toBe(0);
+  });
+
+  it('calls a logged request bound to another portal a rule finding (issue #14, hole 2)', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    // A CreateAccount its device signed for beta, logged by alpha: a cross-portal replay.
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
+    const time = l2.fixture.timeMs;
+    const replay = l2.seal([await createAccountEntry(60, { time, portal: 'beta.test/log' })]);
+    const [finding] = findings(await feed(a, mirror, l2.records(replay)));
+    expect(finding).toMatchObject({ kind: 'rule', part: 1, code: 'request.wrong-portal' });
+    expect(a.head?.part).toBe(0);
+    // The same entry bound to alpha is honest.
+    const l3 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l3.seal(good.p0.entries);
+    const honest = l3.seal([await createAccountEntry(60, { time, portal: ORIGIN })]);
+    expect(parts(await feed(a, mirror, l3.records(honest)))).toEqual([1]);
+  });
+
+  it('calls a Device Profile with the identity point as key, forged signature, a rule finding (issue #14, hole 5)', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    const forged = forgedDeviceProfile();
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
+    // user1's own administrator device (fixtures: seed 2 + 1) publishes the attacker's profile.
+    const record = await authoriseRecord(
+      {
+        operation: 'Publish',
+        account: accountUdf('user1@example.com'),
+        action: 'create',
+        id: forged.profile.id,
+        value: forged,
+      },
+      device(3).signature,
+      { portal: ORIGIN, time: l2.fixture.timeMs },
+    );
+    const part = l2.seal([encodeRecord(record)]);
+    const [finding] = findings(await feed(a, mirror, l2.records(part)));
+    expect(finding).toMatchObject({ kind: 'rule', part: 1, code: 'profile.malformed' });
     expect(a.head?.part).toBe(0);
   });
 

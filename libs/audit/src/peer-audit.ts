@@ -15,6 +15,7 @@ import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/int
 import { decodeLogMessage } from '@cryptomesh/intermesh/log-message';
 import { PartAssembler } from '@cryptomesh/intermesh/part-assembler';
 import {
+  DEFAULT_MAX_SEAL_DELAY_MS,
   DEFAULT_MAX_SKEW_MS,
   decodeRecord,
   isMeshError,
@@ -63,12 +64,19 @@ export class PeerAudit {
     private readonly reads: AuditReads,
     private readonly ed25519: Ed25519,
     private readonly now: () => number,
-    /** The clock window of a request around the seal that carries it (the gateway's). */
+    /** The clock window of a request either side of the seal that carries it (the gateway's). */
     private readonly maxSkewMs: number = DEFAULT_MAX_SKEW_MS,
+    /**
+     * How much later than its request an honest log-signer may seal an entry: the window reaches
+     * this much further into the past (docs/decisions.md "The auditor's clock window").
+     */
+    private readonly maxSealDelayMs: number = DEFAULT_MAX_SEAL_DELAY_MS,
   ) {
     this.stored = head;
     this.assembler = this.assemblerAt(head);
-    this.accounts = new AccountStates((account) => reads.accountEntries(account));
+    this.accounts = new AccountStates((account) => reads.accountEntries(account), {
+      origin: this.peer.origin,
+    });
   }
 
   /** The last stored part. */
@@ -132,8 +140,15 @@ export class PeerAudit {
     const verdict = await verifier.verifyPart({ entries, seal: note });
     if (!verdict.ok) return this.rejectPart(verdict.violation, note);
     // 2. Every entry is now the peer's, signed for by the seal: each is re-checked against the rules,
-    // freshness included, with the seal's time (DESIGN.md invariant 6).
-    const context: RecheckContext = { sealTimeMs: verdict.seal.timeMs, maxSkewMs: this.maxSkewMs };
+    // freshness included, with the seal's time (DESIGN.md invariant 6). Every logged request MUST be
+    // bound to this peer's origin (issue #14, hole 2): a request signed for another portal and logged
+    // here is a replay, a rule finding.
+    const context: RecheckContext = {
+      origin: this.peer.origin,
+      sealTimeMs: verdict.seal.timeMs,
+      maxSkewMs: this.maxSkewMs,
+      maxSealDelayMs: this.maxSealDelayMs,
+    };
     const profiles: RecordProfiles[] = [];
     const first = verdict.seal.part.first;
     for (const [offset, entry] of entries.entries()) {

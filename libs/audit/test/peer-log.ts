@@ -10,7 +10,7 @@ export class PeerLog {
 
   constructor(
     readonly portal: string,
-    origin: string,
+    readonly origin: string,
     ed25519: Ed25519,
   ) {
     this.fixture = new LogFixture(origin, ed25519);
@@ -24,7 +24,8 @@ export class PeerLog {
   async entries(count: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     const time = this.fixture.timeMs;
-    for (let i = 0; i < count; i++) out.push(await createAccountEntry(this.nextAccount++, { time }));
+    for (let i = 0; i < count; i++)
+      out.push(await createAccountEntry(this.nextAccount++, { time, portal: this.origin }));
     return out;
   }
 
@@ -38,8 +39,9 @@ export class PeerLog {
     nonce = 1,
   ): Promise<Uint8Array> {
     const time = this.fixture.timeMs;
-    if (request.kind === 'create') return createAccountEntry(n, { time: time + nonce });
-    return accountRequestEntry(n, request, { time, nonce });
+    const portal = this.origin;
+    if (request.kind === 'create') return createAccountEntry(n, { time: time + nonce, portal });
+    return accountRequestEntry(n, request, { time, nonce, portal });
   }
 
   /** The number the next account of `entries` gets. */

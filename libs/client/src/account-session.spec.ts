@@ -19,7 +19,20 @@ import { failure } from '../test/client-failure';
 /** A gateway whose Get serves `values` (by id) as they are — forged or not — and nothing else. */
 function servingGateway(values: Map<string, unknown>) {
   const fetchImpl: FetchLike = (_url, init) => {
-    const body = JSON.parse(init?.body as string) as { GetRequest?: { Id: string } };
+    const body = JSON.parse(init?.body as string) as { GetRequest?: { Id: string }; HelloRequest?: object };
+    if (body.HelloRequest !== undefined) {
+      // Requests are bound to the Origin Hello answers (issue #14).
+      const hello = {
+        Status: 200,
+        StatusDescription: 'OK',
+        Version: '0.2.0',
+        PortalId: 'alpha',
+        Origin: 'alpha.example/log',
+        VerifierKey: 'alpha.example/log+00000000+AQ',
+        Policy: { MaxRequestBytes: 65536, MaxProfileBytes: 32768, ProofOfWork: { Level: 0 } },
+      };
+      return Promise.resolve(new Response(JSON.stringify({ HelloResponse: hello }), { status: 200 }));
+    }
     const value = body.GetRequest === undefined ? undefined : values.get(body.GetRequest.Id);
     const fields =
       value === undefined
@@ -132,7 +145,7 @@ describe('AccountSession: what a gateway serves is checked before it is returned
       ]);
       const session = new AccountSession(servingGateway(values), 'alice@example.com', 'MA', a.admin);
       const error = await failure(read(session));
-      expect([what, error.code, error.portal]).toEqual([what, 'verify.profile', 'https://alpha.example']);
+      expect([what, error.code, error.portal]).toEqual([what, 'verify.profile', 'alpha']);
     }
   });
 

@@ -58,6 +58,11 @@ export class AccountSession {
     readonly keys: DeviceKeys,
     env: SessionEnvironment = {},
     private readonly logCheck?: LogCheck,
+    /**
+     * The portal's origin as pinned (trust.json): every request this session signs is bound to it.
+     * When absent, the origin the portal's Hello answers (asked once).
+     */
+    private readonly pinnedOrigin?: string,
   ) {
     this.now = env.now ?? (() => Date.now());
     this.random = env.random ?? defaultRandom;
@@ -68,19 +73,26 @@ export class AccountSession {
     return profileKey(this.keys.signature, 'signature').udf;
   }
 
+  /** The origin requests are bound to (issue #14): the pinned one, else Hello's. */
+  portalOrigin(): Promise<string> {
+    return this.pinnedOrigin === undefined ? this.gateway.origin() : Promise.resolve(this.pinnedOrigin);
+  }
+
   /** Sends `name` with `Account` and an `Authentication` signed by this device over the rest. */
   async authenticated(name: string, fields: GatewayFields = {}): Promise<GatewayFields> {
     const body = { Account: this.account, ...fields };
+    const portal = await this.portalOrigin();
     const authentication = await signRequest(
-      { request: name, account: this.accountUdf, body, time: this.now(), random: this.random },
+      { request: name, portal, account: this.accountUdf, body, time: this.now(), random: this.random },
       this.keys.signature,
     );
     return this.gateway.send(name, { ...body, Authentication: flatJws(authentication) });
   }
 
   /** A record's authorisation by this device (mesh-model.md "Records"). */
-  authorise(content: RecordContent): Promise<TransactionRecord> {
-    return authoriseRecord(content, this.keys.signature, { time: this.now(), random: this.random });
+  async authorise(content: RecordContent): Promise<TransactionRecord> {
+    const portal = await this.portalOrigin();
+    return authoriseRecord(content, this.keys.signature, { portal, time: this.now(), random: this.random });
   }
 
   /** Publish (docs/PROTOCOL.md): `create`/`update` of `value`, or `delete` of an identifier. */

@@ -16,8 +16,18 @@ export type ClientErrorCode =
   | 'verify.inclusion'
   /** Verified reads 5: the entry does not set the profile, the JWS or its signing rule fails, another id. */
   | 'verify.profile'
+  /**
+   * Verified reads 6: a genuine Master or Personal Profile that is not current — a lower Sequence than
+   * this client verified before, or served from the log of a portal the account moved away from.
+   */
+  | 'verify.stale'
   /** A portal's answer of the wrong shape (missing fields, wrong types, undecodable values). */
   | 'verify.answer'
+  /**
+   * A pending connection request whose witness, computed by this device from the request's own Device
+   * Profile and nonce, is not the witness the user compared with the new device (issue #14, hole 1).
+   */
+  | 'verify.witness'
   /**
    * The query service does not serve yet the value the caller waits for (it still shows an older
    * one: the gateway answers before the log is sealed). Not an accusation: the log check of

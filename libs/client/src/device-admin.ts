@@ -1,6 +1,8 @@
 import {
   buildPersonalProfile,
   checkProfileSigner,
+  connectWitness,
+  isMeshError,
   deviceEntry,
   profileView,
   readProfileOf,
@@ -34,7 +36,11 @@ export interface PendingDevice {
   readonly requestId: string;
   readonly deviceId: string;
   readonly description: string;
-  /** What the new device shows: compare before accepting. */
+  /**
+   * The witness computed HERE from the request's own Device Profile, the account and the nonce the new
+   * device chose (issue #14, hole 1) — never the portal's word: compare it with what the new device
+   * shows, then give it to `accept`.
+   */
   readonly witness: string;
   readonly created: number;
 }
@@ -61,13 +67,19 @@ async function pendingRequests(session: AccountSession): Promise<PendingRequest[
     } catch (cause) {
       throw bad('lists a request whose Device Profile is not self-signed', { request: r }, cause);
     }
-    if (typeof r.RequestId !== 'string' || typeof r.Witness !== 'string')
-      throw bad('lists a request without RequestId or Witness', { request: r });
+    if (typeof r.RequestId !== 'string') throw bad('lists a request without RequestId', { request: r });
+    let witness: string;
+    try {
+      witness = connectWitness(session.accountUdf, device.profile, r.Nonce as string);
+    } catch (cause) {
+      if (!isMeshError(cause)) throw cause;
+      throw bad('lists a request whose witness cannot be computed (no valid Nonce)', { request: r }, cause);
+    }
     out.push({
       requestId: r.RequestId,
       deviceId: device.profile.id,
       description: device.profile.description,
-      witness: r.Witness,
+      witness,
       created: typeof r.Created === 'number' ? r.Created : 0,
       device,
     });
@@ -80,16 +92,44 @@ export async function pendingDevices(manager: MeshProfileManager): Promise<Pendi
   return (await pendingRequests(session)).map(({ device: _device, ...rest }) => rest);
 }
 
-export async function acceptDevice(manager: MeshProfileManager, requestId: string): Promise<DeviceInfo> {
+/** A witness as people type it: case and surrounding space do not matter. */
+function normaliseWitness(witness: string): string {
+  return witness.trim().toUpperCase();
+}
+
+export async function acceptDevice(
+  manager: MeshProfileManager,
+  requestId: string,
+  witness: string,
+): Promise<DeviceInfo> {
+  if (typeof witness !== 'string' || witness.trim() === '')
+    throw new ClientError('usage.invalid', 'accept needs the witness the new device shows', {
+      check: 'witness',
+    });
   const opened = await manager.open();
   const session = opened.session;
   const doc = await manager.refresh(session, opened.doc);
   requireAdministrator(doc, session.deviceId);
+  // pendingRequests recomputes each request's witness from its own Device Profile and nonce: a request
+  // whose witness cannot be computed is refused there (verify.answer).
   const request = (await pendingRequests(session)).find((r) => r.requestId === requestId);
   if (request === undefined)
     throw new ClientError('usage.invalid', `no pending connection request ${requestId} for ${doc.account}`, {
       check: 'request',
     });
+  // The device in the request is the device in the user's hand only if the witness this device
+  // computes is the one the new device shows (issue #14, hole 1). Nothing is signed before this.
+  if (normaliseWitness(request.witness) !== normaliseWitness(witness))
+    throw new ClientError(
+      'verify.witness',
+      `${session.gateway.portal}: request ${requestId} lists device ${request.deviceId}, whose witness is ` +
+        `${request.witness}, not ${witness}: it is not the device the user compared — refused`,
+      {
+        portal: session.gateway.portal,
+        check: 'connection witness',
+        evidence: { requestId, compared: witness, computed: request.witness, device: jwsOf(request.device) },
+      },
+    );
   // Read (and check against the current Personal Profile) before it changes.
   const contents = await readApplications(session, doc.master, doc.personal);
   const device = request.device.profile;

@@ -2,12 +2,15 @@ import {
   accountView,
   buildDeviceProfile,
   checkProfileSigner,
+  connectNonce,
+  connectWitness,
   isMeshError,
   readProfileOf,
   type MasterProfile,
   type PersonalProfile,
   type SignedProfile,
 } from '@cryptomesh/mesh';
+import { defaultRandom } from '@cryptomesh/crypto/portable';
 import { ClientError } from './client-error';
 import { generateDeviceKeys, loadDeviceKeys, saveDeviceKeys } from './device-keys';
 import type { GatewayFields } from './gateway-client';
@@ -43,11 +46,18 @@ export async function startConnection(
     { encryption: keys.encryption, description: options.description ?? 'device' },
     keys.signature,
   );
+  // The witness is this device's own computation over a nonce it chose (issue #14, hole 1): the
+  // portal only relays the nonce, so it cannot make an administrator see this witness for another key.
+  const nonce = connectNonce(manager.options.random ?? defaultRandom);
+  const witness = connectWitness(name.accountUdf, device.profile, nonce);
   // The keys first: a crash after ConnectStart leaves only an orphan request, which expires.
   await saveDeviceKeys(manager.store, keys);
-  const f = await gateway.send('ConnectStart', { Account: name.account, Device: jwsOf(device) });
+  const f = await gateway.send('ConnectStart', {
+    Account: name.account,
+    Device: jwsOf(device),
+    Nonce: nonce,
+  });
   const requestId = text(f, 'RequestId', gateway.portal);
-  const witness = text(f, 'Witness', gateway.portal);
   if (f.DeviceId !== device.profile.id)
     throw new ClientError(
       'verify.answer',

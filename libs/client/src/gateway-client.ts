@@ -49,6 +49,8 @@ export const MESH_PROTOCOL_PATH = '/.well-known/mmm/';
 export class GatewayClient {
   /** The portal's id once `hello()` answered, else the gateway's origin: how errors name it. */
   private portalName: string;
+  /** Hello's `Origin` once `hello()` answered: what requests to this portal are bound to. */
+  private helloOrigin: string | undefined;
 
   constructor(
     readonly gatewayUrl: string,
@@ -81,7 +83,16 @@ export class GatewayClient {
       proofOfWorkLevel: this.count(pow, 'Level', 'Hello Policy.ProofOfWork'),
     };
     this.portalName = hello.portalId;
+    this.helloOrigin = hello.origin;
     return hello;
+  }
+
+  /**
+   * The portal's origin (Hello's `Origin`): every signed request names it (docs/PROTOCOL.md
+   * "Authentication"). Asks `hello()` once, then answers from memory.
+   */
+  async origin(): Promise<string> {
+    return this.helloOrigin ?? (await this.hello()).origin;
   }
 
   /**

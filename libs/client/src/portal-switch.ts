@@ -6,12 +6,14 @@ import {
   type DeviceProfile,
   type SignedProfile,
 } from '@cryptomesh/mesh';
+import { moveAccount } from './account-close';
 import type { AccountSession } from './account-session';
 import { ClientError, isClientError } from './client-error';
 import { readEscrowDocuments } from './escrow';
 import { portalErrorCode, type GatewayFields } from './gateway-client';
 import { saveTrust } from './log-check';
 import type { MeshProfileManager, PortalOptions } from './profile-manager';
+import { storeProfileMemory } from './profile-memory';
 import {
   flatJws,
   jwsOf,
@@ -86,13 +88,24 @@ async function statusAt(session: AccountSession): Promise<GatewayFields | undefi
  * and the Device Profiles known here (an administrator device; PoW as its Hello demands), then Publish
  * of every application profile it does not hold, and the escrow blobs kept here put again. When the
  * account is already there with this Master Profile (another device switched first, or a resumed
- * switch) nothing is registered again and any device may switch. Only then are trust.json and
- * profile.json pointed at the new portal: a crash before leaves the old portal home, and switching
- * again resumes. The other devices keep using the old portal until each switches too.
+ * switch) nothing is registered again and any device may switch. Then an administrator device closes
+ * the account at the old portal with a signed MoveAccount naming the new home's origin
+ * (federation.md "Which value is current"): from then on the old portal refuses every request for it
+ * (`account.moved`) — a device removed later cannot act there — and its log tells every auditor and
+ * client where the account went. This client remembers the move (profile-memory.ts), so that it
+ * refuses a value served from the old log. An old portal that is down, or a device that is no
+ * administrator, leaves the account there open (`closed: false`; switching again from an
+ * administrator closes it). Only then are trust.json and profile.json pointed at the new portal: a
+ * crash before leaves the old portal home — and when the old account was closed already, switching
+ * again resumes from this device's copies. The other devices keep using the old portal until each
+ * switches too; the old portal refuses them `account.moved`, which tells them to.
  * `usage.invalid` when the account there belongs to another profile, or registering needs an
  * administrator device.
  */
-export async function switchPortal(manager: MeshProfileManager, options: PortalOptions): Promise<PortalRef> {
+export async function switchPortal(
+  manager: MeshProfileManager,
+  options: PortalOptions,
+): Promise<{ portal: PortalRef; closed: boolean }> {
   const opened = await manager.open();
   let doc = opened.doc;
   let applications: SignedProfile<ApplicationProfile>[] = [];
@@ -105,7 +118,9 @@ export async function switchPortal(manager: MeshProfileManager, options: PortalO
     }
     devices = await knownDevices(opened.session, doc);
   } catch (error) {
-    if (!isClientError(error, 'portal.unreachable')) throw error;
+    // A portal that is gone, or that closed the account (a resumed switch): this device's copies.
+    if (!isClientError(error, 'portal.unreachable') && portalErrorCode(error) !== 'account.moved')
+      throw error;
     const ids = new Set(doc.personal.profile.applications.map((a) => a.id));
     applications = (await readApplicationDocuments(manager.store)).filter((a) => ids.has(a.profile.id));
   }
@@ -141,12 +156,28 @@ export async function switchPortal(manager: MeshProfileManager, options: PortalO
     }
   }
 
+  // Close the account at the old portal (a no-op when it is the new one: switching to home again).
+  const old = opened.doc.portal.id;
+  let closed = false;
+  if (old !== portal.id && isAdministrator(doc, opened.session.deviceId)) {
+    closed = (await moveAccount(opened.session, trust.home.origin)) === 'closed';
+    if (closed) {
+      const memory = storeProfileMemory(manager.store);
+      for (const signed of [doc.master, doc.personal])
+        await memory.moved(signed.profile.id, signed.profile.sequence, old, portal.id);
+    }
+  }
+
   // The commit point: from here the new portal is home.
   await saveTrust(manager.store, trust);
   await writeProfileDocument(manager.store, moved);
   const verified = await manager.sessionFor(moved, opened.session.keys, trust);
   await manager.refresh(verified, moved);
-  return portal;
+  return { portal, closed };
+}
+
+function isAdministrator(doc: ActiveProfile, deviceId: string): boolean {
+  return doc.master.profile.administrators.some((k) => k.udf === deviceId);
 }
 
 /** Publishes this device's newer Master or Personal Profile where the portal holds an older one. */

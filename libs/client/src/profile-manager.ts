@@ -15,6 +15,7 @@ import {
   type DeviceInfo,
   type PendingDevice,
 } from './device-admin';
+import { deleteAccount } from './account-close';
 import { registerAccount, switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
 import { readApplicationData, writeApplicationData } from './application-access';
@@ -216,7 +217,10 @@ export class MeshProfileManager {
     return next;
   }
 
-  /** ConnectPending (administrator): the requests waiting, each Device Profile checked. */
+  /**
+   * ConnectPending (administrator): the requests waiting, each Device Profile checked and each witness
+   * computed by this device from the request's own Device Profile and nonce (never the portal's).
+   */
   async pending(): Promise<PendingDevice[]> {
     return pendingDevices(this);
   }
@@ -224,10 +228,14 @@ export class MeshProfileManager {
   /**
    * Accepts request `requestId` (administrator): ConnectComplete with the next Personal Profile, which
    * lists the device and authorises it for every application, then every application re-encrypted so
-   * that it can read them. `usage.invalid` for an unknown request or a device that is no administrator.
+   * that it can read them. `witness` is what the new device shows, as the user compared it: this device
+   * recomputes the request's witness from its own Device Profile and nonce and MUST refuse
+   * (`verify.witness`, nothing signed, nothing re-encrypted) when they differ — a portal that swapped
+   * in its own device is caught here (issue #14, hole 1). `verify.answer` for a request whose witness
+   * cannot be computed; `usage.invalid` for an unknown request or a device that is no administrator.
    */
-  async accept(requestId: string): Promise<DeviceInfo> {
-    return acceptDevice(this, requestId);
+  async accept(requestId: string, witness: string): Promise<DeviceInfo> {
+    return acceptDevice(this, requestId, witness);
   }
 
   /** Rejects request `requestId` (administrator); not logged. */
@@ -254,11 +262,17 @@ export class MeshProfileManager {
   }
 
   /**
-   * Re-registers this profile at another portal and makes it home (002 §7.8); see portal-switch.ts.
-   * Resolves with the new home portal.
+   * Re-registers this profile at another portal, closes the account at the old one (MoveAccount) and
+   * makes the new one home (002 §7.8); see portal-switch.ts. Resolves with the new home portal and
+   * whether the old account is closed.
    */
-  async switchPortal(options: PortalOptions): Promise<PortalRef> {
+  async switchPortal(options: PortalOptions): Promise<{ portal: PortalRef; closed: boolean }> {
     return switchPortal(this, options);
+  }
+
+  /** DeleteAccount of this account at its home portal (administrator); see account-close.ts. */
+  async deleteAccount(): Promise<ActiveProfile> {
+    return deleteAccount(this);
   }
 
   /**
@@ -337,7 +351,9 @@ export class MeshProfileManager {
             ...pick(this.options, ['fetchImpl', 'timeoutMs', 'now', 'sleep']),
             ...(this.options.logWaitMs === undefined ? {} : { waitMs: this.options.logWaitMs }),
           });
-    return new AccountSession(gateway, doc.account, doc.accountUdf, keys, this.options, logCheck);
+    // Requests are bound to the pinned origin of the home portal (issue #14); Hello's otherwise.
+    const origin = pinned?.home.id === doc.portal.id ? pinned.home.origin : undefined;
+    return new AccountSession(gateway, doc.account, doc.accountUdf, keys, this.options, logCheck, origin);
   }
 
   /** Pins the portal (trust on first use, trust.json) and resolves with its reference. */

@@ -343,3 +343,41 @@ describe('fetchVerifiedProfile, a portal that lies', () => {
     expect(await storeCheckpointMemory(store).get('alpha')).toMatchObject({ size: 7 });
   });
 });
+
+describe('fetchVerifiedProfile, current values (client.md "Verified reads" 6)', () => {
+  it('remembers the Sequence of every Master and Personal Profile it verified, and the log', async () => {
+    const { options, store } = setUp();
+    await fetchVerifiedProfile(alice.personal.profile.id, options);
+    const remembered = store.documents.get(`profiles/${alice.personal.profile.id}.json`)?.text;
+    expect(JSON.parse(remembered ?? '{}')).toEqual({
+      id: alice.personal.profile.id,
+      sequence: alice.personal.profile.sequence,
+      home: 'alpha',
+      left: [],
+    });
+    expect(store.documents.has(`profiles/${alice.master.profile.id}.json`)).toBe(true);
+  });
+
+  it('refuses a genuine value below the Sequence it saw: verify.stale, naming the portal, storing nothing', async () => {
+    const { options, store } = setUp();
+    const id = alice.personal.profile.id;
+    const seen = { id, sequence: alice.personal.profile.sequence + 1, home: 'alpha', left: [] };
+    await store.write(`profiles/${id}.json`, JSON.stringify(seen));
+    const error = await failure(fetchVerifiedProfile(id, options));
+    expect(error).toMatchObject({ code: 'verify.stale', portal: 'alpha', check: 'profile sequence' });
+    expect(JSON.parse(store.documents.get(`profiles/${id}.json`)!.text)).toEqual(seen);
+    expect(store.documents.has('checkpoints/alpha.json')).toBe(false);
+  });
+
+  it('refuses a value from the log of a portal the account moved away from, even via a peer', async () => {
+    const { options, store, beta, trust } = setUp();
+    const id = alice.personal.profile.id;
+    await store.write(
+      `profiles/${id}.json`,
+      JSON.stringify({ id, sequence: alice.personal.profile.sequence, home: 'gamma', left: ['alpha'] }),
+    );
+    const viaBeta = trust.peers.find((p) => p.id === beta.id)!;
+    const error = await failure(fetchVerifiedProfile(id, { ...options, via: viaBeta }));
+    expect(error).toMatchObject({ code: 'verify.stale', portal: 'beta', check: 'current home' });
+  });
+});

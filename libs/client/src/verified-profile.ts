@@ -35,6 +35,7 @@ import {
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
 import type { FetchLike } from './portal-http';
+import { checkCurrent, storeProfileMemory, type ProfileMemory } from './profile-memory';
 import { QueryClient, type ProfileAnswer } from './query-client';
 import { logOwner, type PinnedPortal, type PortalTrust } from './trust';
 
@@ -105,24 +106,38 @@ export async function fetchVerifiedProfile(
   udf: string,
   options: FetchProfileOptions,
 ): Promise<VerifiedProfile> {
-  const memory = deferredMemory(storeCheckpointMemory(options.store));
+  const memory = deferredMemory(storeCheckpointMemory(options.store), storeProfileMemory(options.store));
   const verified = await read(udf, options, memory, 0);
   await memory.commit();
   return verified;
 }
 
-/** A CheckpointMemory that keeps its puts until `commit`, so that one read commits all or nothing. */
-function deferredMemory(base: CheckpointMemory): CheckpointMemory & { commit(): Promise<void> } {
+/**
+ * The checkpoints and the Master and Personal Profiles a read verified, kept until `commit`, so that
+ * one read commits all or nothing.
+ */
+interface ReadMemory extends CheckpointMemory {
+  readonly profiles: ProfileMemory;
+  /** A verified Master or Personal Profile to remember on commit. */
+  seenProfile(id: string, sequence: number, log: string): void;
+  commit(): Promise<void>;
+}
+
+function deferredMemory(base: CheckpointMemory, profiles: ProfileMemory): ReadMemory {
   const pending = new Map<string, RememberedCheckpoint>();
+  const seen: Array<{ id: string; sequence: number; log: string }> = [];
   return {
     get: async (logId) => pending.get(logId) ?? (await base.get(logId)),
     put: (logId, value) => {
-      const seen = pending.get(logId);
-      if (seen === undefined || seen.size < value.size) pending.set(logId, value);
+      const old = pending.get(logId);
+      if (old === undefined || old.size < value.size) pending.set(logId, value);
       return Promise.resolve();
     },
+    profiles,
+    seenProfile: (id, sequence, log) => void seen.push({ id, sequence, log }),
     commit: async () => {
       for (const [logId, value] of pending) await base.put(logId, value);
+      for (const { id, sequence, log } of seen) await profiles.seen(id, sequence, log);
     },
   };
 }
@@ -149,7 +164,7 @@ function askedName(udf: string): { fingerprint: string; account?: string } {
 async function read(
   udf: string,
   options: FetchProfileOptions,
-  memory: CheckpointMemory,
+  memory: ReadMemory,
   depth: number,
 ): Promise<VerifiedProfile> {
   const { trust, via } = options;
@@ -189,6 +204,15 @@ async function read(
   });
   const entry = checkInclusion(answer, checkpoint, via.id, owner.id);
   const signed = await checkProfile(answer, entry, asked, { options, memory, depth, owner: owner.id });
+  // Check 6 (client.md "Current values"): a genuine but superseded Master or Personal Profile.
+  const { profile } = signed;
+  if (profile.kind === 'master' || profile.kind === 'personal') {
+    checkCurrent(
+      { id: profile.id, sequence: profile.sequence, log: owner.id, via: via.id },
+      await memory.profiles.get(profile.id),
+    );
+    memory.seenProfile(profile.id, profile.sequence, owner.id);
+  }
   return { id: answer.id, log: owner.id, account: answer.account, signed, index: answer.index, checkpoint };
 }
 
@@ -248,7 +272,7 @@ function checkInclusion(answer: ProfileAnswer, seal: Seal, portal: string, log: 
 
 interface ProfileCheck {
   readonly options: FetchProfileOptions;
-  readonly memory: CheckpointMemory;
+  readonly memory: ReadMemory;
   readonly depth: number;
   readonly owner: string;
 }

@@ -277,12 +277,14 @@ export interface AliceLog {
 }
 
 export const ALICE = 'alice@example.com';
+/** The origin alice's requests are bound to: the fake alpha portal's. */
+export const ALPHA_ORIGIN = 'alpha.example/log';
 
 export async function aliceLog(): Promise<AliceLog> {
   const random = countingRandom(500);
   const account = accountUdf(ALICE);
   const entry = (content: RecordContent, by: Device = ADMIN) =>
-    authoriseRecord(content, by.signature, { time: NOW, random }).then(encodeRecord);
+    authoriseRecord(content, by.signature, { portal: ALPHA_ORIGIN, time: NOW, random }).then(encodeRecord);
   const master = await buildMasterProfile(
     { administrators: [ADMIN.signature], created: NOW },
     fixedKey('Ed25519', 1),

@@ -35,6 +35,11 @@ export type CryptoErrorCode =
   | 'jws.kid-mismatch'
   /** The signature does not verify. */
   | 'jws.bad-signature'
+  /**
+   * The verification key breaks the strict EdDSA rules (eddsa-rules.ts rule 1): not canonically encoded,
+   * or of small order — such a key (the identity point) "verifies" forged signatures under OpenSSL.
+   */
+  | 'jws.weak-key'
   /** Not a general JWE JSON object, or one the private-data profile forbids. */
   | 'jwe.malformed'
   /** A JWE whose `alg`/`enc` is not ECDH-ES+A256KW / A256GCM. */

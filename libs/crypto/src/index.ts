@@ -4,6 +4,7 @@
  * (STYLE.md §1). Everything here is also exported by ./portable except the `node:crypto` schemes.
  */
 export {
+  acceptablePublicKey,
   ACCOUNT_CONTENT_ID,
   accountUdf,
   authenticatorBinary,
@@ -27,6 +28,7 @@ export {
   digestAlgorithmOfType,
   EDDSA_SIZES,
   encodeSpki,
+  findDuplicateMember,
   encryptJwe,
   formatMeshUri,
   formatShare,

@@ -1,6 +1,7 @@
 import { importJWK, KeyLike } from 'jose';
 import { fromBase64Url, fromUtf8, toBase64Url } from './bytes';
 import { CryptoError, CryptoErrorCode } from './crypto-error';
+import { findDuplicateMember } from './duplicate-member';
 import { KeyAlgorithm } from './key-algorithm';
 
 /** A plain JSON object (not null, not an array). */
@@ -17,16 +18,23 @@ export function decodeMember(value: unknown, what: string, code: CryptoErrorCode
   return bytes;
 }
 
-/** Decodes a protected header: base64url of the UTF-8 of a JSON object (RFC 7515 §7.2.1, RFC 7516 §7.2.1). */
+/**
+ * Decodes a protected header: base64url of the UTF-8 of a JSON object (RFC 7515 §7.2.1, RFC 7516 §7.2.1).
+ * MUST refuse a header that names a parameter twice (RFC 7515 §4: "MUST reject", duplicate-member.ts).
+ */
 export function decodeProtectedHeader(value: unknown, code: CryptoErrorCode): Record<string, unknown> {
   const bytes = decodeMember(value, 'the protected header', code);
   let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(fromUtf8(bytes));
+    text = fromUtf8(bytes);
+    header = JSON.parse(text);
   } catch (cause) {
     throw new CryptoError(code, 'the protected header is not UTF-8 JSON', { cause });
   }
   if (!isJsonObject(header)) throw new CryptoError(code, 'the protected header is not a JSON object');
+  const duplicate = findDuplicateMember(text);
+  if (duplicate !== undefined) throw new CryptoError(code, `the protected header names "${duplicate}" twice`);
   return header;
 }
 

@@ -1,5 +1,7 @@
-import { FlattenedSign, importJWK } from 'jose';
+import { ED25519_TORSION_SUBGROUP, ed25519 as ed25519Curve } from '@noble/curves/ed25519';
+import { FlattenedSign, flattenedVerify, importJWK } from 'jose';
 import { asyncCodeOf, codeOf } from '../test/error-code';
+import { forgeJws, IDENTITY_POINT } from '../test/forged-jws';
 import keys from '../testdata/keys.json';
 import { fromBase64Url, fromHex, toBase64Url, utf8 } from './bytes';
 import { nobleEd25519, nobleEd448, nodeEd25519, nodeEd448 } from './eddsa';
@@ -181,5 +183,66 @@ describe('profile JWS (flattened, EdDSA, kid = key UDF)', () => {
       ).toBe('key.malformed');
       expect(codeOf(() => readJwsHeader(signed({ alg: 'EdDSA', kid, typ: 7 })))).toBe('jws.malformed');
     });
+  });
+});
+
+describe('strict EdDSA rules on every JWS (issue #14, hole 5)', () => {
+  const identity = { algorithm: 'Ed25519' as const, publicKey: IDENTITY_POINT };
+
+  it('refuses the identity point as a key, although OpenSSL (through jose) accepts its forged signature', async () => {
+    const forged = forgeJws(payload);
+    // The hole: jose over OpenSSL verifies a signature nobody made.
+    const joseKey = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: toBase64Url(IDENTITY_POINT) }, 'EdDSA');
+    await expect(flattenedVerify(forged, joseKey)).resolves.toBeDefined();
+    expect(await asyncCodeOf(() => verifyJws(forged, identity))).toBe('jws.weak-key');
+  });
+
+  it('refuses every small-order and non-canonical Ed25519 key', async () => {
+    const forged = forgeJws(payload);
+    for (const hex of ED25519_TORSION_SUBGROUP) {
+      const publicKey = fromHex(hex) as Uint8Array;
+      expect(await asyncCodeOf(() => verifyJws(forged, { algorithm: 'Ed25519', publicKey }))).toBe(
+        'jws.weak-key',
+      );
+    }
+    // y = p + 1 ≡ 1: a non-canonical spelling of the identity.
+    const nonCanonical = fromHex(
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    ) as Uint8Array;
+    expect(
+      await asyncCodeOf(() => verifyJws(forged, { algorithm: 'Ed25519', publicKey: nonCanonical })),
+    ).toBe('jws.weak-key');
+  });
+
+  it('refuses a non-canonical S (S + L), which OpenSSL would also refuse, and a short signature', async () => {
+    const jws = await signJws(payload, ed25519);
+    const signature = fromBase64Url(jws.signature) as Uint8Array;
+    let s = 0n;
+    for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(signature[i] as number);
+    s += ed25519Curve.Point.Fn.ORDER;
+    const malleable = signature.slice();
+    for (let i = 32; i < 64; i++, s >>= 8n) malleable[i] = Number(s & 0xffn);
+    expect(await asyncCodeOf(() => verifyJws({ ...jws, signature: toBase64Url(malleable) }, ed25519))).toBe(
+      'jws.bad-signature',
+    );
+    expect(
+      await asyncCodeOf(() =>
+        verifyJws({ ...jws, signature: toBase64Url(signature.subarray(0, 63)) }, ed25519),
+      ),
+    ).toBe('jws.bad-signature');
+    // A small-order R.
+    const smallR = signature.slice();
+    smallR.set(IDENTITY_POINT, 0);
+    expect(await asyncCodeOf(() => verifyJws({ ...jws, signature: toBase64Url(smallR) }, ed25519))).toBe(
+      'jws.bad-signature',
+    );
+  });
+
+  it('refuses a protected header that names a parameter twice', async () => {
+    const jws = await signJws(payload, ed25519);
+    const header = `{"alg":"EdDSA","kid":"${keyUdf('Ed25519', other.publicKey)}","kid":"${keyUdf('Ed25519', ed25519.publicKey)}"}`;
+    const twice = { ...jws, protected: toBase64Url(utf8(header)) };
+    expect(codeOf(() => readJwsHeader(twice))).toBe('jws.malformed');
+    expect(await asyncCodeOf(() => verifyJws(twice, ed25519))).toBe('jws.malformed');
   });
 });

@@ -1,6 +1,8 @@
 import { errors, flattenedVerify, FlattenedSign, type KeyLike } from 'jose';
-import { toBase64Url } from './bytes';
+import { fromBase64Url, toBase64Url } from './bytes';
 import { CryptoError, isCryptoError } from './crypto-error';
+import { EDDSA_SIZES } from './eddsa-noble';
+import { acceptablePublicKey, acceptableSignatureEncoding } from './eddsa-rules';
 import { checkKeyLength, KEY_PARAMETERS, SigningKeyAlgorithm } from './key-algorithm';
 import { keyUdf } from './key-fingerprint';
 import { publicKeyOf } from './key-pair';
@@ -118,15 +120,22 @@ export function readJwsHeader(jws: unknown): JwsHeader {
 // or an auditor verifies many signatures by few keys (an account's devices), so both are kept for the
 // most recent public keys: by content, in a bounded map that drops its oldest entry when full.
 const MAX_VERIFICATION_KEYS = 4096;
-const verificationKeys = new Map<string, { readonly joseKey: KeyLike; readonly udf: string }>();
+// The strict-rule verdict on the key (a point decompression) is kept with them.
+const verificationKeys = new Map<
+  string,
+  { readonly joseKey: KeyLike; readonly udf: string; readonly acceptable: boolean }
+>();
 
-async function verificationKey(key: JwsVerificationKey): Promise<{ joseKey: KeyLike; udf: string }> {
+async function verificationKey(
+  key: JwsVerificationKey,
+): Promise<{ joseKey: KeyLike; udf: string; acceptable: boolean }> {
   const id = `${key.algorithm}:${toBase64Url(key.publicKey)}`;
   let cached = verificationKeys.get(id);
   if (cached === undefined) {
     cached = {
       joseKey: await importOkpKey(key.algorithm, 'EdDSA', key.publicKey),
       udf: keyUdf(key.algorithm, key.publicKey, { bits: 520 }),
+      acceptable: acceptablePublicKey(key.algorithm, key.publicKey),
     };
     if (verificationKeys.size >= MAX_VERIFICATION_KEYS)
       verificationKeys.delete(verificationKeys.keys().next().value as string);
@@ -137,11 +146,17 @@ async function verificationKey(key: JwsVerificationKey): Promise<{ joseKey: KeyL
 
 /**
  * Verifies a profile JWS against `key`. Checks in this order, and reports the first rule broken:
- *   'jws.malformed'        not a flattened JWS of this profile (see readJwsHeader)
+ *   'jws.malformed'        not a flattened JWS of this profile (see readJwsHeader; a header parameter
+ *                          named twice included)
  *   'jws.alg-not-allowed'  alg is not EdDSA
+ *   'jws.weak-key'         `key` breaks the strict EdDSA rules (eddsa-rules.ts rule 1: non-canonical or
+ *                          small order — the identity point verifies forged signatures under OpenSSL)
  *   'jws.kid-mismatch'     kid is absent, not a UDF, or not the UDF of `key` (prefix rule, §3.4)
- *   'jws.bad-signature'    the signature does not verify under `key`
- * Throws 'key.unsupported-algorithm' / 'key.malformed' for a bad `key`. On success returns the payload.
+ *   'jws.bad-signature'    the signature is not of the algorithm's length, breaks eddsa-rules.ts rules
+ *                          2–3 (R canonical and not of small order, S < L), or does not verify under `key`
+ * The rules are those notes and cosignatures apply (docs/crypto.md "Strict EdDSA"), so that jose over
+ * OpenSSL and @noble/curves give one verdict. Throws 'key.unsupported-algorithm' / 'key.malformed' for a
+ * bad `key`. On success returns the payload (its JSON, if any, is the caller's to parse strictly).
  */
 export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<VerifiedJws> {
   checkSigningAlgorithm(key.algorithm);
@@ -149,6 +164,11 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
   const header = readJwsHeader(jws);
   const input = jws as FlattenedJws;
   const verifier = await verificationKey(key);
+  if (!verifier.acceptable)
+    throw new CryptoError(
+      'jws.weak-key',
+      `the ${key.algorithm} key is not canonically encoded or is of small order (eddsa-rules.ts)`,
+    );
   let kidMatches: boolean;
   try {
     kidMatches = udfMatches(parseUdf(header.kid), verifier.udf);
@@ -162,6 +182,15 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
       `"kid" ${header.kid} is not the UDF of the ${key.algorithm} key given`,
     );
   }
+  const signature = fromBase64Url(input.signature) as Uint8Array; // readJwsHeader decoded it already
+  if (
+    signature.length !== EDDSA_SIZES[key.algorithm].signatureLength ||
+    !acceptableSignatureEncoding(key.algorithm, signature)
+  )
+    throw new CryptoError(
+      'jws.bad-signature',
+      'the JWS signature breaks the strict EdDSA rules (length, R canonical and not of small order, S < L)',
+    );
   try {
     const result = await flattenedVerify(input, verifier.joseKey, { algorithms: ['EdDSA'] });
     return { payload: result.payload, header };

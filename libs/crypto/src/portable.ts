@@ -49,6 +49,8 @@ export { formatMeshUri, parseMeshUri } from './mesh-uri';
 export type { MeshUri } from './mesh-uri';
 export type { SignatureAlgorithm, SignatureScheme } from './signature-scheme';
 export { EDDSA_SIZES, nobleEd25519, nobleEd448 } from './eddsa-noble';
+export { acceptablePublicKey } from './eddsa-rules';
+export { findDuplicateMember } from './duplicate-member';
 export { readJwsHeader, signJws, verifyJws } from './jws';
 export type { FlattenedJws, JwsHeader, JwsSigningKey, JwsVerificationKey, VerifiedJws } from './jws';
 export { decryptJwe, encryptJwe, JWE_ALG, JWE_ENC, jweRecipientIds } from './jwe';

@@ -27,8 +27,8 @@ export type {
   PartSeal,
   SealMessage,
 } from './log-message';
-export { PartAssembler } from './part-assembler';
-export type { AssembledPart, AssembledSeal, AssemblerOutcome } from './part-assembler';
+export { DEFAULT_PART_LIMITS, PartAssembler } from './part-assembler';
+export type { AssembledPart, AssembledSeal, AssemblerOutcome, PartLimits } from './part-assembler';
 export type { OutboxPart, PublicationOutbox, PublishOutcome } from './publication-outbox';
 export { KafkaLogProducer, logProducerConfig } from './kafka-log-producer';
 export {

@@ -46,7 +46,8 @@ export type IntermeshErrorCode =
   | 'assembler.gap'
   | 'assembler.reorder'
   | 'assembler.conflict'
-  | 'assembler.incomplete';
+  | 'assembler.incomplete'
+  | 'assembler.too-large';
 
 /** What a sequence error saw: the expected and the received values, and the message at fault. */
 export type IntermeshEvidence = Readonly<Record<string, unknown>>;

@@ -167,4 +167,57 @@ describe('PartAssembler', () => {
       expectCode(() => a.push(part0[0]!), 'assembler.portal');
     });
   });
+
+  describe('limits of an unsealed part', () => {
+    it('accepts a part exactly at its limits', () => {
+      const a = new PartAssembler('alpha', undefined, { maxEntries: 10, maxBytes: 3_000 });
+      expect(feed(a, part0).at(-1)).toBe('part 0');
+    });
+
+    it('cuts off a part that streams more entries than maxEntries, dropping what it held', () => {
+      const a = new PartAssembler('alpha', undefined, { maxEntries: 9, maxBytes: 1e9 });
+      const entryMessages = part0.slice(0, -1);
+      let error: IntermeshError | undefined;
+      for (const m of entryMessages) {
+        try {
+          a.push(m);
+        } catch (e) {
+          error = e as IntermeshError;
+          break;
+        }
+      }
+      expect(error?.code).toBe('assembler.too-large');
+      expect(error?.evidence).toMatchObject({ part: 0, maxEntries: 9 });
+      // Dropped: the part starts again from its first entry, and the rest of the stream is a gap.
+      expect(a.position).toEqual({ part: 0, first: 0 });
+      expectCode(() => a.push(part0.at(-1)!), 'assembler.incomplete');
+    });
+
+    it('cuts off a part whose bytes pass maxBytes, counting a fragmented entry by its announced length', () => {
+      const whole = new PartAssembler('alpha', undefined, { maxEntries: 1_000, maxBytes: 2_000 });
+      expectCode(() => feed(whole, part0), 'assembler.too-large');
+      // One 5 KB entry, cut into fragments of about 1 KiB: refused at its first fragment.
+      const big = messages(0, 0, 1, 5_000);
+      expect(big[0]!.type).toBe('fragment');
+      const a = new PartAssembler('alpha', undefined, { maxEntries: 1_000, maxBytes: 4_000 });
+      const error = expectCode(() => a.push(big[0]!), 'assembler.too-large');
+      expect(error.evidence).toMatchObject({ bytes: 5_000, maxBytes: 4_000 });
+    });
+
+    it('holds memory to the limits against a peer that never seals (a long stream of entries)', () => {
+      const a = new PartAssembler('alpha', undefined, { maxEntries: 50, maxBytes: 1e9 });
+      const endless = messages(0, 0, 2_000).filter((m) => m.type !== 'seal');
+      const codes = new Set<string>();
+      for (const m of endless) {
+        try {
+          a.push(m);
+        } catch (e) {
+          codes.add((e as IntermeshError).code);
+        }
+      }
+      // Cut off once, then every later message of the part is a gap: nothing more is held.
+      expect([...codes].sort()).toEqual(['assembler.gap', 'assembler.too-large']);
+      expect(a.position).toEqual({ part: 0, first: 0 });
+    });
+  });
 });

@@ -42,6 +42,21 @@ interface Builder {
   pending: PendingEntry | undefined;
 }
 
+/**
+ * What one part may hold before its seal arrives (docs/design/replication.md "Bounds"): a peer that
+ * streams entries and never seals, or announces a huge fragmented entry, is cut off there instead of
+ * exhausting memory. Both MUST be positive.
+ */
+export interface PartLimits {
+  /** Entries of one unsealed part. */
+  readonly maxEntries: number;
+  /** Bytes of one unsealed part: entries held plus the announced length of a fragmented one. */
+  readonly maxBytes: number;
+}
+
+/** Twice the publisher's default part (PART_MAX_ENTRIES 10,000) and room for its largest entries. */
+export const DEFAULT_PART_LIMITS: PartLimits = { maxEntries: 20_000, maxBytes: 64 * 1024 * 1024 };
+
 interface LastPart extends AssembledSeal {
   /** RFC 9162 leaf hashes of its entries; absent when resumed from a stored seal. */
   readonly hashes: readonly Hash[] | undefined;
@@ -73,15 +88,15 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  *   (but for a replay in progress, which is forgotten), so the consumer may record a finding and
  *   stop, or skip the message.
  *
- * Memory: the current part's entries (bounded by the publisher's part size) and 32 bytes per entry
- * of the last completed part; nothing of older parts. Not for concurrent use: one consumer feeds it.
+ * Memory: the current part's entries, at most `limits` ('assembler.too-large' beyond, which drops
+ * them), and 32 bytes per entry of the last completed part; nothing of older parts. Not for concurrent use: one consumer feeds it.
  */
 export class PartAssembler {
   private nextPart: number;
   private nextEntry: number;
   private last: LastPart | undefined;
-  /** The part `nextPart` while its entries arrive. */
-  private current: (Builder & { entries: Uint8Array[] }) | undefined;
+  /** The part `nextPart` while its entries arrive; `bytes`: the sum of `entries`' lengths. */
+  private current: (Builder & { entries: Uint8Array[]; bytes: number }) | undefined;
   /** A replay of `last` while its entries arrive again. */
   private replay: Builder | undefined;
 
@@ -89,6 +104,7 @@ export class PartAssembler {
   constructor(
     private readonly portal: string,
     after?: AssembledSeal,
+    private readonly limits: PartLimits = DEFAULT_PART_LIMITS,
   ) {
     this.nextPart = after ? after.part + 1 : 0;
     this.nextEntry = after ? after.size : 0;
@@ -128,6 +144,7 @@ export class PartAssembler {
       next: this.nextEntry,
       pending: undefined,
       entries: [],
+      bytes: 0,
     };
     const filledBefore = current.pending?.filled ?? 0;
     const held = (index: number): Uint8Array => current.entries[index - current.first]!;
@@ -135,12 +152,42 @@ export class PartAssembler {
       message.type === 'entries'
         ? receiveEntries(current, message, held)
         : receiveFragment(current, message, held);
-    for (const entry of added) current.entries.push(entry);
+    this.checkLimits(current, added);
+    for (const entry of added) {
+      current.entries.push(entry);
+      current.bytes += entry.length;
+    }
     current.next += added.length;
     this.current = current;
     this.replay = undefined; // the next part has begun: a replay of the last one is over
     const progressed = added.length > 0 || (current.pending?.filled ?? 0) > filledBefore;
     return progressed ? { kind: 'pending' } : { kind: 'duplicate' };
+  }
+
+  /**
+   * 'assembler.too-large' when `added` (and a fragmented entry in progress) would take the unsealed
+   * part past its limits. The part received so far is dropped, freeing its memory: its later
+   * messages are then gaps, each refused at the cost of one message, until a new part begins.
+   */
+  private checkLimits(current: Builder & { entries: Uint8Array[]; bytes: number }, added: Uint8Array[]) {
+    const entries = current.entries.length + added.length + (current.pending === undefined ? 0 : 1);
+    const bytes =
+      current.bytes +
+      added.reduce((sum, entry) => sum + entry.length, 0) +
+      (current.pending?.bytes.length ?? 0);
+    if (entries <= this.limits.maxEntries && bytes <= this.limits.maxBytes) return;
+    this.current = undefined;
+    fail(
+      'assembler.too-large',
+      `part ${current.part} holds ${entries} entries and ${bytes} bytes before its seal, above the limits of ${this.limits.maxEntries} entries and ${this.limits.maxBytes} bytes`,
+      {
+        part: current.part,
+        entries,
+        bytes,
+        maxEntries: this.limits.maxEntries,
+        maxBytes: this.limits.maxBytes,
+      },
+    );
   }
 
   private closeCurrent(seal: SealMessage): AssemblerOutcome {

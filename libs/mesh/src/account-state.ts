@@ -10,7 +10,9 @@ import type { ProfileView } from './signing-rules';
  */
 export interface AccountState {
   readonly account: string;
-  readonly status: 'active' | 'deleted';
+  /** `moved`: closed by a MoveAccount; `movedTo` names the new home's origin. */
+  readonly status: 'active' | 'deleted' | 'moved';
+  readonly movedTo?: string;
   readonly master: SignedProfile<MasterProfile>;
   readonly personal: SignedProfile<PersonalProfile>;
   /**

@@ -6,14 +6,21 @@ import { keyHasId } from './profile-key';
 import type { DeviceProfile, MasterProfile, PersonalProfile, SignedProfile } from './profile-types';
 import { checkProfileSigner } from './signing-rules';
 import { checkAdministrator, verifyRequest, type VerifiedRequest } from './signed-request';
+import type { RecheckContext } from './recheck';
 import type { Operation, TransactionRecord } from './transaction-record';
 
 type RecordOf<O extends Operation> = Extract<TransactionRecord, { operation: O }>;
 
-/** The portal's clock, for the gateway; an auditor re-checking the log passes none. */
+/**
+ * The clock a request's time is checked against: the gateway's own clock when the request arrived, or
+ * an auditor's seal time (RecheckContext). `maxDelayMs` (default 0) widens the window into the past
+ * only: an auditor's `now` is when the entry was sealed, up to the sealing delay after the gateway
+ * accepted the request.
+ */
 export interface RequestClock {
   readonly now: number;
   readonly maxSkewMs?: number;
+  readonly maxDelayMs?: number;
 }
 
 type Objects = Map<string, ObjectState<SignedProfile>>;
@@ -25,33 +32,41 @@ type Objects = Map<string, ObjectState<SignedProfile>>;
  *     operation, this account UDF and exactly this statement (000 §3.2.1, first criterion);
  *  2. every signed value satisfies its signing rule (000 §6.4; second criterion);
  *  3. the persistence model (000 §3.2.1) and the account's life cycle.
- * Resolves with the next state; throws a MeshError naming the first rule broken. The request's
- * freshness is checked only when `clock` is given; replays are the caller's to refuse.
+ * Resolves with the next state; throws a MeshError naming the first rule broken. The request MUST be
+ * bound to `context.origin` (the gateway's own origin; an auditor's: the origin of the log it
+ * re-checks), else 'request.wrong-portal'. Its freshness is checked only when `clock` is given;
+ * replays are the caller's to refuse.
  */
 export async function applyRecord(
   state: AccountState | undefined,
   record: TransactionRecord,
+  context: RecheckContext,
   clock?: RequestClock,
 ): Promise<AccountState> {
   if (state !== undefined && state.account !== record.account)
     throw new MeshError('record.wrong-account', `a record of ${record.account} given to ${state.account}`);
-  if (record.operation === 'CreateAccount') return createAccount(state, record, clock);
+  if (record.operation === 'CreateAccount') return createAccount(state, record, context, clock);
   if (state === undefined) throw new MeshError('account.unknown', `account ${record.account} does not exist`);
   if (state.status === 'deleted')
     throw new MeshError('account.deleted', `account ${record.account} is deleted`);
+  if (state.status === 'moved')
+    throw new MeshError(
+      'account.moved',
+      `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`,
+    );
   switch (record.operation) {
-    case 'DeleteAccount': {
-      await authorise(record, state.personal.profile, clock, state.master.profile);
-      const objects: Objects = new Map();
-      for (const [id, object] of state.objects)
-        objects.set(id, object.status === 'active' ? { status: 'inactive' } : object);
-      return { ...state, status: 'deleted', objects };
-    }
+    case 'DeleteAccount':
+      await authorise(record, state.personal.profile, context, clock, state.master.profile);
+      return { ...state, status: 'deleted', objects: endObjects(state.objects) };
+    case 'MoveAccount':
+      // An administrator's signature: the old portal cannot forge the record that closes the account.
+      await authorise(record, state.personal.profile, context, clock, state.master.profile);
+      return { ...state, status: 'moved', movedTo: record.to, objects: endObjects(state.objects) };
     case 'Publish':
-      await authorise(record, state.personal.profile, clock);
+      await authorise(record, state.personal.profile, context, clock);
       return publish(state, record);
     case 'ConnectComplete':
-      await authorise(record, state.personal.profile, clock, state.master.profile);
+      await authorise(record, state.personal.profile, context, clock, state.master.profile);
       return connectComplete(state, record);
   }
 }
@@ -59,18 +74,30 @@ export async function applyRecord(
 async function authorise(
   record: TransactionRecord,
   personal: PersonalProfile,
+  context: RecheckContext,
   clock: RequestClock | undefined,
   administratorOf?: MasterProfile,
 ): Promise<VerifiedRequest> {
   const verified = await verifyRequest(record.authorisation, {
     request: record.operation,
+    portal: context.origin,
     account: record.account,
     body: record.statement,
     personal,
-    ...(clock === undefined ? {} : { now: clock.now, maxSkewMs: clock.maxSkewMs }),
+    ...(clock === undefined
+      ? {}
+      : { now: clock.now, maxSkewMs: clock.maxSkewMs, maxDelayMs: clock.maxDelayMs }),
   });
   if (administratorOf !== undefined) checkAdministrator(administratorOf, verified.device);
   return verified;
+}
+
+/** Every active object of the catalog becomes inactive (the account's catalog ends here). */
+function endObjects(objects: ReadonlyMap<string, ObjectState<SignedProfile>>): Objects {
+  const ended: Objects = new Map();
+  for (const [id, object] of objects)
+    ended.set(id, object.status === 'active' ? { status: 'inactive' } : object);
+  return ended;
 }
 
 function step(objects: Objects, id: string, next: ReturnType<typeof applyPublish<SignedProfile>>): void {
@@ -88,9 +115,16 @@ function checkListed(personal: PersonalProfile, device: DeviceProfile): void {
 async function createAccount(
   state: AccountState | undefined,
   record: RecordOf<'CreateAccount'>,
+  context: RecheckContext,
   clock: RequestClock | undefined,
 ): Promise<AccountState> {
   if (state?.status === 'active') throw new MeshError('account.exists', `account ${record.account} exists`);
+  // A moved account does not come back in the log it left (its home is elsewhere).
+  if (state?.status === 'moved')
+    throw new MeshError(
+      'account.moved',
+      `account ${record.account} moved to ${state.movedTo ?? 'another portal'}`,
+    );
   const { master, personal } = record;
   if (personal.profile.master !== master.profile.id)
     throw new MeshError('publish.wrong-account', 'the Personal Profile names another Master Profile');
@@ -101,7 +135,7 @@ async function createAccount(
     await checkProfileSigner(device, view);
     checkListed(personal.profile, device.profile);
   }
-  await authorise(record, personal.profile, clock, master.profile);
+  await authorise(record, personal.profile, context, clock, master.profile);
   // A deleted account's catalog ends with it: the re-created account starts from undefined objects.
   const objects: Objects = new Map();
   for (const signed of [master, personal, ...record.devices])

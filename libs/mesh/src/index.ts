@@ -63,6 +63,7 @@ export {
   checkAdministrator,
   checkRequestTime,
   DEFAULT_MAX_SKEW_MS,
+  MESH_PROTOCOL_VERSION,
   readRequest,
   REQUEST_BODY_CONTENT_ID,
   REQUEST_TYPE,
@@ -84,6 +85,7 @@ export type {
   ConnectCompleteRecord,
   CreateAccountRecord,
   DeleteAccountRecord,
+  MoveAccountRecord,
   Operation,
   PublishRecord,
   RecordContent,
@@ -92,9 +94,23 @@ export type {
 export { accountView } from './account-state';
 export type { AccountState } from './account-state';
 export { applyRecord } from './apply-record';
+export {
+  CONNECT_NONCE_BYTES,
+  CONNECT_WITNESS_BITS,
+  CONNECT_WITNESS_CONTENT_ID,
+  connectNonce,
+  connectWitness,
+  readConnectNonce,
+} from './connect-witness';
 export type { RequestClock } from './apply-record';
-export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
-export { entryProfiles, profileSetBy, profilesSetBy, recordProfiles } from './record-profiles';
+export { DEFAULT_MAX_SEAL_DELAY_MS, entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
+export {
+  entryProfiles,
+  profileSetBy,
+  profilesSetBy,
+  recordEndsAccount,
+  recordProfiles,
+} from './record-profiles';
 export type { ProfileChange, RecordProfiles } from './record-profiles';
 export type { AuditedAccount, RecheckContext, RecheckLogResult, RecheckResult } from './recheck';
 

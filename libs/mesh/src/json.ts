@@ -1,4 +1,4 @@
-import { fromBase64Url, fromUtf8, toBase64Url } from '@cryptomesh/crypto/portable';
+import { findDuplicateMember, fromBase64Url, fromUtf8, toBase64Url } from '@cryptomesh/crypto/portable';
 import { encodeEntry, type JsonValue } from '@cryptomesh/log';
 import { MeshError, type MeshErrorCode } from './mesh-error';
 
@@ -24,7 +24,11 @@ export function canonicalBase64Url(value: object): string {
   return toBase64Url(canonicalJson(value));
 }
 
-/** Parses base64url-encoded UTF-8 JSON (a JWS payload); throws `code` if it is not a JSON object. */
+/**
+ * Parses base64url-encoded UTF-8 JSON (a JWS payload); throws `code` if it is not a JSON object, or
+ * if one of its objects names a member twice (JSON.parse would keep the last one silently, and another
+ * reader of the same signed bytes might take the first: issue #14, hole 5).
+ */
 export function decodeJsonObject(
   base64url: string,
   what: string,
@@ -33,11 +37,15 @@ export function decodeJsonObject(
   const bytes = fromBase64Url(base64url);
   if (bytes === undefined) throw new MeshError(code, `${what} is not base64url`);
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(fromUtf8(bytes));
+    text = fromUtf8(bytes);
+    value = JSON.parse(text);
   } catch (cause) {
     throw new MeshError(code, `${what} is not UTF-8 JSON`, { cause });
   }
+  const duplicate = findDuplicateMember(text);
+  if (duplicate !== undefined) throw new MeshError(code, `${what} names "${duplicate}" twice`);
   return JsonReader.object(value, what, code).value;
 }
 

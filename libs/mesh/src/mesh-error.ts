@@ -48,10 +48,14 @@ export type MeshErrorCode =
   | 'account.unknown'
   /** A transaction on a deleted account; for an auditor also its CreateAccount again (it never returns). */
   | 'account.deleted'
+  /** A transaction on an account closed here by a MoveAccount (it lives at its new home portal). */
+  | 'account.moved'
   /** A signed request (authorisation) that is not a request JWS of mesh-model.md "Requests". */
   | 'request.malformed'
   /** A request signed for another request name, account or body. */
   | 'request.mismatch'
+  /** A request signed for another portal: its `Portal` is not this portal's (or this log's) origin. */
+  | 'request.wrong-portal'
   /** A request whose signer is not a device of the account's Personal Profile. */
   | 'request.unknown-device'
   /** The request signature does not verify. */
@@ -64,6 +68,13 @@ export type MeshErrorCode =
   | 'request.replayed'
   /** An administrator-only transaction signed by a device whose key is no administrator key. */
   | 'request.not-administrator'
+  /** A connection nonce that is not base64url of 16 bytes (connect-witness.ts). */
+  | 'connect.bad-nonce'
+  /**
+   * A pending connection request whose witness, computed from its own Device Profile and nonce, is not
+   * the witness the user compared with the new device (issue #14, hole 1).
+   */
+  | 'connect.witness-mismatch'
   /** A proof of work below the level demanded. */
   | 'pow.insufficient'
   /** The solver gave up after its bound of attempts. */

@@ -1,4 +1,5 @@
 import {
+  acceptablePublicKey,
   isCryptoError,
   keyUdf,
   publicJwk,
@@ -49,7 +50,9 @@ export function profileKey(key: PublicKeyInput, use: KeyUse): ProfileKey {
 
 /**
  * Reads a public JWK from a payload. MUST refuse a private key (`d`: a profile is public), a key of the
- * wrong use, and a `kid` that is not the key's own UDF; throws `code` (with the CryptoError as cause).
+ * wrong use, a `kid` that is not the key's own UDF, and a signature key that breaks the strict EdDSA
+ * rules (non-canonical or of small order, eddsa-rules.ts: such a key — the identity point — verifies
+ * forged signatures); throws `code` (with the CryptoError as cause).
  */
 export function readProfileKey(value: unknown, use: KeyUse, what: string, code: MeshErrorCode): ProfileKey {
   let algorithm: KeyAlgorithm;
@@ -65,6 +68,8 @@ export function readProfileKey(value: unknown, use: KeyUse, what: string, code: 
   }
   if (!USES[use].includes(algorithm))
     throw new MeshError(code, `${what} must be a ${use} key, got ${algorithm}`);
+  if ((algorithm === 'Ed25519' || algorithm === 'Ed448') && !acceptablePublicKey(algorithm, publicKey))
+    throw new MeshError(code, `${what} is a weak ${algorithm} key (non-canonical or of small order)`);
   const key = profileKey({ algorithm, publicKey }, use);
   const kid = (value as { kid?: unknown }).kid;
   if (kid !== undefined && kid !== key.udf)

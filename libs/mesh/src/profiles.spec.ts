@@ -1,5 +1,5 @@
-import { decryptJwe, fromUtf8, keyUdf, toBase64Url, utf8 } from '@cryptomesh/crypto/portable';
-import { ADMIN, fixedKey, makeAccount, MASTER_KEY, NOW, PHONE } from '../test/fixtures';
+import { decryptJwe, fromBase64Url, fromUtf8, keyUdf, toBase64Url, utf8 } from '@cryptomesh/crypto/portable';
+import { ADMIN, fixedKey, forgedDeviceProfile, makeAccount, MASTER_KEY, NOW, PHONE } from '../test/fixtures';
 import {
   applicationProfileId,
   buildApplicationProfile,
@@ -66,6 +66,21 @@ describe('profiles: build → JWS → read', () => {
 
   it.each<[string, () => Promise<unknown>, MeshErrorCode]>([
     ['not a JWS', () => Promise.resolve(readProfile({ payload: 'x' })), 'profile.malformed'],
+    [
+      'a Device Profile whose key is the identity point (issue #14, hole 5)',
+      () => Promise.resolve(readProfile(forgedDeviceProfile().jws)),
+      'profile.malformed',
+    ],
+    [
+      'a payload that names a member twice (issue #14, hole 5)',
+      async () => {
+        const { adminDevice } = await makeAccount();
+        const text = fromUtf8(fromBase64Url(adminDevice.jws.payload) as Uint8Array);
+        const twice = `{"Description":"evil",${text.slice(1)}`;
+        return readProfile({ ...adminDevice.jws, payload: toBase64Url(utf8(twice)) });
+      },
+      'profile.malformed',
+    ],
     ['unknown typ', async () => readProfile(await forge('application/other', {})), 'profile.unknown-type'],
     [
       'payload not JSON',

@@ -4,10 +4,13 @@ import {
   ACCOUNT,
   ADDRESS,
   ADMIN,
+  CONTEXT,
   countingRandom,
+  forgedDeviceProfile,
   type Device,
   makeAccount,
   NOW,
+  ORIGIN,
   PHONE,
   STRANGER,
 } from '../test/fixtures';
@@ -21,6 +24,7 @@ import {
   encodeRecord,
   recheckEntry,
   recheckLog,
+  DEFAULT_MAX_SEAL_DELAY_MS,
   DEFAULT_MAX_SKEW_MS,
   type AuditedAccount,
   type PublishAction,
@@ -30,10 +34,13 @@ import {
 } from '@cryptomesh/mesh';
 
 const random = countingRandom(1000);
-const authorise = (content: RecordContent, by: Device = ADMIN) =>
-  authoriseRecord(content, by.signature, { time: NOW, random }).then(encodeRecord);
+const authorise = (content: RecordContent, by: Device = ADMIN, portal = ORIGIN) =>
+  authoriseRecord(content, by.signature, { portal, time: NOW, random }).then(encodeRecord);
 
-async function fold(entries: Uint8Array[], context?: RecheckContext): Promise<AuditedAccount | undefined> {
+async function fold(
+  entries: Uint8Array[],
+  context: RecheckContext = CONTEXT,
+): Promise<AuditedAccount | undefined> {
   let account: AuditedAccount | undefined;
   for (const entry of entries) {
     const result = await recheckEntry(account, entry, context);
@@ -107,7 +114,7 @@ describe('transaction records and the auditor re-check', () => {
       await s.publish('delete', s.phone.profile.id, undefined, ADMIN),
       await authorise({ operation: 'DeleteAccount', account: ACCOUNT }),
     ];
-    const result = await recheckLog(entries);
+    const result = await recheckLog(entries, CONTEXT);
     expect(result).toMatchObject({ ok: true });
     const state = result.ok ? result.accounts.get(ACCOUNT)?.state : undefined;
     expect(state?.status).toBe('deleted');
@@ -305,7 +312,7 @@ describe('transaction records and the auditor re-check', () => {
     const s = await scenario();
     const state = await fold(s.entries);
     const extra = await build(s);
-    const result = await recheckLog(extra, new Map([[ACCOUNT, state!]]));
+    const result = await recheckLog(extra, CONTEXT, new Map([[ACCOUNT, state!]]));
     expect(result).toMatchObject({ ok: false, index: extra.length - 1, code });
   });
 
@@ -314,31 +321,42 @@ describe('transaction records and the auditor re-check', () => {
     const state = (await fold(s.entries))?.state;
     const { create } = await makeAccount(random);
     const other = decodeRecord(encodeRecord(create));
-    await expect(applyRecord(state, { ...other, account: 'MA2G-OTHER' })).rejects.toMatchObject({
+    await expect(applyRecord(state, { ...other, account: 'MA2G-OTHER' }, CONTEXT)).rejects.toMatchObject({
       code: 'record.wrong-account',
     });
-    expect(await recheckEntry(undefined, await s.publish('delete', s.mailId))).toMatchObject({
+    expect(await recheckEntry(undefined, await s.publish('delete', s.mailId), CONTEXT)).toMatchObject({
       ok: false,
       code: 'account.unknown',
     });
   });
 
-  it('the auditor applies the clock of the seal: a request outside its window is stale or future', async () => {
+  it('the auditor applies the clock of the seal: the skew either way, plus the sealing delay into the past', async () => {
     const s = await scenario();
-    const window = DEFAULT_MAX_SKEW_MS;
-    // Within the window either side of the seal: accepted (the edges included).
-    for (const sealTimeMs of [NOW - window, NOW, NOW + window])
-      expect(await recheckEntry(undefined, s.entries[0]!, { sealTimeMs })).toMatchObject({ ok: true });
-    expect(await recheckEntry(undefined, s.entries[0]!, { sealTimeMs: NOW + window + 1 })).toMatchObject({
+    const skew = DEFAULT_MAX_SKEW_MS;
+    const delay = DEFAULT_MAX_SEAL_DELAY_MS;
+    const at = (sealTimeMs: number, window: Partial<RecheckContext> = {}) =>
+      recheckEntry(undefined, s.entries[0]!, { ...CONTEXT, sealTimeMs, ...window });
+    // Within [request − skew, request + skew + delay]: accepted (the edges included).
+    for (const sealTimeMs of [NOW - skew, NOW, NOW + skew, NOW + skew + delay])
+      expect(await at(sealTimeMs)).toMatchObject({ ok: true });
+    expect(await at(NOW + skew + delay + 1)).toMatchObject({ ok: false, code: 'request.stale' });
+    // The sealing delay gives no slack the other way: a request dated after its seal.
+    expect(await at(NOW - skew - 1)).toMatchObject({ ok: false, code: 'request.future' });
+    expect(await at(NOW + 61_000, { maxSkewMs: 60_000, maxSealDelayMs: 0 })).toMatchObject({
       ok: false,
       code: 'request.stale',
     });
-    expect(await recheckEntry(undefined, s.entries[0]!, { sealTimeMs: NOW - window - 1 })).toMatchObject({
-      ok: false,
-      code: 'request.future',
-    });
+  });
+
+  it('accepts an entry sealed 30 minutes after its request, and calls one sealed 2 hours after stale', async () => {
+    const s = await scenario();
+    // An honest portal whose log-signer was down for half an hour: no accusation.
     expect(
-      await recheckEntry(undefined, s.entries[0]!, { sealTimeMs: NOW + 61_000, maxSkewMs: 60_000 }),
+      await recheckEntry(undefined, s.entries[0]!, { ...CONTEXT, sealTimeMs: NOW + 30 * 60_000 }),
+    ).toMatchObject({ ok: true });
+    // Beyond the hour of sealing delay the request is stale, as a re-logged old request is.
+    expect(
+      await recheckEntry(undefined, s.entries[0]!, { ...CONTEXT, sealTimeMs: NOW + 2 * 3_600_000 }),
     ).toMatchObject({ ok: false, code: 'request.stale' });
   });
 
@@ -348,41 +366,52 @@ describe('transaction records and the auditor re-check', () => {
     const created = await s.publish('create', s.mailId, home);
     const v1 = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'pop' }));
     const v2 = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'imap' }));
-    const context = { sealTimeMs: NOW };
+    const context = { ...CONTEXT, sealTimeMs: NOW };
     const life = [...s.entries, created, v1, v2];
-    const result = await recheckLog([...life, v1], new Map(), context);
+    const result = await recheckLog([...life, v1], context);
     expect(result).toMatchObject({ ok: false, index: life.length, code: 'request.replayed' });
     // The same update signed anew passes every rule: only the nonce memory refuses the re-logged one.
     const fresh = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'pop' }));
-    expect(await recheckLog([...life, fresh], new Map(), context)).toMatchObject({ ok: true });
+    expect(await recheckLog([...life, fresh], context)).toMatchObject({ ok: true });
   });
 
   it('refuses a resurrected account: CreateAccount after DeleteAccount, even freshly signed', async () => {
     const s = await scenario();
     const deleted = await authorise({ operation: 'DeleteAccount', account: ACCOUNT });
     const again = (await makeAccount(random)).create;
-    const result = await recheckLog([...s.entries, deleted, encodeRecord(again)]);
+    const result = await recheckLog([...s.entries, deleted, encodeRecord(again)], CONTEXT);
     expect(result).toMatchObject({ ok: false, index: s.entries.length + 1, code: 'account.deleted' });
     // The re-logged original CreateAccount is refused the same way.
-    expect(await recheckLog([...s.entries, deleted, s.entries[0]!])).toMatchObject({
+    expect(await recheckLog([...s.entries, deleted, s.entries[0]!], CONTEXT)).toMatchObject({
       ok: false,
       code: 'account.deleted',
     });
   });
 
-  it('remembers only the nonces a later seal could still carry: at most the window of the newest seal', async () => {
+  it('remembers only the nonces a later seal could still carry: the whole past window of the newest seal', async () => {
     const s = await scenario();
-    const account = await fold(s.entries, { sealTimeMs: NOW });
+    const account = await fold(s.entries, { ...CONTEXT, sealTimeMs: NOW });
     expect(account?.nonces.size).toBe(s.entries.length);
-    // A seal one window after the requests: their nonces can no longer pass freshness, so they go.
-    const later = await authoriseRecord({ operation: 'DeleteAccount', account: ACCOUNT }, ADMIN.signature, {
-      time: NOW + DEFAULT_MAX_SKEW_MS + 1,
-      random,
-    }).then(encodeRecord);
-    const result = await recheckEntry(account, later, { sealTimeMs: NOW + DEFAULT_MAX_SKEW_MS + 1 });
-    expect(result.ok && [...result.account.nonces.values()]).toEqual([NOW + DEFAULT_MAX_SKEW_MS + 1]);
+    const window = DEFAULT_MAX_SKEW_MS + DEFAULT_MAX_SEAL_DELAY_MS;
+    const deleteAt = (time: number) =>
+      authoriseRecord({ operation: 'DeleteAccount', account: ACCOUNT }, ADMIN.signature, {
+        portal: ORIGIN,
+        time,
+        random,
+      }).then(encodeRecord);
+    // A seal within the past window of the requests (a late seal): a replay could still pass
+    // freshness there, so their nonces are all still remembered.
+    const within = await recheckEntry(account, await deleteAt(NOW + window), {
+      ...CONTEXT,
+      sealTimeMs: NOW + window,
+    });
+    expect(within.ok && within.account.nonces.size).toBe(s.entries.length + 1);
+    // A seal one whole window after the requests: their nonces can no longer pass freshness, so they go.
+    const sealTimeMs = NOW + window + 1;
+    const result = await recheckEntry(account, await deleteAt(sealTimeMs), { ...CONTEXT, sealTimeMs });
+    expect(result.ok && [...result.account.nonces.values()]).toEqual([sealTimeMs]);
     // And a forgotten request re-logged under that seal is still refused, by freshness.
-    const replay = await recheckEntry(account, s.entries[2]!, { sealTimeMs: NOW + DEFAULT_MAX_SKEW_MS + 1 });
+    const replay = await recheckEntry(account, s.entries[2]!, { ...CONTEXT, sealTimeMs });
     expect(replay).toMatchObject({ ok: false, code: 'request.stale' });
   });
 
@@ -390,8 +419,34 @@ describe('transaction records and the auditor re-check', () => {
     const s = await scenario();
     const record = decodeRecord(s.entries[0]!);
     await expect(
-      applyRecord(undefined, record, { now: NOW + 600_000, maxSkewMs: 60_000 }),
+      applyRecord(undefined, record, CONTEXT, { now: NOW + 600_000, maxSkewMs: 60_000 }),
     ).rejects.toMatchObject({ code: 'request.stale' });
+  });
+
+  it('refuses a logged request bound to another portal: a replay from another log (issue #14, hole 2)', async () => {
+    const s = await scenario();
+    const state = await fold(s.entries);
+    // The account's own administrator, signing for beta: valid there, a replay here.
+    const elsewhere = await authorise(
+      { operation: 'DeleteAccount', account: ACCOUNT },
+      ADMIN,
+      'beta.test/log',
+    );
+    expect(await recheckEntry(state, elsewhere, CONTEXT)).toMatchObject({
+      ok: false,
+      code: 'request.wrong-portal',
+    });
+    expect(await recheckEntry(state, elsewhere, { origin: 'beta.test/log' })).toMatchObject({ ok: true });
+    const result = await recheckLog([...s.entries, elsewhere], CONTEXT);
+    expect(result).toMatchObject({ ok: false, index: s.entries.length, code: 'request.wrong-portal' });
+  });
+
+  it('refuses a Device Profile whose key is the identity point, with a forged signature (issue #14, hole 5)', async () => {
+    const s = await scenario();
+    const state = await fold(s.entries);
+    const forged = forgedDeviceProfile();
+    const entry = await s.publish('create', forged.profile.id, forged);
+    expect(await recheckEntry(state, entry, CONTEXT)).toMatchObject({ ok: false, code: 'profile.malformed' });
   });
 
   it('round-trips random runs of application publishes: build → encode → decode → recheck = reference model', async () => {
@@ -427,7 +482,7 @@ describe('transaction records and the auditor re-check', () => {
                   : before === 'inactive'
                     ? 'persistence.inactive'
                     : 'ok';
-          const result = await recheckEntry(state, entry);
+          const result = await recheckEntry(state, entry, CONTEXT);
           expect(result.ok ? 'ok' : result.code).toBe(expected);
           if (result.ok) {
             state = result.account;

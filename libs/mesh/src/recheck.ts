@@ -5,17 +5,32 @@ import { DEFAULT_MAX_SKEW_MS, readRequest } from './signed-request';
 import { decodeRecord, type TransactionRecord } from './transaction-record';
 
 /**
- * Where an entry sits, as the auditor re-checks it (DESIGN.md invariant 6). Other fields (the log's
- * origin, for the portal binding of issue #14 hole 2) MAY be added beside these.
+/**
+ * The longest an honest log-signer may take to seal an entry after the gateway accepted its request
+ * (one hour): a log-signer down, or far behind, for up to this long still seals entries that every
+ * auditor accepts. Beyond it the entries queued before the outage are reported `request.stale`
+ * (docs/decisions.md "The auditor's clock window").
+ */
+export const DEFAULT_MAX_SEAL_DELAY_MS = 3_600_000;
+
+/**
+ * What an auditor knows about the log it re-checks and where an entry sits in it (DESIGN.md
+ * invariant 6):
+ * - `origin` MUST be the origin of the log (the origin line of its seals): every logged request must
+ *   name it as its `Portal` (issue #14 hole 2).
+ * - `sealTimeMs`: the `time` of the seal of the part that carries the entry (unix milliseconds). When
+ *   given, the request's `Time` MUST lie within
+ *   [sealTimeMs − maxSkewMs − maxSealDelayMs, sealTimeMs + maxSkewMs]: the gateway's clock window
+ *   either way, plus, into the past only, the time the log-signer may have taken to seal the entry.
+ *   When absent (re-checking a log without its seals) no freshness is checked.
+ * - `maxSkewMs`: the clock window; default DEFAULT_MAX_SKEW_MS, the gateway's.
+ * - `maxSealDelayMs`: the sealing delay allowed; default DEFAULT_MAX_SEAL_DELAY_MS.
  */
 export interface RecheckContext {
-  /**
-   * The `time` of the seal of the part that carries the entry (unix milliseconds): the request's `Time`
-   * MUST lie within [sealTimeMs − maxSkewMs, sealTimeMs + maxSkewMs].
-   */
-  readonly sealTimeMs: number;
-  /** The clock window; default DEFAULT_MAX_SKEW_MS, the gateway's. */
+  readonly origin: string;
+  readonly sealTimeMs?: number;
   readonly maxSkewMs?: number;
+  readonly maxSealDelayMs?: number;
 }
 
 /**
@@ -24,10 +39,11 @@ export interface RecheckContext {
  * - `state`: the rule state (`applyRecord`). A deleted account keeps its state with status
  *   `deleted`: that is its tombstone, and a later CreateAccount of it is `account.deleted`.
  * - `nonces`: nonce → request time of the account's requests that may still be replayed. A request
- *   signed at t is acceptable only under a seal dated within t ± window, and seals never go back in
- *   time, so once a seal is dated after t + window no entry carrying that request can pass the
- *   freshness check again: its nonce is forgotten. The map holds at most the account's requests of
- *   the last 2 × window (by the newest seal that carried one of its entries). Without a context
+ *   signed at t is acceptable only under a seal dated within [t − maxSkewMs, t + maxSkewMs +
+ *   maxSealDelayMs], and seals never go back in time, so once a seal is dated after t + maxSkewMs +
+ *   maxSealDelayMs no entry carrying that request can pass the freshness check again: its nonce is
+ *   forgotten. The map holds at most the account's requests of the last 2 × maxSkewMs +
+ *   maxSealDelayMs (by the newest seal that carried one of its entries). Without a seal time
  *   (re-checking a log without its seals) nothing is forgotten.
  * Immutable, JSON-friendly: the mirror stores it per account (DESIGN.md invariant 6).
  */
@@ -48,8 +64,9 @@ export type RecheckResult =
 /**
  * The auditor's re-check of one entry (issue #6, issue #14 hole 3): decodes the entry bytes and applies
  * the record to what is remembered of its account (`account`, undefined for an account not seen yet in
- * this log), exactly as the gateway did, freshness included: with `context`, the request's time MUST
- * lie within the clock window of the seal that carries it (`request.stale` / `request.future`); an
+ * this log), exactly as the gateway did, portal and freshness included: the request MUST name
+ * `context.origin` (`request.wrong-portal`); with `context.sealTimeMs`, the request's time MUST lie
+ * within the auditor's clock window of the seal that carries it (`request.stale` / `request.future`); an
  * (account, nonce) pair MUST NOT appear twice (`request.replayed`); a deleted account MUST NOT come
  * back (`account.deleted`). Never rejects for a bad entry: every broken rule is a `{ ok: false, code,
  * detail }` violation, to be recorded as a finding.
@@ -57,7 +74,7 @@ export type RecheckResult =
 export async function recheckEntry(
   account: AuditedAccount | undefined,
   entry: Uint8Array,
-  context?: RecheckContext,
+  context: RecheckContext,
 ): Promise<RecheckResult> {
   let record: TransactionRecord;
   try {
@@ -76,7 +93,7 @@ export async function recheckEntry(
 export async function recheckRecord(
   account: AuditedAccount | undefined,
   record: TransactionRecord,
-  context?: RecheckContext,
+  context: RecheckContext,
 ): Promise<RecheckResult> {
   try {
     return { ok: true, ...(await apply(account, record, context)), record };
@@ -89,21 +106,26 @@ export async function recheckRecord(
 async function apply(
   account: AuditedAccount | undefined,
   record: TransactionRecord,
-  context: RecheckContext | undefined,
+  context: RecheckContext,
 ): Promise<{ account: AuditedAccount; state: AccountState }> {
   const previous = account?.state;
   if (previous?.status === 'deleted' && record.operation === 'CreateAccount')
     throw new MeshError('account.deleted', `account ${record.account} was deleted earlier in this log`);
-  const maxSkewMs = context?.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  const { sealTimeMs } = context;
+  const maxSkewMs = context.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  const maxDelayMs = context.maxSealDelayMs ?? DEFAULT_MAX_SEAL_DELAY_MS;
   const state = await applyRecord(
     previous,
     record,
-    context === undefined ? undefined : { now: context.sealTimeMs, maxSkewMs },
+    context,
+    sealTimeMs === undefined ? undefined : { now: sealTimeMs, maxSkewMs, maxDelayMs },
   );
   // The request verified: its claims are read again for the nonce (a few bytes of JSON).
   const { nonce, time } = readRequest(record.authorisation);
   const nonces = new Map<string, number>();
-  const oldest = context === undefined ? -Infinity : context.sealTimeMs - maxSkewMs;
+  // A request dated before `oldest` is stale under this seal and under every later one: its nonce
+  // can no longer be replayed in an entry that passes, and is forgotten.
+  const oldest = sealTimeMs === undefined ? -Infinity : sealTimeMs - maxSkewMs - maxDelayMs;
   for (const [seen, at] of account?.nonces ?? []) {
     if (seen === nonce)
       throw new MeshError('request.replayed', `nonce ${nonce} of account ${record.account} appears twice`);
@@ -124,13 +146,14 @@ export type RecheckLogResult =
 
 /**
  * Re-checks a whole run of entries from the start of a log (or from `accounts`, what an earlier run
- * remembered), stopping at the first violation with its index in `entries`. `context`: the seal that
- * carries them all, if known (without it no freshness is checked, and no nonce is forgotten).
+ * remembered), stopping at the first violation with its index in `entries`. `context`: the log's origin
+ * and, if known, the time of the seal that carries them all (without it no freshness is checked, and
+ * no nonce is forgotten).
  */
 export async function recheckLog(
   entries: Iterable<Uint8Array>,
+  context: RecheckContext,
   accounts: ReadonlyMap<string, AuditedAccount> = new Map(),
-  context?: RecheckContext,
 ): Promise<RecheckLogResult> {
   const states = new Map(accounts);
   let index = 0;

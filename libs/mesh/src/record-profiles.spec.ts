@@ -1,4 +1,4 @@
-import { ACCOUNT, ADMIN, countingRandom, makeAccount, NOW, PHONE } from '../test/fixtures';
+import { ACCOUNT, ADMIN, countingRandom, makeAccount, NOW, ORIGIN, PHONE } from '../test/fixtures';
 import {
   authoriseRecord,
   buildApplicationProfile,
@@ -32,7 +32,9 @@ async function fixtures() {
 
 /** Through the entry bytes, as the log-signer and the query service see a record. */
 async function logged(content: RecordContent) {
-  return decodeRecord(encodeRecord(await authoriseRecord(content, ADMIN.signature, { time: NOW, random })));
+  return decodeRecord(
+    encodeRecord(await authoriseRecord(content, ADMIN.signature, { portal: ORIGIN, time: NOW, random })),
+  );
 }
 
 describe('profilesSetBy: the profiles a record sets or deletes', () => {

@@ -15,7 +15,7 @@ export type ProfileChange =
  *  - CreateAccount sets the Master, the Personal and every Device Profile it carries;
  *  - Publish create/update sets its value; Publish delete deletes `Id`;
  *  - ConnectComplete sets the updated Personal Profile and the new device's profile;
- *  - DeleteAccount names no profile: it ends every object of its account's catalog, which only the
+ *  - DeleteAccount and MoveAccount name no profile: it ends every object of its account's catalog, which only the
  *    account's history knows — the caller MUST delete those itself (the profile index does, keyed by
  *    the account UDF).
  * Guarantees: at most one change per identifier (the last value a record gives an identifier wins;
@@ -29,6 +29,7 @@ export function profilesSetBy(record: RecordContent): ProfileChange[] {
       case 'CreateAccount':
         return [record.master, record.personal, ...record.devices].map(set);
       case 'DeleteAccount':
+      case 'MoveAccount':
         return [];
       case 'Publish':
         return record.value === undefined ? [{ id: record.id, state: 'deleted' }] : [set(record.value)];
@@ -51,6 +52,15 @@ export function profileSetBy(record: RecordContent, id: string): SignedProfile |
 }
 
 /**
+ * True when `record` ends its account's catalog in this log: DeleteAccount, and MoveAccount (the
+ * account is closed here and lives at its new home). The profile index MUST then mark deleted every
+ * profile the account still had set (query.md "The profile index").
+ */
+export function recordEndsAccount(record: RecordContent): boolean {
+  return record.operation === 'DeleteAccount' || record.operation === 'MoveAccount';
+}
+
+/**
  * What one entry does to a profile index (the log-signer's own and each mirror's): the record's
  * account, the profiles it sets or deletes (`profilesSetBy`, values left out), and whether it ends
  * its account.
@@ -60,7 +70,10 @@ export interface RecordProfiles {
   readonly account: string;
   /** At most one change per profile identifier (`profilesSetBy`). */
   readonly changes: ReadonlyArray<{ readonly id: string; readonly state: 'set' | 'deleted' }>;
-  /** A DeleteAccount: the account's profiles still set before this entry are deleted by it. */
+  /**
+   * A DeleteAccount or MoveAccount (`recordEndsAccount`): the account's profiles still set before
+   * this entry are deleted by it.
+   */
   readonly endsAccount: boolean;
 }
 
@@ -69,7 +82,7 @@ export function recordProfiles(record: RecordContent): RecordProfiles {
   return {
     account: record.account,
     changes: profilesSetBy(record).map(({ id, state }) => ({ id, state })),
-    endsAccount: record.operation === 'DeleteAccount',
+    endsAccount: recordEndsAccount(record),
   };
 }
 

@@ -1,4 +1,15 @@
-import { ADMIN, ACCOUNT, countingRandom, makeAccount, NOW, PHONE } from '../test/fixtures';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '@cryptomesh/crypto/portable';
+import { forgeJws } from '../../crypto/test/forged-jws';
+import {
+  ADMIN,
+  ACCOUNT,
+  countingRandom,
+  forgedDeviceProfile,
+  makeAccount,
+  NOW,
+  ORIGIN,
+  PHONE,
+} from '../test/fixtures';
 import {
   checkAdministrator,
   readRequest,
@@ -8,6 +19,8 @@ import {
   MeshError,
 } from '@cryptomesh/mesh';
 import { buildPersonalProfile } from './personal-profile';
+
+const fromBase64 = (text: string): Uint8Array => fromBase64Url(text) as Uint8Array;
 
 async function codeOf(run: () => Promise<unknown>): Promise<string> {
   try {
@@ -23,7 +36,7 @@ const SKEW = 60_000;
 
 describe('signed requests (issue #5)', () => {
   const sign = (time = NOW, key = ADMIN.signature, random = countingRandom()) =>
-    signRequest({ request: 'Get', account: ACCOUNT, body: BODY, time, random }, key);
+    signRequest({ request: 'Get', portal: ORIGIN, account: ACCOUNT, body: BODY, time, random }, key);
 
   it('verifies and returns the nonce the gateway keeps; a second use of it is a replay', async () => {
     const { personal } = await makeAccount();
@@ -31,6 +44,7 @@ describe('signed requests (issue #5)', () => {
     const guard = async (jws: unknown) => {
       const { claims } = await verifyRequest(jws, {
         request: 'Get',
+        portal: ORIGIN,
         account: ACCOUNT,
         body: BODY,
         personal: personal.profile,
@@ -48,6 +62,7 @@ describe('signed requests (issue #5)', () => {
     const claims = await guard(first);
     expect(claims).toMatchObject({
       request: 'Get',
+      portal: ORIGIN,
       account: ACCOUNT,
       device: personal.profile.devices[0]?.id,
       time: NOW,
@@ -63,6 +78,7 @@ describe('signed requests (issue #5)', () => {
       async (a) =>
         verifyRequest(await sign(NOW - SKEW - 1), {
           request: 'Get',
+          portal: ORIGIN,
           account: ACCOUNT,
           body: BODY,
           personal: a.personal.profile,
@@ -76,6 +92,7 @@ describe('signed requests (issue #5)', () => {
       async (a) =>
         verifyRequest(await sign(NOW + SKEW + 1), {
           request: 'Get',
+          portal: ORIGIN,
           account: ACCOUNT,
           body: BODY,
           personal: a.personal.profile,
@@ -89,6 +106,7 @@ describe('signed requests (issue #5)', () => {
       async (a) =>
         verifyRequest(await sign(NOW, PHONE.signature), {
           request: 'Get',
+          portal: ORIGIN,
           account: ACCOUNT,
           body: BODY,
           personal: a.personal.profile,
@@ -100,6 +118,7 @@ describe('signed requests (issue #5)', () => {
       async (a) =>
         verifyRequest(await sign(), {
           request: 'Get',
+          portal: ORIGIN,
           account: ACCOUNT,
           body: { ...BODY, Limit: 11 },
           personal: a.personal.profile,
@@ -111,6 +130,7 @@ describe('signed requests (issue #5)', () => {
       async (a) =>
         verifyRequest(await sign(), {
           request: 'Publish',
+          portal: ORIGIN,
           account: ACCOUNT,
           body: BODY,
           personal: a.personal.profile,
@@ -122,6 +142,7 @@ describe('signed requests (issue #5)', () => {
       async (a) =>
         verifyRequest(await sign(), {
           request: 'Get',
+          portal: ORIGIN,
           account: 'MA2G-OTHER',
           body: BODY,
           personal: a.personal.profile,
@@ -135,7 +156,7 @@ describe('signed requests (issue #5)', () => {
         const other = await sign(NOW + 1);
         return verifyRequest(
           { ...jws, signature: other.signature },
-          { request: 'Get', account: ACCOUNT, body: BODY, personal: a.personal.profile },
+          { request: 'Get', portal: ORIGIN, account: ACCOUNT, body: BODY, personal: a.personal.profile },
         );
       },
       'request.bad-signature',
@@ -145,10 +166,84 @@ describe('signed requests (issue #5)', () => {
       async (a) =>
         verifyRequest(a.master.jws, {
           request: 'Get',
+          portal: ORIGIN,
           account: ACCOUNT,
           body: BODY,
           personal: a.personal.profile,
         }),
+      'request.malformed',
+    ],
+    [
+      'signed for another portal (issue #14, hole 2)',
+      async (a) =>
+        verifyRequest(await sign(), {
+          request: 'Get',
+          portal: 'beta.test/log',
+          account: ACCOUNT,
+          body: BODY,
+          personal: a.personal.profile,
+        }),
+      'request.wrong-portal',
+    ],
+    [
+      'without a portal',
+      async (a) => {
+        const jws = await sign();
+        const claims = JSON.parse(fromUtf8(fromBase64(jws.payload))) as Record<string, unknown>;
+        delete claims.Portal;
+        return verifyRequest(
+          { ...jws, payload: toBase64Url(utf8(JSON.stringify(claims))) },
+          { request: 'Get', portal: ORIGIN, account: ACCOUNT, body: BODY, personal: a.personal.profile },
+        );
+      },
+      'request.malformed',
+    ],
+    [
+      'whose payload names a member twice (issue #14, hole 5)',
+      async (a) => {
+        const jws = await sign();
+        const text = fromUtf8(fromBase64(jws.payload));
+        // The same claims, with "Account" first naming another account: JSON.parse keeps the last.
+        const twice = `{"Account":"MA2G-OTHER",${text.slice(1)}`;
+        return verifyRequest(
+          { ...jws, payload: toBase64Url(utf8(twice)) },
+          { request: 'Get', portal: ORIGIN, account: ACCOUNT, body: BODY, personal: a.personal.profile },
+        );
+      },
+      'request.malformed',
+    ],
+    [
+      'signed by the identity point with a forged signature (issue #14, hole 5)',
+      async (a) => {
+        const attacker = forgedDeviceProfile();
+        const claims = readRequest(await sign());
+        const forged = forgeJws(
+          utf8(
+            JSON.stringify({
+              Request: 'Get',
+              Portal: ORIGIN,
+              Account: ACCOUNT,
+              Device: attacker.profile.id,
+              Time: NOW,
+              Nonce: claims.nonce,
+              Body: claims.body,
+            }),
+          ),
+          'application/mmm-request+json',
+        );
+        // Even listed as a device (a Personal Profile the attacker cannot get signed anyway).
+        const personal = {
+          ...a.personal.profile,
+          devices: [...a.personal.profile.devices, { ...attacker.profile }],
+        };
+        return verifyRequest(forged, {
+          request: 'Get',
+          portal: ORIGIN,
+          account: ACCOUNT,
+          body: BODY,
+          personal,
+        });
+      },
       'request.malformed',
     ],
   ])('refuses a request %s', async (_name, run, code) => {
@@ -160,6 +255,7 @@ describe('signed requests (issue #5)', () => {
     for (const time of [NOW - SKEW, NOW + SKEW])
       await verifyRequest(await sign(time), {
         request: 'Get',
+        portal: ORIGIN,
         account: ACCOUNT,
         body: BODY,
         personal: personal.profile,

@@ -15,6 +15,13 @@ import { keyHasId, profileKey, type PublicKeyInput } from './profile-key';
 import { openEnvelope, signPayload } from './profile-envelope';
 import type { DeviceEntry, MasterProfile, PersonalProfile } from './profile-types';
 
+/**
+ * The version of the Mesh Portal protocol these requests follow, as Hello answers it (`Version`).
+ * 0.2.0: every signed request names its portal (`Portal`), and the connection witness is computed by the
+ * devices from a nonce the new device chose (issue #14). A 0.1 request carries no `Portal`: refused.
+ */
+export const MESH_PROTOCOL_VERSION = '0.2.0';
+
 /** The JWS `typ` of a signed request (mesh-model.md "Requests"). */
 export const REQUEST_TYPE = 'application/mmm-request+json';
 /** The Content-ID of a request body digest. */
@@ -27,6 +34,12 @@ const NONCE_BYTES = 16;
 export interface RequestClaims {
   /** The transaction name, e.g. 'Publish'. */
   readonly request: string;
+  /**
+   * The portal the request is meant for: its origin, exactly Hello's `Origin` (the origin line of its
+   * seals). A gateway refuses another origin and an auditor refuses a logged request whose portal is not
+   * the log's origin, so a request logged at one portal cannot be replayed at another (issue #14, hole 2).
+   */
+  readonly portal: string;
   /** The account's UDF — never its address, so that a logged request reveals none. */
   readonly account: string;
   /** The UDF of the signing device key (= the JWS `kid`). */
@@ -46,6 +59,8 @@ export function requestBodyUdf(body: object): string {
 
 export interface RequestInput {
   readonly request: string;
+  /** The origin of the portal the request is for, as the client learned it from Hello and pinned it. */
+  readonly portal: string;
   readonly account: string;
   readonly body: object;
   readonly time: number;
@@ -57,8 +72,11 @@ export async function signRequest(
   input: RequestInput,
   deviceKey: JwsSigningKey & PublicKeyInput,
 ): Promise<FlattenedJws> {
+  if (typeof input.portal !== 'string' || input.portal === '')
+    throw new MeshError('input.invalid', 'a signed request names the origin of its portal');
   const payload = {
     Request: input.request,
+    Portal: input.portal,
     Account: input.account,
     Device: profileKey(deviceKey, 'signature').udf,
     Time: input.time,
@@ -73,9 +91,10 @@ export function readRequest(jws: unknown): RequestClaims {
   const envelope = openEnvelope(jws, 'the request', 'request.malformed');
   if (envelope.type !== REQUEST_TYPE) throw new MeshError('request.malformed', `typ must be ${REQUEST_TYPE}`);
   const r: JsonReader = JsonReader.object(envelope.payload, 'the request', 'request.malformed');
-  r.members(['Request', 'Account', 'Device', 'Time', 'Nonce', 'Body']);
+  r.members(['Request', 'Portal', 'Account', 'Device', 'Time', 'Nonce', 'Body']);
   const claims: RequestClaims = {
     request: r.string('Request'),
+    portal: r.string('Portal'),
     account: r.string('Account'),
     device: r.string('Device'),
     time: r.integer('Time'),
@@ -88,6 +107,8 @@ export function readRequest(jws: unknown): RequestClaims {
 
 export interface RequestExpectation {
   readonly request: string;
+  /** The origin of the portal checking (a gateway: its own; an auditor: the origin of the log). */
+  readonly portal: string;
   readonly account: string;
   readonly body: object;
   /** The account's current Personal Profile: the signer MUST be one of its devices. */
@@ -95,6 +116,8 @@ export interface RequestExpectation {
   /** The portal's clock; when absent (an auditor re-checking the log) no window is applied. */
   readonly now?: number;
   readonly maxSkewMs?: number;
+  /** How much further into the past than `maxSkewMs` the request may lie (default 0; RequestClock). */
+  readonly maxDelayMs?: number;
 }
 
 export interface VerifiedRequest {
@@ -107,9 +130,11 @@ export interface VerifiedRequest {
  * Server side (and auditor): checks a signed request, reporting the first failure:
  *   'request.malformed'       not a request JWS
  *   'request.mismatch'        signed for another request name, account or body
+ *   'request.wrong-portal'    signed for another portal (`Portal` is not `expect.portal`)
  *   'request.unknown-device'  the signer is not a device of `personal`
  *   'request.bad-signature'   the signature does not verify
- *   'request.stale' / 'request.future'  outside [now − maxSkewMs, now + maxSkewMs] (only when `now` is given)
+ *   'request.stale' / 'request.future'  outside [now − maxSkewMs − maxDelayMs, now + maxSkewMs] (only
+ *                             when `now` is given)
  * It does NOT detect replays: the caller MUST refuse a (account, nonce) it accepted before within the
  * window ('request.replayed'), e.g. with a persistent nonce store keyed by claims.account and claims.nonce.
  */
@@ -119,6 +144,11 @@ export async function verifyRequest(jws: unknown, expect: RequestExpectation): P
     throw new MeshError('request.mismatch', `signed for ${claims.request}, not ${expect.request}`);
   if (claims.account !== expect.account)
     throw new MeshError('request.mismatch', 'signed for another account');
+  if (claims.portal !== expect.portal)
+    throw new MeshError(
+      'request.wrong-portal',
+      `signed for the portal ${JSON.stringify(claims.portal)}, not ${JSON.stringify(expect.portal)}`,
+    );
   if (claims.body !== requestBodyUdf(expect.body))
     throw new MeshError('request.mismatch', 'signed for another body');
   const device = findDevice(expect.personal, claims.device);
@@ -137,16 +167,27 @@ export async function verifyRequest(jws: unknown, expect: RequestExpectation): P
       throw new MeshError('request.bad-signature', 'the request signature does not verify', { cause });
     throw new MeshError('request.malformed', 'the request JWS is not acceptable', { cause });
   }
-  if (expect.now !== undefined) checkRequestTime(claims, expect.now, expect.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+  if (expect.now !== undefined)
+    checkRequestTime(claims, expect.now, expect.maxSkewMs ?? DEFAULT_MAX_SKEW_MS, expect.maxDelayMs ?? 0);
   return { claims, device };
 }
 
-/** 'request.stale' / 'request.future' unless `claims.time` is within `maxSkewMs` of `now`. */
-export function checkRequestTime(claims: RequestClaims, now: number, maxSkewMs: number): void {
-  if (claims.time < now - maxSkewMs)
+/**
+ * 'request.stale' / 'request.future' unless `claims.time` lies within
+ * [now − maxSkewMs − maxDelayMs, now + maxSkewMs]: `maxSkewMs` either way (the clocks' disagreement),
+ * plus `maxDelayMs` into the past only (the time between the request's arrival and `now`, e.g. an
+ * auditor's seal time; 0 for a gateway checking on arrival).
+ */
+export function checkRequestTime(
+  claims: RequestClaims,
+  now: number,
+  maxSkewMs: number,
+  maxDelayMs = 0,
+): void {
+  if (claims.time < now - maxSkewMs - maxDelayMs)
     throw new MeshError(
       'request.stale',
-      `the request is ${now - claims.time} ms old (window ${maxSkewMs} ms)`,
+      `the request is ${now - claims.time} ms old (window ${maxSkewMs} ms${maxDelayMs > 0 ? ` + ${maxDelayMs} ms of delay` : ''})`,
     );
   if (claims.time > now + maxSkewMs)
     throw new MeshError(

@@ -9,7 +9,7 @@ import { readProfile, readProfileOf } from './signed-profile';
 import { signRequest } from './signed-request';
 
 /** The logged operations (mesh-model.md "Records"). EscrowPut and connection requests are not logged. */
-export type Operation = 'CreateAccount' | 'DeleteAccount' | 'Publish' | 'ConnectComplete';
+export type Operation = 'CreateAccount' | 'DeleteAccount' | 'Publish' | 'ConnectComplete' | 'MoveAccount';
 
 /** An account created with its Master, Personal and initial Device Profiles. */
 export interface CreateAccountRecord {
@@ -23,6 +23,18 @@ export interface CreateAccountRecord {
 export interface DeleteAccountRecord {
   readonly operation: 'DeleteAccount';
   readonly account: string;
+}
+
+/**
+ * The account moved to another portal (federation.md "Which value is current"): signed by an
+ * administrator device, logged at the OLD portal, naming the new home by its log origin. It closes the
+ * account here: no later record of the account is valid in this log.
+ */
+export interface MoveAccountRecord {
+  readonly operation: 'MoveAccount';
+  readonly account: string;
+  /** The new home portal's log origin (DESIGN.md "The log": the seal's first line). */
+  readonly to: string;
 }
 
 /** One persistence-model event (000 §3.2.1) on one object of the account's catalog. */
@@ -43,7 +55,8 @@ export interface ConnectCompleteRecord {
   readonly device: SignedProfile<DeviceProfile>;
 }
 
-export type RecordContent = CreateAccountRecord | DeleteAccountRecord | PublishRecord | ConnectCompleteRecord;
+export type RecordContent =
+  CreateAccountRecord | DeleteAccountRecord | MoveAccountRecord | PublishRecord | ConnectCompleteRecord;
 
 /** A parsed record: its content, its signed statement, and the authorisation over that statement. */
 export type TransactionRecord = RecordContent & {
@@ -75,6 +88,8 @@ export function recordStatement(content: RecordContent): JsonObject {
       };
     case 'DeleteAccount':
       return base;
+    case 'MoveAccount':
+      return { ...base, To: content.to };
     case 'Publish':
       return {
         ...base,
@@ -99,7 +114,7 @@ export function recordJson(statement: JsonObject, authorisation: FlattenedJws): 
 export async function authoriseRecord(
   content: RecordContent,
   deviceKey: JwsSigningKey & PublicKeyInput,
-  options: { readonly time: number; readonly random?: RandomSource },
+  options: { readonly portal: string; readonly time: number; readonly random?: RandomSource },
 ): Promise<TransactionRecord> {
   const statement = recordStatement(content);
   const authorisation = await signRequest(
@@ -114,9 +129,13 @@ export function encodeRecord(record: TransactionRecord): Uint8Array {
   return encodeEntry(recordJson(record.statement, record.authorisation));
 }
 
+/** The longest origin a MoveAccount may name (a C2SP origin is one line; this bounds the entry). */
+const MAX_ORIGIN_LENGTH = 255;
+
 const MEMBERS: Readonly<Record<Operation, readonly string[]>> = {
   CreateAccount: ['Master', 'Personal', 'Devices'],
   DeleteAccount: [],
+  MoveAccount: ['To'],
   Publish: ['Action', 'Id', 'Value'],
   ConnectComplete: ['Personal', 'Device'],
 };
@@ -147,6 +166,12 @@ export function parseRecord(value: unknown): TransactionRecord {
         };
       case 'DeleteAccount':
         return { operation: 'DeleteAccount', account };
+      case 'MoveAccount': {
+        const to = r.string('To');
+        if (to.length === 0 || to.length > MAX_ORIGIN_LENGTH || /[\s]/.test(to))
+          r.fail(`"To" must be a log origin: 1 to ${MAX_ORIGIN_LENGTH} characters, no white space`);
+        return { operation: 'MoveAccount', account, to };
+      }
       case 'Publish': {
         const action = r.string('Action');
         if (action !== 'create' && action !== 'update' && action !== 'delete')

@@ -5,8 +5,13 @@ import {
   type KeyPair,
   type RandomSource,
 } from '@cryptomesh/crypto/portable';
+import { forgeJws, IDENTITY_POINT } from '../../crypto/test/forged-jws';
 import {
   authoriseRecord,
+  canonicalJson,
+  devicePayload,
+  PROFILE_TYPES,
+  profileKey,
   encodeRecord,
   buildDeviceProfile,
   buildMasterProfile,
@@ -23,6 +28,10 @@ import {
 export const ADDRESS = 'alice@example.com';
 export const ACCOUNT = accountUdf(ADDRESS);
 export const NOW = 1_800_000_000_000;
+/** The origin of the portal the fixtures' requests are bound to (and of the log they are re-checked in). */
+export const ORIGIN = 'alpha.test/log';
+/** The re-check context of a log of ORIGIN. */
+export const CONTEXT = { origin: ORIGIN } as const;
 
 const SIZES: Record<KeyAlgorithm, number> = { Ed25519: 32, Ed448: 57, X25519: 32, X448: 56 };
 
@@ -65,7 +74,11 @@ export interface Account {
 }
 
 /** An account whose Master Profile has ADMIN as its only administrator, and ADMIN as its only device. */
-export async function makeAccount(random: RandomSource = countingRandom()): Promise<Account> {
+/** The fixture account, its CreateAccount bound to `portal` (default ORIGIN). */
+export async function makeAccount(
+  random: RandomSource = countingRandom(),
+  portal: string = ORIGIN,
+): Promise<Account> {
   const master = await buildMasterProfile({ administrators: [ADMIN.signature], created: NOW }, MASTER_KEY);
   const personal = await buildPersonalProfile(
     { master: master.profile.id, sequence: 0, devices: [ADMIN] },
@@ -78,7 +91,7 @@ export async function makeAccount(random: RandomSource = countingRandom()): Prom
   const create = await authoriseRecord(
     { operation: 'CreateAccount', account: ACCOUNT, master, personal, devices: [adminDevice] },
     ADMIN.signature,
-    { time: NOW, random },
+    { portal, time: NOW, random },
   );
   return { master, personal, adminDevice, create };
 }
@@ -86,11 +99,17 @@ export async function makeAccount(random: RandomSource = countingRandom()): Prom
 /**
  * A valid `CreateAccount` entry (the record's canonical bytes) for `user<n>@example.com`, with its own
  * master key (seed `masterSeed + n`) and administrator device (seed `deviceSeed + n`): distinct
- * accounts that re-check, for test logs. Seeds MUST stay within 1..255.
+ * accounts that re-check, for test logs of `seeds.portal` (default ORIGIN), signed at `seeds.time`
+ * (default NOW). Seeds MUST stay within 1..255.
  */
 export async function createAccountEntry(
   n: number,
-  seeds: { readonly masterSeed?: number; readonly deviceSeed?: number; readonly time?: number } = {},
+  seeds: {
+    readonly masterSeed?: number;
+    readonly deviceSeed?: number;
+    readonly time?: number;
+    readonly portal?: string;
+  } = {},
 ): Promise<Uint8Array> {
   const masterSeed = (seeds.masterSeed ?? 0) + n;
   const deviceSeed = (seeds.deviceSeed ?? 2) + n;
@@ -118,7 +137,7 @@ export async function createAccountEntry(
       devices: [adminDevice],
     },
     admin.signature,
-    { time: seeds.time ?? NOW, random: countingRandom(n * 1000) },
+    { portal: seeds.portal ?? ORIGIN, time: seeds.time ?? NOW, random: countingRandom(n * 1000) },
   );
   return encodeRecord(record);
 }
@@ -127,12 +146,18 @@ export async function createAccountEntry(
  * A later request of the account of `createAccountEntry(n, seeds)`, authorised by its administrator
  * device: `update-device` republishes that device's profile with `description` (a Device Profile
  * update, what a portal could roll back by re-logging an older one), `delete` deletes the account.
- * `nonce` picks the request's nonce (distinct from the CreateAccount's for any value ≥ 1).
+ * `nonce` picks the request's nonce (distinct from the CreateAccount's for any value ≥ 1); `portal`
+ * the origin it is signed for (default ORIGIN).
  */
 export async function accountRequestEntry(
   n: number,
   request: { readonly kind: 'update-device'; readonly description: string } | { readonly kind: 'delete' },
-  options: { readonly time: number; readonly nonce: number; readonly deviceSeed?: number },
+  options: {
+    readonly time: number;
+    readonly nonce: number;
+    readonly deviceSeed?: number;
+    readonly portal?: string;
+  },
 ): Promise<Uint8Array> {
   const admin = device((options.deviceSeed ?? 2) + n);
   const account = accountUdf(`user${n}@example.com`);
@@ -140,6 +165,7 @@ export async function accountRequestEntry(
   if (request.kind === 'delete')
     return encodeRecord(
       await authoriseRecord({ operation: 'DeleteAccount', account }, admin.signature, {
+        portal: options.portal ?? ORIGIN,
         time: options.time,
         random,
       }),
@@ -152,7 +178,26 @@ export async function accountRequestEntry(
     await authoriseRecord(
       { operation: 'Publish', account, action: 'update', id: value.profile.id, value },
       admin.signature,
-      { time: options.time, random },
+      { portal: options.portal ?? ORIGIN, time: options.time, random },
     ),
   );
+}
+
+/**
+ * A Device Profile whose signature key is the Ed25519 identity point, "self-signed" with a forged
+ * signature (issue #14, hole 5): what an attacker without any private key can make. Its JWS verifies
+ * under OpenSSL's cofactorless check; the strict rules refuse it. Built without parsing (the parser
+ * refuses it), so `profile` is what the payload says.
+ */
+export function forgedDeviceProfile(description = 'attacker'): SignedProfile<DeviceProfile> {
+  const signature = profileKey({ algorithm: 'Ed25519', publicKey: IDENTITY_POINT }, 'signature');
+  const profile: DeviceProfile = {
+    kind: 'device',
+    id: signature.udf,
+    signature,
+    encryption: profileKey(STRANGER.encryption, 'encryption'),
+    description,
+  };
+  const jws = forgeJws(canonicalJson(devicePayload(profile)), PROFILE_TYPES.device);
+  return { jws, signer: signature.udf, profile };
 }

@@ -15,6 +15,8 @@ export { LogEntryEntity } from './entities/log-entry.entity';
 export { LogTreeNodeEntity } from './entities/log-tree-node.entity';
 export { LogSealEntity } from './entities/log-seal.entity';
 export { enqueueEntry } from './stores/enqueue-entry';
+export { backlogPushback, readLogBacklog } from './stores/log-backlog';
+export type { LogBacklog, LogBacklogLimits } from './stores/log-backlog';
 export { LogStoreError } from './stores/log-store-error';
 export type { LogStoreErrorCode } from './stores/log-store-error';
 export type { LogSealRecord } from './stores/log-sql';
@@ -71,7 +73,7 @@ export {
   readCatalogConnection,
 } from './stores/catalog-connections';
 export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalog-connections';
-export { getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
+export { countCatalogEscrow, getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
 export { TypeOrmPublicationOutbox } from './stores/publication-outbox';
 export { MIRROR_CONSUMER, TypeOrmMirrorStore } from './stores/typeorm-mirror-store';
 export { TypeOrmWitnessOutbox } from './stores/typeorm-witness-outbox';

@@ -28,6 +28,12 @@ export interface ServiceSpec<C extends CommonConfig> {
   readonly module: (config: C) => DynamicModule;
   /** Largest request body accepted, in bytes (Fastify answers 413 beyond it); default 1 MiB. */
   readonly bodyLimitBytes?: (config: C) => number;
+  /**
+   * The proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges): a request from one
+   * of them gets as its address (`request.ip`) the last address in the header that is not one of
+   * them. None: the socket's address, whatever the headers say.
+   */
+  readonly trustedProxies?: (config: C) => readonly string[];
   /** False leaves body parsing to `beforeListen` (Nest then registers no JSON parser of its own). */
   readonly bodyParser?: boolean;
   /** Runs after the application is created and before it listens (e.g. to attach Kafka). */
@@ -52,9 +58,11 @@ export async function createService<C extends CommonConfig>(
 ): Promise<RunningService> {
   const config = spec.loadConfig(env);
   const tls = readTlsMaterial(config);
+  const trustedProxies = spec.trustedProxies?.(config) ?? [];
   const adapter = new FastifyAdapter({
     bodyLimit: spec.bodyLimitBytes?.(config) ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    ...(trustedProxies.length === 0 ? {} : { trustProxy: [...trustedProxies] }),
     ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(spec.module(config), adapter, {

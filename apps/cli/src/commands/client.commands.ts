@@ -12,6 +12,7 @@ import { ConfigError } from '@cryptomesh/service/config/config-error';
 import { caTrustingFetch, readCaFile } from '@cryptomesh/service/tls/ca-fetch';
 import { CliUsageError, type CliIo } from '../cli-io';
 import { FileClientStore, resolveMeshHome } from '../home/file-client-store';
+import { registerAccountCommands } from './account.command';
 import { registerDeviceCommands } from './device.command';
 import { registerEscrowCommands } from './escrow.command';
 import { registerPasswordCommands } from './password.command';
@@ -166,6 +167,7 @@ export function registerClientCommands(
   registerPasswordCommands(program, context);
   registerEscrowCommands(program, context);
   registerPortalCommands(program, context);
+  registerAccountCommands(program, context);
 }
 
 /** One line: the SDK's message, then who served what failed and which check, then the stable code. */

@@ -40,10 +40,11 @@ describe('mesh device', () => {
     [['device', 'connect', '--wait', '-1'], /--wait must be a whole number, got "-1"/],
     [['device', 'connect', '--wait', '86401'], /--wait must be from 0 to 86400, got 86401/],
     [['device', 'connect', '--portal', 'nowhere', '--account', 'a@b.c'], /--portal must be a URL/],
-    [['device', 'accept'], /missing required argument 'request-id'/],
+    [['device', 'accept', '--witness', 'W'], /missing required argument 'request-id'/],
+    [['device', 'accept', 'r1'], /required option '--witness <witness>' not specified/],
     [['device', 'reject'], /missing required argument 'request-id'/],
     [['device', 'remove'], /missing required argument 'device-id'/],
-    [['device', 'accept', 'r1', 'r2'], /too many arguments/],
+    [['device', 'accept', 'r1', 'r2', '--witness', 'W'], /too many arguments/],
     [['device', 'list', 'all'], /too many arguments/],
     [['device', 'pending', '--all'], /unknown option '--all'/],
   ])('%j is bad usage: exit 2 and a clear message', async (argv, message) => {
@@ -52,7 +53,7 @@ describe('mesh device', () => {
     expect(run.err).toMatch(message);
   });
 
-  it.each([['pending'], ['list'], ['accept', 'r1'], ['reject', 'r1'], ['remove', 'MXXX']])(
+  it.each([['pending'], ['list'], ['accept', 'r1', '--witness', 'W'], ['reject', 'r1'], ['remove', 'MXXX']])(
     'device %s on a home without a profile: state.missing, exit 1',
     async (...argv) => {
       const run = await home.mesh(['device', ...argv]);
@@ -69,7 +70,8 @@ describe('mesh device', () => {
     const run = await home.mesh(connect(portal, '--wait', '3'), { fetchImpl: portal.fetch, ...clock });
     expect(run.code).toBe(1);
     expect(run.err).toContain('contacting portal https://portal.example …');
-    expect(run.err).toContain('compare the witness WITN-ESS0');
+    // The witness the device computed itself (issue #14), the one the fake portal computes too.
+    expect(run.err).toContain(`compare the witness ${portal.lastWitness!}`);
     expect(run.err).toContain('waiting for an administrator to accept (request req-7) …');
     expect(run.err).toMatch(
       /^mesh: no administrator accepted request req-7 within 3 s; run `mesh device connect` again/m,
@@ -101,7 +103,7 @@ describe('mesh device', () => {
     expect(run.out).toHaveLength(1);
     expect(JSON.parse(run.out[0]!)).toMatchObject({
       requestId: 'req-8',
-      witness: 'WITN-ESS0',
+      witness: portal.lastWitness,
       account: 'alice@example.com',
       result: 'pending',
       deviceId: expect.stringMatching(/^M[A-Z2-7]{3}(-[A-Z2-7]{4})+$/) as string,

@@ -63,12 +63,16 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
 
   device
     .command('accept')
-    .description('accept a connection request (compare its witness with the new device first)')
+    .description('accept a connection request whose witness the new device shows')
     .argument('<request-id>', 'the request, as `mesh device pending` lists it')
+    .requiredOption(
+      '--witness <witness>',
+      'the witness the new device shows; refused unless this device computes the same for the request',
+    )
     .action(
-      context.action(async (requestId: string) => {
+      context.action(async (requestId: string, options: { witness: string }) => {
         context.progress(`accepting request ${requestId} …`);
-        const accepted = await context.manager().accept(requestId);
+        const accepted = await context.manager().accept(requestId, options.witness);
         context.result({ requestId, device: accepted }, [
           `accepted device ${accepted.id}${accepted.description === undefined ? '' : ` (${accepted.description})`}`,
         ]);

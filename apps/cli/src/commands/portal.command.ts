@@ -23,12 +23,15 @@ export function registerPortalCommands(program: Command, context: ClientCommandC
         const gatewayUrl = urlOption('<url>', url);
         const queryUrl = options.query === undefined ? undefined : urlOption('--query', options.query);
         context.progress(`contacting portal ${gatewayUrl} …`);
-        const home = await context.manager().switchPortal({
+        const { portal: home, closed } = await context.manager().switchPortal({
           gatewayUrl,
           ...(queryUrl === undefined ? {} : { queryUrl }),
         });
-        context.result({ portal: home }, [
+        context.result({ portal: home, oldAccountClosed: closed }, [
           `home portal is now ${home.id} (${home.gatewayUrl}, query ${home.queryUrl})`,
+          closed
+            ? 'the account at the old portal is closed (MoveAccount)'
+            : 'the account at the old portal is NOT closed (unreachable, or this device is no administrator): switch again from an administrator to close it',
         ]);
       }),
     );

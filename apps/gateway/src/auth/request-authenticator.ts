@@ -40,7 +40,8 @@ export interface Authenticated {
  * Authentication of the transactions that are not logged (Get, Status, ConnectPending, a rejecting
  * ConnectComplete, EscrowPut): the body carries `Account` and `Authentication`, a signed request
  * (mesh-model.md "Requests") whose `Request` is the transaction name, `Account` the account's UDF
- * and `Body` the digest of the request body without `Authentication`. It must be signed by a
+ * and `Body` the digest of the request body without `Authentication`; its `Portal` MUST be this
+ * portal's origin (LOG_ORIGIN, Hello's `Origin`). It must be signed by a
  * device of the account's current Personal Profile, within CLOCK_SKEW_MS, with a nonce never
  * accepted before. Then the per-account rate limit applies.
  */
@@ -68,6 +69,7 @@ export class RequestAuthenticator {
     const verified = await mapMeshErrors(async () => {
       const v = await verifyRequest(fields.body[AUTHENTICATION], {
         request: transaction,
+        portal: this.config.LOG_ORIGIN,
         account: name.udf,
         body: fields.without(AUTHENTICATION),
         personal: state.personal.profile,
@@ -82,12 +84,22 @@ export class RequestAuthenticator {
     return { name, account, state, claims: verified.claims, device: verified.device };
   }
 
-  /** The active account `name` names; `account.unknown` (404) otherwise, or when its fingerprint differs. */
+  /**
+   * The active account `name` names; `account.moved` (409) when a MoveAccount closed it here — every
+   * request for it is refused, reads included, since its current state lives at its new home —,
+   * `account.unknown` (404) otherwise, or when its fingerprint differs.
+   */
   async activeAccount(
     manager: EntityManager,
     name: AccountName,
   ): Promise<{ account: CatalogAccount; state: AccountState }> {
     const account = await readCatalogAccount(manager, name.udf);
+    if (account?.status === 'moved')
+      throw new GatewayError(
+        'account.moved',
+        `the account ${name.address} moved to ${account.movedTo ?? 'another portal'}: it is closed here`,
+        { reason: 'account.moved' },
+      );
     if (account === undefined || account.status !== 'active')
       throw new GatewayError('account.unknown', `no active account ${name.address} on this portal`);
     // The stored profiles were verified when accepted; objects are not needed to authenticate.

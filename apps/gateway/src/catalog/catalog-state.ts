@@ -29,6 +29,7 @@ export function accountState(account: CatalogAccount, objects: readonly CatalogO
   return {
     account: account.accountUdf,
     status: account.status,
+    ...(account.movedTo === undefined ? {} : { movedTo: account.movedTo }),
     master: readProfileOf(account.master, 'master'),
     personal: readProfileOf(account.personal, 'personal'),
     objects: map,

@@ -26,6 +26,8 @@ import { mapMeshErrors } from '../protocol/mesh-error-map';
 import type { AccountName } from '../protocol/request-fields';
 import type { RequestContext } from '../protocol/transaction';
 import { AccountQueue } from './account-queue';
+import { checkAccountQuota } from './account-usage';
+import { LogPushback } from './log-pushback';
 import { accountState, changedObjects, jwsJson } from './catalog-state';
 
 export interface CommitOptions {
@@ -59,15 +61,20 @@ export class RecordCommitter {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly limits: AccountLimits,
     private readonly authenticator: RequestAuthenticator,
+    private readonly pushback: LogPushback,
   ) {}
 
-  /** Resolves with the account's new state once it is committed; throws a GatewayError otherwise. */
-  commit(
+  /**
+   * Resolves with the account's new state once it is committed; throws a GatewayError otherwise,
+   * 'log.pushback' before any work while the log queue is over its bounds.
+   */
+  async commit(
     name: AccountName,
     record: TransactionRecord,
     context: RequestContext,
     options: CommitOptions = {},
   ): Promise<AccountState> {
+    this.pushback.check();
     return this.queue.run(name.udf, () => this.commitNow(name, record, context, options));
   }
 
@@ -83,12 +90,15 @@ export class RecordCommitter {
       });
     const claims = await mapMeshErrors(() => readRequest(record.authorisation), 'the Authorisation');
     const clock = { now: context.receivedAtMs, maxSkewMs: this.config.CLOCK_SKEW_MS };
+    // Bound to this portal: a request signed for another one is 'request.wrong-portal' (issue #14).
+    const portal = { origin: this.config.LOG_ORIGIN };
 
     // A replay first: its record was applied already, so applyRecord would answer a misleading
     // conflict. (A forged request reusing a seen nonce learns nothing from being told so.)
     await this.authenticator.refuseSeen(this.dataSource.manager, name.udf, claims);
     const before = await this.load(this.dataSource.manager, name, options.create === true, false);
-    const next = await mapMeshErrors(() => applyRecord(before?.state, record, clock));
+    const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
+    checkAccountQuota(before?.state, next, this.config);
     this.limits.take(name.udf);
 
     return this.dataSource.transaction('READ COMMITTED', async (manager) => {
@@ -109,11 +119,13 @@ export class RecordCommitter {
         if (row === undefined || row.version !== before?.account.version) {
           const locked = await this.load(manager, name, false, false);
           base = locked;
-          after = await mapMeshErrors(() => applyRecord(locked?.state, record, clock));
+          after = await mapMeshErrors(() => applyRecord(locked?.state, record, portal, clock));
+          checkAccountQuota(locked?.state, after, this.config);
         }
         await updateCatalogAccount(manager, {
           accountUdf: name.udf,
           status: after.status,
+          ...(after.movedTo === undefined ? {} : { movedTo: after.movedTo }),
           master: jwsJson(after.master),
           personal: jwsJson(after.personal),
         });

@@ -14,9 +14,11 @@ export type GatewayErrorCode =
   | 'account.invalid' // not an account address (or mmm: URI naming one)
   | 'account.exists' // CreateAccount of an address this portal assigned before
   | 'account.unknown' // no such account here, or it is deleted
+  | 'account.moved' // closed here by a MoveAccount: the account lives at its new home portal
   | 'auth.missing' // an authenticated transaction without its signed request
   | 'auth.malformed' // the signed request is not a request JWS
   | 'auth.mismatch' // signed for another transaction, account or body
+  | 'auth.wrong-portal' // signed for another portal (its Portal is not this portal's Origin)
   | 'auth.unknown-device' // the signer is not a device of the account
   | 'auth.bad-signature'
   | 'auth.stale' // outside the clock-skew window (CLOCK_SKEW_MS)
@@ -32,6 +34,8 @@ export type GatewayErrorCode =
   | 'pow.insufficient' // CreateAccount without the proof of work Hello demands
   | 'not-found'
   | 'rate.limited'
+  | 'quota.exceeded' // the account's objects, bytes or escrow blobs (Reason quota.objects/bytes/escrow)
+  | 'log.pushback' // the log queue is over its bounds (docs/design/gateway.md "Pushback"); retry later
   | 'internal';
 
 const HTTP_STATUS: Record<GatewayErrorCode, number> = {
@@ -43,9 +47,11 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'account.invalid': 400,
   'account.exists': 409,
   'account.unknown': 404,
+  'account.moved': 409,
   'auth.missing': 401,
   'auth.malformed': 400,
   'auth.mismatch': 401,
+  'auth.wrong-portal': 403,
   'auth.unknown-device': 401,
   'auth.bad-signature': 401,
   'auth.stale': 401,
@@ -61,6 +67,8 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'pow.insufficient': 403,
   'not-found': 404,
   'rate.limited': 429,
+  'quota.exceeded': 413,
+  'log.pushback': 503,
   internal: 500,
 };
 

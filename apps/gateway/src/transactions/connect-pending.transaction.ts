@@ -11,7 +11,8 @@ const MAX_LISTED = 100;
 
 /**
  * `ConnectPending` (administrator only, read-only): the account's pending connection requests, oldest
- * first, each with the device's signed profile and the witness to compare with the new device.
+ * first, each with the device's signed profile and the nonce the new device chose: the administrator
+ * device computes the witness to compare from them (issue #14, hole 1); the portal computes none.
  */
 @Injectable()
 export class ConnectPendingTransaction implements Transaction {
@@ -36,7 +37,7 @@ export class ConnectPendingTransaction implements Transaction {
         RequestId: p.id,
         DeviceId: p.deviceId,
         Device: p.device,
-        Witness: p.witness,
+        Nonce: p.nonce,
         Created: p.createdMs,
       })),
     };

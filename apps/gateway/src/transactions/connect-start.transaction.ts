@@ -1,8 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { contentDigestUdf, toBase64Url } from '@cryptomesh/crypto';
-import { canonicalJson, checkProfileSigner, findDevice, profileView, readProfileOf } from '@cryptomesh/mesh';
+import { toBase64Url } from '@cryptomesh/crypto';
+import {
+  checkProfileSigner,
+  findDevice,
+  profileView,
+  readConnectNonce,
+  readProfileOf,
+} from '@cryptomesh/mesh';
 import {
   countCatalogConnections,
   expireCatalogConnections,
@@ -19,27 +25,14 @@ import { mapMeshErrors } from '../protocol/mesh-error-map';
 import { checkProfileSize, readAccountName, RequestFields } from '../protocol/request-fields';
 import type { Transaction } from '../protocol/transaction';
 
-/** The Content-ID of a connection witness (docs/design/gateway.md "Connecting a device"). */
-export const CONNECT_WITNESS_CONTENT_ID = 'MeshConnectWitness';
-
-/**
- * The short code both devices show so that the user can see that the administrator is approving
- * the device in hand: a 100-bit content digest UDF of the account UDF, the device's profile id and
- * the request id.
- */
-export function connectWitness(accountUdf: string, deviceId: string, requestId: string): string {
-  return contentDigestUdf(
-    canonicalJson({ Account: accountUdf, Device: deviceId, Request: requestId }),
-    CONNECT_WITNESS_CONTENT_ID,
-    { bits: 100 },
-  );
-}
-
 /**
  * `ConnectStart` (unauthenticated; the device is not connected yet): a new device submits its own
  * Device Profile (self-signed, 000 §6.4) for an account. The request waits for an administrator
  * (ConnectPending, ConnectComplete). Gateway state only: nothing is logged. Answers the request id
- * the device polls with (ConnectStatus) and the witness to compare.
+ * the device polls with (ConnectStatus). The `Nonce` (16 random bytes, base64url) is the new device's
+ * own choice: the gateway stores and relays it, and computes no witness — each device computes the
+ * witness the user compares from the account, the Device Profile and this nonce (issue #14, hole 1;
+ * `connectWitness` of @cryptomesh/mesh), so a portal cannot show its own device under the real one's.
  */
 @Injectable()
 export class ConnectStartTransaction implements Transaction {
@@ -52,8 +45,9 @@ export class ConnectStartTransaction implements Transaction {
   ) {}
 
   async handle(body: Readonly<Record<string, unknown>>): Promise<MeshResponseFields> {
-    const f = new RequestFields(body, this.name).allow(['Account', 'Device']);
+    const f = new RequestFields(body, this.name).allow(['Account', 'Device', 'Nonce']);
     const name = readAccountName(f.string('Account'));
+    const nonce = await mapMeshErrors(() => readConnectNonce(f.string('Nonce')), 'the Nonce');
     const value = f.object('Device');
     checkProfileSize(value, this.config.MAX_PROFILE_BYTES, 'the Device Profile');
     const device = await mapMeshErrors(async () => {
@@ -68,7 +62,6 @@ export class ConnectStartTransaction implements Transaction {
         reason: 'persistence.exists',
       });
     const id = toBase64Url(randomBytes(16));
-    const witness = connectWitness(name.udf, device.profile.id, id);
     await this.dataSource.transaction(async (manager) => {
       // The account row lock serialises ConnectStarts of one account, so the cap holds exactly.
       await readCatalogAccount(manager, name.udf, { lock: true });
@@ -84,9 +77,9 @@ export class ConnectStartTransaction implements Transaction {
         accountUdf: name.udf,
         deviceId: device.profile.id,
         device: jwsJson(device),
-        witness,
+        nonce,
       });
     });
-    return { Account: name.address, RequestId: id, DeviceId: device.profile.id, Witness: witness };
+    return { Account: name.address, RequestId: id, DeviceId: device.profile.id, Nonce: nonce };
   }
 }

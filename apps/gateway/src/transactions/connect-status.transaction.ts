@@ -57,6 +57,7 @@ export class ConnectStatusTransaction implements Transaction {
       };
       return verifyRequest(f.body[AUTHENTICATION], {
         request: this.name,
+        portal: this.config.LOG_ORIGIN,
         account: name.udf,
         body: f.without(AUTHENTICATION),
         personal: applicant,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { fromBase64Url, parseUdf } from '@cryptomesh/crypto';
-import { putCatalogEscrow } from '@cryptomesh/persistence';
+import { countCatalogEscrow, putCatalogEscrow } from '@cryptomesh/persistence';
 import { AUTHENTICATION, RequestAuthenticator } from '../auth/request-authenticator';
 import type { GatewayConfig } from '../gateway.config';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
@@ -42,6 +42,13 @@ export class EscrowPutTransaction implements Transaction {
       );
     const auth = await this.authenticator.authenticate(f, this.name, context);
     await this.dataSource.transaction(async (manager) => {
+      const quota = this.config.QUOTA_ESCROW_PER_ACCOUNT;
+      if (quota > 0 && !(await countCatalogEscrow(manager, auth.name.udf, quota)))
+        throw new GatewayError(
+          'quota.exceeded',
+          `the account has stored ${quota} escrow blobs, this portal's limit per account`,
+          { reason: 'quota.escrow' },
+        );
       if (!(await putCatalogEscrow(manager, key, blob)))
         throw new GatewayError('persistence.conflict', `an escrow blob is already stored under ${key}`, {
           reason: 'persistence.exists',

@@ -138,6 +138,7 @@ export const STATUS_JS = `'use strict';
     var selfHead = history.self.head;
     if (!selfHead) raise('warn', 'this portal has sealed nothing yet');
     else if ((now - selfHead.timeMs) / 1000 > STALE_S) raise('bad', 'this portal has not sealed for ' + age((now - selfHead.timeMs) / 1000).replace(' ago', ''));
+    if (history.self.pushback) raise('bad', 'the gateway refuses changes (503): ' + history.self.pushback);
     federation.peers.forEach(function (p) {
       if (!p.configured) return;
       if (!p.head) raise('warn', p.id + ': nothing mirrored yet');

@@ -7,13 +7,15 @@ import type { EntityManager } from 'typeorm';
  * Profiles are stored as their flattened JWS objects; interpreting them is the caller's job.
  */
 
-export type CatalogAccountStatus = 'active' | 'deleted';
+export type CatalogAccountStatus = 'active' | 'deleted' | 'moved';
 export type CatalogObjectKind = 'master' | 'personal' | 'device' | 'application';
 
 export interface CatalogAccount {
   readonly accountUdf: string;
   readonly address: string;
   readonly status: CatalogAccountStatus;
+  /** The new home's log origin of a `moved` account (MoveAccount); undefined otherwise. */
+  readonly movedTo?: string;
   readonly master: unknown;
   readonly personal: unknown;
   /** Grows by one with every change of the account or its objects. */
@@ -32,6 +34,7 @@ interface AccountRow {
   account_udf: string;
   address: string;
   status: CatalogAccountStatus;
+  moved_to: string | null;
   master: unknown;
   personal: unknown;
   version: string;
@@ -44,13 +47,14 @@ interface ObjectRow {
   value: unknown;
 }
 
-const ACCOUNT_COLUMNS = 'account_udf, address, status, master, personal, version';
+const ACCOUNT_COLUMNS = 'account_udf, address, status, moved_to, master, personal, version';
 
 function toAccount(row: AccountRow): CatalogAccount {
   return {
     accountUdf: row.account_udf,
     address: row.address,
     status: row.status,
+    ...(row.moved_to === null ? {} : { movedTo: row.moved_to }),
     master: row.master,
     personal: row.personal,
     version: BigInt(row.version),
@@ -115,13 +119,19 @@ export async function insertCatalogAccount(
  */
 export async function updateCatalogAccount(
   manager: EntityManager,
-  account: Pick<CatalogAccount, 'accountUdf' | 'status' | 'master' | 'personal'>,
+  account: Pick<CatalogAccount, 'accountUdf' | 'status' | 'movedTo' | 'master' | 'personal'>,
 ): Promise<void> {
   await manager.query(
-    `UPDATE accounts SET status = $2, master = $3::jsonb, personal = $4::jsonb,
+    `UPDATE accounts SET status = $2, master = $3::jsonb, personal = $4::jsonb, moved_to = $5,
             version = version + 1, updated = now()
       WHERE account_udf = $1`,
-    [account.accountUdf, account.status, JSON.stringify(account.master), JSON.stringify(account.personal)],
+    [
+      account.accountUdf,
+      account.status,
+      JSON.stringify(account.master),
+      JSON.stringify(account.personal),
+      account.movedTo ?? null,
+    ],
   );
 }
 

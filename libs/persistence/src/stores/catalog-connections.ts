@@ -14,8 +14,12 @@ export interface CatalogConnection {
   readonly deviceId: string;
   /** The Device Profile the new device submitted (flattened JWS). */
   readonly device: unknown;
-  /** The short code both devices show so that the user can compare them. */
-  readonly witness: string;
+  /**
+   * The value the new device chose (base64url of 16 bytes), relayed to administrators: each device
+   * computes the witness the user compares from it, the account and the Device Profile (issue #14).
+   * Never trusted by the portal's clients: a rewritten nonce gives a witness the user sees differ.
+   */
+  readonly nonce: string;
   readonly status: CatalogConnectionStatus;
   /** The Personal Profile that the acceptance published, when accepted. */
   readonly personal: unknown;
@@ -27,14 +31,14 @@ interface ConnectionRow {
   account_udf: string;
   device_id: string;
   device: unknown;
-  witness: string;
+  nonce: string;
   status: CatalogConnectionStatus;
   personal: unknown;
   created_ms: string;
 }
 
 const COLUMNS =
-  'id, account_udf, device_id, device, witness, status, personal, (extract(epoch FROM created) * 1000)::bigint AS created_ms';
+  'id, account_udf, device_id, device, nonce, status, personal, (extract(epoch FROM created) * 1000)::bigint AS created_ms';
 
 function toConnection(row: ConnectionRow): CatalogConnection {
   return {
@@ -42,7 +46,7 @@ function toConnection(row: ConnectionRow): CatalogConnection {
     accountUdf: row.account_udf,
     deviceId: row.device_id,
     device: row.device,
-    witness: row.witness,
+    nonce: row.nonce,
     status: row.status,
     personal: row.personal ?? undefined,
     createdMs: Number(row.created_ms),
@@ -51,12 +55,12 @@ function toConnection(row: ConnectionRow): CatalogConnection {
 
 export async function insertCatalogConnection(
   manager: EntityManager,
-  request: Pick<CatalogConnection, 'id' | 'accountUdf' | 'deviceId' | 'device' | 'witness'>,
+  request: Pick<CatalogConnection, 'id' | 'accountUdf' | 'deviceId' | 'device' | 'nonce'>,
 ): Promise<void> {
   await manager.query(
-    `INSERT INTO connect_requests (id, account_udf, device_id, device, witness, status)
+    `INSERT INTO connect_requests (id, account_udf, device_id, device, nonce, status)
      VALUES ($1, $2, $3, $4::jsonb, $5, 'pending')`,
-    [request.id, request.accountUdf, request.deviceId, JSON.stringify(request.device), request.witness],
+    [request.id, request.accountUdf, request.deviceId, JSON.stringify(request.device), request.nonce],
   );
 }
 

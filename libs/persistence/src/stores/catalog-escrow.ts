@@ -30,3 +30,24 @@ export async function getCatalogEscrow(
   const blob = rows[0]?.blob;
   return blob === undefined ? undefined : new Uint8Array(blob);
 }
+
+/**
+ * Counts one more escrow blob against `accountUdf`'s quota. Resolves false — changing nothing — when
+ * the account has stored `max` already. MUST run in the transaction that stores the blob, so that a
+ * refused or failed store does not count.
+ */
+export async function countCatalogEscrow(
+  manager: EntityManager,
+  accountUdf: string,
+  max: number,
+): Promise<boolean> {
+  // A SELECT around the UPDATE: TypeORM answers a bare UPDATE … RETURNING in another shape.
+  const rows = await manager.query<Array<{ n: number }>>(
+    `WITH counted AS (
+       UPDATE accounts SET escrow_blobs = escrow_blobs + 1
+        WHERE account_udf = $1 AND escrow_blobs < $2 RETURNING 1)
+     SELECT count(*)::int AS n FROM counted`,
+    [accountUdf, max],
+  );
+  return rows[0]?.n === 1;
+}

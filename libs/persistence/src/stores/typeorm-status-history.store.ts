@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { readLogBacklog, type LogBacklog } from './log-backlog';
 import { safeInteger, type SqlQuery } from './log-sql';
 import { dataSourceQuery } from './typeorm-published-log.store';
 
@@ -33,8 +34,13 @@ export interface OwnHeadRecord {
 export class TypeOrmStatusHistory {
   private readonly query: SqlQuery;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.query = dataSourceQuery(dataSource);
+  }
+
+  /** This portal's log queue now (what the gateway's pushback judges). */
+  backlog(): Promise<LogBacklog> {
+    return readLogBacklog(this.dataSource.manager);
   }
 
   /** Entries per minute of this portal's log (`self`) and of every mirror, since `sinceMs`. */

@@ -7,8 +7,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * not counted on `/federation` nor by the status page. Existing rows reported by a peer (other than
  * equivocations, verified at intake) become claims.
  */
-export class FindingVerified1763805600000 implements MigrationInterface {
-  name = 'FindingVerified1763805600000';
+export class FindingVerified1763805800000 implements MigrationInterface {
+  name = 'FindingVerified1763805800000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE findings ADD COLUMN verified boolean NOT NULL DEFAULT true`);
