@@ -73,11 +73,14 @@ export interface Account {
   readonly create: TransactionRecord;
 }
 
-/** An account whose Master Profile has ADMIN as its only administrator, and ADMIN as its only device. */
-/** The fixture account, its CreateAccount bound to `portal` (default ORIGIN). */
+/**
+ * The fixture account: its Master Profile has ADMIN as its only administrator, and ADMIN as its only
+ * device; its CreateAccount is bound to `portal` (default ORIGIN) and signed at `time` (default NOW).
+ */
 export async function makeAccount(
   random: RandomSource = countingRandom(),
   portal: string = ORIGIN,
+  time: number = NOW,
 ): Promise<Account> {
   const master = await buildMasterProfile({ administrators: [ADMIN.signature], created: NOW }, MASTER_KEY);
   const personal = await buildPersonalProfile(
@@ -91,7 +94,7 @@ export async function makeAccount(
   const create = await authoriseRecord(
     { operation: 'CreateAccount', account: ACCOUNT, master, personal, devices: [adminDevice] },
     ADMIN.signature,
-    { portal, time: NOW, random },
+    { portal, time, random },
   );
   return { master, personal, adminDevice, create };
 }
