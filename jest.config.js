@@ -2,8 +2,9 @@
 // and a real Kafka broker, provided by test/env/run-tests.js). `npm test` runs both.
 
 const moduleNameMapper = {
-  '^@cryptomesh/(crypto|log|mesh|persistence|intermesh|service|client)$': '<rootDir>/libs/$1/src',
-  '^@cryptomesh/(crypto|log|mesh|persistence|intermesh|service|client)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@cryptomesh/(crypto|log|mesh|persistence|intermesh|service|client|audit)$': '<rootDir>/libs/$1/src',
+  '^@cryptomesh/(crypto|log|mesh|persistence|intermesh|service|client|audit)/(.*)$':
+    '<rootDir>/libs/$1/src/$2',
 };
 
 const common = {

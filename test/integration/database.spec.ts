@@ -39,6 +39,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'StatusHistory1763802000000',
         'ConnectNonce1763805600000',
         'AccountMoved1763805700000',
+        'FindingVerified1763805800000',
         'EscrowQuota1763806500000',
       ]);
     } finally {

@@ -10,6 +10,7 @@ import {
   type KnownPortal,
 } from '../support/federation-oracle';
 import { TestAccount, post } from '../support/mesh-client';
+import { scrape } from '../support/prometheus-text';
 import { RoguePortal } from '../support/rogue-portal';
 import { runScriptedSession } from '../support/scripted-session';
 
@@ -31,6 +32,9 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
   let broker: Awaited<ReturnType<typeof startBroker>>;
   let federation: Federation;
   let rogue: RoguePortal;
+  /** Two more rogues (issue #14 hole 3): one re-logs an older signed update, one resurrects an account. */
+  let relogger: RoguePortal;
+  let resurrector: RoguePortal;
   let portals: KnownPortal[];
   let A: KnownPortal;
   let B: KnownPortal;
@@ -39,11 +43,14 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
 
   beforeAll(async () => {
     broker = await startBroker({ log: () => undefined });
-    rogue = new RoguePortal(`rogue-${Date.now().toString(36)}`, broker.brokers.split(','));
-    await rogue.connect();
+    const tag = Date.now().toString(36);
+    rogue = new RoguePortal(`rogue-${tag}`, broker.brokers.split(','));
+    relogger = new RoguePortal(`relogger-${tag}`, broker.brokers.split(','));
+    resurrector = new RoguePortal(`resurrector-${tag}`, broker.brokers.split(','));
+    for (const r of [rogue, relogger, resurrector]) await r.connect();
     federation = await startTestFederation({
       kafkaBrokers: broker.brokers,
-      extraPeers: [rogue.peer],
+      extraPeers: [rogue.peer, relogger.peer, resurrector.peer],
       env: {
         LOG_LEVEL: 'warn',
         SEAL_INTERVAL_MS: 300,
@@ -58,7 +65,7 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
   }, 240_000);
 
   afterAll(async () => {
-    await rogue?.close().catch(() => undefined);
+    for (const r of [rogue, relogger, resurrector]) await r?.close().catch(() => undefined);
     await federation?.stop();
     await broker?.stop();
   }, 120_000);
@@ -218,7 +225,7 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
   }, 300_000);
 
   describe('a rogue portal', () => {
-    const mirrorRows = async (portal: KnownPortal) => {
+    const mirrorRows = async (portal: KnownPortal, of: RoguePortal = rogue) => {
       const url = federation.portal(portal.id).databaseUrl;
       const tables = [
         'mirror_entries',
@@ -232,25 +239,61 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
         const rows = await queryDatabase<{ row: string }>(
           url,
           `SELECT row_to_json(t)::text AS row FROM ${table} t WHERE peer = $1`,
-          [rogue.id],
+          [of.id],
         );
         out[table] = rows.map((r) => r.row).sort();
       }
       return out;
     };
-    const findingsAt = async (portal: KnownPortal) => {
-      const res = await fetch(`${portal.queryUrl}/findings?subject=${rogue.id}&limit=1000`);
-      return (
-        (await res.json()) as {
-          findings: Array<{ kind: string; code: string; evidence: unknown; status: string }>;
-        }
-      ).findings;
+    type FindingJson = {
+      id: string;
+      kind: string;
+      code: string;
+      reporter: string;
+      evidence: unknown;
+      status: string;
+      verified: boolean;
     };
-    const expectFindingEverywhere = async (kind: string, code: string) => {
+    const findingsAt = async (portal: KnownPortal, subject = rogue.id) => {
+      const res = await fetch(`${portal.queryUrl}/findings?subject=${subject}&limit=1000`);
+      return ((await res.json()) as { findings: FindingJson[] }).findings;
+    };
+    const expectFindingEverywhere = async (kind: string, code: string, of: RoguePortal = rogue) => {
       for (const portal of portals) {
-        await waitFor(`${portal.id} records ${kind}/${code} against the rogue`, async () =>
-          (await findingsAt(portal)).some((f) => f.kind === kind && f.code === code),
+        await waitFor(`${portal.id} records ${kind}/${code} against ${of.id}`, async () =>
+          // Verified here: this portal's own audit found it (a peer's report of it may have come first).
+          (await findingsAt(portal, of.id)).some((f) => f.kind === kind && f.code === code && f.verified),
         );
+      }
+    };
+    /** Each portal's replication service: transport errors counted about `of`. */
+    const transportErrors = async (of: RoguePortal = rogue) =>
+      Promise.all(
+        portals.map(async (portal) =>
+          (await scrape(federation.portal(portal.id).urls.replication)).sum(
+            'intermesh_mirror_transport_errors_total',
+            { peer: of.id },
+          ),
+        ),
+      );
+    const expectTransportErrorsEverywhere = async (before: number[], of: RoguePortal = rogue) => {
+      await waitFor(`every portal counts a new transport error about ${of.id}`, async () =>
+        (await transportErrors(of)).every((n, i) => n > before[i]!),
+      );
+    };
+    /** Every portal mirrors `of` up to `part`, and gave it cosignatures for exactly parts 0..part. */
+    const expectMirroredAndCosigned = async (of: RoguePortal, part: number) => {
+      for (const portal of portals) {
+        await waitFor(`${portal.id} mirrors ${of.id}'s part ${part}`, async () => {
+          const mirror = await fetchLog(portal.queryUrl, of.id, { ...of.peer, gatewayUrl: '' });
+          return mirror !== undefined && mirror.seal.part.index === part;
+        });
+        const given = await queryDatabase<{ part: string }>(
+          federation.portal(portal.id).databaseUrl,
+          `SELECT part::text FROM cosignatures WHERE subject = $1 AND witness = $2`,
+          [of.id, portal.id],
+        );
+        expect(given.map((r) => Number(r.part)).sort()).toEqual([...Array(part + 1).keys()]);
       }
     };
 
@@ -274,22 +317,108 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
       }
     }, 60_000);
 
-    it('rejects a tampered entry, a broken chain, a reordered part and a wrong key, each with a finding, changing no mirror table', async () => {
-      const before = await Promise.all(portals.map(mirrorRows));
-      const tampered = { ...p2, entries: [p2.entries[1]!, p2.entries[0]!] };
-      await rogue.publish(tampered);
-      await expectFindingEverywhere('bad-part', 'verify.part-digest');
+    it('signs a finding only about what its valid seal covers: a broken chain is one; forged entries, a wrong key, a reordered part and junk are counted transport errors', async () => {
+      const before = await Promise.all(portals.map((p) => mirrorRows(p)));
+      const findingsBefore = await Promise.all(portals.map((p) => findingsAt(p)));
+      // A validly signed seal whose chain does not extend the previous one: the rogue's own signature proves it.
       await rogue.publish(rogue.resealed(p2, { chain: new Uint8Array(32) }));
       await expectFindingEverywhere('bad-part', 'verify.chain');
+      // Entries that are not the ones the seal covers (a man in the middle, a forged broker message).
+      let counted = await transportErrors();
+      await rogue.publish({ ...p2, entries: [p2.entries[1]!, p2.entries[0]!] });
+      await expectTransportErrorsEverywhere(counted);
+      // Rule-breaking entries (an account created twice) under a seal by a key that is not the rogue's.
+      counted = await transportErrors();
+      const forged = rogue.signedByAnotherKey({ ...p2, entries: [p0.entries[0]!, p0.entries[0]!] });
+      await rogue.publish(forged);
+      await expectTransportErrorsEverywhere(counted);
+      // A part out of order, and junk on the topic.
+      counted = await transportErrors();
       await rogue.publish(p3);
-      await expectFindingEverywhere('gap', 'assembler.gap');
-      await rogue.publish(rogue.signedByAnotherKey(p2));
-      await expectFindingEverywhere('bad-part', 'note.unknown-key');
-      expect(await Promise.all(portals.map(mirrorRows))).toEqual(before);
+      await expectTransportErrorsEverywhere(counted);
+      counted = await transportErrors();
+      await rogue.send([{ key: rogue.id, type: 'seal', value: new TextEncoder().encode('{"v":1,"type":') }]);
+      await expectTransportErrorsEverywhere(counted);
+      // None of these is a finding: the chain finding is the only new one at every portal.
+      for (const [i, portal] of portals.entries()) {
+        const known = new Set(findingsBefore[i]!.map((f) => f.id));
+        // (A rogue that stops sealing is also reported stale: not what this test is about.)
+        const added = (await findingsAt(portal)).filter((f) => !known.has(f.id) && f.kind !== 'stale');
+        expect(added.map((f) => `${f.kind}/${f.code}/${String(f.verified)}`)).toEqual([
+          'bad-part/verify.chain/true',
+        ]);
+      }
+      expect(await Promise.all(portals.map((p) => mirrorRows(p)))).toEqual(before);
+      // Honest peers' mirroring goes on meanwhile.
+      await traffic(A, 1);
+      await mirrorsConverge();
+    }, 180_000);
+
+    it('re-logging an older signed update (a Device Profile rolled back) is a rule finding at every peer, not mirrored, not cosigned', async () => {
+      const r = relogger;
+      const n = r.log.nextAccountNumber;
+      await r.publish(r.sealNext(await r.log.entries(1)));
+      const v1 = await r.log.accountRequest(n, { kind: 'update-device', description: 'v1' }, 1);
+      const v2 = await r.log.accountRequest(n, { kind: 'update-device', description: 'v2' }, 2);
+      await r.publish(r.sealNext([v1, v2]));
+      await expectMirroredAndCosigned(r, 1);
+      const before = await Promise.all(portals.map((p) => mirrorRows(p, r)));
+      // The rogue holds its log key: it re-logs v1, exactly as signed, under a valid seal.
+      const attack = r.sealNext([v1]);
+      await r.publish(attack);
+      await expectFindingEverywhere('rule', 'request.replayed', r);
+      for (const portal of portals) {
+        const finding = (await findingsAt(portal, r.id)).find((f) => f.code === 'request.replayed')!;
+        expect(finding.evidence).toMatchObject({ seal: attack.seal, index: 3, entry: toBase64(v1) });
+      }
+      expect(await Promise.all(portals.map((p) => mirrorRows(p, r)))).toEqual(before);
+      await expectMirroredAndCosigned(r, 1);
+      const status = (await (await fetch(`${A.queryUrl}/federation`)).json()) as {
+        peers: Array<{ id: string; openFindings: number }>;
+      };
+      expect(status.peers.find((p) => p.id === r.id)?.openFindings).toBeGreaterThanOrEqual(1);
     }, 120_000);
 
+    it('re-creating a deleted account is a rule finding at every peer, not mirrored, not cosigned', async () => {
+      const r = resurrector;
+      const n = r.log.nextAccountNumber;
+      await r.publish(r.sealNext(await r.log.entries(1)));
+      await r.publish(r.sealNext([await r.log.accountRequest(n, { kind: 'delete' }, 1)]));
+      await expectMirroredAndCosigned(r, 1);
+      const before = await Promise.all(portals.map((p) => mirrorRows(p, r)));
+      // A CreateAccount of the deleted account, freshly signed by its own keys.
+      const again = await r.log.accountRequest(n, { kind: 'create' }, 7);
+      const attack = r.sealNext([again]);
+      await r.publish(attack);
+      await expectFindingEverywhere('rule', 'account.deleted', r);
+      for (const portal of portals) {
+        const finding = (await findingsAt(portal, r.id)).find((f) => f.code === 'account.deleted')!;
+        expect(finding.evidence).toMatchObject({ seal: attack.seal, index: 2, entry: toBase64(again) });
+      }
+      expect(await Promise.all(portals.map((p) => mirrorRows(p, r)))).toEqual(before);
+      await expectMirroredAndCosigned(r, 1);
+    }, 120_000);
+
+    it("a peer's forged rule finding is shown as an unverified claim, not counted on /federation", async () => {
+      const evidence = { seal: 'not a seal', index: 0, entry: toBase64(new TextEncoder().encode('{}')) };
+      const id = await rogue.reportFinding(A.id, 'rule', 'request.replayed', evidence);
+      for (const portal of others(A)) {
+        await waitFor(`${portal.id} stores the rogue's claim against ${A.id}`, async () =>
+          (await findingsAt(portal, A.id)).some((f) => f.id === id),
+        );
+        const claim = (await findingsAt(portal, A.id)).find((f) => f.id === id)!;
+        expect(claim).toMatchObject({ reporter: rogue.id, verified: false, status: 'open' });
+        const status = (await (await fetch(`${portal.queryUrl}/federation`)).json()) as {
+          peers: Array<{ id: string; openFindings: number; unverifiedClaims: number }>;
+        };
+        const a = status.peers.find((p) => p.id === A.id)!;
+        expect(a.openFindings).toBe(0);
+        expect(a.unverifiedClaims).toBeGreaterThanOrEqual(1);
+      }
+    }, 60_000);
+
     it('is caught equivocating by every honest peer, which keeps both seals and stops cosigning it', async () => {
-      const before = await Promise.all(portals.map(mirrorRows));
+      const before = await Promise.all(portals.map((p) => mirrorRows(p)));
       await rogue.publish(rogue.resealed(p1, { timeMs: p1.value.timeMs + 1 }));
       await expectFindingEverywhere('equivocation', 'seal.conflict');
       for (const portal of portals) {
@@ -302,7 +431,7 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
         expect(first.part.index).toBe(1);
         expect(second.part.index).toBe(1);
       }
-      expect(await Promise.all(portals.map(mirrorRows))).toEqual(before);
+      expect(await Promise.all(portals.map((p) => mirrorRows(p)))).toEqual(before);
       // Its next valid part is still verified and mirrored (as evidence), but no longer cosigned.
       await rogue.publish(p2);
       for (const portal of portals) {

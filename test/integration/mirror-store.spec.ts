@@ -12,8 +12,8 @@ import {
   type NewFinding,
   type WitnessOutboxRecord,
 } from '@cryptomesh/persistence';
-import { PeerAudit } from '../../apps/replication/src/mirror/peer-audit';
-import { PeerLog } from '../../apps/replication/test/peer-log';
+import { PeerAudit } from '@cryptomesh/audit';
+import { PeerLog } from '../../libs/audit/test/peer-log';
 import { witnessSigner, type FixturePart } from '../../libs/log/testdata/log-fixture';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';

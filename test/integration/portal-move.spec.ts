@@ -26,7 +26,6 @@ import {
   ADMIN,
   countingRandom,
   makeAccount,
-  NOW,
 } from '../../libs/mesh/test/fixtures';
 import { freshHome, mesh, meshJson, startMesh, type RunningMesh } from '../../apps/cli/test/built-mesh';
 import { FileClientStore } from '../../apps/cli/src/home/file-client-store';
@@ -325,11 +324,13 @@ describe('a profile moved between portals: which value is current (issue #14, ho
   }, 120_000);
 
   it('a portal that logs a change after a MoveAccount is caught by every auditor (rule account.moved), not mirrored', async () => {
-    const account = await makeAccount(countingRandom(9000), rogue.origin);
+    // Signed when the rogue seals them: every auditor checks each request's time against its seal's.
+    const time = rogue.log.fixture.timeMs;
+    const account = await makeAccount(countingRandom(9000), rogue.origin, time);
     const sign = (content: RecordContent) =>
       authoriseRecord(content, ADMIN.signature, {
         portal: rogue.origin,
-        time: NOW,
+        time,
         random: countingRandom(9100),
       }).then(encodeRecord);
     const moved = rogue.log.seal([

@@ -59,6 +59,7 @@ describe('query: /federation and /findings', () => {
       // given: alpha's rows on beta's parts 0–3; received: beta's rows on alpha's parts 0–2.
       cosignatures: { given: 4, received: 3 },
       openFindings: 2,
+      unverifiedClaims: 0,
     });
     expect(beta!.lagMs).toBeGreaterThanOrEqual(before - t);
     expect(beta!.lagMs).toBeLessThanOrEqual(after - t);
@@ -105,6 +106,7 @@ describe('query: /federation and /findings', () => {
         detail: 'detail of f3',
         evidence: { notes: ['f3', 'b'] },
         status: 'resolved',
+        verified: true,
         observedAt: s.now - 2000,
         resolvedAt: s.now - 1000,
       },
@@ -121,6 +123,23 @@ describe('query: /federation and /findings', () => {
     expect((await json<{ findings: unknown[] }>('/findings?limit=1000')).findings).toHaveLength(1000);
     const gamma = (await json<{ peers: PeerStatus[] }>('/federation')).peers[2]!;
     expect(gamma.openFindings).toBe(1001);
+  });
+
+  it("a peer's claim this portal did not verify is served on /findings, and counted only as a claim on /federation", async () => {
+    await ds.query(
+      `INSERT INTO findings (fingerprint, subject, reporter, kind, code, detail, evidence, verified)
+       VALUES ('claim1', 'beta', 'gamma', 'rule', 'request.replayed', 'a claim', '{}', false)`,
+    );
+    const beta = (await json<{ peers: PeerStatus[] }>('/federation')).peers[0]!;
+    expect(beta).toMatchObject({ id: 'beta', openFindings: 2, unverifiedClaims: 1 });
+    const { findings } = await json<{ findings: Array<{ id: string; verified: boolean }> }>(
+      '/findings?subject=beta&status=open',
+    );
+    expect(findings.map((f) => [f.id, f.verified])).toEqual([
+      ['claim1', false],
+      ['f2', true],
+      ['f1', true],
+    ]);
   });
 
   it.each([

@@ -35,8 +35,8 @@ import {
   WitnessService,
   type FederationContext,
 } from '../../apps/replication/src/federation/witness.service';
-import { PeerAudit } from '../../apps/replication/src/mirror/peer-audit';
-import { PeerLog } from '../../apps/replication/test/peer-log';
+import { PeerAudit } from '@cryptomesh/audit';
+import { PeerLog } from '../../libs/audit/test/peer-log';
 import {
   LogFixture,
   logSigner,
@@ -157,9 +157,16 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
   }
 
   const findingRows = (subject: string) =>
-    queryDatabase<{ reporter: string; kind: string; code: string; part: string | null; status: string }>(
+    queryDatabase<{
+      reporter: string;
+      kind: string;
+      code: string;
+      part: string | null;
+      status: string;
+      verified: boolean;
+    }>(
       db.url,
-      `SELECT reporter, kind, code, part, status FROM findings WHERE subject = $1 ORDER BY id`,
+      `SELECT reporter, kind, code, part, status, verified FROM findings WHERE subject = $1 ORDER BY id`,
       [subject],
     );
 
@@ -295,7 +302,14 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
       expect(await receive(message)).toBe('conflict');
       expect((await store.cosignature('beta', 1, 'gamma'))?.seal).toBe(other);
       expect(await findingRows('beta')).toEqual([
-        { reporter: 'alpha', kind: 'equivocation', code: 'cosignature.conflict', part: '1', status: 'open' },
+        {
+          reporter: 'alpha',
+          kind: 'equivocation',
+          code: 'cosignature.conflict',
+          part: '1',
+          status: 'open',
+          verified: true,
+        },
       ]);
       const [row] = await queryDatabase<{ evidence: unknown }>(
         db.url,
@@ -326,13 +340,29 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
       ...{ part, evidence: { expectedPart: part } },
     });
 
-    it("stores a configured peer's gap finding with that reporter, not republished; a replay changes nothing", async () => {
+    it("stores a configured peer's gap finding with that reporter as an unverified claim, not republished; a replay changes nothing", async () => {
       const message = finding('beta', gap(3));
       await storedIn('findings', message);
       expect(await findingRows('gamma')).toEqual([
-        { reporter: 'beta', kind: 'gap', code: 'assembler.gap', part: '3', status: 'open' },
+        { reporter: 'beta', kind: 'gap', code: 'assembler.gap', part: '3', status: 'open', verified: false },
       ]);
       await refused(message, 'duplicate');
+    });
+
+    it("a peer's claim becomes verified when this portal's own audit reaches the same finding, and only then", async () => {
+      const claim = { ...gap(9), reporter: 'beta', detail: 'claimed' };
+      await storedIn('findings', finding('beta', gap(9)));
+      const fingerprint = findingFingerprint(gap(9));
+      const own = { ...claim, fingerprint, reporter: 'alpha', evidence: gap(9).evidence };
+      // Another claim with that fingerprint changes nothing; this portal's own finding verifies it.
+      expect(await store.recordFinding({ ...own, verified: false })).toBe(false);
+      expect((await findingRows('gamma')).at(-1)).toMatchObject({ part: '9', verified: false });
+      expect(await store.recordFinding(own)).toBe(false);
+      expect((await findingRows('gamma')).at(-1)).toMatchObject({
+        reporter: 'beta',
+        part: '9',
+        verified: true,
+      });
     });
 
     const refusals: Array<[string, () => Raw, IntakeOutcome]> = [
@@ -395,7 +425,11 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
       const evidence = evidenceOf(gamma.signer, [gamma0.seal, resealed(gamma0, gamma.signer)]);
       await storedIn('findings', gammaEquivocation(evidence));
       expect(await store.hasOpenFinding('gamma', 'equivocation')).toBe(true);
-      expect((await findingRows('gamma')).at(-1)).toMatchObject({ reporter: 'beta', status: 'open' });
+      expect((await findingRows('gamma')).at(-1)).toMatchObject({
+        reporter: 'beta',
+        status: 'open',
+        verified: true,
+      });
     });
 
     it("stores a peer's stale report of a seal older than the mirrored head as resolved, else open", async () => {

@@ -1,15 +1,20 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import {
+  WITNESS_TOPIC,
+  encodeWitnessMessage,
   ensureTopics,
+  findingFingerprint,
   kafkaClientConfig,
   logProducerConfig,
   logTopic,
+  signFinding,
+  type JsonValue,
   type LogRecord,
 } from '@cryptomesh/intermesh';
 import { signSeal, type Seal } from '@cryptomesh/log';
 import { witnessSigner, logSigner } from '../../libs/log/testdata/log-fixture';
-import { PeerLog } from '../../apps/replication/test/peer-log';
+import { PeerLog } from '../../libs/audit/test/peer-log';
 
 export interface RoguePart {
   readonly entries: Uint8Array[];
@@ -74,6 +79,47 @@ export class RoguePortal {
     const part = this.log.seal(await this.log.entries(count));
     this.log.fixture.timeMs = Math.max(this.log.fixture.timeMs, Date.now());
     return part;
+  }
+
+  /** `entries` sealed as the next part (validly: whatever they contain). */
+  sealNext(entries: Uint8Array[]): RoguePart {
+    const part = this.log.seal(entries);
+    this.log.fixture.timeMs = Math.max(this.log.fixture.timeMs, Date.now());
+    return part;
+  }
+
+  /**
+   * Publishes on `intermesh.witness` a finding against `subject` signed with this portal's witness key
+   * (as any federation member can): a claim whose evidence proves nothing.
+   */
+  async reportFinding(
+    subject: string,
+    kind: 'rule' | 'bad-part',
+    code: string,
+    evidence: JsonValue,
+  ): Promise<string> {
+    const id = findingFingerprint({ subject, kind, code, part: 0, evidence });
+    const signed = signFinding(
+      {
+        subject,
+        reporter: this.id,
+        id,
+        kind,
+        part: 0,
+        code,
+        detail: `${subject} broke ${code}`,
+        evidence,
+        observedAt: Date.now(),
+      },
+      witnessSigner(`${this.origin}/witness`, nodeEd25519),
+    );
+    const record = encodeWitnessMessage(signed);
+    await this.producer.send({
+      topic: WITNESS_TOPIC,
+      acks: -1,
+      messages: [{ key: record.key, value: Buffer.from(record.value), headers: { type: record.type } }],
+    });
+    return id;
   }
 
   /** The same part with another seal body, validly signed by this portal's key. */

@@ -1,3 +1,4 @@
+import type { FindingKind } from '@cryptomesh/intermesh';
 /**
  * What the query service reads of the federation that the replication service stored
  * (docs/design/federation.md "Storage"; STYLE.md §4: defined by its consumer, the adapter is
@@ -29,8 +30,10 @@ export interface FederationReader {
    * received (subject = it, witness = the peer); peers with none MAY be absent.
    */
   cosignatureCounts(portalId: string): Promise<Map<string, { given: number; received: number }>>;
-  /** Per subject, its open findings; subjects with none MAY be absent. */
+  /** Per subject, its open findings verified here (its own, or with evidence verified); none MAY be absent. */
   openFindings(): Promise<Map<string, number>>;
+  /** Per subject, its open findings that are only a peer's claim, not verified here. */
+  unverifiedClaims(): Promise<Map<string, number>>;
   /** Per peer of the roster, the latest mirrored seal; peers with nothing mirrored are absent. */
   mirrorHeads(): Promise<Map<string, MirrorHead>>;
   /** Findings that match every given filter, newest first, at most `limit`. */
@@ -65,12 +68,13 @@ export interface MirrorHead {
   readonly timeMs: number;
 }
 
-export const FINDING_KINDS = ['equivocation', 'bad-part', 'gap', 'stale', 'rule'] as const;
+/** The finding kinds: the one list, `@cryptomesh/intermesh`'s (the witness message's). */
+export { FINDING_KINDS } from '@cryptomesh/intermesh';
 export const FINDING_STATUSES = ['open', 'resolved'] as const;
 
 export interface FindingFilter {
   readonly subject?: string;
-  readonly kind?: (typeof FINDING_KINDS)[number];
+  readonly kind?: FindingKind;
   readonly status?: (typeof FINDING_STATUSES)[number];
   readonly limit: number;
 }
@@ -80,12 +84,14 @@ export interface Finding {
   readonly id: string;
   readonly subject: string;
   readonly reporter: string;
-  readonly kind: (typeof FINDING_KINDS)[number];
+  readonly kind: FindingKind;
   readonly part: number | null;
   readonly code: string;
   readonly detail: string;
   readonly evidence: unknown;
   readonly status: (typeof FINDING_STATUSES)[number];
+  /** False: a peer's claim this portal could not re-verify; shown, not counted. */
+  readonly verified: boolean;
   readonly observedAt: number;
   readonly resolvedAt: number | null;
 }

@@ -25,8 +25,10 @@ export interface PeerStatus {
   readonly lastSealTime: string | null;
   /** Cosignatures this portal gave the peer's seals, and the peer gave this portal's. */
   readonly cosignatures: { readonly given: number; readonly received: number };
-  /** Findings against the peer still open. */
+  /** Findings against the peer still open, verified by this portal (a peer's claims are not counted). */
   readonly openFindings: number;
+  /** Open findings against the peer that are only another peer's claim, not verified here. */
+  readonly unverifiedClaims: number;
 }
 
 export interface FederationStatus {
@@ -57,11 +59,12 @@ export class FederationService {
   ) {}
 
   async status(): Promise<FederationStatus> {
-    const [portal, peers, heads, open] = await Promise.all([
+    const [portal, peers, heads, open, claims] = await Promise.all([
       this.federation.portal(),
       this.federation.peers(),
       this.federation.mirrorHeads(),
       this.federation.openFindings(),
+      this.federation.unverifiedClaims(),
     ]);
     const counts =
       portal === undefined ? new Map<string, never>() : await this.federation.cosignatureCounts(portal.id);
@@ -86,6 +89,7 @@ export class FederationService {
           lastSealTime: head === undefined ? null : isoTime(head.timeMs),
           cosignatures: counts.get(peer.id) ?? { given: 0, received: 0 },
           openFindings: open.get(peer.id) ?? 0,
+          unverifiedClaims: claims.get(peer.id) ?? 0,
         };
       }),
     };

@@ -36,6 +36,7 @@ const noFederation: FederationReader = {
   cosignedParts: () => Promise.resolve([]),
   cosignatureCounts: () => Promise.resolve(new Map()),
   openFindings: () => Promise.resolve(new Map()),
+  unverifiedClaims: () => Promise.resolve(new Map()),
   mirrorHeads: () => Promise.resolve(new Map()),
   findings: () => Promise.resolve([]),
 };

@@ -317,6 +317,7 @@ function federationSchemas(): Record<string, unknown> {
         'lastSealTime',
         'cosignatures',
         'openFindings',
+        'unverifiedClaims',
       ],
       properties: {
         id: text,
@@ -338,7 +339,11 @@ function federationSchemas(): Record<string, unknown> {
           required: ['given', 'received'],
           properties: { given: integer, received: integer },
         },
-        openFindings: integer,
+        openFindings: { ...integer, description: 'Open findings against the peer verified by this portal' },
+        unverifiedClaims: {
+          ...integer,
+          description: "Open findings against the peer that are only another peer's claim, not verified here",
+        },
       },
     },
     Finding: {
@@ -353,6 +358,7 @@ function federationSchemas(): Record<string, unknown> {
         'detail',
         'evidence',
         'status',
+        'verified',
         'observedAt',
         'resolvedAt',
       ],
@@ -366,6 +372,11 @@ function federationSchemas(): Record<string, unknown> {
         detail: text,
         evidence: { description: 'The evidence (both seals for an equivocation)' },
         status: { type: 'string', enum: [...FINDING_STATUSES] },
+        verified: {
+          type: 'boolean',
+          description:
+            "False: a peer's claim this portal could not re-verify (shown, never counted; DESIGN.md invariant 7)",
+        },
         observedAt: { type: 'integer', description: 'Unix milliseconds' },
         resolvedAt: { ...nullable('integer'), description: 'Unix milliseconds' },
       },

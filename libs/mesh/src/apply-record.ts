@@ -11,10 +11,16 @@ import type { Operation, TransactionRecord } from './transaction-record';
 
 type RecordOf<O extends Operation> = Extract<TransactionRecord, { operation: O }>;
 
-/** The portal's clock, for the gateway; an auditor re-checking the log passes none. */
+/**
+ * The clock a request's time is checked against: the gateway's own clock when the request arrived, or
+ * an auditor's seal time (RecheckContext). `maxDelayMs` (default 0) widens the window into the past
+ * only: an auditor's `now` is when the entry was sealed, up to the sealing delay after the gateway
+ * accepted the request.
+ */
 export interface RequestClock {
   readonly now: number;
   readonly maxSkewMs?: number;
+  readonly maxDelayMs?: number;
 }
 
 type Objects = Map<string, ObjectState<SignedProfile>>;
@@ -78,7 +84,9 @@ async function authorise(
     account: record.account,
     body: record.statement,
     personal,
-    ...(clock === undefined ? {} : { now: clock.now, maxSkewMs: clock.maxSkewMs }),
+    ...(clock === undefined
+      ? {}
+      : { now: clock.now, maxSkewMs: clock.maxSkewMs, maxDelayMs: clock.maxDelayMs }),
   });
   if (administratorOf !== undefined) checkAdministrator(administratorOf, verified.device);
   return verified;

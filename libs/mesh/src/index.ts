@@ -103,11 +103,16 @@ export {
   readConnectNonce,
 } from './connect-witness';
 export type { RequestClock } from './apply-record';
-export { entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
-export type { RecheckContext } from './recheck';
-export { profileSetBy, profilesSetBy, recordEndsAccount } from './record-profiles';
-export type { ProfileChange } from './record-profiles';
-export type { RecheckLogResult, RecheckResult } from './recheck';
+export { DEFAULT_MAX_SEAL_DELAY_MS, entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
+export {
+  entryProfiles,
+  profileSetBy,
+  profilesSetBy,
+  recordEndsAccount,
+  recordProfiles,
+} from './record-profiles';
+export type { ProfileChange, RecordProfiles } from './record-profiles';
+export type { AuditedAccount, RecheckContext, RecheckLogResult, RecheckResult } from './recheck';
 
 export {
   checkProofOfWork,

@@ -46,7 +46,7 @@ export type MeshErrorCode =
   | 'account.exists'
   /** A transaction on an account that was never created. */
   | 'account.unknown'
-  /** A transaction on a deleted account. */
+  /** A transaction on a deleted account; for an auditor also its CreateAccount again (it never returns). */
   | 'account.deleted'
   /** A transaction on an account closed here by a MoveAccount (it lives at its new home portal). */
   | 'account.moved'
@@ -64,7 +64,7 @@ export type MeshErrorCode =
   | 'request.stale'
   /** A request dated further in the future than the clock-skew window allows. */
   | 'request.future'
-  /** A request whose nonce was seen before (raised by the gateway's nonce store). */
+  /** A request whose nonce was seen before (the gateway's nonce store; an auditor: twice in one log). */
   | 'request.replayed'
   /** An administrator-only transaction signed by a device whose key is no administrator key. */
   | 'request.not-administrator'

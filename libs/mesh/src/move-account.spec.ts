@@ -100,9 +100,9 @@ describe('MoveAccount: closing an account at the portal it leaves', () => {
 
   it('closes the account: every object ends, and every later record is refused account.moved', async () => {
     const s = await connected();
-    const state = (await recheckLog(s.entries, CONTEXT)) as { ok: true; accounts: Map<string, never> };
-    expect(state.ok).toBe(true);
-    const before = state.accounts.get(ACCOUNT)!;
+    const result = await recheckLog(s.entries, CONTEXT);
+    expect(result.ok).toBe(true);
+    const before = result.ok ? result.accounts.get(ACCOUNT)?.state : undefined;
     const moved = await applyRecord(
       before,
       await authorise({ operation: 'MoveAccount', account: ACCOUNT, to: NEW_HOME }),
@@ -146,7 +146,7 @@ describe('MoveAccount: closing an account at the portal it leaves', () => {
   it('is signed by an administrator device: a plain device, or a stranger, cannot close the account', async () => {
     const s = await connected();
     const result = await recheckLog(s.entries, CONTEXT);
-    const state = result.ok ? result.accounts.get(ACCOUNT) : undefined;
+    const state = result.ok ? result.accounts.get(ACCOUNT)?.state : undefined;
     const byPhone = await authorise({ operation: 'MoveAccount', account: ACCOUNT, to: NEW_HOME }, PHONE);
     expect(await code(applyRecord(state, byPhone, CONTEXT))).toBe('request.not-administrator');
   });

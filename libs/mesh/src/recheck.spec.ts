@@ -24,8 +24,11 @@ import {
   encodeRecord,
   recheckEntry,
   recheckLog,
-  type AccountState,
+  DEFAULT_MAX_SEAL_DELAY_MS,
+  DEFAULT_MAX_SKEW_MS,
+  type AuditedAccount,
   type PublishAction,
+  type RecheckContext,
   type RecordContent,
   type SignedProfile,
 } from '@cryptomesh/mesh';
@@ -34,14 +37,17 @@ const random = countingRandom(1000);
 const authorise = (content: RecordContent, by: Device = ADMIN, portal = ORIGIN) =>
   authoriseRecord(content, by.signature, { portal, time: NOW, random }).then(encodeRecord);
 
-async function fold(entries: Uint8Array[]): Promise<AccountState | undefined> {
-  let state: AccountState | undefined;
+async function fold(
+  entries: Uint8Array[],
+  context: RecheckContext = CONTEXT,
+): Promise<AuditedAccount | undefined> {
+  let account: AuditedAccount | undefined;
   for (const entry of entries) {
-    const result = await recheckEntry(state, entry, CONTEXT);
+    const result = await recheckEntry(account, entry, context);
     if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
-    state = result.state;
+    account = result.account;
   }
-  return state;
+  return account;
 }
 
 /** Create, connect PHONE, authorise PHONE for the mail application: the state most tests start from. */
@@ -110,7 +116,7 @@ describe('transaction records and the auditor re-check', () => {
     ];
     const result = await recheckLog(entries, CONTEXT);
     expect(result).toMatchObject({ ok: true });
-    const state = result.ok ? result.accounts.get(ACCOUNT) : undefined;
+    const state = result.ok ? result.accounts.get(ACCOUNT)?.state : undefined;
     expect(state?.status).toBe('deleted');
     expect([...(state?.objects.values() ?? [])].every((o) => o.status === 'inactive')).toBe(true);
     for (const entry of entries) {
@@ -123,7 +129,7 @@ describe('transaction records and the auditor re-check', () => {
 
   it('tracks the current profiles: after ConnectComplete the phone may sign requests', async () => {
     const s = await scenario();
-    const state = await fold(s.entries);
+    const state = (await fold(s.entries))?.state;
     expect(state?.personal.profile.sequence).toBe(2);
     expect(state?.personal.profile.devices.map((d) => d.id)).toContain(s.phone.profile.id);
     expect(state?.objects.get(s.phone.profile.id)?.status).toBe('active');
@@ -312,7 +318,7 @@ describe('transaction records and the auditor re-check', () => {
 
   it('refuses a record of another account, and any record of an unknown account', async () => {
     const s = await scenario();
-    const state = await fold(s.entries);
+    const state = (await fold(s.entries))?.state;
     const { create } = await makeAccount(random);
     const other = decodeRecord(encodeRecord(create));
     await expect(applyRecord(state, { ...other, account: 'MA2G-OTHER' }, CONTEXT)).rejects.toMatchObject({
@@ -324,13 +330,97 @@ describe('transaction records and the auditor re-check', () => {
     });
   });
 
-  it('the gateway path applies the clock: a stale authorisation is refused there, not by auditors', async () => {
+  it('the auditor applies the clock of the seal: the skew either way, plus the sealing delay into the past', async () => {
+    const s = await scenario();
+    const skew = DEFAULT_MAX_SKEW_MS;
+    const delay = DEFAULT_MAX_SEAL_DELAY_MS;
+    const at = (sealTimeMs: number, window: Partial<RecheckContext> = {}) =>
+      recheckEntry(undefined, s.entries[0]!, { ...CONTEXT, sealTimeMs, ...window });
+    // Within [request − skew, request + skew + delay]: accepted (the edges included).
+    for (const sealTimeMs of [NOW - skew, NOW, NOW + skew, NOW + skew + delay])
+      expect(await at(sealTimeMs)).toMatchObject({ ok: true });
+    expect(await at(NOW + skew + delay + 1)).toMatchObject({ ok: false, code: 'request.stale' });
+    // The sealing delay gives no slack the other way: a request dated after its seal.
+    expect(await at(NOW - skew - 1)).toMatchObject({ ok: false, code: 'request.future' });
+    expect(await at(NOW + 61_000, { maxSkewMs: 60_000, maxSealDelayMs: 0 })).toMatchObject({
+      ok: false,
+      code: 'request.stale',
+    });
+  });
+
+  it('accepts an entry sealed 30 minutes after its request, and calls one sealed 2 hours after stale', async () => {
+    const s = await scenario();
+    // An honest portal whose log-signer was down for half an hour: no accusation.
+    expect(
+      await recheckEntry(undefined, s.entries[0]!, { ...CONTEXT, sealTimeMs: NOW + 30 * 60_000 }),
+    ).toMatchObject({ ok: true });
+    // Beyond the hour of sealing delay the request is stale, as a re-logged old request is.
+    expect(
+      await recheckEntry(undefined, s.entries[0]!, { ...CONTEXT, sealTimeMs: NOW + 2 * 3_600_000 }),
+    ).toMatchObject({ ok: false, code: 'request.stale' });
+  });
+
+  it('refuses a re-logged older update: an (account, nonce) pair appears once in a log', async () => {
+    const s = await scenario();
+    const home = await s.app('home');
+    const created = await s.publish('create', s.mailId, home);
+    const v1 = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'pop' }));
+    const v2 = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'imap' }));
+    const context = { ...CONTEXT, sealTimeMs: NOW };
+    const life = [...s.entries, created, v1, v2];
+    const result = await recheckLog([...life, v1], context);
+    expect(result).toMatchObject({ ok: false, index: life.length, code: 'request.replayed' });
+    // The same update signed anew passes every rule: only the nonce memory refuses the re-logged one.
+    const fresh = await s.publish('update', s.mailId, await s.app('home', PHONE, { Server: 'pop' }));
+    expect(await recheckLog([...life, fresh], context)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a resurrected account: CreateAccount after DeleteAccount, even freshly signed', async () => {
+    const s = await scenario();
+    const deleted = await authorise({ operation: 'DeleteAccount', account: ACCOUNT });
+    const again = (await makeAccount(random)).create;
+    const result = await recheckLog([...s.entries, deleted, encodeRecord(again)], CONTEXT);
+    expect(result).toMatchObject({ ok: false, index: s.entries.length + 1, code: 'account.deleted' });
+    // The re-logged original CreateAccount is refused the same way.
+    expect(await recheckLog([...s.entries, deleted, s.entries[0]!], CONTEXT)).toMatchObject({
+      ok: false,
+      code: 'account.deleted',
+    });
+  });
+
+  it('remembers only the nonces a later seal could still carry: the whole past window of the newest seal', async () => {
+    const s = await scenario();
+    const account = await fold(s.entries, { ...CONTEXT, sealTimeMs: NOW });
+    expect(account?.nonces.size).toBe(s.entries.length);
+    const window = DEFAULT_MAX_SKEW_MS + DEFAULT_MAX_SEAL_DELAY_MS;
+    const deleteAt = (time: number) =>
+      authoriseRecord({ operation: 'DeleteAccount', account: ACCOUNT }, ADMIN.signature, {
+        portal: ORIGIN,
+        time,
+        random,
+      }).then(encodeRecord);
+    // A seal within the past window of the requests (a late seal): a replay could still pass
+    // freshness there, so their nonces are all still remembered.
+    const within = await recheckEntry(account, await deleteAt(NOW + window), {
+      ...CONTEXT,
+      sealTimeMs: NOW + window,
+    });
+    expect(within.ok && within.account.nonces.size).toBe(s.entries.length + 1);
+    // A seal one whole window after the requests: their nonces can no longer pass freshness, so they go.
+    const sealTimeMs = NOW + window + 1;
+    const result = await recheckEntry(account, await deleteAt(sealTimeMs), { ...CONTEXT, sealTimeMs });
+    expect(result.ok && [...result.account.nonces.values()]).toEqual([sealTimeMs]);
+    // And a forgotten request re-logged under that seal is still refused, by freshness.
+    const replay = await recheckEntry(account, s.entries[2]!, { ...CONTEXT, sealTimeMs });
+    expect(replay).toMatchObject({ ok: false, code: 'request.stale' });
+  });
+
+  it('the gateway path applies the clock through applyRecord too', async () => {
     const s = await scenario();
     const record = decodeRecord(s.entries[0]!);
     await expect(
       applyRecord(undefined, record, CONTEXT, { now: NOW + 600_000, maxSkewMs: 60_000 }),
     ).rejects.toMatchObject({ code: 'request.stale' });
-    await expect(applyRecord(undefined, record, CONTEXT)).resolves.toMatchObject({ status: 'active' });
   });
 
   it('refuses a logged request bound to another portal: a replay from another log (issue #14, hole 2)', async () => {
@@ -395,7 +485,7 @@ describe('transaction records and the auditor re-check', () => {
           const result = await recheckEntry(state, entry, CONTEXT);
           expect(result.ok ? 'ok' : result.code).toBe(expected);
           if (result.ok) {
-            state = result.state;
+            state = result.account;
             model.set(id, action === 'delete' ? 'inactive' : 'active');
           }
         }

@@ -1,29 +1,78 @@
 import type { AccountState } from './account-state';
 import { applyRecord } from './apply-record';
-import { isMeshError, type MeshErrorCode } from './mesh-error';
+import { isMeshError, MeshError, type MeshErrorCode } from './mesh-error';
+import { DEFAULT_MAX_SKEW_MS, readRequest } from './signed-request';
 import { decodeRecord, type TransactionRecord } from './transaction-record';
 
 /**
- * What an auditor knows about the log it re-checks, beyond its entries. `origin` MUST be the origin of
- * the log (the origin line of its seals): every logged request must name it as its `Portal`.
+/**
+ * The longest an honest log-signer may take to seal an entry after the gateway accepted its request
+ * (one hour): a log-signer down, or far behind, for up to this long still seals entries that every
+ * auditor accepts. Beyond it the entries queued before the outage are reported `request.stale`
+ * (docs/decisions.md "The auditor's clock window").
+ */
+export const DEFAULT_MAX_SEAL_DELAY_MS = 3_600_000;
+
+/**
+ * What an auditor knows about the log it re-checks and where an entry sits in it (DESIGN.md
+ * invariant 6):
+ * - `origin` MUST be the origin of the log (the origin line of its seals): every logged request must
+ *   name it as its `Portal` (issue #14 hole 2).
+ * - `sealTimeMs`: the `time` of the seal of the part that carries the entry (unix milliseconds). When
+ *   given, the request's `Time` MUST lie within
+ *   [sealTimeMs − maxSkewMs − maxSealDelayMs, sealTimeMs + maxSkewMs]: the gateway's clock window
+ *   either way, plus, into the past only, the time the log-signer may have taken to seal the entry.
+ *   When absent (re-checking a log without its seals) no freshness is checked.
+ * - `maxSkewMs`: the clock window; default DEFAULT_MAX_SKEW_MS, the gateway's.
+ * - `maxSealDelayMs`: the sealing delay allowed; default DEFAULT_MAX_SEAL_DELAY_MS.
  */
 export interface RecheckContext {
   readonly origin: string;
+  readonly sealTimeMs?: number;
+  readonly maxSkewMs?: number;
+  readonly maxSealDelayMs?: number;
+}
+
+/**
+ * What an auditor remembers of one account of one log, so that the next entry of that account is
+ * re-checked without reading the account's history again:
+ * - `state`: the rule state (`applyRecord`). A deleted account keeps its state with status
+ *   `deleted`: that is its tombstone, and a later CreateAccount of it is `account.deleted`.
+ * - `nonces`: nonce → request time of the account's requests that may still be replayed. A request
+ *   signed at t is acceptable only under a seal dated within [t − maxSkewMs, t + maxSkewMs +
+ *   maxSealDelayMs], and seals never go back in time, so once a seal is dated after t + maxSkewMs +
+ *   maxSealDelayMs no entry carrying that request can pass the freshness check again: its nonce is
+ *   forgotten. The map holds at most the account's requests of the last 2 × maxSkewMs +
+ *   maxSealDelayMs (by the newest seal that carried one of its entries). Without a seal time
+ *   (re-checking a log without its seals) nothing is forgotten.
+ * Immutable, JSON-friendly: the mirror stores it per account (DESIGN.md invariant 6).
+ */
+export interface AuditedAccount {
+  readonly state: AccountState;
+  readonly nonces: ReadonlyMap<string, number>;
 }
 
 export type RecheckResult =
-  | { readonly ok: true; readonly state: AccountState; readonly record: TransactionRecord }
+  | {
+      readonly ok: true;
+      readonly account: AuditedAccount;
+      readonly state: AccountState;
+      readonly record: TransactionRecord;
+    }
   | { readonly ok: false; readonly code: MeshErrorCode; readonly detail: string };
 
 /**
- * The auditor's re-check of one entry (issue #6): decodes the entry bytes, and applies the record to the
- * state of its account built from the entries before it — nothing else (DESIGN.md "The log"). Never
- * rejects for a bad entry: every broken rule is a `{ ok: false, code, detail }` violation, to be recorded
- * as a finding. `state` MUST be the state after the previous entries of the same account (undefined for
- * an account not seen yet); entryAccount tells which account an entry belongs to.
+ * The auditor's re-check of one entry (issue #6, issue #14 hole 3): decodes the entry bytes and applies
+ * the record to what is remembered of its account (`account`, undefined for an account not seen yet in
+ * this log), exactly as the gateway did, portal and freshness included: the request MUST name
+ * `context.origin` (`request.wrong-portal`); with `context.sealTimeMs`, the request's time MUST lie
+ * within the auditor's clock window of the seal that carries it (`request.stale` / `request.future`); an
+ * (account, nonce) pair MUST NOT appear twice (`request.replayed`); a deleted account MUST NOT come
+ * back (`account.deleted`). Never rejects for a bad entry: every broken rule is a `{ ok: false, code,
+ * detail }` violation, to be recorded as a finding.
  */
 export async function recheckEntry(
-  state: AccountState | undefined,
+  account: AuditedAccount | undefined,
   entry: Uint8Array,
   context: RecheckContext,
 ): Promise<RecheckResult> {
@@ -34,7 +83,7 @@ export async function recheckEntry(
     if (isMeshError(error)) return { ok: false, code: error.code, detail: error.message };
     throw error;
   }
-  return recheckRecord(state, record, context);
+  return recheckRecord(account, record, context);
 }
 
 /**
@@ -42,16 +91,48 @@ export async function recheckEntry(
  * itself too (the auditor routes it by account and indexes its profiles): an entry is decoded once.
  */
 export async function recheckRecord(
-  state: AccountState | undefined,
+  account: AuditedAccount | undefined,
   record: TransactionRecord,
   context: RecheckContext,
 ): Promise<RecheckResult> {
   try {
-    return { ok: true, state: await applyRecord(state, record, context), record };
+    return { ok: true, ...(await apply(account, record, context)), record };
   } catch (error) {
     if (isMeshError(error)) return { ok: false, code: error.code, detail: error.message };
     throw error;
   }
+}
+
+async function apply(
+  account: AuditedAccount | undefined,
+  record: TransactionRecord,
+  context: RecheckContext,
+): Promise<{ account: AuditedAccount; state: AccountState }> {
+  const previous = account?.state;
+  if (previous?.status === 'deleted' && record.operation === 'CreateAccount')
+    throw new MeshError('account.deleted', `account ${record.account} was deleted earlier in this log`);
+  const { sealTimeMs } = context;
+  const maxSkewMs = context.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  const maxDelayMs = context.maxSealDelayMs ?? DEFAULT_MAX_SEAL_DELAY_MS;
+  const state = await applyRecord(
+    previous,
+    record,
+    context,
+    sealTimeMs === undefined ? undefined : { now: sealTimeMs, maxSkewMs, maxDelayMs },
+  );
+  // The request verified: its claims are read again for the nonce (a few bytes of JSON).
+  const { nonce, time } = readRequest(record.authorisation);
+  const nonces = new Map<string, number>();
+  // A request dated before `oldest` is stale under this seal and under every later one: its nonce
+  // can no longer be replayed in an entry that passes, and is forgotten.
+  const oldest = sealTimeMs === undefined ? -Infinity : sealTimeMs - maxSkewMs - maxDelayMs;
+  for (const [seen, at] of account?.nonces ?? []) {
+    if (seen === nonce)
+      throw new MeshError('request.replayed', `nonce ${nonce} of account ${record.account} appears twice`);
+    if (at >= oldest) nonces.set(seen, at);
+  }
+  nonces.set(nonce, time);
+  return { account: { state, nonces }, state };
 }
 
 /** The account UDF an entry belongs to, to route it to that account's state. Throws 'record.malformed'. */
@@ -60,17 +141,19 @@ export function entryAccount(entry: Uint8Array): string {
 }
 
 export type RecheckLogResult =
-  | { readonly ok: true; readonly accounts: ReadonlyMap<string, AccountState> }
+  | { readonly ok: true; readonly accounts: ReadonlyMap<string, AuditedAccount> }
   | { readonly ok: false; readonly index: number; readonly code: MeshErrorCode; readonly detail: string };
 
 /**
- * Re-checks a whole run of entries from the start of a log (or from `accounts`, the states after an
- * earlier run), stopping at the first violation with its index in `entries`.
+ * Re-checks a whole run of entries from the start of a log (or from `accounts`, what an earlier run
+ * remembered), stopping at the first violation with its index in `entries`. `context`: the log's origin
+ * and, if known, the time of the seal that carries them all (without it no freshness is checked, and
+ * no nonce is forgotten).
  */
 export async function recheckLog(
   entries: Iterable<Uint8Array>,
   context: RecheckContext,
-  accounts: ReadonlyMap<string, AccountState> = new Map(),
+  accounts: ReadonlyMap<string, AuditedAccount> = new Map(),
 ): Promise<RecheckLogResult> {
   const states = new Map(accounts);
   let index = 0;
@@ -84,7 +167,7 @@ export async function recheckLog(
     }
     const result = await recheckEntry(states.get(account), entry, context);
     if (!result.ok) return { ok: false, index, code: result.code, detail: result.detail };
-    states.set(account, result.state);
+    states.set(account, result.account);
     index++;
   }
   return { ok: true, accounts: states };

@@ -1,5 +1,5 @@
 import type { SignedProfile } from './profile-types';
-import type { RecordContent } from './transaction-record';
+import { decodeRecord, type RecordContent } from './transaction-record';
 
 /**
  * What one record does to one profile of its account's catalog (mesh-model.md "Records"): `set` —
@@ -58,4 +58,45 @@ export function profileSetBy(record: RecordContent, id: string): SignedProfile |
  */
 export function recordEndsAccount(record: RecordContent): boolean {
   return record.operation === 'DeleteAccount' || record.operation === 'MoveAccount';
+}
+
+/**
+ * What one entry does to a profile index (the log-signer's own and each mirror's): the record's
+ * account, the profiles it sets or deletes (`profilesSetBy`, values left out), and whether it ends
+ * its account.
+ */
+export interface RecordProfiles {
+  /** The account UDF of the record. */
+  readonly account: string;
+  /** At most one change per profile identifier (`profilesSetBy`). */
+  readonly changes: ReadonlyArray<{ readonly id: string; readonly state: 'set' | 'deleted' }>;
+  /**
+   * A DeleteAccount or MoveAccount (`recordEndsAccount`): the account's profiles still set before
+   * this entry are deleted by it.
+   */
+  readonly endsAccount: boolean;
+}
+
+/** What a decoded record does to the profile index (see RecordProfiles). Never throws. */
+export function recordProfiles(record: RecordContent): RecordProfiles {
+  return {
+    account: record.account,
+    changes: profilesSetBy(record).map(({ id, state }) => ({ id, state })),
+    endsAccount: recordEndsAccount(record),
+  };
+}
+
+/**
+ * recordProfiles of entry bytes; undefined for bytes that are not a record — the log-signer's queue
+ * holds whatever canonical JSON the gateway (or a test) queued and MUST sequence it all the same, so
+ * decoding never makes it fail: such an entry simply sets no profile.
+ */
+export function entryProfiles(entry: Uint8Array): RecordProfiles | undefined {
+  let record;
+  try {
+    record = decodeRecord(entry);
+  } catch {
+    return undefined;
+  }
+  return recordProfiles(record);
 }

@@ -116,6 +116,8 @@ export interface RequestExpectation {
   /** The portal's clock; when absent (an auditor re-checking the log) no window is applied. */
   readonly now?: number;
   readonly maxSkewMs?: number;
+  /** How much further into the past than `maxSkewMs` the request may lie (default 0; RequestClock). */
+  readonly maxDelayMs?: number;
 }
 
 export interface VerifiedRequest {
@@ -131,7 +133,8 @@ export interface VerifiedRequest {
  *   'request.wrong-portal'    signed for another portal (`Portal` is not `expect.portal`)
  *   'request.unknown-device'  the signer is not a device of `personal`
  *   'request.bad-signature'   the signature does not verify
- *   'request.stale' / 'request.future'  outside [now − maxSkewMs, now + maxSkewMs] (only when `now` is given)
+ *   'request.stale' / 'request.future'  outside [now − maxSkewMs − maxDelayMs, now + maxSkewMs] (only
+ *                             when `now` is given)
  * It does NOT detect replays: the caller MUST refuse a (account, nonce) it accepted before within the
  * window ('request.replayed'), e.g. with a persistent nonce store keyed by claims.account and claims.nonce.
  */
@@ -164,16 +167,27 @@ export async function verifyRequest(jws: unknown, expect: RequestExpectation): P
       throw new MeshError('request.bad-signature', 'the request signature does not verify', { cause });
     throw new MeshError('request.malformed', 'the request JWS is not acceptable', { cause });
   }
-  if (expect.now !== undefined) checkRequestTime(claims, expect.now, expect.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+  if (expect.now !== undefined)
+    checkRequestTime(claims, expect.now, expect.maxSkewMs ?? DEFAULT_MAX_SKEW_MS, expect.maxDelayMs ?? 0);
   return { claims, device };
 }
 
-/** 'request.stale' / 'request.future' unless `claims.time` is within `maxSkewMs` of `now`. */
-export function checkRequestTime(claims: RequestClaims, now: number, maxSkewMs: number): void {
-  if (claims.time < now - maxSkewMs)
+/**
+ * 'request.stale' / 'request.future' unless `claims.time` lies within
+ * [now − maxSkewMs − maxDelayMs, now + maxSkewMs]: `maxSkewMs` either way (the clocks' disagreement),
+ * plus `maxDelayMs` into the past only (the time between the request's arrival and `now`, e.g. an
+ * auditor's seal time; 0 for a gateway checking on arrival).
+ */
+export function checkRequestTime(
+  claims: RequestClaims,
+  now: number,
+  maxSkewMs: number,
+  maxDelayMs = 0,
+): void {
+  if (claims.time < now - maxSkewMs - maxDelayMs)
     throw new MeshError(
       'request.stale',
-      `the request is ${now - claims.time} ms old (window ${maxSkewMs} ms)`,
+      `the request is ${now - claims.time} ms old (window ${maxSkewMs} ms${maxDelayMs > 0 ? ` + ${maxDelayMs} ms of delay` : ''})`,
     );
   if (claims.time > now + maxSkewMs)
     throw new MeshError(

@@ -73,11 +73,14 @@ export interface Account {
   readonly create: TransactionRecord;
 }
 
-/** An account whose Master Profile has ADMIN as its only administrator, and ADMIN as its only device. */
-/** The fixture account, its CreateAccount bound to `portal` (default ORIGIN). */
+/**
+ * The fixture account: its Master Profile has ADMIN as its only administrator, and ADMIN as its only
+ * device; its CreateAccount is bound to `portal` (default ORIGIN) and signed at `time` (default NOW).
+ */
 export async function makeAccount(
   random: RandomSource = countingRandom(),
   portal: string = ORIGIN,
+  time: number = NOW,
 ): Promise<Account> {
   const master = await buildMasterProfile({ administrators: [ADMIN.signature], created: NOW }, MASTER_KEY);
   const personal = await buildPersonalProfile(
@@ -91,7 +94,7 @@ export async function makeAccount(
   const create = await authoriseRecord(
     { operation: 'CreateAccount', account: ACCOUNT, master, personal, devices: [adminDevice] },
     ADMIN.signature,
-    { portal, time: NOW, random },
+    { portal, time, random },
   );
   return { master, personal, adminDevice, create };
 }
@@ -99,11 +102,17 @@ export async function makeAccount(
 /**
  * A valid `CreateAccount` entry (the record's canonical bytes) for `user<n>@example.com`, with its own
  * master key (seed `masterSeed + n`) and administrator device (seed `deviceSeed + n`): distinct
- * accounts that re-check, for test logs of `seeds.portal` (default ORIGIN). Seeds MUST stay within 1..255.
+ * accounts that re-check, for test logs of `seeds.portal` (default ORIGIN), signed at `seeds.time`
+ * (default NOW). Seeds MUST stay within 1..255.
  */
 export async function createAccountEntry(
   n: number,
-  seeds: { readonly masterSeed?: number; readonly deviceSeed?: number; readonly portal?: string } = {},
+  seeds: {
+    readonly masterSeed?: number;
+    readonly deviceSeed?: number;
+    readonly time?: number;
+    readonly portal?: string;
+  } = {},
 ): Promise<Uint8Array> {
   const masterSeed = (seeds.masterSeed ?? 0) + n;
   const deviceSeed = (seeds.deviceSeed ?? 2) + n;
@@ -131,9 +140,50 @@ export async function createAccountEntry(
       devices: [adminDevice],
     },
     admin.signature,
-    { portal: seeds.portal ?? ORIGIN, time: NOW, random: countingRandom(n * 1000) },
+    { portal: seeds.portal ?? ORIGIN, time: seeds.time ?? NOW, random: countingRandom(n * 1000) },
   );
   return encodeRecord(record);
+}
+
+/**
+ * A later request of the account of `createAccountEntry(n, seeds)`, authorised by its administrator
+ * device: `update-device` republishes that device's profile with `description` (a Device Profile
+ * update, what a portal could roll back by re-logging an older one), `delete` deletes the account.
+ * `nonce` picks the request's nonce (distinct from the CreateAccount's for any value ≥ 1); `portal`
+ * the origin it is signed for (default ORIGIN).
+ */
+export async function accountRequestEntry(
+  n: number,
+  request: { readonly kind: 'update-device'; readonly description: string } | { readonly kind: 'delete' },
+  options: {
+    readonly time: number;
+    readonly nonce: number;
+    readonly deviceSeed?: number;
+    readonly portal?: string;
+  },
+): Promise<Uint8Array> {
+  const admin = device((options.deviceSeed ?? 2) + n);
+  const account = accountUdf(`user${n}@example.com`);
+  const random = countingRandom(n * 1000 + 500 + options.nonce);
+  if (request.kind === 'delete')
+    return encodeRecord(
+      await authoriseRecord({ operation: 'DeleteAccount', account }, admin.signature, {
+        portal: options.portal ?? ORIGIN,
+        time: options.time,
+        random,
+      }),
+    );
+  const value = await buildDeviceProfile(
+    { encryption: admin.encryption, description: request.description },
+    admin.signature,
+  );
+  return encodeRecord(
+    await authoriseRecord(
+      { operation: 'Publish', account, action: 'update', id: value.profile.id, value },
+      admin.signature,
+      { portal: options.portal ?? ORIGIN, time: options.time, random },
+    ),
+  );
 }
 
 /**

@@ -146,7 +146,8 @@ export const STATUS_JS = `'use strict';
       else if (p.lagMs / 1000 > LAG_WARN_S) raise('warn', p.id + ': replication lag ' + seconds(p.lagMs / 1000));
     });
     var bySubject = {};
-    findings.forEach(function (f) { bySubject[f.subject] = (bySubject[f.subject] || 0) + 1; });
+    // A peer's claim this portal could not verify is shown, never counted (DESIGN.md invariant 7).
+    findings.forEach(function (f) { if (f.verified !== false) bySubject[f.subject] = (bySubject[f.subject] || 0) + 1; });
     Object.keys(bySubject).forEach(function (s) {
       raise('bad', bySubject[s] + ' open finding' + (bySubject[s] > 1 ? 's' : '') + ' against ' + s);
     });
@@ -165,7 +166,7 @@ export const STATUS_JS = `'use strict';
   function renderPortals(federation, findings, history, now) {
     var selfId = federation.portal.id || 'this portal';
     var open = {};
-    findings.forEach(function (f) { open[f.subject] = (open[f.subject] || 0) + 1; });
+    findings.forEach(function (f) { if (f.verified !== false) open[f.subject] = (open[f.subject] || 0) + 1; });
     var received = 0, given = 0;
     federation.peers.forEach(function (p) { received += p.cosignatures.received; given += p.cosignatures.given; });
     var head = history.self.head;
@@ -203,7 +204,7 @@ export const STATUS_JS = `'use strict';
       var button = el('button', { className: 'evidence', type: 'button', text: opened[f.id] ? 'Hide evidence' : 'Evidence', 'data-finding': f.id });
       button.addEventListener('click', function () { opened[f.id] = !opened[f.id]; renderFindings(findings); });
       rows.push(el('tr', { className: 'finding', 'data-finding': f.id }, [
-        el('td', { className: 'bad-text', text: f.kind }),
+        el('td', { className: f.verified === false ? 'warn-text claim' : 'bad-text', text: f.verified === false ? f.kind + ' (unverified claim)' : f.kind }),
         el('td', { text: f.subject }),
         el('td', { className: 'num', text: f.part === null ? '—' : String(f.part) }),
         el('td', { text: f.detail }),

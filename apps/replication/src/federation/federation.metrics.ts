@@ -14,6 +14,7 @@ export class FederationMetrics {
   readonly witnessMessages: Counter<'type' | 'outcome'>;
   readonly witnessPublished: Counter;
   readonly errors: Counter<'peer' | 'stage'>;
+  readonly transportErrors: Counter<'peer' | 'code'>;
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
@@ -71,6 +72,11 @@ export class FederationMetrics {
       'intermesh_mirror_errors_total',
       'Transient failures of the mirror (database, broker, a peer query service); each is retried',
       ['peer', 'stage'],
+    );
+    this.transportErrors = metrics.counter(
+      'intermesh_mirror_transport_errors_total',
+      'Input about a peer that no valid seal of that peer covers (junk, forged or reordered messages, entries that do not match the seal): never a finding (DESIGN.md invariant 7)',
+      ['peer', 'code'],
     );
   }
 }

@@ -149,7 +149,13 @@ export class WitnessIntakeService {
         throw error;
       }
     }
+    // Only an equivocation proves itself (two seals the subject signed, verified above). Any other
+    // finding of a peer is its claim until this portal's own audit reaches the same finding (same
+    // fingerprint: the same sealed data, the same violation), which marks it verified: a claim is
+    // shown on /findings but counted nowhere (DESIGN.md invariant 7).
+    const verified = kind === 'equivocation' && subject !== portalId;
     const created = await this.store.recordFinding({
+      verified,
       status: (await this.superseded(message)) ? 'resolved' : 'open',
       fingerprint: message.id,
       subject,
@@ -163,7 +169,7 @@ export class WitnessIntakeService {
     if (created) {
       this.metrics.findings.inc({ subject, kind });
       this.logger.warn({
-        msg: 'finding reported by a peer',
+        msg: verified ? 'finding reported by a peer' : 'a peer claims a finding (not verified here)',
         reporter: message.reporter,
         subject,
         kind,

@@ -15,7 +15,7 @@ import {
   type NewFinding,
   type WitnessOutboxRecord,
 } from '@cryptomesh/persistence';
-import type { FindingDraft } from '../mirror/peer-audit';
+import type { FindingDraft } from '@cryptomesh/audit';
 import { FederationMetrics } from './federation.metrics';
 
 export const FEDERATION_CONTEXT = Symbol('FEDERATION_CONTEXT');

@@ -12,7 +12,7 @@ import { TypeOrmMirrorStore } from '@cryptomesh/persistence';
 import { HealthRegistry, type FetchFunction } from '@cryptomesh/service';
 import { FederationMetrics } from '../federation/federation.metrics';
 import { ED25519, WitnessService } from '../federation/witness.service';
-import { PeerAudit, type AuditStep, type VerifiedPart } from './peer-audit';
+import { PeerAudit, type AuditStep, type VerifiedPart } from '@cryptomesh/audit';
 import { PeerQueryClient } from './peer-query.client';
 
 export const MIRROR_OPTIONS = Symbol('MIRROR_OPTIONS');
@@ -240,6 +240,19 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       await this.witness.recordFinding(mirror.peer.id, step.finding);
       return;
     }
+    if (step.kind === 'transport') {
+      // Nothing the peer signed: counted and logged, never signed (DESIGN.md invariant 7). The
+      // topic's progress is not moved: an honest part that follows is read and verified as usual.
+      this.metrics.transportErrors.inc({ peer: mirror.peer.id, code: step.error.code.slice(0, 40) });
+      this.logger.warn({
+        msg: 'transport error: input not covered by a valid seal of the peer',
+        peer: mirror.peer.id,
+        code: step.error.code,
+        part: step.error.part,
+        detail: step.error.detail,
+      });
+      return;
+    }
     const { part } = step;
     const partIndex = part.seal.part.index;
     // A peer that showed another witness a different seal for this part equivocated (gossip).
@@ -277,8 +290,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       if (other.id === mirror.peer.id) continue;
       const seen = await this.store.cosignature(mirror.peer.id, part.seal.part.index, other.id);
       if (seen === undefined || parseNote(seen.seal).text === parseNote(part.note).text) continue;
-      const finding = mirror.audit.compareSeal(part.seal.part.index, part.note, seen.seal);
-      if (finding !== undefined) findings.push(finding);
+      const compared = mirror.audit.compareSeal(part.seal.part.index, part.note, seen.seal);
+      if (compared.kind === 'finding') findings.push(compared.finding);
     }
     return findings;
   }
@@ -394,12 +407,12 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         const next = (head?.part ?? -1) + 1;
         if (seal.part.index < next) {
           // Nothing to fetch; a checkpoint for a part mirrored here must be the mirrored seal.
-          const finding = mirror.audit.compareSeal(
+          const compared = mirror.audit.compareSeal(
             seal.part.index,
             text,
             await this.store.sealNote(mirror.peer.id, seal.part.index),
           );
-          if (finding !== undefined) await this.apply(mirror, { kind: 'finding', finding });
+          await this.apply(mirror, compared);
           more = false;
           return;
         }

@@ -7,8 +7,9 @@ import { Federation1763794800000 } from './1763794800000-federation';
 import { QueueRequestId1763798400000 } from './1763798400000-queue-request-id';
 import { StatusHistory1763802000000 } from './1763802000000-status-history';
 import { ConnectNonce1763805600000 } from './1763805600000-connect-nonce';
-import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
 import { AccountMoved1763805700000 } from './1763805700000-account-moved';
+import { FindingVerified1763805800000 } from './1763805800000-finding-verified';
+import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   QueueRequestId1763798400000,
   StatusHistory1763802000000,
   ConnectNonce1763805600000,
-  EscrowQuota1763806500000,
   AccountMoved1763805700000,
+  FindingVerified1763805800000,
+  EscrowQuota1763806500000,
 ];

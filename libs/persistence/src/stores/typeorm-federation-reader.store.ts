@@ -1,3 +1,4 @@
+import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource } from 'typeorm';
 import { safeInteger, type SqlQuery } from './log-sql';
 import { dataSourceQuery } from './typeorm-published-log.store';
@@ -38,7 +39,8 @@ export interface MirrorHeadRecord {
   readonly timeMs: number;
 }
 
-export type FindingKind = 'equivocation' | 'bad-part' | 'gap' | 'stale' | 'rule';
+/** The finding kinds: the one declaration is `@cryptomesh/intermesh`'s. */
+export type { FindingKind };
 export type FindingStatus = 'open' | 'resolved';
 
 export interface FindingFilter {
@@ -60,6 +62,8 @@ export interface FindingRecord {
   readonly detail: string;
   readonly evidence: unknown;
   readonly status: FindingStatus;
+  /** False for a peer's claim this portal could not re-verify (DESIGN.md invariant 7). */
+  readonly verified: boolean;
   /** Unix milliseconds. */
   readonly observedAt: number;
   readonly resolvedAt: number | null;
@@ -158,10 +162,23 @@ export class TypeOrmFederationReader {
     );
   }
 
-  /** Per subject, the number of open findings. Subjects with none are absent. */
+  /**
+   * Per subject, the number of open findings this portal verified (its own, or a peer's whose
+   * evidence it verified). Subjects with none are absent. Peers' unverified claims are not counted.
+   */
   async openFindings(): Promise<Map<string, number>> {
+    return this.countOpen(true);
+  }
+
+  /** Per subject, the number of open findings that are only a peer's claim (not verified here). */
+  async unverifiedClaims(): Promise<Map<string, number>> {
+    return this.countOpen(false);
+  }
+
+  private async countOpen(verified: boolean): Promise<Map<string, number>> {
     const rows = await this.query<{ subject: string; open: string }>(
-      `SELECT subject, count(*) AS open FROM findings WHERE status = 'open' GROUP BY subject`,
+      `SELECT subject, count(*) AS open FROM findings WHERE status = 'open' AND verified = $1 GROUP BY subject`,
+      [verified],
     );
     return new Map(rows.map((r) => [r.subject, safeInteger(r.open, 'open findings')]));
   }
@@ -189,7 +206,7 @@ export class TypeOrmFederationReader {
   /** Findings matching `filter`, newest first (by observation time, then storage order). */
   async findings(filter: FindingFilter): Promise<FindingRecord[]> {
     const rows = await this.query<FindingRow>(
-      `SELECT fingerprint, subject, reporter, kind, part, code, detail, evidence, status,
+      `SELECT fingerprint, subject, reporter, kind, part, code, detail, evidence, status, verified,
               floor(extract(epoch FROM observed_at) * 1000)::bigint AS observed_ms,
               floor(extract(epoch FROM resolved_at) * 1000)::bigint AS resolved_ms
          FROM findings
@@ -210,6 +227,7 @@ export class TypeOrmFederationReader {
       detail: r.detail,
       evidence: r.evidence,
       status: r.status,
+      verified: r.verified,
       observedAt: safeInteger(r.observed_ms, 'observed_at'),
       resolvedAt: r.resolved_ms === null ? null : safeInteger(r.resolved_ms, 'resolved_at'),
     }));
@@ -248,6 +266,7 @@ interface FindingRow {
   detail: string;
   evidence: unknown;
   status: FindingStatus;
+  verified: boolean;
   observed_ms: string;
   resolved_ms: string | null;
 }

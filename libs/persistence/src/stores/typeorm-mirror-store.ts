@@ -1,3 +1,4 @@
+import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Hash, StoredNode } from '@cryptomesh/log';
 import { asBuffer, safeInteger, type LogSealRecord } from './log-sql';
@@ -53,13 +54,18 @@ export interface NewFinding {
   readonly fingerprint: string;
   readonly subject: string;
   readonly reporter: string;
-  readonly kind: 'equivocation' | 'bad-part' | 'gap' | 'stale' | 'rule';
+  readonly kind: FindingKind;
   readonly part: number | null;
   readonly code: string;
   readonly detail: string;
   readonly evidence: unknown;
   /** Default open; a finding already known to be over (a peer's stale report of a seal since superseded) is stored resolved. */
   readonly status?: 'open' | 'resolved';
+  /**
+   * Default true: this portal found it, or verified its evidence. False: a peer's claim that this
+   * portal could not re-verify; it is shown, never counted (DESIGN.md invariant 7).
+   */
+  readonly verified?: boolean;
 }
 
 /** Where a stored part leaves the topic consumer: the offset after the part's seal message. */
@@ -237,15 +243,18 @@ export class TypeOrmMirrorStore {
 
   /**
    * Stores a finding once: resolves true when it is new (and then queues `outbox` in the same
-   * transaction), false when a finding with the same fingerprint exists (nothing changes).
+   * transaction), false when a finding with the same fingerprint exists. The one change to an existing
+   * finding: a verified one makes a peer's claim with the same fingerprint verified (this portal's own
+   * audit reached the same finding from the same sealed data).
    */
   async recordFinding(finding: NewFinding, outbox?: WitnessOutboxRecord): Promise<boolean> {
     return this.dataSource.transaction(async (tx) => {
-      const rows = await tx.query<Array<{ id: string }>>(
-        `INSERT INTO findings (fingerprint, subject, reporter, kind, part, code, detail, evidence, status, resolved_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, CASE WHEN $9 = 'resolved' THEN now() END)
-         ON CONFLICT (fingerprint) DO NOTHING
-         RETURNING id`,
+      const rows = await tx.query<Array<{ inserted: boolean }>>(
+        `INSERT INTO findings (fingerprint, subject, reporter, kind, part, code, detail, evidence, status, resolved_at, verified)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, CASE WHEN $9 = 'resolved' THEN now() END, $10)
+         ON CONFLICT (fingerprint) DO UPDATE SET verified = true
+           WHERE NOT findings.verified AND EXCLUDED.verified
+         RETURNING (xmax = 0) AS inserted`,
         [
           finding.fingerprint,
           finding.subject,
@@ -256,9 +265,10 @@ export class TypeOrmMirrorStore {
           finding.detail,
           JSON.stringify(finding.evidence),
           finding.status ?? 'open',
+          finding.verified ?? true,
         ],
       );
-      if (rows.length === 0) return false;
+      if (rows[0]?.inserted !== true) return false;
       if (outbox !== undefined) await insertOutbox(tx, outbox);
       return true;
     });

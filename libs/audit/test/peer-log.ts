@@ -1,7 +1,7 @@
 import { encodePart, type LogRecord } from '@cryptomesh/intermesh';
 import type { Ed25519 } from '@cryptomesh/log';
-import { LogFixture, type FixturePart } from '../../../libs/log/testdata/log-fixture';
-import { createAccountEntry } from '../../../libs/mesh/test/fixtures';
+import { LogFixture, type FixturePart } from '../../log/testdata/log-fixture';
+import { accountRequestEntry, createAccountEntry } from '../../mesh/test/fixtures';
 
 /** A peer's log built in memory: parts of real Mesh entries, sealed with a test log key. */
 export class PeerLog {
@@ -20,12 +20,33 @@ export class PeerLog {
     return this.fixture.signer.verifierKey;
   }
 
-  /** `count` fresh accounts' CreateAccount entries. */
+  /** `count` fresh accounts' CreateAccount entries, signed at the time of the next seal (± 1 s). */
   async entries(count: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
+    const time = this.fixture.timeMs;
     for (let i = 0; i < count; i++)
-      out.push(await createAccountEntry(this.nextAccount++, { portal: this.origin }));
+      out.push(await createAccountEntry(this.nextAccount++, { time, portal: this.origin }));
     return out;
+  }
+
+  /**
+   * Account `n`'s (the n-th created by `entries`) later requests, signed at the time of the next seal:
+   * a Device Profile update, the account's deletion, or its CreateAccount signed again.
+   */
+  async accountRequest(
+    n: number,
+    request: { kind: 'update-device'; description: string } | { kind: 'delete' } | { kind: 'create' },
+    nonce = 1,
+  ): Promise<Uint8Array> {
+    const time = this.fixture.timeMs;
+    const portal = this.origin;
+    if (request.kind === 'create') return createAccountEntry(n, { time: time + nonce, portal });
+    return accountRequestEntry(n, request, { time, nonce, portal });
+  }
+
+  /** The number the next account of `entries` gets. */
+  get nextAccountNumber(): number {
+    return this.nextAccount;
   }
 
   /** Seals `entries` as the next part. */

@@ -1,4 +1,4 @@
-import { recheckEntry, type AccountState, type RecheckContext } from '@cryptomesh/mesh';
+import { recheckEntry, type AuditedAccount, type RecheckContext } from '@cryptomesh/mesh';
 
 /**
  * The rule state of each account of one peer's log, as the auditor needs it to re-check the next
@@ -8,12 +8,12 @@ import { recheckEntry, type AccountState, type RecheckContext } from '@cryptomes
  * part that fails leaves the cache as it was. Not for concurrent use: one auditor owns it.
  */
 export class AccountStates {
-  private readonly cache = new Map<string, AccountState>();
-  private overlay = new Map<string, AccountState>();
+  private readonly cache = new Map<string, AuditedAccount>();
+  private overlay = new Map<string, AuditedAccount>();
 
   /**
    * @param load every mirrored entry of an account, in log order (the committed parts only)
-   * @param context the peer's log (its origin), as every entry of it is re-checked
+   * @param context the peer's log (its origin), as every entry of it is re-checked; with no seal time
    * @param capacity the most account states kept between parts
    */
   constructor(
@@ -23,7 +23,7 @@ export class AccountStates {
   ) {}
 
   /** The state before the next entry of `account`, undefined for an account not seen yet. */
-  async get(account: string): Promise<AccountState | undefined> {
+  async get(account: string): Promise<AuditedAccount | undefined> {
     const pending = this.overlay.get(account);
     if (pending !== undefined) return pending;
     const cached = this.cache.get(account);
@@ -32,20 +32,22 @@ export class AccountStates {
       this.cache.set(account, cached);
       return cached;
     }
-    let state: AccountState | undefined;
+    let state: AuditedAccount | undefined;
+    // `context` has no seal time: nothing is checked for freshness and no nonce is forgotten here;
+    // the nonces are pruned at the account's next entry (the window of that entry's seal).
     for (const entry of await this.load(account)) {
       const result = await recheckEntry(state, entry, this.context);
       // Mirrored entries verified when they were stored: one that no longer does is a corrupt store.
       if (!result.ok)
         throw new Error(`mirrored entry of account ${account} fails re-check: ${result.detail}`);
-      state = result.state;
+      state = result.account;
     }
     if (state !== undefined) this.remember(account, state);
     return state;
   }
 
   /** The state after an entry of the part under verification. */
-  stage(account: string, state: AccountState): void {
+  stage(account: string, state: AuditedAccount): void {
     this.overlay.set(account, state);
   }
 
@@ -66,7 +68,7 @@ export class AccountStates {
     this.overlay = new Map();
   }
 
-  private remember(account: string, state: AccountState): void {
+  private remember(account: string, state: AuditedAccount): void {
     this.cache.delete(account);
     this.cache.set(account, state);
     while (this.cache.size > this.capacity) {

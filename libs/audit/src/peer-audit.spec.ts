@@ -1,12 +1,18 @@
 import { accountUdf, nodeEd25519 } from '@cryptomesh/crypto';
-import { authoriseRecord, encodeRecord } from '@cryptomesh/mesh';
+import {
+  authoriseRecord,
+  DEFAULT_MAX_SEAL_DELAY_MS,
+  DEFAULT_MAX_SKEW_MS,
+  encodeRecord,
+} from '@cryptomesh/mesh';
 import type { LogRecord } from '@cryptomesh/intermesh';
 import { signSeal, verifyEquivocation, type Seal } from '@cryptomesh/log';
-import type { StoredMirrorHead } from '@cryptomesh/persistence';
-import { PeerLog } from '../../test/peer-log';
-import { logSigner } from '../../../../libs/log/testdata/log-fixture';
-import { createAccountEntry, device, forgedDeviceProfile, NOW } from '../../../../libs/mesh/test/fixtures';
-import { PeerAudit, type AuditStep } from './peer-audit';
+import type { AuditHead } from './audit-step';
+import { PeerLog } from '../test/peer-log';
+import { logSigner } from '../../log/testdata/log-fixture';
+import { createAccountEntry, device, forgedDeviceProfile } from '../../mesh/test/fixtures';
+import type { AuditStep } from './audit-step';
+import { PeerAudit } from './peer-audit';
 
 const ORIGIN = 'alpha.test/log';
 
@@ -14,7 +20,7 @@ const ORIGIN = 'alpha.test/log';
 class MemoryMirror {
   readonly seals = new Map<number, string>();
   readonly entries: Uint8Array[] = [];
-  head: StoredMirrorHead | undefined;
+  head: AuditHead | undefined;
 }
 
 function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; mirror: MemoryMirror } {
@@ -26,7 +32,8 @@ function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; m
       accountEntries: () => Promise.resolve([]),
     },
     nodeEd25519,
-    () => 1_763_800_000_000 + 3_600_000,
+    // Late enough that every seal of these tests, sealing delays included, is in the past.
+    () => 1_763_800_000_000 + 3 * 3_600_000,
   );
   return { audit: a, mirror };
 }
@@ -53,6 +60,8 @@ async function feed(
 }
 
 const findings = (steps: AuditStep[]) => steps.flatMap((s) => (s.kind === 'finding' ? [s.finding] : []));
+const transports = (steps: AuditStep[]) =>
+  steps.flatMap((s) => (s.kind === 'transport' ? [[s.error.code, s.error.part]] : []));
 const parts = (steps: AuditStep[]) =>
   steps.flatMap((s) => (s.kind === 'part' ? [s.part.seal.part.index] : []));
 
@@ -102,45 +111,99 @@ describe('PeerAudit', () => {
     expect((await feed(restarted, mirror, records)).every((s) => s.kind === 'none')).toBe(true);
   });
 
-  it('rejects a tampered entry with a bad-part finding, and still takes the genuine part after it', async () => {
+  it('calls a tampered entry a transport error, not a finding, and still takes the genuine part after it', async () => {
     const { audit: a, mirror } = audit(log);
     await feed(a, mirror, log.records(good.p0));
     const tampered = { ...good.p1, entries: [good.p1.entries[1]!, good.p1.entries[0]!] };
     const steps = await feed(a, mirror, log.records(tampered));
-    expect(findings(steps)).toEqual([
-      expect.objectContaining({ kind: 'bad-part', code: 'verify.part-digest', part: 1 }),
-    ]);
+    expect(findings(steps)).toEqual([]);
+    expect(transports(steps)).toEqual([['verify.part-digest', 1]]);
     expect(a.head?.part).toBe(0);
     expect(parts(await feed(a, mirror, log.records(good.p1)))).toEqual([1]);
   });
 
-  it('rejects a broken chain, a wrong key and a reordered part, each with its finding', async () => {
+  it('calls a broken chain under a valid seal a finding; a wrong key or a reordered part a transport error', async () => {
     const cases: Array<[string, (p: typeof good.p1) => LogRecord[], string, string]> = [
       [
         'broken chain',
         (p) => recordsWithSeal(p, reseal(log, p.value, { chain: new Uint8Array(32) })),
-        'bad-part',
-        'verify.chain',
+        'finding',
+        'bad-part/verify.chain',
       ],
       [
         'wrong key',
         (p) => recordsWithSeal(p, reseal(log, p.value, {}, logSigner(ORIGIN, nodeEd25519, 'other'))),
-        'bad-part',
+        'transport',
         'note.unknown-key',
       ],
-      ['reordered part', () => log.records(good.p2), 'gap', 'assembler.gap'],
+      ['reordered part', () => log.records(good.p2), 'transport', 'assembler.gap'],
     ];
-    for (const [what, records, kind, code] of cases) {
+    for (const [what, records, outcome, code] of cases) {
       const { audit: a, mirror } = audit(log);
       await feed(a, mirror, log.records(good.p0));
       const steps = await feed(a, mirror, records(good.p1));
-      expect({ what, found: findings(steps).map((f) => [f.kind, f.code]) }).toEqual({
-        what,
-        found: [[kind, code]],
-      });
+      const seen = steps.flatMap((s) =>
+        s.kind === 'finding'
+          ? [['finding', `${s.finding.kind}/${s.finding.code}`]]
+          : s.kind === 'transport'
+            ? [['transport', s.error.code]]
+            : [],
+      );
+      expect({ what, seen }).toEqual({ what, seen: [[outcome, code]] });
       expect(mirror.seals.size).toBe(1);
       expect(a.head?.part).toBe(0);
     }
+  });
+
+  it('judges no entry before the seal: rule-breaking entries under a forged seal are a transport error only', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    // The same account created again (a rule breach) under a seal by a key that is not the peer's.
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
+    const dup = l2.seal([good.p0.entries[0]!]);
+    const forged = reseal(log, dup.value, {}, logSigner(ORIGIN, nodeEd25519, 'other'));
+    const steps = await feed(a, mirror, recordsWithSeal(dup, forged));
+    expect(findings(steps)).toEqual([]);
+    expect(transports(steps)).toEqual([['note.unknown-key', 1]]);
+    expect(a.head?.part).toBe(0);
+  });
+
+  it('calls a request sealed later than the clock window and the sealing delay allow a rule finding (request.stale)', async () => {
+    const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    const entries = await l.entries(1);
+    l.fixture.timeMs += DEFAULT_MAX_SKEW_MS + DEFAULT_MAX_SEAL_DELAY_MS + 1;
+    const late = l.seal(entries);
+    const { audit: a, mirror } = audit(l);
+    const [finding] = findings(await feed(a, mirror, l.records(late)));
+    expect(finding).toMatchObject({ kind: 'rule', code: 'request.stale', part: 0 });
+    expect(finding!.evidence).toMatchObject({ index: 0, seal: late.seal });
+    expect(a.head).toBeUndefined();
+  });
+
+  it('accepts an entry its log-signer sealed 30 minutes after the request (a late seal is not an accusation)', async () => {
+    const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    const entries = await l.entries(1);
+    l.fixture.timeMs += 30 * 60_000;
+    const late = l.seal(entries);
+    const { audit: a, mirror } = audit(l);
+    const steps = await feed(a, mirror, l.records(late));
+    expect(findings(steps)).toEqual([]);
+    expect(parts(steps)).toEqual([0]);
+  });
+
+  it('calls a request dated further ahead of its seal than the clock window a rule finding (request.future)', async () => {
+    const l = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    // The request is dated after its seal: the sealing delay gives no slack that way.
+    const early = l.seal([
+      await createAccountEntry(1, {
+        time: l.fixture.timeMs + 1000 + DEFAULT_MAX_SKEW_MS + 1,
+        portal: ORIGIN,
+      }),
+    ]);
+    const { audit: a, mirror } = audit(l);
+    const [finding] = findings(await feed(a, mirror, l.records(early)));
+    expect(finding).toMatchObject({ kind: 'rule', code: 'request.future', part: 0 });
   });
 
   it('records equivocation, with evidence anyone can verify, when a stored part is sealed differently', async () => {
@@ -169,8 +232,8 @@ describe('PeerAudit', () => {
     l2.seal(good.p0.entries);
     const dup = l2.seal([good.p0.entries[0]!]);
     const [finding] = findings(await feed(a, mirror, l2.records(dup)));
-    expect(finding).toMatchObject({ kind: 'rule', part: 1 });
-    expect(finding!.evidence).toMatchObject({ index: 3 });
+    expect(finding).toMatchObject({ kind: 'rule', code: 'account.exists', part: 1 });
+    expect(finding!.evidence).toMatchObject({ index: 3, seal: dup.seal, previousSeal: good.p0.seal });
     expect(a.head?.part).toBe(0);
   });
 
@@ -180,14 +243,15 @@ describe('PeerAudit', () => {
     // A CreateAccount its device signed for beta, logged by alpha: a cross-portal replay.
     const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
     l2.seal(good.p0.entries);
-    const replay = l2.seal([await createAccountEntry(60, { portal: 'beta.test/log' })]);
+    const time = l2.fixture.timeMs;
+    const replay = l2.seal([await createAccountEntry(60, { time, portal: 'beta.test/log' })]);
     const [finding] = findings(await feed(a, mirror, l2.records(replay)));
     expect(finding).toMatchObject({ kind: 'rule', part: 1, code: 'request.wrong-portal' });
     expect(a.head?.part).toBe(0);
     // The same entry bound to alpha is honest.
     const l3 = new PeerLog('alpha', ORIGIN, nodeEd25519);
     l3.seal(good.p0.entries);
-    const honest = l3.seal([await createAccountEntry(60, { portal: ORIGIN })]);
+    const honest = l3.seal([await createAccountEntry(60, { time, portal: ORIGIN })]);
     expect(parts(await feed(a, mirror, l3.records(honest)))).toEqual([1]);
   });
 
@@ -195,6 +259,8 @@ describe('PeerAudit', () => {
     const { audit: a, mirror } = audit(log);
     await feed(a, mirror, log.records(good.p0));
     const forged = forgedDeviceProfile();
+    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    l2.seal(good.p0.entries);
     // user1's own administrator device (fixtures: seed 2 + 1) publishes the attacker's profile.
     const record = await authoriseRecord(
       {
@@ -205,17 +271,15 @@ describe('PeerAudit', () => {
         value: forged,
       },
       device(3).signature,
-      { portal: ORIGIN, time: NOW },
+      { portal: ORIGIN, time: l2.fixture.timeMs },
     );
-    const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
-    l2.seal(good.p0.entries);
     const part = l2.seal([encodeRecord(record)]);
     const [finding] = findings(await feed(a, mirror, l2.records(part)));
     expect(finding).toMatchObject({ kind: 'rule', part: 1, code: 'profile.malformed' });
     expect(a.head?.part).toBe(0);
   });
 
-  it('calls an undecodable message a bad-part finding and changes nothing', async () => {
+  it('calls an undecodable message a transport error and changes nothing', async () => {
     const { audit: a, mirror } = audit(log);
     const bad: LogRecord = {
       key: 'alpha',
@@ -223,9 +287,8 @@ describe('PeerAudit', () => {
       value: new TextEncoder().encode('{"v":1,"type":"seal"'),
     };
     const steps = await feed(a, mirror, [bad]);
-    expect(findings(steps)).toEqual([
-      expect.objectContaining({ kind: 'bad-part', code: 'message.not-json' }),
-    ]);
+    expect(findings(steps)).toEqual([]);
+    expect(transports(steps)).toEqual([['message.not-json', null]]);
     expect(a.head).toBeUndefined();
   });
 

@@ -1,0 +1,85 @@
+import type { LogError, Seal } from '@cryptomesh/log';
+import { toBase64 } from '@cryptomesh/log';
+import type { FindingDraft, TransportError } from './audit-step';
+
+/**
+ * The verifier's violations that a validly signed seal of the peer proves on its own (with the
+ * previous seal, also signed by the peer): the seal's part does not follow, its root or chain does not
+ * extend the previous ones, its time goes back or too far ahead. The checks before these (signature,
+ * size, part digest) passed, so the entries received are exactly the ones the seal covers. Every other
+ * violation (no valid seal, entries that do not match it) is a transport error.
+ */
+export const SEALED_VIOLATIONS: ReadonlySet<string> = new Set([
+  'verify.gap',
+  'verify.inconsistent',
+  'verify.chain',
+  'verify.time',
+]);
+
+/**
+ * What a part the verifier refused is (DESIGN.md invariant 7): a `bad-part` finding when the peer's
+ * valid seal proves the violation (SEALED_VIOLATIONS), with the seal and the previous seal as evidence;
+ * else a transport error.
+ */
+export function partViolation(
+  peer: string,
+  violation: LogError,
+  part: number,
+  note: string,
+  previousSeal: string | undefined,
+): { kind: 'finding'; finding: FindingDraft } | { kind: 'transport'; error: TransportError } {
+  if (!SEALED_VIOLATIONS.has(violation.code))
+    return {
+      kind: 'transport',
+      error: {
+        code: violation.code,
+        part,
+        detail: `${peer}: part ${part} is not covered by a valid seal: ${violation.message}`,
+      },
+    };
+  return {
+    kind: 'finding',
+    finding: {
+      kind: 'bad-part',
+      code: violation.code,
+      part,
+      detail: `${peer}: part ${part} fails verification: ${violation.message}`,
+      evidence: {
+        code: violation.code,
+        ...(violation.expected === undefined ? {} : { expected: violation.expected }),
+        ...(violation.seen === undefined ? {} : { seen: violation.seen }),
+        ...(previousSeal === undefined ? {} : { previousSeal }),
+        seal: note,
+      },
+    },
+  };
+}
+
+/**
+ * An entry that a valid seal of the peer covers and that breaks a rule (the profile rules, the
+ * persistence model, freshness, nonce uniqueness, no resurrected account): a `rule` finding whose
+ * evidence is the entry, its index and the seals.
+ */
+export function ruleFinding(
+  peer: string,
+  violation: { readonly code: string; readonly detail: string },
+  seal: Seal,
+  note: string,
+  index: number,
+  entry: Uint8Array,
+  previousSeal: string | undefined,
+): FindingDraft {
+  return {
+    kind: 'rule',
+    code: violation.code,
+    part: seal.part.index,
+    detail: `${peer}: entry ${index} breaks a rule: ${violation.detail}`,
+    evidence: {
+      code: violation.code,
+      ...(previousSeal === undefined ? {} : { previousSeal }),
+      seal: note,
+      index,
+      entry: toBase64(entry),
+    },
+  };
+}

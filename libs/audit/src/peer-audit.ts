@@ -1,0 +1,331 @@
+import {
+  CompactRange,
+  LogVerifier,
+  findEquivocation,
+  fromBase64,
+  isLogError,
+  parseNote,
+  toBase64,
+  type Ed25519,
+  type LogError,
+  type Seal,
+  type StoredNode,
+} from '@cryptomesh/log';
+import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/intermesh-error';
+import { decodeLogMessage } from '@cryptomesh/intermesh/log-message';
+import { PartAssembler } from '@cryptomesh/intermesh/part-assembler';
+import {
+  DEFAULT_MAX_SEAL_DELAY_MS,
+  DEFAULT_MAX_SKEW_MS,
+  decodeRecord,
+  isMeshError,
+  recheckRecord,
+  recordProfiles,
+  type RecheckContext,
+  type RecordProfiles,
+  type TransactionRecord,
+} from '@cryptomesh/mesh';
+import { AccountStates } from './account-states';
+import { partViolation, ruleFinding } from './audit-findings';
+import type {
+  AuditHead,
+  AuditReads,
+  AuditStep,
+  AuditedPeer,
+  SealComparison,
+  TopicRecord,
+  TransportError,
+  VerifiedPart,
+} from './audit-step';
+
+const NONE = { kind: 'none' } as const;
+
+/**
+ * The audit of one peer's log (docs/design/federation.md "Mirror and audit"): messages of the
+ * peer's topic in offset order, or parts fetched from its query service, go in; out come parts
+ * that verified completely — seal, part digest, chain, consistency with the stored head, and every
+ * entry re-checked against the profile rules — or findings with deterministic evidence.
+ *
+ * Determinism is what makes replays harmless: fed the same messages from the same stored head, it
+ * produces the same findings (stored once, by fingerprint) and the same parts. After any finding
+ * it forgets the part in progress and waits for the next part from the stored head, exactly as a
+ * restarted consumer does. Nothing here writes: the caller stores a part, then calls `commit`; if
+ * the store fails it calls `reset` with the stored head. Not for concurrent use.
+ */
+export class PeerAudit {
+  private stored: AuditHead | undefined;
+  private assembler: PartAssembler;
+  private readonly accounts: AccountStates;
+  private staged: { part: VerifiedPart } | undefined;
+
+  constructor(
+    readonly peer: AuditedPeer,
+    head: AuditHead | undefined,
+    private readonly reads: AuditReads,
+    private readonly ed25519: Ed25519,
+    private readonly now: () => number,
+    /** The clock window of a request either side of the seal that carries it (the gateway's). */
+    private readonly maxSkewMs: number = DEFAULT_MAX_SKEW_MS,
+    /**
+     * How much later than its request an honest log-signer may seal an entry: the window reaches
+     * this much further into the past (docs/decisions.md "The auditor's clock window").
+     */
+    private readonly maxSealDelayMs: number = DEFAULT_MAX_SEAL_DELAY_MS,
+  ) {
+    this.stored = head;
+    this.assembler = this.assemblerAt(head);
+    this.accounts = new AccountStates((account) => reads.accountEntries(account), {
+      origin: this.peer.origin,
+    });
+  }
+
+  /** The last stored part. */
+  get head(): AuditHead | undefined {
+    return this.stored;
+  }
+
+  /** One message of the peer's log topic. */
+  async onMessage(record: TopicRecord): Promise<AuditStep> {
+    let message;
+    try {
+      message = decodeLogMessage(record);
+    } catch (error) {
+      if (!isIntermeshError(error)) throw error;
+      return this.transport({
+        code: error.code,
+        part: null,
+        detail: `undecodable message at offset ${record.offset}: ${error.message}`,
+      });
+    }
+    const last = this.stored?.part ?? -1;
+    if (message.part <= last) {
+      // A message of a part stored already (a publisher's duplicate, a replay after a restart, the
+      // topic catching up with parts fetched from the query service, or a rewrite of history): its
+      // entries are ignored, its seal must be the stored one.
+      if (message.type !== 'seal') return NONE;
+      const stored = message.part === last ? this.stored?.note : await this.reads.sealNote(message.part);
+      const step = this.compareSeal(message.part, message.note, stored);
+      return step.kind === 'none' ? NONE : this.reject(step);
+    }
+    let outcome;
+    try {
+      outcome = this.assembler.push(message);
+    } catch (error) {
+      if (!isIntermeshError(error)) throw error;
+      return this.transport(this.sequenceError(error, record.offset));
+    }
+    if (outcome.kind !== 'part') return NONE;
+    return this.verify(outcome.part.entries, outcome.part.note);
+  }
+
+  /**
+   * Verifies the next part (from the topic's assembler or fetched from the peer's query service).
+   * On success the part is staged: the caller stores it, then calls `commit()`.
+   */
+  async verify(entries: readonly Uint8Array[], note: string): Promise<AuditStep> {
+    this.accounts.discard();
+    this.staged = undefined;
+    // 1. The seal first (DESIGN.md invariant 7): signature, part, size, part digest, root, chain, time.
+    // Nothing about the entries is judged before a valid seal of the peer is known to cover them.
+    const verifier = new LogVerifier({
+      logKey: this.peer.verifierKey,
+      origin: this.peer.origin,
+      ed25519: this.ed25519,
+      now: this.now,
+      checkEntryEncoding: false,
+      ...(this.stored === undefined
+        ? {}
+        : { from: { note: this.stored.note, frontier: this.stored.frontier } }),
+    });
+    const verdict = await verifier.verifyPart({ entries, seal: note });
+    if (!verdict.ok) return this.rejectPart(verdict.violation, note);
+    // 2. Every entry is now the peer's, signed for by the seal: each is re-checked against the rules,
+    // freshness included, with the seal's time (DESIGN.md invariant 6). Every logged request MUST be
+    // bound to this peer's origin (issue #14, hole 2): a request signed for another portal and logged
+    // here is a replay, a rule finding.
+    const context: RecheckContext = {
+      origin: this.peer.origin,
+      sealTimeMs: verdict.seal.timeMs,
+      maxSkewMs: this.maxSkewMs,
+      maxSealDelayMs: this.maxSealDelayMs,
+    };
+    const profiles: RecordProfiles[] = [];
+    const first = verdict.seal.part.first;
+    for (const [offset, entry] of entries.entries()) {
+      const violation = await this.recheck(entry, context, profiles);
+      if (violation !== undefined)
+        return this.reject({
+          kind: 'finding',
+          finding: ruleFinding(
+            this.peer.id,
+            violation,
+            verdict.seal,
+            note,
+            first + offset,
+            entry,
+            this.stored?.note,
+          ),
+        });
+    }
+    const part = this.build(verdict.seal, verdict.note, entries, profiles);
+    this.staged = { part };
+    return { kind: 'part', part };
+  }
+
+  /** The staged part was stored: it becomes the head. */
+  commit(): void {
+    const staged = this.staged;
+    if (staged === undefined) throw new Error('no verified part to commit');
+    const { seal, note, frontier } = staged.part;
+    this.stored = {
+      part: seal.part.index,
+      first: seal.part.first,
+      size: seal.size,
+      timeMs: seal.timeMs,
+      note,
+      frontier,
+    };
+    this.accounts.commit();
+    this.staged = undefined;
+  }
+
+  /**
+   * Starts again from a stored head (after a failed store, or when someone else moved the mirror):
+   * the part in progress and the staged part are forgotten.
+   */
+  reset(head: AuditHead | undefined): void {
+    if (head?.part !== this.stored?.part) this.accounts.clear();
+    this.stored = head;
+    this.assembler = this.assemblerAt(head);
+    this.accounts.discard();
+    this.staged = undefined;
+  }
+
+  /**
+   * A seal note of this peer for a part whose stored seal is `stored`: undefined when they agree
+   * (the same body), else an equivocation finding when both are validly signed, or a bad-part
+   * finding when the new one is not a valid seal of this peer.
+   */
+  compareSeal(part: number, note: string, stored: string | undefined): SealComparison {
+    if (stored === undefined || note === stored) return NONE;
+    try {
+      if (parseNote(note).text === parseNote(stored).text) return NONE;
+    } catch {
+      // A malformed note: reported below by findEquivocation's own check.
+    }
+    try {
+      const evidence = findEquivocation({
+        logKey: this.peer.verifierKey,
+        origin: this.peer.origin,
+        ed25519: this.ed25519,
+        notes: [stored, note],
+      });
+      if (evidence === undefined) return NONE;
+      return {
+        kind: 'finding',
+        finding: {
+          kind: 'equivocation',
+          code: 'seal.conflict',
+          part,
+          detail: `${this.peer.id} signed two different seals for part ${part}`,
+          evidence: { ...evidence },
+        },
+      };
+    } catch (error) {
+      if (!isLogError(error)) throw error;
+      return {
+        kind: 'transport',
+        error: {
+          code: error.code,
+          part,
+          detail: `a seal for part ${part} that is not a valid seal of ${this.peer.id}: ${error.message}`,
+        },
+      };
+    }
+  }
+
+  /** Re-checks one sealed entry; on success stages its account and collects its profile changes. */
+  private async recheck(
+    entry: Uint8Array,
+    context: RecheckContext,
+    profiles: RecordProfiles[],
+  ): Promise<{ code: string; detail: string } | undefined> {
+    let record: TransactionRecord;
+    try {
+      record = decodeRecord(entry);
+    } catch (error) {
+      if (isMeshError(error)) return { code: error.code, detail: error.message };
+      throw error;
+    }
+    const result = await recheckRecord(await this.accounts.get(record.account), record, context);
+    if (!result.ok) return { code: result.code, detail: result.detail };
+    this.accounts.stage(record.account, result.account);
+    profiles.push(recordProfiles(record));
+    return undefined;
+  }
+
+  private build(
+    seal: Seal,
+    note: string,
+    entries: readonly Uint8Array[],
+    profiles: readonly RecordProfiles[],
+  ): VerifiedPart {
+    const tree =
+      this.stored === undefined
+        ? CompactRange.empty()
+        : CompactRange.fromHashes(
+            this.stored.size,
+            this.stored.frontier.map((h) => fromBase64(h, 'frontier hash')),
+          );
+    const nodes: StoredNode[] = [];
+    const leafHashes = entries.map((entry) =>
+      tree.appendEntry(entry, (node) => {
+        if (node.level > 0) nodes.push(node);
+      }),
+    );
+    return {
+      seal,
+      note,
+      entries,
+      leafHashes,
+      nodes,
+      profiles,
+      frontier: tree.hashes().map(toBase64),
+    };
+  }
+
+  /** A finding or a transport error: the part in progress is forgotten (see the class comment). */
+  private reject(step: Extract<AuditStep, { kind: 'finding' | 'transport' }>): AuditStep {
+    this.reset(this.stored);
+    return step;
+  }
+
+  private transport(error: TransportError): AuditStep {
+    return this.reject({ kind: 'transport', error });
+  }
+
+  private assemblerAt(head: AuditHead | undefined): PartAssembler {
+    return new PartAssembler(
+      this.peer.id,
+      head === undefined
+        ? undefined
+        : { part: head.part, first: head.first, size: head.size, note: head.note },
+    );
+  }
+
+  /** A message out of sequence: a lost, reordered or forged message, repaired by catch-up. */
+  private sequenceError(error: IntermeshError, offset: bigint): TransportError {
+    return {
+      code: error.code,
+      part: this.assembler.position.part,
+      detail: `${this.peer.id}: ${error.message} (offset ${offset})`,
+    };
+  }
+
+  /** A part the verifier refused: a finding only when the peer's valid seal proves it. */
+  private rejectPart(violation: LogError, note: string): AuditStep {
+    const part = violation.part ?? this.assembler.position.part;
+    const judged = partViolation(this.peer.id, violation, part, note, this.stored?.note);
+    return judged.kind === 'finding' ? this.reject(judged) : this.transport(judged.error);
+  }
+}
