@@ -13,6 +13,7 @@ import { forgeJws } from '../../libs/crypto/test/forged-jws';
 import { forgedDeviceProfile } from '../../libs/mesh/test/fixtures';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
+import { waitFor } from '../support/federation-oracle';
 import { connectNonce, jws, post, TestAccount, type Answer } from '../support/mesh-client';
 
 /**
@@ -71,9 +72,24 @@ async function stopPortal(portal: Portal | undefined): Promise<void> {
  * signer keeps sealing heartbeats, which carry no entry.
  */
 async function logged(portal: Portal): Promise<Record<string, string[]>> {
+  await drained(portal);
   const all = await snapshotDatabase(portal.db.url);
   const tables = ['accounts', 'catalog_objects', 'log_queue', 'log_entries', 'escrow_blobs'];
   return Object.fromEntries(tables.map((t) => [t, all[t] ?? []]));
+}
+
+/**
+ * Waits until the portal's log-signer has sequenced every queued entry: before that, the queue and the
+ * log's entries move by themselves, and a snapshot could not tell an attack's write from the signer's.
+ */
+async function drained(portal: Portal): Promise<void> {
+  await waitFor(`${portal.id}'s log queue to drain`, async () => {
+    const [row] = await queryDatabase<{ n: number }>(
+      portal.db.url,
+      'SELECT count(*)::int AS n FROM log_queue',
+    );
+    return row!.n === 0;
+  });
 }
 
 function refusal(answer: Answer): { status: number; code: unknown; reason: unknown } {
@@ -164,6 +180,7 @@ describe('a rogue portal cannot fool its clients (issue #14, holes 1, 2 and 5)',
     alice.portal = alpha.origin;
     const deletion = await alice.deleteAccount();
     const status = await alice.authenticated('Status');
+    await drained(beta);
     const before = await snapshotDatabase(beta.db.url);
     const replayed = await post(beta.url, 'DeleteAccount', deletion);
     expect(refusal(replayed)).toEqual({
@@ -190,6 +207,7 @@ describe('a rogue portal cannot fool its clients (issue #14, holes 1, 2 and 5)',
     const alice = await TestAccount.create('weak@example.com', undefined, alpha.origin);
     expect((await post(alpha.url, 'CreateAccount', await alice.createAccount())).status).toBe(200);
     const forged = forgedDeviceProfile();
+    await drained(alpha);
     const before = await snapshotDatabase(alpha.db.url);
     const started = await post(alpha.url, 'ConnectStart', {
       Account: alice.address,

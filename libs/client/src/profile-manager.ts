@@ -16,7 +16,8 @@ import {
   type PendingDevice,
 } from './device-admin';
 import { deleteAccount } from './account-close';
-import { registerAccount, switchPortal } from './portal-switch';
+import { registerOrDiscard } from './account-registration';
+import { switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
 import { readApplicationData, writeApplicationData } from './application-access';
 import type { ApplicationContent } from './application-data';
@@ -27,18 +28,15 @@ import {
   generateMasterKey,
   loadDeviceKeys,
   loadMasterKey,
-  DEVICE_KEYS_DOCUMENT,
-  MASTER_KEY_DOCUMENT,
   saveDeviceKeys,
   saveMasterKey,
   type DeviceKeys,
 } from './device-keys';
-import { GatewayClient, portalErrorCode } from './gateway-client';
+import { GatewayClient } from './gateway-client';
 import { loadTrust, saveTrust, verifiedLogCheck } from './log-check';
 import type { FetchLike } from './portal-http';
 import {
   accountName,
-  PROFILE_DOCUMENT,
   readProfileDocument,
   requireActiveProfile,
   writeProfileDocument,
@@ -152,28 +150,7 @@ export class MeshProfileManager {
       await writeProfileDocument(this.store, doc);
     }
     const session = new AccountSession(gateway, doc.account, doc.accountUdf, keys, this.options);
-    try {
-      await registerAccount(session, doc, [doc.device], hello.proofOfWorkLevel);
-    } catch (error) {
-      // The address belongs to another account (registerAccount checked that it is not this one):
-      // nothing of this registration exists anywhere but here, so the home is left as it was before,
-      // free for another address (issue #16: it refused every other address, with no way out).
-      if (portalErrorCode(error) === 'account.exists') {
-        await discardRegistration(this.store);
-        const refused = error as ClientError;
-        throw new ClientError(
-          'portal.refused',
-          `the address ${doc.account} is taken on this portal (account.exists); this home was left as before: run this command again with another --account`,
-          {
-            cause: error,
-            ...(refused.portal === undefined ? {} : { portal: refused.portal }),
-            ...(refused.check === undefined ? {} : { check: refused.check }),
-            ...(refused.evidence === undefined ? {} : { evidence: refused.evidence }),
-          },
-        );
-      }
-      throw error;
-    }
+    await registerOrDiscard(this.store, session, doc, hello.proofOfWorkLevel);
     await writeProfileDocument(this.store, { ...doc, status: 'active' });
     return {
       fingerprint: doc.master.profile.id,
@@ -399,13 +376,6 @@ export class MeshProfileManager {
     });
     return { trust, portal: { gatewayUrl: options.gatewayUrl, queryUrl, id: portalId } };
   }
-}
-
-/** Removes a `registering` profile and the keys made for it (issue #16). */
-async function discardRegistration(store: ClientStore): Promise<void> {
-  await store.remove(PROFILE_DOCUMENT);
-  await store.remove(MASTER_KEY_DOCUMENT);
-  await store.remove(DEVICE_KEYS_DOCUMENT);
 }
 
 function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Partial<Pick<T, K>> {

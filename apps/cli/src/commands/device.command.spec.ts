@@ -1,5 +1,5 @@
-import { generateKeyPair } from '@cryptomesh/crypto';
-import { buildDeviceProfile } from '@cryptomesh/mesh';
+import { accountUdf, generateKeyPair } from '@cryptomesh/crypto';
+import { buildDeviceProfile, connectNonce, connectWitness } from '@cryptomesh/mesh';
 import { bodyText, FakeGateway, testHome } from '../../test/fake-gateway';
 import { CONNECT_POLL_MS } from './device.command';
 
@@ -162,8 +162,11 @@ describe('mesh device', () => {
       payload: stranger.jws.payload,
       signature: stranger.jws.signature,
     };
+    // The witness is computed by the administrator's device from the request's own nonce and keys.
+    const nonce = connectNonce((n) => new Uint8Array(n).fill(7));
+    const witness = connectWitness(accountUdf('alice@example.com'), stranger.profile, nonce);
     portal.transactions.set('ConnectPending', () => ({
-      Requests: [{ RequestId: 'req\u001b[1A-1', Witness: 'WITN-ESS0', Device: device }],
+      Requests: [{ RequestId: 'req\u001b[1A-1', Nonce: nonce, Device: device }],
     }));
     for (const json of [false, true]) {
       const run = await home.mesh([...(json ? ['--json'] : []), 'device', 'pending'], {
@@ -179,7 +182,7 @@ describe('mesh device', () => {
         expect(value.requests[0]).toMatchObject({ description: attack, requestId: 'req\u001b[1A-1' });
       } else {
         expect(run.out).toEqual([
-          `req\\u001b[1A-1  device ${stranger.profile.id}  witness WITN-ESS0  \\u001b[2K\\u000drequest-0  device MFAKE  witness FAKE-WITN\\u009b2K\\u202e`,
+          `req\\u001b[1A-1  device ${stranger.profile.id}  witness ${witness}  \\u001b[2K\\u000drequest-0  device MFAKE  witness FAKE-WITN\\u009b2K\\u202e`,
         ]);
       }
     }
