@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { DEFAULT_MAX_SKEW_MS } from '@cryptomesh/mesh';
 import { z } from 'zod';
 import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, KeyType, parseVerifierKey } from '@cryptomesh/log';
 import { isValidPortalId } from '@cryptomesh/intermesh';
@@ -126,7 +127,9 @@ export function gatewayConfigShape() {
      * How far a signed request's `Time` may be from the portal's clock, either way, in ms. Nonces are
      * kept for this window after the request's time (docs/design/gateway.md "Replays").
      */
-    CLOCK_SKEW_MS: integerVar({ default: 300_000, min: 1_000, max: 3_600_000 }),
+    // At most the auditors' skew (DEFAULT_MAX_SKEW_MS): a wider window would accept requests that
+    // every peer then reports as outside the clock window of their seal (docs/design/federation.md).
+    CLOCK_SKEW_MS: integerVar({ default: DEFAULT_MAX_SKEW_MS, min: 1_000, max: DEFAULT_MAX_SKEW_MS }),
     /** Pending connection requests one account may have (ConnectStart beyond: 429). */
     MAX_PENDING_CONNECTIONS: integerVar({ default: 16, min: 1, max: 1_000 }),
     /** A connection request still pending after this long is dropped (frees its place under the cap). */
