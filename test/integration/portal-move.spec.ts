@@ -53,7 +53,6 @@ import { get, getOk, type ProfileAnswer } from '../support/mirror-client';
  */
 const ACCOUNT = 'dave@example.com';
 const ACCOUNT_UDF = accountUdf(ACCOUNT);
-const QUORUM = 1;
 
 /** The records of a portal's own log, decoded, up to its latest checkpoint. */
 async function recordsOf(portal: KnownPortal): Promise<TransactionRecord[]> {
@@ -184,13 +183,16 @@ describe('a profile moved between portals: which value is current (issue #14, ho
 
     const doc = await requireActiveProfile(new FileClientStore(homes.one));
     personalId = doc.personal.profile.id;
-    // What alpha serves now — once cosigned to the quorum, a lying portal can replay it later.
+    // What alpha serves now — once cosigned to the quorum the client pinned (⌈3 peers / 2⌉ = 2 here:
+    // beta, gamma and the rogue peer), a lying portal can replay it later.
+    const { quorum } = (await loadTrust(new FileClientStore(homes.one)))!;
+    expect(quorum).toBeGreaterThan(0);
     before = await waitFor(
       "alpha's current Personal Profile, cosigned",
       async () => {
         const answer = await getOk<ProfileAnswer>(A.queryUrl, `/profiles/${personalId}`);
         return personalOf(answer).devices.includes(removedDevice) &&
-          cosignersOf(answer.checkpoint, [B, C]).length >= QUORUM
+          cosignersOf(answer.checkpoint, [B, C]).length >= quorum
           ? answer
           : undefined;
       },
