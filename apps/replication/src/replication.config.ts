@@ -81,6 +81,13 @@ export function replicationConfigShape() {
     /** Per HTTP request to a peer's query service. */
     CATCHUP_TIMEOUT_MS: integerVar({ default: 10_000, min: 100, max: 300_000 }),
     /**
+     * The most entries of one peer's part held before its seal arrives, on the topic or in a
+     * catch-up (docs/design/replication.md "Bounds"): at least the peers' PART_MAX_ENTRIES.
+     */
+    PEER_PART_MAX_ENTRIES: integerVar({ default: 20_000, min: 1, max: 1_000_000 }),
+    /** The most bytes of entries of one peer's part held before its seal arrives (64 KiB – 1 GiB). */
+    PEER_PART_MAX_BYTES: integerVar({ default: 64 * 1024 * 1024, min: 64 * 1024, max: 1024 * 1024 * 1024 }),
+    /**
      * PEM certificates the peers' HTTPS query services chain to, when they use a private CA
      * (docs/tls.md); unset, the system's roots are trusted.
      */

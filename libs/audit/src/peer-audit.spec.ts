@@ -5,7 +5,7 @@ import {
   DEFAULT_MAX_SKEW_MS,
   encodeRecord,
 } from '@cryptomesh/mesh';
-import type { LogRecord } from '@cryptomesh/intermesh';
+import type { LogRecord, PartLimits } from '@cryptomesh/intermesh';
 import { signSeal, verifyEquivocation, type Seal } from '@cryptomesh/log';
 import type { AuditHead } from './audit-step';
 import { PeerLog } from '../test/peer-log';
@@ -23,7 +23,11 @@ class MemoryMirror {
   head: AuditHead | undefined;
 }
 
-function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; mirror: MemoryMirror } {
+function audit(
+  log: PeerLog,
+  mirror = new MemoryMirror(),
+  partLimits?: PartLimits,
+): { audit: PeerAudit; mirror: MemoryMirror } {
   const a = new PeerAudit(
     { id: 'alpha', origin: ORIGIN, verifierKey: log.verifierKey },
     mirror.head,
@@ -34,6 +38,9 @@ function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; m
     nodeEd25519,
     // Late enough that every seal of these tests, sealing delays included, is in the past.
     () => 1_763_800_000_000 + 3 * 3_600_000,
+    undefined,
+    undefined,
+    partLimits,
   );
   return { audit: a, mirror };
 }
@@ -277,6 +284,19 @@ describe('PeerAudit', () => {
     const [finding] = findings(await feed(a, mirror, l2.records(part)));
     expect(finding).toMatchObject({ kind: 'rule', part: 1, code: 'profile.malformed' });
     expect(a.head?.part).toBe(0);
+  });
+
+  it('holds no more of an unsealed part than its limits: beyond, a transport error (issue #15)', async () => {
+    // One entry per message, so that the third entry of part 0 crosses a limit of 2 entries.
+    const records = log.records(good.p0, 1_024);
+    const { audit: a, mirror } = audit(log, new MemoryMirror(), { maxEntries: 2, maxBytes: 1 << 20 });
+    const steps = await feed(a, mirror, records);
+    expect(transports(steps)).toContainEqual(['assembler.too-large', 0]);
+    expect(parts(steps)).toEqual([]);
+    expect(findings(steps)).toEqual([]);
+    // The same part under the default limits verifies.
+    const fine = audit(log);
+    expect(parts(await feed(fine.audit, fine.mirror, records))).toEqual([0]);
   });
 
   it('calls an undecodable message a transport error and changes nothing', async () => {

@@ -13,7 +13,11 @@ import {
 } from '@cryptomesh/log';
 import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/intermesh-error';
 import { decodeLogMessage } from '@cryptomesh/intermesh/log-message';
-import { PartAssembler } from '@cryptomesh/intermesh/part-assembler';
+import {
+  DEFAULT_PART_LIMITS,
+  PartAssembler,
+  type PartLimits,
+} from '@cryptomesh/intermesh/part-assembler';
 import {
   DEFAULT_MAX_SEAL_DELAY_MS,
   DEFAULT_MAX_SKEW_MS,
@@ -71,6 +75,8 @@ export class PeerAudit {
      * this much further into the past (docs/decisions.md "The auditor's clock window").
      */
     private readonly maxSealDelayMs: number = DEFAULT_MAX_SEAL_DELAY_MS,
+    /** What one unsealed part of the peer may hold on the topic (PEER_PART_MAX_ENTRIES / _BYTES). */
+    private readonly partLimits: PartLimits = DEFAULT_PART_LIMITS,
   ) {
     this.stored = head;
     this.assembler = this.assemblerAt(head);
@@ -310,6 +316,7 @@ export class PeerAudit {
       head === undefined
         ? undefined
         : { part: head.part, first: head.first, size: head.size, note: head.note },
+      this.partLimits,
     );
   }
 

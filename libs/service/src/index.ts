@@ -18,6 +18,8 @@ export { MetricsService } from './metrics/metrics.service';
 export { registerDatabasePoolMetrics } from './metrics/database-pool.metrics';
 export type { DatabasePool } from './metrics/database-pool.metrics';
 export { REQUEST_ID_HEADER, acceptRequestId, requestIdOf } from './logging/request-id';
+export { LogGate } from './logging/log-gate';
+export { SerialTicker } from './serial-ticker';
 export { ServiceModule } from './service.module';
 export type { ServiceModuleOptions } from './service.module';
 export { SERVICE_IDENTITY } from './service-identity';

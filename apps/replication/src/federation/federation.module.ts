@@ -38,6 +38,7 @@ export class FederationModule {
       staleAfterMs: config.STALE_AFTER_MS,
       catchUpIntervalMs: config.CATCHUP_INTERVAL_MS,
       catchUpTimeoutMs: config.CATCHUP_TIMEOUT_MS,
+      partLimits: { maxEntries: config.PEER_PART_MAX_ENTRIES, maxBytes: config.PEER_PART_MAX_BYTES },
       ...(config.peerCa === undefined ? {} : { peerFetch: caTrustingFetch(config.peerCa) }),
     };
     const kafka = (suffix: string) => () => new Kafka(kafkaClientConfig(kafkaConnection(config, suffix)));

@@ -6,13 +6,20 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Kafka, type Consumer, type EachMessagePayload } from 'kafkajs';
-import { ensureTopics, logTopic, portalIdOfLogTopic, type FederationPeer } from '@cryptomesh/intermesh';
-import { openSeal, parseNote } from '@cryptomesh/log';
+import {
+  ensureTopics,
+  logTopic,
+  portalIdOfLogTopic,
+  type FederationPeer,
+  type PartLimits,
+} from '@cryptomesh/intermesh';
+import { isLogError, openSeal, parseNote, type Seal } from '@cryptomesh/log';
 import { TypeOrmMirrorStore } from '@cryptomesh/persistence';
-import { HealthRegistry, type FetchFunction } from '@cryptomesh/service';
+import { HealthRegistry, LogGate, SerialTicker, type FetchFunction } from '@cryptomesh/service';
 import { FederationMetrics } from '../federation/federation.metrics';
 import { ED25519, WitnessService } from '../federation/witness.service';
 import { PeerAudit, type AuditStep, type VerifiedPart } from '@cryptomesh/audit';
+import { DEFAULT_MAX_SEAL_DELAY_MS, DEFAULT_MAX_SKEW_MS } from '@cryptomesh/mesh';
 import { PeerQueryClient } from './peer-query.client';
 
 export const MIRROR_OPTIONS = Symbol('MIRROR_OPTIONS');
@@ -25,12 +32,16 @@ export interface MirrorOptions {
   readonly staleAfterMs: number;
   readonly catchUpIntervalMs: number;
   readonly catchUpTimeoutMs: number;
+  /** PEER_PART_MAX_ENTRIES / _BYTES: what one peer's unsealed part may hold, on the topic or fetched. */
+  readonly partLimits: PartLimits;
   /** How peers' query services are reached (PEER_CA_FILE: a fetch that trusts that CA); default fetch. */
   readonly peerFetch?: FetchFunction;
 }
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
+/** A recurring catch-up or lag failure of one peer is logged at warn once a minute, with a count. */
+const FAILURE_LOG_INTERVAL_MS = 60_000;
 
 /** One peer's mirror: its auditor, its topic progress, and a lock that serialises all work on it. */
 interface PeerMirror {
@@ -70,9 +81,11 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   private running = false;
   private consumerError: string | undefined = 'not started';
   private stopping = false;
-  private timer: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private startedAt = 0;
+  /** The periodic rounds (stale checks, catch-ups): never two at once. */
+  private readonly rounds = new SerialTicker(() => this.periodic());
+  private readonly failures = new LogGate(FAILURE_LOG_INTERVAL_MS, () => this.witness.context.clock());
 
   constructor(
     @Inject(MIRROR_OPTIONS) private readonly options: MirrorOptions,
@@ -98,12 +111,20 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         },
         ED25519,
         context.clock,
+        DEFAULT_MAX_SKEW_MS,
+        DEFAULT_MAX_SEAL_DELAY_MS,
+        this.options.partLimits,
       );
       this.mirrors.set(peer.id, {
         peer,
         topic,
         audit,
-        query: new PeerQueryClient(peer.queryUrl, this.options.catchUpTimeoutMs, this.options.peerFetch),
+        query: new PeerQueryClient(
+          peer.queryUrl,
+          this.options.catchUpTimeoutMs,
+          this.options.peerFetch,
+          this.options.partLimits,
+        ),
         progress: await this.store.progress(topic),
         checkedHead: head?.part ?? -1,
         retryMs: RETRY_MIN_MS,
@@ -123,15 +144,17 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       100,
       Math.min(this.options.catchUpIntervalMs, this.options.staleAfterMs / 4, 10_000),
     );
-    this.timer = setInterval(() => void this.periodic(), tick);
+    // A slow peer's catch-up can take longer than the tick: the next round waits for it.
+    this.rounds.start(tick);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    const rounds = this.rounds.stop();
     // The consumer is disconnected even while it is still joining its group (run() pending).
     await this.consumer?.disconnect().catch(() => undefined);
     await this.starting;
+    await rounds;
     await Promise.all([...this.mirrors.values()].map((m) => m.lock));
   }
 
@@ -244,13 +267,17 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       // Nothing the peer signed: counted and logged, never signed (DESIGN.md invariant 7). The
       // topic's progress is not moved: an honest part that follows is read and verified as usual.
       this.metrics.transportErrors.inc({ peer: mirror.peer.id, code: step.error.code.slice(0, 40) });
-      this.logger.warn({
-        msg: 'transport error: input not covered by a valid seal of the peer',
-        peer: mirror.peer.id,
-        code: step.error.code,
-        part: step.error.part,
-        detail: step.error.detail,
-      });
+      // A hostile peer can produce one per message: logged once a minute per peer and code.
+      const held = this.failures.pass(`${mirror.peer.id}:transport:${step.error.code}`);
+      if (held !== undefined)
+        this.logger.warn({
+          msg: 'transport error: input not covered by a valid seal of the peer',
+          peer: mirror.peer.id,
+          code: step.error.code,
+          part: step.error.part,
+          detail: step.error.detail,
+          ...(held > 0 ? { repeatedSinceLastLog: held } : {}),
+        });
       return;
     }
     const { part } = step;
@@ -381,9 +408,10 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       const stored = await this.catchUp(mirror);
       if (stored > 0)
         this.logger.log({ msg: 'caught up from the query service', peer: mirror.peer.id, parts: stored });
+      this.failures.clear(`${mirror.peer.id}:catch-up`);
     } catch (error) {
       this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'catch-up' });
-      this.logger.debug({ msg: 'catch-up failed', peer: mirror.peer.id, err: String(error) });
+      this.warnFailure(mirror, 'catch-up', 'catch-up from the query service failed', error);
     }
     mirror.checkedHead = mirror.audit.head?.part ?? -1;
   }
@@ -417,6 +445,12 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
           return;
         }
         const part = await mirror.query.part(next);
+        const refused = this.describedBySeal(mirror, next, part);
+        if (refused !== undefined) {
+          await this.apply(mirror, refused);
+          more = false;
+          return;
+        }
         const entries = await mirror.query.entries(part.first, part.size);
         const step = await mirror.audit.verify(entries, part.seal);
         await this.apply(mirror, step);
@@ -450,6 +484,42 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
+   * Before any entry of part `next` is fetched, its description must be what its seal signs: the
+   * seal opens with the peer's log key and origin, and its part index, first entry and size are the
+   * described ones, within PEER_PART_MAX_ENTRIES. Anything else (a peer's query service answering
+   * `size: 9e15`, a man in the middle) is a transport error: counted, logged, nothing fetched.
+   */
+  private describedBySeal(
+    mirror: PeerMirror,
+    next: number,
+    part: { part: number; first: number; size: number; seal: string },
+  ): AuditStep | undefined {
+    const refuse = (code: string, detail: string): AuditStep => ({
+      kind: 'transport',
+      error: { code, part: next, detail: `catch-up of part ${next} from ${mirror.peer.queryUrl}: ${detail}` },
+    });
+    let seal: Seal;
+    try {
+      seal = openSeal(part.seal, mirror.peer.verifierKey, ED25519, mirror.peer.origin).seal;
+    } catch (error) {
+      if (!isLogError(error)) throw error;
+      return refuse('catch-up.seal', `its seal does not open with the peer's key: ${error.message}`);
+    }
+    if (part.part !== next || seal.part.index !== next || seal.part.first !== part.first || seal.size !== part.size)
+      return refuse(
+        'catch-up.description',
+        `described as part ${part.part} [${part.first}, ${part.size}), its seal signs part ${seal.part.index} [${seal.part.first}, ${seal.size})`,
+      );
+    const entries = seal.size - seal.part.first;
+    if (entries > this.options.partLimits.maxEntries)
+      return refuse(
+        'catch-up.too-large',
+        `its seal covers ${entries} entries, above PEER_PART_MAX_ENTRIES ${this.options.partLimits.maxEntries}`,
+      );
+    return undefined;
+  }
+
+  /**
    * While the mirror moves (no catch-up runs), reads the peer's checkpoint anyway so that the lag in
    * entries reflects how far the peer is, not only how far the topic brought it. The checkpoint's
    * signature is checked before its size is believed; a failure leaves the last sample.
@@ -462,10 +532,24 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       mirror.peerSealTimeMs = seal.timeMs;
       mirror.peerSize = seal.size;
       this.observeLag(mirror);
+      this.failures.clear(`${mirror.peer.id}:lag`);
     } catch (error) {
       this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'lag' });
-      this.logger.debug({ msg: 'peer checkpoint unavailable', peer: mirror.peer.id, err: String(error) });
+      this.warnFailure(mirror, 'lag', "cannot read the peer's checkpoint for its lag", error);
     }
+  }
+
+  /** A recurring failure, at warn with its cause, at most once a minute per peer and stage. */
+  private warnFailure(mirror: PeerMirror, stage: string, msg: string, error: unknown): void {
+    const held = this.failures.pass(`${mirror.peer.id}:${stage}`);
+    if (held === undefined) return;
+    this.logger.warn({
+      msg,
+      peer: mirror.peer.id,
+      queryUrl: mirror.peer.queryUrl,
+      err: error instanceof Error ? error.message : String(error),
+      ...(held > 0 ? { repeatedSinceLastLog: held } : {}),
+    });
   }
 
   /**
