@@ -50,7 +50,11 @@ describe('log-signer under injected faults at every commit point (issue #15)', (
         store,
         systemClock,
         {
-          signing: { logKey: loadLogKey({ LOG_KEY: key.signerKey }), origin: key.origin, ed25519: nodeEd25519 },
+          signing: {
+            logKey: loadLogKey({ LOG_KEY: key.signerKey }),
+            origin: key.origin,
+            ed25519: nodeEd25519,
+          },
           sealIntervalMs: 20,
           heartbeatMs: 200,
           partMaxEntries: 7,

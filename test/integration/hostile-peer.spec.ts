@@ -62,7 +62,13 @@ function endless(res: ServerResponse, prefix: string, limit = 1024 * 1024 * 1024
 
 /** The rogue's query service: every answer is a trap a bounded client survives. */
 class HostileQuery {
-  readonly counts = { checkpoint: 0, endlessCheckpoint: 0, inflated: 0, honestDescription: 0, endlessEntries: 0 };
+  readonly counts = {
+    checkpoint: 0,
+    endlessCheckpoint: 0,
+    inflated: 0,
+    honestDescription: 0,
+    endlessEntries: 0,
+  };
   private server: Server | undefined;
 
   constructor(private readonly part: RoguePart) {}
@@ -108,7 +114,9 @@ class HostileQuery {
 
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
-    await new Promise((resolve) => (this.server === undefined ? resolve(undefined) : this.server.close(resolve)));
+    await new Promise((resolve) =>
+      this.server === undefined ? resolve(undefined) : this.server.close(resolve),
+    );
   }
 }
 
@@ -169,7 +177,10 @@ describe('a hostile peer cannot exhaust the replication service (issue #15)', ()
         federation.portals.map(async (p) => {
           const m = await scrape(p.urls.replication);
           return {
-            tooLarge: m.sum('intermesh_mirror_transport_errors_total', { peer: rogue.id, code: 'assembler.too-large' }),
+            tooLarge: m.sum('intermesh_mirror_transport_errors_total', {
+              peer: rogue.id,
+              code: 'assembler.too-large',
+            }),
             described: m.sum('intermesh_mirror_transport_errors_total', {
               peer: rogue.id,
               code: 'catch-up.description',

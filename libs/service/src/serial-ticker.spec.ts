@@ -29,10 +29,13 @@ describe('SerialTicker', () => {
   it('passes a failed round to onError and goes on with the next tick', async () => {
     const errors: unknown[] = [];
     let rounds = 0;
-    const ticker = new SerialTicker(() => {
-      rounds++;
-      return Promise.reject(new Error(`round ${rounds}`));
-    }, (error) => errors.push(error));
+    const ticker = new SerialTicker(
+      () => {
+        rounds++;
+        return Promise.reject(new Error(`round ${rounds}`));
+      },
+      (error) => errors.push(error),
+    );
     ticker.tick();
     await new Promise((r) => setImmediate(r));
     ticker.tick();

@@ -505,7 +505,12 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       if (!isLogError(error)) throw error;
       return refuse('catch-up.seal', `its seal does not open with the peer's key: ${error.message}`);
     }
-    if (part.part !== next || seal.part.index !== next || seal.part.first !== part.first || seal.size !== part.size)
+    if (
+      part.part !== next ||
+      seal.part.index !== next ||
+      seal.part.first !== part.first ||
+      seal.size !== part.size
+    )
       return refuse(
         'catch-up.description',
         `described as part ${part.part} [${part.first}, ${part.size}), its seal signs part ${seal.part.index} [${seal.part.first}, ${seal.size})`,

@@ -93,9 +93,9 @@ describe('PeerQueryClient bounds', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ entries: Array.from({ length: count }, () => entry) }));
     };
-    await expect(
-      client({ maxEntries: 2_000, maxBytes: 64 * 1024 }).entries(0, 2_000),
-    ).rejects.toThrow(/past the limit/);
+    await expect(client({ maxEntries: 2_000, maxBytes: 64 * 1024 }).entries(0, 2_000)).rejects.toThrow(
+      /past the limit/,
+    );
     // Within the limits, the same answers are taken.
     const entries = await client({ maxEntries: 2_000, maxBytes: 1024 * 1024 }).entries(0, 1_500);
     expect(entries).toHaveLength(1_500);

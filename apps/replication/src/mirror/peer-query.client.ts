@@ -50,7 +50,10 @@ export class PeerQueryClient {
   async part(n: number): Promise<PeerPart> {
     const response = await this.get(`/logs/self/parts/${n}`);
     await this.ok(response);
-    const body = this.json(response, await this.body(response, SMALL_ANSWER_BYTES)) as Record<string, unknown>;
+    const body = this.json(response, await this.body(response, SMALL_ANSWER_BYTES)) as Record<
+      string,
+      unknown
+    >;
     const { part, first, size, seal } = body;
     if (
       !Number.isSafeInteger(part) ||
