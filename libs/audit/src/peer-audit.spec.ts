@@ -12,6 +12,7 @@ import { PeerLog } from '../test/peer-log';
 import { logSigner } from '../../log/testdata/log-fixture';
 import { createAccountEntry, device, forgedDeviceProfile } from '../../mesh/test/fixtures';
 import type { AuditStep } from './audit-step';
+import { fixedClock } from './clock';
 import { PeerAudit } from './peer-audit';
 
 const ORIGIN = 'alpha.test/log';
@@ -29,11 +30,12 @@ function audit(log: PeerLog, mirror = new MemoryMirror()): { audit: PeerAudit; m
     mirror.head,
     {
       sealNote: (part) => Promise.resolve(mirror.seals.get(part)),
+      accountState: () => Promise.resolve(undefined),
       accountEntries: () => Promise.resolve([]),
     },
     nodeEd25519,
     // Late enough that every seal of these tests, sealing delays included, is in the past.
-    () => 1_763_800_000_000 + 3 * 3_600_000,
+    fixedClock(1_763_800_000_000 + 3 * 3_600_000),
   );
   return { audit: a, mirror };
 }
