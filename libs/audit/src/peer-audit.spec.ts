@@ -1,6 +1,7 @@
 import { accountUdf, nodeEd25519 } from '@cryptomesh/crypto';
 import {
   authoriseRecord,
+  decodeAuditedAccount,
   DEFAULT_MAX_SEAL_DELAY_MS,
   DEFAULT_MAX_SKEW_MS,
   encodeRecord,
@@ -101,6 +102,13 @@ describe('PeerAudit', () => {
     expect(first.part.leafHashes).toHaveLength(3);
     expect(first.part.nodes.map((n) => n.level)).toEqual([1]); // entries 0..1 close one subtree
     expect(first.part.profiles.every((p) => p !== undefined && p.changes.length > 0)).toBe(true);
+    // Each account the part changed, with its state after its last entry, to be stored with the part.
+    expect(first.part.accountStates.map((s) => s.through)).toEqual([0, 1, 2]);
+    const accounts = first.part.profiles.map((p) => p!.account);
+    expect(first.part.accountStates.map((s) => s.account)).toEqual(accounts);
+    expect(first.part.accountStates.map((s) => decodeAuditedAccount(s.state).state.account)).toEqual(
+      accounts,
+    );
   });
 
   it('ignores a replay of the last part and of older parts, after a restart too', async () => {
