@@ -35,6 +35,9 @@ export class TypeOrmFindingStore implements FindingStore {
         ],
       );
       if (rows[0]?.inserted !== true) return false;
+      // Commit point of a finding: a crash before it leaves neither the finding nor its witness
+      // message; the audit that found it re-derives it from the same stored head (same fingerprint),
+      // and the witness consumer has not committed the offset of a peer's finding, so both come again.
       if (outbox !== undefined) await insertOutbox(tx, outbox);
       return true;
     });
