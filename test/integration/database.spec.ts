@@ -41,6 +41,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'AccountMoved1763805700000',
         'FindingVerified1763805800000',
         'EscrowQuota1763806500000',
+        'MirrorAccountStates1763807000000',
       ]);
     } finally {
       await other.destroy();
@@ -67,6 +68,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_queue',
       'log_seals',
       'log_tree_nodes',
+      'mirror_account_states',
       'mirror_entries',
       'mirror_heads',
       'mirror_profile_index',

@@ -3,22 +3,30 @@ import { nodeEd25519 } from '@cryptomesh/crypto';
 import { cosign, formatSignatureLine, parseNote } from '@cryptomesh/log';
 import {
   LogStoreError,
+  TypeOrmCosignatureStore,
+  TypeOrmFindingStore,
   TypeOrmMirrorStore,
+  TypeOrmRosterStore,
   TypeOrmWitnessOutbox,
   dataSourceOptions,
   runMigrations,
-  type CosignatureRecord,
-  type MirrorPartRecord,
-  type NewFinding,
   type WitnessOutboxRecord,
 } from '@cryptomesh/persistence';
-import { PeerAudit } from '@cryptomesh/audit';
+import {
+  PeerAudit,
+  fixedClock,
+  type CosignatureRecord,
+  type MirrorPartRecord,
+  type StoredFinding,
+  type VerifiedPart,
+} from '@cryptomesh/audit';
 import { PeerLog } from '../../libs/audit/test/peer-log';
 import { witnessSigner, type FixturePart } from '../../libs/log/testdata/log-fixture';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
 
-// TypeOrmMirrorStore and TypeOrmWitnessOutbox against the real PostgreSQL (docs/design/
+// The mirror's adapters (TypeOrmMirrorStore, TypeOrmFindingStore, TypeOrmCosignatureStore,
+// TypeOrmRosterStore) and TypeOrmWitnessOutbox against the real PostgreSQL (docs/design/
 // federation.md "Storage"): a part is stored only right after the stored head, in one transaction
 // with its extras; a refused write changes nothing at all.
 
@@ -32,9 +40,13 @@ async function verifiedRecords(log: PeerLog, parts: readonly FixturePart[]): Pro
   const audit = new PeerAudit(
     { id: PEER, origin: log.fixture.origin, verifierKey: log.verifierKey },
     undefined,
-    { sealNote: () => Promise.resolve(undefined), accountEntries: () => Promise.resolve([]) },
+    {
+      sealNote: () => Promise.resolve(undefined),
+      accountState: () => Promise.resolve(undefined),
+      accountEntries: () => Promise.resolve([]),
+    },
     nodeEd25519,
-    () => NOW,
+    fixedClock(NOW),
   );
   const records: MirrorPartRecord[] = [];
   for (const p of parts) {
@@ -58,6 +70,7 @@ async function verifiedRecords(log: PeerLog, parts: readonly FixturePart[]): Pro
       nodes: step.part.nodes,
       profiles: step.part.profiles,
       frontier: step.part.frontier,
+      accountStates: step.part.accountStates,
     });
   }
   return records;
@@ -80,7 +93,7 @@ function outboxMessage(label: string): WitnessOutboxRecord {
   return { key: PEER, type: 'finding', value: new TextEncoder().encode(label) };
 }
 
-function finding(fingerprint: string, kind: NewFinding['kind'], part: number | null): NewFinding {
+function finding(fingerprint: string, kind: StoredFinding['kind'], part: number | null): StoredFinding {
   return {
     fingerprint,
     subject: PEER,
@@ -93,10 +106,13 @@ function finding(fingerprint: string, kind: NewFinding['kind'], part: number | n
   };
 }
 
-describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => {
+describe('The mirror adapters and TypeOrmWitnessOutbox (real PostgreSQL)', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let store: TypeOrmMirrorStore;
+  let findings: TypeOrmFindingStore;
+  let cosignatures: TypeOrmCosignatureStore;
+  let roster: TypeOrmRosterStore;
   let records: MirrorPartRecord[];
 
   const count = async (sql: string, params: unknown[] = []): Promise<number> =>
@@ -116,6 +132,9 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
     dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
     await runMigrations(dataSource);
     store = new TypeOrmMirrorStore(dataSource);
+    findings = new TypeOrmFindingStore(dataSource);
+    cosignatures = new TypeOrmCosignatureStore(dataSource);
+    roster = new TypeOrmRosterStore(dataSource);
     const log = new PeerLog(PEER, 'beta.test/log', nodeEd25519);
     const parts = [log.seal(await log.entries(3)), log.seal(await log.entries(2))];
     parts.push(log.seal([]), log.seal(await log.entries(1)));
@@ -149,7 +168,7 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
     });
     expect(await store.progress(TOPIC)).toBe(7n);
     expect(await store.sealNote(PEER, 0)).toBe(r0.note);
-    expect(await store.cosignature(PEER, 1, 'alpha')).toEqual(cosignatureOf(r1));
+    expect(await cosignatures.cosignature(PEER, 1, 'alpha')).toEqual(cosignatureOf(r1));
     expect(await count(`SELECT count(*) AS n FROM mirror_entries WHERE peer = $1`, [PEER])).toBe(5);
     expect(await count(`SELECT count(*) AS n FROM witness_outbox`)).toBe(1);
     expect(
@@ -192,10 +211,12 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
   it('records a finding once by fingerprint, queueing its witness message once', async () => {
     const outboxBefore = await count(`SELECT count(*) AS n FROM witness_outbox`);
     const first = finding('f'.repeat(64), 'bad-part', 2);
-    expect(await store.recordFinding(first, outboxMessage('finding f'))).toBe(true);
+    expect(await findings.recordFinding(first, outboxMessage('finding f'))).toBe(true);
     const before = await snapshotDatabase(db.url);
     // The same fingerprint again, even with another detail and another message: nothing changes.
-    expect(await store.recordFinding({ ...first, detail: 'seen again' }, outboxMessage('again'))).toBe(false);
+    expect(await findings.recordFinding({ ...first, detail: 'seen again' }, outboxMessage('again'))).toBe(
+      false,
+    );
     expect(await snapshotDatabase(db.url)).toEqual(before);
     expect(
       await queryDatabase(
@@ -205,11 +226,11 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
       ),
     ).toEqual([{ reporter: 'alpha', kind: 'bad-part', part: '2', detail: 'bad-part at 2', status: 'open' }]);
     expect(await count(`SELECT count(*) AS n FROM witness_outbox`)).toBe(outboxBefore + 1);
-    expect(await store.hasOpenFinding(PEER, 'bad-part')).toBe(true);
+    expect(await findings.hasOpenFinding(PEER, 'bad-part')).toBe(true);
   });
 
   it('stores a finding known to be over as resolved', async () => {
-    expect(await store.recordFinding({ ...finding('e'.repeat(64), 'stale', 1), status: 'resolved' })).toBe(
+    expect(await findings.recordFinding({ ...finding('e'.repeat(64), 'stale', 1), status: 'resolved' })).toBe(
       true,
     );
     const rows = await queryDatabase<{ status: string; resolved: boolean }>(
@@ -218,13 +239,13 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
       ['e'.repeat(64)],
     );
     expect(rows).toEqual([{ status: 'resolved', resolved: true }]);
-    expect(await store.hasOpenFinding(PEER, 'stale')).toBe(false);
+    expect(await findings.hasOpenFinding(PEER, 'stale')).toBe(false);
   });
 
   it('resolves open findings by kind, and up to a part', async () => {
     for (const part of [1, 2, 3])
-      expect(await store.recordFinding(finding(`${part}`.repeat(64), 'gap', part))).toBe(true);
-    expect(await store.recordFinding(finding('9'.repeat(64), 'gap', null))).toBe(true);
+      expect(await findings.recordFinding(finding(`${part}`.repeat(64), 'gap', part))).toBe(true);
+    expect(await findings.recordFinding(finding('9'.repeat(64), 'gap', null))).toBe(true);
     const status = async () =>
       queryDatabase<{ part: string | null; kind: string; status: string; resolved: boolean }>(
         db.url,
@@ -233,8 +254,8 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
         [PEER],
       );
 
-    expect(await store.resolveFindings(PEER, 'gap', 2)).toBe(2);
-    expect(await store.resolveFindings(PEER, 'gap', 2)).toBe(0);
+    expect(await findings.resolveFindings(PEER, 'gap', 2)).toBe(2);
+    expect(await findings.resolveFindings(PEER, 'gap', 2)).toBe(0);
     expect(await status()).toEqual([
       { part: '2', kind: 'bad-part', status: 'open', resolved: false },
       { part: '1', kind: 'gap', status: 'resolved', resolved: true },
@@ -242,10 +263,10 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
       { part: '3', kind: 'gap', status: 'open', resolved: false },
       { part: null, kind: 'gap', status: 'open', resolved: false },
     ]);
-    expect(await store.resolveFindings('gamma', 'gap')).toBe(0);
-    expect(await store.resolveFindings(PEER, 'gap')).toBe(2);
-    expect(await store.hasOpenFinding(PEER, 'gap')).toBe(false);
-    expect(await store.hasOpenFinding(PEER, 'bad-part')).toBe(true);
+    expect(await findings.resolveFindings('gamma', 'gap')).toBe(0);
+    expect(await findings.resolveFindings(PEER, 'gap')).toBe(2);
+    expect(await findings.hasOpenFinding(PEER, 'gap')).toBe(false);
+    expect(await findings.hasOpenFinding(PEER, 'bad-part')).toBe(true);
   });
 
   it('writes the roster, keeping a peer no longer configured as configured = false', async () => {
@@ -256,11 +277,11 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
       witnessKey: `${id}.test/witness+00000000+key`,
       queryUrl: `http://127.0.0.1:${port}`,
     });
-    await store.writeRoster({ id: 'alpha', witnessKey: 'alpha-witness', quorum: 2 }, [
+    await roster.writeRoster({ id: 'alpha', witnessKey: 'alpha-witness', quorum: 2 }, [
       peer('beta', 1001),
       peer('gamma', 1002),
     ]);
-    await store.writeRoster({ id: 'alpha', witnessKey: undefined, quorum: 1 }, [peer('beta', 2001)]);
+    await roster.writeRoster({ id: 'alpha', witnessKey: undefined, quorum: 1 }, [peer('beta', 2001)]);
     expect(
       await queryDatabase(db.url, `SELECT portal_id, witness_key, quorum FROM federation_portal`),
     ).toEqual([{ portal_id: 'alpha', witness_key: null, quorum: 1 }]);
@@ -272,6 +293,187 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
     ]);
   });
 
+  describe('stored account states (mirror_account_states)', () => {
+    /** A peer's auditor over the real store; counts its reads of stored states and of histories. */
+    async function auditOver(peer: string, log: PeerLog, capacity?: number) {
+      const reads = { states: 0, histories: 0 };
+      const audit = new PeerAudit(
+        { id: peer, origin: log.fixture.origin, verifierKey: log.verifierKey },
+        await store.head(peer),
+        {
+          sealNote: (part) => store.sealNote(peer, part),
+          accountState: (account) => {
+            reads.states++;
+            return store.accountState(peer, account);
+          },
+          accountEntries: (account) => {
+            reads.histories++;
+            return store.accountEntries(peer, account);
+          },
+        },
+        nodeEd25519,
+        fixedClock(NOW),
+        capacity === undefined ? {} : { accountStateCapacity: capacity },
+      );
+      return { audit, reads };
+    }
+
+    const recordOf = (peer: string, part: VerifiedPart): MirrorPartRecord => {
+      const { seal, ...rest } = part;
+      return {
+        ...rest,
+        peer,
+        source: 'topic',
+        part: seal.part.index,
+        first: seal.part.first,
+        partDigest: seal.part.digest,
+        size: seal.size,
+        chain: seal.chain,
+        root: seal.root,
+        timeMs: seal.timeMs,
+      };
+    };
+
+    async function verified(audit: PeerAudit, part: FixturePart): Promise<VerifiedPart> {
+      const step = await audit.verify(part.entries, part.seal);
+      if (step.kind !== 'part')
+        throw new Error(`part ${part.value.part.index} does not verify: ${JSON.stringify(step)}`);
+      return step.part;
+    }
+
+    const stateRows = (peer: string) =>
+      queryDatabase<{ through: string; status: string; nonces: number }>(
+        db.url,
+        `SELECT through, state->>'status' AS status, jsonb_array_length(state->'nonces') AS nonces
+           FROM mirror_account_states WHERE peer = $1 ORDER BY through`,
+        [peer],
+      );
+
+    /**
+     * Accounts 1, 2, 3 created (part 0); 1 updated with nonce 1, 2 deleted (part 1); then, by a fresh
+     * auditor that keeps ONE account state, 3 updated with nonce 1 and 1 with nonce 2 (part 2, which
+     * evicts account 3). Resolves to that auditor, poised to verify part 3.
+     */
+    async function history(peer: string) {
+      const log = new PeerLog(peer, `${peer}.test/log`, nodeEd25519);
+      const first = await auditOver(peer, log);
+      for (const part of [
+        log.seal(await log.entries(3)),
+        log.seal([
+          await log.accountRequest(1, { kind: 'update-device', description: 'v1' }, 1),
+          await log.accountRequest(2, { kind: 'delete' }, 1),
+        ]),
+      ]) {
+        await store.storePart(recordOf(peer, await verified(first.audit, part)));
+        first.audit.commit();
+      }
+      const fresh = await auditOver(peer, log, 1);
+      const part2 = log.seal([
+        await log.accountRequest(3, { kind: 'update-device', description: 'v1' }, 1),
+        await log.accountRequest(1, { kind: 'update-device', description: 'v2' }, 2),
+      ]);
+      await store.storePart(recordOf(peer, await verified(fresh.audit, part2)));
+      fresh.audit.commit();
+      return { log, ...fresh };
+    }
+
+    it("writes each changed account's state in the transaction of its part, and none when the part is refused", async () => {
+      const peer = 'delta';
+      const log = new PeerLog(peer, `${peer}.test/log`, nodeEd25519);
+      const { audit } = await auditOver(peer, log);
+      const part0 = recordOf(peer, await verified(audit, log.seal(await log.entries(3))));
+      await store.storePart(part0, { progress: { topic: 'intermesh.log.delta', nextOffset: 10n } });
+      audit.commit();
+      expect(await stateRows(peer)).toEqual([
+        { through: '0', status: 'active', nonces: 1 },
+        { through: '1', status: 'active', nonces: 1 },
+        { through: '2', status: 'active', nonces: 1 },
+      ]);
+
+      const part1 = recordOf(
+        peer,
+        await verified(
+          audit,
+          log.seal([
+            await log.accountRequest(1, { kind: 'update-device', description: 'v1' }, 1),
+            await log.accountRequest(2, { kind: 'delete' }, 1),
+          ]),
+        ),
+      );
+      expect(part1.accountStates.map((a) => a.through)).toEqual([3, 4]);
+      // A store that fails (here: its progress would move back) leaves no account state either.
+      await refusedOutOfStep(() =>
+        store.storePart(part1, { progress: { topic: 'intermesh.log.delta', nextOffset: 9n } }),
+      );
+      expect(await stateRows(peer)).toHaveLength(3);
+      await store.storePart(part1, { progress: { topic: 'intermesh.log.delta', nextOffset: 20n } });
+      audit.commit();
+      expect(await stateRows(peer)).toEqual([
+        { through: '2', status: 'active', nonces: 1 },
+        { through: '3', status: 'active', nonces: 2 },
+        { through: '4', status: 'deleted', nonces: 2 },
+      ]);
+      // The database refuses a state that covers an entry not mirrored.
+      await expect(
+        dataSource.query(
+          `INSERT INTO mirror_account_states (peer, account, state, through) VALUES ($1, 'x', '{}', 99)`,
+          [peer],
+        ),
+      ).rejects.toThrow(/foreign key/);
+    });
+
+    it('an auditor that keeps one account state still finds a replayed (account, nonce) from the stored state, reading no history', async () => {
+      const { log, audit, reads } = await history('epsilon');
+      const replay = log.seal([
+        await log.accountRequest(3, { kind: 'update-device', description: 'v1 again' }, 1),
+      ]);
+      const step = await audit.verify(replay.entries, replay.seal);
+      expect(step).toMatchObject({
+        kind: 'finding',
+        finding: { kind: 'rule', code: 'request.replayed', part: 3 },
+      });
+      expect(reads.histories).toBe(0);
+      expect(reads.states).toBeGreaterThan(0);
+    });
+
+    it('an auditor that keeps one account state still finds a resurrected account from the stored state, reading no history', async () => {
+      const { log, audit, reads } = await history('zeta');
+      const resurrect = log.seal([await log.accountRequest(2, { kind: 'create' }, 7)]);
+      const step = await audit.verify(resurrect.entries, resurrect.seal);
+      expect(step).toMatchObject({
+        kind: 'finding',
+        finding: { kind: 'rule', code: 'account.deleted', part: 3 },
+      });
+      expect(reads.histories).toBe(0);
+    });
+
+    it('replays an account that has no stored state (a mirror older than the table) once, then stores its state', async () => {
+      const peer = 'eta';
+      const log = new PeerLog(peer, `${peer}.test/log`, nodeEd25519);
+      const { audit } = await auditOver(peer, log);
+      await store.storePart(recordOf(peer, await verified(audit, log.seal(await log.entries(2)))));
+      audit.commit();
+      // As after the migration on an existing mirror: entries, but no state rows.
+      await dataSource.query(`DELETE FROM mirror_account_states WHERE peer = $1`, [peer]);
+      const fresh = await auditOver(peer, log, 1);
+      const part1 = log.seal([await log.accountRequest(1, { kind: 'update-device', description: 'v1' }, 1)]);
+      await store.storePart(recordOf(peer, await verified(fresh.audit, part1)));
+      fresh.audit.commit();
+      expect(fresh.reads.histories).toBe(1);
+      expect(await stateRows(peer)).toEqual([{ through: '2', status: 'active', nonces: 2 }]);
+      // Evicted and read again: from the row now.
+      const again = await auditOver(peer, log, 1);
+      const replay = log.seal([
+        await log.accountRequest(1, { kind: 'update-device', description: 'v1 again' }, 1),
+      ]);
+      expect(await again.audit.verify(replay.entries, replay.seal)).toMatchObject({
+        kind: 'finding',
+        finding: { code: 'request.replayed' },
+      });
+      expect(again.reads.histories).toBe(0);
+    });
+  });
+
   describe('TypeOrmWitnessOutbox.publishBatch', () => {
     let outbox: TypeOrmWitnessOutbox;
     const labels = (messages: readonly WitnessOutboxRecord[]) =>
@@ -281,7 +483,7 @@ describe('TypeOrmMirrorStore and TypeOrmWitnessOutbox (real PostgreSQL)', () => 
       outbox = new TypeOrmWitnessOutbox(dataSource);
       await dataSource.query(`DELETE FROM witness_outbox`);
       for (const label of ['m1', 'm2', 'm3'])
-        await store.recordFinding(finding(`outbox-${label}`, 'rule', 0), outboxMessage(label));
+        await findings.recordFinding(finding(`outbox-${label}`, 'rule', 0), outboxMessage(label));
     });
 
     it.each([

@@ -24,7 +24,14 @@ import {
   verifyEquivocation,
   type NoteSigner,
 } from '@cryptomesh/log';
-import { TypeOrmMirrorStore, dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
+import {
+  TypeOrmCosignatureStore,
+  TypeOrmFindingStore,
+  TypeOrmMirrorStore,
+  TypeOrmOwnSealReader,
+  dataSourceOptions,
+  runMigrations,
+} from '@cryptomesh/persistence';
 import { MetricsService } from '@cryptomesh/service';
 import { FederationMetrics } from '../../apps/replication/src/federation/federation.metrics';
 import {
@@ -35,7 +42,7 @@ import {
   WitnessService,
   type FederationContext,
 } from '../../apps/replication/src/federation/witness.service';
-import { PeerAudit } from '@cryptomesh/audit';
+import { PeerAudit, fixedClock } from '@cryptomesh/audit';
 import { PeerLog } from '../../libs/audit/test/peer-log';
 import {
   LogFixture,
@@ -128,6 +135,8 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
   let dataSource: DataSource;
   let metrics: MetricsService;
   let store: TypeOrmMirrorStore;
+  let findings: TypeOrmFindingStore;
+  let cosignatures: TypeOrmCosignatureStore;
   let intake: WitnessIntakeService;
   let beta: PeerLog;
   let beta0: FixturePart;
@@ -187,14 +196,20 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
 
     // beta's parts 0 and 1 mirrored here, verified by the auditor and stored as the mirror does.
     store = new TypeOrmMirrorStore(dataSource);
+    findings = new TypeOrmFindingStore(dataSource);
+    cosignatures = new TypeOrmCosignatureStore(dataSource);
     beta = new PeerLog('beta', 'beta.test/log', ED);
     [beta0, beta1] = [beta.seal(await beta.entries(2)), beta.seal(await beta.entries(1))];
     const audit = new PeerAudit(
       { id: 'beta', origin: beta.fixture.origin, verifierKey: beta.verifierKey },
       undefined,
-      { sealNote: () => Promise.resolve(undefined), accountEntries: () => Promise.resolve([]) },
+      {
+        sealNote: () => Promise.resolve(undefined),
+        accountState: () => Promise.resolve(undefined),
+        accountEntries: () => Promise.resolve([]),
+      },
       ED,
-      () => NOW,
+      fixedClock(NOW),
     );
     for (const p of [beta0, beta1]) {
       const step = await audit.verify(p.entries, p.seal);
@@ -229,11 +244,18 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
       peers: [peer('beta', beta.fixture.signer), peer('gamma', gamma.signer)],
       witnessKey: W.alpha,
       quorum: 2,
-      clock: () => NOW,
     };
     metrics = new MetricsService({ name: 'replication', version: 'test' });
     const fedMetrics = new FederationMetrics(metrics);
-    intake = new WitnessIntakeService(new WitnessService(context, store, fedMetrics), store, fedMetrics);
+    const witness = new WitnessService(context, findings, fixedClock(NOW), fedMetrics);
+    intake = new WitnessIntakeService(
+      witness,
+      store,
+      new TypeOrmOwnSealReader(dataSource),
+      cosignatures,
+      findings,
+      fedMetrics,
+    );
   });
 
   afterAll(async () => {
@@ -245,7 +267,7 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
     it("stores a configured peer's cosignature of this portal's own seal once; a replay changes nothing", async () => {
       const message = cos('alpha', 'beta', 0, own0.seal);
       await storedIn('cosignatures', message);
-      expect(await store.cosignature('alpha', 0, 'beta')).toEqual({
+      expect(await cosignatures.cosignature('alpha', 0, 'beta')).toEqual({
         ...{ subject: 'alpha', part: 0, witness: 'beta', seal: own0.seal },
         ...{ line: line(own0.seal, W.beta!), cosignedAt: TS },
       });
@@ -290,17 +312,17 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
 
     it("stores a configured peer's cosignature of another peer's mirrored seal", async () => {
       await storedIn('cosignatures', cos('beta', 'gamma', 0, beta0.seal));
-      expect((await store.cosignature('beta', 0, 'gamma'))?.seal).toBe(beta0.seal);
+      expect((await cosignatures.cosignature('beta', 0, 'gamma'))?.seal).toBe(beta0.seal);
     });
 
     it('records an equivocation when a peer cosigns another validly signed seal of a part mirrored here', async () => {
       const other = resealed(beta1, beta.fixture.signer, 7);
       const before = await snapshotDatabase(db.url);
-      expect(await store.hasOpenFinding('beta', 'equivocation')).toBe(false);
+      expect(await findings.hasOpenFinding('beta', 'equivocation')).toBe(false);
 
       const message = cos('beta', 'gamma', 1, other);
       expect(await receive(message)).toBe('conflict');
-      expect((await store.cosignature('beta', 1, 'gamma'))?.seal).toBe(other);
+      expect((await cosignatures.cosignature('beta', 1, 'gamma'))?.seal).toBe(other);
       expect(await findingRows('beta')).toEqual([
         {
           reporter: 'alpha',
@@ -317,7 +339,7 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
       );
       const seals = verifyEquivocation(row?.evidence, ED, beta.verifierKey).map((s) => s.timeMs);
       expect(seals.sort()).toEqual([beta1.value.timeMs, beta1.value.timeMs + 7]);
-      expect(await store.hasOpenFinding('beta', 'equivocation')).toBe(true);
+      expect(await findings.hasOpenFinding('beta', 'equivocation')).toBe(true);
 
       // Queued for intermesh.witness, signed with this portal's witness key.
       const after = await snapshotDatabase(db.url);
@@ -355,9 +377,9 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
       const fingerprint = findingFingerprint(gap(9));
       const own = { ...claim, fingerprint, reporter: 'alpha', evidence: gap(9).evidence };
       // Another claim with that fingerprint changes nothing; this portal's own finding verifies it.
-      expect(await store.recordFinding({ ...own, verified: false })).toBe(false);
+      expect(await findings.recordFinding({ ...own, verified: false })).toBe(false);
       expect((await findingRows('gamma')).at(-1)).toMatchObject({ part: '9', verified: false });
-      expect(await store.recordFinding(own)).toBe(false);
+      expect(await findings.recordFinding(own)).toBe(false);
       expect((await findingRows('gamma')).at(-1)).toMatchObject({
         reporter: 'beta',
         part: '9',
@@ -421,10 +443,10 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
     });
 
     it('stores a valid equivocation finding about a peer, which then has an open equivocation finding', async () => {
-      expect(await store.hasOpenFinding('gamma', 'equivocation')).toBe(false);
+      expect(await findings.hasOpenFinding('gamma', 'equivocation')).toBe(false);
       const evidence = evidenceOf(gamma.signer, [gamma0.seal, resealed(gamma0, gamma.signer)]);
       await storedIn('findings', gammaEquivocation(evidence));
-      expect(await store.hasOpenFinding('gamma', 'equivocation')).toBe(true);
+      expect(await findings.hasOpenFinding('gamma', 'equivocation')).toBe(true);
       expect((await findingRows('gamma')).at(-1)).toMatchObject({
         reporter: 'beta',
         status: 'open',

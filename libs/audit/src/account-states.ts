@@ -1,59 +1,77 @@
-import { recheckEntry, type AuditedAccount, type RecheckContext } from '@cryptomesh/mesh';
+import {
+  decodeAuditedAccount,
+  encodeAuditedAccount,
+  recheckEntry,
+  type AuditedAccount,
+  type RecheckContext,
+} from '@cryptomesh/mesh';
+import type { AuditReads } from './audit-step';
+import type { AccountStateRecord } from './mirror-store';
 
 /**
  * The rule state of each account of one peer's log, as the auditor needs it to re-check the next
- * entry of that account (`recheckEntry` of `@cryptomesh/mesh`). States of committed parts are cached
- * (least recently used out first); a miss rebuilds the state from the account's mirrored entries.
+ * entry of that account (`recheckEntry` of `@cryptomesh/mesh`). The mirror stores each account's
+ * state with the part that last changed it (`accountStates` of the part, one transaction), so a miss
+ * of the cache (least recently used out first) reads one row, never the account's history: an
+ * account's cost does not grow with its age (issue #14, "Shape of the audit code"). Only an account
+ * that no stored part changed since the states were first stored (a mirror older than the table) is
+ * replayed from its mirrored entries — once: its next stored part stores its state.
+ *
  * A part under verification works on an overlay that is merged only once the part is stored, so a
  * part that fails leaves the cache as it was. Not for concurrent use: one auditor owns it.
  */
 export class AccountStates {
   private readonly cache = new Map<string, AuditedAccount>();
-  private overlay = new Map<string, AuditedAccount>();
+  /** Owned by the part under verification: each account's state after its last entry so far. */
+  private overlay = new Map<string, { state: AuditedAccount; through: number }>();
 
   /**
-   * @param load every mirrored entry of an account, in log order (the committed parts only)
+   * @param reads the peer's mirror: stored states, and the history for an account without one
    * @param context the peer's log (its origin), as every entry of it is re-checked; with no seal time
    * @param capacity the most account states kept between parts
    */
   constructor(
-    private readonly load: (account: string) => Promise<readonly Uint8Array[]>,
+    private readonly reads: Pick<AuditReads, 'accountState' | 'accountEntries'>,
     private readonly context: RecheckContext,
     private readonly capacity = 10_000,
-  ) {}
+  ) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError(`the account state capacity must be a positive integer, got ${capacity}`);
+  }
 
   /** The state before the next entry of `account`, undefined for an account not seen yet. */
   async get(account: string): Promise<AuditedAccount | undefined> {
     const pending = this.overlay.get(account);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined) return pending.state;
     const cached = this.cache.get(account);
     if (cached !== undefined) {
       this.cache.delete(account);
       this.cache.set(account, cached);
       return cached;
     }
-    let state: AuditedAccount | undefined;
-    // `context` has no seal time: nothing is checked for freshness and no nonce is forgotten here;
-    // the nonces are pruned at the account's next entry (the window of that entry's seal).
-    for (const entry of await this.load(account)) {
-      const result = await recheckEntry(state, entry, this.context);
-      // Mirrored entries verified when they were stored: one that no longer does is a corrupt store.
-      if (!result.ok)
-        throw new Error(`mirrored entry of account ${account} fails re-check: ${result.detail}`);
-      state = result.account;
-    }
+    const stored = await this.reads.accountState(account);
+    const state = stored === undefined ? await this.replay(account) : decodeAuditedAccount(stored.state);
     if (state !== undefined) this.remember(account, state);
     return state;
   }
 
-  /** The state after an entry of the part under verification. */
-  stage(account: string, state: AuditedAccount): void {
-    this.overlay.set(account, state);
+  /** The state after entry `index` (a log index) of the part under verification, of its account. */
+  stage(account: string, state: AuditedAccount, index: number): void {
+    this.overlay.set(account, { state, through: index });
+  }
+
+  /** The states the part under verification changed, in their stored form (for `MirrorPartRecord`). */
+  staged(): AccountStateRecord[] {
+    return [...this.overlay].map(([account, { state, through }]) => ({
+      account,
+      state: encodeAuditedAccount(state),
+      through,
+    }));
   }
 
   /** The part under verification was stored: its states become the cached ones. */
   commit(): void {
-    for (const [account, state] of this.overlay) this.remember(account, state);
+    for (const [account, { state }] of this.overlay) this.remember(account, state);
     this.overlay = new Map();
   }
 
@@ -66,6 +84,21 @@ export class AccountStates {
   clear(): void {
     this.cache.clear();
     this.overlay = new Map();
+  }
+
+  /** An account with no stored state: its mirrored entries re-checked from the first (usually none). */
+  private async replay(account: string): Promise<AuditedAccount | undefined> {
+    let state: AuditedAccount | undefined;
+    // `context` has no seal time: nothing is checked for freshness and no nonce is forgotten here;
+    // the nonces are pruned at the account's next entry (the window of that entry's seal).
+    for (const entry of await this.reads.accountEntries(account)) {
+      const result = await recheckEntry(state, entry, this.context);
+      // Mirrored entries verified when they were stored: one that no longer does is a corrupt store.
+      if (!result.ok)
+        throw new Error(`mirrored entry of account ${account} fails re-check: ${result.detail}`);
+      state = result.account;
+    }
+    return state;
   }
 
   private remember(account: string, state: AuditedAccount): void {

@@ -1,24 +1,19 @@
 import type { LogError, Seal } from '@cryptomesh/log';
 import { toBase64 } from '@cryptomesh/log';
-import type { FindingDraft, TransportError } from './audit-step';
+import type { MeshErrorCode } from '@cryptomesh/mesh';
+import type { TransportError } from './audit-step';
+import { isSealedViolation, type Finding } from './finding';
 
 /**
- * The verifier's violations that a validly signed seal of the peer proves on its own (with the
- * previous seal, also signed by the peer): the seal's part does not follow, its root or chain does not
- * extend the previous ones, its time goes back or too far ahead. The checks before these (signature,
- * size, part digest) passed, so the entries received are exactly the ones the seal covers. Every other
- * violation (no valid seal, entries that do not match it) is a transport error.
+ * The verifier's violations that a validly signed seal of the peer proves on its own
+ * (`SEALED_VIOLATION_CODES`). The checks before these (signature, size, part digest) passed, so the
+ * entries received are exactly the ones the seal covers. Every other violation (no valid seal,
+ * entries that do not match it) is a transport error.
  */
-export const SEALED_VIOLATIONS: ReadonlySet<string> = new Set([
-  'verify.gap',
-  'verify.inconsistent',
-  'verify.chain',
-  'verify.time',
-]);
 
 /**
  * What a part the verifier refused is (DESIGN.md invariant 7): a `bad-part` finding when the peer's
- * valid seal proves the violation (SEALED_VIOLATIONS), with the seal and the previous seal as evidence;
+ * valid seal proves the violation (SEALED_VIOLATION_CODES), with the seal and the previous seal as evidence;
  * else a transport error.
  */
 export function partViolation(
@@ -27,8 +22,9 @@ export function partViolation(
   part: number,
   note: string,
   previousSeal: string | undefined,
-): { kind: 'finding'; finding: FindingDraft } | { kind: 'transport'; error: TransportError } {
-  if (!SEALED_VIOLATIONS.has(violation.code))
+): { kind: 'finding'; finding: Finding } | { kind: 'transport'; error: TransportError } {
+  const code = violation.code;
+  if (!isSealedViolation(code))
     return {
       kind: 'transport',
       error: {
@@ -41,7 +37,7 @@ export function partViolation(
     kind: 'finding',
     finding: {
       kind: 'bad-part',
-      code: violation.code,
+      code,
       part,
       detail: `${peer}: part ${part} fails verification: ${violation.message}`,
       evidence: {
@@ -62,13 +58,13 @@ export function partViolation(
  */
 export function ruleFinding(
   peer: string,
-  violation: { readonly code: string; readonly detail: string },
+  violation: { readonly code: MeshErrorCode; readonly detail: string },
   seal: Seal,
   note: string,
   index: number,
   entry: Uint8Array,
   previousSeal: string | undefined,
-): FindingDraft {
+): Finding {
   return {
     kind: 'rule',
     code: violation.code,

@@ -1,6 +1,7 @@
-import type { FindingKind } from '@cryptomesh/intermesh/witness-message';
 import type { Hash, Seal, StoredNode, VerifierKey } from '@cryptomesh/log';
 import type { RecordProfiles } from '@cryptomesh/mesh';
+import type { Finding } from './finding';
+import type { AccountStateRecord, StoredAccountState } from './mirror-store';
 
 /**
  * The last part of a peer's log stored in the mirror: where its audit resumes. The mirror store's
@@ -23,21 +24,20 @@ export interface AuditedPeer {
   readonly verifierKey: VerifierKey;
 }
 
-/** What the auditor reads of the mirror (the adapter is the replication's mirror store). */
+/**
+ * What the auditor reads of one peer's mirror (`MirrorStore` bound to the peer). Every read MUST see
+ * committed data only.
+ */
 export interface AuditReads {
-  /** The stored seal note of mirrored part `part` of this peer, if stored. MUST read committed data. */
+  /** The stored seal note of mirrored part `part` of this peer, if stored. */
   sealNote(part: number): Promise<string | undefined>;
-  /** Every mirrored entry of `account` of this peer, in log order. */
+  /** The stored audit state of `account`, if a stored part changed it (one row, never the history). */
+  accountState(account: string): Promise<StoredAccountState | undefined>;
+  /**
+   * Every mirrored entry of `account` of this peer, in log order: read only when the account has no
+   * stored state (a mirror stored before the states were), to replay it once.
+   */
   accountEntries(account: string): Promise<readonly Uint8Array[]>;
-}
-
-/** A finding before it is fingerprinted, signed and stored. `evidence` is deterministic JSON. */
-export interface FindingDraft {
-  readonly kind: FindingKind;
-  readonly code: string;
-  readonly part: number | null;
-  readonly detail: string;
-  readonly evidence: Record<string, unknown>;
 }
 
 /** A part that verified completely: what the mirror tables and the cosignature need. */
@@ -49,6 +49,8 @@ export interface VerifiedPart {
   readonly nodes: readonly StoredNode[];
   readonly profiles: ReadonlyArray<RecordProfiles | undefined>;
   readonly frontier: readonly string[];
+  /** The audit state of each account the part changed, after its last entry in the part. */
+  readonly accountStates: readonly AccountStateRecord[];
 }
 
 /**
@@ -67,7 +69,7 @@ export type AuditStep =
   /** Nothing to store: an entry of a part still arriving, a replay, a message of a stored part. */
   | { readonly kind: 'none' }
   | { readonly kind: 'part'; readonly part: VerifiedPart }
-  | { readonly kind: 'finding'; readonly finding: FindingDraft }
+  | { readonly kind: 'finding'; readonly finding: Finding }
   | { readonly kind: 'transport'; readonly error: TransportError };
 
 /** A raw record of a log topic. */

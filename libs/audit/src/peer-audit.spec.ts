@@ -1,6 +1,7 @@
 import { accountUdf, nodeEd25519 } from '@cryptomesh/crypto';
 import {
   authoriseRecord,
+  decodeAuditedAccount,
   DEFAULT_MAX_SEAL_DELAY_MS,
   DEFAULT_MAX_SKEW_MS,
   encodeRecord,
@@ -12,6 +13,7 @@ import { PeerLog } from '../test/peer-log';
 import { logSigner } from '../../log/testdata/log-fixture';
 import { createAccountEntry, device, forgedDeviceProfile } from '../../mesh/test/fixtures';
 import type { AuditStep } from './audit-step';
+import { fixedClock } from './clock';
 import { PeerAudit } from './peer-audit';
 
 const ORIGIN = 'alpha.test/log';
@@ -33,14 +35,13 @@ function audit(
     mirror.head,
     {
       sealNote: (part) => Promise.resolve(mirror.seals.get(part)),
+      accountState: () => Promise.resolve(undefined),
       accountEntries: () => Promise.resolve([]),
     },
     nodeEd25519,
     // Late enough that every seal of these tests, sealing delays included, is in the past.
-    () => 1_763_800_000_000 + 3 * 3_600_000,
-    undefined,
-    undefined,
-    partLimits,
+    fixedClock(1_763_800_000_000 + 3 * 3_600_000),
+    partLimits === undefined ? {} : { partLimits },
   );
   return { audit: a, mirror };
 }
@@ -106,6 +107,13 @@ describe('PeerAudit', () => {
     expect(first.part.leafHashes).toHaveLength(3);
     expect(first.part.nodes.map((n) => n.level)).toEqual([1]); // entries 0..1 close one subtree
     expect(first.part.profiles.every((p) => p !== undefined && p.changes.length > 0)).toBe(true);
+    // Each account the part changed, with its state after its last entry, to be stored with the part.
+    expect(first.part.accountStates.map((s) => s.through)).toEqual([0, 1, 2]);
+    const accounts = first.part.profiles.map((p) => p!.account);
+    expect(first.part.accountStates.map((s) => s.account)).toEqual(accounts);
+    expect(first.part.accountStates.map((s) => decodeAuditedAccount(s.state).state.account)).toEqual(
+      accounts,
+    );
   });
 
   it('ignores a replay of the last part and of older parts, after a restart too', async () => {

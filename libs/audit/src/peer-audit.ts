@@ -25,11 +25,13 @@ import {
   isMeshError,
   recheckRecord,
   recordProfiles,
+  type MeshErrorCode,
   type RecheckContext,
   type RecordProfiles,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
 import { AccountStates } from './account-states';
+import type { Clock } from './clock';
 import { partViolation, ruleFinding } from './audit-findings';
 import type {
   AuditHead,
@@ -43,6 +45,20 @@ import type {
 } from './audit-step';
 
 const NONE = { kind: 'none' } as const;
+
+export interface PeerAuditOptions {
+  /** The clock window of a request either side of the seal that carries it (the gateway's). */
+  readonly maxSkewMs?: number;
+  /**
+   * How much later than its request an honest log-signer may seal an entry: the window reaches
+   * this much further into the past (docs/decisions.md "The auditor's clock window").
+   */
+  readonly maxSealDelayMs?: number;
+  /** The most account states cached between parts (default 10,000); a miss reads the stored state. */
+  readonly accountStateCapacity?: number;
+  /** What one unsealed part of the peer may hold on the topic (PEER_PART_MAX_ENTRIES / _BYTES). */
+  readonly partLimits?: PartLimits;
+}
 
 /**
  * The audit of one peer's log (docs/design/federation.md "Mirror and audit"): messages of the
@@ -61,28 +77,27 @@ export class PeerAudit {
   private assembler: PartAssembler;
   private readonly accounts: AccountStates;
   private staged: { part: VerifiedPart } | undefined;
+  private readonly reads: AuditReads;
+
+  private readonly maxSkewMs: number;
+  private readonly maxSealDelayMs: number;
+  private readonly partLimits: PartLimits;
 
   constructor(
     readonly peer: AuditedPeer,
     head: AuditHead | undefined,
-    private readonly reads: AuditReads,
+    reads: AuditReads,
     private readonly ed25519: Ed25519,
-    private readonly now: () => number,
-    /** The clock window of a request either side of the seal that carries it (the gateway's). */
-    private readonly maxSkewMs: number = DEFAULT_MAX_SKEW_MS,
-    /**
-     * How much later than its request an honest log-signer may seal an entry: the window reaches
-     * this much further into the past (docs/decisions.md "The auditor's clock window").
-     */
-    private readonly maxSealDelayMs: number = DEFAULT_MAX_SEAL_DELAY_MS,
-    /** What one unsealed part of the peer may hold on the topic (PEER_PART_MAX_ENTRIES / _BYTES). */
-    private readonly partLimits: PartLimits = DEFAULT_PART_LIMITS,
+    private readonly clock: Clock,
+    options: PeerAuditOptions = {},
   ) {
+    this.reads = reads;
+    this.maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+    this.maxSealDelayMs = options.maxSealDelayMs ?? DEFAULT_MAX_SEAL_DELAY_MS;
+    this.partLimits = options.partLimits ?? DEFAULT_PART_LIMITS;
     this.stored = head;
     this.assembler = this.assemblerAt(head);
-    this.accounts = new AccountStates((account) => reads.accountEntries(account), {
-      origin: this.peer.origin,
-    });
+    this.accounts = new AccountStates(reads, { origin: this.peer.origin }, options.accountStateCapacity);
   }
 
   /** The last stored part. */
@@ -137,7 +152,7 @@ export class PeerAudit {
       logKey: this.peer.verifierKey,
       origin: this.peer.origin,
       ed25519: this.ed25519,
-      now: this.now,
+      now: () => this.clock.now(),
       checkEntryEncoding: false,
       ...(this.stored === undefined
         ? {}
@@ -158,7 +173,7 @@ export class PeerAudit {
     const profiles: RecordProfiles[] = [];
     const first = verdict.seal.part.first;
     for (const [offset, entry] of entries.entries()) {
-      const violation = await this.recheck(entry, context, profiles);
+      const violation = await this.recheck(entry, first + offset, context, profiles);
       if (violation !== undefined)
         return this.reject({
           kind: 'finding',
@@ -253,9 +268,10 @@ export class PeerAudit {
   /** Re-checks one sealed entry; on success stages its account and collects its profile changes. */
   private async recheck(
     entry: Uint8Array,
+    index: number,
     context: RecheckContext,
     profiles: RecordProfiles[],
-  ): Promise<{ code: string; detail: string } | undefined> {
+  ): Promise<{ code: MeshErrorCode; detail: string } | undefined> {
     let record: TransactionRecord;
     try {
       record = decodeRecord(entry);
@@ -265,7 +281,7 @@ export class PeerAudit {
     }
     const result = await recheckRecord(await this.accounts.get(record.account), record, context);
     if (!result.ok) return { code: result.code, detail: result.detail };
-    this.accounts.stage(record.account, result.account);
+    this.accounts.stage(record.account, result.account, index);
     profiles.push(recordProfiles(record));
     return undefined;
   }
@@ -297,6 +313,7 @@ export class PeerAudit {
       nodes,
       profiles,
       frontier: tree.hashes().map(toBase64),
+      accountStates: this.accounts.staged(),
     };
   }
 

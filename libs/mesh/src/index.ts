@@ -113,6 +113,7 @@ export {
 } from './record-profiles';
 export type { ProfileChange, RecordProfiles } from './record-profiles';
 export type { AuditedAccount, RecheckContext, RecheckLogResult, RecheckResult } from './recheck';
+export { AUDITED_ACCOUNT_VERSION, decodeAuditedAccount, encodeAuditedAccount } from './audited-account-codec';
 
 export {
   checkProofOfWork,

@@ -76,12 +76,9 @@ export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalo
 export { countCatalogEscrow, getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
 export { TypeOrmPublicationOutbox } from './stores/publication-outbox';
 export { MIRROR_CONSUMER, TypeOrmMirrorStore } from './stores/typeorm-mirror-store';
+export { TypeOrmRosterStore } from './stores/typeorm-roster-store';
+export { TypeOrmOwnSealReader } from './stores/typeorm-own-seal-reader';
+export { TypeOrmFindingStore } from './stores/typeorm-finding-store';
+export { TypeOrmCosignatureStore } from './stores/typeorm-cosignature-store';
 export { TypeOrmWitnessOutbox } from './stores/typeorm-witness-outbox';
-export type {
-  CosignatureRecord,
-  NewFinding,
-  MirrorPartRecord,
-  MirrorProgress,
-  StoredMirrorHead,
-  WitnessOutboxRecord,
-} from './stores/typeorm-mirror-store';
+export type { WitnessOutboxRecord } from './stores/typeorm-witness-outbox';

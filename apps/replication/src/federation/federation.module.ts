@@ -2,12 +2,36 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { WITNESS_TOPIC, kafkaClientConfig } from '@cryptomesh/intermesh';
-import { TypeOrmMirrorStore, TypeOrmWitnessOutbox } from '@cryptomesh/persistence';
+import {
+  systemClock,
+  type Clock,
+  type CosignatureStore,
+  type FindingStore,
+  type MirrorStore,
+  type OwnSealReader,
+  type RosterStore,
+} from '@cryptomesh/audit';
+import {
+  TypeOrmCosignatureStore,
+  TypeOrmFindingStore,
+  TypeOrmMirrorStore,
+  TypeOrmOwnSealReader,
+  TypeOrmRosterStore,
+  TypeOrmWitnessOutbox,
+} from '@cryptomesh/persistence';
 import { MetricsService, caTrustingFetch } from '@cryptomesh/service';
 import { MIRROR_KAFKA, MIRROR_OPTIONS, MirrorService, type MirrorOptions } from '../mirror/mirror.service';
 import { kafkaConnection, type ReplicationConfig } from '../replication.config';
 import { ConsumerLagMetrics } from './consumer-lag.metrics';
 import { FederationMetrics } from './federation.metrics';
+import {
+  COSIGNATURE_STORE,
+  FEDERATION_CLOCK,
+  FINDING_STORE,
+  MIRROR_STORE,
+  OWN_SEAL_READER,
+  ROSTER_STORE,
+} from './federation-tokens';
 import { RosterService } from './roster.service';
 import { WitnessIntakeService } from './witness-intake.service';
 import {
@@ -24,13 +48,12 @@ import { FEDERATION_CONTEXT, WitnessService, type FederationContext } from './wi
  */
 @Module({})
 export class FederationModule {
-  static forRoot(config: ReplicationConfig): DynamicModule {
+  static forRoot(config: ReplicationConfig, clock: Clock = systemClock): DynamicModule {
     const context: FederationContext = {
       portalId: config.PORTAL_ID,
       peers: config.federation.peers,
       witnessKey: config.federation.witnessKey,
       quorum: config.federation.quorum,
-      clock: () => Date.now(),
     };
     const mirrorOptions: MirrorOptions = {
       enabled: config.MIRROR,
@@ -50,10 +73,34 @@ export class FederationModule {
         { provide: WITNESS_PUBLISHER_OPTIONS, useValue: { pollMs: config.WITNESS_POLL_MS } },
         { provide: MIRROR_KAFKA, useFactory: kafka('mirror') },
         { provide: WITNESS_KAFKA, useFactory: kafka('witness') },
+        { provide: FEDERATION_CLOCK, useValue: clock },
+        // One adapter per port (STYLE.md §9); `satisfies` proves each fits the port it is injected as.
         {
-          provide: TypeOrmMirrorStore,
+          provide: MIRROR_STORE,
           inject: [DataSource],
-          useFactory: (dataSource: DataSource) => new TypeOrmMirrorStore(dataSource),
+          useFactory: (dataSource: DataSource) => new TypeOrmMirrorStore(dataSource) satisfies MirrorStore,
+        },
+        {
+          provide: ROSTER_STORE,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new TypeOrmRosterStore(dataSource) satisfies RosterStore,
+        },
+        {
+          provide: OWN_SEAL_READER,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) =>
+            new TypeOrmOwnSealReader(dataSource) satisfies OwnSealReader,
+        },
+        {
+          provide: FINDING_STORE,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new TypeOrmFindingStore(dataSource) satisfies FindingStore,
+        },
+        {
+          provide: COSIGNATURE_STORE,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) =>
+            new TypeOrmCosignatureStore(dataSource) satisfies CosignatureStore,
         },
         {
           provide: TypeOrmWitnessOutbox,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { TypeOrmMirrorStore } from '@cryptomesh/persistence';
+import type { RosterStore } from '@cryptomesh/audit';
+import { ROSTER_STORE } from './federation-tokens';
 import { FEDERATION_CONTEXT, type FederationContext } from './witness.service';
 
 /**
@@ -11,7 +12,7 @@ import { FEDERATION_CONTEXT, type FederationContext } from './witness.service';
 export class RosterService implements OnModuleInit {
   constructor(
     @Inject(FEDERATION_CONTEXT) private readonly context: FederationContext,
-    private readonly store: TypeOrmMirrorStore,
+    @Inject(ROSTER_STORE) private readonly store: RosterStore,
   ) {}
 
   async onModuleInit(): Promise<void> {

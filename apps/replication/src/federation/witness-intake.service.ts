@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   decodeWitnessMessage,
   findingFingerprint,
@@ -16,8 +16,9 @@ import {
   parseNote,
   verifyEquivocation,
 } from '@cryptomesh/log';
-import { TypeOrmMirrorStore } from '@cryptomesh/persistence';
+import type { CosignatureStore, FindingStore, MirrorStore, OwnSealReader } from '@cryptomesh/audit';
 import { FederationMetrics } from './federation.metrics';
+import { COSIGNATURE_STORE, FINDING_STORE, MIRROR_STORE, OWN_SEAL_READER } from './federation-tokens';
 import { ED25519, WitnessService } from './witness.service';
 
 /** What became of one message of `intermesh.witness` (the `outcome` label of its metric). */
@@ -39,7 +40,10 @@ export class WitnessIntakeService {
 
   constructor(
     private readonly witness: WitnessService,
-    private readonly store: TypeOrmMirrorStore,
+    @Inject(MIRROR_STORE) private readonly mirror: Pick<MirrorStore, 'head' | 'sealNote'>,
+    @Inject(OWN_SEAL_READER) private readonly ownSeals: OwnSealReader,
+    @Inject(COSIGNATURE_STORE) private readonly cosignatures: CosignatureStore,
+    @Inject(FINDING_STORE) private readonly findings: FindingStore,
     private readonly metrics: FederationMetrics,
   ) {}
 
@@ -67,7 +71,7 @@ export class WitnessIntakeService {
     if (witness === undefined) return 'unknown-portal';
     let seal: string;
     if (message.subject === portalId) {
-      const stored = await this.store.ownSealNote(message.part);
+      const stored = await this.ownSeals.ownSealNote(message.part);
       if (stored === undefined) return 'unknown-seal';
       if (!sameBody(stored, message.seal)) {
         this.logger.warn({
@@ -105,7 +109,7 @@ export class WitnessIntakeService {
     }
     const valid = report.valid[0];
     if (valid === undefined) return 'invalid';
-    const stored = await this.store.storeCosignature({
+    const stored = await this.cosignatures.storeCosignature({
       subject: message.subject,
       part: message.part,
       witness: message.witness,
@@ -116,7 +120,7 @@ export class WitnessIntakeService {
     if (stored) this.metrics.cosignaturesReceived.inc({ subject: message.subject, witness: message.witness });
     // A peer's seal that differs from the one mirrored here for that part: the peer equivocated.
     if (message.subject !== portalId) {
-      const mirrored = await this.store.sealNote(message.subject, message.part);
+      const mirrored = await this.mirror.sealNote(message.subject, message.part);
       if (mirrored !== undefined && !sameBody(mirrored, seal)) {
         await this.recordEquivocation(message.subject, message.part, mirrored, seal);
         return 'conflict';
@@ -154,7 +158,7 @@ export class WitnessIntakeService {
     // fingerprint: the same sealed data, the same violation), which marks it verified: a claim is
     // shown on /findings but counted nowhere (DESIGN.md invariant 7).
     const verified = kind === 'equivocation' && subject !== portalId;
-    const created = await this.store.recordFinding({
+    const created = await this.findings.recordFinding({
       verified,
       status: (await this.superseded(message)) ? 'resolved' : 'open',
       fingerprint: message.id,
@@ -191,8 +195,8 @@ export class WitnessIntakeService {
     // About this portal itself: its own newest seal says whether it is (still) stale.
     const newest =
       message.subject === this.witness.context.portalId
-        ? await this.store.ownNewestSealTime()
-        : (await this.store.head(message.subject))?.timeMs;
+        ? await this.ownSeals.ownNewestSealTime()
+        : (await this.mirror.head(message.subject))?.timeMs;
     return newest !== undefined && newest > reported;
   }
 

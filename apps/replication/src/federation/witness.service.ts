@@ -9,14 +9,10 @@ import {
   type JsonValue,
 } from '@cryptomesh/intermesh';
 import { cosign, formatSignatureLine, parseNote, type NoteSigner } from '@cryptomesh/log';
-import {
-  TypeOrmMirrorStore,
-  type CosignatureRecord,
-  type NewFinding,
-  type WitnessOutboxRecord,
-} from '@cryptomesh/persistence';
-import type { FindingDraft } from '@cryptomesh/audit';
+import type { Clock, CosignatureRecord, Finding, FindingStore, StoredFinding } from '@cryptomesh/audit';
+import type { WitnessRecord } from '@cryptomesh/intermesh';
 import { FederationMetrics } from './federation.metrics';
+import { FEDERATION_CLOCK, FINDING_STORE } from './federation-tokens';
 
 export const FEDERATION_CONTEXT = Symbol('FEDERATION_CONTEXT');
 
@@ -27,7 +23,6 @@ export interface FederationContext {
   /** Present whenever there is a peer (the configuration requires it). */
   readonly witnessKey: NoteSigner | undefined;
   readonly quorum: number;
-  readonly clock: () => number;
 }
 
 /**
@@ -43,7 +38,8 @@ export class WitnessService {
 
   constructor(
     @Inject(FEDERATION_CONTEXT) readonly context: FederationContext,
-    private readonly store: TypeOrmMirrorStore,
+    @Inject(FINDING_STORE) private readonly findings: FindingStore,
+    @Inject(FEDERATION_CLOCK) private readonly clock: Clock,
     private readonly metrics: FederationMetrics,
   ) {
     this.peersById = new Map(context.peers.map((p) => [p.id, p]));
@@ -57,13 +53,9 @@ export class WitnessService {
    * This portal's cosignature (C2SP tlog-cosignature v1) of a peer's seal that verified — the caller
    * MUST have verified it and its consistency with everything cosigned before — with its message.
    */
-  cosign(
-    peer: string,
-    part: number,
-    note: string,
-  ): { record: CosignatureRecord; outbox: WitnessOutboxRecord } {
+  cosign(peer: string, part: number, note: string): { record: CosignatureRecord; outbox: WitnessRecord } {
     const key = this.requireKey();
-    const timestamp = Math.floor(this.context.clock() / 1000);
+    const timestamp = Math.floor(this.clock.now() / 1000);
     const signature = cosign(parseNote(note).text, key, timestamp);
     const line = formatSignatureLine(signature);
     const record = {
@@ -89,7 +81,7 @@ export class WitnessService {
    * Stores a finding of this portal against `subject` once (by fingerprint), signed and queued for
    * `intermesh.witness`; counts and logs it when it is new. Resolves true when it is new.
    */
-  async recordFinding(subject: string, draft: FindingDraft): Promise<boolean> {
+  async recordFinding(subject: string, draft: Finding): Promise<boolean> {
     const evidence = draft.evidence as JsonValue;
     const fingerprint = findingFingerprint({
       subject,
@@ -99,7 +91,7 @@ export class WitnessService {
       evidence,
     });
     const detail = shorten(draft.detail, FINDING_DETAIL_MAX_CHARS);
-    const finding: NewFinding = {
+    const finding: StoredFinding = {
       fingerprint,
       subject,
       reporter: this.context.portalId,
@@ -124,12 +116,12 @@ export class WitnessService {
                 code: draft.code,
                 detail,
                 evidence,
-                observedAt: this.context.clock(),
+                observedAt: this.clock.now(),
               },
               key,
             ),
           );
-    const created = await this.store.recordFinding(finding, outbox);
+    const created = await this.findings.recordFinding(finding, outbox);
     if (created) {
       this.metrics.findings.inc({ subject, kind: draft.kind });
       this.logger.warn({

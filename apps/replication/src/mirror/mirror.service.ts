@@ -14,12 +14,25 @@ import {
   type PartLimits,
 } from '@cryptomesh/intermesh';
 import { isLogError, openSeal, parseNote, type Seal } from '@cryptomesh/log';
-import { TypeOrmMirrorStore } from '@cryptomesh/persistence';
 import { HealthRegistry, LogGate, SerialTicker, type FetchFunction } from '@cryptomesh/service';
 import { FederationMetrics } from '../federation/federation.metrics';
 import { ED25519, WitnessService } from '../federation/witness.service';
-import { PeerAudit, type AuditStep, type VerifiedPart } from '@cryptomesh/audit';
-import { DEFAULT_MAX_SEAL_DELAY_MS, DEFAULT_MAX_SKEW_MS } from '@cryptomesh/mesh';
+import {
+  PeerAudit,
+  type AuditStep,
+  type Clock,
+  type CosignatureStore,
+  type FindingStore,
+  type MirrorPartRecord,
+  type MirrorStore,
+  type VerifiedPart,
+} from '@cryptomesh/audit';
+import {
+  COSIGNATURE_STORE,
+  FEDERATION_CLOCK,
+  FINDING_STORE,
+  MIRROR_STORE,
+} from '../federation/federation-tokens';
 import { PeerQueryClient } from './peer-query.client';
 
 export const MIRROR_OPTIONS = Symbol('MIRROR_OPTIONS');
@@ -85,12 +98,16 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   private startedAt = 0;
   /** The periodic rounds (stale checks, catch-ups): never two at once. */
   private readonly rounds = new SerialTicker(() => this.periodic());
-  private readonly failures = new LogGate(FAILURE_LOG_INTERVAL_MS, () => this.witness.context.clock());
+  private readonly failures = new LogGate(FAILURE_LOG_INTERVAL_MS, () => this.clock.now());
 
   constructor(
     @Inject(MIRROR_OPTIONS) private readonly options: MirrorOptions,
     @Inject(MIRROR_KAFKA) private readonly kafka: Kafka,
-    private readonly store: TypeOrmMirrorStore,
+    @Inject(MIRROR_STORE) private readonly store: MirrorStore,
+    @Inject(FINDING_STORE)
+    private readonly findings: Pick<FindingStore, 'hasOpenFinding' | 'resolveFindings'>,
+    @Inject(COSIGNATURE_STORE) private readonly cosignatures: Pick<CosignatureStore, 'cosignature'>,
+    @Inject(FEDERATION_CLOCK) private readonly clock: Clock,
     private readonly witness: WitnessService,
     private readonly metrics: FederationMetrics,
     private readonly health: HealthRegistry,
@@ -107,13 +124,12 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         head,
         {
           sealNote: (part) => this.store.sealNote(peer.id, part),
+          accountState: (account) => this.store.accountState(peer.id, account),
           accountEntries: (account) => this.store.accountEntries(peer.id, account),
         },
         ED25519,
-        context.clock,
-        DEFAULT_MAX_SKEW_MS,
-        DEFAULT_MAX_SEAL_DELAY_MS,
-        this.options.partLimits,
+        this.clock,
+        { partLimits: this.options.partLimits },
       );
       this.mirrors.set(peer.id, {
         peer,
@@ -135,7 +151,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       this.metrics.headPart.set({ peer: peer.id }, head?.part ?? -1);
     }
     if (this.mirrors.size === 0) return;
-    this.startedAt = context.clock();
+    this.startedAt = this.clock.now();
     this.health.register('mirror', () =>
       this.consumerError === undefined ? Promise.resolve() : Promise.reject(new Error(this.consumerError)),
     );
@@ -288,7 +304,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     }
     // A peer with an open equivocation finding (ours, or a peer's whose proof verified) is no
     // longer cosigned: its seals are still verified and mirrored, as evidence.
-    const blocked = await this.store.hasOpenFinding(mirror.peer.id, 'equivocation');
+    const blocked = await this.findings.hasOpenFinding(mirror.peer.id, 'equivocation');
     const cosigned = blocked ? undefined : this.witness.cosign(mirror.peer.id, partIndex, part.note);
     await this.store.storePart(
       this.record(mirror.peer.id, part, nextOffset === undefined ? 'catch-up' : 'topic'),
@@ -306,8 +322,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     this.metrics.headPart.set({ peer }, partIndex);
     if (cosigned !== undefined) this.metrics.cosignaturesGiven.inc({ peer });
     this.observeLag(mirror);
-    await this.store.resolveFindings(peer, 'stale');
-    await this.store.resolveFindings(peer, 'gap', partIndex + 1);
+    await this.findings.resolveFindings(peer, 'stale');
+    await this.findings.resolveFindings(peer, 'gap', partIndex + 1);
     this.logger.debug({ msg: 'part mirrored', peer, part: partIndex, entries: part.entries.length });
   }
 
@@ -315,7 +331,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     const findings = [];
     for (const other of this.witness.context.peers) {
       if (other.id === mirror.peer.id) continue;
-      const seen = await this.store.cosignature(mirror.peer.id, part.seal.part.index, other.id);
+      const seen = await this.cosignatures.cosignature(mirror.peer.id, part.seal.part.index, other.id);
       if (seen === undefined || parseNote(seen.seal).text === parseNote(part.note).text) continue;
       const compared = mirror.audit.compareSeal(part.seal.part.index, part.note, seen.seal);
       if (compared.kind === 'finding') findings.push(compared.finding);
@@ -323,7 +339,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     return findings;
   }
 
-  private record(peer: string, part: VerifiedPart, source: 'topic' | 'catch-up') {
+  private record(peer: string, part: VerifiedPart, source: 'topic' | 'catch-up'): MirrorPartRecord {
     const { seal } = part;
     return {
       peer,
@@ -341,6 +357,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       nodes: part.nodes,
       profiles: part.profiles,
       frontier: part.frontier,
+      accountStates: part.accountStates,
     };
   }
 
@@ -377,7 +394,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   private async checkStale(mirror: PeerMirror): Promise<void> {
     const head = mirror.audit.head;
     if (head === undefined) return;
-    const now = this.witness.context.clock();
+    const now = this.clock.now();
     const age = now - head.timeMs;
     this.observeLag(mirror);
     const limit = this.options.staleAfterMs;
@@ -428,7 +445,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     mirror.peerSize = seal.size;
     this.observeLag(mirror);
     let stored = 0;
-    let reported = this.witness.context.clock();
+    let reported = this.clock.now();
     for (let more = true; more && !this.stopping;) {
       await this.locked(mirror, async () => {
         const head = mirror.audit.head;
@@ -460,8 +477,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         }
         stored++;
         // Long catch-ups (a peer that joined late, a long outage) show their progress.
-        if (this.witness.context.clock() - reported >= 5_000) {
-          reported = this.witness.context.clock();
+        if (this.clock.now() - reported >= 5_000) {
+          reported = this.clock.now();
           this.logger.log({
             msg: 'catching up from the query service',
             peer: mirror.peer.id,
@@ -567,7 +584,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     const mirrored = head?.size ?? 0;
     this.metrics.lagEntries.set({ peer }, Math.max(0, (mirror.peerSize ?? mirrored) - mirrored));
     if (head !== undefined)
-      this.metrics.lagSeconds.set({ peer }, Math.max(0, this.witness.context.clock() - head.timeMs) / 1000);
+      this.metrics.lagSeconds.set({ peer }, Math.max(0, this.clock.now() - head.timeMs) / 1000);
   }
 
   /** Each peer topic's partition and the offset the mirror reads next (undefined: from the beginning). */

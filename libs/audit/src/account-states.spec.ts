@@ -1,0 +1,100 @@
+import { encodeAuditedAccount, recheckEntry, type AuditedAccount } from '@cryptomesh/mesh';
+import { accountRequestEntry, createAccountEntry, NOW, ORIGIN } from '../../mesh/test/fixtures';
+import { AccountStates } from './account-states';
+import type { StoredAccountState } from './mirror-store';
+
+/** A mirror's reads of one peer, counting each kind of read. */
+class Reads {
+  readonly states = new Map<string, StoredAccountState>();
+  readonly history = new Map<string, Uint8Array[]>();
+  stateReads = 0;
+  historyReads = 0;
+
+  accountState(account: string): Promise<StoredAccountState | undefined> {
+    this.stateReads++;
+    return Promise.resolve(this.states.get(account));
+  }
+
+  accountEntries(account: string): Promise<readonly Uint8Array[]> {
+    this.historyReads++;
+    return Promise.resolve(this.history.get(account) ?? []);
+  }
+}
+
+async function recheck(state: AuditedAccount | undefined, entry: Uint8Array): Promise<AuditedAccount> {
+  const result = await recheckEntry(state, entry, { origin: ORIGIN });
+  if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
+  return result.account;
+}
+
+describe('AccountStates', () => {
+  let create: Uint8Array;
+  let update: Uint8Array;
+  let account: string;
+  let afterUpdate: AuditedAccount;
+
+  beforeAll(async () => {
+    create = await createAccountEntry(1);
+    update = await accountRequestEntry(
+      1,
+      { kind: 'update-device', description: 'v1' },
+      { time: NOW + 1, nonce: 1 },
+    );
+    afterUpdate = await recheck(await recheck(undefined, create), update);
+    account = afterUpdate.state.account;
+  });
+
+  it('reads a miss from the stored state (one row) and never calls the history loader', async () => {
+    const reads = new Reads();
+    reads.states.set(account, { state: encodeAuditedAccount(afterUpdate), through: 7 });
+    // A history that would give another state: the stored one must win, unread.
+    reads.history.set(account, [create]);
+    const states = new AccountStates(reads, { origin: ORIGIN });
+    expect(await states.get(account)).toEqual(afterUpdate);
+    expect(reads).toMatchObject({ stateReads: 1, historyReads: 0 });
+    // A hit of the cache reads nothing more.
+    expect(await states.get(account)).toEqual(afterUpdate);
+    expect(reads).toMatchObject({ stateReads: 1, historyReads: 0 });
+  });
+
+  it('with no stored state (a mirror older than the table), replays the history once and stages it for storage', async () => {
+    const reads = new Reads();
+    reads.history.set(account, [create, update]);
+    const states = new AccountStates(reads, { origin: ORIGIN });
+    const before = await states.get(account);
+    expect(before).toEqual(afterUpdate);
+    expect(reads).toMatchObject({ stateReads: 1, historyReads: 1 });
+    const next = await accountRequestEntry(
+      1,
+      { kind: 'update-device', description: 'v2' },
+      { time: NOW + 2, nonce: 2 },
+    );
+    const after = await recheck(before, next);
+    states.stage(account, after, 12);
+    expect(states.staged()).toEqual([{ account, state: encodeAuditedAccount(after), through: 12 }]);
+    states.commit();
+    expect(states.staged()).toEqual([]);
+  });
+
+  it('an evicted account is read again from its stored row, not from its history (capacity 1)', async () => {
+    const reads = new Reads();
+    reads.states.set(account, { state: encodeAuditedAccount(afterUpdate), through: 1 });
+    const states = new AccountStates(reads, { origin: ORIGIN }, 1);
+    await states.get(account);
+    states.stage('other', afterUpdate, 2);
+    states.commit(); // evicts `account`
+    expect(await states.get(account)).toEqual(afterUpdate);
+    expect(reads).toMatchObject({ stateReads: 2, historyReads: 0 });
+  });
+
+  it('a discarded part leaves nothing staged', () => {
+    const states = new AccountStates(new Reads(), { origin: ORIGIN });
+    states.stage(account, afterUpdate, 3);
+    states.discard();
+    expect(states.staged()).toEqual([]);
+  });
+
+  it('refuses a capacity that is not a positive integer', () => {
+    expect(() => new AccountStates(new Reads(), { origin: ORIGIN }, 0)).toThrow(RangeError);
+  });
+});

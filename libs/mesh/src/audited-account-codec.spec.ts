@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { accountRequestEntry, createAccountEntry, NOW, ORIGIN } from '../test/fixtures';
+import {
+  decodeAuditedAccount,
+  encodeAuditedAccount,
+  isMeshError,
+  recheckEntry,
+  type AuditedAccount,
+} from '@cryptomesh/mesh';
+
+/** The state an auditor holds after re-checking `entries` of one account (in order), with no seal time. */
+async function audited(entries: Uint8Array[]): Promise<AuditedAccount> {
+  let account: AuditedAccount | undefined;
+  for (const entry of entries) {
+    const result = await recheckEntry(account, entry, { origin: ORIGIN });
+    if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
+    account = result.account;
+  }
+  return account!;
+}
+
+/** decode(encode(a)), through JSON text as the database stores it. */
+const roundTrip = (a: AuditedAccount): AuditedAccount =>
+  decodeAuditedAccount(JSON.parse(JSON.stringify(encodeAuditedAccount(a))));
+
+describe("encodeAuditedAccount / decodeAuditedAccount (the mirror's stored account state)", () => {
+  let created: AuditedAccount;
+  let updated: AuditedAccount;
+  let deleted: AuditedAccount;
+
+  beforeAll(async () => {
+    const create = await createAccountEntry(1);
+    const update = (nonce: number) =>
+      accountRequestEntry(
+        1,
+        { kind: 'update-device', description: `v${nonce}` },
+        { time: NOW + nonce, nonce },
+      );
+    created = await audited([create]);
+    updated = await audited([create, await update(1), await update(2)]);
+    deleted = await audited([
+      create,
+      await update(1),
+      await accountRequestEntry(1, { kind: 'delete' }, { time: NOW + 5, nonce: 5 }),
+    ]);
+  });
+
+  it('round-trips an account as created, updated (objects, nonces with times) and deleted (the tombstone)', () => {
+    for (const account of [created, updated, deleted]) expect(roundTrip(account)).toEqual(account);
+    expect(updated.nonces.size).toBe(3);
+    expect([...roundTrip(updated).nonces]).toEqual([...updated.nonces]);
+    expect(roundTrip(deleted).state.status).toBe('deleted');
+    expect([...roundTrip(deleted).state.objects.values()].every((o) => o.status === 'inactive')).toBe(true);
+  });
+
+  it('a decoded state re-checks the next entry exactly as the original: a replayed nonce, a resurrected account', async () => {
+    const replayed = await accountRequestEntry(
+      1,
+      { kind: 'update-device', description: 'v2 again' },
+      { time: NOW + 2, nonce: 2 },
+    );
+    const fromStored = await recheckEntry(roundTrip(updated), replayed, { origin: ORIGIN });
+    expect(fromStored).toMatchObject({ ok: false, code: 'request.replayed' });
+    const again = await recheckEntry(roundTrip(deleted), await createAccountEntry(1), { origin: ORIGIN });
+    expect(again).toMatchObject({ ok: false, code: 'account.deleted' });
+    const next = await accountRequestEntry(
+      1,
+      { kind: 'update-device', description: 'v3' },
+      { time: NOW + 3, nonce: 3 },
+    );
+    const [a, b] = await Promise.all([
+      recheckEntry(updated, next, { origin: ORIGIN }),
+      recheckEntry(roundTrip(updated), next, { origin: ORIGIN }),
+    ]);
+    expect(b).toEqual(a);
+  });
+
+  it('round-trips any status, movedTo and nonce map (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('created', 'updated', 'deleted'),
+        fc.constantFrom<'active' | 'deleted' | 'moved'>('active', 'deleted', 'moved'),
+        fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
+        fc.uniqueArray(fc.tuple(fc.string(), fc.maxSafeInteger()), { selector: ([nonce]) => nonce }),
+        (base, status, movedTo, nonces) => {
+          const from = { created, updated, deleted }[base];
+          const account: AuditedAccount = {
+            state: { ...from.state, status, ...(movedTo === undefined ? {} : { movedTo }) },
+            nonces: new Map(nonces),
+          };
+          const back = roundTrip(account);
+          expect(back).toEqual(account);
+          expect([...back.nonces]).toEqual(nonces);
+          expect(encodeAuditedAccount(back)).toEqual(encodeAuditedAccount(account));
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it.each<[string, (o: Record<string, unknown>) => unknown]>([
+    ['another version', (o) => ({ ...o, v: 2 })],
+    ['an unknown field', (o) => ({ ...o, extra: 1 })],
+    ['an unknown status', (o) => ({ ...o, status: 'gone' })],
+    [
+      'a master that is not a profile JWS',
+      (o) => ({ ...o, master: { protected: 'x', payload: 'y', signature: 'z' } }),
+    ],
+    ['a personal profile given as the master', (o) => ({ ...o, master: o.personal })],
+    ['a nonce time that is not an integer', (o) => ({ ...o, nonces: [['n', 1.5]] })],
+    [
+      'a nonce twice',
+      (o) => ({
+        ...o,
+        nonces: [
+          ['n', 1],
+          ['n', 2],
+        ],
+      }),
+    ],
+    [
+      'an object twice',
+      (o) => ({ ...o, objects: [...(o.objects as unknown[]), ...(o.objects as unknown[])] }),
+    ],
+    ['not an object', () => [1, 2]],
+  ])('refuses %s with input.invalid', (_name, change) => {
+    const stored = JSON.parse(JSON.stringify(encodeAuditedAccount(updated))) as Record<string, unknown>;
+    let error: unknown;
+    try {
+      decodeAuditedAccount(change(stored));
+    } catch (e) {
+      error = e;
+    }
+    expect(isMeshError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'input.invalid' });
+  });
+});

@@ -1,0 +1,141 @@
+import type { AccountState } from './account-state';
+import type { JsonObject, JsonValue } from './json';
+import { isMeshError, MeshError } from './mesh-error';
+import type { ObjectState } from './persistence-model';
+import type { FlattenedJws } from '@cryptomesh/crypto/portable';
+import type { MasterProfile, PersonalProfile, SignedProfile } from './profile-types';
+import type { AuditedAccount } from './recheck';
+import { readProfile, readProfileOf } from './signed-profile';
+
+/** The version of the stored form; a row of another version is refused, never guessed at. */
+export const AUDITED_ACCOUNT_VERSION = 1;
+
+/**
+ * The stored form of an auditor's account state (`AuditedAccount`), as the mirror keeps it per peer
+ * and account (docs/design/federation.md "Stored account states"): JSON that holds everything the
+ * next re-check reads — status (a `deleted` account is the tombstone that catches its resurrection),
+ * `movedTo`, the Master and Personal Profiles, every catalog object with its persistence state, and
+ * every nonce still remembered with its request time, in their order. A signed profile is kept as
+ * its JWS only: `decodeAuditedAccount` reads it back with `readProfile`, which is how the re-check
+ * read it from the entry in the first place, so decode(encode(a)) deep-equals `a`.
+ */
+export function encodeAuditedAccount(account: AuditedAccount): JsonObject {
+  const { state } = account;
+  return {
+    v: AUDITED_ACCOUNT_VERSION,
+    account: state.account,
+    status: state.status,
+    ...(state.movedTo === undefined ? {} : { movedTo: state.movedTo }),
+    master: jwsOf(state.master),
+    personal: jwsOf(state.personal),
+    objects: [...state.objects].map(([id, object]): JsonValue =>
+      object.status === 'active' ? [id, jwsOf(object.value)] : [id, null],
+    ),
+    nonces: [...account.nonces].map(([nonce, time]): JsonValue => [nonce, time]),
+  };
+}
+
+/**
+ * Reads a stored account state back. Throws MeshError 'input.invalid' (naming what is wrong) for
+ * anything that `encodeAuditedAccount` does not write: another version, a missing or extra field, a
+ * profile that does not read, a nonce time that is not a safe integer, a repeated key.
+ */
+export function decodeAuditedAccount(value: unknown): AuditedAccount {
+  const o = object(value, 'the stored account state');
+  const fields = ['v', 'account', 'status', 'movedTo', 'master', 'personal', 'objects', 'nonces'];
+  const extra = Object.keys(o).find((k) => !fields.includes(k));
+  if (extra !== undefined) bad(`unknown field ${extra}`);
+  if (o.v !== AUDITED_ACCOUNT_VERSION)
+    bad(`version ${JSON.stringify(o.v)} is not ${AUDITED_ACCOUNT_VERSION}`);
+  const account = text(o.account, 'account');
+  const status = o.status;
+  if (status !== 'active' && status !== 'deleted' && status !== 'moved')
+    bad('status is not active, deleted or moved');
+  const movedTo = o.movedTo === undefined ? undefined : text(o.movedTo, 'movedTo');
+  const master: SignedProfile<MasterProfile> = profile(
+    () => readProfileOf(jws(o.master), 'master'),
+    'master',
+  );
+  const personal: SignedProfile<PersonalProfile> = profile(
+    () => readProfileOf(jws(o.personal), 'personal'),
+    'personal',
+  );
+  const objects = new Map<string, ObjectState<SignedProfile>>();
+  for (const item of array(o.objects, 'objects')) {
+    const [id, stored] = pair(item, 'object');
+    const key = text(id, 'object id');
+    if (objects.has(key)) bad(`object ${key} appears twice`);
+    objects.set(
+      key,
+      stored === null
+        ? { status: 'inactive' }
+        : { status: 'active', value: profile(() => readProfile(jws(stored)), `object ${key}`) },
+    );
+  }
+  const nonces = new Map<string, number>();
+  for (const item of array(o.nonces, 'nonces')) {
+    const [nonce, time] = pair(item, 'nonce');
+    const key = text(nonce, 'nonce');
+    if (nonces.has(key)) bad(`nonce ${key} appears twice`);
+    if (typeof time !== 'number' || !Number.isSafeInteger(time))
+      bad(`the time of nonce ${key} is not an integer`);
+    nonces.set(key, time);
+  }
+  const state: AccountState = {
+    account,
+    status,
+    ...(movedTo === undefined ? {} : { movedTo }),
+    master,
+    personal,
+    objects,
+  };
+  return { state, nonces };
+}
+
+function jwsOf(signed: SignedProfile): JsonObject {
+  const { protected: header, payload, signature } = signed.jws;
+  return { protected: header, payload, signature };
+}
+
+function bad(detail: string): never {
+  throw new MeshError('input.invalid', `stored account state: ${detail}`);
+}
+
+function object(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(`${what} is not an object`);
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string') bad(`${what} is not a string`);
+  return value;
+}
+
+function array(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) bad(`${what} is not an array`);
+  return value as unknown[];
+}
+
+function pair(value: unknown, what: string): [unknown, unknown] {
+  if (!Array.isArray(value) || value.length !== 2) bad(`${what} is not a pair`);
+  return value as [unknown, unknown];
+}
+
+function jws(value: unknown): FlattenedJws {
+  const o = object(value, 'a profile');
+  if (Object.keys(o).length !== 3) bad('a profile is not exactly {protected, payload, signature}');
+  return {
+    protected: text(o.protected, 'protected'),
+    payload: text(o.payload, 'payload'),
+    signature: text(o.signature, 'signature'),
+  };
+}
+
+function profile<T>(read: () => T, what: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isMeshError(error)) bad(`${what}: ${error.message}`);
+    throw error;
+  }
+}
