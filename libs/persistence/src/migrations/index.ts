@@ -10,6 +10,7 @@ import { ConnectNonce1763805600000 } from './1763805600000-connect-nonce';
 import { AccountMoved1763805700000 } from './1763805700000-account-moved';
 import { FindingVerified1763805800000 } from './1763805800000-finding-verified';
 import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
+import { ConnectSource1763807500000 } from './1763807500000-connect-source';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   AccountMoved1763805700000,
   FindingVerified1763805800000,
   EscrowQuota1763806500000,
+  ConnectSource1763807500000,
 ];
