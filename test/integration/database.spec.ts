@@ -42,6 +42,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'FindingVerified1763805800000',
         'EscrowQuota1763806500000',
         'MirrorAccountStates1763807000000',
+        'ConnectSource1763807500000',
       ]);
     } finally {
       await other.destroy();

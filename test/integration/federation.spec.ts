@@ -1,5 +1,6 @@
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { fromBase64, openSeal, parseVerifierKey, toBase64, verifyEquivocation } from '@cryptomesh/log';
+import { decodeRecord, readRequest } from '@cryptomesh/mesh';
 import { queryDatabase } from '../support/db-snapshot';
 import { startTestFederation, type Federation } from '../support/federation';
 import {
@@ -35,6 +36,8 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
   /** Two more rogues (issue #14 hole 3): one re-logs an older signed update, one resurrects an account. */
   let relogger: RoguePortal;
   let resurrector: RoguePortal;
+  /** And one (issue #14 hole 2) that logs a request its user signed for another portal. */
+  let rebinder: RoguePortal;
   let portals: KnownPortal[];
   let A: KnownPortal;
   let B: KnownPortal;
@@ -47,10 +50,11 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
     rogue = new RoguePortal(`rogue-${tag}`, broker.brokers.split(','));
     relogger = new RoguePortal(`relogger-${tag}`, broker.brokers.split(','));
     resurrector = new RoguePortal(`resurrector-${tag}`, broker.brokers.split(','));
-    for (const r of [rogue, relogger, resurrector]) await r.connect();
+    rebinder = new RoguePortal(`rebinder-${tag}`, broker.brokers.split(','));
+    for (const r of [rogue, relogger, resurrector, rebinder]) await r.connect();
     federation = await startTestFederation({
       kafkaBrokers: broker.brokers,
-      extraPeers: [rogue.peer, relogger.peer, resurrector.peer],
+      extraPeers: [rogue.peer, relogger.peer, resurrector.peer, rebinder.peer],
       env: {
         LOG_LEVEL: 'warn',
         SEAL_INTERVAL_MS: 300,
@@ -65,7 +69,7 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
   }, 240_000);
 
   afterAll(async () => {
-    for (const r of [rogue, relogger, resurrector]) await r?.close().catch(() => undefined);
+    for (const r of [rogue, relogger, resurrector, rebinder]) await r?.close().catch(() => undefined);
     await federation?.stop();
     await broker?.stop();
   }, 120_000);
@@ -398,6 +402,30 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
       expect(await Promise.all(portals.map((p) => mirrorRows(p, r)))).toEqual(before);
       await expectMirroredAndCosigned(r, 1);
     }, 120_000);
+
+    it("logging a user's request signed for another portal (one of A's, replayed) is a rule finding at every peer, not mirrored, not cosigned", async () => {
+      const r = rebinder;
+      await r.publish(r.sealNext(await r.log.entries(1)));
+      await expectMirroredAndCosigned(r, 0);
+      const before = await Promise.all(portals.map((p) => mirrorRows(p, r)));
+      // A genuine request: the newest CreateAccount A's gateway accepted, signed by its user for A.
+      const own = await fetchLog(A.queryUrl, 'self', A);
+      const taken = [...own!.entries].reverse().find((e) => decodeRecord(e).operation === 'CreateAccount')!;
+      expect(readRequest(decodeRecord(taken).authorisation).portal).toBe(A.origin);
+      // The rogue holds its own log key: it logs that request, exactly as signed, under a valid seal.
+      const attack = r.sealNext([taken]);
+      await r.publish(attack);
+      await expectFindingEverywhere('rule', 'request.wrong-portal', r);
+      for (const portal of portals) {
+        const finding = (await findingsAt(portal, r.id)).find((f) => f.code === 'request.wrong-portal')!;
+        expect(finding.evidence).toMatchObject({ seal: attack.seal, index: 1, entry: toBase64(taken) });
+      }
+      expect(await Promise.all(portals.map((p) => mirrorRows(p, r)))).toEqual(before);
+      await expectMirroredAndCosigned(r, 0);
+      // Honest peers' mirroring goes on meanwhile.
+      await traffic(A, 1);
+      await mirrorsConverge();
+    }, 180_000);
 
     it("a peer's forged rule finding is shown as an unverified claim, not counted on /federation", async () => {
       const evidence = { seal: 'not a seal', index: 0, entry: toBase64(new TextEncoder().encode('{}')) };

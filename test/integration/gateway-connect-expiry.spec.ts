@@ -14,7 +14,12 @@ describe('gateway: pending connection requests are capped and expire', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('gwexpiry');
-    gateway = await startGateway(db.url, { MAX_PENDING_CONNECTIONS: '2', CONNECT_REQUEST_TTL_MS: '1000' });
+    gateway = await startGateway(db.url, {
+      MAX_PENDING_CONNECTIONS: '2',
+      // The per-address cap (gateway-connect-abuse.spec.ts) out of the way: this is the account's cap.
+      MAX_PENDING_CONNECTIONS_PER_ADDRESS: '10',
+      CONNECT_REQUEST_TTL_MS: '1000',
+    });
   });
 
   afterAll(async () => {
@@ -38,7 +43,7 @@ describe('gateway: pending connection requests are capped and expire', () => {
     expect((await start(1)).status).toBe(200);
     const refused = await start(2);
     expect(refused.status).toBe(429);
-    expect(refused.fields).toMatchObject({ Error: 'rate.limited' });
+    expect(refused.fields).toMatchObject({ Error: 'rate.limited', Reason: 'connect.account-limit' });
 
     await new Promise((resolve) => setTimeout(resolve, 1_300));
     expect((await start(2)).status).toBe(200);

@@ -132,8 +132,17 @@ export function gatewayConfigShape() {
     CLOCK_SKEW_MS: integerVar({ default: DEFAULT_MAX_SKEW_MS, min: 1_000, max: DEFAULT_MAX_SKEW_MS }),
     /** Pending connection requests one account may have (ConnectStart beyond: 429). */
     MAX_PENDING_CONNECTIONS: integerVar({ default: 16, min: 1, max: 1_000 }),
-    /** A connection request still pending after this long is dropped (frees its place under the cap). */
-    CONNECT_REQUEST_TTL_MS: integerVar({ default: 86_400_000, min: 1_000, max: 30 * 86_400_000 }),
+    /**
+     * Connection requests of one account from one client address (an IPv6 address by its /64) that
+     * may count at once: its pending ones, and its rejected ones younger than CONNECT_REQUEST_TTL_MS
+     * (ConnectStart beyond: 429, Reason connect.address-limit; issue #15).
+     */
+    MAX_PENDING_CONNECTIONS_PER_ADDRESS: integerVar({ default: 2, min: 1, max: 1_000 }),
+    /**
+     * A connection request still pending after this long is dropped (frees its place under the caps);
+     * a rejected one stops counting against its address after this long.
+     */
+    CONNECT_REQUEST_TTL_MS: integerVar({ default: 3_600_000, min: 1_000, max: 30 * 86_400_000 }),
   };
 }
 

@@ -12,6 +12,7 @@ import { GATEWAY_CONFIG } from './gateway.tokens';
 import { HelloTransaction } from './hello.transaction';
 import { MmmController, MmmMethodController } from './mmm.controller';
 import { TRANSACTIONS } from './protocol/transaction';
+import { ConnectClearTransaction } from './transactions/connect-clear.transaction';
 import { ConnectCompleteTransaction } from './transactions/connect-complete.transaction';
 import { ConnectPendingTransaction } from './transactions/connect-pending.transaction';
 import { ConnectStartTransaction } from './transactions/connect-start.transaction';
@@ -38,6 +39,7 @@ const TRANSACTION_PROVIDERS = [
   ConnectStartTransaction,
   ConnectPendingTransaction,
   ConnectCompleteTransaction,
+  ConnectClearTransaction,
   ConnectStatusTransaction,
   EscrowPutTransaction,
   EscrowGetTransaction,

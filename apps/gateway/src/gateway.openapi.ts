@@ -100,6 +100,11 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
       Authentication: { ...jws, description: 'Rejecting' },
     },
   },
+  ConnectClear: {
+    summary: 'Reject every pending connection request at once (administrator)',
+    required: ['Account', 'Authentication'],
+    properties: { Account: account, Authentication: jws },
+  },
   ConnectStatus: {
     summary: 'The new device polls its request; signed with its own key',
     required: ['Account', 'RequestId', 'Authentication'],

@@ -92,6 +92,26 @@ export async function pendingDevices(manager: MeshProfileManager): Promise<Pendi
   return (await pendingRequests(session)).map(({ device: _device, ...rest }) => rest);
 }
 
+/**
+ * ConnectClear (administrator; issue #15): rejects every pending request at once, e.g. when strangers
+ * filled the account; the addresses they came from then cannot take the places again for a while.
+ * Resolves to how many were rejected.
+ */
+export async function clearPendingDevices(manager: MeshProfileManager): Promise<number> {
+  const { session } = await manager.open();
+  const f = await session.authenticated('ConnectClear');
+  const rejected = f.Rejected;
+  if (typeof rejected !== 'number' || !Number.isSafeInteger(rejected) || rejected < 0) {
+    const portal = session.gateway.portal;
+    throw new ClientError('verify.answer', `${portal}: ConnectClear answered no count of rejected requests`, {
+      portal,
+      check: 'ConnectClear answer',
+      evidence: { answer: f },
+    });
+  }
+  return rejected;
+}
+
 /** A witness as people type it: case and surrounding space do not matter. */
 function normaliseWitness(witness: string): string {
   return witness.trim().toUpperCase();

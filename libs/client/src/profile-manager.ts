@@ -9,6 +9,7 @@ import {
 import { AccountSession, type SessionEnvironment } from './account-session';
 import {
   acceptDevice,
+  clearPendingDevices,
   listDevices,
   pendingDevices,
   removeDevice,
@@ -243,6 +244,11 @@ export class MeshProfileManager {
   async reject(requestId: string): Promise<void> {
     const { session } = await this.open();
     await session.authenticated('ConnectComplete', { RequestId: requestId, Accept: false });
+  }
+
+  /** Rejects every pending request (administrator; ConnectClear, not logged): how many. */
+  async clearPending(): Promise<number> {
+    return clearPendingDevices(this);
   }
 
   /** The devices of the current Personal Profile. */

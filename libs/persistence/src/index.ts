@@ -66,11 +66,13 @@ export type {
 export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stores/catalog-nonces';
 export {
   countCatalogConnections,
+  countCatalogConnectionsFrom,
   decideCatalogConnection,
   expireCatalogConnections,
   insertCatalogConnection,
   listCatalogConnections,
   readCatalogConnection,
+  rejectCatalogConnections,
 } from './stores/catalog-connections';
 export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalog-connections';
 export { countCatalogEscrow, getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';

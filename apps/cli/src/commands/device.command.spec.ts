@@ -49,20 +49,25 @@ describe('mesh device', () => {
     [['device', 'accept', 'r1', 'r2', '--witness', 'W'], /too many arguments/],
     [['device', 'list', 'all'], /too many arguments/],
     [['device', 'pending', '--all'], /unknown option '--all'/],
+    [['device', 'clear', 'r1'], /too many arguments/],
   ])('%j is bad usage: exit 2 and a clear message', async (argv, message) => {
     const run = await home.mesh(argv);
     expect(run).toMatchObject({ code: 2, out: [] });
     expect(run.err).toMatch(message);
   });
 
-  it.each([['pending'], ['list'], ['accept', 'r1', '--witness', 'W'], ['reject', 'r1'], ['remove', 'MXXX']])(
-    'device %s on a home without a profile: state.missing, exit 1',
-    async (...argv) => {
-      const run = await home.mesh(['device', ...argv]);
-      expect(run.code).toBe(1);
-      expect(run.err).toMatch(/^mesh: no profile\.json: .*\[state\.missing\]$/m);
-    },
-  );
+  it.each([
+    ['pending'],
+    ['list'],
+    ['accept', 'r1', '--witness', 'W'],
+    ['reject', 'r1'],
+    ['clear'],
+    ['remove', 'MXXX'],
+  ])('device %s on a home without a profile: state.missing, exit 1', async (...argv) => {
+    const run = await home.mesh(['device', ...argv]);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/^mesh: no profile\.json: .*\[state\.missing\]$/m);
+  });
 
   it('connect prints the witness, polls ConnectStatus, and gives up after --wait seconds (exit 1)', async () => {
     const portal = new FakeGateway();
@@ -186,6 +191,27 @@ describe('mesh device', () => {
         ]);
       }
     }
+  });
+
+  it('clear rejects every pending request with one ConnectClear and says how many (issue #15)', async () => {
+    const portal = new FakeGateway();
+    portal.transactions.set('CreateAccount', () => ({}));
+    const created = await home.mesh(
+      ['profile', 'create', '--portal', portal.url, '--account', 'alice@example.com'],
+      { fetchImpl: portal.fetch },
+    );
+    expect(created.code).toBe(0);
+    let asked = 0;
+    portal.transactions.set('ConnectClear', () => ({ Rejected: ++asked === 1 ? 3 : 1 }));
+    const run = await home.mesh(['device', 'clear'], { fetchImpl: portal.fetch });
+    expect(run).toMatchObject({ code: 0, out: ['rejected 3 connection requests'] });
+    const json = await home.mesh(['--json', 'device', 'clear'], { fetchImpl: portal.fetch });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out[0]!)).toEqual({ rejected: 1 });
+    portal.transactions.set('ConnectClear', () => ({ Rejected: 'all' }));
+    const bad = await home.mesh(['device', 'clear'], { fetchImpl: portal.fetch });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/ConnectClear answered no count.*\[verify\.answer\]/);
   });
 
   it("a portal's error message reaches the terminal with its control characters escaped (issue #16)", async () => {

@@ -20,10 +20,10 @@ interface ConnectOptions {
 }
 
 /**
- * `mesh device connect|pending|accept|reject|list|remove` (002 §2.1.1): a new device asks to join,
- * shows the witness to compare and waits; an administrator device lists the requests and accepts or
- * rejects them; devices are listed and removed (which re-encrypts every application to the
- * remaining devices: a removed device cannot read what is written afterwards).
+ * `mesh device connect|pending|accept|reject|clear|list|remove` (002 §2.1.1): a new device asks to
+ * join, shows the witness to compare and waits; an administrator device lists the requests and accepts
+ * or rejects them (one, or all at once); devices are listed and removed (which re-encrypts every
+ * application to the remaining devices: a removed device cannot read what is written afterwards).
  */
 export function registerDeviceCommands(program: Command, context: ClientCommandContext): void {
   const device = program.command('device').description('connect devices to the profile, and manage them');
@@ -91,6 +91,23 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
         context.progress(`rejecting request ${requestId} …`);
         await context.manager().reject(requestId);
         context.result({ requestId, rejected: true }, [`rejected request ${requestId}`]);
+      }),
+    );
+
+  device
+    .command('clear')
+    .description(
+      'reject every pending connection request at once (when strangers filled the account: their addresses cannot ask again for a while)',
+    )
+    .action(
+      context.action(async () => {
+        context.progress('rejecting every pending connection request …');
+        const rejected = await context.manager().clearPending();
+        context.result({ rejected }, [
+          rejected === 0
+            ? 'no connection request was waiting'
+            : `rejected ${rejected} connection request${rejected === 1 ? '' : 's'}`,
+        ]);
       }),
     );
 

@@ -11,6 +11,7 @@ import {
 } from '@cryptomesh/mesh';
 import {
   countCatalogConnections,
+  countCatalogConnectionsFrom,
   expireCatalogConnections,
   insertCatalogConnection,
   readCatalogAccount,
@@ -19,12 +20,13 @@ import { RequestAuthenticator } from '../auth/request-authenticator';
 import { jwsJson } from '../catalog/catalog-state';
 import type { GatewayConfig } from '../gateway.config';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
+import { clientSource } from '../protocol/client-source';
 import type { MeshResponseFields } from '../protocol/envelope';
 import { GatewayError } from '../protocol/gateway-error';
 import { mapMeshErrors } from '../protocol/mesh-error-map';
 import { checkProfileSize, readAccountName, RequestFields } from '../protocol/request-fields';
 import { checkPlainText } from '../protocol/text-rules';
-import type { Transaction } from '../protocol/transaction';
+import type { RequestContext, Transaction } from '../protocol/transaction';
 
 /**
  * `ConnectStart` (unauthenticated; the device is not connected yet): a new device submits its own
@@ -34,6 +36,13 @@ import type { Transaction } from '../protocol/transaction';
  * own choice: the gateway stores and relays it, and computes no witness — each device computes the
  * witness the user compares from the account, the Device Profile and this nonce (issue #14, hole 1;
  * `connectWitness` of @cryptomesh/mesh), so a portal cannot show its own device under the real one's.
+ *
+ * Anyone may call it, so nobody may fill an account with it (issue #15): an account holds at most
+ * MAX_PENDING_CONNECTIONS pending requests, one client address (`clientSource`: an IPv6 address by its
+ * /64) at most MAX_PENDING_CONNECTIONS_PER_ADDRESS of them — its rejected ones counting for
+ * CONNECT_REQUEST_TTL_MS, so that the owner's ConnectClear frees the places for another address, not
+ * for the same ones again. A refusal is 429 `rate.limited` (Reason connect.address-limit or
+ * connect.account-limit) and stores nothing.
  */
 @Injectable()
 export class ConnectStartTransaction implements Transaction {
@@ -45,7 +54,10 @@ export class ConnectStartTransaction implements Transaction {
     private readonly authenticator: RequestAuthenticator,
   ) {}
 
-  async handle(body: Readonly<Record<string, unknown>>): Promise<MeshResponseFields> {
+  async handle(
+    body: Readonly<Record<string, unknown>>,
+    context: RequestContext,
+  ): Promise<MeshResponseFields> {
     const f = new RequestFields(body, this.name).allow(['Account', 'Device', 'Nonce']);
     const name = readAccountName(f.string('Account'));
     const nonce = await mapMeshErrors(() => readConnectNonce(f.string('Nonce')), 'the Nonce');
@@ -64,15 +76,24 @@ export class ConnectStartTransaction implements Transaction {
         reason: 'persistence.exists',
       });
     const id = toBase64Url(randomBytes(16));
+    const source = clientSource(context.clientAddress);
     await this.dataSource.transaction(async (manager) => {
       // The account row lock serialises ConnectStarts of one account, so the cap holds exactly.
       await readCatalogAccount(manager, name.udf, { lock: true });
-      await expireCatalogConnections(manager, name.udf, this.config.CONNECT_REQUEST_TTL_MS);
+      const ttlMs = this.config.CONNECT_REQUEST_TTL_MS;
+      await expireCatalogConnections(manager, name.udf, ttlMs);
+      const perAddress = this.config.MAX_PENDING_CONNECTIONS_PER_ADDRESS;
+      if ((await countCatalogConnectionsFrom(manager, name.udf, source, ttlMs)) >= perAddress)
+        throw new GatewayError(
+          'rate.limited',
+          `this address already made ${perAddress} connection requests for the account that are pending or were rejected`,
+          { reason: 'connect.address-limit', retryAfterSeconds: Math.ceil(ttlMs / 1000) },
+        );
       if ((await countCatalogConnections(manager, name.udf)) >= this.config.MAX_PENDING_CONNECTIONS)
         throw new GatewayError(
           'rate.limited',
           `the account already has ${this.config.MAX_PENDING_CONNECTIONS} pending connection requests`,
-          { retryAfterSeconds: 60 },
+          { reason: 'connect.account-limit', retryAfterSeconds: 60 },
         );
       await insertCatalogConnection(manager, {
         id,
@@ -80,6 +101,7 @@ export class ConnectStartTransaction implements Transaction {
         deviceId: device.profile.id,
         device: jwsJson(device),
         nonce,
+        source,
       });
     });
     return { Account: name.address, RequestId: id, DeviceId: device.profile.id, Nonce: nonce };

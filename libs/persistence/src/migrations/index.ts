@@ -11,6 +11,7 @@ import { AccountMoved1763805700000 } from './1763805700000-account-moved';
 import { FindingVerified1763805800000 } from './1763805800000-finding-verified';
 import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
 import { MirrorAccountStates1763807000000 } from './1763807000000-mirror-account-states';
+import { ConnectSource1763807500000 } from './1763807500000-connect-source';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   FindingVerified1763805800000,
   EscrowQuota1763806500000,
   MirrorAccountStates1763807000000,
+  ConnectSource1763807500000,
 ];

@@ -53,14 +53,27 @@ function toConnection(row: ConnectionRow): CatalogConnection {
   };
 }
 
+/**
+ * Stores a new pending request. `source`: the client address it came from, as the gateway groups
+ * addresses (an IPv6 address by its /64), counted by `countCatalogConnectionsFrom`.
+ */
 export async function insertCatalogConnection(
   manager: EntityManager,
-  request: Pick<CatalogConnection, 'id' | 'accountUdf' | 'deviceId' | 'device' | 'nonce'>,
+  request: Pick<CatalogConnection, 'id' | 'accountUdf' | 'deviceId' | 'device' | 'nonce'> & {
+    readonly source: string;
+  },
 ): Promise<void> {
   await manager.query(
-    `INSERT INTO connect_requests (id, account_udf, device_id, device, nonce, status)
-     VALUES ($1, $2, $3, $4::jsonb, $5, 'pending')`,
-    [request.id, request.accountUdf, request.deviceId, JSON.stringify(request.device), request.nonce],
+    `INSERT INTO connect_requests (id, account_udf, device_id, device, nonce, status, source)
+     VALUES ($1, $2, $3, $4::jsonb, $5, 'pending', $6)`,
+    [
+      request.id,
+      request.accountUdf,
+      request.deviceId,
+      JSON.stringify(request.device),
+      request.nonce,
+      request.source,
+    ],
   );
 }
 
@@ -92,7 +105,6 @@ export async function listCatalogConnections(
   return rows.map(toConnection);
 }
 
-/** How many requests of the account are pending. */
 /**
  * Deletes the account's requests still pending after `ttlMs`: an abandoned or hostile ConnectStart
  * must not hold a place under the per-account cap for ever. The new device then finds its request
@@ -114,6 +126,7 @@ export async function expireCatalogConnections(
   return Number(rows[0]?.n ?? 0);
 }
 
+/** How many requests of the account are pending. */
 export async function countCatalogConnections(manager: EntityManager, accountUdf: string): Promise<number> {
   const rows = await manager.query<Array<{ n: string }>>(
     `SELECT count(*) AS n FROM connect_requests WHERE account_udf = $1 AND status = 'pending'`,
@@ -140,4 +153,40 @@ export async function decideCatalogConnection(
     [id, decision.status, decision.status === 'accepted' ? JSON.stringify(decision.personal) : null],
   );
   return Number(rows[0]?.n) === 1;
+}
+
+/**
+ * How many of the account's requests from `source` count against that address (issue #15): the pending
+ * ones, and the ones an administrator rejected less than `windowMs` ago (by their creation), so that
+ * an address whose requests the owner cleared cannot take their places again at once.
+ */
+export async function countCatalogConnectionsFrom(
+  manager: EntityManager,
+  accountUdf: string,
+  source: string,
+  windowMs: number,
+): Promise<number> {
+  const rows = await manager.query<Array<{ n: string }>>(
+    `SELECT count(*) AS n FROM connect_requests
+      WHERE account_udf = $1 AND source = $2
+        AND (status = 'pending'
+             OR (status = 'rejected' AND created >= now() - ($3::bigint * interval '1 millisecond')))`,
+    [accountUdf, source, windowMs],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Rejects every pending request of the account at once (ConnectClear, issue #15). Resolves to the
+ * number rejected.
+ */
+export async function rejectCatalogConnections(manager: EntityManager, accountUdf: string): Promise<number> {
+  const rows = await manager.query<Array<{ n: string }>>(
+    `WITH decided AS (
+       UPDATE connect_requests SET status = 'rejected', decided = now()
+        WHERE account_udf = $1 AND status = 'pending' RETURNING 1)
+     SELECT count(*) AS n FROM decided`,
+    [accountUdf],
+  );
+  return Number(rows[0]?.n ?? 0);
 }
