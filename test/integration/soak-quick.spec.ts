@@ -12,6 +12,7 @@ describe('soak, quick form (issue #15)', () => {
     const figures = await runSoak({
       durationMs: 60_000,
       killEveryMs: 6_000,
+      minKills: 3,
       settleMs: 180_000,
       federation: (brokers) => testFederationOptions({ kafkaBrokers: brokers, env: SOAK_ENV }),
       log: (m) => process.stderr.write(`${m}\n`),

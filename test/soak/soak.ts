@@ -36,6 +36,8 @@ export interface SoakOptions {
   readonly durationMs: number;
   /** Mean time between two kills. */
   readonly killEveryMs: number;
+  /** Chaos (and load) go on past `durationMs` until this many kills and the broker's restart happened. */
+  readonly minKills?: number;
   readonly settleMs?: number;
   /** Concurrent writers. */
   readonly writers?: number;
@@ -109,7 +111,9 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
       last = error;
     }
     if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms${last === undefined ? '' : ` (${last instanceof Error ? last.message : JSON.stringify(last)})`}`);
+      throw new Error(
+        `${what}: not within ${timeoutMs} ms${last === undefined ? '' : ` (${last instanceof Error ? last.message : JSON.stringify(last)})`}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -131,8 +135,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     // The load: CreateAccount at a random portal; acknowledged = answered 200.
     const acknowledged = new Map<string, string>(); // account UDF → portal id
     let attempted = 0;
+    let chaosOver = false;
     const writer = async (w: number): Promise<void> => {
-      for (let i = 0; Date.now() < deadline; i++) {
+      for (let i = 0; !chaosOver; i++) {
         const portal = portals[randomInt(portals.length)]!;
         attempted++;
         try {
@@ -155,11 +160,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       // Kills are scheduled from the start, not after the previous restart, so that slow restarts
       // (a loaded machine) do not thin them out.
       let next = started + options.killEveryMs / 2;
+      const done = () => Date.now() >= deadline && kills >= (options.minKills ?? 0) && brokerDone;
       for (;;) {
         await sleep(Math.max(0, next - Date.now()));
-        if (Date.now() >= deadline) break;
+        if (done()) break;
         next += options.killEveryMs / 2 + randomInt(options.killEveryMs);
-        if (!brokerDone && Date.now() - started >= options.durationMs / 2) {
+        if (!brokerDone && (Date.now() - started >= options.durationMs / 2 || kills >= 2)) {
           brokerDone = true;
           log('soak: SIGKILL of the broker');
           await broker.restart({ hard: true, downMs: 1_000 });
@@ -176,7 +182,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
         await fed.startService(portal.id, service);
       }
     };
-    await Promise.all([chaos(), ...Array.from({ length: options.writers ?? 2 }, (_, w) => writer(w))]);
+    await Promise.all([
+      chaos().finally(() => (chaosOver = true)),
+      ...Array.from({ length: options.writers ?? 2 }, (_, w) => writer(w)),
+    ]);
     log(`soak: chaos over (${kills} kills, ${acknowledged.size} acknowledged writes); settling`);
 
     // Settle: every log holds what its portal acknowledged, and every mirror catches up.
