@@ -809,21 +809,15 @@ const EMBEDDED_RSS_LIMIT_MB = 250;
  * fresh DATA_DIR — its peak over the first start (the cluster is created in a child process, whose
  * own peak is not the portal's) — then at rest, after `restS` seconds of heartbeats; then a short
  * load (Publish, then queries with proofs) to show what the memory settings cost in throughput and
- * that the portal stays up under load. EMBEDDED_WASM_OPTIMISE in the bench's environment is passed
- * on (`true`: V8's optimising tier for PGlite, for comparison).
+ * that the portal stays up under load. `BENCH_SERVICE_EMBEDDED_WASM_OPTIMISE=true` measures V8's
+ * optimising tier for PGlite instead, for comparison.
  */
 async function embeddedScenario(dir: string) {
   const dataDir = join(dir, 'embedded');
   const restS = QUICK ? 5 : 30;
-  const optimise = process.env.EMBEDDED_WASM_OPTIMISE;
   const child = spawn(process.execPath, [join(ROOT, 'dist/apps/portal/apps/portal/src/main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATA_DIR: dataDir,
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      ...(optimise ? { EMBEDDED_WASM_OPTIMISE: optimise } : {}),
-    },
+    // The services' environment (rate limits off, BENCH_SERVICE_*), on a fresh DATA_DIR.
+    env: { PATH: process.env.PATH ?? '', ...BENCH_ENV, DATA_DIR: dataDir, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -862,7 +856,7 @@ async function embeddedScenario(dir: string) {
     const queryOk = queries.filter((s) => s.ok);
     return {
       embedded: {
-        wasmOptimised: optimise === 'true',
+        wasmOptimised: BENCH_ENV['EMBEDDED_WASM_OPTIMISE'] === 'true',
         startS,
         firstStartPeakMb,
         restRssMb,

@@ -21,8 +21,8 @@ export function portalConfigShape() {
     /** The log key; created there on first start when absent (default DATA_DIR/log.key). */
     LOG_KEY_FILE: optional(z.string().trim().min(1)),
     /**
-     * `true`: V8 optimises the embedded PostgreSQL's hot WebAssembly functions — faster queries,
-     * about 100 MB more RSS (issue #16, docs/BENCHMARKS.md). Ignored with DATABASE_URL.
+     * `true`: V8 optimises the embedded PostgreSQL's hot WebAssembly functions — about 3× the
+     * throughput, about 90 MB more RSS (issue #16, docs/BENCHMARKS.md). Ignored with DATABASE_URL.
      */
     EMBEDDED_WASM_OPTIMISE: enumVar(['true', 'false'], 'false').transform((v) => v === 'true'),
   };
