@@ -34,7 +34,10 @@ export async function preparePortal(config: PortalConfig, env: NodeJS.ProcessEnv
   const logKey = loadLogKey({ LOG_KEY_FILE: keyFile });
   const embedded = config.DATABASE_URL
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg') });
+    : await startEmbeddedPostgres({
+        dataDir: join(dataDir, 'pg'),
+        optimisedWasm: config.EMBEDDED_WASM_OPTIMISE,
+      });
   return {
     env: {
       ...env,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, loadConfig, postgresUrlVar } from '@cryptomesh/service';
+import { commonConfigShape, enumVar, loadConfig, postgresUrlVar } from '@cryptomesh/service';
 
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -20,6 +20,11 @@ export function portalConfigShape() {
     LOG_ORIGIN: optional(z.string().trim().min(1)),
     /** The log key; created there on first start when absent (default DATA_DIR/log.key). */
     LOG_KEY_FILE: optional(z.string().trim().min(1)),
+    /**
+     * `true`: V8 optimises the embedded PostgreSQL's hot WebAssembly functions — about 3× the
+     * throughput, about 90 MB more RSS (issue #16, docs/BENCHMARKS.md). Ignored with DATABASE_URL.
+     */
+    EMBEDDED_WASM_OPTIMISE: enumVar(['true', 'false'], 'false').transform((v) => v === 'true'),
   };
 }
 

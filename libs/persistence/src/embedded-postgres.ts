@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -33,15 +34,39 @@ const EMBEDDED_START_PARAMS: readonly string[] = [
   'temp_buffers=2MB',
 ];
 
+/**
+ * PGlite's code (9 MB of WebAssembly) is compiled lazily by V8's baseline compiler (Liftoff), and its
+ * hot functions are then recompiled by the optimising compiler (TurboFan) in the background. That
+ * second tier cost the portal process about 100 MB of RSS — code and, above all, the compiler's own
+ * working memory, which the allocator keeps — for the first start's peak and at rest alike
+ * (measured on Node 20: 285–291 MB peak with it, 189 MB without; docs/BENCHMARKS.md). Without it the
+ * embedded PostgreSQL runs its queries on baseline code, slower per query; the portal's throughput in
+ * the single-portal mode was measured with both (docs/BENCHMARKS.md, issue #16). These are V8's
+ * production flags (not `--liftoff-only`, which is for testing): tier-up off, dynamic tiering off.
+ */
+const BASELINE_WASM_FLAGS: readonly string[] = ['--no-wasm-tier-up', '--no-wasm-dynamic-tiering'];
+
+/**
+ * Applies BASELINE_WASM_FLAGS to this process unless the optimising tier was asked for. V8 reads
+ * them when it compiles a WebAssembly module, so this must run before PGlite compiles its own (the
+ * first `PGlite.create` of the process); it affects every WebAssembly module compiled afterwards.
+ */
+function useBaselineWasmCode(): void {
+  for (const flag of BASELINE_WASM_FLAGS) setFlagsFromString(flag);
+}
+
 /** Creates the cluster in `dataDir` in a child process; throws with its output when that fails. */
-function initialiseInChild(dataDir: string): void {
+function initialiseInChild(dataDir: string, optimisedWasm: boolean): void {
   const script = [
     `const { PGlite } = require(${JSON.stringify(require.resolve('@electric-sql/pglite'))});`,
     `PGlite.create(${JSON.stringify(dataDir)}, { startParams: ${JSON.stringify(EMBEDDED_START_PARAMS)} })`,
     '  .then((db) => db.close())',
     '  .catch((error) => { console.error(error); process.exit(1); });',
   ].join('\n');
-  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  // The baseline flags also make initdb faster (measured 27 s → 16 s with two busy cores): most of
+  // its code runs once, so optimising it was wasted work.
+  const flags = optimisedWasm ? [] : BASELINE_WASM_FLAGS;
+  const child = spawnSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' });
   if (child.status !== 0)
     throw new Error(
       `creating the embedded database in ${dataDir} failed: ${child.stderr || child.error?.message}`,
@@ -58,10 +83,17 @@ function initialiseInChild(dataDir: string): void {
 export async function startEmbeddedPostgres(options: {
   readonly dataDir: string;
   readonly maxConnections?: number;
+  /**
+   * Let V8 optimise PostgreSQL's hot functions (TurboFan): faster queries, about 100 MB more RSS.
+   * Default false (BASELINE_WASM_FLAGS, applied to the whole process).
+   */
+  readonly optimisedWasm?: boolean;
 }): Promise<EmbeddedPostgres> {
   const dataDir = resolve(options.dataDir);
+  const optimisedWasm = options.optimisedWasm ?? false;
   mkdirSync(dataDir, { recursive: true });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialiseInChild(dataDir);
+  if (!optimisedWasm) useBaselineWasmCode();
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialiseInChild(dataDir, optimisedWasm);
   const db = await PGlite.create(dataDir, { startParams: [...EMBEDDED_START_PARAMS] });
   const server = new PGLiteSocketServer({
     db,
