@@ -1,7 +1,7 @@
 import type { WitnessRecord } from '@cryptomesh/intermesh/witness-message';
-import type { Hash, StoredNode } from '@cryptomesh/log';
-import type { JsonObject, RecordProfiles } from '@cryptomesh/mesh';
-import type { AuditHead } from './audit-step';
+import type { Hash } from '@cryptomesh/log';
+import type { JsonObject } from '@cryptomesh/mesh';
+import type { AuditHead, VerifiedPart } from './audit-step';
 import type { CosignatureRecord } from './cosignature-store';
 
 /**
@@ -26,8 +26,12 @@ export interface AccountStateRecord {
   readonly through: number;
 }
 
-/** A part of a peer's log that verified completely, with everything the mirror tables need. */
-export interface MirrorPartRecord {
+/**
+ * A part of a peer's log that verified completely, as the mirror tables hold it: the verified part
+ * (entries, leaf hashes, nodes, profiles, frontier, account states, the note as signed) with its
+ * seal's fields flattened into columns, the peer, and where it came from.
+ */
+export interface MirrorPartRecord extends Omit<VerifiedPart, 'seal'> {
   readonly peer: string;
   readonly part: number;
   readonly first: number;
@@ -36,19 +40,7 @@ export interface MirrorPartRecord {
   readonly chain: Hash;
   readonly root: Hash;
   readonly timeMs: number;
-  /** The signed note, exactly as signed. */
-  readonly note: string;
   readonly source: 'topic' | 'catch-up';
-  readonly entries: readonly Uint8Array[];
-  readonly leafHashes: readonly Hash[];
-  /** Complete subtrees of level ≥ 1 closed by these entries. */
-  readonly nodes: readonly StoredNode[];
-  /** Per entry, what it does to the profile index (undefined: not a record). */
-  readonly profiles: ReadonlyArray<RecordProfiles | undefined>;
-  /** The verifier frontier after this part. */
-  readonly frontier: readonly string[];
-  /** The audit state of every account this part changed, after the part. */
-  readonly accountStates: readonly AccountStateRecord[];
 }
 
 /** Where a stored part leaves the topic consumer: the offset after the part's seal message. */

@@ -46,6 +46,14 @@ import { FEDERATION_CONTEXT, WitnessService, type FederationContext } from './wi
  * for the query service, mirroring and auditing peers, cosigning, findings, the witness topic in
  * and out. Needs the global ServiceModule and PersistenceModule of its host application.
  */
+/** A provider of `provide` made from the application's DataSource. */
+function onDatabase<T>(
+  provide: symbol | (abstract new (...args: never[]) => unknown),
+  make: (ds: DataSource) => T,
+) {
+  return { provide, inject: [DataSource], useFactory: make };
+}
+
 @Module({})
 export class FederationModule {
   static forRoot(config: ReplicationConfig, clock: Clock = systemClock): DynamicModule {
@@ -75,38 +83,12 @@ export class FederationModule {
         { provide: WITNESS_KAFKA, useFactory: kafka('witness') },
         { provide: FEDERATION_CLOCK, useValue: clock },
         // One adapter per port (STYLE.md §9); `satisfies` proves each fits the port it is injected as.
-        {
-          provide: MIRROR_STORE,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) => new TypeOrmMirrorStore(dataSource) satisfies MirrorStore,
-        },
-        {
-          provide: ROSTER_STORE,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) => new TypeOrmRosterStore(dataSource) satisfies RosterStore,
-        },
-        {
-          provide: OWN_SEAL_READER,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) =>
-            new TypeOrmOwnSealReader(dataSource) satisfies OwnSealReader,
-        },
-        {
-          provide: FINDING_STORE,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) => new TypeOrmFindingStore(dataSource) satisfies FindingStore,
-        },
-        {
-          provide: COSIGNATURE_STORE,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) =>
-            new TypeOrmCosignatureStore(dataSource) satisfies CosignatureStore,
-        },
-        {
-          provide: TypeOrmWitnessOutbox,
-          inject: [DataSource],
-          useFactory: (dataSource: DataSource) => new TypeOrmWitnessOutbox(dataSource),
-        },
+        onDatabase(MIRROR_STORE, (ds) => new TypeOrmMirrorStore(ds) satisfies MirrorStore),
+        onDatabase(ROSTER_STORE, (ds) => new TypeOrmRosterStore(ds) satisfies RosterStore),
+        onDatabase(OWN_SEAL_READER, (ds) => new TypeOrmOwnSealReader(ds) satisfies OwnSealReader),
+        onDatabase(FINDING_STORE, (ds) => new TypeOrmFindingStore(ds) satisfies FindingStore),
+        onDatabase(COSIGNATURE_STORE, (ds) => new TypeOrmCosignatureStore(ds) satisfies CosignatureStore),
+        onDatabase(TypeOrmWitnessOutbox, (ds) => new TypeOrmWitnessOutbox(ds)),
         {
           provide: FederationMetrics,
           inject: [MetricsService],

@@ -340,8 +340,9 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private record(peer: string, part: VerifiedPart, source: 'topic' | 'catch-up'): MirrorPartRecord {
-    const { seal } = part;
+    const { seal, ...verified } = part;
     return {
+      ...verified,
       peer,
       part: seal.part.index,
       first: seal.part.first,
@@ -350,14 +351,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       chain: seal.chain,
       root: seal.root,
       timeMs: seal.timeMs,
-      note: part.note,
       source,
-      entries: part.entries,
-      leafHashes: part.leafHashes,
-      nodes: part.nodes,
-      profiles: part.profiles,
-      frontier: part.frontier,
-      accountStates: part.accountStates,
     };
   }
 
