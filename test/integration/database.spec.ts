@@ -41,6 +41,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'AccountMoved1763805700000',
         'FindingVerified1763805800000',
         'EscrowQuota1763806500000',
+        'ServiceRoles1763808000000',
       ]);
     } finally {
       await other.destroy();

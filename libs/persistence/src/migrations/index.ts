@@ -10,6 +10,7 @@ import { ConnectNonce1763805600000 } from './1763805600000-connect-nonce';
 import { AccountMoved1763805700000 } from './1763805700000-account-moved';
 import { FindingVerified1763805800000 } from './1763805800000-finding-verified';
 import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
+import { ServiceRoles1763808000000 } from './1763808000000-service-roles';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   AccountMoved1763805700000,
   FindingVerified1763805800000,
   EscrowQuota1763806500000,
+  ServiceRoles1763808000000,
 ];
