@@ -92,9 +92,7 @@ async function createServiceUsers(adminClient, { prefix, databaseUrl, database }
       `GRANT CONNECT ON DATABASE ${quoteIdent(database)} TO ${SERVICES.map((s) => quoteIdent(users[s])).join(', ')}`,
     );
   }
-  const urls = Object.fromEntries(
-    SERVICES.map((s) => [s, serviceUrl(databaseUrl, prefix, s, passwords[s])]),
-  );
+  const urls = Object.fromEntries(SERVICES.map((s) => [s, serviceUrl(databaseUrl, prefix, s, passwords[s])]));
   return { users, passwords, urls };
 }
 

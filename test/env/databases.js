@@ -53,7 +53,8 @@ async function dropAll(client, names) {
       `SELECT rolname FROM pg_roles WHERE rolcanlogin AND left(rolname, length($1) + 1) = $1 || '_'`,
       [name],
     );
-    for (const { rolname } of rows) await client.query(`DROP ROLE IF EXISTS "${rolname.replace(/"/g, '""')}"`);
+    for (const { rolname } of rows)
+      await client.query(`DROP ROLE IF EXISTS "${rolname.replace(/"/g, '""')}"`);
   }
   return names;
 }
