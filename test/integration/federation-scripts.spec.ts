@@ -163,14 +163,15 @@ describe('local federation (deploy/federation/federation.js)', () => {
           WitnessKey: entry.witnessKey,
         });
         // Issue #15: each service connects as its own user (<database>_<service>), never as the owner.
-        const users = FEDERATION_SERVICES.map((s) => `${portal.database}_${s.replace(/-/g, '_')}`).sort();
+        const userOf = (service: string) => `${portal.database}_${service}`.replace(/-/g, '_');
+        const users = FEDERATION_SERVICES.map(userOf).sort();
         expect(
           Object.values(portal.serviceDatabaseUrls)
             .map((url) => decodeURIComponent(new URL(url).username))
             .sort(),
         ).toEqual(users);
         const connected = await usersConnectedTo(portal.database);
-        expect(connected).toContain(`${portal.database}_log_signer`); // it holds the leader lock
+        expect(connected).toContain(userOf('log-signer')); // it holds the leader lock
         for (const user of connected) expect(users).toContain(user);
         for (const service of FEDERATION_SERVICES) {
           expect([service, await healthOf(portal.urls[service])]).toEqual([service, 200]);
