@@ -29,6 +29,7 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
     query: 'SELECT(queued_at,seq)',
     'log-signer': 'DELETE SELECT UPDATE(queued_at)',
   },
+  log_queue_refused: { 'log-signer': 'INSERT SELECT' },
   log_entries: { query: 'SELECT', 'log-signer': 'INSERT SELECT', replication: 'SELECT' },
   log_tree_nodes: { query: 'SELECT', 'log-signer': 'INSERT SELECT', replication: 'SELECT' },
   log_seals: { query: 'SELECT', 'log-signer': 'INSERT SELECT', replication: 'SELECT' },
@@ -126,7 +127,7 @@ describe('database roles: one per service, only the rights it needs', () => {
     for (const table of tables) seen[table] = {};
     const byRole = new Map(Object.entries(ROLES).map(([s, r]) => [r, s as ServiceName]));
     const lists = new Map<string, string[]>();
-    const ownerRole = ((await owner.query('SELECT current_user AS u')) as Array<{ u: string }>)[0]!.u;
+    const ownerRole = (await owner.query<Array<{ u: string }>>('SELECT current_user AS u'))[0]!.u;
     for (const { table, role, privilege } of rows) {
       if (role === ownerRole) continue;
       const service = byRole.get(role);

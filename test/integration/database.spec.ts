@@ -42,6 +42,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'FindingVerified1763805800000',
         'EscrowQuota1763806500000',
         'ServiceRoles1763808000000',
+        'QueueRefused1763808100000',
       ]);
     } finally {
       await other.destroy();
@@ -66,6 +67,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_profile_index_state',
       'log_publication',
       'log_queue',
+      'log_queue_refused',
       'log_seals',
       'log_tree_nodes',
       'mirror_entries',

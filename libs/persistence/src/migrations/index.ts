@@ -11,6 +11,7 @@ import { AccountMoved1763805700000 } from './1763805700000-account-moved';
 import { FindingVerified1763805800000 } from './1763805800000-finding-verified';
 import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
 import { ServiceRoles1763808000000 } from './1763808000000-service-roles';
+import { QueueRefused1763808100000 } from './1763808100000-queue-refused';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   FindingVerified1763805800000,
   EscrowQuota1763806500000,
   ServiceRoles1763808000000,
+  QueueRefused1763808100000,
 ];
