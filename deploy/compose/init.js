@@ -7,7 +7,10 @@
  *   compose.env                 the compose variables (verifier keys, database passwords, ports)
  *   federation.json             every portal {id, origin, verifierKey, witnessKey, queryUrl}
  *   <id>/log.key, witness.key   each portal's keys (the services' own keygen commands)
- *   <id>/db-password, kafka-password
+ *   <id>/db-password, kafka-password   the database owner's (migrations only) and the SCRAM password
+ *   <id>/db-users.sql          one LOGIN user per service (<id>_gateway, <id>_query, <id>_log_signer,
+ *                              <id>_replication), each a member of its service's group role: its
+ *                              PostgreSQL runs it at the first start (docs/OPERATIONS.md "Database roles")
  *   tls/ca.pem, <id>.pem, <id>-key.pem   a local CA and each portal's certificate (deploy/tls/local-ca.js)
  *   kafka/server.properties, kafka/start.sh, kafka/admin.properties, kafka/setup.sh
  *                               the broker (SASL/SCRAM, StandardAuthorizer) and its topics and ACLs
@@ -21,6 +24,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { issueServerCertificate } = require('../tls/local-ca');
 const { federationAcls, aclCommands, LOG_PREFIX, WITNESS_TOPIC } = require('../kafka/acls');
+const { SERVICES: DB_SERVICES, serviceUsersSql, newPassword } = require('../database/service-users');
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The same portals, ids and origins as `npm run federation:up` (deploy/federation/federation.js). */
@@ -149,6 +153,8 @@ async function init(
     fs.chmodSync(path.join(keys, 'witness.key'), 0o644);
     const dbPassword = secret();
     write(path.join(keys, 'db-password'), `${dbPassword}\n`);
+    const servicePasswords = Object.fromEntries(DB_SERVICES.map((s) => [s, newPassword()]));
+    write(path.join(keys, 'db-users.sql'), serviceUsersSql(id, servicePasswords));
     write(path.join(keys, 'kafka-password'), `${secret()}\n`);
     await issueServerCertificate(
       path.join(dir, 'tls'),
@@ -162,6 +168,9 @@ async function init(
       `${upper}_LOG_VERIFIER_KEY=${verifierKey}`,
       `${upper}_WITNESS_VERIFIER_KEY=${witnessKey}`,
       `${upper}_DB_PASSWORD=${dbPassword}`,
+      ...DB_SERVICES.map(
+        (s) => `${upper}_DB_${s.toUpperCase().replace(/-/g, '_')}_PASSWORD=${servicePasswords[s]}`,
+      ),
       `${upper}_GATEWAY_PORT=${hostPort(i, 'gateway')}`,
       `${upper}_QUERY_PORT=${hostPort(i, 'query')}`,
     );

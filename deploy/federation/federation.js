@@ -25,6 +25,7 @@ const fs = require('node:fs');
 const { freePorts } = require('../kafka/kafka-broker');
 const { groupId } = require('../kafka/acls');
 const { issueServerCertificate } = require('../tls/local-ca');
+const { createServiceUsers, dropServiceUsers } = require('../database/service-users');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -484,7 +485,10 @@ function serviceEnv({ service, portal, port, kafkaBrokers, peers, options }) {
     ...baseEnv(),
     HOST: '127.0.0.1',
     PORT: String(port),
-    DATABASE_URL: portal.databaseUrl,
+    // Each service as its own database user with only its role's rights (docs/OPERATIONS.md
+    // "Database roles"); the migrations ran before, as the owner.
+    DATABASE_URL: portal.serviceUrls?.[service] ?? portal.databaseUrl,
+    DB_MIGRATIONS: 'check',
     PORTAL_ID: portal.id,
     LOG_LEVEL: 'info',
   };
@@ -538,7 +542,11 @@ function checkOptions(o) {
     throw new Error(`prefix: ${JSON.stringify(o.prefix)} must match ${DB_PREFIX}`);
   for (const id of o.portals) {
     const name = `${o.prefix}_${id}`;
-    if (name.length > 63) throw new Error(`database name ${name} is longer than PostgreSQL's 63 characters`);
+    // …and its services' users are <database>_<service>, the longest <database>_replication.
+    if (name.length > 63 - '_replication'.length)
+      throw new Error(
+        `database name ${name} is longer than ${63 - '_replication'.length} characters (PostgreSQL's 63 with the services' user names)`,
+      );
   }
   for (const peer of o.extraPeers) {
     for (const field of ['id', 'origin', 'verifierKey', 'witnessKey', 'queryUrl']) {
@@ -772,6 +780,23 @@ async function startFederation(options = {}) {
     );
     abortCheck();
 
+    // One database user per service (<database>_<service>), member of its service's group role;
+    // only they (and the admin, the tables' owner) may connect to the portal's database.
+    await withAdmin(o.databaseUrl, async (client) => {
+      for (const p of state.portals) {
+        const made = await createServiceUsers(client, {
+          prefix: p.database,
+          databaseUrl: p.databaseUrl,
+          database: p.database,
+        });
+        p.serviceUrls = made.urls;
+      }
+    });
+    save();
+    log(
+      `database users: ${state.portals.map((p) => `${p.database}_{gateway,query,log_signer,replication}`).join(', ')}`,
+    );
+
     // Every service, detached.
     const entries = [];
     for (const p of state.portals) {
@@ -840,7 +865,9 @@ function federationHandle(state, o) {
   const portals = state.portals.map((p) => ({
     ...portalsDocument({ portals: [p] }).portals[0],
     database: p.database,
+    /** The owner's URL (the migrations'); each service connects as its own user: serviceDatabaseUrls. */
     databaseUrl: p.databaseUrl,
+    serviceDatabaseUrls: { ...(p.serviceUrls ?? {}) },
     urls: Object.fromEntries(SERVICES.map((s) => [s, p.services[s].url])),
     ports: Object.fromEntries(SERVICES.map((s) => [s, p.services[s].port])),
     logs: Object.fromEntries(SERVICES.map((s) => [s, p.services[s].log])),
@@ -957,8 +984,10 @@ async function stopFederation(options = {}) {
     await withAdmin(state.adminUrl, async (client) => {
       for (const name of databases)
         await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+      // The services' users go with their database (they hold CONNECT on it until then).
+      for (const name of databases) await dropServiceUsers(client, name);
     });
-    log(`dropped ${databases.join(', ')}`);
+    log(`dropped ${databases.join(', ')} and their services' users`);
   }
   fs.rmSync(files(dir).portals, { force: true });
   fs.rmSync(files(dir).state, { force: true });

@@ -48,6 +48,13 @@ async function listTestDatabases(client) {
 async function dropAll(client, names) {
   for (const name of names) {
     await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+    // …and the LOGIN users a test made for its services (test/env/test-database.ts createServiceUsers).
+    const { rows } = await client.query(
+      `SELECT rolname FROM pg_roles WHERE rolcanlogin AND left(rolname, length($1) + 1) = $1 || '_'`,
+      [name],
+    );
+    for (const { rolname } of rows)
+      await client.query(`DROP ROLE IF EXISTS "${rolname.replace(/"/g, '""')}"`);
   }
   return names;
 }

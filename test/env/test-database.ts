@@ -56,3 +56,45 @@ export function testKafkaBrokers(): string[] {
   if (!brokers) throw new Error('KAFKA_BROKERS is not set: run the tests with npm test');
   return brokers.split(',');
 }
+
+/** The services that have a database role of their own (deploy/database/service-users.js). */
+export type ServiceName = 'gateway' | 'query' | 'log-signer' | 'replication';
+
+export interface ServiceUsers {
+  /** service → a DATABASE_URL of the test database as that service's LOGIN user. */
+  readonly urls: Readonly<Record<ServiceName, string>>;
+  readonly users: Readonly<Record<ServiceName, string>>;
+  /** Drops the users (call after dropping the database). Idempotent. */
+  drop(): Promise<void>;
+}
+
+/**
+ * One LOGIN user per service for `db`, each a member of its service's group role, exactly as
+ * `npm run federation:up` and `compose:init` make them — so a service started with `urls[service]`
+ * has only the rights the migration ServiceRoles1763808000000 grants it. Run the migrations (as
+ * the owner, `db.url`) before starting the services.
+ */
+export async function createServiceUsers(db: TestDatabase): Promise<ServiceUsers> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const users = require('../../deploy/database/service-users') as {
+    createServiceUsers: (
+      client: Client,
+      options: { prefix: string; databaseUrl: string; database?: string },
+    ) => Promise<{ users: Record<ServiceName, string>; urls: Record<ServiceName, string> }>;
+    dropServiceUsers: (client: Client, prefix: string) => Promise<void>;
+  };
+  const made = await admin((c) =>
+    users.createServiceUsers(c, { prefix: db.name, databaseUrl: db.url, database: db.name }),
+  );
+  let dropped = false;
+  return {
+    urls: made.urls,
+    users: made.users,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await db.drop();
+      await admin((c) => users.dropServiceUsers(c, db.name));
+    },
+  };
+}

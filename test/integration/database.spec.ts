@@ -43,6 +43,8 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'EscrowQuota1763806500000',
         'MirrorAccountStates1763807000000',
         'ConnectSource1763807500000',
+        'ServiceRoles1763808000000',
+        'QueueRefused1763808100000',
       ]);
     } finally {
       await other.destroy();
@@ -67,6 +69,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_profile_index_state',
       'log_publication',
       'log_queue',
+      'log_queue_refused',
       'log_seals',
       'log_tree_nodes',
       'mirror_account_states',

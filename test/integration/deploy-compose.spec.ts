@@ -2,12 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
 import { parse } from 'yaml';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
 import { loadLogSignerConfig } from '../../apps/log-signer/src/log-signer.config';
 import { loadQueryConfig } from '../../apps/query/src/query.config';
 import { loadReplicationConfig } from '../../apps/replication/src/replication.config';
 import { readTlsMaterial } from '@cryptomesh/service';
+import { createTestDatabase } from '../env/test-database';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { init, PORTALS } = require('../../deploy/compose/init') as {
@@ -250,6 +254,74 @@ describe('docker-compose.yml: a three-portal federation', () => {
     expect(server).toContain('authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer');
     const password = readFileSync(join(dir, 'generated', 'alpha', 'kafka-password'), 'utf8').trim();
     expect(start).toContain(`name=alpha,password=${password}]`);
+  });
+
+  it('connects each service as its own database user, made by the init SQL its PostgreSQL runs first', async () => {
+    const DB_SERVICES = ['gateway', 'query', 'log-signer', 'replication'];
+    for (const id of PORTALS) {
+      const postgres = compose.services[`${id}-postgres`] as ComposeService & { volumes?: string[] };
+      const init = postgres.volumes!.find((v) => v.includes(':/docker-entrypoint-initdb.d/'))!;
+      const [file, target] = init.split(':');
+      expect(target).toMatch(/\.sql$/);
+      const sql = readFileSync(file!, 'utf8');
+      // Migrations as the owner (`portal`), every service as <id>_<service> with the password the SQL sets.
+      expect(new URL(String(compose.services[`${id}-migrate`]!.environment!['DATABASE_URL'])).username).toBe(
+        'portal',
+      );
+      for (const service of DB_SERVICES) {
+        const url = new URL(String(compose.services[`${id}-${service}`]!.environment!['DATABASE_URL']));
+        const user = `${id}_${service.replace(/-/g, '_')}`;
+        expect({ service, user: url.username }).toEqual({ service, user });
+        expect(url.host).toBe(`${id}-postgres:5432`);
+        expect(sql).toContain(`ALTER ROLE "${user}" LOGIN INHERIT PASSWORD '${url.password}';`);
+        expect(sql).toContain(`GRANT "cryptomesh_${service.replace(/-/g, '_')}" TO "${user}";`);
+      }
+    }
+
+    // …and alpha's SQL works on the real server: its users (renamed for this run) get their roles.
+    const tag = process.env.CMP_TEST_RUN_TAG!;
+    const db = await createTestDatabase('composeusers');
+    const alphaSql = readFileSync(join(dir, 'generated', 'alpha', 'db-users.sql'), 'utf8').replace(
+      /(["'])alpha_/g,
+      `$1${tag}_alpha_`,
+    );
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const owner = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 1 })).initialize();
+      await runMigrations(owner).finally(() => owner.destroy());
+      await admin.query(alphaSql);
+      await admin.query(alphaSql); // idempotent: a second run changes nothing
+      const asService = async (service: string, sql: string) => {
+        const url = new URL(String(compose.services[`alpha-${service}`]!.environment!['DATABASE_URL']));
+        url.username = `${tag}_${url.username}`;
+        url.host = new URL(db.url).host;
+        url.pathname = `/${db.name}`;
+        const client = new Client({ connectionString: url.toString() });
+        await client.connect();
+        try {
+          return await client.query(sql);
+        } finally {
+          await client.end();
+        }
+      };
+      await expect(asService('query', 'SELECT count(*) FROM log_seals')).resolves.toBeDefined();
+      await expect(asService('query', 'DELETE FROM log_seals')).rejects.toMatchObject({ code: '42501' });
+      await expect(asService('gateway', 'SELECT count(*) FROM accounts')).resolves.toBeDefined();
+      await expect(asService('gateway', 'DELETE FROM log_seals')).rejects.toMatchObject({ code: '42501' });
+      await expect(asService('log-signer', 'SELECT count(*) FROM log_seals')).resolves.toBeDefined();
+      await expect(asService('replication', 'DELETE FROM log_entries')).rejects.toMatchObject({
+        code: '42501',
+      });
+    } finally {
+      await admin.end();
+      await db.drop();
+      const server = new Client({ connectionString: process.env.TEST_DATABASE_ADMIN_URL });
+      await server.connect();
+      for (const service of DB_SERVICES)
+        await server.query(`DROP ROLE IF EXISTS "${tag}_alpha_${service.replace(/-/g, '_')}"`);
+      await server.end();
+    }
   });
 
   it('builds every image from the one multi-stage Dockerfile, whose sources exist', () => {

@@ -216,7 +216,11 @@ describe('deploy/k8s: one federation member on Kubernetes', () => {
     const read = secretsRead(objects);
     expect(read.map((r) => r.secret).sort()).toEqual(
       [
-        'portal-database',
+        'portal-database-gateway',
+        'portal-database-log-signer',
+        'portal-database-owner',
+        'portal-database-query',
+        'portal-database-replication',
         'portal-kafka',
         'portal-log-key',
         'portal-tls',
@@ -224,6 +228,17 @@ describe('deploy/k8s: one federation member on Kubernetes', () => {
         'portal-witness-key',
       ].sort(),
     );
+    // Issue #15: each workload reads its own database Secret only; the owner's is the migrate Job's.
+    for (const w of workloads(objects)) {
+      const databaseSecrets = w.spec.template.spec.containers.flatMap((c) =>
+        c.env.flatMap((e) => (e.name === 'DATABASE_URL' ? [e.valueFrom?.secretKeyRef?.name] : [])),
+      );
+      const name = w.metadata.name;
+      expect({ name, databaseSecrets }).toEqual({
+        name,
+        databaseSecrets: [`portal-database-${name === 'migrate' ? 'owner' : name}`],
+      });
+    }
     const rows = README.split('\n').filter((line) => line.startsWith('| `portal-'));
     for (const { secret, key } of read)
       expect({

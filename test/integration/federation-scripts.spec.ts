@@ -50,6 +50,35 @@ async function databasesNamed(names: readonly string[]): Promise<string[]> {
   }
 }
 
+/** The users connected to `database` now, other than the admin's own session. */
+async function usersConnectedTo(database: string): Promise<string[]> {
+  const client = new Client({ connectionString: process.env.TEST_DATABASE_ADMIN_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ usename: string }>(
+      'SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database],
+    );
+    return rows.map((r) => r.usename).sort();
+  } finally {
+    await client.end();
+  }
+}
+
+async function rolesNamed(names: readonly string[]): Promise<string[]> {
+  const client = new Client({ connectionString: process.env.TEST_DATABASE_ADMIN_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ rolname: string }>(
+      'SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])',
+      [names],
+    );
+    return rows.map((r) => r.rolname);
+  } finally {
+    await client.end();
+  }
+}
+
 async function hello(gatewayUrl: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${gatewayUrl}/.well-known/mmm/`, {
     method: 'POST',
@@ -133,6 +162,17 @@ describe('local federation (deploy/federation/federation.js)', () => {
           VerifierKey: entry.verifierKey,
           WitnessKey: entry.witnessKey,
         });
+        // Issue #15: each service connects as its own user (<database>_<service>), never as the owner.
+        const userOf = (service: string) => `${portal.database}_${service}`.replace(/-/g, '_');
+        const users = FEDERATION_SERVICES.map(userOf).sort();
+        expect(
+          Object.values(portal.serviceDatabaseUrls)
+            .map((url) => decodeURIComponent(new URL(url).username))
+            .sort(),
+        ).toEqual(users);
+        const connected = await usersConnectedTo(portal.database);
+        expect(connected).toContain(userOf('log-signer')); // it holds the leader lock
+        for (const user of connected) expect(users).toContain(user);
         for (const service of FEDERATION_SERVICES) {
           expect([service, await healthOf(portal.urls[service])]).toEqual([service, 200]);
           const pid = portal.pids[service]!;
@@ -175,11 +215,16 @@ describe('local federation (deploy/federation/federation.js)', () => {
     'stopFederation leaves no process and no database, and is idempotent',
     async () => {
       const databases = federation!.portals.map((p) => p.database);
+      const users = federation!.portals.flatMap((p) =>
+        Object.values(p.serviceDatabaseUrls).map((url) => decodeURIComponent(new URL(url).username)),
+      );
+      expect(await rolesNamed(users)).toHaveLength(users.length);
       const logs = federation!.portals.flatMap((p) => Object.values(p.logs));
       expect(await stopFederation({ dir: options.dir, log: () => {} })).toEqual({ stopped: true });
       federation = undefined;
       for (const pid of everyPid) expect([pid, alive(pid)]).toEqual([pid, false]);
       expect(await databasesNamed(databases)).toEqual([]);
+      expect(await rolesNamed(users)).toEqual([]);
       expect(existsSync(`${options.dir}/state.json`)).toBe(false);
       expect(existsSync(`${options.dir}/portals.json`)).toBe(false);
       for (const log of logs) expect(existsSync(log)).toBe(true);

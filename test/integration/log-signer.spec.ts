@@ -127,6 +127,46 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
     expect(await dataSource.query('SELECT count(*) AS n FROM log_queue')).toEqual(before);
   });
 
+  it('refuses, reports and never seals a queued row that does not decode, and seals the rest (#15)', async () => {
+    // What a gateway that bypasses enqueueEntry (or a compromised one, whose role may INSERT into
+    // the queue) can queue: bytes that are not a canonical entry, between two good entries.
+    const before = (await checkpoint(query.url, key))!;
+    await enqueueAll(dataSource, [testEntry('refuse', 0)]);
+    await dataSource.query(`INSERT INTO log_queue (entry, request_id) VALUES ($1, 'evil-1')`, [
+      Buffer.from('{"b":1,"a":2}'),
+    ]);
+    await enqueueAll(dataSource, [testEntry('refuse', 1)]);
+    const head = await eventually(
+      'the good entries sealed',
+      async () => {
+        const seal = await checkpoint(query.url, key);
+        return seal !== undefined && seal.size === before.size + 2 ? seal : undefined;
+      },
+      10_000,
+    );
+    expect(head.size).toBe(before.size + 2);
+    expect(await dataSource.query('SELECT count(*)::int AS n FROM log_queue')).toEqual([{ n: 0 }]);
+    const refused = await dataSource.query<Array<{ entry: Buffer; request_id: string; reason: string }>>(
+      'SELECT entry, request_id, reason FROM log_queue_refused',
+    );
+    expect(refused).toEqual([
+      {
+        entry: Buffer.from('{"b":1,"a":2}'),
+        request_id: 'evil-1',
+        reason: expect.stringMatching(/^entry\.not-canonical: /) as string,
+      },
+    ]);
+    const log = await fetchAndVerifyLog(query.url, key);
+    const texts = log.entries.map((e) => Buffer.from(e).toString());
+    expect(texts).not.toContain('{"b":1,"a":2}');
+    expect(texts.slice(-2)).toEqual(
+      [testEntry('refuse', 0), testEntry('refuse', 1)].map((e) => Buffer.from(e).toString()),
+    );
+    const metrics = await (await fetch(`${signer!.url}/metrics`)).text();
+    expect(metrics).toMatch(/log_entries_refused_total\{service="log-signer"\} 1/);
+    expect((await fetch(`${signer!.url}/health/ready`)).status).toBe(200); // still signing
+  });
+
   it('holds leadership exclusively, and the database refuses a second seal for a part or a gap', async () => {
     const store = new PostgresLogSignerStore({ url: db.url });
     expect(await store.tryLead()).toBeUndefined(); // the running signer leads

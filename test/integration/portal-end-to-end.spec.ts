@@ -14,7 +14,14 @@ import {
   type TestLogKey,
 } from '../../apps/log-signer/test/log-fixture';
 import pkg from '../../package.json';
-import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
+import {
+  createServiceUsers,
+  createTestDatabase,
+  type ServiceUsers,
+  type TestDatabase,
+} from '../env/test-database';
 import { exportLog } from '../support/log-export';
 import { runScriptedSession } from '../support/scripted-session';
 import { startGateway } from '../support/test-gateway';
@@ -65,24 +72,39 @@ describe('a portal end to end', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'cmp-e2e-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  describe('as four services on PostgreSQL', () => {
+  // Each service as its own database user with only its role's rights (issue #15), the migrations
+  // by the owner first, as a deployment does: a grant the services need and lack fails this test.
+  describe('as four services on PostgreSQL, each with its own database role', () => {
     let db: TestDatabase;
+    let users: ServiceUsers | undefined;
     const services: RunningService[] = [];
     const key = testLogKey('e2e.example/log');
 
     beforeAll(async () => {
       db = await createTestDatabase('e2e');
-      const common = { PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url };
+      const owner = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 1 })).initialize();
+      await runMigrations(owner).finally(() => owner.destroy());
+      users = await createServiceUsers(db);
+      const common = { PORT: '0', LOG_LEVEL: 'warn', DB_MIGRATIONS: 'check' };
       services.push(
-        await startGateway(db.url, { LOG_ORIGIN: key.origin, LOG_VERIFIER_KEY: key.verifierKey }),
-        await createService(logSignerApp, { ...common, LOG_KEY: key.signerKey, SEAL_INTERVAL_MS: '200' }),
-        await createService(queryApp, common),
+        await startGateway(users.urls.gateway, {
+          LOG_ORIGIN: key.origin,
+          LOG_VERIFIER_KEY: key.verifierKey,
+          DB_MIGRATIONS: 'check',
+        }),
+        await createService(logSignerApp, {
+          ...common,
+          DATABASE_URL: users.urls['log-signer'],
+          LOG_KEY: key.signerKey,
+          SEAL_INTERVAL_MS: '200',
+        }),
+        await createService(queryApp, { ...common, DATABASE_URL: users.urls.query }),
       );
     }, 60_000);
 
     afterAll(async () => {
       for (const service of services.reverse()) await service.app.close();
-      await db?.drop();
+      await (users ?? db)?.drop();
     });
 
     it('seals every logged transaction of a client session into a log that verifies', async () => {

@@ -40,7 +40,10 @@ export interface PortalsFile {
 /** A running portal: its portals.json entry and more. `pids` follows stopService/startService. */
 export interface FederationPortal extends PortalsFileEntry {
   readonly database: string;
+  /** The owner's URL (the migrations ran as it): for tests that inspect or break the database. */
   readonly databaseUrl: string;
+  /** What each service connects with: its own user, with only its role's rights (issue #15). */
+  readonly serviceDatabaseUrls: Readonly<Record<FederationService, string>>;
   readonly urls: Readonly<Record<FederationService, string>>;
   readonly ports: Readonly<Record<FederationService, number>>;
   readonly logs: Readonly<Record<FederationService, string>>;

@@ -140,11 +140,24 @@ describe('LogHead', () => {
     await expect(LogHead.recover(tampered, s)).rejects.toMatchObject({ code: 'signer.state' });
   });
 
-  it('refuses to sequence an entry that is not canonical JSON (signer.bad-entry), changing nothing', () => {
+  it('refuses an entry that does not decode: no index for it, the next entry closes up the gap', () => {
     const head = LogHead.empty();
-    expect(() => head.planBatch([entry(0), new TextEncoder().encode('{"b":1, "a":2}')])).toThrow(
-      expect.objectContaining({ code: 'signer.bad-entry' }) as Error,
-    );
+    const bad = [new TextEncoder().encode('{"b":1, "a":2}'), new TextEncoder().encode('[1]')];
+    const planned = head.planBatch([entry(0), bad[0]!, entry(1), bad[1]!]);
+    expect(planned.refused).toEqual([
+      { position: 1, reason: expect.stringMatching(/^entry\.not-canonical: /) as string },
+      { position: 3, reason: expect.stringMatching(/^entry\.malformed: /) as string },
+    ]);
+    // Exactly the log of the good entries alone.
+    const good = LogHead.empty().planBatch([entry(0), entry(1)]);
+    expect(good.refused).toEqual([]);
+    expect(planned.batch).toEqual(good.batch);
+    expect(planned.next.size).toBe(2);
     expect(head.size).toBe(0);
+    // Nothing but refusals: nothing sequenced.
+    const none = head.planBatch(bad);
+    expect(none.refused.map((r) => r.position)).toEqual([0, 1]);
+    expect(none.batch.leafHashes).toEqual([]);
+    expect(none.next.size).toBe(0);
   });
 });

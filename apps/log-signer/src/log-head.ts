@@ -2,6 +2,7 @@ import {
   CompactRange,
   GENESIS_CHAIN,
   decodeEntry,
+  isLogError,
   nextChain,
   openSeal,
   planRangeHash,
@@ -14,7 +15,7 @@ import {
   type StoredNode,
 } from '@cryptomesh/log';
 import { SignerError } from './signer-error';
-import type { SealRecord, SealStore, SequencedBatch, SequencedLog } from './signer-store';
+import type { RefusedEntry, SealRecord, SealStore, SequencedBatch, SequencedLog } from './signer-store';
 
 /** How a seal is signed: the log key, the checkpoint origin, and Ed25519 to check the result. */
 export interface SealSigning {
@@ -104,27 +105,29 @@ export class LogHead {
   }
 
   /**
-   * Gives `entries` the next indices: their leaf hashes and the complete subtrees they close. MUST
-   * throw SignerError `signer.bad-entry` for an entry that is not canonical JSON of an object: a
-   * peer's verifier would reject the part forever (`@cryptomesh/log` entry.ts).
+   * Gives `entries` the next indices: their leaf hashes and the complete subtrees they close. An
+   * entry that does not decode — not the canonical JSON of an object (`@cryptomesh/log` entry.ts),
+   * which a peer's verifier would reject forever — gets no index: it is returned in `refused` (its
+   * position in `entries` and the decoder's reason) and the entries after it close up the gap.
    */
-  planBatch(entries: readonly Uint8Array[]): { batch: SequencedBatch; next: LogHead } {
+  planBatch(entries: readonly Uint8Array[]): {
+    batch: SequencedBatch;
+    next: LogHead;
+    refused: RefusedEntry[];
+  } {
     const tree = this.tree.clone();
     const part = this.part.clone();
     const first = tree.size;
     const leafHashes: Hash[] = [];
     const nodes: StoredNode[] = [];
-    for (const entry of entries) {
+    const refused: RefusedEntry[] = [];
+    for (const [position, entry] of entries.entries()) {
       try {
         decodeEntry(entry);
       } catch (cause) {
-        throw new SignerError(
-          'signer.bad-entry',
-          `the entry queued for index ${tree.size} is not a canonical entry`,
-          {
-            cause,
-          },
-        );
+        if (!isLogError(cause)) throw cause;
+        refused.push({ position, reason: `${cause.code}: ${cause.message}` });
+        continue;
       }
       const leaf = tree.appendEntry(entry, (node) => {
         if (node.level > 0) nodes.push(node);
@@ -132,7 +135,11 @@ export class LogHead {
       part.appendLeafHash(leaf);
       leafHashes.push(leaf);
     }
-    return { batch: { first, leafHashes, nodes }, next: new LogHead(tree, part, this.lastSeal) };
+    return {
+      batch: { first, leafHashes, nodes },
+      next: new LogHead(tree, part, this.lastSeal),
+      refused,
+    };
   }
 
   /**

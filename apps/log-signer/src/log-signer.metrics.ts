@@ -5,6 +5,7 @@ import type { SealReason } from './seal-policy';
 /** The log-signer's Prometheus metrics (docs/design/log-signer.md "Operating"). */
 export class LogSignerMetrics {
   readonly sequenced: Counter;
+  readonly refused: Counter;
   readonly sealed: Counter<'reason'>;
   readonly sealSeconds: Histogram;
   readonly sealInterval: Histogram;
@@ -21,6 +22,11 @@ export class LogSignerMetrics {
     this.sequenced = new Counter({
       name: 'log_entries_sequenced_total',
       help: 'Entries given an index in the log (queued → sequenced)',
+      registers,
+    });
+    this.refused = new Counter({
+      name: 'log_entries_refused_total',
+      help: 'Queued rows refused, never sequenced: they do not decode as a log entry (kept in log_queue_refused)',
       registers,
     });
     this.sealed = new Counter({

@@ -19,7 +19,7 @@ import {
   type SealReason,
 } from './seal-policy';
 import { SignerError, isSignerError } from './signer-error';
-import type { QueuedEntry, SignerSession, SignerStore } from './signer-store';
+import type { QueuedEntry, RefusedEntry, SignerSession, SignerStore } from './signer-store';
 
 export const SIGNER_STORE = Symbol('SIGNER_STORE');
 export const SIGNER_CLOCK = Symbol('SIGNER_CLOCK');
@@ -174,21 +174,27 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       if (limit > 0) {
         let next: LogHead | undefined;
         let queued: readonly QueuedEntry[] = [];
+        let refused: ReadonlyArray<RefusedEntry & QueuedEntry> = [];
         const first = head.size;
         taken = await session.sequence(limit, (entries, meta) => {
           const planned = head.planBatch(entries);
+          const out = new Set(planned.refused.map((r) => r.position));
           next = planned.next;
-          queued = meta;
-          return { ...planned.batch, profiles: entries.map(entryProfiles) };
+          queued = meta.filter((_, i) => !out.has(i));
+          refused = planned.refused.map((r) => ({ ...r, ...meta[r.position]! }));
+          const accepted = entries.filter((_, i) => !out.has(i));
+          return { ...planned.batch, profiles: accepted.map(entryProfiles), refused: planned.refused };
         });
         // Sequencing committed (or the queue was empty). A crash before this commit leaves the
         // rows queued and nothing sequenced; a crash after it leaves entries sequenced but not
-        // sealed — start-up rebuilds the open part from their stored leaf hashes and seals them.
+        // sealed — start-up rebuilds the open part from their stored leaf hashes and seals them —
+        // and the refused rows moved to log_queue_refused, never to be sequenced.
         if (taken > 0 && next !== undefined) {
           head = this.head = next;
-          this.metrics.sequenced.inc(taken);
+          this.metrics.sequenced.inc(head.size - first);
           this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
           this.traceSequenced(first, queued);
+          this.reportRefused(refused);
         }
       }
       const reason = sealReason(this.openPart(head), this.options);
@@ -249,6 +255,22 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       if (entry.requestId !== undefined)
         this.logger.log({ msg: 'entry sequenced', requestId: entry.requestId, index: first + i });
     });
+  }
+
+  /**
+   * Queued rows that do not decode were refused, not sealed (issue #15): only a gateway that bypassed
+   * `enqueueEntry` — or a compromised one — queues such bytes, so each is an error for the operator,
+   * kept with its reason in log_queue_refused.
+   */
+  private reportRefused(refused: ReadonlyArray<RefusedEntry & QueuedEntry>): void {
+    if (refused.length === 0) return;
+    this.metrics.refused.inc(refused.length);
+    for (const entry of refused)
+      this.logger.error({
+        msg: 'queued entry refused: not sealed, kept in log_queue_refused',
+        reason: entry.reason,
+        ...(entry.requestId !== undefined ? { requestId: entry.requestId } : {}),
+      });
   }
 
   private openPart(head: LogHead): OpenPart {

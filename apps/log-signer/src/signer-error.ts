@@ -8,9 +8,7 @@ export type SignerErrorCode =
   /** The stored last seal is not signed by the configured log key, or carries another origin. */
   | 'signer.key-mismatch'
   /** Stored entries, tree nodes and the last seal disagree (e.g. the tree root is not the seal's). */
-  | 'signer.state'
-  /** A queued row is not a canonical entry (the gateway's `enqueueEntry` refuses those). */
-  | 'signer.bad-entry';
+  | 'signer.state';
 
 export class SignerError extends Error {
   readonly fatal = true;

@@ -35,9 +35,19 @@ export interface EntryProfiles {
   readonly endsAccount: boolean;
 }
 
-/** A sequenced batch and its profile index: `profiles[i]` for entry `first + i`, undefined for a non-record. */
+/** A queued row that will not be sequenced: its position in the rows given to `plan`, and why. */
+export interface RefusedEntry {
+  readonly position: number;
+  readonly reason: string;
+}
+
+/**
+ * A sequenced batch and its profile index: `profiles[i]` for entry `first + i`, undefined for a
+ * non-record. The entries are the rows given to `plan` less the `refused` ones, in order.
+ */
 export interface SequencingPlan extends SequencedBatch {
   readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
+  readonly refused: readonly RefusedEntry[];
 }
 
 /** A queued entry's metadata: who queued it and how long it waited (never part of its bytes). */
@@ -50,10 +60,11 @@ export interface QueuedEntry {
 
 /**
  * Takes queued entries into the log. `sequence` MUST, in one transaction, take up to `limit` committed
- * queue rows in queue order, store them as entries at the indices `plan` gives with its leaf hashes
- * and nodes, write their profile index rows and advance the indexed size (rejecting with
- * `index.out-of-step` unless the index ended at `first`), and delete the rows — all or nothing — and
- * resolve to the number taken (0: queue empty, nothing written). It MUST NOT resolve unless that
+ * queue rows in queue order, store those `plan` does not refuse as entries at the indices it gives
+ * with its leaf hashes and nodes, write their profile index rows and advance the indexed size
+ * (rejecting with `index.out-of-step` unless the index ended at `first`), move the refused rows with
+ * their reason to the refused rows (never to the log), and delete the rows — all or nothing — and
+ * resolve to the number of rows taken, sequenced or refused (0: queue empty, nothing written). It MUST NOT resolve unless that
  * transaction committed; if `plan` throws, nothing is written and it rejects with that error. `plan`
  * gets each entry's `QueuedEntry` metadata too, in the same order.
  */

@@ -12,6 +12,8 @@ import { FindingVerified1763805800000 } from './1763805800000-finding-verified';
 import { EscrowQuota1763806500000 } from './1763806500000-escrow-quota';
 import { MirrorAccountStates1763807000000 } from './1763807000000-mirror-account-states';
 import { ConnectSource1763807500000 } from './1763807500000-connect-source';
+import { ServiceRoles1763808000000 } from './1763808000000-service-roles';
+import { QueueRefused1763808100000 } from './1763808100000-queue-refused';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -32,4 +34,6 @@ export const MIGRATIONS = [
   EscrowQuota1763806500000,
   MirrorAccountStates1763807000000,
   ConnectSource1763807500000,
+  ServiceRoles1763808000000,
+  QueueRefused1763808100000,
 ];

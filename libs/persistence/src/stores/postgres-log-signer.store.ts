@@ -34,6 +34,11 @@ export interface SequencedBatch {
   readonly nodes: readonly StoredNode[];
   /** One per entry: what it does to the profile index (undefined: the entry is not a record). */
   readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
+  /**
+   * Rows not to sequence: their position among the rows given to `plan`, and why. They move to
+   * `log_queue_refused`; the entries are the other rows, in order. Absent: none.
+   */
+  readonly refused?: ReadonlyArray<{ readonly position: number; readonly reason: string }>;
 }
 
 /** What the queue row of an entry said besides its bytes (operational metadata, never logged bytes). */
@@ -156,9 +161,10 @@ export class PostgresLogSignerSession {
   /**
    * In ONE transaction: locks up to `limit` queued rows in queue order (`FOR UPDATE SKIP LOCKED`, so
    * an uncommitted or foreign-locked row is simply left for a later batch), asks `plan` for their
-   * indices, leaf hashes and new tree nodes, stores entries and nodes, and deletes the rows. Either
-   * all of it commits or none. Resolves to the number of entries sequenced (0 when the queue was
-   * empty: nothing is written). If `plan` throws, the transaction rolls back and this rejects with it.
+   * indices, leaf hashes and new tree nodes, stores entries and nodes, moves the rows `plan` refused
+   * to `log_queue_refused` with their reason, and deletes the rows. Either all of it commits or none.
+   * Resolves to the number of rows taken, sequenced or refused (0 when the queue was empty: nothing
+   * is written). If `plan` throws, the transaction rolls back and this rejects with it.
    * `plan` also gets each entry's queue metadata (`QueuedEntryInfo`), in entry order.
    */
   async sequence(
@@ -182,11 +188,15 @@ export class PostgresLogSignerSession {
         await this.query('ROLLBACK');
         return 0;
       }
-      const entries = rows.map((r) => r.entry);
       const batch = plan(
-        entries,
+        rows.map((r) => r.entry),
         rows.map((r) => ({ requestId: r.request_id ?? undefined, queuedMs: Math.max(0, r.queued_ms) })),
       );
+      const refused = batch.refused ?? [];
+      const out = new Set(refused.map((r) => r.position));
+      if (out.size !== refused.length || refused.some((r) => !rows[r.position]))
+        throw new RangeError('refused rows must be distinct positions among the rows taken');
+      const entries = rows.filter((_, i) => !out.has(i)).map((r) => r.entry);
       if (
         batch.leafHashes.length !== entries.length ||
         batch.profiles.length !== entries.length ||
@@ -194,6 +204,14 @@ export class PostgresLogSignerSession {
       ) {
         throw new RangeError(
           'a sequenced batch needs one leaf hash and one profile set per entry, and nodes of level ≥ 1 only',
+        );
+      }
+      if (refused.length > 0) {
+        await this.query(
+          `INSERT INTO log_queue_refused (seq, entry, request_id, queued_at, reason)
+           SELECT q.seq, q.entry, q.request_id, q.queued_at, r.reason
+             FROM log_queue q JOIN unnest($1::bigint[], $2::text[]) AS r(seq, reason) ON r.seq = q.seq`,
+          [refused.map((r) => rows[r.position]!.seq), refused.map((r) => r.reason)],
         );
       }
       await this.query(
@@ -217,7 +235,7 @@ export class PostgresLogSignerSession {
       // Commit point (sequencing): see apps/log-signer/src/log-signer.service.ts for what a crash
       // here leaves and how start-up recovers.
       await this.query('COMMIT');
-      return entries.length;
+      return rows.length;
     } catch (error) {
       await this.query('ROLLBACK').catch(() => undefined);
       throw error;
