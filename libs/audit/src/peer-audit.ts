@@ -13,11 +13,7 @@ import {
 } from '@cryptomesh/log';
 import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/intermesh-error';
 import { decodeLogMessage } from '@cryptomesh/intermesh/log-message';
-import {
-  DEFAULT_PART_LIMITS,
-  PartAssembler,
-  type PartLimits,
-} from '@cryptomesh/intermesh/part-assembler';
+import { DEFAULT_PART_LIMITS, PartAssembler, type PartLimits } from '@cryptomesh/intermesh/part-assembler';
 import {
   DEFAULT_MAX_SEAL_DELAY_MS,
   DEFAULT_MAX_SKEW_MS,
