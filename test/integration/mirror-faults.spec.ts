@@ -1,0 +1,185 @@
+import fc from 'fast-check';
+import { Kafka, logLevel } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { systemClock, type MirrorStore } from '@cryptomesh/audit';
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import { DEFAULT_PART_LIMITS, kafkaClientConfig, type FederationPeer } from '@cryptomesh/intermesh';
+import { parseVerifierKey, toBase64, verifyLog } from '@cryptomesh/log';
+import {
+  TypeOrmCosignatureStore,
+  TypeOrmFindingStore,
+  TypeOrmMirrorStore,
+  dataSourceOptions,
+  runMigrations,
+} from '@cryptomesh/persistence';
+import { HealthRegistry, MetricsService } from '@cryptomesh/service';
+import { FederationMetrics } from '../../apps/replication/src/federation/federation.metrics';
+import { WitnessService } from '../../apps/replication/src/federation/witness.service';
+import { MirrorService } from '../../apps/replication/src/mirror/mirror.service';
+import { witnessSigner } from '../../libs/log/testdata/log-fixture';
+import { createTestDatabase, testKafkaBrokers } from '../env/test-database';
+import type { Fault } from '../support/faulty-signer-store';
+import { RoguePortal, type RoguePart } from '../support/rogue-portal';
+
+/**
+ * Issue #15, "Faults, injected on purpose" (the mirror): the real MirrorService, consuming a peer's
+ * log topic from the real broker into the real PostgreSQL adapter, behind a store whose commit
+ * point — `storePart`, which writes the part, its account states, its cosignature and witness
+ * message and the topic progress in one transaction — fails before writing or commits and loses its
+ * answer, on random schedules (fast-check). Afterwards the mirror holds exactly the peer's log (each
+ * entry once, each seal the peer's), it re-verifies from its own rows, every part has one
+ * cosignature, and no finding was raised against the honest peer.
+ */
+describe('mirror under injected faults at its commit point (issue #15)', () => {
+  const PARTS = 6;
+  let rogue: RoguePortal;
+  let parts: RoguePart[];
+  let runs = 0;
+
+  beforeAll(async () => {
+    rogue = new RoguePortal(`faulty-${Date.now().toString(36)}`, testKafkaBrokers());
+    await rogue.connect();
+    parts = [];
+    for (let i = 0; i < PARTS; i++) {
+      const part = await rogue.nextPart(3);
+      await rogue.publish(part);
+      parts.push(part);
+    }
+  });
+
+  afterAll(async () => {
+    await rogue?.close();
+  });
+
+  /** The mirror store with a fault at each `storePart` call, in the order of `schedule`. */
+  function faulty(inner: MirrorStore, schedule: readonly Fault[], injected: string[]): MirrorStore {
+    let next = 0;
+    return new Proxy(inner, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+        if (property !== 'storePart') return method;
+        return async (...args: unknown[]) => {
+          const fault = schedule[next++] ?? 'ok';
+          if (fault !== 'ok') injected.push(fault);
+          if (fault === 'fail') throw new Error('injected: storePart failed, nothing written');
+          const result = await method(...args);
+          if (fault === 'lost') throw new Error('injected: storePart committed, its answer lost');
+          return result;
+        };
+      },
+    });
+  }
+
+  async function run(schedule: readonly Fault[]): Promise<string[]> {
+    const db = await createTestDatabase('mirrorfaults');
+    const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
+    const injected: string[] = [];
+    let mirror: MirrorService | undefined;
+    try {
+      await runMigrations(dataSource);
+      const store = new TypeOrmMirrorStore(dataSource);
+      const findings = new TypeOrmFindingStore(dataSource);
+      const cosignatures = new TypeOrmCosignatureStore(dataSource);
+      const metrics = new FederationMetrics(new MetricsService({ name: 'replication', version: 'test' }));
+      const peer: FederationPeer = {
+        id: rogue.id,
+        origin: rogue.origin,
+        verifierKey: parseVerifierKey(rogue.peer.verifierKey),
+        witnessKey: parseVerifierKey(rogue.peer.witnessKey),
+        queryUrl: 'http://127.0.0.1:9',
+      };
+      const witness = new WitnessService(
+        {
+          portalId: 'observer',
+          peers: [peer],
+          witnessKey: witnessSigner('observer.test/witness', nodeEd25519),
+          quorum: 1,
+        },
+        findings,
+        systemClock,
+        metrics,
+      );
+      mirror = new MirrorService(
+        {
+          enabled: true,
+          groupId: `cmp-mirror-faults-${Date.now().toString(36)}-${runs++}`,
+          staleAfterMs: 3_600_000,
+          catchUpIntervalMs: 3_600_000,
+          catchUpTimeoutMs: 1_000,
+          partLimits: DEFAULT_PART_LIMITS,
+        },
+        new Kafka({
+          ...kafkaClientConfig({ brokers: testKafkaBrokers(), clientId: 'mirror-faults' }),
+          logLevel: logLevel.NOTHING,
+        }),
+        faulty(store, schedule, injected),
+        findings,
+        cosignatures,
+        systemClock,
+        witness,
+        metrics,
+        new HealthRegistry(),
+      );
+      await mirror.onApplicationBootstrap();
+      const deadline = Date.now() + 90_000;
+      while ((await store.head(rogue.id))?.part !== PARTS - 1) {
+        if (Date.now() > deadline) throw new Error(`the mirror did not reach part ${PARTS - 1}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await mirror.beforeApplicationShutdown();
+      mirror = undefined;
+
+      // The mirror is the peer's log: each entry once, in order, under the peer's own seals.
+      const entries = await dataSource.query<Array<{ entry: Buffer }>>(
+        'SELECT entry FROM mirror_entries WHERE peer = $1 ORDER BY idx',
+        [rogue.id],
+      );
+      const seals = await dataSource.query<Array<{ note: string }>>(
+        'SELECT note FROM mirror_seals WHERE peer = $1 ORDER BY part',
+        [rogue.id],
+      );
+      expect(entries.map((e) => toBase64(e.entry))).toEqual(parts.flatMap((p) => p.entries.map(toBase64)));
+      expect(seals.map((s) => s.note)).toEqual(parts.map((p) => p.seal));
+      const verdict = await verifyLog(
+        parts.map((p, i) => ({
+          entries: entries.slice(p.value.part.first, p.value.size).map((e) => new Uint8Array(e.entry)),
+          seal: seals[i]!.note,
+        })),
+        { logKey: peer.verifierKey, ed25519: nodeEd25519, origin: rogue.origin },
+      );
+      expect(verdict.ok).toBe(true);
+      const cosigned = await dataSource.query<Array<{ n: string; parts: string }>>(
+        'SELECT count(*) AS n, count(DISTINCT part) AS parts FROM cosignatures WHERE subject = $1',
+        [rogue.id],
+      );
+      expect(cosigned[0]).toEqual({ n: String(PARTS), parts: String(PARTS) });
+      const raised = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM findings');
+      expect(raised[0]!.n).toBe('0');
+      return injected;
+    } finally {
+      await mirror?.beforeApplicationShutdown();
+      await dataSource.destroy();
+      await db.drop();
+    }
+  }
+
+  it('a failed and a lost store: the mirror still holds the peer log exactly once', async () => {
+    expect(await run(['fail', 'lost', 'ok', 'lost', 'fail'])).toEqual(['fail', 'lost', 'lost', 'fail']);
+  }, 180_000);
+
+  it('random fault schedules (property): the mirror is the peer log, re-verified, no finding', async () => {
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Fault>('ok', 'fail', 'lost'), { minLength: 1, maxLength: 10 }),
+        async (schedule) => {
+          for (const fault of await run(schedule)) seen.add(fault);
+        },
+      ),
+      { numRuns: 4 },
+    );
+    expect(seen.size).toBeGreaterThan(0);
+  }, 600_000);
+});
