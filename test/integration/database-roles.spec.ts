@@ -1,6 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
+import {
+  dataSourceOptions,
+  runMigrations,
+  schemaIsCurrent,
+  startEmbeddedPostgres,
+} from '@cryptomesh/persistence';
 import {
   createServiceUsers,
   createTestDatabase,
@@ -30,6 +38,8 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
     'log-signer': 'DELETE SELECT UPDATE(queued_at)',
   },
   log_queue_refused: { 'log-signer': 'INSERT SELECT' },
+  log_account_states: { 'log-signer': 'INSERT SELECT UPDATE' },
+  log_account_states_state: { 'log-signer': 'SELECT UPDATE' },
   log_entries: { query: 'SELECT', 'log-signer': 'INSERT SELECT', replication: 'SELECT' },
   log_tree_nodes: { query: 'SELECT', 'log-signer': 'INSERT SELECT', replication: 'SELECT' },
   log_seals: { query: 'SELECT', 'log-signer': 'INSERT SELECT', replication: 'SELECT' },
@@ -288,4 +298,36 @@ describe('database roles: one per service, only the rights it needs', () => {
       await otherUsers.drop();
     }
   });
+
+  it('refuses to migrate where a service role exists as a LOGIN or SUPERUSER role', async () => {
+    // Roles belong to the whole cluster: this one runs on an embedded PostgreSQL of its own, so that
+    // the other suites' migrations never see the misconfigured role.
+    const dir = mkdtempSync(join(tmpdir(), 'cmp-roles-'));
+    const pg = await startEmbeddedPostgres({ dataDir: dir });
+    const source = await new DataSource(dataSourceOptions({ url: pg.url, poolSize: 1 })).initialize();
+    try {
+      for (const attribute of ['LOGIN', 'SUPERUSER']) {
+        // A role of that name made by hand, with a right a group role must not have.
+        await source.query(`DROP ROLE IF EXISTS cryptomesh_query`);
+        await source.query(`CREATE ROLE cryptomesh_query ${attribute}`);
+        await expect(runMigrations(source)).rejects.toThrow(
+          /role cryptomesh_query must be a plain NOLOGIN group role/,
+        );
+        expect(await schemaIsCurrent(source)).toBe(false);
+        // Nothing of the roles' migration is left: it was one transaction.
+        const granted = await source.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM information_schema.role_table_grants WHERE grantee LIKE 'cryptomesh\\_%'`,
+        );
+        expect(granted).toEqual([{ n: 0 }]);
+      }
+      // Once it is the plain group role the migration asks for, the migrations complete.
+      await source.query(`ALTER ROLE cryptomesh_query NOLOGIN NOSUPERUSER`);
+      expect((await runMigrations(source)).length).toBeGreaterThan(0);
+      expect(await schemaIsCurrent(source)).toBe(true);
+    } finally {
+      await source.destroy();
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -45,6 +45,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'ConnectSource1763807500000',
         'ServiceRoles1763808000000',
         'QueueRefused1763808100000',
+        'LogAccountStates1763808200000',
       ]);
     } finally {
       await other.destroy();
@@ -64,6 +65,8 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'federation_peers',
       'federation_portal',
       'findings',
+      'log_account_states',
+      'log_account_states_state',
       'log_entries',
       'log_profile_index',
       'log_profile_index_state',

@@ -88,7 +88,7 @@ describe('docker-compose.yml: a three-portal federation', () => {
     env = readEnvFile(join(dir, 'generated', 'compose.env'));
     env['COMPOSE_SECRETS'] = join(dir, 'generated');
     compose = parse(interpolate(composeText, env), { merge: true }) as Compose;
-  }, 60_000);
+  }, 240_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -55,6 +55,8 @@ describe('log-signer under injected faults at every commit point (issue #15)', (
             origin: key.origin,
             ed25519: nodeEd25519,
           },
+          // Arbitrary JSON entries, not Mesh records: only the log is under test here.
+          rules: 'none',
           sealIntervalMs: 20,
           heartbeatMs: 200,
           partMaxEntries: 7,

@@ -46,6 +46,8 @@ describe('log-signer crash safety and leadership (built service, SIGKILL)', () =
     const started = spawnSigner({
       DATABASE_URL: db.url,
       LOG_KEY: key.signerKey,
+      // Arbitrary JSON entries, not Mesh records: only the log is under test here.
+      LOG_SIGNER_RULES: 'none',
       SEAL_INTERVAL_MS: '40',
       HEARTBEAT_MS: '200',
       PART_MAX_ENTRIES: '16',

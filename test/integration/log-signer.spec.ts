@@ -50,6 +50,8 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
       LOG_LEVEL: 'warn',
       DATABASE_URL: db.url,
       LOG_KEY: key.signerKey,
+      // Arbitrary JSON entries, not Mesh records: only the log is under test here.
+      LOG_SIGNER_RULES: 'none',
       LOG_ORIGIN: key.origin,
       SEAL_INTERVAL_MS: '100',
       HEARTBEAT_MS: '60000',

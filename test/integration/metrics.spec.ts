@@ -166,7 +166,7 @@ describe('metrics and request ids on a running federation', () => {
     } finally {
       gateway.child.kill('SIGTERM');
     }
-  }, 60_000);
+  }, 240_000);
 
   it('log_queue_depth rises while no signer leads and falls when one does', async () => {
     // A standby signer of portal A (its leader holds the lock) serves the queue depth throughout.
@@ -183,7 +183,7 @@ describe('metrics and request ids on a running federation', () => {
     await until('the queue depth falls', standby.url, (s) => s.sum('log_queue_depth') === 0);
     standby.child.kill('SIGTERM');
     standby = undefined;
-  }, 60_000);
+  }, 240_000);
 
   it('moves every metric of the catalogue', async () => {
     const [, B, C] = federation.portals as [typeof A, typeof A, typeof A];

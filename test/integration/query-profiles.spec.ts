@@ -58,6 +58,8 @@ describe('query: GET /profiles/{udf}', () => {
     (signer = await createService(logSignerApp, {
       ...common(),
       LOG_KEY: key.signerKey,
+      // Arbitrary JSON entries, not Mesh records: only the log is under test here.
+      LOG_SIGNER_RULES: 'none',
       SEAL_INTERVAL_MS: '100',
     }));
 

@@ -18,7 +18,9 @@ export function spawnListening(
   env: Record<string, string>,
   options: { cwd: string; timeoutMs?: number },
 ): Promise<ListeningProcess> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  // Generous: a Node service starts in about a second, but a test machine under CPU contention
+  // (the suite with two busy loops beside it, issue #15) can take tens of seconds.
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const child = spawn(process.execPath, [...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', ...env },

@@ -160,4 +160,16 @@ describe('LogHead', () => {
     expect(none.batch.leafHashes).toEqual([]);
     expect(none.next.size).toBe(0);
   });
+
+  it('gives no index to an entry the record re-check refused, with its reason, in position order', () => {
+    const planned = LogHead.empty().planBatch(
+      [entry(0), entry(1), new TextEncoder().encode('[1]'), entry(2)],
+      new Map([[1, 'request.replayed: nonce seen']]),
+    );
+    expect(planned.refused).toEqual([
+      { position: 1, reason: 'request.replayed: nonce seen' },
+      { position: 2, reason: expect.stringMatching(/^entry\.malformed: /) as string },
+    ]);
+    expect(planned.batch).toEqual(LogHead.empty().planBatch([entry(0), entry(2)]).batch);
+  });
 });

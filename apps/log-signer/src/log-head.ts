@@ -108,9 +108,13 @@ export class LogHead {
    * Gives `entries` the next indices: their leaf hashes and the complete subtrees they close. An
    * entry that does not decode — not the canonical JSON of an object (`@cryptomesh/log` entry.ts),
    * which a peer's verifier would reject forever — gets no index: it is returned in `refused` (its
-   * position in `entries` and the decoder's reason) and the entries after it close up the gap.
+   * position in `entries` and the decoder's reason) and the entries after it close up the gap. So does
+   * every entry in `refuse` (position → reason: what the record re-check refused, `record-rules.ts`).
    */
-  planBatch(entries: readonly Uint8Array[]): {
+  planBatch(
+    entries: readonly Uint8Array[],
+    refuse: ReadonlyMap<number, string> = new Map(),
+  ): {
     batch: SequencedBatch;
     next: LogHead;
     refused: RefusedEntry[];
@@ -122,6 +126,11 @@ export class LogHead {
     const nodes: StoredNode[] = [];
     const refused: RefusedEntry[] = [];
     for (const [position, entry] of entries.entries()) {
+      const reason = refuse.get(position);
+      if (reason !== undefined) {
+        refused.push({ position, reason });
+        continue;
+      }
       try {
         decodeEntry(entry);
       } catch (cause) {

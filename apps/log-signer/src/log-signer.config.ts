@@ -25,6 +25,12 @@ export function logSignerConfigShape() {
     QUEUE_POLL_MS: integerVar({ default: 50, min: 1, max: 60_000 }),
     /** How often a standby retries the leadership lock. */
     LEADER_RETRY_MS: integerVar({ default: 1_000, min: 10, max: 60_000 }),
+    /**
+     * `mesh`: each queued record is re-checked with the auditors' rules before it is sealed, and one
+     * that breaks a rule is refused (docs/design/log-signer.md "What the log-signer checks"); `none`:
+     * only that it is a log entry (canonical JSON), for a log that does not hold Mesh records.
+     */
+    LOG_SIGNER_RULES: z.enum(['mesh', 'none']).default('mesh'),
     LOG_ORIGIN: z.string().trim().optional(),
     /** The verifier key other services are given; when set, it MUST be the log key's. */
     LOG_VERIFIER_KEY: z.string().trim().optional(),

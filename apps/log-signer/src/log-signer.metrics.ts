@@ -26,7 +26,7 @@ export class LogSignerMetrics {
     });
     this.refused = new Counter({
       name: 'log_entries_refused_total',
-      help: 'Queued rows refused, never sequenced: they do not decode as a log entry (kept in log_queue_refused)',
+      help: 'Queued rows refused, never sequenced: they do not decode, or their record breaks a rule (kept in log_queue_refused)',
       registers,
     });
     this.sealed = new Counter({

@@ -32,6 +32,7 @@ export class LogSignerFeatureModule {
       batchSize: config.SEQUENCE_BATCH_SIZE,
       pollMs: config.QUEUE_POLL_MS,
       leaderRetryMs: config.LEADER_RETRY_MS,
+      rules: config.LOG_SIGNER_RULES,
     };
     return {
       module: LogSignerFeatureModule,

@@ -9,6 +9,7 @@ import { HealthRegistry, WakeableDelay } from '@cryptomesh/service';
 import type { Clock } from './clock';
 import { LogHead, type SealSigning } from './log-head';
 import { backfillProfileIndex, entryProfiles } from './profile-index';
+import { RecordRules, backfillAccountStates, type RecordVerdicts } from './record-rules';
 import type { LogSignerMetrics } from './log-signer.metrics';
 import {
   batchLimit,
@@ -28,6 +29,12 @@ export const SIGNER_METRICS = Symbol('SIGNER_METRICS');
 
 export interface LogSignerOptions extends SealLimits {
   readonly signing: SealSigning;
+  /**
+   * `mesh` (the default of the service): every queued record is re-checked with the auditors' rules
+   * before it is sequenced (`record-rules.ts`); `none`: only that it decodes as a log entry (a log of
+   * arbitrary JSON entries: the log library's own tests). LOG_SIGNER_RULES.
+   */
+  readonly rules?: 'mesh' | 'none';
   readonly batchSize: number;
   readonly pollMs: number;
   readonly leaderRetryMs: number;
@@ -61,6 +68,8 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
    */
   private openQueuedMono: number[] = [];
   private fatal: SignerError | undefined;
+  /** This leadership's re-check of queued records (undefined: LOG_SIGNER_RULES=none). */
+  private rules: RecordRules | undefined;
   private stopping = false;
   private readonly delay = new WakeableDelay();
   private loop: Promise<void> | undefined;
@@ -140,6 +149,21 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       // Before sequencing more: the sequencing transaction extends the profile index only from
       // where it ends, so entries sequenced before it existed (or after it was cleared) go first.
       backfilled = await backfillProfileIndex(session, head.size, this.options.batchSize);
+      // Likewise the account states the records are re-checked against.
+      this.rules = undefined;
+      if ((this.options.rules ?? 'mesh') === 'mesh') {
+        const rules = new RecordRules(session, { origin: this.options.signing.origin });
+        const checked = await backfillAccountStates(session, rules, head.size, this.options.batchSize);
+        if (checked.rechecked > 0)
+          this.logger.log({ msg: 'account states re-checked from the log', entries: checked.rechecked });
+        if (checked.violations > 0)
+          this.logger.error({
+            msg: 'sealed entries of this log break a rule: every auditing peer reported them',
+            entries: checked.violations,
+            first: checked.first,
+          });
+        this.rules = rules;
+      }
     } catch (error) {
       await session.close();
       throw error;
@@ -176,15 +200,27 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
         let queued: readonly QueuedEntry[] = [];
         let refused: ReadonlyArray<RefusedEntry & QueuedEntry> = [];
         const first = head.size;
-        taken = await session.sequence(limit, (entries, meta) => {
-          const planned = head.planBatch(entries);
+        const rules = this.rules;
+        taken = await session.sequence(limit, async (entries, meta) => {
+          rules?.discard();
+          const checked: RecordVerdicts | undefined =
+            rules === undefined ? undefined : await rules.check(entries, head.size, this.clock.now());
+          const planned = head.planBatch(entries, checked?.refused);
           const out = new Set(planned.refused.map((r) => r.position));
           next = planned.next;
           queued = meta.filter((_, i) => !out.has(i));
           refused = planned.refused.map((r) => ({ ...r, ...meta[r.position]! }));
           const accepted = entries.filter((_, i) => !out.has(i));
-          return { ...planned.batch, profiles: accepted.map(entryProfiles), refused: planned.refused };
+          return {
+            ...planned.batch,
+            profiles: accepted.map(entryProfiles),
+            refused: planned.refused,
+            ...(checked === undefined ? {} : { accountStates: checked.states }),
+          };
         });
+        // Committed: the states staged by the plan are the stored ones. (A failure rejected above:
+        // the session is dropped, and the next leadership starts from the stored states.)
+        if (taken > 0) rules?.commit();
         // Sequencing committed (or the queue was empty). A crash before this commit leaves the
         // rows queued and nothing sequenced; a crash after it leaves entries sequenced but not
         // sealed — start-up rebuilds the open part from their stored leaf hashes and seals them —
@@ -258,9 +294,10 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
-   * Queued rows that do not decode were refused, not sealed (issue #15): only a gateway that bypassed
-   * `enqueueEntry` — or a compromised one — queues such bytes, so each is an error for the operator,
-   * kept with its reason in log_queue_refused.
+   * Queued rows that do not decode, or whose record breaks a rule, were refused, not sealed (issue
+   * #15): an honest gateway checked the same rules before queueing, so only a gateway that bypassed
+   * them — a compromised one — queues such a row. Each is an error for the operator, kept with its
+   * reason in log_queue_refused.
    */
   private reportRefused(refused: ReadonlyArray<RefusedEntry & QueuedEntry>): void {
     if (refused.length === 0) return;

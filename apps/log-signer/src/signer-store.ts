@@ -48,6 +48,15 @@ export interface RefusedEntry {
 export interface SequencingPlan extends SequencedBatch {
   readonly profiles: ReadonlyArray<EntryProfiles | undefined>;
   readonly refused: readonly RefusedEntry[];
+  /** The records' re-check (`record-rules.ts`): the states of the accounts they changed; absent when off. */
+  readonly accountStates?: readonly AccountStateRow[];
+}
+
+/** The rule state of one account of the own log after its entry `through` (`encodeAuditedAccount`). */
+export interface AccountStateRow {
+  readonly account: string;
+  readonly state: unknown;
+  readonly through: number;
 }
 
 /** A queued entry's metadata: who queued it and how long it waited (never part of its bytes). */
@@ -71,8 +80,25 @@ export interface QueuedEntry {
 export interface SequenceStore {
   sequence(
     limit: number,
-    plan: (entries: readonly Uint8Array[], queued: readonly QueuedEntry[]) => SequencingPlan,
+    plan: (
+      entries: readonly Uint8Array[],
+      queued: readonly QueuedEntry[],
+    ) => SequencingPlan | Promise<SequencingPlan>,
   ): Promise<number>;
+}
+
+/**
+ * The account states the log-signer re-checks queued records against (`record-rules.ts`; issue #15).
+ * `sequence` MUST, when the plan carries `accountStates`, store them and advance the checked size
+ * from `first` past the batch in its transaction, rejecting (`rules.out-of-step`, nothing written)
+ * unless the checked size was `first`. `checkAccounts` MUST do the same for entries already sequenced
+ * (the backfill), in one transaction of its own. `plan` may call `accountState` while it runs.
+ */
+export interface AccountStateStore {
+  /** Entries [0, n) are reflected in the stored states. */
+  checkedSize(): Promise<number>;
+  accountState(account: string): Promise<{ state: unknown; through: number } | undefined>;
+  checkAccounts(first: number, end: number, states: readonly AccountStateRow[]): Promise<void>;
 }
 
 /**
@@ -113,7 +139,8 @@ export interface SequencedLog extends HashReader {
  * once `alive` is false (its database session ended, and with it the leadership) every call MUST
  * reject. Used by one caller at a time.
  */
-export interface SignerSession extends SequenceStore, SealStore, SequencedLog, ProfileIndexStore {
+export interface SignerSession
+  extends SequenceStore, SealStore, SequencedLog, ProfileIndexStore, AccountStateStore {
   readonly alive: boolean;
   /** Ends the session and gives up leadership. MUST NOT reject. */
   close(): Promise<void>;

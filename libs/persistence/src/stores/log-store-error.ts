@@ -15,6 +15,11 @@ export type LogStoreErrorCode =
    * view is stale. Retryable after re-reading the database (the log-signer re-leads and backfills).
    */
   | 'index.out-of-step'
+  /**
+   * The log-signer's account states do not end where a batch starts (log_account_states_state):
+   * retryable after re-reading the database, like `index.out-of-step`.
+   */
+  | 'rules.out-of-step'
   /** The leader's database session ended: the leadership lock is gone with it. */
   | 'leader.lost'
   /**

@@ -39,6 +39,20 @@ export interface SequencedBatch {
    * `log_queue_refused`; the entries are the other rows, in order. Absent: none.
    */
   readonly refused?: ReadonlyArray<{ readonly position: number; readonly reason: string }>;
+  /**
+   * The log-signer's re-check of the records (issue #15): the state of each account these entries
+   * changed, after its last entry among them. When present, the checked size MUST have ended at
+   * `first` (else `rules.out-of-step`, nothing written) and advances past these entries with them.
+   * Absent: the log-signer does not re-check records, and the states are left as they are.
+   */
+  readonly accountStates?: readonly LogAccountState[];
+}
+
+/** The rule state of one account of the own log after its entry `through` (an encoded `AuditedAccount`). */
+export interface LogAccountState {
+  readonly account: string;
+  readonly state: unknown;
+  readonly through: number;
 }
 
 /** What the queue row of an entry said besides its bytes (operational metadata, never logged bytes). */
@@ -165,11 +179,15 @@ export class PostgresLogSignerSession {
    * to `log_queue_refused` with their reason, and deletes the rows. Either all of it commits or none.
    * Resolves to the number of rows taken, sequenced or refused (0 when the queue was empty: nothing
    * is written). If `plan` throws, the transaction rolls back and this rejects with it.
-   * `plan` also gets each entry's queue metadata (`QueuedEntryInfo`), in entry order.
+   * `plan` also gets each entry's queue metadata (`QueuedEntryInfo`), in entry order; it may read
+   * through this session meanwhile (the account states), inside the transaction.
    */
   async sequence(
     limit: number,
-    plan: (entries: readonly Uint8Array[], queued: readonly QueuedEntryInfo[]) => SequencedBatch,
+    plan: (
+      entries: readonly Uint8Array[],
+      queued: readonly QueuedEntryInfo[],
+    ) => SequencedBatch | Promise<SequencedBatch>,
   ): Promise<number> {
     await this.query('BEGIN');
     try {
@@ -188,7 +206,7 @@ export class PostgresLogSignerSession {
         await this.query('ROLLBACK');
         return 0;
       }
-      const batch = plan(
+      const batch = await plan(
         rows.map((r) => r.entry),
         rows.map((r) => ({ requestId: r.request_id ?? undefined, queuedMs: Math.max(0, r.queued_ms) })),
       );
@@ -231,6 +249,9 @@ export class PostgresLogSignerSession {
       // The profile index moves with the entries: rejects (index.out-of-step) unless it ended at
       // batch.first, so a stale head or an un-backfilled index rolls the whole batch back.
       await writeProfileIndex(this.query, { first: batch.first, profiles: batch.profiles });
+      // So do the account states the records were re-checked against (rules.out-of-step likewise).
+      if (batch.accountStates !== undefined)
+        await this.writeStates(batch.first, batch.first + entries.length, batch.accountStates);
       await this.query('DELETE FROM log_queue WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
       // Commit point (sequencing): see apps/log-signer/src/log-signer.service.ts for what a crash
       // here leaves and how start-up recovers.
@@ -240,6 +261,65 @@ export class PostgresLogSignerSession {
       await this.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Entries [0, n) are reflected in the stored account states (`log_account_states_state`). */
+  async checkedSize(): Promise<number> {
+    const rows = await this.query<{ checked_size: string }>(
+      'SELECT checked_size FROM log_account_states_state',
+    );
+    return safeInteger(rows[0]?.checked_size ?? '0', 'checked size');
+  }
+
+  /** The stored rule state of one account of the own log, if any entry of it was re-checked. */
+  async accountState(account: string): Promise<{ state: unknown; through: number } | undefined> {
+    const rows = await this.query<{ state: unknown; through: string }>(
+      'SELECT state, through FROM log_account_states WHERE account = $1',
+      [account],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : { state: row.state, through: safeInteger(row.through, 'account state through') };
+  }
+
+  /**
+   * The backfill of the account states over entries already sequenced, in ONE transaction: the
+   * states after entries [first, end) and the checked size advanced to `end`. MUST reject with
+   * `rules.out-of-step`, writing nothing, unless the checked size was exactly `first`.
+   */
+  async checkAccounts(first: number, end: number, states: readonly LogAccountState[]): Promise<void> {
+    await this.query('BEGIN');
+    try {
+      await this.writeStates(first, end, states);
+      // Commit point (backfill): a crash before it leaves the checked size at `first`, and the next
+      // leader re-checks the same entries from the same stored states.
+      await this.query('COMMIT');
+    } catch (error) {
+      await this.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Inside a transaction: the checked size moves from `first` to `end` (or rejects) with the states. */
+  private async writeStates(first: number, end: number, states: readonly LogAccountState[]): Promise<void> {
+    const moved = await this.query<{ checked_size: string }>(
+      'UPDATE log_account_states_state SET checked_size = $2 WHERE checked_size = $1 RETURNING checked_size',
+      [String(first), String(end)],
+    );
+    if (moved.length !== 1)
+      throw new LogStoreError('rules.out-of-step', `the account states do not end at entry ${first}`);
+    if (states.length === 0) return;
+    await this.query(
+      `INSERT INTO log_account_states (account, state, through)
+       SELECT a, s::jsonb, t FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(a, s, t)
+       ON CONFLICT (account) DO UPDATE SET state = EXCLUDED.state, through = EXCLUDED.through`,
+      [
+        states.map((a) => a.account),
+        states.map((a) => JSON.stringify(a.state)),
+        states.map((a) => String(a.through)),
+      ],
+    );
   }
 
   /** Entries [0, n) are in the profile index. */

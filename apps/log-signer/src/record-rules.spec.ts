@@ -1,0 +1,139 @@
+import { encodeEntry } from '@cryptomesh/log';
+import { DEFAULT_MAX_SEAL_DELAY_MS, recheckLog } from '@cryptomesh/mesh';
+import { NOW, ORIGIN, accountRequestEntry, createAccountEntry } from '../../../libs/mesh/test/fixtures';
+import { RecordRules, backfillAccountStates } from './record-rules';
+import type { AccountStateRow, AccountStateStore } from './signer-store';
+
+/**
+ * An in-memory `AccountStateStore` with the contract of the PostgreSQL one (the states and the checked
+ * size move together, from where they ended), over an in-memory log for the backfill.
+ */
+class MemoryStates implements AccountStateStore {
+  readonly rows = new Map<string, { state: unknown; through: number }>();
+  size = 0;
+  constructor(readonly log: Uint8Array[] = []) {}
+  checkedSize(): Promise<number> {
+    return Promise.resolve(this.size);
+  }
+  accountState(account: string) {
+    return Promise.resolve(this.rows.get(account));
+  }
+  checkAccounts(first: number, end: number, states: readonly AccountStateRow[]): Promise<void> {
+    if (first !== this.size) return Promise.reject(new Error('rules.out-of-step'));
+    this.store(end, states);
+    return Promise.resolve();
+  }
+  store(end: number, states: readonly AccountStateRow[]): void {
+    for (const row of states) this.rows.set(row.account, { state: row.state, through: row.through });
+    this.size = end;
+  }
+  entries(begin: number, end: number): Promise<Uint8Array[]> {
+    return Promise.resolve(this.log.slice(begin, end));
+  }
+}
+
+/** Runs `check` as the sequencing transaction does: refused entries get no index, states are stored. */
+async function sequence(rules: RecordRules, store: MemoryStates, entries: Uint8Array[], now = NOW) {
+  const verdicts = await rules.check(entries, store.log.length, now);
+  const accepted = entries.filter((_, i) => !verdicts.refused.has(i));
+  store.log.push(...accepted);
+  store.store(store.log.length, verdicts.states);
+  rules.commit();
+  return [...verdicts.refused].map(([position, reason]) => [position, reason.split(':')[0]]);
+}
+
+describe('RecordRules: the log-signer re-checks each queued record as every auditor will (#15)', () => {
+  it('seals what the gateway accepted, and refuses what a compromised gateway queued beyond it', async () => {
+    const store = new MemoryStates();
+    const rules = new RecordRules(store, { origin: ORIGIN });
+    const create11 = await createAccountEntry(11);
+    const update = await accountRequestEntry(
+      11,
+      { kind: 'update-device', description: 'v2' },
+      { time: NOW, nonce: 1 },
+    );
+    expect(await sequence(rules, store, [create11, update, await createAccountEntry(12)])).toEqual([]);
+
+    const refused = await sequence(rules, store, [
+      update, // the same request again: its nonce was seen
+      create11, // the account exists
+      await accountRequestEntry(13, { kind: 'delete' }, { time: NOW, nonce: 1 }), // no such account
+      await createAccountEntry(14, { portal: 'beta.test/log' }), // signed for another portal
+      await accountRequestEntry(
+        12,
+        { kind: 'delete' },
+        { time: NOW - DEFAULT_MAX_SEAL_DELAY_MS - 600_000, nonce: 1 },
+      ),
+      await accountRequestEntry(11, { kind: 'delete' }, { time: NOW, nonce: 2, deviceSeed: 9 }), // not its device
+      encodeEntry({ op: 'test', n: 1 }), // a log entry, not a record
+      await accountRequestEntry(12, { kind: 'delete' }, { time: NOW, nonce: 2 }), // fine
+    ]);
+    expect(refused).toEqual([
+      [0, 'request.replayed'],
+      [1, 'account.exists'],
+      [2, 'account.unknown'],
+      [3, 'request.wrong-portal'],
+      [4, 'request.stale'],
+      [5, expect.stringMatching(/^request\./)],
+      [6, 'record.malformed'],
+    ]);
+    // What was sealed re-checks as a whole, exactly as a peer's auditor reads the log.
+    expect(await recheckLog(store.log, { origin: ORIGIN })).toMatchObject({ ok: true });
+    expect(store.log).toHaveLength(4);
+  });
+
+  it('refuses the second of two conflicting records within one batch (states staged in order)', async () => {
+    const store = new MemoryStates();
+    const rules = new RecordRules(store, { origin: ORIGIN });
+    const create = await createAccountEntry(4);
+    const del = await accountRequestEntry(4, { kind: 'delete' }, { time: NOW, nonce: 1 });
+    const again = await accountRequestEntry(4, { kind: 'delete' }, { time: NOW, nonce: 2 });
+    expect(await sequence(rules, store, [create, del, again])).toEqual([[2, 'account.deleted']]);
+    // One account, its state after its last accepted entry (the deletion at index 1).
+    expect([...store.rows.values()]).toEqual([
+      { state: expect.objectContaining({ status: 'deleted' }) as unknown, through: 1 },
+    ]);
+  });
+
+  it('forgets what a batch staged when its transaction did not commit', async () => {
+    const store = new MemoryStates();
+    const rules = new RecordRules(store, { origin: ORIGIN });
+    const create = await createAccountEntry(5);
+    await rules.check([create], 0, NOW);
+    rules.discard(); // the sequencing transaction rolled back: nothing is stored
+    expect(await sequence(rules, store, [create])).toEqual([]);
+  });
+
+  it('starts from the stored states, not from memory: a new leadership refuses the same replays', async () => {
+    const store = new MemoryStates();
+    const update = await accountRequestEntry(
+      6,
+      { kind: 'update-device', description: 'x' },
+      { time: NOW, nonce: 1 },
+    );
+    await sequence(new RecordRules(store, { origin: ORIGIN }), store, [await createAccountEntry(6), update]);
+    const next = new RecordRules(store, { origin: ORIGIN, capacity: 1 });
+    expect(await sequence(next, store, [update])).toEqual([[0, 'request.replayed']]);
+  });
+
+  it('backfills the states of a log sealed before them, and reports a sealed entry that breaks a rule', async () => {
+    const create = await createAccountEntry(7);
+    const update = await accountRequestEntry(
+      7,
+      { kind: 'update-device', description: 'y' },
+      { time: NOW, nonce: 1 },
+    );
+    // A log sealed before the states existed, one entry of which no auditor accepts (a replay).
+    const store = new MemoryStates([create, update, await createAccountEntry(8), update]);
+    const rules = new RecordRules(store, { origin: ORIGIN });
+    const backfilled = await backfillAccountStates(store, rules, 4, 3);
+    expect(backfilled).toMatchObject({ rechecked: 4, violations: 1, first: [{ index: 3 }] });
+    expect(backfilled.first[0]!.reason).toMatch(/^request\.replayed/);
+    expect(store.size).toBe(4);
+    // Resumes where it ended: nothing more to do; and the stored states refuse the replay again.
+    expect(await backfillAccountStates(store, rules, 4, 3)).toMatchObject({ rechecked: 0, violations: 0 });
+    expect(await sequence(new RecordRules(store, { origin: ORIGIN }), store, [update])).toEqual([
+      [0, 'request.replayed'],
+    ]);
+  });
+});
