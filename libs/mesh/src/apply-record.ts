@@ -62,9 +62,13 @@ export async function applyRecord(
       // An administrator's signature: the old portal cannot forge the record that closes the account.
       await authorise(record, state.personal.profile, context, clock, state.master.profile);
       return { ...state, status: 'moved', movedTo: record.to, objects: endObjects(state.objects) };
-    case 'Publish':
-      await authorise(record, state.personal.profile, context, clock);
+    case 'Publish': {
+      // Changing the Master Profile grants or withdraws administrator rights (000 §6.1): an
+      // administrator's act, as approving a device is, on top of the master key's signature.
+      const administratorOf = record.id === state.master.profile.id ? state.master.profile : undefined;
+      await authorise(record, state.personal.profile, context, clock, administratorOf);
       return publish(state, record);
+    }
     case 'ConnectComplete':
       await authorise(record, state.personal.profile, context, clock, state.master.profile);
       return connectComplete(state, record);
