@@ -1,3 +1,5 @@
+import { buildPersonalProfile } from '@cryptomesh/mesh';
+import { nextPersonalInput } from './application-data';
 import { loadMasterKey } from './device-keys';
 import { ClientError } from './client-error';
 import type { DeviceInfo } from './device-admin';
@@ -74,11 +76,12 @@ export async function promoteDevice(manager: MeshProfileManager, deviceId: strin
 }
 
 /**
- * Withdraws the administrator right of device `deviceId` (this device included): the next Master
- * Profile no longer lists its key; the device stays connected and keeps reading and writing the
+ * Withdraws the administrator right of another device `deviceId`: when that device signed the current
+ * Personal Profile, the same profile re-signed by this device first (Sequence + 1), then the next
+ * Master Profile without its key. The device stays connected and keeps reading and writing the
  * applications. `usage.invalid` (nothing sent) when this device is no administrator or does not hold
- * the master key, `deviceId` is not connected or no administrator, or it is the last administrator —
- * an account without one could never change its devices again (000 §6.4).
+ * the master key, `deviceId` is this device, not connected or no administrator, or it is the last
+ * administrator — an account without one could never change its devices again (000 §6.4).
  */
 export async function demoteDevice(manager: MeshProfileManager, deviceId: string): Promise<DeviceInfo> {
   const { session, doc, signatureUdf } = await prepare(manager, deviceId, 'demote');
@@ -91,8 +94,23 @@ export async function demoteDevice(manager: MeshProfileManager, deviceId: string
       `device ${deviceId} is the last administrator of ${doc.account}: promote another device first`,
       { check: 'last administrator' },
     );
+  if (signatureUdf === session.deviceId)
+    throw new ClientError(
+      'usage.invalid',
+      'a device cannot withdraw its own administrator right: demote it from another administrator',
+      { check: 'device' },
+    );
+  // The Personal Profile must stay signed by an administrator (000 §6.4; the portal and auditors
+  // refuse a Master Profile that orphans it): when the demoted device signed it, re-sign it here
+  // first — this device is an administrator under both Master Profiles.
+  let personal = doc.personal;
+  if (personal.signer === signatureUdf) {
+    personal = await buildPersonalProfile(nextPersonalInput(personal.profile, {}), session.keys.signature);
+    await session.publish('update', personal);
+    await writeProfileDocument(manager.store, { ...doc, personal });
+  }
   const master = await manager.nextMaster(doc, { remove: signatureUdf });
   await session.publish('update', master);
-  await writeProfileDocument(manager.store, { ...doc, master });
+  await writeProfileDocument(manager.store, { ...doc, personal, master });
   return info(doc, deviceId, false);
 }

@@ -237,17 +237,18 @@ export async function removeDevice(manager: MeshProfileManager, deviceId: string
       },
     );
   const contents = await readApplications(session, doc.master, doc.personal);
-  let master = doc.master;
-  if (master.profile.administrators.some((k) => k.udf === entry.signature.udf)) {
-    master = await manager.nextMaster(doc, { remove: entry.signature.udf });
-    await session.publish('update', master);
-  }
+  const administrator = doc.master.profile.administrators.some((k) => k.udf === entry.signature.udf);
+  // Checked before anything is signed: withdrawing its right needs the master key.
+  const master = administrator ? await manager.nextMaster(doc, { remove: entry.signature.udf }) : doc.master;
   const personal = await buildPersonalProfile(
     nextPersonalInput(doc.personal.profile, { remove: [deviceId] }),
     session.keys.signature,
   );
-  // From here the device can neither sign requests nor is it a recipient of any later write.
+  // From here the device can neither sign requests nor is it a recipient of any later write. The
+  // Personal Profile goes first, signed by this device: the Master Profile that drops an administrator
+  // must not orphan a Personal Profile that administrator signed (issue #19).
   await session.publish('update', personal);
+  if (administrator) await session.publish('update', master);
   const devices = doc.devices.filter((d) => d.profile.id !== deviceId);
   await writeProfileDocument(manager.store, { ...doc, master, personal, devices });
   try {

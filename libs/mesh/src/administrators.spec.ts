@@ -103,17 +103,28 @@ describe('administrators: promote and demote (issue #19)', () => {
     });
   });
 
-  it('an administrator may withdraw its own right while another remains; then it approves nothing', async () => {
+  it('an administrator may withdraw its own right once the Personal Profile is signed by another; then it approves nothing', async () => {
     const s = await setting();
+    const resigned = await authorise(
+      {
+        operation: 'Publish',
+        account: ACCOUNT,
+        action: 'update',
+        id: s.account.personal.profile.id,
+        value: await s.personalOf(2, [ADMIN, PHONE], PHONE),
+      },
+      PHONE,
+    );
     const entries = [
       ...s.start,
       await s.setMaster(await s.masterOf(1, [ADMIN, PHONE]), ADMIN),
+      resigned,
       await s.setMaster(await s.masterOf(2, [PHONE]), ADMIN),
     ];
     expect(await recheckLog(entries, CONTEXT)).toMatchObject({ ok: true });
-    const byOld = [...entries, await s.connect(TABLET, 2, [ADMIN, PHONE, TABLET], ADMIN)];
+    const byOld = [...entries, await s.connect(TABLET, 3, [ADMIN, PHONE, TABLET], ADMIN)];
     expect(await recheckLog(byOld, CONTEXT)).toMatchObject({ ok: false, code: 'request.not-administrator' });
-    const byNew = [...entries, await s.connect(TABLET, 2, [ADMIN, PHONE, TABLET], PHONE)];
+    const byNew = [...entries, await s.connect(TABLET, 3, [ADMIN, PHONE, TABLET], PHONE)];
     expect(await recheckLog(byNew, CONTEXT)).toMatchObject({ ok: true });
   });
 
@@ -143,6 +154,14 @@ describe('administrators: promote and demote (issue #19)', () => {
       'a promotion that does not raise the Sequence (a replayed older Master Profile)',
       async (s) => [await s.setMaster(await s.masterOf(0, [ADMIN, PHONE]), ADMIN)],
       'publish.stale-sequence',
+    ],
+    [
+      'withdrawing the right of the key that signed the current Personal Profile (it would break §6.4)',
+      async (s) => [
+        await s.setMaster(await s.masterOf(1, [ADMIN, PHONE]), ADMIN),
+        await s.setMaster(await s.masterOf(2, [PHONE]), PHONE),
+      ],
+      'rule.personal-signer',
     ],
     [
       'a promotion by a device not connected to the account',

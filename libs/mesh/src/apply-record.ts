@@ -190,6 +190,14 @@ async function publish(state: AccountState, record: RecordOf<'Publish'>): Promis
       if (profile.kind === 'personal' && profile.master !== state.master.profile.id)
         throw new MeshError('publish.wrong-account', 'the Personal Profile names another Master Profile');
       checkSequence(current?.status === 'active' ? current.value : undefined, profile);
+      // The current Personal Profile MUST stay signed by an administrator (000 §6.4) at every point
+      // of the log: withdrawing the right of the key that signed it needs the Personal Profile
+      // re-signed by another administrator first (issue #19).
+      if (profile.kind === 'master' && !profile.administrators.some((k) => k.udf === state.personal.signer))
+        throw new MeshError(
+          'rule.personal-signer',
+          `the current Personal Profile is signed by ${state.personal.signer}, which this Master Profile no longer lists: re-sign it by a remaining administrator first`,
+        );
       if (profile.kind === 'master') next = { ...state, master: value as SignedProfile<MasterProfile> };
       else next = { ...state, personal: value as SignedProfile<PersonalProfile> };
       break;
