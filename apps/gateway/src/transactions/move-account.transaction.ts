@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { rejectCatalogConnections } from '@cryptomesh/persistence';
 import { RecordCommitter } from '../catalog/record-committer';
 import type { MeshResponseFields } from '../protocol/envelope';
 import { readAccountName, RequestFields } from '../protocol/request-fields';
@@ -28,13 +27,7 @@ export class MoveAccountTransaction implements Transaction {
     const name = readAccountName(f.string('Account'));
     const to = f.string('To');
     const record = await readRecord('MoveAccount', name, { To: to }, f.object(AUTHORISATION));
-    // The account's pending connection requests end with it, in the same transaction: their devices'
-    // ConnectStatus answers `rejected` rather than `pending` until they expire (issue #19).
-    await this.committer.commit(name, record, context, {
-      inTransaction: async (manager) => {
-        await rejectCatalogConnections(manager, name.udf);
-      },
-    });
+    await this.committer.commit(name, record, context);
     return { Account: name.address, AccountStatus: 'moved', To: to };
   }
 }
