@@ -252,6 +252,46 @@ describe('PeerAudit', () => {
     expect(a.head?.part).toBe(0);
   });
 
+  it('accepts an administrator granting and withdrawing rights; a forged promotion is a rule finding (issue #19)', async () => {
+    const honest = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    const n = honest.nextAccountNumber;
+    const life = honest.seal([
+      ...(await honest.entries(1)),
+      await honest.accountRequest(n, { kind: 'connect' }, 1),
+      await honest.accountRequest(
+        n,
+        { kind: 'set-administrators', administrators: ['admin', 'second'], sequence: 1, by: 'admin' },
+        2,
+      ),
+      await honest.accountRequest(
+        n,
+        { kind: 'set-administrators', administrators: ['admin'], sequence: 2, by: 'admin' },
+        3,
+      ),
+    ]);
+    const first = audit(honest);
+    const steps = await feed(first.audit, first.mirror, honest.records(life));
+    expect(findings(steps)).toEqual([]);
+    expect(parts(steps)).toEqual([0]);
+
+    // The second device, no administrator, publishes a Master Profile the master key signed.
+    const rogue = new PeerLog('alpha', ORIGIN, nodeEd25519);
+    const forged = rogue.seal([
+      ...(await rogue.entries(1)),
+      await rogue.accountRequest(n, { kind: 'connect' }, 1),
+      await rogue.accountRequest(
+        n,
+        { kind: 'set-administrators', administrators: ['admin', 'second'], sequence: 1, by: 'second' },
+        2,
+      ),
+    ]);
+    const second = audit(rogue);
+    const [finding] = findings(await feed(second.audit, second.mirror, rogue.records(forged)));
+    expect(finding).toMatchObject({ kind: 'rule', part: 0, code: 'request.not-administrator' });
+    expect(finding!.evidence).toMatchObject({ index: 2 });
+    expect(second.audit.head).toBeUndefined();
+  });
+
   it('calls a logged request bound to another portal a rule finding (issue #14, hole 2)', async () => {
     const { audit: a, mirror } = audit(log);
     await feed(a, mirror, log.records(good.p0));

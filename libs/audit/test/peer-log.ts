@@ -1,7 +1,7 @@
 import { encodePart, type LogRecord } from '@cryptomesh/intermesh';
 import type { Ed25519 } from '@cryptomesh/log';
 import { LogFixture, type FixturePart } from '../../log/testdata/log-fixture';
-import { accountRequestEntry, createAccountEntry } from '../../mesh/test/fixtures';
+import { accountRequestEntry, createAccountEntry, type AccountRequest } from '../../mesh/test/fixtures';
 
 /** A peer's log built in memory: parts of real Mesh entries, sealed with a test log key. */
 export class PeerLog {
@@ -31,11 +31,12 @@ export class PeerLog {
 
   /**
    * Account `n`'s (the n-th created by `entries`) later requests, signed at the time of the next seal:
-   * a Device Profile update, the account's deletion, or its CreateAccount signed again.
+   * a Device Profile update, the account's deletion, a second device's connection, a change of its
+   * administrators (fixtures.ts AccountRequest), or its CreateAccount signed again.
    */
   async accountRequest(
     n: number,
-    request: { kind: 'update-device'; description: string } | { kind: 'delete' } | { kind: 'create' },
+    request: AccountRequest | { kind: 'create' },
     nonce = 1,
   ): Promise<Uint8Array> {
     const time = this.fixture.timeMs;

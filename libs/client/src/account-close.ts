@@ -30,7 +30,9 @@ export async function moveAccount(session: AccountSession, to: string): Promise<
 
 /**
  * `mesh account delete` (DeleteAccount, docs/PROTOCOL.md): deletes the account at its home portal —
- * every object of it becomes inactive and the deletion is logged; the address stays assigned there.
+ * every object of it becomes inactive and the deletion is logged; the address stays assigned there
+ * for ever (another portal may register it: a new account, a new fingerprint); the account's pending
+ * connection requests are rejected; its escrow blobs stay, anonymous (docs/decisions.md "#19").
  * This device MUST be an administrator (`usage.invalid` before anything is sent). The local state is
  * kept (the keys may still open escrowed data); every later request for the account is refused by the
  * portal (`account.unknown`).

@@ -10,6 +10,7 @@ import {
   type SignedProfile,
 } from '@cryptomesh/mesh';
 import type { AccountSession } from './account-session';
+import { loadMasterKey } from './device-keys';
 import { nextPersonalInput, publishApplications, readApplications } from './application-data';
 import { ClientError } from './client-error';
 import { portalErrorCode, type GatewayFields } from './gateway-client';
@@ -121,6 +122,7 @@ export async function acceptDevice(
   manager: MeshProfileManager,
   requestId: string,
   witness: string,
+  options: { readonly administrator?: boolean } = {},
 ): Promise<DeviceInfo> {
   if (typeof witness !== 'string' || witness.trim() === '')
     throw new ClientError('usage.invalid', 'accept needs the witness the new device shows', {
@@ -130,6 +132,14 @@ export async function acceptDevice(
   const session = opened.session;
   const doc = await manager.refresh(session, opened.doc);
   requireAdministrator(doc, session.deviceId);
+  // `--admin` needs the master key (administrator-rights.ts): refused here, before anything is signed,
+  // rather than after the device is connected.
+  if (options.administrator === true && (await loadMasterKey(manager.store)) === undefined)
+    throw new ClientError(
+      'usage.invalid',
+      'cannot accept as an administrator: that changes the Master Profile, which only the master key signs, and this device does not hold it',
+      { check: 'master key' },
+    );
   // pendingRequests recomputes each request's witness from its own Device Profile and nonce: a request
   // whose witness cannot be computed is refused there (verify.answer).
   const request = (await pendingRequests(session)).find((r) => r.requestId === requestId);
@@ -176,7 +186,20 @@ export async function acceptDevice(
   const devices = [...doc.devices.filter((d) => d.profile.id !== device.id), request.device];
   await writeProfileDocument(manager.store, { ...doc, personal, devices });
   await publishApplications(session, personal, contents, manager.store);
-  return { id: device.id, description: device.description, administrator: false, self: false };
+  if (options.administrator === true) {
+    // A second record: a crash before it leaves an ordinary device, which `mesh device promote` makes
+    // an administrator (the ConnectComplete record carries no Master Profile; PROTOCOL.md).
+    const next = { ...doc, personal, devices };
+    const master = await manager.nextMaster(next, { add: device.signature });
+    await session.publish('update', master);
+    await writeProfileDocument(manager.store, { ...next, master });
+  }
+  return {
+    id: device.id,
+    description: device.description,
+    administrator: options.administrator === true,
+    self: false,
+  };
 }
 
 export async function listDevices(manager: MeshProfileManager): Promise<DeviceInfo[]> {
@@ -214,17 +237,18 @@ export async function removeDevice(manager: MeshProfileManager, deviceId: string
       },
     );
   const contents = await readApplications(session, doc.master, doc.personal);
-  let master = doc.master;
-  if (master.profile.administrators.some((k) => k.udf === entry.signature.udf)) {
-    master = await manager.nextMaster(doc, { remove: entry.signature.udf });
-    await session.publish('update', master);
-  }
+  const administrator = doc.master.profile.administrators.some((k) => k.udf === entry.signature.udf);
+  // Checked before anything is signed: withdrawing its right needs the master key.
+  const master = administrator ? await manager.nextMaster(doc, { remove: entry.signature.udf }) : doc.master;
   const personal = await buildPersonalProfile(
     nextPersonalInput(doc.personal.profile, { remove: [deviceId] }),
     session.keys.signature,
   );
-  // From here the device can neither sign requests nor is it a recipient of any later write.
+  // From here the device can neither sign requests nor is it a recipient of any later write. The
+  // Personal Profile goes first, signed by this device: the Master Profile that drops an administrator
+  // must not orphan a Personal Profile that administrator signed (issue #19).
   await session.publish('update', personal);
+  if (administrator) await session.publish('update', master);
   const devices = doc.devices.filter((d) => d.profile.id !== deviceId);
   await writeProfileDocument(manager.store, { ...doc, master, personal, devices });
   try {

@@ -4,6 +4,7 @@ import {
   buildPersonalProfile,
   type JsonObject,
   type MasterProfile,
+  type PublicKeyInput,
   type SignedProfile,
 } from '@cryptomesh/mesh';
 import { AccountSession, type SessionEnvironment } from './account-session';
@@ -17,6 +18,7 @@ import {
   type PendingDevice,
 } from './device-admin';
 import { deleteAccount } from './account-close';
+import { demoteDevice, promoteDevice } from './administrator-rights';
 import { registerOrDiscard } from './account-registration';
 import { switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
@@ -235,9 +237,32 @@ export class MeshProfileManager {
    * (`verify.witness`, nothing signed, nothing re-encrypted) when they differ — a portal that swapped
    * in its own device is caught here (issue #14, hole 1). `verify.answer` for a request whose witness
    * cannot be computed; `usage.invalid` for an unknown request or a device that is no administrator.
+   * `administrator: true` (`mesh device accept --admin`, issue #19) then also publishes the next Master
+   * Profile listing the new device's key — checked before anything is signed: this device MUST hold
+   * the master key (`usage.invalid`).
    */
-  async accept(requestId: string, witness: string): Promise<DeviceInfo> {
-    return acceptDevice(this, requestId, witness);
+  async accept(
+    requestId: string,
+    witness: string,
+    options: { readonly administrator?: boolean } = {},
+  ): Promise<DeviceInfo> {
+    return acceptDevice(this, requestId, witness, options);
+  }
+
+  /**
+   * Makes connected device `deviceId` an administrator (issue #19): the next Master Profile, signed
+   * with the master key this device holds, lists its key; see administrator-rights.ts.
+   */
+  async promote(deviceId: string): Promise<DeviceInfo> {
+    return promoteDevice(this, deviceId);
+  }
+
+  /**
+   * Withdraws device `deviceId`'s administrator right (never the last one's); it stays connected. See
+   * administrator-rights.ts.
+   */
+  async demote(deviceId: string): Promise<DeviceInfo> {
+    return demoteDevice(this, deviceId);
   }
 
   /** Rejects request `requestId` (administrator); not logged. */
@@ -288,7 +313,7 @@ export class MeshProfileManager {
    */
   async nextMaster(
     doc: ActiveProfile,
-    change: { readonly add?: DeviceKeys['signature']; readonly remove?: string },
+    change: { readonly add?: PublicKeyInput; readonly remove?: string },
   ): Promise<SignedProfile<MasterProfile>> {
     const masterKey = await loadMasterKey(this.store);
     if (masterKey === undefined)

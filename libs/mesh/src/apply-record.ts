@@ -62,9 +62,13 @@ export async function applyRecord(
       // An administrator's signature: the old portal cannot forge the record that closes the account.
       await authorise(record, state.personal.profile, context, clock, state.master.profile);
       return { ...state, status: 'moved', movedTo: record.to, objects: endObjects(state.objects) };
-    case 'Publish':
-      await authorise(record, state.personal.profile, context, clock);
+    case 'Publish': {
+      // Changing the Master Profile grants or withdraws administrator rights (000 §6.1): an
+      // administrator's act, as approving a device is, on top of the master key's signature.
+      const administratorOf = record.id === state.master.profile.id ? state.master.profile : undefined;
+      await authorise(record, state.personal.profile, context, clock, administratorOf);
       return publish(state, record);
+    }
     case 'ConnectComplete':
       await authorise(record, state.personal.profile, context, clock, state.master.profile);
       return connectComplete(state, record);
@@ -186,6 +190,14 @@ async function publish(state: AccountState, record: RecordOf<'Publish'>): Promis
       if (profile.kind === 'personal' && profile.master !== state.master.profile.id)
         throw new MeshError('publish.wrong-account', 'the Personal Profile names another Master Profile');
       checkSequence(current?.status === 'active' ? current.value : undefined, profile);
+      // The current Personal Profile MUST stay signed by an administrator (000 §6.4) at every point
+      // of the log: withdrawing the right of the key that signed it needs the Personal Profile
+      // re-signed by another administrator first (issue #19).
+      if (profile.kind === 'master' && !profile.administrators.some((k) => k.udf === state.personal.signer))
+        throw new MeshError(
+          'rule.personal-signer',
+          `the current Personal Profile is signed by ${state.personal.signer}, which this Master Profile no longer lists: re-sign it by a remaining administrator first`,
+        );
       if (profile.kind === 'master') next = { ...state, master: value as SignedProfile<MasterProfile> };
       else next = { ...state, personal: value as SignedProfile<PersonalProfile> };
       break;

@@ -146,6 +146,29 @@ export async function createAccountEntry(
 }
 
 /**
+ * The requests accountRequestEntry makes. `connect`: ConnectComplete, by the administrator, of the
+ * account's second device (an ordinary one; Personal Sequence 1). `set-administrators`: a Master
+ * Profile (signed with the account's master key, default seeds) listing `administrators`, published
+ * by `by` — by `second` while it is no administrator, the forged promotion of issue #19.
+ */
+export type AccountRequest =
+  | { readonly kind: 'update-device'; readonly description: string }
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'connect' }
+  | {
+      readonly kind: 'set-administrators';
+      readonly administrators: readonly ('admin' | 'second')[];
+      readonly sequence: number;
+      readonly by: 'admin' | 'second';
+    };
+
+/** The second device of account `n` (accountRequestEntry's `connect`); n MUST stay within 1..55. */
+export function secondDevice(n: number): Device {
+  if (!Number.isInteger(n) || n < 1 || n > 55) throw new RangeError('account numbers must be 1..55');
+  return device(200 + n);
+}
+
+/**
  * A later request of the account of `createAccountEntry(n, seeds)`, authorised by its administrator
  * device: `update-device` republishes that device's profile with `description` (a Device Profile
  * update, what a portal could roll back by re-logging an older one), `delete` deletes the account.
@@ -154,7 +177,7 @@ export async function createAccountEntry(
  */
 export async function accountRequestEntry(
   n: number,
-  request: { readonly kind: 'update-device'; readonly description: string } | { readonly kind: 'delete' },
+  request: AccountRequest,
   options: {
     readonly time: number;
     readonly nonce: number;
@@ -165,6 +188,47 @@ export async function accountRequestEntry(
   const admin = device((options.deviceSeed ?? 2) + n);
   const account = accountUdf(`user${n}@example.com`);
   const random = countingRandom(n * 1000 + 500 + options.nonce);
+  const how = { portal: options.portal ?? ORIGIN, time: options.time, random };
+  if (request.kind === 'connect' || request.kind === 'set-administrators') {
+    const second = secondDevice(n);
+    const master = await buildMasterProfile(
+      { administrators: [admin.signature], created: NOW },
+      fixedKey('Ed25519', n),
+    );
+    if (request.kind === 'connect') {
+      const personal = await buildPersonalProfile(
+        { master: master.profile.id, sequence: 1, devices: [admin, second] },
+        admin.signature,
+      );
+      const profile = await buildDeviceProfile(
+        { encryption: second.encryption, description: `second device ${n}` },
+        second.signature,
+      );
+      return encodeRecord(
+        await authoriseRecord(
+          { operation: 'ConnectComplete', account, personal, device: profile },
+          admin.signature,
+          how,
+        ),
+      );
+    }
+    const pick = (who: 'admin' | 'second') => (who === 'admin' ? admin : second);
+    const value = await buildMasterProfile(
+      {
+        administrators: request.administrators.map((who) => pick(who).signature),
+        sequence: request.sequence,
+        created: NOW,
+      },
+      fixedKey('Ed25519', n),
+    );
+    return encodeRecord(
+      await authoriseRecord(
+        { operation: 'Publish', account, action: 'update', id: value.profile.id, value },
+        pick(request.by).signature,
+        how,
+      ),
+    );
+  }
   if (request.kind === 'delete')
     return encodeRecord(
       await authoriseRecord({ operation: 'DeleteAccount', account }, admin.signature, {

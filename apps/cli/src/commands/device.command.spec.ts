@@ -50,6 +50,9 @@ describe('mesh device', () => {
     [['device', 'list', 'all'], /too many arguments/],
     [['device', 'pending', '--all'], /unknown option '--all'/],
     [['device', 'clear', 'r1'], /too many arguments/],
+    [['device', 'promote'], /missing required argument 'device-id'/],
+    [['device', 'demote'], /missing required argument 'device-id'/],
+    [['device', 'promote', 'MA', 'MB'], /too many arguments/],
   ])('%j is bad usage: exit 2 and a clear message', async (argv, message) => {
     const run = await home.mesh(argv);
     expect(run).toMatchObject({ code: 2, out: [] });
@@ -63,6 +66,9 @@ describe('mesh device', () => {
     ['reject', 'r1'],
     ['clear'],
     ['remove', 'MXXX'],
+    ['promote', 'MXXX'],
+    ['demote', 'MXXX'],
+    ['accept', 'r1', '--witness', 'W', '--admin'],
   ])('device %s on a home without a profile: state.missing, exit 1', async (...argv) => {
     const run = await home.mesh(['device', ...argv]);
     expect(run.code).toBe(1);

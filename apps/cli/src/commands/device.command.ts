@@ -20,10 +20,11 @@ interface ConnectOptions {
 }
 
 /**
- * `mesh device connect|pending|accept|reject|clear|list|remove` (002 §2.1.1): a new device asks to
+ * `mesh device connect|pending|accept|reject|clear|list|remove|promote|demote` (002 §2.1.1, issue #19): a new device asks to
  * join, shows the witness to compare and waits; an administrator device lists the requests and accepts
  * or rejects them (one, or all at once); devices are listed and removed (which re-encrypts every
- * application to the remaining devices: a removed device cannot read what is written afterwards).
+ * application to the remaining devices: a removed device cannot read what is written afterwards);
+ * administrator rights are granted (`accept --admin`, `promote`) and withdrawn (`demote`).
  */
 export function registerDeviceCommands(program: Command, context: ClientCommandContext): void {
   const device = program.command('device').description('connect devices to the profile, and manage them');
@@ -72,13 +73,49 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
       '--witness <witness>',
       'the witness the new device shows; refused unless this device computes the same for the request',
     )
+    .option(
+      '--admin',
+      'also make it an administrator (a new Master Profile: this device must hold the master key)',
+    )
     .action(
-      context.action(async (requestId: string, options: { witness: string }) => {
-        context.progress(`accepting request ${requestId} …`);
-        const accepted = await context.manager().accept(requestId, options.witness);
+      context.action(async (requestId: string, options: { witness: string; admin?: boolean }) => {
+        context.progress(
+          `accepting request ${requestId}${options.admin === true ? ' as an administrator' : ''} …`,
+        );
+        const accepted = await context
+          .manager()
+          .accept(requestId, options.witness, { administrator: options.admin === true });
         context.result({ requestId, device: accepted }, [
-          `accepted device ${shown(accepted.id)}${accepted.description === undefined ? '' : ` (${shown(accepted.description)})`}`,
+          `accepted device ${shown(accepted.id)}${accepted.description === undefined ? '' : ` (${shown(accepted.description)})`}${accepted.administrator ? ' as an administrator' : ''}`,
         ]);
+      }),
+    );
+
+  device
+    .command('promote')
+    .description(
+      'make a connected device an administrator: a new Master Profile signed with the master key this device holds',
+    )
+    .argument('<device-id>', 'the device, as `mesh device list` shows it')
+    .action(
+      context.action(async (deviceId: string) => {
+        context.progress(`granting administrator rights to ${deviceId} …`);
+        const device = await context.manager().promote(deviceId);
+        context.result({ device }, [`device ${shown(device.id)} is an administrator`]);
+      }),
+    );
+
+  device
+    .command('demote')
+    .description(
+      "withdraw a device's administrator rights (never the last administrator's); it stays connected",
+    )
+    .argument('<device-id>', 'the device, as `mesh device list` shows it')
+    .action(
+      context.action(async (deviceId: string) => {
+        context.progress(`withdrawing the administrator rights of ${deviceId} …`);
+        const device = await context.manager().demote(deviceId);
+        context.result({ device }, [`device ${shown(device.id)} is no longer an administrator`]);
       }),
     );
 

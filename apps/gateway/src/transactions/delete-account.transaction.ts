@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { rejectCatalogConnections } from '@cryptomesh/persistence';
 import { RecordCommitter } from '../catalog/record-committer';
 import type { MeshResponseFields } from '../protocol/envelope';
 import { readAccountName, RequestFields } from '../protocol/request-fields';
@@ -7,7 +8,10 @@ import { AUTHORISATION, readRecord } from './record-request';
 
 /**
  * `DeleteAccount` (logged): authorised by an administrator device. Every object of the account
- * becomes inactive; the address stays assigned (never reused by this portal).
+ * becomes inactive; its pending connection requests are rejected; the address stays assigned (never
+ * reused by this portal: every auditor would flag a CreateAccount of the same account UDF,
+ * `account.deleted`). Escrow blobs stay: they name no account (EscrowPut), so the portal cannot tell
+ * which are this account's (docs/decisions.md "#19").
  */
 @Injectable()
 export class DeleteAccountTransaction implements Transaction {
@@ -22,7 +26,13 @@ export class DeleteAccountTransaction implements Transaction {
     const f = new RequestFields(body, this.name).allow(['Account', AUTHORISATION]);
     const name = readAccountName(f.string('Account'));
     const record = await readRecord('DeleteAccount', name, {}, f.object(AUTHORISATION));
-    await this.committer.commit(name, record, context);
+    // The account's pending connection requests end with it, in the same transaction: their devices'
+    // ConnectStatus answers `rejected` rather than `pending` until they expire (issue #19).
+    await this.committer.commit(name, record, context, {
+      inTransaction: async (manager) => {
+        await rejectCatalogConnections(manager, name.udf);
+      },
+    });
     return { Account: name.address, AccountStatus: 'deleted' };
   }
 }
