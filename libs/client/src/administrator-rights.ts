@@ -1,4 +1,11 @@
-import { buildPersonalProfile } from '@cryptomesh/mesh';
+import {
+  buildMasterProfile,
+  buildPersonalProfile,
+  type MasterProfile,
+  type PublicKeyInput,
+  type SignedProfile,
+} from '@cryptomesh/mesh';
+import type { ClientStore } from './client-store';
 import { nextPersonalInput } from './application-data';
 import { loadMasterKey } from './device-keys';
 import { ClientError } from './client-error';
@@ -113,4 +120,38 @@ export async function demoteDevice(manager: MeshProfileManager, deviceId: string
   await session.publish('update', master);
   await writeProfileDocument(manager.store, { ...doc, personal, master });
   return info(doc, deviceId, false);
+}
+
+/**
+ * The next Master Profile, signed with the master key this device holds (`store`): `add`/`remove` an
+ * administrator key. `usage.invalid` when this device does not hold the master key.
+ */
+export async function nextMasterProfile(
+  store: ClientStore,
+  doc: ActiveProfile,
+  change: { readonly add?: PublicKeyInput; readonly remove?: string },
+): Promise<SignedProfile<MasterProfile>> {
+  const masterKey = await loadMasterKey(store);
+  if (masterKey === undefined)
+    throw new ClientError(
+      'usage.invalid',
+      'only the device that holds the master key can change the administrators',
+      {
+        check: 'master key',
+      },
+    );
+  const m = doc.master.profile;
+  const administrators = [
+    ...m.administrators.filter((k) => k.udf !== change.remove),
+    ...(change.add === undefined ? [] : [change.add]),
+  ];
+  return buildMasterProfile(
+    {
+      administrators,
+      ...(m.escrow ? { escrow: m.escrow } : {}),
+      sequence: m.sequence + 1,
+      created: m.created,
+    },
+    masterKey,
+  );
 }

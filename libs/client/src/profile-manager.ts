@@ -18,7 +18,7 @@ import {
   type PendingDevice,
 } from './device-admin';
 import { deleteAccount } from './account-close';
-import { demoteDevice, promoteDevice } from './administrator-rights';
+import { demoteDevice, nextMasterProfile, promoteDevice } from './administrator-rights';
 import { registerOrDiscard } from './account-registration';
 import { switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
@@ -30,7 +30,6 @@ import {
   generateDeviceKeys,
   generateMasterKey,
   loadDeviceKeys,
-  loadMasterKey,
   saveDeviceKeys,
   saveMasterKey,
   type DeviceKeys,
@@ -311,33 +310,11 @@ export class MeshProfileManager {
    * The next Master Profile, signed with the master key this device holds: `add`/`remove` an
    * administrator key. `usage.invalid` when this device does not hold the master key.
    */
-  async nextMaster(
+  nextMaster(
     doc: ActiveProfile,
     change: { readonly add?: PublicKeyInput; readonly remove?: string },
   ): Promise<SignedProfile<MasterProfile>> {
-    const masterKey = await loadMasterKey(this.store);
-    if (masterKey === undefined)
-      throw new ClientError(
-        'usage.invalid',
-        'only the device that holds the master key can change the administrators',
-        {
-          check: 'master key',
-        },
-      );
-    const m = doc.master.profile;
-    const administrators = [
-      ...m.administrators.filter((k) => k.udf !== change.remove),
-      ...(change.add === undefined ? [] : [change.add]),
-    ];
-    return buildMasterProfile(
-      {
-        administrators,
-        ...(m.escrow ? { escrow: m.escrow } : {}),
-        sequence: m.sequence + 1,
-        created: m.created,
-      },
-      masterKey,
-    );
+    return nextMasterProfile(this.store, doc, change);
   }
 
   /** The private data of this account's application `type`/`name`, or undefined when it has none yet. */
