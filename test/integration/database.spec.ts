@@ -45,6 +45,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'ConnectSource1763807500000',
         'ServiceRoles1763808000000',
         'QueueRefused1763808100000',
+        'Tiles1763809200000',
       ]);
     } finally {
       await other.destroy();
@@ -71,15 +72,18 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_queue',
       'log_queue_refused',
       'log_seals',
+      'log_tiles',
       'log_tree_nodes',
       'mirror_account_states',
       'mirror_entries',
       'mirror_heads',
       'mirror_profile_index',
       'mirror_seals',
+      'mirror_tiles',
       'mirror_tree_nodes',
       'request_nonces',
       'schema_migrations',
+      'witness_checkpoints',
       'witness_outbox',
     ]);
   });

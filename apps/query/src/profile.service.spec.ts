@@ -69,6 +69,7 @@ async function setup(
       entries: (start, end) => Promise.resolve(entries.slice(start, end)),
       readNodes: (ids: readonly NodeId[]): Promise<Hash[]> =>
         Promise.resolve(ids.map((id) => entryLeafHash(entries[id.index]!))),
+      hashTile: () => Promise.resolve(undefined),
       latestProfileRows: (prefix, size, account) => {
         asked.push({ prefix, size, account });
         return Promise.resolve(indexRows.filter((r) => r.index < size));

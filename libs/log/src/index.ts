@@ -30,6 +30,19 @@ export {
   verifyConsistency,
 } from './consistency-proof';
 
+export {
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  MAX_BUNDLED_ENTRY,
+  parseTilePath,
+  formatTilePath,
+  tileWidthAt,
+  encodeEntryBundle,
+  decodeEntryBundle,
+  splitHashTile,
+} from './tile';
+export type { TileCoord } from './tile';
+
 export { encodeEntry, decodeEntry, entryLeafHash } from './entry';
 export type { JsonValue, TransactionRecord } from './entry';
 

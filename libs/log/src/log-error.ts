@@ -25,6 +25,8 @@ export type LogErrorCode =
   | 'tree.range'
   | 'proof.invalid'
   | 'store.missing-node'
+  // C2SP tlog-tiles paths and entry bundles.
+  | 'tile.malformed'
   // The log verifier: what a peer checks before mirroring a part.
   | 'verify.gap'
   | 'verify.size'

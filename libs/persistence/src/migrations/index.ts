@@ -14,6 +14,7 @@ import { MirrorAccountStates1763807000000 } from './1763807000000-mirror-account
 import { ConnectSource1763807500000 } from './1763807500000-connect-source';
 import { ServiceRoles1763808000000 } from './1763808000000-service-roles';
 import { QueueRefused1763808100000 } from './1763808100000-queue-refused';
+import { Tiles1763809200000 } from './1763809200000-tiles';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   ConnectSource1763807500000,
   ServiceRoles1763808000000,
   QueueRefused1763808100000,
+  Tiles1763809200000,
 ];
