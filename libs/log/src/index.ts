@@ -85,6 +85,14 @@ export {
 } from './cosignature';
 export type { Cosigner, CosignerReport } from './cosignature';
 
+export {
+  MAX_PROOF_LINES,
+  formatAddCheckpoint,
+  parseAddCheckpoint,
+  checkAddCheckpoint,
+} from './witness-request';
+export type { AddCheckpointRequest, AcceptedCheckpoint, WitnessedCheckpoint } from './witness-request';
+
 export { LogVerifier } from './log-verifier';
 export type { EntryHook, LogVerifierOptions, LogVerifierState, PartVerdict, PartInput } from './log-verifier';
 export { verifyLog } from './verify-log';

@@ -17,6 +17,7 @@ import {
   TypeOrmMirrorStore,
   TypeOrmOwnSealReader,
   TypeOrmRosterStore,
+  TypeOrmWitnessCheckpointStore,
   TypeOrmWitnessOutbox,
 } from '@cryptomesh/persistence';
 import { MetricsService, caTrustingFetch } from '@cryptomesh/service';
@@ -31,7 +32,9 @@ import {
   MIRROR_STORE,
   OWN_SEAL_READER,
   ROSTER_STORE,
+  WITNESS_CHECKPOINT_STORE,
 } from './federation-tokens';
+import { AddCheckpointController, type WitnessCheckpointStore } from './add-checkpoint.controller';
 import { RosterService } from './roster.service';
 import { WitnessIntakeService } from './witness-intake.service';
 import {
@@ -75,6 +78,7 @@ export class FederationModule {
     const kafka = (suffix: string) => () => new Kafka(kafkaClientConfig(kafkaConnection(config, suffix)));
     return {
       module: FederationModule,
+      controllers: [AddCheckpointController],
       providers: [
         { provide: FEDERATION_CONTEXT, useValue: context },
         { provide: MIRROR_OPTIONS, useValue: mirrorOptions },
@@ -89,6 +93,10 @@ export class FederationModule {
         onDatabase(FINDING_STORE, (ds) => new TypeOrmFindingStore(ds) satisfies FindingStore),
         onDatabase(COSIGNATURE_STORE, (ds) => new TypeOrmCosignatureStore(ds) satisfies CosignatureStore),
         onDatabase(TypeOrmWitnessOutbox, (ds) => new TypeOrmWitnessOutbox(ds)),
+        onDatabase(
+          WITNESS_CHECKPOINT_STORE,
+          (ds) => new TypeOrmWitnessCheckpointStore(ds) satisfies WitnessCheckpointStore,
+        ),
         {
           provide: FederationMetrics,
           inject: [MetricsService],
