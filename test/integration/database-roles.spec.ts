@@ -56,6 +56,7 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
   log_tiles: { query: 'SELECT', 'log-signer': 'INSERT SELECT UPDATE', replication: 'SELECT' },
   mirror_tiles: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
   witness_checkpoints: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
+  outside_witnesses: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
 };
 
 const DENIED = { code: '42501' }; // insufficient_privilege

@@ -46,6 +46,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'ServiceRoles1763808000000',
         'QueueRefused1763808100000',
         'Tiles1763809200000',
+        'OutsideWitnesses1763809210000',
       ]);
     } finally {
       await other.destroy();
@@ -81,6 +82,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'mirror_seals',
       'mirror_tiles',
       'mirror_tree_nodes',
+      'outside_witnesses',
       'request_nonces',
       'schema_migrations',
       'witness_checkpoints',

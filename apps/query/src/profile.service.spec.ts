@@ -30,6 +30,7 @@ import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-l
 /** A federation with no portal row and no peer: only the own log is searched, quorum 0. */
 const noFederation: FederationReader = {
   portal: () => Promise.resolve(undefined),
+  outsideWitnesses: () => Promise.resolve([]),
   peers: () => Promise.resolve([]),
   peer: () => Promise.resolve(undefined),
   cosignatures: () => Promise.resolve([]),
