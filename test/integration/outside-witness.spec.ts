@@ -2,6 +2,13 @@ import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, ve
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
+import {
+  MemoryClientStore,
+  QueryClient,
+  storeCheckpointMemory,
+  verifyCheckpoint,
+  type PortalTrust,
+} from '@cryptomesh/client';
 import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
 import { createService, type RunningService } from '@cryptomesh/service';
 import { logSignerApp } from '../../apps/log-signer/src/log-signer.app';
@@ -272,6 +279,24 @@ describe('outside witnesses: the replication service submits seals to a C2SP tlo
     expect(state).toMatchObject({ name: witness.name, failures: 0, lastError: null });
     expect(state!.size).toBeGreaterThanOrEqual(5);
     expect(await requests('cosigned')).toBeGreaterThanOrEqual(1);
+
+    // The SDK, with this witness pinned as required, accepts the checkpoint; requiring another
+    // witness, it refuses it.
+    const home = { id: 'alpha', origin: key.origin, verifierKey: key.verifierKey, queryUrl: query.url };
+    const clientCheck = (requiredWitnesses: string[]) => {
+      const trust: PortalTrust = { home, peers: [], quorum: 0, requiredWitnesses };
+      return verifyCheckpoint(note, {
+        owner: home,
+        trust,
+        query: new QueryClient(query.url, fetch, { portal: 'alpha' }),
+        logName: 'self',
+        memory: storeCheckpointMemory(new MemoryClientStore()),
+      });
+    };
+    await expect(clientCheck([witness.verifierKey])).resolves.toMatchObject({ size: sizeOf(note) });
+    await expect(clientCheck([new SpecWitness(key.verifierKey).verifierKey])).rejects.toMatchObject({
+      code: 'verify.quorum',
+    });
   });
 
   it('a witness that fails is retried and reported, and sealing goes on without it', async () => {
