@@ -16,7 +16,9 @@ import {
   dataSourceOptions,
   runMigrations,
 } from '@cryptomesh/persistence';
+import { TiledLog } from '@cryptomesh/client';
 import { createService, type RunningService } from '@cryptomesh/service';
+import { runCaptured } from '../../apps/cli/test/run-captured';
 import { queryApp } from '../../apps/query/src/query.app';
 import { testEntry, testLogKey, type TestLogKey } from '../../apps/log-signer/test/log-fixture';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
@@ -408,8 +410,10 @@ describe('tlog-tiles: an independent reader verifies the own log and a mirror (i
     seen.push(cp);
   }
 
+  const selfKey = testLogKey('tiles.test/self');
+
   it('the own log at sizes 0, 1, 255, 256, 257, 65,536 and random ones, sealed by the log-signer store', async () => {
-    const key = testLogKey('tiles.test/self');
+    const key = selfKey;
     const log = new LogGenerator(key, 'self');
     const reader = new SpecTileReader(`${query.url}/logs/self`, key.verifierKey);
     const store = new PostgresLogSignerStore({ url: db.url });
@@ -453,6 +457,51 @@ describe('tlog-tiles: an independent reader verifies the own log and a mirror (i
     // 256 full level-0 tiles, 1 full level-1 tile, and the level-2 partial of width 1.
     expect(Number(tiles[0]!.n)).toBe(258);
   }, 300_000);
+
+  it('mesh log verify --url verifies the log through its tiles; the SDK builds proofs from tiles', async () => {
+    const prefix = `${query.url}/logs/self`;
+    const ok = await runCaptured(['log', 'verify', '--url', prefix, '--key', selfKey.verifierKey]);
+    expect(ok.code).toBe(0);
+    expect(ok.out.join('\n')).toContain('OK verified 65536 entries of tiles.test/self through its tiles');
+    expect(ok.err.join('\n')).toContain('verified 65536 / 65536 entries');
+    const wrongKey = await runCaptured([
+      'log',
+      'verify',
+      '--url',
+      prefix,
+      '--key',
+      testLogKey('tiles.test/self').verifierKey,
+    ]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.err.join('\n')).toMatch(/verify\.checkpoint-signature/);
+    expect((await runCaptured(['log', 'verify', '--url', prefix])).code).toBe(2);
+
+    // The SDK's proofs from tiles are the query service's proofs, and verify.
+    const tiled = new TiledLog(prefix);
+    const json = async (path: string) =>
+      ((await (await fetch(`${prefix}/${path}`)).json()) as { path: string[] }).path;
+    for (const [index, size] of [
+      [0, 1],
+      [254, 255],
+      [255, 256],
+      [256, 257],
+      [12_345, 65_536],
+      [65_535, 65_536],
+    ] as const) {
+      const proof = await tiled.inclusionProof(index, size);
+      expect(proof.map(toBase64)).toEqual(await json(`proofs/inclusion?index=${index}&size=${size}`));
+    }
+    for (const [from, to] of [
+      [1, 255],
+      [255, 256],
+      [256, 257],
+      [257, 65_536],
+      [1, 65_536],
+    ] as const) {
+      const proof = await tiled.consistencyProof(from, to);
+      expect(proof.map(toBase64)).toEqual(await json(`proofs/consistency?from=${from}&to=${to}`));
+    }
+  }, 120_000);
 
   it('a mirror at the same sizes, stored by the mirror store', async () => {
     const key = testLogKey('tiles.test/peer');
