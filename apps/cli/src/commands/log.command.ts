@@ -46,7 +46,6 @@ export function registerLogVerifyCommand(program: Command, context: LogCommandCo
       'verify a remote log through C2SP tlog-tiles instead: its prefix, e.g. https://query.example/logs/self',
     )
     .action(async (dir: string | undefined, options: LogVerifyOptions) => {
-      const { io } = context;
       if (options.url !== undefined) {
         if (dir !== undefined) throw new CliUsageError('give either <dir> or --url, not both');
         if (options.key === undefined)
