@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { generateKeyPair, nodeEd25519 } from '@cryptomesh/crypto';
-import { hashLeaf } from '@cryptomesh/log';
+import { TiledLog, verifyTiledLog } from '@cryptomesh/client';
+import { formatTilePath, hashLeaf, parseVerifierKey } from '@cryptomesh/log';
 import type { LoadPlan, LoadResult } from './load';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -30,6 +31,8 @@ const { ensureBroker } = require('../deploy/kafka/kafka-broker') as {
 
 interface PortalView {
   id: string;
+  /** Its log verifier key (portals.json). */
+  verifierKey: string;
   urls: Record<string, string>;
   pids: Record<string, number>;
   logs: Record<string, string>;
@@ -47,7 +50,7 @@ const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'limits,embedded,ingest,query,federation,catchup' },
+    scenarios: { type: 'string', default: 'limits,embedded,ingest,query,tiles,federation,catchup' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     'catchup-entries': { type: 'string' },
     profile: { type: 'boolean', default: false },
@@ -58,7 +61,7 @@ const QUICK = args.quick;
 const PROFILE_DIR = args.profile ? mkdtempSync(join(tmpdir(), 'cmp-bench-prof-')) : undefined;
 const SCENARIOS = new Set(args.scenarios.split(','));
 for (const s of SCENARIOS)
-  if (!['limits', 'embedded', 'ingest', 'query', 'federation', 'catchup'].includes(s))
+  if (!['limits', 'embedded', 'ingest', 'query', 'tiles', 'federation', 'catchup'].includes(s))
     throw new Error(`unknown scenario ${s}`);
 
 /** Sizes: --quick for a smoke check (under two minutes), else the figures docs/BENCHMARKS.md records. */
@@ -610,7 +613,11 @@ async function portalScenario(brokers: string, dir: string) {
       );
       const query = result.query;
       const queryOk = query?.samples.filter((s) => s.ok) ?? [];
+      const tiles = SCENARIOS.has('tiles')
+        ? await tileReads(`${portal!.urls['query']}/logs/self`, portal!.verifierKey)
+        : undefined;
       return {
+        tiles,
         ingest: {
           presignS: result.presignS,
           accepted: accepted.length,
@@ -919,6 +926,7 @@ interface BenchResults {
   embedded?: EmbeddedFigures['embedded'];
   ingest?: PortalFigures['ingest'];
   query?: PortalFigures['query'];
+  tiles?: PortalFigures['tiles'];
   ingestResources?: Resources;
   queryResources?: Resources;
   federation?: FederationFigures['federation'];
@@ -977,6 +985,21 @@ function table(results: BenchResults): string {
       '≥ 3,000; p99 ≤ 25',
       `load generator: ${fmt(q.loadGeneratorCpuPercent)} % of one core`,
     );
+  const t = results.tiles;
+  if (t) {
+    row(
+      `tiles: random hash tile / entry bundle reads/s (8 readers, log of ${fmt(t.size)}); p50 / p99 ms`,
+      `${fmt(t.perS)}; ${fmt(t.latencyMs.p50, 1)} / ${fmt(t.latencyMs.p99, 1)}`,
+      '',
+      `${fmt(t.mbPerS, 1)} MB/s; ${t.errors} errors`,
+    );
+    row(
+      'tiles: whole log verified through its tiles, entries/s',
+      fmt(t.verifyEntriesPerS),
+      '',
+      `${fmt(t.verifyS, 1)} s`,
+    );
+  }
   const f = results.federation;
   if (f) {
     row(
@@ -1060,6 +1083,59 @@ function table(results: BenchResults): string {
   return rows.join('\n');
 }
 
+/**
+ * Tile reads (issue #18): for SIZE.queryS seconds, 8 concurrent readers GET random hash tiles and
+ * entry bundles of the portal's log as of its checkpoint (each a single lookup on the query
+ * service); then the whole log is verified through its tiles as `mesh log verify --url` does.
+ */
+async function tileReads(prefix: string, verifierKey: string) {
+  log('tiles: random tile and bundle reads, then the whole log verified through its tiles');
+  const checkpoint = await (await fetch(`${prefix}/checkpoint`)).text();
+  const size = Number(checkpoint.split('\n')[1]);
+  const paths: string[] = [];
+  for (let level = 0; 256 ** level <= size; level++) {
+    for (let n = 0; n * 256 ** (level + 1) < size; n++) {
+      const width = Math.min(256, Math.floor(size / 256 ** level) - n * 256);
+      if (width <= 0) continue;
+      paths.push(formatTilePath({ level, index: n, width }));
+      if (level === 0) paths.push(formatTilePath({ level: 'entries', index: n, width }));
+    }
+  }
+  const samples: number[] = [];
+  let errors = 0;
+  let bytes = 0;
+  const deadline = Date.now() + SIZE.queryS * 1000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (Date.now() < deadline) {
+        const path = paths[Math.floor(Math.random() * paths.length)]!;
+        const t0 = performance.now();
+        const res = await fetch(`${prefix}/${path}`);
+        const body = await res.arrayBuffer();
+        samples.push(performance.now() - t0);
+        bytes += body.byteLength;
+        if (res.status !== 200) errors++;
+      }
+    }),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const verifyStart = Date.now();
+  await verifyTiledLog(new TiledLog(prefix), parseVerifierKey(verifierKey), () => undefined, nodeEd25519);
+  const verifyS = (Date.now() - verifyStart) / 1000;
+  return {
+    size,
+    tilesAndBundles: paths.length,
+    reads: samples.length,
+    errors,
+    perS: samples.length / seconds,
+    mbPerS: bytes / 2 ** 20 / seconds,
+    latencyMs: { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) },
+    verifyS,
+    verifyEntriesPerS: size / verifyS,
+  };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'cmp-bench-run-'));
@@ -1090,10 +1166,11 @@ async function main(): Promise<void> {
   try {
     if (SCENARIOS.has('limits')) results.limits = await limits(broker.brokers);
     if (SCENARIOS.has('embedded')) results.embedded = (await embeddedScenario(dir)).embedded;
-    if (SCENARIOS.has('ingest') || SCENARIOS.has('query')) {
+    if (SCENARIOS.has('ingest') || SCENARIOS.has('query') || SCENARIOS.has('tiles')) {
       const r = await portalScenario(broker.brokers, dir);
       results.ingest = r.ingest;
       results.query = r.query;
+      if (r.tiles) results.tiles = r.tiles;
       results.ingestResources = r.resources;
       if (r.queryResources) results.queryResources = r.queryResources;
     }

@@ -63,6 +63,10 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
   mirror_profile_index: { query: 'SELECT', replication: 'INSERT SELECT' },
   cosignatures: { query: 'SELECT', replication: 'INSERT SELECT' },
   witness_outbox: { replication: 'DELETE INSERT SELECT UPDATE(created_at)' },
+  log_tiles: { query: 'SELECT', 'log-signer': 'INSERT SELECT UPDATE', replication: 'SELECT' },
+  mirror_tiles: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
+  witness_checkpoints: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
+  outside_witnesses: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
 };
 
 const DENIED = { code: '42501' }; // insufficient_privilege

@@ -46,6 +46,8 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'ServiceRoles1763808000000',
         'QueueRefused1763808100000',
         'LogAccountStates1763808200000',
+        'Tiles1763809200000',
+        'OutsideWitnesses1763809210000',
       ]);
     } finally {
       await other.destroy();
@@ -74,15 +76,19 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_queue',
       'log_queue_refused',
       'log_seals',
+      'log_tiles',
       'log_tree_nodes',
       'mirror_account_states',
       'mirror_entries',
       'mirror_heads',
       'mirror_profile_index',
       'mirror_seals',
+      'mirror_tiles',
       'mirror_tree_nodes',
+      'outside_witnesses',
       'request_nonces',
       'schema_migrations',
+      'witness_checkpoints',
       'witness_outbox',
     ]);
   });

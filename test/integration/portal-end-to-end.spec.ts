@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,29 @@ async function verifyEverything(
   expect(cli.stdout).toContain(
     `OK verified ${head.part.index + 1} parts, ${head.size} entries of ${key.origin}`,
   );
+  // Issue #18: the same log through its C2SP tlog-tiles, as an outside verifier reads it.
+  // Asynchronously: the four services of the first case answer from this very process.
+  const tiles = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, pkg.bin.mesh), 'log', 'verify', '--url', `${queryUrl}/logs/self`, '--key', key.verifierKey],
+      { encoding: 'utf8' },
+      (error, stdout, stderr) =>
+        resolve({
+          status: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+  expect({
+    code: tiles.status,
+    stderr: tiles.stderr.split('\n').filter((l) => !l.startsWith('verified ')),
+  }).toEqual({
+    code: 0,
+    stderr: [''],
+  });
+  expect(tiles.stdout).toContain(`entries of ${key.origin} through its tiles`);
 }
 
 describe('a portal end to end', () => {

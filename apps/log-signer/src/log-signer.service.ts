@@ -244,7 +244,8 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
   private async seal(session: SignerSession, head: LogHead, reason: SealReason): Promise<LogHead> {
     const started = this.clock.monotonic();
     const { record, next } = head.planSeal(this.clock.now(), this.options.signing);
-    // The signature exists only in this process until the INSERT commits. A crash before the
+    // The signature exists only in this process until the seal's transaction (the seal row and the
+    // tlog-tiles it completes) commits. A crash before the
     // commit leaves no seal anywhere — nothing read it, nothing published it — and start-up seals
     // part n afresh from the stored entries (DESIGN.md invariant 2 concerns seals that exist).
     await session.appendSeal(record);

@@ -120,7 +120,8 @@ export interface ProfileIndexStore {
 /**
  * Keeps seals. `appendSeal` MUST resolve only once the seal is durably committed, and MUST refuse
  * (`seal.conflict`) a second seal for a part index and (`seal.gap`) a part that does not start where
- * the previous one ended, writing nothing. `lastSeal` MUST return the committed seal with the
+ * the previous one ended, writing nothing. In the same transaction it MUST materialise the log's
+ * C2SP tlog-tiles up to the seal's tree size (docs/design/query.md "Tiles"). `lastSeal` MUST return the committed seal with the
  * highest part index.
  */
 export interface SealStore {

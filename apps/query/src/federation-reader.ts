@@ -1,4 +1,5 @@
 import type { FindingKind } from '@cryptomesh/intermesh';
+import type { OutsideWitnessRecord } from '@cryptomesh/persistence';
 /**
  * What the query service reads of the federation that the replication service stored
  * (docs/design/federation.md "Storage"; STYLE.md §4: defined by its consumer, the adapter is
@@ -9,6 +10,8 @@ import type { FindingKind } from '@cryptomesh/intermesh';
 export interface FederationReader {
   /** This portal's row; undefined when no replication service with a federation ever wrote it. */
   portal(): Promise<FederationPortal | undefined>;
+  /** The outside witnesses (OUTSIDE_WITNESSES of the replication service) and their state, by name. */
+  outsideWitnesses(): Promise<OutsideWitnessRecord[]>;
   /** Every peer of the roster, configured or not, by id. */
   peers(): Promise<FederationPeer[]>;
   peer(id: string): Promise<FederationPeer | undefined>;

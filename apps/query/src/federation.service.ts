@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { OutsideWitnessRecord } from '@cryptomesh/persistence';
 import type { Finding, FindingFilter, FederationReader } from './federation-reader';
 import { FEDERATION_READER, QUERY_NOW, QUERY_PORTAL_ID } from './query-tokens';
 
@@ -43,6 +44,11 @@ export interface FederationStatus {
   };
   /** Every peer of the roster, configured or not, by id. */
   readonly peers: PeerStatus[];
+  /**
+   * The outside C2SP tlog-witnesses this portal submits its seals to (issue #18), by name: the size
+   * and part each last cosigned, and its failures since (with the last error).
+   */
+  readonly outsideWitnesses: OutsideWitnessRecord[];
 }
 
 /**
@@ -59,12 +65,13 @@ export class FederationService {
   ) {}
 
   async status(): Promise<FederationStatus> {
-    const [portal, peers, heads, open, claims] = await Promise.all([
+    const [portal, peers, heads, open, claims, outsideWitnesses] = await Promise.all([
       this.federation.portal(),
       this.federation.peers(),
       this.federation.mirrorHeads(),
       this.federation.openFindings(),
       this.federation.unverifiedClaims(),
+      this.federation.outsideWitnesses(),
     ]);
     const counts =
       portal === undefined ? new Map<string, never>() : await this.federation.cosignatureCounts(portal.id);
@@ -92,6 +99,7 @@ export class FederationService {
           unverifiedClaims: claims.get(peer.id) ?? 0,
         };
       }),
+      outsideWitnesses,
     };
   }
 

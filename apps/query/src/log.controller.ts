@@ -2,6 +2,7 @@ import { Controller, Get, Header, Param, Query, UseFilters } from '@nestjs/commo
 import { LogsService } from './logs.service';
 import { QueryErrorFilter } from './query-error.filter';
 import { indexParam, peerParam } from './query-params';
+import { SHORT_CACHE } from './tile.controller';
 
 /**
  * `GET /logs/{peer}/…` (DESIGN.md "HTTP"; federation.md "Query"). `{peer}` is `self` for this
@@ -16,6 +17,7 @@ export class LogController {
 
   @Get('checkpoint')
   @Header('Content-Type', 'text/plain; charset=utf-8')
+  @Header('Cache-Control', SHORT_CACHE)
   async checkpoint(@Param('peer') peer: string): Promise<string> {
     return (await this.logs.log(peerParam(peer))).checkpoint();
   }

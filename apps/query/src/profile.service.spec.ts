@@ -30,6 +30,7 @@ import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-l
 /** A federation with no portal row and no peer: only the own log is searched, quorum 0. */
 const noFederation: FederationReader = {
   portal: () => Promise.resolve(undefined),
+  outsideWitnesses: () => Promise.resolve([]),
   peers: () => Promise.resolve([]),
   peer: () => Promise.resolve(undefined),
   cosignatures: () => Promise.resolve([]),
@@ -69,6 +70,7 @@ async function setup(
       entries: (start, end) => Promise.resolve(entries.slice(start, end)),
       readNodes: (ids: readonly NodeId[]): Promise<Hash[]> =>
         Promise.resolve(ids.map((id) => entryLeafHash(entries[id.index]!))),
+      hashTile: () => Promise.resolve(undefined),
       latestProfileRows: (prefix, size, account) => {
         asked.push({ prefix, size, account });
         return Promise.resolve(indexRows.filter((r) => r.index < size));

@@ -39,6 +39,11 @@ export interface PublishedLog extends HashReader {
   entries(start: number, end: number): Promise<Uint8Array[]>;
   readNodes(ids: Parameters<HashReader['readNodes']>[0]): Promise<Hash[]>;
   /**
+   * The first `width` hashes of hash tile (`level`, `index`) as materialised when a seal was stored
+   * (C2SP tlog-tiles), concatenated; undefined when no stored tile is that wide. One lookup.
+   */
+  hashTile(level: number, index: number, width: number): Promise<Uint8Array | undefined>;
+  /**
    * For every profile whose canonical identifier starts with `idPrefix` and every account that has
    * it (only `account`, a UDF, when given), the row of the LATEST entry below `size` that set or
    * deleted it. MUST consider only entries below `size` (the caller passes a sealed size).

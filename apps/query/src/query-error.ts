@@ -23,7 +23,11 @@ export type QueryErrorCode =
   /** No sealed entry sets the profile, or the latest one that concerns it deleted it. */
   | 'profile.not-found'
   /** The log has no seal yet. */
-  | 'log.empty';
+  | 'log.empty'
+  /** Not a C2SP tlog-tiles path in its exact encoding. */
+  | 'tile.invalid'
+  /** The tile reaches past the latest seal (or is not materialised yet). */
+  | 'tile.not-found';
 
 export class QueryError extends Error {
   constructor(
@@ -47,4 +51,6 @@ export const QUERY_ERROR_STATUS: Readonly<Record<QueryErrorCode, number>> = {
   'profile.bad-id': 400,
   'profile.not-found': 404,
   'log.empty': 404,
+  'tile.invalid': 400,
+  'tile.not-found': 404,
 };

@@ -28,6 +28,7 @@ import {
   STATUS_HISTORY_READER,
   LOG_BACKLOG_LIMITS,
 } from './query-tokens';
+import { TileController } from './tile.controller';
 import { StatusController } from './status/status.controller';
 import { StatusService, type StatusHistoryReader } from './status/status.service';
 
@@ -53,7 +54,7 @@ export class QueryFeatureModule implements OnModuleInit {
   }): DynamicModule {
     return {
       module: QueryFeatureModule,
-      controllers: [LogController, ProfileController, FederationController, StatusController],
+      controllers: [LogController, TileController, ProfileController, FederationController, StatusController],
       providers: [
         {
           provide: PUBLISHED_LOG,

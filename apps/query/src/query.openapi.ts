@@ -48,6 +48,26 @@ export function queryOpenApi(): OpenApiFragment {
           },
         },
       },
+      '/logs/{peer}/tile/{tile}': {
+        get: {
+          tags: ['log'],
+          summary: 'A C2SP tlog-tiles hash tile or entry bundle',
+          description:
+            '`{tile}` is `<L>/<N>[.p/<W>]` (a hash tile: the hashes of tree level 8·L, 32 bytes each) or ' +
+            '`entries/<N>[.p/<W>]` (an entry bundle: each entry as a big-endian uint16 length and its leaf ' +
+            'bytes), N in zero-padded 3-digit elements, all but the last prefixed x (C2SP tlog-tiles). ' +
+            'Full tiles carry `Cache-Control: public, max-age=31536000, immutable`, partial ones a short max-age.',
+          parameters: [peer, { name: 'tile', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'The tile',
+              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            },
+            '400': error,
+            '404': error,
+          },
+        },
+      },
       '/logs/{peer}/parts/{n}': {
         get: {
           tags: ['log'],
@@ -301,6 +321,37 @@ function federationSchemas(): Record<string, unknown> {
           properties: { id: nullable('string'), witnessKey: nullable('string'), quorum: integer },
         },
         peers: { type: 'array', items: { $ref: '#/components/schemas/PeerStatus' } },
+        outsideWitnesses: {
+          type: 'array',
+          description: 'The outside C2SP tlog-witnesses this portal submits its seals to (OUTSIDE_WITNESSES)',
+          items: {
+            type: 'object',
+            required: [
+              'name',
+              'url',
+              'witnessKey',
+              'configured',
+              'size',
+              'part',
+              'cosignedAt',
+              'failures',
+              'lastError',
+              'failedAt',
+            ],
+            properties: {
+              name: text,
+              url: text,
+              witnessKey: text,
+              configured: { type: 'boolean' },
+              size: { ...integer, description: 'The tree size it last cosigned (or told, answering 409)' },
+              part: { ...nullable('integer'), description: 'The part of the last seal it cosigned' },
+              cosignedAt: { ...nullable('string'), format: 'date-time' },
+              failures: { ...integer, description: 'Failed requests since its last cosignature' },
+              lastError: nullable('string'),
+              failedAt: { ...nullable('string'), format: 'date-time' },
+            },
+          },
+        },
       },
     },
     PeerStatus: {

@@ -1,8 +1,13 @@
 import {
+  TILE_WIDTH,
   consistencyProof,
   countCosigners,
+  encodeEntryBundle,
+  formatTilePath,
   inclusionProof,
+  tileWidthAt,
   toBase64,
+  type TileCoord,
   type Ed25519,
   type VerifierKey,
 } from '@cryptomesh/log';
@@ -97,6 +102,33 @@ export class ServedLog {
     if (from > 0) await this.requireSealedSize(from, 'from');
     const path = await consistencyProof(this.log, from, to);
     return { from, to, path: path.map(toBase64) };
+  }
+
+  /**
+   * A C2SP tlog-tiles resource: the hash tile or entry bundle `tile`, exactly as wide as asked. A
+   * tile that the latest seal does not make at least that wide is `tile.not-found` (nothing beyond
+   * a signed checkpoint is served); a narrower width than the tile now has is its prefix, which is
+   * what it was at the checkpoint that asked for it. A hash tile is one lookup of the tiles stored
+   * with the seal; an entry bundle one range read of the entries.
+   */
+  async tile(tile: TileCoord): Promise<Uint8Array> {
+    const size = await this.sealedSize();
+    const notFound = () =>
+      new QueryError(
+        'tile.not-found',
+        `${formatTilePath(tile)} is beyond the latest checkpoint (size ${size})`,
+      );
+    if (tileWidthAt(tile.level, tile.index, size) < tile.width) throw notFound();
+    if (tile.level === 'entries') {
+      const start = tile.index * TILE_WIDTH;
+      const entries = await this.log.entries(start, start + tile.width);
+      if (entries.length !== tile.width)
+        throw new Error(`entries of ${formatTilePath(tile)} are not all stored`);
+      return encodeEntryBundle(entries);
+    }
+    const hashes = await this.log.hashTile(tile.level, tile.index, tile.width);
+    if (hashes === undefined) throw notFound();
+    return hashes;
   }
 
   /** See PublishedLog.latestProfileRows. */

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { KafkaOptions, Transport } from '@nestjs/microservices';
 import { Kafka } from 'kafkajs';
 import { WITNESS_TOPIC, ensureTopics, kafkaClientConfig } from '@cryptomesh/intermesh';
@@ -10,8 +11,20 @@ export const replicationApp: ServiceSpec<ReplicationConfig> = {
   name: 'replication',
   loadConfig: loadReplicationConfig,
   module: (config) => ReplicationModule.forRoot(config),
-  beforeListen: attachKafka,
+  beforeListen: async (app, config) => {
+    acceptWitnessBodies(app);
+    await attachKafka(app, config);
+  },
 };
+
+/**
+ * `POST /add-checkpoint` (C2SP tlog-witness) bodies are text whatever content type a client
+ * names (the spec names none): any type without a parser of its own is read as a string.
+ */
+function acceptWitnessBodies(app: INestApplication): void {
+  const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+  fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+}
 
 /**
  * Makes the service a hybrid application: HTTP for health and metrics, and a Kafka consumer

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { loadFederation } from './federation.config';
+import { loadOutsideWitnesses } from './outside-witnesses.config';
 import {
   DEFAULT_LOG_MESSAGE_BYTES,
   LOG_MESSAGE_MAX_BYTES,
@@ -94,6 +95,12 @@ export function replicationConfigShape() {
     PEER_CA_FILE: optionalPathVar(),
     /** How often the witness outbox is polled when empty. */
     WITNESS_POLL_MS: integerVar({ default: 200, min: 10, max: 60_000 }),
+    /** How often the newest seal is offered to the outside witnesses (OUTSIDE_WITNESSES). */
+    OUTSIDE_WITNESS_POLL_MS: integerVar({ default: 1_000, min: 10, max: 3_600_000 }),
+    /** Per request to an outside witness. */
+    OUTSIDE_WITNESS_TIMEOUT_MS: integerVar({ default: 5_000, min: 100, max: 300_000 }),
+    /** The longest wait before retrying an outside witness that failed (doubling from the poll). */
+    OUTSIDE_WITNESS_RETRY_MAX_MS: integerVar({ default: 60_000, min: 10, max: 3_600_000 }),
   };
 }
 
@@ -103,7 +110,13 @@ export function loadReplicationConfig(env: NodeJS.ProcessEnv) {
   const base = loadConfig(replicationConfigShape(), env);
   const kafka = kafkaSecurity(base);
   const peerCa = base.PEER_CA_FILE === undefined ? undefined : readCaFile('PEER_CA_FILE', base.PEER_CA_FILE);
-  return { ...base, kafka, peerCa, federation: loadFederation(env, base.PORTAL_ID) };
+  return {
+    ...base,
+    kafka,
+    peerCa,
+    federation: loadFederation(env, base.PORTAL_ID),
+    outsideWitnesses: loadOutsideWitnesses(env),
+  };
 }
 
 interface KafkaSecurityVars {

@@ -13,7 +13,7 @@ import {
 import { isClientError, type ClientError } from './client-error';
 import { MemoryClientStore } from './client-store';
 import { QueryClient } from './query-client';
-import type { PortalTrust } from './trust';
+import { trustFromJson, trustToJson, type PortalTrust } from './trust';
 
 const entries = (first: number, count: number) =>
   Array.from({ length: count }, (_, i) => sampleEntry(first + i));
@@ -277,5 +277,35 @@ describe('verifyCheckpoint, a property', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('verifyCheckpoint, required outside witnesses (issue #18)', () => {
+  const outside = witnessSigner('witness.example/outside', nobleEd25519);
+  const stranger = witnessSigner('witness.example/stranger', nobleEd25519);
+
+  it('accepts a checkpoint cosigned by every required witness, refuses one without (verify.quorum), remembering nothing', async () => {
+    const { notes, trust, verify, memory } = setUp(2);
+    const requiring: PortalTrust = { ...trust, requiredWitnesses: [outside.verifierKey.text] };
+    const without = await failure(verify(notes[1]!, { trust: requiring }));
+    expect(without).toMatchObject({ code: 'verify.quorum', check: 'required witnesses' });
+    expect(without.message).toMatch(/witness\.example\/outside/);
+    // A cosignature by another key with the same role does not stand in for it.
+    expect(
+      await failure(verify(addCosignature(notes[1]!, stranger, 1_900_000_000), { trust: requiring })),
+    ).toMatchObject({ code: 'verify.quorum' });
+    expect(await memory.get('alpha')).toBeUndefined();
+    const cosigned = addCosignature(notes[1]!, outside, 1_900_000_000);
+    expect((await verify(cosigned, { trust: requiring })).size).toBe(5);
+    expect(await memory.get('alpha')).toMatchObject({ size: 5 });
+  });
+
+  it('keeps the required witnesses in trust.json and refuses a malformed list', () => {
+    const { trust } = setUp(2);
+    const requiring: PortalTrust = { ...trust, requiredWitnesses: [outside.verifierKey.text] };
+    expect(trustFromJson(trustToJson(requiring))).toEqual(requiring);
+    const bad = JSON.parse(trustToJson(requiring)) as Record<string, unknown>;
+    bad['requiredWitnesses'] = ['not a key'];
+    expect(() => trustFromJson(JSON.stringify(bad))).toThrow(/requiredWitnesses/);
   });
 });

@@ -5,6 +5,7 @@ import {
   HASH_SIZE,
   isLogError,
   openSeal,
+  parseVerifierKey,
   toBase64,
   verifyConsistency,
   type Hash,
@@ -117,6 +118,7 @@ type Fail = (
  *  2. `verify.quorum` — at least `trust.quorum` distinct valid cosignatures by the pinned witness
  *     keys of every portal of the federation but the owner (`findCosigners`: unknown keys and the
  *     owner's own witness key do not count);
+ *     — and a valid cosignature by each of `trust.requiredWitnesses` (outside witnesses);
  *  3. `verify.consistency` — with the remembered checkpoint of the owner's log: same size ⇒ same
  *     root; a larger one ⇒ a consistency proof old → new from `query` verifies, and it is remembered;
  *     a smaller one ⇒ a proof new → old verifies, and the remembered one stays.
@@ -164,6 +166,20 @@ export async function verifyCheckpoint(text: string, context: CheckpointContext)
         invalid: report.invalid.map((i) => ({ key: i.key.text, reason: i.error.code })),
       },
     );
+
+  // Outside witnesses the user pinned: each one MUST have cosigned, whatever the peers did.
+  const required = (trust.requiredWitnesses ?? []).map((k) => parseVerifierKey(k));
+  if (required.length > 0) {
+    const cosigned = new Set(findCosigners(text, required, nobleEd25519).valid.map((c) => c.key.text));
+    const missing = required.filter((k) => !cosigned.has(k.text));
+    if (missing.length > 0)
+      throw fail(
+        'verify.quorum',
+        'required witnesses',
+        `lacks a valid cosignature by the required witness${missing.length > 1 ? 'es' : ''} ${missing.map((k) => k.name).join(', ')}`,
+        { checkpoint: text, required: required.map((k) => k.text), missing: missing.map((k) => k.text) },
+      );
+  }
 
   const old = await memory.get(owner.id);
   if (old !== undefined) await checkConsistency(old, seal, text, context, fail);

@@ -84,3 +84,4 @@ export { ESCROW_DOCUMENTS, createEscrow, openEscrow, recoverEscrow, sealEscrow }
 export type { EscrowBlob, EscrowContent, EscrowShares } from './escrow';
 export { MAX_RETRIES, MAX_RETRY_AFTER_S, abortableSleep, retryRateLimited } from './rate-limit-retry';
 export type { RetryOptions } from './rate-limit-retry';
+export { TiledLog, verifyTiledLog } from './tiled-log';

@@ -35,6 +35,11 @@ export interface PortalTrust {
   readonly home: PinnedPortal;
   readonly peers: readonly PinnedPortal[];
   readonly quorum: number;
+  /**
+   * Witness keys (type 0x04) of outside C2SP tlog-witnesses the user pinned (`mesh portal witness
+   * add`): each MUST have validly cosigned every checkpoint accepted, beside the peers' quorum.
+   */
+  readonly requiredWitnesses?: readonly string[];
 }
 
 /** The store document that holds the trust (client.md "State"). */
@@ -229,15 +234,23 @@ export function trustFromJson(text: string): PortalTrust {
     throw corrupt('not JSON');
   }
   if (typeof value !== 'object' || value === null) throw corrupt('not a JSON object');
-  const { version, home, peers, quorum } = value as Record<string, unknown>;
+  const { version, home, peers, quorum, requiredWitnesses } = value as Record<string, unknown>;
   if (version !== TRUST_VERSION)
     throw corrupt(`version ${JSON.stringify(version)}, expected ${TRUST_VERSION}`);
   if (!Number.isSafeInteger(quorum) || (quorum as number) < 0) throw corrupt('quorum is not a count');
   if (!Array.isArray(peers)) throw corrupt('peers is not a list');
+  if (
+    requiredWitnesses !== undefined &&
+    (!Array.isArray(requiredWitnesses) || requiredWitnesses.some((k) => typeof k !== 'string'))
+  )
+    throw corrupt('requiredWitnesses is not a list of keys');
+  for (const key of (requiredWitnesses ?? []) as string[])
+    pinnedKey(key, 'witness', (why) => corrupt(`requiredWitnesses: ${why}`));
   return {
     home: pinnedFromJson(home, 'home'),
     peers: peers.map((p, i) => pinnedFromJson(p, `peers[${i}]`)),
     quorum: quorum as number,
+    ...(requiredWitnesses === undefined ? {} : { requiredWitnesses: requiredWitnesses as string[] }),
   };
 }
 

@@ -30,6 +30,19 @@ export {
   verifyConsistency,
 } from './consistency-proof';
 
+export {
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  MAX_BUNDLED_ENTRY,
+  parseTilePath,
+  formatTilePath,
+  tileWidthAt,
+  encodeEntryBundle,
+  decodeEntryBundle,
+  splitHashTile,
+} from './tile';
+export type { TileCoord } from './tile';
+
 export { encodeEntry, decodeEntry, entryLeafHash } from './entry';
 export type { JsonValue, TransactionRecord } from './entry';
 
@@ -71,6 +84,14 @@ export {
   countCosigners,
 } from './cosignature';
 export type { Cosigner, CosignerReport } from './cosignature';
+
+export {
+  MAX_PROOF_LINES,
+  formatAddCheckpoint,
+  parseAddCheckpoint,
+  checkAddCheckpoint,
+} from './witness-request';
+export type { AddCheckpointRequest, AcceptedCheckpoint, WitnessedCheckpoint } from './witness-request';
 
 export { LogVerifier } from './log-verifier';
 export type { EntryHook, LogVerifierOptions, LogVerifierState, PartVerdict, PartInput } from './log-verifier';

@@ -25,6 +25,15 @@ export type LogErrorCode =
   | 'tree.range'
   | 'proof.invalid'
   | 'store.missing-node'
+  // C2SP tlog-tiles paths and entry bundles.
+  | 'tile.malformed'
+  // C2SP tlog-witness add-checkpoint requests.
+  | 'witness.malformed'
+  | 'witness.unknown-log'
+  | 'witness.unknown-key'
+  | 'witness.stale'
+  | 'witness.conflict'
+  | 'witness.bad-proof'
   // The log verifier: what a peer checks before mirroring a part.
   | 'verify.gap'
   | 'verify.size'

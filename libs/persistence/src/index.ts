@@ -85,3 +85,6 @@ export { TypeOrmFindingStore } from './stores/typeorm-finding-store';
 export { TypeOrmCosignatureStore } from './stores/typeorm-cosignature-store';
 export { TypeOrmWitnessOutbox } from './stores/typeorm-witness-outbox';
 export type { WitnessOutboxRecord } from './stores/typeorm-witness-outbox';
+export { TypeOrmWitnessCheckpointStore } from './stores/typeorm-witness-checkpoint.store';
+export { TypeOrmOutsideWitnessStore, readOutsideWitnesses } from './stores/typeorm-outside-witness.store';
+export type { OutsideWitnessRecord } from './stores/typeorm-outside-witness.store';

@@ -12,12 +12,14 @@ import {
   type PartInput,
   type VerifierKey,
 } from '@cryptomesh/log';
+import { TiledLog, isClientError, verifyTiledLog } from '@cryptomesh/client';
 import { CliUsageError } from '../cli-io';
 import type { LogCommandContext } from './log.commands';
 
 interface LogVerifyOptions {
   readonly key?: string;
   readonly origin?: string;
+  readonly url?: string;
 }
 
 const NOTE_FILE = /^(0|[1-9][0-9]*)\.note$/;
@@ -36,54 +38,113 @@ export function registerLogVerifyCommand(program: Command, context: LogCommandCo
     .description('transparency logs')
     .command('verify')
     .description('verify an exported log: seals, part digests, chain, tree consistency, entries')
-    .argument('<dir>', 'the export directory (docs/log-export.md)')
+    .argument('[dir]', 'the export directory (docs/log-export.md)')
     .option('--key <vkey>', "the portal's verifier key (default: the export's verifier-key.txt)")
     .option('--origin <origin>', 'the origin every seal must carry (default: the key name)')
-    .action(async (dir: string, options: LogVerifyOptions) => {
-      const { io } = context;
-      const key = await trustedKey(context, dir, options.key);
-      const listing = await listParts(dir);
-      if (typeof listing === 'string') {
-        context.fail(listing);
+    .option(
+      '--url <prefix>',
+      'verify a remote log through C2SP tlog-tiles instead: its prefix, e.g. https://query.example/logs/self',
+    )
+    .action(async (dir: string | undefined, options: LogVerifyOptions) => {
+      if (options.url !== undefined) {
+        if (dir !== undefined) throw new CliUsageError('give either <dir> or --url, not both');
+        if (options.key === undefined)
+          throw new CliUsageError('--url needs --key: the log verifier key to pin');
+        await verifyRemote(context, options.url, context.verifierKey(options.key, KEY_TYPE_ED25519, '--key'));
         return;
       }
-      const { count } = listing;
-      let current = 0;
-      async function* parts(): AsyncGenerator<PartInput> {
-        for (current = 0; current < count; current++) {
-          const seal = decodeNote(await readFile(join(dir, 'parts', `${current}.note`)));
-          yield { entries: readEntries(join(dir, 'parts', `${current}.entries.jsonl`)), seal };
-        }
-      }
-      try {
-        const verdict = await verifyLog(parts(), {
-          logKey: key,
-          ed25519: context.ed25519,
-          ...(options.origin === undefined ? {} : { origin: options.origin }),
-        });
-        if (!verdict.ok) {
-          const { violation } = verdict;
-          const where = `part ${violation.part ?? current}${violation.entry === undefined ? '' : ` entry ${violation.entry}`}`;
-          io.stdout(`verified ${plural(verdict.parts, 'part')} before the failure`);
-          context.fail(violation, where);
-          return;
-        }
-        const head = verdict.head;
-        io.stdout(
-          `OK verified ${verdict.parts} parts, ${head?.size ?? 0} entries of ${head?.origin ?? key.name}`,
-        );
-        if (head !== undefined) {
-          io.stdout(`head  part ${head.part.index}, size ${head.size}, root ${toBase64(head.root)}`);
-          io.stdout(
-            `chain ${toBase64(head.chain)}, time ${head.timeMs} (${new Date(head.timeMs).toISOString()})`,
-          );
-        }
-      } catch (error) {
-        // Raised while reading the files rather than by a check: still a verdict on this part.
-        if (!isLogError(error)) throw error;
-        context.fail(error, `part ${current}`);
-      }
+      if (dir === undefined) throw new CliUsageError('give the export directory <dir>, or --url');
+      await verifyExport(context, dir, options);
     });
+}
+
+/** `mesh log verify DIR`: the exported log, part by part. */
+async function verifyExport(
+  context: LogCommandContext,
+  dir: string,
+  options: LogVerifyOptions,
+): Promise<void> {
+  const { io } = context;
+  const key = await trustedKey(context, dir, options.key);
+  const listing = await listParts(dir);
+  if (typeof listing === 'string') {
+    context.fail(listing);
+    return;
+  }
+  const { count } = listing;
+  let current = 0;
+  async function* parts(): AsyncGenerator<PartInput> {
+    for (current = 0; current < count; current++) {
+      const seal = decodeNote(await readFile(join(dir, 'parts', `${current}.note`)));
+      yield { entries: readEntries(join(dir, 'parts', `${current}.entries.jsonl`)), seal };
+    }
+  }
+  try {
+    const verdict = await verifyLog(parts(), {
+      logKey: key,
+      ed25519: context.ed25519,
+      ...(options.origin === undefined ? {} : { origin: options.origin }),
+    });
+    if (!verdict.ok) {
+      const { violation } = verdict;
+      const where = `part ${violation.part ?? current}${violation.entry === undefined ? '' : ` entry ${violation.entry}`}`;
+      io.stdout(`verified ${plural(verdict.parts, 'part')} before the failure`);
+      context.fail(violation, where);
+      return;
+    }
+    const head = verdict.head;
+    io.stdout(
+      `OK verified ${verdict.parts} parts, ${head?.size ?? 0} entries of ${head?.origin ?? key.name}`,
+    );
+    if (head !== undefined) {
+      io.stdout(`head  part ${head.part.index}, size ${head.size}, root ${toBase64(head.root)}`);
+      io.stdout(
+        `chain ${toBase64(head.chain)}, time ${head.timeMs} (${new Date(head.timeMs).toISOString()})`,
+      );
+    }
+  } catch (error) {
+    // Raised while reading the files rather than by a check: still a verdict on this part.
+    if (!isLogError(error)) throw error;
+    context.fail(error, `part ${current}`);
+  }
+}
+
+/**
+ * `mesh log verify --url PREFIX --key VKEY`: the remote log through its tiles (`verifyTiledLog` of
+ * the SDK): the checkpoint opens with the pinned key, and every entry of every bundle, hashed in a
+ * compact range (constant memory), makes its root. A progress line on stderr; exit 1 on a failure.
+ */
+async function verifyRemote(context: LogCommandContext, url: string, key: VerifierKey): Promise<void> {
+  const { io } = context;
+  const prefix = url.replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(prefix))
+    throw new CliUsageError(`--url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  let last = 0;
+  try {
+    const checkpoint = await verifyTiledLog(
+      new TiledLog(prefix),
+      key,
+      (entries, size) => {
+        if (entries === size || Date.now() - last > 1000) {
+          last = Date.now();
+          io.stderr(`verified ${entries} / ${size} entries`);
+        }
+      },
+      context.ed25519,
+    );
+    io.stdout(`OK verified ${checkpoint.size} entries of ${checkpoint.origin} through its tiles`);
+    io.stdout(`checkpoint size ${checkpoint.size}, root ${toBase64(checkpoint.root)}`);
+  } catch (error) {
+    if (isClientError(error)) {
+      context.fail(error.message, error.code);
+      return;
+    }
+    if (isLogError(error)) {
+      context.fail(error, 'tiles');
+      return;
+    }
+    throw error;
+  }
 }
 
 async function trustedKey(

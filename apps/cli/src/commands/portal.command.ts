@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { loadTrust, saveTrust } from '@cryptomesh/client';
+import { KEY_TYPE_COSIGNATURE_V1, isLogError, parseVerifierKey } from '@cryptomesh/log';
+import { CliUsageError } from '../cli-io';
 import { urlOption, type ClientCommandContext } from './client.commands';
 
 interface SwitchOptions {
@@ -32,6 +35,40 @@ export function registerPortalCommands(program: Command, context: ClientCommandC
           closed
             ? 'the account at the old portal is closed (MoveAccount)'
             : 'the account at the old portal is NOT closed (unreachable, or this device is no administrator): switch again from an administrator to close it',
+        ]);
+      }),
+    );
+
+  portal
+    .command('require-witness')
+    .description(
+      'pin an outside C2SP tlog-witness: every checkpoint this client accepts must carry its cosignature',
+    )
+    .argument('<key>', "the witness's verifier key (signed-note type 0x04)")
+    .action(
+      context.action(async (key: string) => {
+        let name: string;
+        try {
+          const parsed = parseVerifierKey(key);
+          if (parsed.type !== KEY_TYPE_COSIGNATURE_V1)
+            throw new CliUsageError('<key> must be a witness (type 0x04) key');
+          name = parsed.name;
+        } catch (error) {
+          if (isLogError(error)) throw new CliUsageError(`<key> is not a verifier key: ${error.message}`);
+          throw error;
+        }
+        const store = context.store();
+        const trust = await loadTrust(store);
+        if (trust === undefined)
+          throw new CliUsageError(
+            'no portal is pinned yet: create or connect an account first',
+            1,
+            'usage.no-trust',
+          );
+        const requiredWitnesses = [...new Set([...(trust.requiredWitnesses ?? []), key])];
+        await saveTrust(store, { ...trust, requiredWitnesses });
+        context.result({ requiredWitnesses }, [
+          `every checkpoint must now be cosigned by ${name} (${requiredWitnesses.length} required witness${requiredWitnesses.length > 1 ? 'es' : ''})`,
         ]);
       }),
     );

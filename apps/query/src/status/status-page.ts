@@ -34,6 +34,13 @@ export const STATUS_HTML = `<!doctype html>
       <tbody></tbody>
     </table>
   </section>
+  <section id="outside-witnesses-section" hidden>
+    <h2>Outside witnesses <small>(C2SP tlog-witness)</small></h2>
+    <table id="outside-witnesses">
+      <thead><tr><th>Witness</th><th>Cosigned</th><th>Last cosignature</th><th>Failures</th><th>Last error</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
   <section class="charts">
     <div><h2>Throughput <small>(entries sealed per minute, last hour)</small></h2><div id="chart-throughput" class="chart"></div></div>
     <div><h2>Replication lag <small>(seconds from seal to verified mirror, worst per minute)</small></h2><div id="chart-lag" class="chart"></div></div>
@@ -145,6 +152,9 @@ export const STATUS_JS = `'use strict';
       else if (p.lagMs / 1000 > STALE_S) raise('bad', p.id + ': stale, newest seal ' + age(p.lagMs / 1000));
       else if (p.lagMs / 1000 > LAG_WARN_S) raise('warn', p.id + ': replication lag ' + seconds(p.lagMs / 1000));
     });
+    (federation.outsideWitnesses || []).forEach(function (w) {
+      if (w.configured && w.failures > 0) raise('warn', 'outside witness ' + w.name + ': ' + w.failures + ' failure' + (w.failures > 1 ? 's' : '') + ', ' + (w.lastError || ''));
+    });
     var bySubject = {};
     // A peer's claim this portal could not verify is shown, never counted (DESIGN.md invariant 7).
     findings.forEach(function (f) { if (f.verified !== false) bySubject[f.subject] = (bySubject[f.subject] || 0) + 1; });
@@ -192,6 +202,23 @@ export const STATUS_JS = `'use strict';
       ]));
     });
     var body = document.querySelector('#portals tbody');
+    body.replaceChildren.apply(body, rows);
+  }
+
+  function renderOutsideWitnesses(federation, now) {
+    var witnesses = (federation.outsideWitnesses || []).filter(function (w) { return w.configured; });
+    document.getElementById('outside-witnesses-section').hidden = witnesses.length === 0;
+    var rows = witnesses.map(function (w) {
+      var since = w.cosignedAt ? (now - Date.parse(w.cosignedAt)) / 1000 : null;
+      return el('tr', { 'data-witness': w.name }, [
+        el('td', {}, [el('strong', { text: w.name })]),
+        el('td', { className: 'num', text: w.part === null ? '—' : w.size + ' entries · part ' + w.part }),
+        stateCell(w.failures > 0 ? 'warn' : since === null ? 'warn' : 'ok', since === null ? 'never' : age(since)),
+        el('td', { className: 'num ' + (w.failures > 0 ? 'bad-text' : 'ok-text'), text: String(w.failures) }),
+        el('td', { text: w.lastError || '' })
+      ]);
+    });
+    var body = document.querySelector('#outside-witnesses tbody');
     body.replaceChildren.apply(body, rows);
   }
 
@@ -254,6 +281,7 @@ export const STATUS_JS = `'use strict';
         document.title = (federation.portal.id || 'CryptoMesh Portal') + ' · status';
         renderVerdict(judge(federation, findings, history, now));
         renderPortals(federation, findings, history, now);
+        renderOutsideWitnesses(federation, now);
         renderFindings(findings);
         // "Every peer's log verified" only when there are peers (issue #16).
         document.getElementById('no-findings').textContent = federation.peers.length === 0

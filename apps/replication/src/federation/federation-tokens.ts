@@ -10,3 +10,5 @@ export const FINDING_STORE = Symbol('FINDING_STORE');
 export const COSIGNATURE_STORE = Symbol('COSIGNATURE_STORE');
 /** The one wall clock of the mirror, the audit, the witness and the intake (`Clock`). */
 export const FEDERATION_CLOCK = Symbol('FEDERATION_CLOCK');
+/** The witness's latest cosigned checkpoint per origin (`POST /add-checkpoint`). */
+export const WITNESS_CHECKPOINT_STORE = Symbol('WITNESS_CHECKPOINT_STORE');

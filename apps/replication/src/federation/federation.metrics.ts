@@ -15,6 +15,7 @@ export class FederationMetrics {
   readonly witnessPublished: Counter;
   readonly errors: Counter<'peer' | 'stage'>;
   readonly transportErrors: Counter<'peer' | 'code'>;
+  readonly addCheckpoint: Counter<'outcome'>;
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
@@ -73,10 +74,19 @@ export class FederationMetrics {
       'Transient failures of the mirror (database, broker, a peer query service); each is retried',
       ['peer', 'stage'],
     );
+    this.addCheckpoint = metrics.counter(
+      'tlog_witness_add_checkpoint_total',
+      'POST /add-checkpoint requests (C2SP tlog-witness), by outcome: cosigned or the refusal code',
+      ['outcome'],
+    );
     this.transportErrors = metrics.counter(
       'intermesh_mirror_transport_errors_total',
       'Input about a peer that no valid seal of that peer covers (junk, forged or reordered messages, entries that do not match the seal): never a finding (DESIGN.md invariant 7)',
       ['peer', 'code'],
     );
+  }
+
+  witnessRequest(outcome: string): void {
+    this.addCheckpoint.inc({ outcome });
   }
 }

@@ -17,6 +17,9 @@ import {
   TypeOrmMirrorStore,
   TypeOrmOwnSealReader,
   TypeOrmRosterStore,
+  TypeOrmOutsideWitnessStore,
+  TypeOrmPublishedLog,
+  TypeOrmWitnessCheckpointStore,
   TypeOrmWitnessOutbox,
 } from '@cryptomesh/persistence';
 import { MetricsService, caTrustingFetch } from '@cryptomesh/service';
@@ -31,7 +34,18 @@ import {
   MIRROR_STORE,
   OWN_SEAL_READER,
   ROSTER_STORE,
+  WITNESS_CHECKPOINT_STORE,
 } from './federation-tokens';
+import {
+  OUTSIDE_WITNESS_OPTIONS,
+  OUTSIDE_WITNESS_STORE,
+  OWN_LOG,
+  OutsideWitnessService,
+  type OutsideWitnessOptions,
+  type OutsideWitnessStore,
+  type OwnLog,
+} from './outside-witness.service';
+import { AddCheckpointController, type WitnessCheckpointStore } from './add-checkpoint.controller';
 import { RosterService } from './roster.service';
 import { WitnessIntakeService } from './witness-intake.service';
 import {
@@ -75,6 +89,7 @@ export class FederationModule {
     const kafka = (suffix: string) => () => new Kafka(kafkaClientConfig(kafkaConnection(config, suffix)));
     return {
       module: FederationModule,
+      controllers: [AddCheckpointController],
       providers: [
         { provide: FEDERATION_CONTEXT, useValue: context },
         { provide: MIRROR_OPTIONS, useValue: mirrorOptions },
@@ -89,6 +104,25 @@ export class FederationModule {
         onDatabase(FINDING_STORE, (ds) => new TypeOrmFindingStore(ds) satisfies FindingStore),
         onDatabase(COSIGNATURE_STORE, (ds) => new TypeOrmCosignatureStore(ds) satisfies CosignatureStore),
         onDatabase(TypeOrmWitnessOutbox, (ds) => new TypeOrmWitnessOutbox(ds)),
+        {
+          provide: OUTSIDE_WITNESS_OPTIONS,
+          useValue: {
+            witnesses: config.outsideWitnesses,
+            pollMs: config.OUTSIDE_WITNESS_POLL_MS,
+            timeoutMs: config.OUTSIDE_WITNESS_TIMEOUT_MS,
+            retryMaxMs: config.OUTSIDE_WITNESS_RETRY_MAX_MS,
+          } satisfies OutsideWitnessOptions,
+        },
+        onDatabase(
+          OUTSIDE_WITNESS_STORE,
+          (ds) => new TypeOrmOutsideWitnessStore(ds) satisfies OutsideWitnessStore,
+        ),
+        onDatabase(OWN_LOG, (ds) => new TypeOrmPublishedLog(ds) satisfies OwnLog),
+        OutsideWitnessService,
+        onDatabase(
+          WITNESS_CHECKPOINT_STORE,
+          (ds) => new TypeOrmWitnessCheckpointStore(ds) satisfies WitnessCheckpointStore,
+        ),
         {
           provide: FederationMetrics,
           inject: [MetricsService],

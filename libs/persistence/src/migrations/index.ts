@@ -15,6 +15,8 @@ import { ConnectSource1763807500000 } from './1763807500000-connect-source';
 import { ServiceRoles1763808000000 } from './1763808000000-service-roles';
 import { QueueRefused1763808100000 } from './1763808100000-queue-refused';
 import { LogAccountStates1763808200000 } from './1763808200000-log-account-states';
+import { Tiles1763809200000 } from './1763809200000-tiles';
+import { OutsideWitnesses1763809210000 } from './1763809210000-outside-witnesses';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -38,4 +40,6 @@ export const MIGRATIONS = [
   ServiceRoles1763808000000,
   QueueRefused1763808100000,
   LogAccountStates1763808200000,
+  Tiles1763809200000,
+  OutsideWitnesses1763809210000,
 ];

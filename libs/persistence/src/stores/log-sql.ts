@@ -66,6 +66,7 @@ export interface LogTables {
   readonly nodes: 'log_tree_nodes' | 'mirror_tree_nodes';
   readonly seals: 'log_seals' | 'mirror_seals';
   readonly profileIndex: 'log_profile_index' | 'mirror_profile_index';
+  readonly tiles: 'log_tiles' | 'mirror_tiles';
   /** The peer whose mirror this is; undefined for this portal's own log. */
   readonly peer?: string;
 }
@@ -75,6 +76,7 @@ export const OWN_LOG_TABLES: LogTables = {
   nodes: 'log_tree_nodes',
   seals: 'log_seals',
   profileIndex: 'log_profile_index',
+  tiles: 'log_tiles',
 };
 
 /** The mirror of `peer`'s log. */
@@ -84,6 +86,7 @@ export function mirrorLogTables(peer: string): LogTables {
     nodes: 'mirror_tree_nodes',
     seals: 'mirror_seals',
     profileIndex: 'mirror_profile_index',
+    tiles: 'mirror_tiles',
     peer,
   };
 }

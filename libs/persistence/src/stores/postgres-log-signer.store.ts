@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { Hash, NodeId, StoredNode } from '@cryptomesh/log';
 import {
+  OWN_LOG_TABLES,
   SEAL_COLUMNS,
   asBuffer,
   readStoredNodes,
@@ -11,6 +12,7 @@ import {
   type SqlQuery,
 } from './log-sql';
 import { LogStoreError } from './log-store-error';
+import { materialiseTiles } from './tile-sql';
 import {
   readIndexedSize,
   writeProfileIndex,
@@ -361,11 +363,14 @@ export class PostgresLogSignerSession {
   }
 
   /**
-   * Stores a seal (one statement, its own transaction). MUST reject with `seal.conflict` — writing
-   * nothing — if part `record.part` already has a seal, and with `seal.gap` if the part does not
-   * start where part − 1 ended (a database constraint, not only this code, enforces both).
+   * Stores a seal and materialises the log's tlog-tiles up to its tree size (docs/design/query.md
+   * "Tiles"), in ONE transaction. MUST reject with `seal.conflict` — writing nothing — if part
+   * `record.part` already has a seal, and with `seal.gap` if the part does not start where part − 1
+   * ended (a database constraint, not only this code, enforces both); with `store.corrupt`, writing
+   * nothing, if a tree node below the seal's size is missing.
    */
   async appendSeal(record: LogSealRecord): Promise<void> {
+    await this.query('BEGIN');
     try {
       await this.query(`INSERT INTO log_seals (${SEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
         record.part,
@@ -377,7 +382,12 @@ export class PostgresLogSignerSession {
         record.timeMs,
         record.note,
       ]);
+      await materialiseTiles(this.query, OWN_LOG_TABLES, record.size);
+      // Commit point (seal): the seal and its tiles together — see log-signer.service.ts for what a
+      // crash here leaves. Tiles never reach past a committed seal.
+      await this.query('COMMIT');
     } catch (error) {
+      await this.query('ROLLBACK').catch(() => undefined);
       const code = (error as { code?: unknown }).code;
       if (code === '23505') {
         throw new LogStoreError('seal.conflict', `part ${record.part} is already sealed`, { cause: error });

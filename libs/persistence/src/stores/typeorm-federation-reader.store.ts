@@ -1,5 +1,6 @@
 import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource } from 'typeorm';
+import { readOutsideWitnesses, type OutsideWitnessRecord } from './typeorm-outside-witness.store';
 import { safeInteger, type SqlQuery } from './log-sql';
 import { dataSourceQuery } from './typeorm-published-log.store';
 
@@ -80,6 +81,11 @@ export class TypeOrmFederationReader {
 
   constructor(dataSource: DataSource) {
     this.query = dataSourceQuery(dataSource);
+  }
+
+  /** The outside witnesses the replication service submits seals to (`outside_witnesses`), by name. */
+  outsideWitnesses(): Promise<OutsideWitnessRecord[]> {
+    return readOutsideWitnesses(this.query);
   }
 
   /** This portal's row; undefined before a replication service with a federation wrote it. */

@@ -8,7 +8,8 @@ import type {
   MirrorStore,
   StoredAccountState,
 } from '@cryptomesh/audit';
-import { asBuffer, safeInteger } from './log-sql';
+import { asBuffer, mirrorLogTables, safeInteger } from './log-sql';
+import { materialiseTiles } from './tile-sql';
 import { LogStoreError } from './log-store-error';
 import { insertCosignature } from './typeorm-cosignature-store';
 import { insertOutbox } from './typeorm-witness-outbox';
@@ -124,6 +125,7 @@ export class TypeOrmMirrorStore implements MirrorStore {
           record.source,
         ],
       );
+      await materialiseTiles((sql, params) => tx.query(sql, params), mirrorLogTables(peer), record.size);
       // Commit point of the mirror (with the statements below): a crash before the commit leaves
       // nothing of the part — no entry, no seal, no account state — and the progress before its first
       // message, so it is read again from the stored head and the stored account states.

@@ -12,6 +12,7 @@ import {
   type SqlQuery,
 } from './log-sql';
 import { readLatestProfileRows, type ProfileIndexRow } from './profile-index-sql';
+import { readHashTile } from './tile-sql';
 
 /** The `SqlQuery` of a TypeORM data source: each statement on a pooled connection, autocommit. */
 export function dataSourceQuery(dataSource: DataSource): SqlQuery {
@@ -69,6 +70,14 @@ export class SqlLogReader {
    */
   latestProfileRows(idPrefix: string, size: number, account?: string): Promise<ProfileIndexRow[]> {
     return readLatestProfileRows(this.query, idPrefix, size, account, this.tables);
+  }
+
+  /**
+   * The first `width` hashes of the materialised hash tile (`level`, `index`) — C2SP tlog-tiles —
+   * concatenated; undefined when no stored tile is that wide. One primary-key lookup.
+   */
+  hashTile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
+    return readHashTile(this.query, this.tables, level, index, width);
   }
 
   /** The `HashReader` port of `@cryptomesh/log`. */

@@ -1,0 +1,106 @@
+import { Body, Controller, HttpCode, Inject, Logger, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import type { Clock } from '@cryptomesh/audit';
+import {
+  checkAddCheckpoint,
+  cosign,
+  formatSignatureLine,
+  isLogError,
+  parseAddCheckpoint,
+  type LogErrorCode,
+  type VerifierKey,
+  type WitnessedCheckpoint,
+} from '@cryptomesh/log';
+import type { TypeOrmWitnessCheckpointStore } from '@cryptomesh/persistence';
+import { FederationMetrics } from './federation.metrics';
+import { FEDERATION_CLOCK, WITNESS_CHECKPOINT_STORE } from './federation-tokens';
+import { FEDERATION_CONTEXT, type FederationContext } from './witness.service';
+
+/** The HTTP status of each refusal (C2SP tlog-witness "add-checkpoint"). */
+const STATUS: Partial<Record<LogErrorCode, number>> = {
+  'witness.malformed': 400,
+  'witness.unknown-key': 403,
+  'witness.unknown-log': 404,
+  'witness.stale': 409,
+  'witness.conflict': 409,
+  'witness.bad-proof': 422,
+};
+
+/** The port of the witness's state (adapter: `TypeOrmWitnessCheckpointStore`). */
+export type WitnessCheckpointStore = Pick<TypeOrmWitnessCheckpointStore, 'latest' | 'advance'>;
+
+/**
+ * `POST /add-checkpoint` (C2SP tlog-witness): this portal witnesses every log it mirrors — the
+ * peers of its federation, by origin, with their log keys — for callers outside the federation
+ * (peers keep cosigning over Kafka). The checks are `checkAddCheckpoint` of `@cryptomesh/log`; the
+ * new latest size is recorded by compare-and-swap BEFORE the cosignature is made, so a crash after
+ * the record leaves a witness that refuses the same old size (409 with the new size, and the client
+ * resubmits), never one that cosigned something it did not record.
+ */
+@Controller()
+export class AddCheckpointController {
+  private readonly logger = new Logger('witness');
+  private readonly logKeys: ReadonlyMap<string, VerifierKey>;
+
+  constructor(
+    @Inject(FEDERATION_CONTEXT) private readonly context: FederationContext,
+    @Inject(WITNESS_CHECKPOINT_STORE) private readonly store: WitnessCheckpointStore,
+    @Inject(FEDERATION_CLOCK) private readonly clock: Clock,
+    private readonly metrics: FederationMetrics,
+  ) {
+    this.logKeys = new Map(context.peers.map((p) => [p.origin, p.verifierKey]));
+  }
+
+  @Post('add-checkpoint')
+  @HttpCode(200)
+  async addCheckpoint(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    try {
+      const text =
+        typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
+      const request = parseAddCheckpoint(text ?? '');
+      // The state checked is the state swapped from: never re-read in between (a request that
+      // re-read could swap a newer size back to its own, the spec's roll-back race).
+      let checked: WitnessedCheckpoint | undefined;
+      const accepted = await checkAddCheckpoint(
+        request,
+        (origin) => this.logKeys.get(origin),
+        async (origin) => (checked = await this.store.latest(origin)),
+        nodeEd25519,
+      );
+      const { origin, size, root } = accepted.checkpoint;
+      const recorded = await this.store.advance(origin, checked, {
+        size,
+        root,
+        checkpoint: request.checkpoint,
+      });
+      if (!recorded) {
+        // Another request moved the witness between the check and the swap: its size wins.
+        const now = await this.store.latest(origin);
+        return this.refuse(reply, 409, 'witness.stale', `${now?.size ?? 0}\n`, true);
+      }
+      const key = this.context.witnessKey;
+      if (key === undefined) throw new Error('the witness key is required to witness');
+      const line = formatSignatureLine(cosign(accepted.noteText, key, Math.floor(this.clock.now() / 1000)));
+      this.metrics.witnessRequest('cosigned');
+      void reply.header('content-type', 'text/plain; charset=utf-8');
+      return `${line}\n`;
+    } catch (error) {
+      if (!isLogError(error) || STATUS[error.code] === undefined) throw error;
+      const status = STATUS[error.code]!;
+      if (error.code === 'witness.stale')
+        return this.refuse(reply, status, error.code, `${error.expected ?? 0}\n`, true);
+      return this.refuse(reply, status, error.code, `${error.message}\n`, false);
+    }
+  }
+
+  private refuse(reply: FastifyReply, status: number, code: string, body: string, size: boolean): string {
+    this.metrics.witnessRequest(code);
+    if (status !== 409 || !size) this.logger.warn({ msg: 'add-checkpoint refused', code, status });
+    void reply.status(status).header('content-type', size ? 'text/x.tlog.size' : 'text/plain; charset=utf-8');
+    return body;
+  }
+}
