@@ -543,9 +543,9 @@ const kafka = (p) => new Kafka({ clientId: 'compose-test', brokers: ['kafka:9092
       log(`  as alpha: ${JSON.stringify(out)}`);
       if (out.ownTopic !== 'intermesh.log.alpha')
         throw new Error(`alpha cannot describe its own topic: ${run.stdout}`);
-      if (out.foreign !== 'TOPIC_AUTHORIZATION_FAILED')
+      if (!/\bTOPIC_AUTHORIZATION_FAILED\b/.test(out.foreign ?? ''))
         throw new Error(`alpha writing beta's topic: ${out.foreign}`);
-      if (out.wrongPassword !== 'KafkaJSSASLAuthenticationError')
+      if (!/^KafkaJSSASLAuthenticationError\b/.test(out.wrongPassword ?? ''))
         throw new Error(`a wrong password: ${out.wrongPassword}`);
     },
   );
