@@ -4,7 +4,7 @@
  * "docker-compose" describes every step; docs/testing.md says how long it takes.
  *
  * Environment (all optional):
- *   COMPOSE_TEST_TIMEOUT_MS    the whole run, cleanup excluded (default 55 minutes)
+ *   COMPOSE_TEST_TIMEOUT_MS    the whole run, cleanup excluded (default 45 minutes)
  *   COMPOSE_TEST_PORT_BASE     the first host port (default: a free range); COMPOSE_TEST_PROJECT the name
  *   COMPOSE_TEST_NPM_CA_FILE   PEM certificates npm trusts inside the image build (default: the local
  *                              CAs of /usr/local/share/ca-certificates, else none)
@@ -38,7 +38,7 @@ const { fetchKafka } = require('../../deploy/kafka/kafka-broker.js') as {
 
 const ROOT = join(__dirname, '../..');
 const T0 = Date.now();
-const TIMEOUT_MS = Number(process.env.COMPOSE_TEST_TIMEOUT_MS ?? 55 * 60_000);
+const TIMEOUT_MS = Number(process.env.COMPOSE_TEST_TIMEOUT_MS ?? 45 * 60_000);
 const MESH_MAIN = join(ROOT, 'dist/apps/cli/apps/cli/src/main.js');
 const PORTAL_SERVICES = ['gateway', 'query', 'log-signer', 'replication'] as const;
 const ONE_SHOT = /-(migrate|kafka-setup)$|^kafka-setup$/;
