@@ -15,8 +15,17 @@ import { createTestDatabase } from '../env/test-database';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { init, PORTALS } = require('../../deploy/compose/init') as {
-  init: (dir: string, log?: (m: string) => void) => Promise<{ dir: string }>;
+  init: (
+    dir: string,
+    log?: (m: string) => void,
+    options?: { projectName?: string; portBase?: number },
+  ) => Promise<{ dir: string }>;
   PORTALS: string[];
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkaSetup = require('../../deploy/kafka/setup') as {
+  federationTopics: (portals: string[]) => Array<{ topic: string; numPartitions: number }>;
+  kafkajsAcls: (portals: string[], kafkajs: unknown) => Array<Record<string, unknown>>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const acls = require('../../deploy/kafka/acls') as {
@@ -29,7 +38,7 @@ const ROOT = resolve(__dirname, '../..');
 
 interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   command?: string[];
   environment?: Record<string, string | number>;
   secrets?: string[];
@@ -88,7 +97,7 @@ describe('docker-compose.yml: a three-portal federation', () => {
     env = readEnvFile(join(dir, 'generated', 'compose.env'));
     env['COMPOSE_SECRETS'] = join(dir, 'generated');
     compose = parse(interpolate(composeText, env), { merge: true }) as Compose;
-  }, 240_000);
+  }, 240_000); // six keygen processes: slow on a loaded 2-core machine
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -241,17 +250,44 @@ describe('docker-compose.yml: a three-portal federation', () => {
       // …and the replication service of the compose file uses the groups its ACLs allow.
       expect(compose.services[`${id}-replication`]?.environment?.['KAFKA_GROUP_ID']).toBe(acls.groupId(id));
     }
-    const setup = readFileSync(compose.secrets['kafka_setup']!.file, 'utf8');
-    for (const a of list)
-      expect(setup).toContain(
-        `--allow-principal ${a['principal']} --operation ${a['operation']} --${a['resourceType']} ${a['name']} --resource-pattern-type ${a['patternType']}`,
-      );
+    // The kafka-setup job creates exactly these, in one admin-client session (deploy/kafka/setup.js).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const kafkajs = require('kafkajs') as typeof import('kafkajs');
+    const created = kafkaSetup.kafkajsAcls(PORTALS, kafkajs);
+    expect(created).toHaveLength(list.length);
+    for (const [i, a] of list.entries())
+      expect(created[i]).toEqual({
+        principal: a['principal'],
+        host: '*',
+        resourceType:
+          a['resourceType'] === 'topic' ? kafkajs.AclResourceTypes.TOPIC : kafkajs.AclResourceTypes.GROUP,
+        resourceName: a['name'],
+        resourcePatternType:
+          a['patternType'] === 'literal'
+            ? kafkajs.ResourcePatternTypes.LITERAL
+            : kafkajs.ResourcePatternTypes.PREFIXED,
+        operation: kafkajs.AclOperationTypes[a['operation']!.toUpperCase() as 'READ' | 'WRITE' | 'DESCRIBE'],
+        permissionType: kafkajs.AclPermissionTypes.ALLOW,
+      });
+    expect(kafkaSetup.federationTopics(PORTALS).map((t) => t.topic)).toEqual([
+      ...PORTALS.map((id) => `intermesh.log.${id}`),
+      'intermesh.witness',
+    ]);
+    const job = compose.services['kafka-setup']!;
+    expect(job.command).toEqual(['node', 'deploy/kafka/setup.js']);
+    expect(job.environment).toMatchObject({
+      KAFKA_SASL_USERNAME: 'admin',
+      KAFKA_SASL_PASSWORD_FILE: '/run/secrets/kafka_admin_password',
+      FEDERATION_FILE: '/run/secrets/federation',
+    });
+    const adminPassword = readFileSync(compose.secrets['kafka_admin_password']!.file, 'utf8').trim();
     const start = readFileSync(compose.secrets['kafka_start']!.file, 'utf8');
     for (const user of ['admin', ...PORTALS])
       expect(start).toMatch(new RegExp(`SCRAM-SHA-512=\\[name=${user},password=`));
     const server = readFileSync(compose.secrets['kafka_server_properties']!.file, 'utf8');
     expect(server).toContain('allow.everyone.if.no.acl.found=false');
     expect(server).toContain('authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(server).toContain(`username="admin" password="${adminPassword}"`);
     const password = readFileSync(join(dir, 'generated', 'alpha', 'kafka-password'), 'utf8').trim();
     expect(start).toContain(`name=alpha,password=${password}]`);
   });
@@ -327,7 +363,13 @@ describe('docker-compose.yml: a three-portal federation', () => {
   it('builds every image from the one multi-stage Dockerfile, whose sources exist', () => {
     const built = Object.values(compose.services).filter((s) => s.build);
     expect(built.length).toBeGreaterThan(0);
-    for (const s of built) expect(s.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
+    for (const s of built)
+      expect(s.build).toEqual({
+        context: '.',
+        dockerfile: 'deploy/Dockerfile',
+        // Defaults when the variables are unset: the real base image, no extra CA.
+        args: { NODE_IMAGE: 'node:20-bookworm-slim', NPM_CA: '' },
+      });
     const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
     expect([...dockerfile.matchAll(/^FROM .* AS (\w+)$/gm)].map((m) => m[1])).toEqual([
       'build',
@@ -338,10 +380,50 @@ describe('docker-compose.yml: a three-portal federation', () => {
       for (const source of sources!.split(' '))
         expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true });
     expect(dockerfile).toMatch(/^USER node$/m);
-    for (const s of Object.values(compose.services).filter((x) => x.image?.startsWith('cryptomesh-portal'))) {
+    // Issue #21: the base image can be replaced, defaulting to the real one; npm's CA only in the
+    // build stages; a broken install fails the build instead of fetching a package named `nest`.
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect([...dockerfile.matchAll(/^FROM (\S+) AS/gm)].map((m) => m[1])).toEqual(
+      Array(3).fill('${NODE_IMAGE}'),
+    );
+    const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'));
+    expect(runtime).not.toMatch(/NPM_CA|npm-ca/);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).not.toMatch(/npx (?!--no-install)/);
+    expect(composeText).toContain('image: ${POSTGRES_IMAGE:-postgres:15}');
+    expect(composeText).toContain('image: ${KAFKA_IMAGE:-apache/kafka:3.9.1}');
+    expect(composeText).toContain("NODE_IMAGE: '${NODE_IMAGE:-node:20-bookworm-slim}'");
+    // The kafka-setup job runs a script the runtime stage copies.
+    expect(dockerfile).toMatch(
+      /^COPY deploy\/kafka\/acls\.js deploy\/kafka\/setup\.js \.\/deploy\/kafka\/$/m,
+    );
+    for (const s of Object.values(compose.services).filter(
+      (x) => x.image?.startsWith('cryptomesh-portal') && x.command?.[1] !== 'deploy/kafka/setup.js',
+    )) {
       const main = s.command![1]!.replace(/\/apps\/(\w[\w-]*)\/apps\/\1\/src\/main\.js$/, '');
       expect(main).toBe('dist');
       expect(existsSync(join(ROOT, 'apps', s.command![1]!.split('/')[2]!, 'src/main.ts'))).toBe(true);
     }
   });
+
+  it('takes its project name and host ports from compose:init, so that two stacks do not collide', async () => {
+    const other = join(dir, 'other');
+    await init(other, () => undefined, { projectName: 'second-stack', portBase: 30_000 });
+    const second = readEnvFile(join(other, 'compose.env'));
+    expect(second['COMPOSE_PROJECT_NAME']).toBe('second-stack');
+    expect(env['COMPOSE_PROJECT_NAME']).toBe('cryptomesh-federation');
+    const ports = (e: Record<string, string>) =>
+      PORTALS.flatMap((id) => [e[`${id.toUpperCase()}_GATEWAY_PORT`], e[`${id.toUpperCase()}_QUERY_PORT`]]);
+    expect(ports(second)).toEqual(['30000', '30001', '30100', '30101', '30200', '30201']);
+    expect(ports(env)).toEqual(['8181', '8182', '8281', '8282', '8381', '8382']);
+    // Bad options are refused before anything is written.
+    for (const [options, message] of [
+      [{ projectName: 'Has Spaces' }, /COMPOSE_PROJECT_NAME/],
+      [{ portBase: 65_400 }, /COMPOSE_PORT_BASE/],
+      [{ portBase: 80 }, /COMPOSE_PORT_BASE/],
+    ] as const) {
+      await expect(init(join(dir, 'refused'), () => undefined, options)).rejects.toThrow(message);
+      expect(existsSync(join(dir, 'refused'))).toBe(false);
+    }
+  }, 180_000);
 });
