@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
@@ -17,55 +17,14 @@ import { replicationApp } from '../../apps/replication/src/replication.app';
 import { enqueueAll, eventually, testEntry, testLogKey } from '../../apps/log-signer/test/log-fixture';
 import { createTestDatabase, testKafkaBrokers, type TestDatabase } from '../env/test-database';
 import { scrape } from '../support/prometheus-text';
+import { consistent, sha256 } from '../support/rfc9162-independent';
 
 // ---------------------------------------------------------------------------------------------
 // A C2SP tlog-witness written from the spec texts alone (tlog-witness, tlog-cosignature,
 // signed-note, RFC 9162 §2.1.4.2), on node:http and node:crypto: nothing of this repository.
 // ---------------------------------------------------------------------------------------------
 
-const sha256 = (...parts: Uint8Array[]): Buffer => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
-const nodeHash = (l: Uint8Array, r: Uint8Array) => sha256(Buffer.from([1]), l, r);
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
-
-/** RFC 9162 §2.1.4.2. */
-function consistent(
-  first: number,
-  second: number,
-  firstRoot: Buffer,
-  secondRoot: Buffer,
-  proof: Buffer[],
-): boolean {
-  if (first === second) return proof.length === 0 && firstRoot.equals(secondRoot);
-  if (first === 0) return proof.length === 0;
-  const path = (first & (first - 1)) === 0 ? [firstRoot, ...proof] : proof;
-  if (path.length === 0) return false;
-  let fn = first - 1;
-  let sn = second - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  let fr = path[0]!;
-  let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
-    } else sr = nodeHash(sr, c);
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
-}
 
 class SpecWitness {
   readonly name = 'witness.example/outside';

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
+import { createPublicKey, verify as edVerify } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import {
@@ -22,19 +22,12 @@ import { runCaptured } from '../../apps/cli/test/run-captured';
 import { queryApp } from '../../apps/query/src/query.app';
 import { testEntry, testLogKey, type TestLogKey } from '../../apps/log-signer/test/log-fixture';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import { consistent, leafHash, nodeHash, rootFromInclusion, sha256 } from '../support/rfc9162-independent';
 
 // ---------------------------------------------------------------------------------------------
 // An independent C2SP tlog-tiles reader, written from the spec texts alone (tlog-tiles,
 // tlog-checkpoint, signed-note; RFC 9162 §2.1): node:crypto only, nothing of this repository.
 // ---------------------------------------------------------------------------------------------
-
-const sha256 = (...parts: Uint8Array[]): Buffer => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
-const leafHash = (entry: Uint8Array) => sha256(Buffer.from([0]), entry);
-const nodeHash = (l: Uint8Array, r: Uint8Array) => sha256(Buffer.from([1]), l, r);
 
 /** tlog-tiles "<N>": zero-padded 3-digit elements, all but the last prefixed with x. */
 function tileIndexPath(n: number): string {
@@ -193,67 +186,6 @@ class SpecTileReader {
     if (m <= k) return [...(await this.subproof(m, lo, lo + k, b, size)), await this.mth(lo + k, hi, size)];
     return [...(await this.subproof(m - k, lo + k, hi, false, size)), await this.mth(lo, lo + k, size)];
   }
-}
-
-/** RFC 9162 §2.1.3.2: the root an inclusion proof implies. */
-function rootFromInclusion(index: number, size: number, leaf: Buffer, path: Buffer[]): Buffer {
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  for (const p of path) {
-    if (sn === 0) throw new Error('proof too long');
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else r = nodeHash(r, p);
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  if (sn !== 0) throw new Error('proof too short');
-  return r;
-}
-
-/** RFC 9162 §2.1.4.2: checks a consistency proof between two roots. */
-function consistent(
-  first: number,
-  second: number,
-  firstRoot: Buffer,
-  secondRoot: Buffer,
-  proof: Buffer[],
-): boolean {
-  if (first === second) return proof.length === 0 && firstRoot.equals(secondRoot);
-  if (first === 0) return proof.length === 0;
-  let path = proof;
-  if ((first & (first - 1)) === 0) path = [firstRoot, ...proof];
-  let fn = first - 1;
-  let sn = second - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  let fr = path[0]!;
-  let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else sr = nodeHash(sr, c);
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
 }
 
 // ---------------------------------------------------------------------------------------------
