@@ -101,8 +101,10 @@ describe('metrics and request ids on a running federation', () => {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const completed = lines('gateway').find((l) => l.requestId === id && l.msg === 'request completed');
-    expect(completed).toBeDefined();
+    // The access line is written once the answer is sent: wait for it, do not race it.
+    await waitFor('the gateway logs the request id', () =>
+      Promise.resolve(lines('gateway').find((l) => l.requestId === id && l.msg === 'request completed')),
+    );
     const sequenced = await waitFor('the log-signer logs the request id with the entry index', () =>
       Promise.resolve(lines('log-signer').find((l) => l.requestId === id && l.msg === 'entry sequenced')),
     );

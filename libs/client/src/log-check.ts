@@ -63,14 +63,18 @@ export function verifiedLogCheck(options: LogCheckOptions): LogCheck {
         logged = verified.signed.jws;
       } catch (error) {
         // Not sealed yet: the query service knows no such profile (or no seal at all) so far, or
-        // still an older value of it. Or sealed but not cosigned yet: peers cosign a seal within a
-        // heartbeat of it. Each passes with time; anything else is a failed check at once. At the
-        // deadline a missing quorum stands as itself, an older value as verify.profile below.
+        // still an older value of it — or, right after a portal switch, only the value of the log
+        // the account left (its mirror), which this client refuses (verify.stale) until the new
+        // home's own log holds the registration. Or sealed but not cosigned yet: peers cosign a
+        // seal within a heartbeat of it. Each passes with time; anything else is a failed check at
+        // once. At the deadline a missing quorum or a stale value stands as itself, an older value
+        // as verify.profile below.
         if (isClientError(error, 'log.behind')) logged = error.evidence?.['logged'] as FlattenedJws;
         else {
           const notYet =
             (isClientError(error, 'portal.refused') && refusalCode(error) === 'profile.not-found') ||
-            isClientError(error, 'verify.quorum');
+            isClientError(error, 'verify.quorum') ||
+            isClientError(error, 'verify.stale');
           if (!notYet || now() >= deadline) throw error;
         }
       }

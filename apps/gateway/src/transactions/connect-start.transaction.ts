@@ -75,7 +75,7 @@ export class ConnectStartTransaction implements Transaction {
       throw new GatewayError('persistence.conflict', `device ${device.profile.id} is already connected`, {
         reason: 'persistence.exists',
       });
-    const id = toBase64Url(randomBytes(16));
+    const id = newRequestId();
     const source = clientSource(context.clientAddress);
     await this.dataSource.transaction(async (manager) => {
       // The account row lock serialises ConnectStarts of one account, so the cap holds exactly.
@@ -105,5 +105,16 @@ export class ConnectStartTransaction implements Transaction {
       });
     });
     return { Account: name.address, RequestId: id, DeviceId: device.profile.id, Nonce: nonce };
+  }
+}
+
+/**
+ * A connection request's id: 128 random bits, base64url — never starting with '-', which a command
+ * line (`mesh device accept ID`) would take for an option (one id in 64 did: found as a failing test).
+ */
+export function newRequestId(): string {
+  for (;;) {
+    const id = toBase64Url(randomBytes(16));
+    if (!id.startsWith('-')) return id;
   }
 }
