@@ -263,7 +263,10 @@ async function waitHealthy(stack: Stack, expected: number, timeoutMs: number): P
       (c) =>
         (ONE_SHOT.test(c.service) && c.status === 'exited' && c.exitCode !== 0) ||
         (!ONE_SHOT.test(c.service) &&
-          (c.health === 'unhealthy' ||
+          // A container that crashed and is being restarted shows "unhealthy" for a moment: a
+          // transient start failure on a loaded machine (a database connect timing out) is what the
+          // restart policy is for, so a restarting one is judged by its restart count alone.
+          ((c.health === 'unhealthy' && c.status === 'running') ||
             c.restarts - (before.get(c.service) ?? 0) >= 3 ||
             c.status === 'exited')),
     );
