@@ -568,7 +568,7 @@ const kafka = (p) => new Kafka({ clientId: 'compose-test', brokers: ['kafka:9092
       for (const via of [B, C]) {
         const run = await mesh(home, ca, ['profile', 'show', '--via', via.id]);
         const expected = new RegExp(
-          `^verified +master profile .* of ${A.id}'s log, .* served by ${via.id}$`,
+          `^verified +master profile .* of ${A.id}'s log, .* served by ${via.id}, proof from tiles$`,
           'm',
         );
         if (run.code !== 0 || !expected.test(run.stdout))

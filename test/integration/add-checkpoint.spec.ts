@@ -10,18 +10,22 @@ import {
   parseVerifierKey,
   signNote,
   verifyCosignature,
+  verifyEquivocation,
   type Hash,
 } from '@cryptomesh/log';
 import { createService, type RunningService } from '@cryptomesh/service';
+import { LogFixture, sampleEntry } from '../../libs/log/testdata/log-fixture';
 import { generateLogKey } from '../../apps/log-signer/src/log-key';
 import { replicationApp } from '../../apps/replication/src/replication.app';
 import { generateWitnessKey } from '../../apps/replication/src/witness-key';
 import { createTestDatabase, testKafkaBrokers, type TestDatabase } from '../env/test-database';
 import { queryDatabase } from '../support/db-snapshot';
-import { parsePrometheusText } from '../support/prometheus-text';
+import { parsePrometheusText, scrape } from '../support/prometheus-text';
 
 const ED = nodeEd25519;
 const BETA = 'beta.test/log';
+/** A peer whose checkpoints are Mesh seals (LogFixture: the log-signer's format, its key derived from the origin). */
+const DELTA = 'delta.test/log';
 
 /** A peer's log the test grows, and its checkpoints (plain C2SP checkpoints: no seal lines needed). */
 class PeerLog {
@@ -58,7 +62,7 @@ class PeerLog {
  * request (400), an unknown key (403), an unknown log (404), a stale old size or a roll-back (409
  * with the latest size as text/x.tlog.size, or 400), a root that differs at the same size (409),
  * a bad or inconsistent proof (422) — each with nothing stored — and compares-and-swaps under
- * concurrent requests.
+ * concurrent requests. A seal that forks the one cosigned is a finding against the peer.
  */
 describe('tlog-witness: POST /add-checkpoint on the replication service', () => {
   const beta = generateLogKey(BETA);
@@ -75,6 +79,13 @@ describe('tlog-witness: POST /add-checkpoint on the replication service', () => 
         origin: BETA,
         verifierKey: beta.verifierKey,
         witnessKey: generateWitnessKey('beta.test/witness').verifierKey,
+        queryUrl: 'http://127.0.0.1:9',
+      },
+      {
+        id: 'delta',
+        origin: DELTA,
+        verifierKey: new LogFixture(DELTA, ED).signer.verifierKey.text,
+        witnessKey: generateWitnessKey('delta.test/witness').verifierKey,
         queryUrl: 'http://127.0.0.1:9',
       },
     ];
@@ -239,5 +250,38 @@ describe('tlog-witness: POST /add-checkpoint on the replication service', () => 
     expect(total('cosigned')).toBe(4);
     expect(total('witness.stale')).toBe(8);
     expect(total('witness.bad-proof')).toBe(3);
+  });
+
+  it('records a seal that forks the one it cosigned as a proven equivocation against the peer (409 all the same)', async () => {
+    const honest = new LogFixture(DELTA, ED);
+    const cosigned = honest.sealPart([1, 2, 3].map((n) => sampleEntry(n))).seal;
+    expect((await post(formatAddCheckpoint({ oldSize: 0, proof: [], checkpoint: cosigned }))).status).toBe(
+      200,
+    );
+    const findings = () =>
+      queryDatabase<{ subject: string; kind: string; code: string; evidence: unknown }>(
+        db.url,
+        'SELECT subject, kind, code, evidence FROM findings ORDER BY id',
+      );
+    expect(await findings()).toEqual([]);
+    // The same key (derived from the origin) seals another history of the same size.
+    const fork = new LogFixture(DELTA, ED).sealPart([1, 2, 4].map((n) => sampleEntry(n))).seal;
+    await refused(formatAddCheckpoint({ oldSize: 3, proof: [], checkpoint: fork }), 409);
+    const raised = await findings();
+    expect(raised).toMatchObject([{ subject: 'delta', kind: 'equivocation', code: 'seal.conflict' }]);
+    // Evidence anyone can check with the peer's key alone.
+    expect(() =>
+      verifyEquivocation(
+        raised[0]!.evidence as never,
+        ED,
+        parseVerifierKey(new LogFixture(DELTA, ED).signer.verifierKey.text),
+      ),
+    ).not.toThrow();
+    // Submitted again: the same finding, not a second one.
+    await refused(formatAddCheckpoint({ oldSize: 3, proof: [], checkpoint: fork }), 409);
+    expect(await findings()).toHaveLength(1);
+    const metrics = await scrape(service.url);
+    expect(metrics.sum('intermesh_findings_total', { subject: 'delta', kind: 'equivocation' })).toBe(1);
+    expect(metrics.sum('tlog_witness_add_checkpoint_total', { outcome: 'witness.conflict' })).toBe(3);
   });
 });

@@ -96,8 +96,17 @@ describe('the mesh CLI against a three-portal federation', () => {
     const human = await mesh(home, ['profile', 'show', '--via', B.queryUrl]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(
-      new RegExp(`^verified +master profile .* of ${A.id}'s log, .* served by ${B.id}$`, 'm'),
+      new RegExp(
+        `^verified +master profile .* of ${A.id}'s log, .* served by ${B.id}, proof from tiles$`,
+        'm',
+      ),
     );
+    // The mirror's tiles made that proof; the query service's own answers still serve on request.
+    const byJson = await mesh(home, ['profile', 'show', '--via', B.id, '--proofs', 'json']);
+    expect(byJson.stdout).toMatch(/, proof from json$/m);
+    const bogus = await mesh(home, ['profile', 'show', '--via', B.id, '--proofs', 'cdn']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain('--proofs must be one of');
     const fromB = await meshJson<Verified & { fingerprint: string }>(home, [
       'profile',
       'show',

@@ -16,6 +16,7 @@ import {
   recoverEscrow,
   type DeviceKeys,
   type EscrowShares,
+  type FetchLike,
 } from '@cryptomesh/client';
 import { portalApp } from '../../apps/portal/src/portal.app';
 import { loadPortalConfig } from '../../apps/portal/src/portal.config';
@@ -74,7 +75,14 @@ describe('the client SDK against real portals', () => {
   const store1 = new MemoryClientStore();
   const store2 = new MemoryClientStore();
   const store3 = new MemoryClientStore();
-  const device1 = new MeshProfileManager(store1);
+  // Device 1's requests, recorded: its verified reads build their proofs from the log's tiles.
+  const requests: Array<{ url: string; status: number }> = [];
+  const recording: FetchLike = async (url, init) => {
+    const answer = await fetch(url, init);
+    requests.push({ url: String(url), status: answer.status });
+    return answer;
+  };
+  const device1 = new MeshProfileManager(store1, { fetchImpl: recording });
   const device2 = new MeshProfileManager(store2);
   const device3 = new MeshProfileManager(store3);
   const passwords1 = new PasswordApp(device1);
@@ -176,6 +184,16 @@ describe('the client SDK against real portals', () => {
     await passwords2.remove('bank.example');
     expect(await failure(passwords1.get('bank.example'))).toMatchObject({ code: 'state.missing' });
   }, 60_000);
+
+  it("verifies every read with proofs built from the portal's tiles, never asking for a proof (issue #18)", () => {
+    const tiles = requests.filter((r) => r.url.startsWith(`${alpha.url}/logs/self/tile/`));
+    expect(tiles.length).toBeGreaterThan(0);
+    expect(tiles.filter((r) => r.status !== 200)).toEqual([]);
+    // Partial tiles of the growing log; and no JSON proof at all, though device 1 saw the log grow
+    // from read to read (each larger checkpoint needs a consistency proof).
+    expect(tiles.some((r) => r.url.includes('.p/'))).toBe(true);
+    expect(requests.filter((r) => r.url.includes('/proofs/'))).toEqual([]);
+  });
 
   it('removes device 2: it can neither sign nor read what is written afterwards', async () => {
     await device1.remove(device2Id);

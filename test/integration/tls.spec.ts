@@ -118,6 +118,18 @@ describe('a federation over TLS (federation:up --tls)', () => {
     ]);
     expect(shown.verified.via).toBe(A.id);
     expect(shown.verified.profiles.map((p) => p.log)).toEqual([A.id, A.id]);
+
+    // The log itself, through its tiles over HTTPS (issue #18): --ca as for every other command.
+    const tiles = ['log', 'verify', '--url', `${A.queryUrl}/logs/self`, '--key', A.verifierKey];
+    const verified = await mesh(home, ['--ca', caFile, ...tiles]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^OK verified \d+ entries .* through its tiles$/m);
+    const untrusted = await mesh(home, tiles);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/certificate/);
+    const badCa = await mesh(home, ['--ca', join(home, 'nothing.pem'), ...tiles]);
+    expect(badCa.code).toBe(2);
+    expect(badCa.stderr).toMatch(/--ca: cannot read .*nothing\.pem/);
   }, 120_000);
 
   it('is refused, naming the certificate problem, by a client that does not trust the CA; nothing is created', async () => {

@@ -42,6 +42,8 @@ function setUp(quorum = 2) {
       query,
       logName: 'self',
       memory: over.memory ?? memory,
+      // The query service's proofs; proofs-from-tiles.spec.ts covers the tiles.
+      proofs: 'json',
     });
   return { alpha, beta, gamma, notes, fetchImpl, store, trust, memory, verify };
 }

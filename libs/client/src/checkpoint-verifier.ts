@@ -13,7 +13,7 @@ import {
 } from '@cryptomesh/log';
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
-import type { QueryClient } from './query-client';
+import type { ProofSource, QueryClient } from './query-client';
 import { cosignerKeysFor, logKeyOf, type PinnedPortal, type PortalTrust } from './trust';
 
 /** The last checkpoint this client accepted of one log: its size, root (base64) and note text. */
@@ -100,6 +100,8 @@ export interface CheckpointContext {
   /** The owner's log as `query` names it: `self` when `query` is the owner's, else the owner's id. */
   readonly logName: string;
   readonly memory: CheckpointMemory;
+  /** Where the consistency proof comes from (default `auto`: the log's tiles when it serves them). */
+  readonly proofs?: ProofSource;
 }
 
 /** Builds the ClientError of a failed check, naming the serving portal and the log. */
@@ -120,7 +122,8 @@ type Fail = (
  *     owner's own witness key do not count);
  *     — and a valid cosignature by each of `trust.requiredWitnesses` (outside witnesses);
  *  3. `verify.consistency` — with the remembered checkpoint of the owner's log: same size ⇒ same
- *     root; a larger one ⇒ a consistency proof old → new from `query` verifies, and it is remembered;
+ *     root; a larger one ⇒ a consistency proof old → new (built from the log's tiles, or asked of
+ *     `query`: `context.proofs`) verifies, and it is remembered;
  *     a smaller one ⇒ a proof new → old verifies, and the remembered one stays.
  * Every error names the serving portal (`query.portalName`); `verify.consistency` carries both notes
  * in `evidence.remembered` and `evidence.served` (proof that the log showed two histories). It MUST
@@ -225,7 +228,12 @@ async function checkConsistency(
           { size: old.size, root: oldRoot },
         ];
   if (first.size === 0) return; // Every tree extends the empty tree; no proof to ask for.
-  const answer = await context.query.consistency(context.logName, first.size, second.size);
+  const answer = await context.query.consistencyPath(
+    context.logName,
+    first.size,
+    second.size,
+    context.proofs ?? 'auto',
+  );
   let path: Hash[];
   try {
     path = answer.path.map((hash) => {

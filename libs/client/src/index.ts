@@ -25,6 +25,8 @@ export type {
   FederationAnswer,
   FederationPeerAnswer,
   ProfileAnswer,
+  ProofPath,
+  ProofSource,
 } from './query-client';
 export {
   TRUST_DOCUMENT,

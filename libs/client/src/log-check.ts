@@ -3,6 +3,7 @@ import type { LogCheck } from './account-session';
 import { ClientError, isClientError } from './client-error';
 import type { ClientStore } from './client-store';
 import { refusalCode, type FetchLike } from './portal-http';
+import type { ProofSource } from './query-client';
 import { TRUST_DOCUMENT, trustFromJson, trustToJson, type PortalTrust } from './trust';
 import { fetchVerifiedProfile } from './verified-profile';
 
@@ -23,6 +24,8 @@ export interface LogCheckOptions {
   readonly waitMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Where the proofs come from (fetchVerifiedProfile's `proofs`; default `auto`). */
+  readonly proofs?: ProofSource;
 }
 
 const sameJws = (a: FlattenedJws, b: FlattenedJws): boolean =>
@@ -57,6 +60,7 @@ export function verifiedLogCheck(options: LogCheckOptions): LogCheck {
           expected: served.jws,
           ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
           ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+          ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
         });
         // fetchVerifiedProfile answers only with the expected value; checked again all the same.
         if (sameJws(verified.signed.jws, served.jws)) return;

@@ -80,22 +80,7 @@ export async function portalRequest(
     const text = await response.text();
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', text };
   } catch (cause) {
-    // Not `instanceof`: the abort reason is a DOMException, which may come from another realm.
-    const { name, message } = (typeof cause === 'object' && cause !== null ? cause : {}) as {
-      name?: unknown;
-      message?: unknown;
-    };
-    const timedOut = name === 'TimeoutError' || name === 'AbortError';
-    // A platform fetch says only "fetch failed"; what failed (a refused connection, a certificate
-    // that does not chain to a trusted CA…) is in its cause.
-    const inner = (cause as { cause?: { message?: unknown } } | null)?.cause?.message;
-    const why = timedOut
-      ? `no answer within ${timeoutMs} ms`
-      : typeof message === 'string'
-        ? typeof inner === 'string' && inner !== '' && inner !== message
-          ? `${message}: ${inner}`
-          : message
-        : String(cause);
+    const why = unreachableReason(cause, timeoutMs);
     throw new ClientError('portal.unreachable', `${method} ${url} failed: ${why}`, {
       portal,
       check: 'reach the portal',
@@ -103,6 +88,23 @@ export async function portalRequest(
       cause,
     });
   }
+}
+
+/**
+ * Why a request failed, in words: a timeout, or the platform's message with its cause — a platform
+ * fetch says only "fetch failed"; what failed (a refused connection, a certificate that does not
+ * chain to a trusted CA…) is in its cause.
+ */
+export function unreachableReason(cause: unknown, timeoutMs: number): string {
+  // Not `instanceof`: the abort reason is a DOMException, which may come from another realm.
+  const { name, message } = (typeof cause === 'object' && cause !== null ? cause : {}) as {
+    name?: unknown;
+    message?: unknown;
+  };
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if (typeof message !== 'string') return String(cause);
+  const inner = (cause as { cause?: { message?: unknown } } | null)?.cause?.message;
+  return typeof inner === 'string' && inner !== '' && inner !== message ? `${message}: ${inner}` : message;
 }
 
 /** `{ "error": { "code", "message" } }` of the query service, or the Mesh `Error`/`StatusDescription`. */

@@ -46,6 +46,7 @@ import {
   type PortalRef,
   type ProfileDocument,
 } from './profile-document';
+import type { ProofSource } from './query-client';
 import { discoverTrust, type PortalTrust } from './trust';
 
 export interface ProfileManagerOptions extends SessionEnvironment {
@@ -60,6 +61,8 @@ export interface ProfileManagerOptions extends SessionEnvironment {
   /** How long a verified read waits for the log to show what the gateway served (log-check.ts). */
   readonly logWaitMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Where verified reads take their proofs from (`ProofSource`; default `auto`: tiles when served). */
+  readonly proofs?: ProofSource;
 }
 
 /** Where a profile is registered: the gateway, and the query service (default: Hello's, else the gateway). */
@@ -357,7 +360,7 @@ export class MeshProfileManager {
             trust: pinned,
             store: this.store,
             account: doc.account,
-            ...pick(this.options, ['fetchImpl', 'timeoutMs', 'now', 'sleep']),
+            ...pick(this.options, ['fetchImpl', 'timeoutMs', 'now', 'sleep', 'proofs']),
             ...(this.options.logWaitMs === undefined ? {} : { waitMs: this.options.logWaitMs }),
           });
     // Requests are bound to the pinned origin of the home portal (issue #14); Hello's otherwise.

@@ -1,5 +1,6 @@
 import type { FlattenedJws } from '@cryptomesh/crypto/portable';
-import { ClientError } from './client-error';
+import { toBase64 } from '@cryptomesh/log';
+import { ClientError, isClientError } from './client-error';
 import {
   globalFetch,
   joinUrl,
@@ -9,6 +10,7 @@ import {
   type FetchLike,
   type PortalAnswer,
 } from './portal-http';
+import { TiledLog } from './tiled-log';
 
 /** `GET /profiles/{udf}` (docs/design/query.md), as served: nothing in it is checked yet. */
 export interface ProfileAnswer {
@@ -51,6 +53,21 @@ export interface FederationAnswer {
     readonly quorum: number;
   };
   readonly peers: readonly FederationPeerAnswer[];
+}
+
+/**
+ * Where a client's RFC 9162 proofs come from (client.md "Proofs from tiles"): `tiles` — built here
+ * from the log's C2SP tlog-tiles (`/logs/{log}/tile/…`, immutable and cacheable by any HTTP cache);
+ * `json` — the query service's own answers (`proof.path` of a profile, `/proofs/consistency`);
+ * `auto` (the default) — tiles when the log serves them, the JSON answers when a tile is 404. The
+ * source never decides what is accepted: every proof is verified against a signed checkpoint.
+ */
+export type ProofSource = 'auto' | 'tiles' | 'json';
+
+/** A proof as base64 hashes, with where it came from. */
+export interface ProofPath {
+  readonly path: readonly string[];
+  readonly source: 'tiles' | 'json';
 }
 
 type Shape = Record<string, unknown>;
@@ -158,6 +175,54 @@ export class QueryClient {
         `a consistency answer that is not {from: ${from}, to: ${to}, path: [base64…]}`,
       );
     return { from, to, path: value['path'] };
+  }
+
+  /** `log` (`self` or a peer id) as tlog-tiles under `<query URL>/logs/{log}/`. */
+  tiles(log: string): TiledLog {
+    return new TiledLog(
+      joinUrl(this.queryUrl, `logs/${encodeURIComponent(log)}`),
+      this.fetchImpl,
+      this.timeoutMs,
+      this.portal,
+    );
+  }
+
+  /**
+   * The inclusion proof of entry `index` in the tree of `size` of `log`: from its tiles, or — with
+   * `json`, or with `auto` when the log serves no tiles — `served`, the path the query service
+   * answered with the entry (a profile answer's `proof.path`).
+   */
+  async inclusionPath(
+    log: string,
+    index: number,
+    size: number,
+    source: ProofSource,
+    served: readonly string[],
+  ): Promise<ProofPath> {
+    const path = await this.fromTiles(source, () => this.tiles(log).inclusionProof(index, size));
+    return path === undefined ? { path: served, source: 'json' } : { path, source: 'tiles' };
+  }
+
+  /** The consistency proof from `from` to `to` of `log`: from its tiles, or `consistency` (as inclusionPath). */
+  async consistencyPath(log: string, from: number, to: number, source: ProofSource): Promise<ProofPath> {
+    const path = await this.fromTiles(source, () => this.tiles(log).consistencyProof(from, to));
+    if (path !== undefined) return { path, source: 'tiles' };
+    return { path: (await this.consistency(log, from, to)).path, source: 'json' };
+  }
+
+  /** The proof from tiles as base64; undefined for `json`, and for `auto` when a tile is 404. */
+  private async fromTiles(
+    source: ProofSource,
+    build: () => Promise<Uint8Array[]>,
+  ): Promise<string[] | undefined> {
+    if (source === 'json') return undefined;
+    try {
+      return (await build()).map((hash) => toBase64(hash));
+    } catch (error) {
+      const notServed = isClientError(error, 'portal.refused') && error.evidence?.['status'] === 404;
+      if (source === 'auto' && notServed) return undefined;
+      throw error;
+    }
   }
 
   /** `GET /federation`: this portal and its peers, as it claims them (trust on first use). */

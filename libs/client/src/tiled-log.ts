@@ -8,6 +8,7 @@ import {
   formatTilePath,
   hashChildren,
   inclusionProof,
+  isLogError,
   openNote,
   parseCheckpoint,
   splitHashTile,
@@ -21,7 +22,7 @@ import {
   type VerifierKey,
 } from '@cryptomesh/log';
 import { ClientError } from './client-error';
-import { globalFetch, type FetchLike } from './portal-http';
+import { DEFAULT_TIMEOUT_MS, globalFetch, unreachableReason, type FetchLike } from './portal-http';
 
 /**
  * A log served as C2SP tlog-tiles under `prefix` (`<query URL>/logs/self`, or any tiled log):
@@ -32,23 +33,37 @@ export class TiledLog {
   constructor(
     readonly prefix: string,
     private readonly fetchImpl: FetchLike = globalFetch,
-    private readonly timeoutMs = 10_000,
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+    /** The name errors give the serving portal (its id), else the prefix. */
+    private readonly portal = prefix,
   ) {}
 
   private async get(path: string): Promise<Uint8Array> {
     const url = `${this.prefix}/${path}`;
-    let res: Response;
+    let status: number;
+    let body: Uint8Array;
     try {
-      res = await this.fetchImpl(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await this.fetchImpl(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      status = res.status;
+      body = new Uint8Array(await res.arrayBuffer());
     } catch (error) {
-      throw new ClientError('portal.unreachable', `${url}: ${(error as Error).message}`, {
-        portal: this.prefix,
-        cause: error,
-      });
+      throw new ClientError(
+        'portal.unreachable',
+        `GET ${url} failed: ${unreachableReason(error, this.timeoutMs)}`,
+        {
+          portal: this.portal,
+          check: 'reach the portal',
+          evidence: { url, method: 'GET' },
+          cause: error,
+        },
+      );
     }
-    if (res.status !== 200)
-      throw new ClientError('portal.refused', `${url} answered ${res.status}`, { portal: this.prefix });
-    return new Uint8Array(await res.arrayBuffer());
+    if (status !== 200)
+      throw new ClientError('portal.refused', `${url} answered ${status}`, {
+        portal: this.portal,
+        evidence: { url, status },
+      });
+    return body;
   }
 
   /**
@@ -67,7 +82,7 @@ export class TiledLog {
         'verify.checkpoint-signature',
         `${this.prefix}/checkpoint does not open with ${key.text}`,
         {
-          portal: this.prefix,
+          portal: this.portal,
           check: 'checkpoint signature',
           cause: error,
         },
@@ -78,13 +93,32 @@ export class TiledLog {
   /** The hashes of tile (level, index) as wide as a tree of `size` makes it. */
   async tile(level: number, index: number, size: number): Promise<Hash[]> {
     const width = tileWidthAt(level, index, size);
-    return splitHashTile(await this.get(formatTilePath({ level, index, width })), width);
+    const path = formatTilePath({ level, index, width });
+    const bytes = await this.get(path);
+    return this.decoded(path, () => splitHashTile(bytes, width));
   }
 
   /** The entries of bundle `index` as wide as a tree of `size` makes it. */
   async bundle(index: number, size: number): Promise<Uint8Array[]> {
     const width = tileWidthAt('entries', index, size);
-    return decodeEntryBundle(await this.get(formatTilePath({ level: 'entries', index, width })), width);
+    const path = formatTilePath({ level: 'entries', index, width });
+    const bytes = await this.get(path);
+    return this.decoded(path, () => decodeEntryBundle(bytes, width));
+  }
+
+  /** `decode()`, with a tile or bundle that does not decode as `verify.answer` naming it. */
+  private decoded<T>(path: string, decode: () => T): T {
+    try {
+      return decode();
+    } catch (error) {
+      if (!isLogError(error)) throw error;
+      throw new ClientError('verify.answer', `${this.prefix}/${path} is malformed: ${error.message}`, {
+        portal: this.portal,
+        check: 'answer shape',
+        evidence: { url: `${this.prefix}/${path}` },
+        cause: error,
+      });
+    }
   }
 
   /**
@@ -116,9 +150,7 @@ export class TiledLog {
               throw new ClientError(
                 'verify.answer',
                 `node (${level}, ${index}) is not in the tiles of size ${size}`,
-                {
-                  portal: this.prefix,
-                },
+                { portal: this.portal },
               );
             while (layer.length > 1) {
               const next: Hash[] = [];

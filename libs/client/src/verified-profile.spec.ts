@@ -46,7 +46,9 @@ function setUp() {
 /** Rewrites the `/profiles/…` answer of a portal. */
 function tamperProfile(portal: FakePortal, edit: (body: Record<string, unknown>) => void): void {
   portal.tamper = (path: string, answer: FakeAnswer) => {
-    if (path.startsWith('/profiles/') && typeof answer.body !== 'string') edit(answer.body);
+    const { body } = answer;
+    if (path.startsWith('/profiles/') && typeof body !== 'string' && !(body instanceof Uint8Array))
+      edit(body);
     return answer;
   };
 }

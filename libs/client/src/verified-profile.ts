@@ -5,15 +5,7 @@ import {
   udfMatches,
   type FlattenedJws,
 } from '@cryptomesh/crypto/portable';
-import {
-  entryLeafHash,
-  fromBase64,
-  HASH_SIZE,
-  isLogError,
-  verifyInclusion,
-  type Hash,
-  type Seal,
-} from '@cryptomesh/log';
+import type { Seal } from '@cryptomesh/log';
 import {
   checkProfileSigner,
   decodeRecord,
@@ -35,8 +27,9 @@ import {
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
 import type { FetchLike } from './portal-http';
+import { checkInclusion } from './inclusion-check';
 import { checkCurrent, storeProfileMemory, type ProfileMemory } from './profile-memory';
-import { QueryClient, type ProfileAnswer } from './query-client';
+import { QueryClient, type ProfileAnswer, type ProofSource } from './query-client';
 import { logOwner, type PinnedPortal, type PortalTrust } from './trust';
 
 /** A profile read from a portal after every check of client.md "Verified reads". */
@@ -52,6 +45,8 @@ export interface VerifiedProfile {
   readonly index: number;
   /** The checkpoint the entry was proven against (signed, cosigned to quorum, consistent). */
   readonly checkpoint: Seal;
+  /** Where its inclusion proof came from: built from the log's tiles, or served by the query service. */
+  readonly proofSource: 'tiles' | 'json';
 }
 
 export interface FetchProfileOptions {
@@ -76,6 +71,11 @@ export interface FetchProfileOptions {
    * the caller's newer `known` profiles. Applies to the profile asked for, not to nested reads.
    */
   readonly expected?: FlattenedJws;
+  /**
+   * Where the inclusion and consistency proofs come from (`ProofSource`; default `auto`: built from
+   * the log's tiles when it serves them, else the query service's answers). Either is verified.
+   */
+  readonly proofs?: ProofSource;
 }
 
 /** Bound on nested reads: an Application Profile needs its Personal, which needs its Master. */
@@ -86,8 +86,9 @@ const MAX_DEPTH = 2;
  * reads", in order — a failure is a ClientError naming `via` (who served it) and the check:
  *  1–3. the checkpoint of the log the answer names (`self` = `via`'s own, or a peer id) —
  *     `verify.checkpoint-signature`, `verify.quorum`, `verify.consistency` (verifyCheckpoint);
- *  4. `verify.inclusion` — `proof.index = index`, `proof.size` = the checkpoint's size, and the
- *     entry's RFC 9162 inclusion proof leads to the checkpoint's root;
+ *  4. `verify.inclusion` — the entry's RFC 9162 inclusion proof in the checkpoint's tree leads to
+ *     its root: built from the log's tiles, or the served one (`options.proofs`), which must then
+ *     have `proof.index = index` and `proof.size` = the checkpoint's size;
  *  5. `verify.profile` — the entry is a Mesh record of `account` that sets profile `id`
  *     (`profileSetBy`) to exactly the served JWS; `id` matches `udf` (a UDF or `mmm:` URI; with an
  *     account, the record's account is that account's UDF); the signing rule holds
@@ -201,8 +202,16 @@ async function read(
     query,
     logName: answer.log,
     memory,
+    ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
   });
-  const entry = checkInclusion(answer, checkpoint, via.id, owner.id);
+  const proof = await query.inclusionPath(
+    answer.log,
+    answer.index,
+    checkpoint.size,
+    options.proofs ?? 'auto',
+    answer.proof.path,
+  );
+  const entry = checkInclusion(answer, proof, checkpoint, via.id, owner.id);
   const signed = await checkProfile(answer, entry, asked, { options, memory, depth, owner: owner.id });
   // Check 6 (client.md "Current values"): a genuine but superseded Master or Personal Profile.
   const { profile } = signed;
@@ -213,62 +222,19 @@ async function read(
     );
     memory.seenProfile(profile.id, profile.sequence, owner.id);
   }
-  return { id: answer.id, log: owner.id, account: answer.account, signed, index: answer.index, checkpoint };
+  return {
+    id: answer.id,
+    log: owner.id,
+    account: answer.account,
+    signed,
+    index: answer.index,
+    checkpoint,
+    proofSource: proof.source,
+  };
 }
 
 const sameJws = (a: FlattenedJws, b: FlattenedJws): boolean =>
   a.protected === b.protected && a.payload === b.payload && a.signature === b.signature;
-
-/** Check 4; returns the entry's bytes. */
-function checkInclusion(answer: ProfileAnswer, seal: Seal, portal: string, log: string): Uint8Array {
-  const fail = (why: string, cause?: unknown) =>
-    new ClientError(
-      'verify.inclusion',
-      `${portal} served entry ${answer.index} of ${log}'s log with ${why}`,
-      {
-        portal,
-        check: 'inclusion proof',
-        evidence: {
-          log,
-          index: answer.index,
-          entry: answer.entry,
-          proof: answer.proof,
-          checkpoint: answer.checkpoint,
-        },
-        cause,
-      },
-    );
-  if (answer.proof.index !== answer.index) throw fail(`a proof of entry ${answer.proof.index}`);
-  if (answer.proof.size !== seal.size)
-    throw fail(`a proof for size ${answer.proof.size}, the checkpoint's is ${seal.size}`);
-  let entry: Uint8Array;
-  try {
-    entry = fromBase64(answer.entry, 'entry', 'proof.invalid');
-  } catch (cause) {
-    throw new ClientError('verify.answer', `${portal} served an entry that is not base64`, {
-      portal,
-      check: 'answer shape',
-      cause,
-    });
-  }
-  let path: Hash[];
-  try {
-    path = answer.proof.path.map((hash) => {
-      const bytes = fromBase64(hash, 'proof hash', 'proof.invalid');
-      if (bytes.length !== HASH_SIZE) throw new RangeError(`a proof hash is ${HASH_SIZE} bytes`);
-      return bytes;
-    });
-  } catch (cause) {
-    throw fail('a proof that does not decode', cause);
-  }
-  try {
-    verifyInclusion(answer.index, seal.size, entryLeafHash(entry), path, seal.root);
-  } catch (cause) {
-    if (!isLogError(cause)) throw cause;
-    throw fail(`an inclusion proof that fails: ${cause.message}`, cause);
-  }
-  return entry;
-}
 
 interface ProfileCheck {
   readonly options: FetchProfileOptions;

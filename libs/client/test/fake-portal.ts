@@ -1,5 +1,16 @@
 import { accountUdf, nobleEd25519, udfMatches } from '@cryptomesh/crypto/portable';
-import { addCosignature, toBase64, type NoteSigner } from '@cryptomesh/log';
+import {
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  addCosignature,
+  encodeEntryBundle,
+  entryLeafHash,
+  hashChildren,
+  parseTilePath,
+  tileWidthAt,
+  toBase64,
+  type NoteSigner,
+} from '@cryptomesh/log';
 import {
   authoriseRecord,
   buildApplicationProfile,
@@ -39,7 +50,7 @@ const ed25519 = nobleEd25519;
 /** POSIX seconds of every cosignature. */
 const COSIGNED_AT = 1_800_000_000;
 
-type Body = string | Record<string, unknown>;
+type Body = string | Uint8Array | Record<string, unknown>;
 export interface FakeAnswer {
   status: number;
   body: Body;
@@ -84,6 +95,32 @@ export class FakeLog {
   get latest(): string | undefined {
     return this.checkpoints.at(-1);
   }
+
+  /**
+   * The C2SP tlog-tiles resource `path` (`tile/…`) as of the latest checkpoint, computed from the
+   * entries (the simple reference: each hash of a level-L tile is the root of 256^L leaves), or
+   * undefined when it is past the checkpoint.
+   */
+  tile(path: string): Uint8Array | undefined {
+    const size = this.latest === undefined ? 0 : sizeOf(this.latest);
+    let coord;
+    try {
+      coord = parseTilePath(path);
+    } catch {
+      return undefined;
+    }
+    const { level, index, width } = coord;
+    if (width > tileWidthAt(level, index, size)) return undefined;
+    if (level === 'entries')
+      return encodeEntryBundle(this.entries.slice(index * TILE_WIDTH, index * TILE_WIDTH + width));
+    const span = 2 ** (TILE_HEIGHT * level);
+    const leaves = this.entries.slice(0, size).map((entry) => entryLeafHash(entry));
+    const root = (start: number, count: number): Uint8Array =>
+      count === 1 ? leaves[start]! : hashChildren(root(start, count / 2), root(start + count / 2, count / 2));
+    const out = new Uint8Array(32 * width);
+    for (let k = 0; k < width; k++) out.set(root((index * TILE_WIDTH + k) * span, span), 32 * k);
+    return out;
+  }
 }
 
 const sizeOf = (note: string): number => Number(note.split('\n')[1]);
@@ -102,6 +139,8 @@ export class FakePortal {
   hello: Record<string, unknown> = {};
   /** Where its query service answers: the gateway URL (single-portal mode) or a URL below it. */
   queryUrl: string;
+  /** Whether `/logs/{log}/tile/…` is served (C2SP tlog-tiles); off, a tile is 404 as on an older portal. */
+  servesTiles = false;
 
   constructor(readonly id: string) {
     this.url = `https://${id}.example`;
@@ -165,6 +204,13 @@ export class FakePortal {
           })),
         },
       };
+    const tilePath = /^\/logs\/([^/]+)\/(tile\/.+)$/.exec(url.pathname);
+    if (tilePath) {
+      const tile = this.servesTiles
+        ? this.logNamed(decodeURIComponent(tilePath[1]!))?.tile(tilePath[2]!)
+        : undefined;
+      return tile === undefined ? refuse(404, 'tile.not-found') : { status: 200, body: tile };
+    }
     const logPath = /^\/logs\/([^/]+)\/(checkpoint|proofs\/consistency)$/.exec(url.pathname);
     if (logPath) {
       const log = this.logNamed(decodeURIComponent(logPath[1]!));
@@ -241,9 +287,16 @@ export function fakeFetch(portals: readonly FakePortal[]): FetchLike & { calls: 
     const path = `${relative}${parsed.search}`;
     let answer = portal.answer(method, path);
     if (portal.tamper) answer = portal.tamper(path, structuredClone(answer));
-    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    const type =
-      typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+    const { body } = answer;
+    if (body instanceof Uint8Array)
+      return Promise.resolve(
+        new Response(body, {
+          status: answer.status,
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
+      );
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
     return Promise.resolve(new Response(text, { status: answer.status, headers: { 'content-type': type } }));
   };
   return Object.assign(fetchImpl, { calls });

@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
 import {
   abortableSleep,
-  globalFetch,
   isClientError,
   MeshProfileManager,
   retryRateLimited,
   type ClientError,
   type FetchLike,
 } from '@cryptomesh/client';
-import { ConfigError } from '@cryptomesh/service/config/config-error';
-import { caTrustingFetch, readCaFile } from '@cryptomesh/service/tls/ca-fetch';
 import { CliUsageError, type CliIo } from '../cli-io';
 import { FileClientStore, resolveMeshHome } from '../home/file-client-store';
 import { registerAccountCommands } from './account.command';
@@ -18,6 +15,7 @@ import { registerEscrowCommands } from './escrow.command';
 import { registerPasswordCommands } from './password.command';
 import { registerPortalCommands } from './portal.command';
 import { registerProfileCommands } from './profile.command';
+import { lazyTransport } from './transport';
 
 /** The global options of `mesh` (docs/design/client.md "The `mesh` commands"). */
 export interface GlobalOptions {
@@ -95,19 +93,8 @@ export function registerClientCommands(
   const progress = (line: string): void => io.stderr(line);
   // The store is resolved at the first request, after the options were parsed. A trust.json that
   // cannot be read only means "do not wait": the SDK reports it (state.corrupt) where it reads it.
-  // The transport is resolved at the first request too: --ca (else MESH_CA_FILE) makes it trust
-  // that CA's certificates — a federation behind a private CA, such as the local one of
-  // `federation:up --tls` — and only those.
-  let transport: FetchLike | undefined;
-  const resolveTransport = (): FetchLike => {
-    if (transport === undefined) {
-      const caFile = globals().ca ?? (io.env['MESH_CA_FILE'] || undefined);
-      if (caFile === '') throw new CliUsageError('--ca needs a PEM file');
-      transport = caFile === undefined ? globalFetch : caTransport(caFile);
-    }
-    return transport;
-  };
-  const platformFetch: FetchLike = (url, init) => resolveTransport()(url, init);
+  // The transport too (--ca, else MESH_CA_FILE: transport.ts).
+  const platformFetch = lazyTransport(program, io);
   const fetchImpl = retryRateLimited(hooks.fetchImpl ?? platformFetch, { sleep, progress });
   const context: ClientCommandContext = {
     fetchImpl,
@@ -135,7 +122,7 @@ export function registerClientCommands(
     action(body) {
       return async (...args) => {
         try {
-          if (hooks.fetchImpl === undefined) resolveTransport(); // a bad --ca is a usage error first
+          if (hooks.fetchImpl === undefined) platformFetch.resolve(); // a bad --ca is a usage error first
           await body(...args);
         } catch (error) {
           if (error instanceof CliUsageError) {
@@ -211,14 +198,4 @@ export function urlOption(name: string, value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new CliUsageError(`${name} must be an http or https URL, got ${JSON.stringify(value)}`);
   return value.replace(/\/+$/, '');
-}
-
-/** A fetch that trusts the CA certificates of `file`; a usage error when the file is not one. */
-function caTransport(file: string): FetchLike {
-  try {
-    return caTrustingFetch(readCaFile('--ca', file));
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliUsageError(error.message);
-    throw error;
-  }
 }

@@ -113,16 +113,18 @@ async function verifyExport(
  * `mesh log verify --url PREFIX --key VKEY`: the remote log through its tiles (`verifyTiledLog` of
  * the SDK): the checkpoint opens with the pinned key, and every entry of every bundle, hashed in a
  * compact range (constant memory), makes its root. A progress line on stderr; exit 1 on a failure.
+ * HTTPS trusts `--ca` (else MESH_CA_FILE) when given, as every other `mesh` command.
  */
 async function verifyRemote(context: LogCommandContext, url: string, key: VerifierKey): Promise<void> {
   const { io } = context;
   const prefix = url.replace(/\/+$/, '');
   if (!/^https?:\/\//.test(prefix))
     throw new CliUsageError(`--url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  context.fetchImpl.resolve(); // a bad --ca is a usage error, not an unreachable log
   let last = 0;
   try {
     const checkpoint = await verifyTiledLog(
-      new TiledLog(prefix),
+      new TiledLog(prefix, context.fetchImpl),
       key,
       (entries, size) => {
         if (entries === size || Date.now() - last > 1000) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { FetchLike } from '@cryptomesh/client';
 import { nodeEd25519 } from '@cryptomesh/crypto/eddsa';
 import {
   isLogError,
@@ -11,6 +12,7 @@ import {
 import { CliUsageError, type CliIo } from '../cli-io';
 import { registerLogVerifyCommand } from './log.command';
 import { registerNoteVerifyCommand } from './note.command';
+import { lazyTransport } from './transport';
 
 /** What the log commands share: the streams, the verdict convention and the Ed25519 implementation. */
 export interface LogCommandContext {
@@ -21,6 +23,8 @@ export interface LogCommandContext {
   fail(reason: LogError | string, where?: string): void;
   /** Parses a verifier key given on the command line or in a file; a malformed one is bad usage (exit 2). */
   verifierKey(text: string, type: KeyType, what: string): VerifierKey;
+  /** The HTTPS transport of `--url` (`--ca`, else MESH_CA_FILE: transport.ts); `resolve()` checks it. */
+  readonly fetchImpl: FetchLike & { resolve(): FetchLike };
 }
 
 /** `mesh log verify`, `mesh note verify` (issue #4). */
@@ -28,6 +32,7 @@ export function registerLogCommands(program: Command, io: CliIo, setStatus: (cod
   const context: LogCommandContext = {
     io,
     ed25519: nodeEd25519,
+    fetchImpl: lazyTransport(program, io),
     fail(reason, where) {
       io.stderr(
         `FAIL${where === undefined ? '' : ` ${where}`}: ${typeof reason === 'string' ? reason : reason.describe()}`,

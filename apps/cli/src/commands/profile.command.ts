@@ -25,7 +25,10 @@ interface CreateOptions {
 interface ShowOptions {
   readonly verify?: boolean;
   readonly via?: string;
+  readonly proofs?: string;
 }
+
+const PROOF_SOURCES = ['auto', 'tiles', 'json'] as const;
 
 /**
  * `mesh profile create --portal URL --account ADDRESS [--query URL]` (quick start, 002 §2.1.1):
@@ -81,6 +84,11 @@ export function registerProfileCommands(program: Command, context: ClientCommand
     .description('show the profile this home holds; --verify reads it back from the verified log')
     .option('--verify', "read the profile back from the home portal's log and verify it")
     .option('--via <url-or-id>', 'verify through this pinned peer (query URL, gateway URL or id) instead')
+    .option(
+      '--proofs <source>',
+      "where the proofs come from: tiles (the log's tlog-tiles), json (the query service's answers) or auto (tiles when served)",
+      'auto',
+    )
     .action(
       context.action(async (options: ShowOptions) => {
         const store = context.store();
@@ -122,6 +130,11 @@ export function registerProfileCommands(program: Command, context: ClientCommand
             'state.missing',
             `the profile of ${doc.account} is ${doc.status}: nothing to verify`,
           );
+        const proofs = PROOF_SOURCES.find((source) => source === options.proofs);
+        if (proofs === undefined)
+          throw new CliUsageError(
+            `--proofs must be one of ${PROOF_SOURCES.join(', ')}, got ${options.proofs}`,
+          );
         const trust = await loadPinnedTrust(context);
         const via = options.via === undefined ? trust.home : pinnedPortal(trust, options.via);
         context.progress(`reading the profile from the log at ${via.id} (${via.queryUrl}) …`);
@@ -135,6 +148,7 @@ export function registerProfileCommands(program: Command, context: ClientCommand
               kind,
               known: accountView(master, undefined),
               fetchImpl: context.fetchImpl,
+              proofs,
             }),
           );
         const master = await read(doc.master.profile.id, 'master', doc.master);
@@ -150,12 +164,13 @@ export function registerProfileCommands(program: Command, context: ClientCommand
           log: v.log,
           index: v.index,
           checkpointSize: v.checkpoint.size,
+          proofSource: v.proofSource,
         }));
         context.result({ ...summary, verified: { via: via.id, profiles: verified } }, [
           ...lines,
           ...verified.map(
             (v) =>
-              `verified    ${v.kind} profile sequence ${v.sequence}: entry ${v.index} of ${v.log}'s log, checkpoint size ${v.checkpointSize}, served by ${via.id}`,
+              `verified    ${v.kind} profile sequence ${v.sequence}: entry ${v.index} of ${v.log}'s log, checkpoint size ${v.checkpointSize}, served by ${via.id}, proof from ${v.proofSource}`,
           ),
         ]);
       }),

@@ -5,6 +5,8 @@ import type { Clock } from '@cryptomesh/audit';
 import {
   checkAddCheckpoint,
   cosign,
+  findEquivocation,
+  openSeal,
   formatSignatureLine,
   isLogError,
   parseAddCheckpoint,
@@ -15,7 +17,7 @@ import {
 import type { TypeOrmWitnessCheckpointStore } from '@cryptomesh/persistence';
 import { FederationMetrics } from './federation.metrics';
 import { FEDERATION_CLOCK, WITNESS_CHECKPOINT_STORE } from './federation-tokens';
-import { FEDERATION_CONTEXT, type FederationContext } from './witness.service';
+import { FEDERATION_CONTEXT, WitnessService, type FederationContext } from './witness.service';
 
 /** The HTTP status of each refusal (C2SP tlog-witness "add-checkpoint"). */
 const STATUS: Partial<Record<LogErrorCode, number>> = {
@@ -29,6 +31,8 @@ const STATUS: Partial<Record<LogErrorCode, number>> = {
 
 /** The port of the witness's state (adapter: `TypeOrmWitnessCheckpointStore`). */
 export type WitnessCheckpointStore = Pick<TypeOrmWitnessCheckpointStore, 'latest' | 'advance'>;
+/** The checkpoint text last cosigned for an origin: one side of a conflict's evidence. */
+type ConflictEvidence = Pick<TypeOrmWitnessCheckpointStore, 'latestCheckpoint'>;
 
 /**
  * `POST /add-checkpoint` (C2SP tlog-witness): this portal witnesses every log it mirrors — the
@@ -45,9 +49,10 @@ export class AddCheckpointController {
 
   constructor(
     @Inject(FEDERATION_CONTEXT) private readonly context: FederationContext,
-    @Inject(WITNESS_CHECKPOINT_STORE) private readonly store: WitnessCheckpointStore,
+    @Inject(WITNESS_CHECKPOINT_STORE) private readonly store: WitnessCheckpointStore & ConflictEvidence,
     @Inject(FEDERATION_CLOCK) private readonly clock: Clock,
     private readonly metrics: FederationMetrics,
+    private readonly witness: WitnessService,
   ) {
     this.logKeys = new Map(context.peers.map((p) => [p.origin, p.verifierKey]));
   }
@@ -91,10 +96,53 @@ export class AddCheckpointController {
     } catch (error) {
       if (!isLogError(error) || STATUS[error.code] === undefined) throw error;
       const status = STATUS[error.code]!;
+      if (error.code === 'witness.conflict') await this.recordConflict(body);
       if (error.code === 'witness.stale')
         return this.refuse(reply, status, error.code, `${error.expected ?? 0}\n`, true);
       return this.refuse(reply, status, error.code, `${error.message}\n`, false);
     }
+  }
+
+  /**
+   * A checkpoint the log's key signed with another root for the size this witness cosigned: when
+   * both are seals, that is a proven equivocation (`findEquivocation`), recorded and published as
+   * a finding against the peer like one seen on the topic — the caller holds a fork, whoever it
+   * is. A conflict that does not make a proof (a plain checkpoint with no seal lines) is only
+   * logged: the 409 is the caller's answer either way.
+   */
+  private async recordConflict(body: unknown): Promise<void> {
+    const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
+    const { checkpoint } = parseAddCheckpoint(text);
+    const origin = checkpoint.split('\n', 1)[0]!;
+    const peer = this.context.peers.find((p) => p.origin === origin);
+    const cosigned = peer === undefined ? undefined : await this.store.latestCheckpoint(origin);
+    if (peer === undefined || cosigned === undefined) return;
+    let evidence;
+    try {
+      evidence = findEquivocation({
+        logKey: peer.verifierKey,
+        origin,
+        ed25519: nodeEd25519,
+        notes: [cosigned, checkpoint],
+      });
+    } catch (error) {
+      if (!isLogError(error)) throw error;
+    }
+    if (evidence === undefined) {
+      this.logger.warn({
+        msg: 'add-checkpoint: another root for a size cosigned, not a seal',
+        peer: peer.id,
+      });
+      return;
+    }
+    const { seal } = openSeal(cosigned, peer.verifierKey, nodeEd25519, origin);
+    await this.witness.recordFinding(peer.id, {
+      kind: 'equivocation',
+      code: 'seal.conflict',
+      part: seal.part.index,
+      detail: `${peer.id} signed two checkpoints of size ${seal.size} with different roots: one cosigned here, one submitted to /add-checkpoint`,
+      evidence: { ...evidence },
+    });
   }
 
   private refuse(reply: FastifyReply, status: number, code: string, body: string, size: boolean): string {

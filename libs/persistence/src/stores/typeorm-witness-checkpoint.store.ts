@@ -21,6 +21,15 @@ export class TypeOrmWitnessCheckpointStore {
       : { size: safeInteger(row.size, 'size'), root: new Uint8Array(row.root) };
   }
 
+  /** The text of the latest checkpoint cosigned for `origin` (what the cosignature signed), if any. */
+  async latestCheckpoint(origin: string): Promise<string | undefined> {
+    const rows = await this.dataSource.query<Array<{ checkpoint: string }>>(
+      `SELECT checkpoint FROM witness_checkpoints WHERE origin = $1`,
+      [origin],
+    );
+    return rows[0]?.checkpoint;
+  }
+
   /**
    * Compare-and-swap, in one statement: records `next` for `origin` only if the stored checkpoint
    * is still exactly `from` (undefined: none stored). Resolves true when recorded — durably
