@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import {
   MerkleTree,
+  addCosignature,
   encodeEntry,
   formatAddCheckpoint,
   formatCheckpoint,
@@ -277,11 +278,22 @@ describe('tlog-witness: POST /add-checkpoint on the replication service', () => 
         parseVerifierKey(new LogFixture(DELTA, ED).signer.verifierKey.text),
       ),
     ).not.toThrow();
-    // Submitted again: the same finding, not a second one.
+    // Submitted again, and again with other signature lines added (anyone can add those): the
+    // same finding, not a second one — the evidence keeps only the log key's signatures.
     await refused(formatAddCheckpoint({ oldSize: 3, proof: [], checkpoint: fork }), 409);
-    expect(await findings()).toHaveLength(1);
+    for (const label of ['x.test/witness', 'y.test/witness']) {
+      const padded = addCosignature(
+        fork,
+        parseSignerKey(generateWitnessKey(label).signerKey, ED),
+        1_800_000_000,
+      );
+      await refused(formatAddCheckpoint({ oldSize: 3, proof: [], checkpoint: padded }), 409);
+    }
+    const after = await findings();
+    expect(after).toHaveLength(1);
+    expect(JSON.stringify(after[0]!.evidence)).not.toMatch(/[xy]\.test\/witness/);
     const metrics = await scrape(service.url);
     expect(metrics.sum('intermesh_findings_total', { subject: 'delta', kind: 'equivocation' })).toBe(1);
-    expect(metrics.sum('tlog_witness_add_checkpoint_total', { outcome: 'witness.conflict' })).toBe(3);
+    expect(metrics.sum('tlog_witness_add_checkpoint_total', { outcome: 'witness.conflict' })).toBe(5);
   });
 });

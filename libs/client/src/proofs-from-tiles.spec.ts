@@ -57,6 +57,9 @@ function setUp(servesTiles: boolean) {
   return { alpha, beta, fetchImpl, store, trust, first, read };
 }
 
+/** The root of a checkpoint note (its third line), base64 as the checkpoint memory keeps it. */
+const rootOf = (note: string): string => note.split('\n')[2]!;
+
 /** Rewrites answers of `portal` whose path matches. */
 function tamper(portal: FakePortal, match: RegExp, edit: (answer: FakeAnswer) => void): void {
   portal.tamper = (path, answer) => {
@@ -118,6 +121,36 @@ describe('inclusion proofs from tiles', () => {
     expect(await failure(read())).toMatchObject({ code: 'verify.answer', portal: 'alpha' });
   });
 
+  it('reads no more of a tile than it can hold: a larger answer is a bad answer, not buffered', async () => {
+    const { alpha, read } = setUp(true);
+    const huge = new Uint8Array(4 << 20);
+    tamper(alpha, /\/tile\/0\//, (answer) => {
+      answer.body = huge;
+    });
+    const error = await failure(read());
+    expect(error).toMatchObject({ code: 'verify.answer', portal: 'alpha' });
+    expect(error.message).toMatch(/is larger than the \d+ bytes it can hold/);
+  });
+
+  it('refuses an entry index outside the checkpoint before reading any tile: verify.inclusion', async () => {
+    const { alpha, fetchImpl, read } = setUp(true);
+    tamper(alpha, /^\/profiles\//, (answer) => {
+      (answer.body as { index: number }).index = alpha.log.entries.length;
+    });
+    expect(await failure(read())).toMatchObject({ code: 'verify.inclusion', portal: 'alpha' });
+    expect(fetchImpl.calls.filter((c) => c.includes('/tile/'))).toEqual([]);
+  });
+
+  it('reads each tile once in a read: the consistency and inclusion proofs share them', async () => {
+    const { fetchImpl, first, store, read } = setUp(true);
+    // The client saw the first checkpoint: this read needs a consistency proof too.
+    await storeCheckpointMemory(store).put('alpha', { size: 200, root: rootOf(first), note: first });
+    await read();
+    const tiles = fetchImpl.calls.filter((c) => c.includes('/tile/'));
+    expect(tiles.length).toBeGreaterThan(0);
+    expect(new Set(tiles).size).toBe(tiles.length);
+  });
+
   it("reads a mirror's tiles under the name the mirror gives the log", async () => {
     const { beta, fetchImpl, trust, read } = setUp(true);
     const via = trust.peers.find((p) => p.id === 'beta')!;
@@ -168,7 +201,7 @@ describe('consistency proofs from tiles', () => {
   });
 
   it('catches a fork with a proof from tiles: verify.consistency, with both checkpoints', async () => {
-    const { alpha, beta, first, memory, verify } = verifyContext(true, 'tiles');
+    const { alpha, beta, fetchImpl, first, memory, verify } = verifyContext(true, 'tiles');
     await verify(first);
     // The log goes on from a history in which entry 7 was another: a signed, cosigned fork.
     const fork = federation(['alpha'], 2)[0]!;
@@ -183,6 +216,9 @@ describe('consistency proofs from tiles', () => {
     );
     const error = await failure(verify(note));
     expect(error).toMatchObject({ code: 'verify.consistency', portal: 'alpha' });
+    expect(error.evidence?.['proof']).toBeDefined();
+    expect(fetchImpl.calls.some((c) => c.includes('/tile/'))).toBe(true);
+    expect(fetchImpl.calls.some((c) => c.includes('/proofs/'))).toBe(false);
     expect(error.evidence).toMatchObject({ remembered: first, served: note });
     expect(await memory.get('alpha')).toMatchObject({ size: 200 });
   });

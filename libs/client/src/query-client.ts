@@ -1,5 +1,5 @@
 import type { FlattenedJws } from '@cryptomesh/crypto/portable';
-import { toBase64 } from '@cryptomesh/log';
+import { isLogError, toBase64 } from '@cryptomesh/log';
 import { ClientError, isClientError } from './client-error';
 import {
   globalFetch,
@@ -92,6 +92,7 @@ export class QueryClient {
   private readonly fetchImpl: FetchLike;
   private readonly portal: string;
   private readonly timeoutMs: number | undefined;
+  private readonly tiledLogs = new Map<string, TiledLog>();
 
   constructor(
     readonly queryUrl: string,
@@ -177,20 +178,29 @@ export class QueryClient {
     return { from, to, path: value['path'] };
   }
 
-  /** `log` (`self` or a peer id) as tlog-tiles under `<query URL>/logs/{log}/`. */
+  /**
+   * `log` (`self` or a peer id) as tlog-tiles under `<query URL>/logs/{log}/`: one TiledLog per log
+   * and QueryClient, so that the proofs of one read share the tiles they need.
+   */
   tiles(log: string): TiledLog {
-    return new TiledLog(
-      joinUrl(this.queryUrl, `logs/${encodeURIComponent(log)}`),
-      this.fetchImpl,
-      this.timeoutMs,
-      this.portal,
-    );
+    let tiled = this.tiledLogs.get(log);
+    if (tiled === undefined) {
+      tiled = new TiledLog(
+        joinUrl(this.queryUrl, `logs/${encodeURIComponent(log)}`),
+        this.fetchImpl,
+        this.timeoutMs,
+        this.portal,
+      );
+      this.tiledLogs.set(log, tiled);
+    }
+    return tiled;
   }
 
   /**
    * The inclusion proof of entry `index` in the tree of `size` of `log`: from its tiles, or — with
    * `json`, or with `auto` when the log serves no tiles — `served`, the path the query service
-   * answered with the entry (a profile answer's `proof.path`).
+   * answered with the entry (a profile answer's `proof.path`). An index outside the tree is
+   * `verify.inclusion` whatever the source.
    */
   async inclusionPath(
     log: string,
@@ -199,6 +209,12 @@ export class QueryClient {
     source: ProofSource,
     served: readonly string[],
   ): Promise<ProofPath> {
+    if (!(Number.isSafeInteger(index) && index >= 0 && index < size))
+      throw new ClientError(
+        'verify.inclusion',
+        `${this.portal} served entry ${index} of ${log} with a checkpoint of size ${size}`,
+        { portal: this.portal, check: 'inclusion proof', evidence: { log, index, size } },
+      );
     const path = await this.fromTiles(source, () => this.tiles(log).inclusionProof(index, size));
     return path === undefined ? { path: served, source: 'json' } : { path, source: 'tiles' };
   }
@@ -210,7 +226,10 @@ export class QueryClient {
     return { path: (await this.consistency(log, from, to)).path, source: 'json' };
   }
 
-  /** The proof from tiles as base64; undefined for `json`, and for `auto` when a tile is 404. */
+  /**
+   * The proof from tiles as base64; undefined for `json`, and for `auto` when a tile is 404. A
+   * proof the tiles cannot make (the log library's refusal) is `verify.answer`.
+   */
   private async fromTiles(
     source: ProofSource,
     build: () => Promise<Uint8Array[]>,
@@ -221,6 +240,12 @@ export class QueryClient {
     } catch (error) {
       const notServed = isClientError(error, 'portal.refused') && error.evidence?.['status'] === 404;
       if (source === 'auto' && notServed) return undefined;
+      if (isLogError(error))
+        throw new ClientError('verify.answer', `${this.portal}'s tiles make no proof: ${error.message}`, {
+          portal: this.portal,
+          check: 'answer shape',
+          cause: error,
+        });
       throw error;
     }
   }

@@ -1,6 +1,8 @@
 import { nobleEd25519 } from '@cryptomesh/crypto/portable';
 import {
   CompactRange,
+  HASH_SIZE,
+  MAX_BUNDLED_ENTRY,
   TILE_HEIGHT,
   TILE_WIDTH,
   consistencyProof,
@@ -24,12 +26,47 @@ import {
 import { ClientError } from './client-error';
 import { DEFAULT_TIMEOUT_MS, globalFetch, unreachableReason, type FetchLike } from './portal-http';
 
+/** A checkpoint is a signed note: C2SP signed-note bounds one at 1 MiB. */
+const MAX_CHECKPOINT_BYTES = 1 << 20;
+/** Hash tiles kept per TiledLog (8 KiB each at most): a proof needs a few per level. */
+const MAX_CACHED_TILES = 64;
+/** A body past its bound (readAtMost): turned into `verify.answer` by the caller. */
+class TooLarge extends Error {}
+
+/** The body of `res`, read as a stream and abandoned past `maxBytes` (rejects with TooLarge). */
+async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array> {
+  if (res.body === null) return new Uint8Array(0);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > maxBytes) {
+      await reader.cancel();
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
+}
+
 /**
  * A log served as C2SP tlog-tiles under `prefix` (`<query URL>/logs/self`, or any tiled log):
  * its checkpoint, tiles and entry bundles, read over HTTP. Tiles are immutable, so proofs built
  * from them need no trust in the server beyond the checkpoint they are checked against.
  */
 export class TiledLog {
+  /** Hash tiles already read, by path (the path names the width, so a size's view): shared by every proof. */
+  private readonly tiles = new Map<string, Promise<Hash[]>>();
+
   constructor(
     readonly prefix: string,
     private readonly fetchImpl: FetchLike = globalFetch,
@@ -38,15 +75,40 @@ export class TiledLog {
     private readonly portal = prefix,
   ) {}
 
-  private async get(path: string): Promise<Uint8Array> {
+  /**
+   * GET `path` below the prefix: the body of a 200, read only up to `maxBytes` (what the resource
+   * can hold at most), else `verify.answer` — a server cannot make the client buffer more than a
+   * resource's worth. `portal.unreachable` on a network failure or timeout, `portal.refused` (with
+   * the status in `evidence.status`) on any other status.
+   */
+  private async get(path: string, maxBytes: number): Promise<Uint8Array> {
     const url = `${this.prefix}/${path}`;
-    let status: number;
+    const tooLarge = () =>
+      new ClientError('verify.answer', `${url} is larger than the ${maxBytes} bytes it can hold`, {
+        portal: this.portal,
+        check: 'answer shape',
+        evidence: { url, maxBytes },
+      });
+    let res: Response;
     let body: Uint8Array;
     try {
-      const res = await this.fetchImpl(url, { signal: AbortSignal.timeout(this.timeoutMs) });
-      status = res.status;
-      body = new Uint8Array(await res.arrayBuffer());
+      res = await this.fetchImpl(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        throw new ClientError('portal.refused', `${url} answered ${res.status}`, {
+          portal: this.portal,
+          evidence: { url, status: res.status },
+        });
+      }
+      const declared = Number(res.headers.get('content-length') ?? 0);
+      if (declared > maxBytes) {
+        await res.body?.cancel();
+        throw tooLarge();
+      }
+      body = await readAtMost(res, maxBytes);
     } catch (error) {
+      if (error instanceof ClientError) throw error;
+      if (error instanceof TooLarge) throw tooLarge();
       throw new ClientError(
         'portal.unreachable',
         `GET ${url} failed: ${unreachableReason(error, this.timeoutMs)}`,
@@ -58,11 +120,6 @@ export class TiledLog {
         },
       );
     }
-    if (status !== 200)
-      throw new ClientError('portal.refused', `${url} answered ${status}`, {
-        portal: this.portal,
-        evidence: { url, status },
-      });
     return body;
   }
 
@@ -74,7 +131,7 @@ export class TiledLog {
     key: VerifierKey,
     ed25519: Ed25519 = nobleEd25519,
   ): Promise<{ checkpoint: Checkpoint; note: string }> {
-    const note = new TextDecoder().decode(await this.get('checkpoint'));
+    const note = new TextDecoder().decode(await this.get('checkpoint', MAX_CHECKPOINT_BYTES));
     try {
       return { checkpoint: parseCheckpoint(openNote(note, key, ed25519).text, key.name), note };
     } catch (error) {
@@ -94,15 +151,23 @@ export class TiledLog {
   async tile(level: number, index: number, size: number): Promise<Hash[]> {
     const width = tileWidthAt(level, index, size);
     const path = formatTilePath({ level, index, width });
-    const bytes = await this.get(path);
-    return this.decoded(path, () => splitHashTile(bytes, width));
+    let hit = this.tiles.get(path);
+    if (hit === undefined) {
+      hit = this.get(path, width * HASH_SIZE).then((bytes) =>
+        this.decoded(path, () => splitHashTile(bytes, width)),
+      );
+      if (this.tiles.size >= MAX_CACHED_TILES) this.tiles.delete(this.tiles.keys().next().value!);
+      this.tiles.set(path, hit);
+      hit.catch(() => this.tiles.delete(path));
+    }
+    return hit;
   }
 
   /** The entries of bundle `index` as wide as a tree of `size` makes it. */
   async bundle(index: number, size: number): Promise<Uint8Array[]> {
     const width = tileWidthAt('entries', index, size);
     const path = formatTilePath({ level: 'entries', index, width });
-    const bytes = await this.get(path);
+    const bytes = await this.get(path, width * (2 + MAX_BUNDLED_ENTRY));
     return this.decoded(path, () => decodeEntryBundle(bytes, width));
   }
 
@@ -124,19 +189,11 @@ export class TiledLog {
   /**
    * The `HashReader` of `@cryptomesh/log` over the tiles of a tree of `size`: a stored node of
    * level ℓ = 8·L + h is the root of 2^h consecutive hashes of one tile of level L. With it, the
-   * library's `inclusionProof` and `consistencyProof` are built from tiles (`proofsFromTiles`).
+   * library's `inclusionProof` and `consistencyProof` are built from tiles. Tiles already read by
+   * this TiledLog are not read again (`tiles`, bounded).
    */
   reader(size: number): HashReader {
-    const cache = new Map<string, Promise<Hash[]>>();
-    const tile = (level: number, index: number) => {
-      const key = `${level}/${index}`;
-      let hit = cache.get(key);
-      if (hit === undefined) {
-        hit = this.tile(level, index, size);
-        cache.set(key, hit);
-      }
-      return hit;
-    };
+    const tile = (level: number, index: number) => this.tile(level, index, size);
     return {
       readNodes: (ids: readonly NodeId[]) =>
         Promise.all(
@@ -150,7 +207,11 @@ export class TiledLog {
               throw new ClientError(
                 'verify.answer',
                 `node (${level}, ${index}) is not in the tiles of size ${size}`,
-                { portal: this.portal },
+                {
+                  portal: this.portal,
+                  check: 'answer shape',
+                  evidence: { prefix: this.prefix, level, index, size },
+                },
               );
             while (layer.length > 1) {
               const next: Hash[] = [];

@@ -122,6 +122,8 @@ interface ReadMemory extends CheckpointMemory {
   /** A verified Master or Personal Profile to remember on commit. */
   seenProfile(id: string, sequence: number, log: string): void;
   commit(): Promise<void>;
+  /** The QueryClient of each query URL asked in this read: nested reads share its tiles. */
+  readonly queries: Map<string, QueryClient>;
 }
 
 function deferredMemory(base: CheckpointMemory, profiles: ProfileMemory): ReadMemory {
@@ -135,6 +137,7 @@ function deferredMemory(base: CheckpointMemory, profiles: ProfileMemory): ReadMe
       return Promise.resolve();
     },
     profiles,
+    queries: new Map(),
     seenProfile: (id, sequence, log) => void seen.push({ id, sequence, log }),
     commit: async () => {
       for (const [logId, value] of pending) await base.put(logId, value);
@@ -170,10 +173,14 @@ async function read(
 ): Promise<VerifiedProfile> {
   const { trust, via } = options;
   const asked = askedName(udf);
-  const query = new QueryClient(via.queryUrl, options.fetchImpl, {
-    portal: via.id,
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  });
+  let query = memory.queries.get(via.queryUrl);
+  if (query === undefined) {
+    query = new QueryClient(via.queryUrl, options.fetchImpl, {
+      portal: via.id,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+    memory.queries.set(via.queryUrl, query);
+  }
   const answer = await query.profile(udf);
   if (depth === 0 && options.expected !== undefined && !sameJws(answer.profile, options.expected))
     throw new ClientError(

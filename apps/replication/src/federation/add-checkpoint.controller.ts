@@ -6,6 +6,8 @@ import {
   checkAddCheckpoint,
   cosign,
   findEquivocation,
+  formatNote,
+  openNote,
   openSeal,
   formatSignatureLine,
   isLogError,
@@ -19,6 +21,16 @@ import { FederationMetrics } from './federation.metrics';
 import { FEDERATION_CLOCK, WITNESS_CHECKPOINT_STORE } from './federation-tokens';
 import { FEDERATION_CONTEXT, WitnessService, type FederationContext } from './witness.service';
 
+/**
+ * `note` reduced to its text and the signature line of `key` (already verified by the check):
+ * the canonical form of a signed checkpoint, whatever other lines a sender added.
+ */
+function logSigned(note: string, key: VerifierKey): string {
+  const opened = openNote(note, key, nodeEd25519);
+  const own = opened.signatures.filter((s) => s.name === key.name && s.keyId === key.keyId).slice(0, 1);
+  return formatNote({ text: opened.text, signatures: own });
+}
+
 /** The HTTP status of each refusal (C2SP tlog-witness "add-checkpoint"). */
 const STATUS: Partial<Record<LogErrorCode, number>> = {
   'witness.malformed': 400,
@@ -31,8 +43,6 @@ const STATUS: Partial<Record<LogErrorCode, number>> = {
 
 /** The port of the witness's state (adapter: `TypeOrmWitnessCheckpointStore`). */
 export type WitnessCheckpointStore = Pick<TypeOrmWitnessCheckpointStore, 'latest' | 'advance'>;
-/** The checkpoint text last cosigned for an origin: one side of a conflict's evidence. */
-type ConflictEvidence = Pick<TypeOrmWitnessCheckpointStore, 'latestCheckpoint'>;
 
 /**
  * `POST /add-checkpoint` (C2SP tlog-witness): this portal witnesses every log it mirrors — the
@@ -49,7 +59,7 @@ export class AddCheckpointController {
 
   constructor(
     @Inject(FEDERATION_CONTEXT) private readonly context: FederationContext,
-    @Inject(WITNESS_CHECKPOINT_STORE) private readonly store: WitnessCheckpointStore & ConflictEvidence,
+    @Inject(WITNESS_CHECKPOINT_STORE) private readonly store: WitnessCheckpointStore,
     @Inject(FEDERATION_CLOCK) private readonly clock: Clock,
     private readonly metrics: FederationMetrics,
     private readonly witness: WitnessService,
@@ -63,13 +73,14 @@ export class AddCheckpointController {
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
+    // The state checked is the state swapped from: never re-read in between (a request that
+    // re-read could swap a newer size back to its own, the spec's roll-back race). A conflict's
+    // evidence is taken from it too.
+    let checked: (WitnessedCheckpoint & { readonly checkpoint: string }) | undefined;
     try {
       const text =
         typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
       const request = parseAddCheckpoint(text ?? '');
-      // The state checked is the state swapped from: never re-read in between (a request that
-      // re-read could swap a newer size back to its own, the spec's roll-back race).
-      let checked: WitnessedCheckpoint | undefined;
       const accepted = await checkAddCheckpoint(
         request,
         (origin) => this.logKeys.get(origin),
@@ -96,7 +107,7 @@ export class AddCheckpointController {
     } catch (error) {
       if (!isLogError(error) || STATUS[error.code] === undefined) throw error;
       const status = STATUS[error.code]!;
-      if (error.code === 'witness.conflict') await this.recordConflict(body);
+      if (error.code === 'witness.conflict') await this.recordConflict(body, checked);
       if (error.code === 'witness.stale')
         return this.refuse(reply, status, error.code, `${error.expected ?? 0}\n`, true);
       return this.refuse(reply, status, error.code, `${error.message}\n`, false);
@@ -104,45 +115,54 @@ export class AddCheckpointController {
   }
 
   /**
-   * A checkpoint the log's key signed with another root for the size this witness cosigned: when
-   * both are seals, that is a proven equivocation (`findEquivocation`), recorded and published as
-   * a finding against the peer like one seen on the topic — the caller holds a fork, whoever it
-   * is. A conflict that does not make a proof (a plain checkpoint with no seal lines) is only
-   * logged: the 409 is the caller's answer either way.
+   * A checkpoint the log's key signed with another root for the size this witness cosigned
+   * (`cosigned`: the row the check compared against, not a re-read): when both are seals, that is
+   * a proven equivocation (`findEquivocation`), recorded and published as a finding against the
+   * peer like one seen on the topic — the caller holds a fork, whoever it is. The evidence keeps of
+   * each note only its text and the log key's signature: other signature lines are free for anyone
+   * to add, and would make every padded copy a new finding (or evidence too large to publish). A
+   * conflict that makes no proof (a plain checkpoint with no seal lines), or a finding that cannot
+   * be recorded, is logged at warn: the 409 is the caller's answer either way.
    */
-  private async recordConflict(body: unknown): Promise<void> {
-    const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
-    const { checkpoint } = parseAddCheckpoint(text);
-    const origin = checkpoint.split('\n', 1)[0]!;
-    const peer = this.context.peers.find((p) => p.origin === origin);
-    const cosigned = peer === undefined ? undefined : await this.store.latestCheckpoint(origin);
-    if (peer === undefined || cosigned === undefined) return;
-    let evidence;
+  private async recordConflict(
+    body: unknown,
+    cosigned: { readonly checkpoint: string } | undefined,
+  ): Promise<void> {
     try {
-      evidence = findEquivocation({
-        logKey: peer.verifierKey,
-        origin,
-        ed25519: nodeEd25519,
-        notes: [cosigned, checkpoint],
+      const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
+      const { checkpoint } = parseAddCheckpoint(text);
+      const origin = checkpoint.split('\n', 1)[0]!;
+      const peer = this.context.peers.find((p) => p.origin === origin);
+      if (peer === undefined || cosigned === undefined) return;
+      const key = peer.verifierKey;
+      const notes = [logSigned(cosigned.checkpoint, key), logSigned(checkpoint, key)] as const;
+      let evidence;
+      try {
+        evidence = findEquivocation({ logKey: key, origin, ed25519: nodeEd25519, notes });
+      } catch (error) {
+        if (!isLogError(error)) throw error;
+      }
+      if (evidence === undefined) {
+        this.logger.warn({
+          msg: 'add-checkpoint: another root for a size cosigned, not a seal',
+          peer: peer.id,
+        });
+        return;
+      }
+      const { seal } = openSeal(notes[0], key, nodeEd25519, origin);
+      await this.witness.recordFinding(peer.id, {
+        kind: 'equivocation',
+        code: 'seal.conflict',
+        part: seal.part.index,
+        detail: `${peer.id} signed two checkpoints of size ${seal.size} with different roots: one cosigned here, one submitted to /add-checkpoint`,
+        evidence: { ...evidence },
       });
     } catch (error) {
-      if (!isLogError(error)) throw error;
-    }
-    if (evidence === undefined) {
       this.logger.warn({
-        msg: 'add-checkpoint: another root for a size cosigned, not a seal',
-        peer: peer.id,
+        msg: 'add-checkpoint: a conflict could not be recorded as a finding',
+        error: (error as Error).message,
       });
-      return;
     }
-    const { seal } = openSeal(cosigned, peer.verifierKey, nodeEd25519, origin);
-    await this.witness.recordFinding(peer.id, {
-      kind: 'equivocation',
-      code: 'seal.conflict',
-      part: seal.part.index,
-      detail: `${peer.id} signed two checkpoints of size ${seal.size} with different roots: one cosigned here, one submitted to /add-checkpoint`,
-      evidence: { ...evidence },
-    });
   }
 
   private refuse(reply: FastifyReply, status: number, code: string, body: string, size: boolean): string {

@@ -9,25 +9,16 @@ import { asBuffer, safeInteger } from './log-sql';
 export class TypeOrmWitnessCheckpointStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The latest checkpoint cosigned for `origin`, if any (committed data). */
-  async latest(origin: string): Promise<WitnessedCheckpoint | undefined> {
-    const rows = await this.dataSource.query<Array<{ size: string; root: Buffer }>>(
-      `SELECT size, root FROM witness_checkpoints WHERE origin = $1`,
+  /** The latest checkpoint cosigned for `origin`, with its text as submitted, if any (committed data). */
+  async latest(origin: string): Promise<(WitnessedCheckpoint & { readonly checkpoint: string }) | undefined> {
+    const rows = await this.dataSource.query<Array<{ size: string; root: Buffer; checkpoint: string }>>(
+      `SELECT size, root, checkpoint FROM witness_checkpoints WHERE origin = $1`,
       [origin],
     );
     const row = rows[0];
     return row === undefined
       ? undefined
-      : { size: safeInteger(row.size, 'size'), root: new Uint8Array(row.root) };
-  }
-
-  /** The text of the latest checkpoint cosigned for `origin` (what the cosignature signed), if any. */
-  async latestCheckpoint(origin: string): Promise<string | undefined> {
-    const rows = await this.dataSource.query<Array<{ checkpoint: string }>>(
-      `SELECT checkpoint FROM witness_checkpoints WHERE origin = $1`,
-      [origin],
-    );
-    return rows[0]?.checkpoint;
+      : { size: safeInteger(row.size, 'size'), root: new Uint8Array(row.root), checkpoint: row.checkpoint };
   }
 
   /**
