@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { ConfigError } from './config/config-error';
 import { boundRequestTime, connectionsCheckingIntervalFor } from './http/request-timeout';
 import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
@@ -127,6 +127,25 @@ function quietStartup(logger: Logger): LoggerService {
   };
 }
 
+/** How long an exit waits for the log lines written before it, at most. */
+const LOG_FLUSH_MS = 2_000;
+
+/**
+ * Exits with `code` once the log lines written so far are out. pino writes stdout asynchronously
+ * (sonic-boom): a line whose write is still in flight when `process.exit` runs is lost — the
+ * flush at exit writes only what is still queued, not what a worker thread holds — and on a busy
+ * machine that was the last line, `stopped` (found under CPU contention, issue #15).
+ */
+export function exitAfterLogs(code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, LOG_FLUSH_MS).unref();
+  try {
+    PinoLogger.root.flush(exit);
+  } catch {
+    exit();
+  }
+}
+
 /**
  * The `main` of every service: validate configuration (one line and exit 78 when wrong), start,
  * and shut down gracefully on SIGTERM/SIGINT — readiness goes to 503, the HTTP server stops
@@ -161,7 +180,7 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
     logger.log({ msg: 'shutting down', signal }, spec.name);
     setTimeout(() => {
       logger.error({ msg: 'shutdown timed out; exiting', timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, spec.name);
-      process.exit(1);
+      exitAfterLogs(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     running.app
       .close()
@@ -169,11 +188,11 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
       .then(
         () => {
           logger.log({ msg: 'stopped' }, spec.name);
-          process.exit(0);
+          exitAfterLogs(0);
         },
         (error: unknown) => {
           logger.error({ msg: 'error during shutdown', err: describe(error) }, spec.name);
-          process.exit(1);
+          exitAfterLogs(1);
         },
       );
   };
