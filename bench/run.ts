@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--profile] [--scenarios limits,embedded,ingest,query,federation,catchup]` (docs/BENCHMARKS.md).
+ * `npm run bench [-- --quick] [--profile] [--scenarios limits,embedded,ingest,query,tiles,scaling,federation,catchup]` (docs/BENCHMARKS.md).
  *
  * Starts what it needs itself — the local Kafka broker, PostgreSQL databases, one portal or the
  * three-portal federation as built services (deploy/federation) — runs each scenario for a
@@ -50,7 +50,7 @@ const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'limits,embedded,ingest,query,tiles,federation,catchup' },
+    scenarios: { type: 'string', default: 'limits,embedded,ingest,query,tiles,scaling,federation,catchup' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     'catchup-entries': { type: 'string' },
     profile: { type: 'boolean', default: false },
@@ -61,7 +61,7 @@ const QUICK = args.quick;
 const PROFILE_DIR = args.profile ? mkdtempSync(join(tmpdir(), 'cmp-bench-prof-')) : undefined;
 const SCENARIOS = new Set(args.scenarios.split(','));
 for (const s of SCENARIOS)
-  if (!['limits', 'embedded', 'ingest', 'query', 'tiles', 'federation', 'catchup'].includes(s))
+  if (!['limits', 'embedded', 'ingest', 'query', 'tiles', 'scaling', 'federation', 'catchup'].includes(s))
     throw new Error(`unknown scenario ${s}`);
 
 /** Sizes: --quick for a smoke check (under two minutes), else the figures docs/BENCHMARKS.md records. */
@@ -129,18 +129,47 @@ function perSecond(operation: () => void, seconds: number): number {
   return (count * 1000) / (now - start);
 }
 
-/** Peak RSS (VmHWM) in MB and CPU seconds (user + system) of a process, from /proc. */
-function usage(pid: number): { peakRssMb: number; cpuS: number } {
+/** Peak RSS (VmHWM) in MB and CPU seconds (user + system) of one process, from /proc. */
+function ownUsage(pid: number): { peakRssMb: number; cpuS: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    // utime + stime, and cutime + cstime: the workers of a WORKERS > 1 service that exited
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     return { peakRssMb: hwm, cpuS: ticks / 100 };
   } catch {
     return { peakRssMb: NaN, cpuS: NaN };
   }
+}
+
+/** The live child processes of `pid` (the workers of a service run with WORKERS > 1). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((c) => c !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A service's usage: its process and its live children (its workers). CPU is their sum; the peak
+ * RSS is the largest of one process (what the per-process limit of issue #17 is about).
+ */
+function usage(pid: number): { peakRssMb: number; cpuS: number } {
+  const own = ownUsage(pid);
+  let { peakRssMb, cpuS } = own;
+  for (const child of childrenOf(pid)) {
+    const c = ownUsage(child);
+    if (Number.isFinite(c.cpuS)) cpuS += c.cpuS;
+    if (Number.isFinite(c.peakRssMb)) peakRssMb = Math.max(peakRssMb, c.peakRssMb);
+  }
+  return { peakRssMb, cpuS };
 }
 
 type Resources = Record<string, { peakRssMb: number; cpuS: number; cpuPercent: number }>;
@@ -560,12 +589,16 @@ async function withPortals<T>(
   }
 }
 
-async function portalScenario(brokers: string, dir: string) {
-  log('ingest and query: one portal, four services');
+async function portalScenario(brokers: string, dir: string, workers = 1) {
+  log(`ingest and query: one portal, four services${workers > 1 ? `, WORKERS=${workers}` : ''}`);
   return withPortals(
-    'portal',
+    workers > 1 ? `portal-w${workers}` : 'portal',
     brokers,
-    { dir: join(dir, 'single'), portals: ['bench'] },
+    {
+      dir: join(dir, workers > 1 ? `single-w${workers}` : 'single'),
+      portals: ['bench'],
+      ...(workers > 1 ? { env: { WORKERS: String(workers) } } : {}),
+    },
     async (federation) => {
       const [portal] = federation.portals;
       const checkpointUrl = `${portal!.urls['query']}/logs/self/checkpoint`;
@@ -613,9 +646,10 @@ async function portalScenario(brokers: string, dir: string) {
       );
       const query = result.query;
       const queryOk = query?.samples.filter((s) => s.ok) ?? [];
-      const tiles = SCENARIOS.has('tiles')
-        ? await tileReads(`${portal!.urls['query']}/logs/self`, portal!.verifierKey)
-        : undefined;
+      const tiles =
+        SCENARIOS.has('tiles') && workers === 1
+          ? await tileReads(`${portal!.urls['query']}/logs/self`, portal!.verifierKey)
+          : undefined;
       return {
         tiles,
         ingest: {
@@ -933,6 +967,14 @@ interface BenchResults {
   federationResources?: Resources;
   catchup?: CatchupFigures['catchup'];
   catchupResources?: Resources;
+  /** Ingest and query again with WORKERS processes of the gateway and the query service. */
+  scaling?: {
+    workers: number;
+    ingest: PortalFigures['ingest'];
+    query: PortalFigures['query'];
+    ingestResources: Resources;
+    queryResources?: Resources;
+  };
   profiles?: ProfileSummary;
   durationS?: number;
 }
@@ -985,6 +1027,24 @@ function table(results: BenchResults): string {
       '≥ 3,000; p99 ≤ 25',
       `load generator: ${fmt(q.loadGeneratorCpuPercent)} % of one core`,
     );
+  const sc = results.scaling;
+  if (sc) {
+    const cpuOf = (r: Resources | undefined, service: string) =>
+      fmt(Object.entries(r ?? {}).find(([name]) => name.endsWith(`/${service}`))?.[1].cpuPercent ?? NaN);
+    row(
+      `scaling: ingest Publish/s, 1 / ${sc.workers} gateway processes; acceptance p99 ms`,
+      `${fmt(i?.perS ?? NaN)} / ${fmt(sc.ingest.perS)}; ${fmt(i?.latencyMs.p99 ?? NaN)} / ${fmt(sc.ingest.latencyMs.p99)}`,
+      '',
+      `gateway CPU % ${cpuOf(results.ingestResources, 'gateway')} / ${cpuOf(sc.ingestResources, 'gateway')}`,
+    );
+    if (sc.query)
+      row(
+        `scaling: query requests/s, 1 / ${sc.workers} query processes; p99 ms`,
+        `${fmt(q?.perS ?? NaN)} / ${fmt(sc.query.perS)}; ${fmt(q?.latencyMs.p99 ?? NaN, 1)} / ${fmt(sc.query.latencyMs.p99, 1)}`,
+        '',
+        `query CPU % ${cpuOf(results.queryResources, 'query')} / ${cpuOf(sc.queryResources, 'query')}`,
+      );
+  }
   const t = results.tiles;
   if (t) {
     row(
@@ -1173,6 +1233,17 @@ async function main(): Promise<void> {
       if (r.tiles) results.tiles = r.tiles;
       results.ingestResources = r.resources;
       if (r.queryResources) results.queryResources = r.queryResources;
+    }
+    if (SCENARIOS.has('scaling')) {
+      // The same ingest and query with two processes of the gateway and of the query service.
+      const r = await portalScenario(broker.brokers, dir, 2);
+      results.scaling = {
+        workers: 2,
+        ingest: r.ingest,
+        query: r.query,
+        ingestResources: r.resources,
+        ...(r.queryResources ? { queryResources: r.queryResources } : {}),
+      };
     }
     if (SCENARIOS.has('federation')) {
       const r = await federationScenario(broker.brokers, dir);

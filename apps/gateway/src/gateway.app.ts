@@ -13,6 +13,7 @@ export const gatewayApp: ServiceSpec<GatewayConfig> = {
   bodyParser: false,
   trustedProxies: (config) => config.TRUSTED_PROXIES,
   beforeListen: configureMeshBodies,
+  workers: (config) => config.WORKERS,
 };
 
 /**

@@ -9,6 +9,7 @@ import {
   integerVar,
   loadConfig,
   logBacklogConfigShape,
+  workersConfigShape,
 } from '@cryptomesh/service';
 
 /** An IPv4 or IPv6 address, or a CIDR range of one (`10.0.0.0/8`, `fd00::/8`). */
@@ -47,6 +48,7 @@ export function gatewayConfigShape() {
     ...commonConfigShape(8081),
     ...databaseConfigShape(),
     ...logBacklogConfigShape(),
+    ...workersConfigShape(),
     PORTAL_ID: z
       .string({ required_error: 'is required: this portal id, lower-case letters, digits and -' })
       .trim()

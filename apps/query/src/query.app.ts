@@ -6,4 +6,5 @@ export const queryApp: ServiceSpec<QueryConfig> = {
   name: 'query',
   loadConfig: loadQueryConfig,
   module: (config) => QueryModule.forRoot(config),
+  workers: (config) => config.WORKERS,
 };

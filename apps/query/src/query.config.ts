@@ -5,6 +5,7 @@ import {
   databaseConfigShape,
   loadConfig,
   logBacklogConfigShape,
+  workersConfigShape,
 } from '@cryptomesh/service';
 
 /** The query service's environment (docs/configuration.md lists every variable). */
@@ -13,6 +14,7 @@ export function queryConfigShape() {
     ...commonConfigShape(8082),
     ...databaseConfigShape(),
     ...logBacklogConfigShape(),
+    ...workersConfigShape(),
     /** This portal's id, named by `/federation` until the replication service wrote its own row. */
     PORTAL_ID: z.preprocess(
       (v) => (v === '' ? undefined : v),

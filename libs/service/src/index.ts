@@ -12,6 +12,7 @@ export type { Env } from './config/env';
 export { commonConfigShape } from './config/service-config';
 export { databaseConfigShape } from './config/database-config';
 export { logBacklogConfigShape } from './config/log-backlog-config';
+export { workersConfigShape } from './cluster/service-cluster';
 export { HealthRegistry } from './health/health-registry';
 export type { HealthCheck, CheckResult } from './health/health-registry';
 export { MetricsService } from './metrics/metrics.service';

@@ -3,6 +3,7 @@ import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
+import { isServiceWorker, runPrimary } from './cluster/service-cluster';
 import { ConfigError } from './config/config-error';
 import { boundRequestTime, connectionsCheckingIntervalFor } from './http/request-timeout';
 import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
@@ -42,6 +43,11 @@ export interface ServiceSpec<C extends CommonConfig> {
   readonly beforeListen?: (app: INestApplication, config: C) => Promise<void>;
   /** Runs once the server listens, with its URL (the portal prints its banner for people). */
   readonly afterListen?: (url: string, config: C) => void;
+  /**
+   * How many processes serve the port (cluster/service-cluster.ts); only for services that keep no
+   * state a second process would contradict. Unset or 1: this process serves it alone.
+   */
+  readonly workers?: (config: C) => number;
   /** Runs after a graceful shutdown closed the application (e.g. to stop an embedded database). */
   readonly afterClose?: () => Promise<void>;
 }
@@ -163,6 +169,17 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
     }
     throw error;
   }
+  const workers = spec.workers?.(config) ?? 1;
+  if (workers > 1 && !isServiceWorker()) {
+    runPrimary({
+      name: spec.name,
+      workers,
+      logLevel: config.LOG_LEVEL,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      configExitCode: EXIT_CONFIG,
+    });
+    return;
+  }
   let running: RunningService;
   try {
     running = await createService(spec, process.env);
@@ -198,6 +215,8 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // A worker whose primary is gone (killed, not stopped) stops too rather than serve unsupervised.
+  if (isServiceWorker()) process.on('disconnect', () => stop('SIGTERM'));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { isServiceWorker } from '../cluster/service-cluster';
 import { SERVICE_IDENTITY, ServiceIdentity } from '../service-identity';
 
 /**
@@ -21,7 +22,13 @@ export class MetricsService {
       help: 'Constant 1, labelled with the running version',
       labelNames: ['version'],
       registers: [this.registry],
+      aggregator: 'first',
     }).inc({ version: identity.version });
+    if (isServiceWorker()) {
+      // One of several processes of the service: the primary collects this registry to sum them.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([this.registry]);
+    }
     this.httpRequests = new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by route template and status code',
