@@ -53,16 +53,31 @@ const RULES: Readonly<Record<SignatureAlgorithm, CurveRules>> = {
   Ed448: rules(ed448, 2n ** 448n - 2n ** 224n - 1n, ED448_TORSION_SUBGROUP),
 };
 
+// The verdict of rule 1 on the most recent keys, by content: a portal or an auditor reads the same
+// few keys of an account's profiles again and again (every request re-reads the account's stored
+// profiles), and the point decompression cost more than the OpenSSL verification itself (issue #17:
+// 19 % of the gateway's CPU). Bounded; the oldest entry goes first. A verdict is a pure function of
+// the bytes, so a cached one is never wrong.
+const MAX_KEY_VERDICTS = 8192;
+const keyVerdicts = new Map<string, boolean>();
+
 /**
  * Rule 1: the public key decodes strictly (canonical y, RFC 8032 §5.1.3 / §5.2.3) and is not of small
- * order. Costs a point decompression: the node scheme caches the verdict per key.
+ * order. Costs a point decompression the first time a key is seen; the verdict is kept.
  */
 export function acceptablePublicKey(algorithm: SignatureAlgorithm, publicKey: Uint8Array): boolean {
+  const id = `${algorithm}:${String.fromCharCode(...publicKey)}`;
+  const known = keyVerdicts.get(id);
+  if (known !== undefined) return known;
+  let verdict: boolean;
   try {
-    return !RULES[algorithm].curve.Point.fromBytes(publicKey, false).isSmallOrder();
+    verdict = !RULES[algorithm].curve.Point.fromBytes(publicKey, false).isSmallOrder();
   } catch {
-    return false;
+    verdict = false;
   }
+  if (keyVerdicts.size >= MAX_KEY_VERDICTS) keyVerdicts.delete(keyVerdicts.keys().next().value as string);
+  keyVerdicts.set(id, verdict);
+  return verdict;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   applyRecord,
@@ -11,14 +12,15 @@ import {
   type TransactionRecord,
 } from '@cryptomesh/mesh';
 import {
+  commitCatalogChange,
   enqueueEntry,
   insertCatalogAccount,
   readCatalogAccount,
   readCatalogObjects,
   updateCatalogAccount,
   writeCatalogObjects,
-  type CatalogAccount,
 } from '@cryptomesh/persistence';
+import { MetricsService } from '@cryptomesh/service';
 import { AccountLimits } from '../auth/account-limits';
 import { checkFingerprint, replayed, RequestAuthenticator } from '../auth/request-authenticator';
 import type { GatewayConfig } from '../gateway.config';
@@ -28,6 +30,7 @@ import { mapMeshErrors, toGatewayError } from '../protocol/mesh-error-map';
 import type { AccountName } from '../protocol/request-fields';
 import type { RequestContext } from '../protocol/transaction';
 import { AccountQueue } from './account-queue';
+import { AccountStateCache, type VersionedState } from './account-state-cache';
 import { checkAccountQuota } from './account-usage';
 import { LogPushback } from './log-pushback';
 import { accountState, changedObjects, jwsJson } from './catalog-state';
@@ -45,11 +48,16 @@ export interface CommitOptions {
 /**
  * The path of every logged transaction (CreateAccount, DeleteAccount, Publish, an accepting
  * ConnectComplete), DESIGN.md "Services":
- *  1. before any transaction: a first replay check, read the account, apply the record with
- *     `applyRecord` (every signature, signing rule and persistence rule, and the request's clock
- *     window), the per-account rate limit — so that bad input never opens a transaction;
- *  2. in ONE transaction: lock the account row, re-apply if the account changed meanwhile, write
- *     the catalog rows, queue the entry (`enqueueEntry`), record the nonce; commit.
+ *  1. before any transaction: take the account's state — kept from this process's previous commit
+ *     of the account (AccountStateCache), else read — and apply the record with `applyRecord` (every
+ *     signature, signing rule and persistence rule, and the request's clock window), the quotas and
+ *     the per-account rate limit — so that bad input never opens a transaction;
+ *  2. write it atomically: for a change of an existing account, BEGIN, one statement that writes the
+ *     account, its objects, the queued entry and the nonce only if the account is still at the
+ *     version the record was validated against, COMMIT (three round trips, issue #17); otherwise —
+ *     CreateAccount, ConnectComplete, or the account changed meanwhile — one transaction that locks
+ *     the account row, re-applies if the account changed, writes the catalog rows, queues the entry
+ *     (`enqueueEntry`) and records the nonce.
  * The answer is sent only after the commit (acknowledged ⇒ durable). A crash before the commit
  * leaves nothing; after it, the entry is queued and the log-signer seals it.
  */
@@ -57,6 +65,9 @@ export interface CommitOptions {
 export class RecordCommitter {
   /** One change per account at a time in this process (account-queue.ts says why). */
   private readonly queue = new AccountQueue();
+  /** The account states of this process's latest commits (account-state-cache.ts). */
+  private readonly states: AccountStateCache;
+  private readonly commits: Counter<'path'>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,7 +75,16 @@ export class RecordCommitter {
     private readonly limits: AccountLimits,
     private readonly authenticator: RequestAuthenticator,
     private readonly pushback: LogPushback,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.states = new AccountStateCache(config.ACCOUNT_STATE_CACHE);
+    this.commits = metrics.counter(
+      'gateway_commits_total',
+      'Logged changes committed, by path: fast (one statement, on the account state kept in memory or just read), ' +
+        'retried (the account had changed since it was read: locked and validated again), general (CreateAccount, ConnectComplete)',
+      ['path'],
+    );
+  }
 
   /**
    * Resolves with the account's new state once it is committed; throws a GatewayError otherwise,
@@ -94,23 +114,74 @@ export class RecordCommitter {
     const clock = { now: context.receivedAtMs, maxSkewMs: this.config.CLOCK_SKEW_MS };
     // Bound to this portal: a request signed for another one is 'request.wrong-portal' (issue #14).
     const portal = { origin: this.config.LOG_ORIGIN };
+    const create = options.create === true;
+    // The fast path (issue #17): a change of an existing account with nothing else to write in its
+    // transaction is validated against the state kept from this process's last commit and written
+    // in one statement; CreateAccount and ConnectComplete take the general path below.
+    const fast = !create && options.inTransaction === undefined;
 
-    // A replay first: its record was applied already, so applyRecord would answer a misleading
-    // conflict. But only a request whose signature verifies is called a replay: a forged request
-    // reusing a seen nonce is refused for its signature (issue #16).
-    if (await this.authenticator.seen(this.dataSource.manager, name.udf, claims)) {
-      await this.refuseForgery(name, record, options.create === true);
+    // A replay is told apart only when its record no longer applies (its first use changed the
+    // account): a replay whose signature verifies is `auth.replayed`, a forged one is refused for
+    // its signature (issue #16). One that still applies is caught by its nonce on commit.
+    const applyOrReplay = async (before: VersionedState | undefined): Promise<AccountState> => {
+      try {
+        return await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
+      } catch (error) {
+        if (await this.authenticator.seen(this.dataSource.manager, name.udf, claims)) {
+          await this.refuseForgery(name, record, false);
+          throw replayed();
+        }
+        throw error;
+      }
+    };
+
+    if (fast) {
+      const kept = this.states.get(name.udf);
+      if (kept !== undefined) checkFingerprint(name, kept.state);
+      let before = kept ?? (await this.load(this.dataSource.manager, name, false, false));
+      let next: AccountState;
+      try {
+        next =
+          kept === undefined
+            ? await applyOrReplay(before)
+            : await mapMeshErrors(() => applyRecord(kept.state, record, portal, clock));
+        checkAccountQuota(before?.state, next, this.config);
+      } catch (error) {
+        if (kept === undefined) throw error;
+        // A refusal against a kept state is not final: another process may have changed the
+        // account since (a new device, a new application), so it is judged again on the rows.
+        this.states.delete(name.udf);
+        before = await this.load(this.dataSource.manager, name, false, false);
+        next = await applyOrReplay(before);
+        checkAccountQuota(before?.state, next, this.config);
+      }
+      this.limits.take(name.udf);
+      if (before !== undefined && (await this.commitFast(name, record, context, claims, before, next))) {
+        this.commits.inc({ path: 'fast' });
+        return next;
+      }
+      // The account changed since `before` (another process, or a path that keeps no state here):
+      // the general path locks the row and validates again.
+    } else if (await this.authenticator.seen(this.dataSource.manager, name.udf, claims)) {
+      // A replay first: its record was applied already, so applyRecord would answer a misleading
+      // conflict. But only a request whose signature verifies is called a replay (issue #16).
+      await this.refuseForgery(name, record, create);
       throw replayed();
     }
-    const before = await this.load(this.dataSource.manager, name, options.create === true, false);
-    const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
-    checkAccountQuota(before?.state, next, this.config);
-    this.limits.take(name.udf);
+    this.states.delete(name.udf);
+    const before = await this.load(this.dataSource.manager, name, create, false);
+    const next = fast
+      ? await applyOrReplay(before)
+      : await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
+    if (!fast) {
+      checkAccountQuota(before?.state, next, this.config);
+      this.limits.take(name.udf);
+    }
 
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    const committed = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
       let base = before;
       let after = next;
-      if (options.create) {
+      if (create) {
         const inserted = await insertCatalogAccount(manager, {
           accountUdf: name.udf,
           address: name.address,
@@ -122,7 +193,7 @@ export class RecordCommitter {
         // Lock the account row; its objects are read again only when another transaction changed the
         // account between validation and lock (then the record is validated again against them).
         const row = await readCatalogAccount(manager, name.udf, { lock: true });
-        if (row === undefined || row.version !== before?.account.version) {
+        if (row === undefined || row.version !== before?.version) {
           const locked = await this.load(manager, name, false, false);
           base = locked;
           after = await mapMeshErrors(() => applyRecord(locked?.state, record, portal, clock));
@@ -142,6 +213,62 @@ export class RecordCommitter {
       await this.authenticator.recordNonce(manager, name.udf, claims satisfies RequestClaims);
       return after;
     });
+    this.commits.inc({ path: fast ? 'retried' : 'general' });
+    return committed;
+  }
+
+  /**
+   * Writes `next` in three round trips (BEGIN, `commitCatalogChange`, COMMIT) if the account is still
+   * at `before.version`; resolves false, having written nothing, when it is not. A nonce used before
+   * rolls everything back: `auth.replayed` (the record applied, so its signature verified).
+   */
+  private async commitFast(
+    name: AccountName,
+    record: TransactionRecord,
+    context: RequestContext,
+    claims: RequestClaims,
+    before: VersionedState,
+    next: AccountState,
+  ): Promise<boolean> {
+    const runner = this.dataSource.createQueryRunner();
+    let open = false;
+    try {
+      await runner.connect();
+      await runner.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      open = true;
+      const result = await commitCatalogChange(runner.manager, {
+        account: {
+          accountUdf: name.udf,
+          status: next.status,
+          ...(next.movedTo === undefined ? {} : { movedTo: next.movedTo }),
+          master: jwsJson(next.master),
+          personal: jwsJson(next.personal),
+        },
+        expectedVersion: before.version,
+        objects: changedObjects(before.state, next),
+        entry: encodeRecord(record),
+        requestId: context.requestId,
+        nonce: claims.nonce,
+        nonceExpiresAtMs: claims.time + this.config.CLOCK_SKEW_MS,
+      });
+      if (result.outcome !== 'committed') {
+        open = false;
+        await runner.query('ROLLBACK');
+        this.states.delete(name.udf);
+        if (result.outcome === 'replayed') throw replayed();
+        return false;
+      }
+      open = false;
+      await runner.query('COMMIT');
+      this.states.set(name.udf, { version: result.version, state: next });
+      return true;
+    } catch (error) {
+      this.states.delete(name.udf);
+      if (open) await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
   }
 
   /**
@@ -168,7 +295,7 @@ export class RecordCommitter {
     name: AccountName,
     create: boolean,
     lock: boolean,
-  ): Promise<{ account: CatalogAccount; state: AccountState } | undefined> {
+  ): Promise<VersionedState | undefined> {
     const account = await readCatalogAccount(manager, name.udf, { lock });
     if (create) {
       if (account !== undefined) throw accountExists(name);
@@ -177,7 +304,7 @@ export class RecordCommitter {
     if (account === undefined) return undefined; // applyRecord answers account.unknown
     const state = accountState(account, await readCatalogObjects(manager, name.udf));
     checkFingerprint(name, state);
-    return { account, state };
+    return { version: account.version, state };
   }
 }
 
