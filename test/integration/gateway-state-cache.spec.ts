@@ -1,3 +1,4 @@
+import { sha2 } from '@cryptomesh/crypto';
 import type { RunningService } from '@cryptomesh/service';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
@@ -61,6 +62,10 @@ describe('gateway: account states kept in memory (the fast path)', () => {
     account.adopt(personal, account.devices, applications);
     return app;
   }
+
+  it('hashes with OpenSSL, as every server does (the SHA-2 ports)', () => {
+    expect(sha2().name).toBe('node:crypto');
+  });
 
   it('keeps the state of a busy account: its changes take the fast path', async () => {
     const carol = await TestAccount.create('carol@example.com');

@@ -34,7 +34,7 @@ export function authenticatorBinary(
   checkContentArguments(data, contentType);
   const suite = digestSuite(algorithm);
   const okm = authenticatorKey(key, algorithm);
-  const av = hmac(suite.hash, okm, concatBytes(utf8(`${contentType}:`), suite.hash(data)));
+  const av = hmac(suite.hash, okm, concatBytes(utf8(`${contentType}:`), suite.digest(data)));
   return concatBytes(Uint8Array.of(suite.authenticatorType), av);
 }
 

@@ -28,8 +28,8 @@ export function typedContentDigest(
   algorithm: DigestAlgorithm,
 ): Uint8Array {
   checkContentArguments(data, contentType);
-  const { hash } = digestSuite(algorithm);
-  return hash(concatBytes(utf8(`${contentType}:`), hash(data)));
+  const { digest } = digestSuite(algorithm);
+  return digest(concatBytes(utf8(`${contentType}:`), digest(data)));
 }
 
 /**

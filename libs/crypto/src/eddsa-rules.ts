@@ -1,7 +1,7 @@
 import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519';
 import { ED448_TORSION_SUBGROUP, ed448 } from '@noble/curves/ed448';
-import { sha512 } from '@noble/hashes/sha2';
 import { concatBytes, fromHex } from './bytes';
+import { sha512Digest } from './sha2-port';
 import type { SignatureAlgorithm } from './signature-scheme';
 
 /**
@@ -107,7 +107,7 @@ export function ed25519CofactorlessEquation(
     const rBytes = signature.subarray(0, 32);
     const R = curve.Point.fromBytes(rBytes, false);
     const s = littleEndian(signature.subarray(32));
-    const k = littleEndian(sha512(concatBytes(rBytes, publicKey, message))) % n;
+    const k = littleEndian(sha512Digest(concatBytes(rBytes, publicKey, message))) % n;
     return curve.Point.BASE.multiplyUnsafe(s).equals(R.add(A.multiplyUnsafe(k)));
   } catch {
     return false;

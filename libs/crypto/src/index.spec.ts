@@ -2,8 +2,10 @@ import * as index from './index';
 import * as portable from './portable';
 
 describe('the entry points', () => {
-  it('export the same things, except that index adds the node:crypto schemes', () => {
-    expect(Object.keys(index).sort()).toEqual([...Object.keys(portable), 'nodeEd25519', 'nodeEd448'].sort());
+  it('export the same things, except that index adds the node:crypto schemes and hashes', () => {
+    expect(Object.keys(index).sort()).toEqual(
+      [...Object.keys(portable), 'nodeEd25519', 'nodeEd448', 'nodeSha2'].sort(),
+    );
   });
 
   it('keep the signature scheme names other libraries depend on', () => {

@@ -67,3 +67,5 @@ export {
 } from './shamir';
 export type { ShamirParameters, ShamirShare } from './shamir';
 export { bytesEqual, concatBytes, fromBase64Url, fromHex, fromUtf8, toBase64Url, toHex, utf8 } from './bytes';
+export { installSha2, nobleSha2, sha2 } from './sha2-port';
+export type { Sha2 } from './sha2-port';

@@ -7,7 +7,7 @@ export type { LogErrorCode, LogErrorDetails } from './log-error';
 
 export { toBase64, fromBase64, toHex, fromHex } from './bytes';
 
-export { EMPTY_ROOT, HASH_SIZE, hashLeaf, hashChildren } from './tree-hasher';
+export { EMPTY_ROOT, HASH_SIZE, hashLeaf, hashChildren, installSha256 } from './tree-hasher';
 export type { Hash } from './tree-hasher';
 export { resolvePlan, resolvePlanSync } from './hash-reader';
 export type { NodeId, StoredNode, HashReader, SyncHashReader, HashPlan } from './hash-reader';

@@ -16,11 +16,27 @@ export const HASH_SIZE = 32;
 
 const LEAF_PREFIX = Uint8Array.of(0x00);
 
+/**
+ * A SHA-256 installed by a server (`installSha256`, with OpenSSL's: issue #17); unset, the portable
+ * `@noble/hashes`. Both are SHA-256: which one runs changes speed, never a hash (tree-hasher.spec.ts).
+ */
+let installed: ((data: Uint8Array) => Uint8Array) | undefined;
+
+/** Makes `sha256` the SHA-256 of every tree hash of this process (undefined: back to @noble/hashes). */
+export function installSha256(sha256Function: ((data: Uint8Array) => Uint8Array) | undefined): void {
+  installed = sha256Function;
+}
+
 /** MTH of the empty list: SHA-256 of the empty string (RFC 9162 §2.1.1). */
 export const EMPTY_ROOT: Hash = sha256(new Uint8Array(0));
 
 /** The leaf hash of an entry's exact bytes. MUST be used for every leaf; never hash twice. */
 export function hashLeaf(entry: Uint8Array): Hash {
+  if (installed !== undefined) {
+    const input = new Uint8Array(entry.length + 1); // 0x00 ‖ entry: one call is cheaper than streaming
+    input.set(entry, 1);
+    return installed(input);
+  }
   return sha256.create().update(LEAF_PREFIX).update(entry).digest();
 }
 
@@ -33,12 +49,12 @@ nodeInput[0] = 0x01;
 export function hashChildren(left: Hash, right: Hash): Hash {
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_SIZE);
-  return sha256(nodeInput);
+  return installed !== undefined ? installed(nodeInput) : sha256(nodeInput);
 }
 
 /** Plain SHA-256 (the part chain, key IDs). MUST NOT be used for tree nodes: they need the prefixes. */
 export function sha256Of(data: Uint8Array): Hash {
-  return sha256(data);
+  return installed !== undefined ? installed(data) : sha256(data);
 }
 
 /** The largest power of two strictly below `n`: RFC 9162 §2.1.1's split point k. `n` MUST be ≥ 2. */

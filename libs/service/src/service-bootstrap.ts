@@ -3,6 +3,8 @@ import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
+import { installSha2, nodeSha2 } from '@cryptomesh/crypto';
+import { installSha256 } from '@cryptomesh/log';
 import { isServiceWorker, runPrimary } from './cluster/service-cluster';
 import { ConfigError } from './config/config-error';
 import { boundRequestTime, connectionsCheckingIntervalFor } from './http/request-timeout';
@@ -68,6 +70,7 @@ export async function createService<C extends CommonConfig>(
 ): Promise<RunningService> {
   const config = spec.loadConfig(env);
   const tls = readTlsMaterial(config);
+  useServerHashes();
   const trustedProxies = spec.trustedProxies?.(config) ?? [];
   const checkInterval = connectionsCheckingIntervalFor(config.REQUEST_TIMEOUT_MS);
   const adapter = new FastifyAdapter({
@@ -109,6 +112,16 @@ export async function createService<C extends CommonConfig>(
     );
   spec.afterListen?.(url, config);
   return { app, url };
+}
+
+/**
+ * A server hashes with OpenSSL (issue #17): UDF fingerprints, content digests and every Merkle tree
+ * hash of this process, through the libraries' SHA-2 ports. The results are the same as the portable
+ * @noble/hashes' (sha2-port.spec.ts); only the speed differs.
+ */
+export function useServerHashes(): void {
+  installSha2(nodeSha2);
+  installSha256(nodeSha2.sha256);
 }
 
 /**
