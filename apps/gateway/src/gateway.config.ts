@@ -122,10 +122,10 @@ export function gatewayConfigShape() {
       max: 1024 * 1024 * 1024 * 1024,
     }),
     /**
-     * Account states kept in memory by this process, to validate the next change of a busy account
-     * without reading and parsing its rows again (0: none kept; issue #17).
+     * Megabytes of account states kept in memory by this process, to validate the next change of a
+     * busy account without reading and parsing its rows again (0: none kept; issue #17).
      */
-    ACCOUNT_STATE_CACHE: integerVar({ default: 1_024, min: 0, max: 1_000_000 }),
+    ACCOUNT_STATE_CACHE_MB: integerVar({ default: 32, min: 0, max: 4_096 }),
     /** Escrow blobs one account may store (0: no quota). */
     QUOTA_ESCROW_PER_ACCOUNT: integerVar({ default: 64, min: 0, max: 1_000_000 }),
     /** UDF compression level a CreateAccount must show (0 = no proof of work). */

@@ -66,6 +66,7 @@ const keyVerdicts = new Map<string, boolean>();
  * order. Costs a point decompression the first time a key is seen; the verdict is kept.
  */
 export function acceptablePublicKey(algorithm: SignatureAlgorithm, publicKey: Uint8Array): boolean {
+  if (publicKey.length !== (algorithm === 'Ed25519' ? 32 : 57)) return false; // never decodes
   const id = `${algorithm}:${String.fromCharCode(...publicKey)}`;
   const known = keyVerdicts.get(id);
   if (known !== undefined) return known;

@@ -65,7 +65,7 @@ export type {
   CatalogObjectKind,
 } from './stores/catalog-accounts';
 export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stores/catalog-nonces';
-export { commitCatalogChange } from './stores/catalog-commit';
+export { commitCatalogChange, peekCatalogAccount } from './stores/catalog-commit';
 export type { CatalogChange, CatalogCommit } from './stores/catalog-commit';
 export {
   countCatalogConnections,

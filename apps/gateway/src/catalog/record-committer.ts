@@ -13,6 +13,7 @@ import {
 } from '@cryptomesh/mesh';
 import {
   commitCatalogChange,
+  peekCatalogAccount,
   enqueueEntry,
   insertCatalogAccount,
   readCatalogAccount,
@@ -30,7 +31,7 @@ import { mapMeshErrors, toGatewayError } from '../protocol/mesh-error-map';
 import type { AccountName } from '../protocol/request-fields';
 import type { RequestContext } from '../protocol/transaction';
 import { AccountQueue } from './account-queue';
-import { AccountStateCache, type VersionedState } from './account-state-cache';
+import { AccountStateCache, type RevisionedState } from './account-state-cache';
 import { checkAccountQuota } from './account-usage';
 import { LogPushback } from './log-pushback';
 import { accountState, changedObjects, jwsJson } from './catalog-state';
@@ -47,17 +48,18 @@ export interface CommitOptions {
 
 /**
  * The path of every logged transaction (CreateAccount, DeleteAccount, Publish, an accepting
- * ConnectComplete), DESIGN.md "Services":
- *  1. before any transaction: take the account's state — kept from this process's previous commit
- *     of the account (AccountStateCache), else read — and apply the record with `applyRecord` (every
- *     signature, signing rule and persistence rule, and the request's clock window), the quotas and
- *     the per-account rate limit — so that bad input never opens a transaction;
- *  2. write it atomically: for a change of an existing account, BEGIN, one statement that writes the
- *     account, its objects, the queued entry and the nonce only if the account is still at the
- *     version the record was validated against, COMMIT (three round trips, issue #17); otherwise —
- *     CreateAccount, ConnectComplete, or the account changed meanwhile — one transaction that locks
- *     the account row, re-applies if the account changed, writes the catalog rows, queues the entry
- *     (`enqueueEntry`) and records the nonce.
+ * ConnectComplete), DESIGN.md "Services", docs/design/gateway.md:
+ *  1. before any transaction: the replay check (the nonce); the account's state — on the fast path
+ *     the one this process kept from its last commit of the account (AccountStateCache) if the row
+ *     is still at that revision (read with the nonce, one round trip), else read — and `applyRecord`
+ *     (every signature, signing rule and persistence rule, and the request's clock window), the
+ *     quotas and the per-account rate limit — so that bad input never opens a transaction;
+ *  2. write it atomically. Fast path (a change of an existing account with nothing else to write):
+ *     BEGIN, one statement that writes the account, its objects, the queued entry and the nonce only
+ *     if the row is still at the revision the record was validated against, COMMIT — four round
+ *     trips in all (issue #17). General path (CreateAccount, ConnectComplete, or the row changed
+ *     meanwhile): one transaction that locks the account row, re-applies if it changed, writes the
+ *     catalog rows, queues the entry (`enqueueEntry`) and records the nonce.
  * The answer is sent only after the commit (acknowledged ⇒ durable). A crash before the commit
  * leaves nothing; after it, the entry is queued and the log-signer seals it.
  */
@@ -68,6 +70,7 @@ export class RecordCommitter {
   /** The account states of this process's latest commits (account-state-cache.ts). */
   private readonly states: AccountStateCache;
   private readonly commits: Counter<'path'>;
+  private readonly lookups: Counter<'result'>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -77,12 +80,18 @@ export class RecordCommitter {
     private readonly pushback: LogPushback,
     metrics: MetricsService,
   ) {
-    this.states = new AccountStateCache(config.ACCOUNT_STATE_CACHE);
+    this.states = new AccountStateCache(config.ACCOUNT_STATE_CACHE_MB * 1024 * 1024);
     this.commits = metrics.counter(
       'gateway_commits_total',
       'Logged changes committed, by path: fast (one statement, on the account state kept in memory or just read), ' +
         'retried (the account had changed since it was read: locked and validated again), general (CreateAccount, ConnectComplete)',
       ['path'],
+    );
+    this.lookups = metrics.counter(
+      'gateway_account_states_total',
+      'Account states the fast path looked for in memory, by result: hit (kept at the current revision), ' +
+        'stale (kept, but the account changed since, by another process: read again), miss (not kept: read)',
+      ['result'],
     );
   }
 
@@ -120,48 +129,32 @@ export class RecordCommitter {
     // in one statement; CreateAccount and ConnectComplete take the general path below.
     const fast = !create && options.inTransaction === undefined;
 
-    // A replay is told apart only when its record no longer applies (its first use changed the
-    // account): a replay whose signature verifies is `auth.replayed`, a forged one is refused for
-    // its signature (issue #16). One that still applies is caught by its nonce on commit.
-    const applyOrReplay = async (before: VersionedState | undefined): Promise<AccountState> => {
-      try {
-        return await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
-      } catch (error) {
-        if (await this.authenticator.seen(this.dataSource.manager, name.udf, claims)) {
-          await this.refuseForgery(name, record, false);
-          throw replayed();
-        }
-        throw error;
-      }
-    };
-
     if (fast) {
-      const kept = this.states.get(name.udf);
-      if (kept !== undefined) checkFingerprint(name, kept.state);
-      let before = kept ?? (await this.load(this.dataSource.manager, name, false, false));
-      let next: AccountState;
-      try {
-        next =
-          kept === undefined
-            ? await applyOrReplay(before)
-            : await mapMeshErrors(() => applyRecord(kept.state, record, portal, clock));
-        checkAccountQuota(before?.state, next, this.config);
-      } catch (error) {
-        if (kept === undefined) throw error;
-        // A refusal against a kept state is not final: another process may have changed the
-        // account since (a new device, a new application), so it is judged again on the rows.
-        this.states.delete(name.udf);
-        before = await this.load(this.dataSource.manager, name, false, false);
-        next = await applyOrReplay(before);
-        checkAccountQuota(before?.state, next, this.config);
+      // One round trip: the replay check and the account's current revision. A kept state is used
+      // only at that revision, so a change made meanwhile by another process (a device removed, an
+      // application added) is never judged on an old state.
+      const peek = await peekCatalogAccount(this.dataSource.manager, name.udf, claims.nonce);
+      if (peek.replayed) {
+        await this.refuseForgery(name, record, false);
+        throw replayed();
       }
+      let kept = this.states.get(name.udf);
+      if (kept !== undefined && kept.revision !== peek.revision) {
+        this.states.delete(name.udf);
+        kept = undefined;
+        this.lookups.inc({ result: 'stale' });
+      } else this.lookups.inc({ result: kept === undefined ? 'miss' : 'hit' });
+      if (kept !== undefined) checkFingerprint(name, kept.state);
+      const before = kept ?? (await this.load(this.dataSource.manager, name, false, false));
+      const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
+      checkAccountQuota(before?.state, next, this.config);
       this.limits.take(name.udf);
       if (before !== undefined && (await this.commitFast(name, record, context, claims, before, next))) {
         this.commits.inc({ path: 'fast' });
         return next;
       }
-      // The account changed since `before` (another process, or a path that keeps no state here):
-      // the general path locks the row and validates again.
+      // The account changed between the peek and the write (a race with another process): the
+      // general path locks the row and validates again.
     } else if (await this.authenticator.seen(this.dataSource.manager, name.udf, claims)) {
       // A replay first: its record was applied already, so applyRecord would answer a misleading
       // conflict. But only a request whose signature verifies is called a replay (issue #16).
@@ -170,13 +163,9 @@ export class RecordCommitter {
     }
     this.states.delete(name.udf);
     const before = await this.load(this.dataSource.manager, name, create, false);
-    const next = fast
-      ? await applyOrReplay(before)
-      : await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
-    if (!fast) {
-      checkAccountQuota(before?.state, next, this.config);
-      this.limits.take(name.udf);
-    }
+    const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
+    checkAccountQuota(before?.state, next, this.config);
+    if (!fast) this.limits.take(name.udf);
 
     const committed = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
       let base = before;
@@ -193,7 +182,7 @@ export class RecordCommitter {
         // Lock the account row; its objects are read again only when another transaction changed the
         // account between validation and lock (then the record is validated again against them).
         const row = await readCatalogAccount(manager, name.udf, { lock: true });
-        if (row === undefined || row.version !== before?.version) {
+        if (row === undefined || row.revision !== before?.revision) {
           const locked = await this.load(manager, name, false, false);
           base = locked;
           after = await mapMeshErrors(() => applyRecord(locked?.state, record, portal, clock));
@@ -219,15 +208,16 @@ export class RecordCommitter {
 
   /**
    * Writes `next` in three round trips (BEGIN, `commitCatalogChange`, COMMIT) if the account is still
-   * at `before.version`; resolves false, having written nothing, when it is not. A nonce used before
-   * rolls everything back: `auth.replayed` (the record applied, so its signature verified).
+   * at `before.revision`; resolves false, having written nothing, when it is not. A nonce recorded
+   * meanwhile (a concurrent replay) rolls everything back: `auth.replayed` (the record applied, so
+   * its signature verified).
    */
   private async commitFast(
     name: AccountName,
     record: TransactionRecord,
     context: RequestContext,
     claims: RequestClaims,
-    before: VersionedState,
+    before: RevisionedState,
     next: AccountState,
   ): Promise<boolean> {
     const runner = this.dataSource.createQueryRunner();
@@ -244,7 +234,7 @@ export class RecordCommitter {
           master: jwsJson(next.master),
           personal: jwsJson(next.personal),
         },
-        expectedVersion: before.version,
+        expectedRevision: before.revision,
         objects: changedObjects(before.state, next),
         entry: encodeRecord(record),
         requestId: context.requestId,
@@ -260,7 +250,7 @@ export class RecordCommitter {
       }
       open = false;
       await runner.query('COMMIT');
-      this.states.set(name.udf, { version: result.version, state: next });
+      this.states.set(name.udf, { revision: result.revision, state: next });
       return true;
     } catch (error) {
       this.states.delete(name.udf);
@@ -295,7 +285,7 @@ export class RecordCommitter {
     name: AccountName,
     create: boolean,
     lock: boolean,
-  ): Promise<VersionedState | undefined> {
+  ): Promise<RevisionedState | undefined> {
     const account = await readCatalogAccount(manager, name.udf, { lock });
     if (create) {
       if (account !== undefined) throw accountExists(name);
@@ -304,7 +294,7 @@ export class RecordCommitter {
     if (account === undefined) return undefined; // applyRecord answers account.unknown
     const state = accountState(account, await readCatalogObjects(manager, name.udf));
     checkFingerprint(name, state);
-    return { version: account.version, state };
+    return { revision: account.revision, state };
   }
 }
 

@@ -17,6 +17,7 @@ import { QueueRefused1763808100000 } from './1763808100000-queue-refused';
 import { LogAccountStates1763808200000 } from './1763808200000-log-account-states';
 import { Tiles1763809200000 } from './1763809200000-tiles';
 import { OutsideWitnesses1763809210000 } from './1763809210000-outside-witnesses';
+import { AccountRevision1763809300000 } from './1763809300000-account-revision';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -42,4 +43,5 @@ export const MIGRATIONS = [
   LogAccountStates1763808200000,
   Tiles1763809200000,
   OutsideWitnesses1763809210000,
+  AccountRevision1763809300000,
 ];

@@ -20,6 +20,11 @@ export interface CatalogAccount {
   readonly personal: unknown;
   /** Grows by one with every change of the account or its objects. */
   readonly version: bigint;
+  /**
+   * A random value replaced by every change of the account or its objects: unlike `version`, never
+   * the same for two different states, even after a failover or a point-in-time recovery.
+   */
+  readonly revision: string;
 }
 
 export interface CatalogObject {
@@ -38,6 +43,7 @@ interface AccountRow {
   master: unknown;
   personal: unknown;
   version: string;
+  revision: string;
 }
 
 interface ObjectRow {
@@ -47,7 +53,7 @@ interface ObjectRow {
   value: unknown;
 }
 
-const ACCOUNT_COLUMNS = 'account_udf, address, status, moved_to, master, personal, version';
+const ACCOUNT_COLUMNS = 'account_udf, address, status, moved_to, master, personal, version, revision';
 
 function toAccount(row: AccountRow): CatalogAccount {
   return {
@@ -58,6 +64,7 @@ function toAccount(row: AccountRow): CatalogAccount {
     master: row.master,
     personal: row.personal,
     version: BigInt(row.version),
+    revision: row.revision,
   };
 }
 
@@ -123,7 +130,7 @@ export async function updateCatalogAccount(
 ): Promise<void> {
   await manager.query(
     `UPDATE accounts SET status = $2, master = $3::jsonb, personal = $4::jsonb, moved_to = $5,
-            version = version + 1, updated = now()
+            version = version + 1, revision = gen_random_uuid(), updated = now()
       WHERE account_udf = $1`,
     [
       account.accountUdf,

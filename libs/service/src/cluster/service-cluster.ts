@@ -19,8 +19,9 @@ export function workersConfigShape() {
   return { WORKERS: integerVar({ default: 1, min: 1, max: 64 }) };
 }
 
-/** How long after a worker died the primary starts its replacement. */
+/** How long after a worker died the primary starts its replacement: doubled after each failed start, up to the most. */
 const RESTART_DELAY_MS = 1_000;
+const RESTART_DELAY_MAX_MS = 30_000;
 /** What a graceful stop may take beyond the workers' own SHUTDOWN_TIMEOUT_MS before they are killed. */
 const STOP_MARGIN_MS = 2_000;
 
@@ -78,10 +79,14 @@ export function runPrimary(options: PrimaryOptions): void {
     log.flush(() => process.exit(code));
   };
 
+  let restartDelayMs = RESTART_DELAY_MS;
   const fork = (): void => {
     const worker = cluster.fork();
+    // An IPC send to a worker that just died errs on the worker object: logged, never fatal.
+    worker.on('error', (error: Error) => log.warn({ msg: 'worker channel error', err: error.message }));
     worker.on('listening', (address: { port: number }) => {
       listened.add(worker.id);
+      restartDelayMs = RESTART_DELAY_MS;
       if (!announced && listened.size >= options.workers) {
         announced = true;
         log.info({ msg: 'all workers listening', workers: options.workers, port: address.port });
@@ -112,25 +117,47 @@ export function runPrimary(options: PrimaryOptions): void {
       }
       return;
     }
-    if (!started) {
-      // A worker that never listened would fail again: the service cannot start.
+    if (!started && !announced) {
+      // At start a worker that never listened would fail again: the service cannot start.
       log.fatal({ msg: 'a worker failed to start; stopping', code, signal });
       status = code === options.configExitCode ? options.configExitCode : 1;
       stopAll('a worker failed to start');
       return;
     }
-    log.error({ msg: 'a worker died; starting another', code, signal, inMs: RESTART_DELAY_MS });
+    // Once the service ran, a replacement that fails to start (a database outage) is retried with
+    // a growing delay while the other workers go on serving.
+    const inMs = restartDelayMs;
+    if (!started) restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, restartDelayMs * 2);
+    log.error({
+      msg: started ? 'a worker died; starting another' : 'a replacement worker failed to start; retrying',
+      code,
+      signal,
+      inMs,
+    });
     setTimeout(() => {
       if (!stopping) fork();
-    }, RESTART_DELAY_MS);
+    }, inMs);
   });
 
+  // Scrapes that arrive while a collection runs share it: a burst of /metrics requests costs one.
+  let collecting: Promise<string> | undefined;
+  const collect = (): Promise<string> => {
+    collecting ??= aggregator.clusterMetrics().finally(() => {
+      collecting = undefined;
+    });
+    return collecting;
+  };
+  const answer = (worker: Worker, reply: MetricsAnswer): void => {
+    if (!worker.isConnected()) return;
+    worker.send(reply, (error: Error | null) => {
+      if (error) log.warn({ msg: 'a metrics answer was not delivered', err: error.message });
+    });
+  };
   cluster.on('message', (worker: Worker, message: unknown) => {
     if (!isMetricsAsk(message)) return;
-    aggregator.clusterMetrics().then(
-      (text) => worker.send({ type: METRICS_ANSWER, id: message.id, text } satisfies MetricsAnswer),
-      (error: unknown) =>
-        worker.send({ type: METRICS_ANSWER, id: message.id, error: String(error) } satisfies MetricsAnswer),
+    collect().then(
+      (text) => answer(worker, { type: METRICS_ANSWER, id: message.id, text }),
+      (error: unknown) => answer(worker, { type: METRICS_ANSWER, id: message.id, error: String(error) }),
     );
   });
 
