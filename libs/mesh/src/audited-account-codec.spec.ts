@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { NonceWindow } from './nonce-window';
 import { accountRequestEntry, createAccountEntry, NOW, ORIGIN } from '../test/fixtures';
 import {
   decodeAuditedAccount,
@@ -86,7 +87,7 @@ describe("encodeAuditedAccount / decodeAuditedAccount (the mirror's stored accou
           const from = { created, updated, deleted }[base];
           const account: AuditedAccount = {
             state: { ...from.state, status, ...(movedTo === undefined ? {} : { movedTo }) },
-            nonces: new Map(nonces),
+            nonces: NonceWindow.of(nonces),
           };
           const back = roundTrip(account);
           expect(back).toEqual(account);

@@ -1,6 +1,7 @@
 import type { AccountState } from './account-state';
 import type { JsonObject, JsonValue } from './json';
 import { isMeshError, MeshError } from './mesh-error';
+import { NonceWindow } from './nonce-window';
 import type { ObjectState } from './persistence-model';
 import type { FlattenedJws } from '@cryptomesh/crypto/portable';
 import type { MasterProfile, PersonalProfile, SignedProfile } from './profile-types';
@@ -89,7 +90,7 @@ export function decodeAuditedAccount(value: unknown): AuditedAccount {
     personal,
     objects,
   };
-  return { state, nonces };
+  return { state, nonces: NonceWindow.of(nonces) };
 }
 
 function jwsOf(signed: SignedProfile): JsonObject {

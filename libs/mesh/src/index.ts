@@ -104,6 +104,7 @@ export {
 } from './connect-witness';
 export type { RequestClock } from './apply-record';
 export { DEFAULT_MAX_SEAL_DELAY_MS, entryAccount, recheckEntry, recheckLog, recheckRecord } from './recheck';
+export { NonceWindow } from './nonce-window';
 export {
   entryProfiles,
   profileSetBy,

@@ -1,3 +1,4 @@
+import { NonceWindow } from './nonce-window';
 import type { AccountState } from './account-state';
 import { applyRecord } from './apply-record';
 import { isMeshError, MeshError, type MeshErrorCode } from './mesh-error';
@@ -45,11 +46,12 @@ export interface RecheckContext {
  *   forgotten. The map holds at most the account's requests of the last 2 × maxSkewMs +
  *   maxSealDelayMs (by the newest seal that carried one of its entries). Without a seal time
  *   (re-checking a log without its seals) nothing is forgotten.
- * Immutable, JSON-friendly: the mirror stores it per account (DESIGN.md invariant 6).
+ * Immutable (`NonceWindow` extends in O(1) without changing the version it extends), JSON-friendly:
+ * the mirror stores it per account (DESIGN.md invariant 6).
  */
 export interface AuditedAccount {
   readonly state: AccountState;
-  readonly nonces: ReadonlyMap<string, number>;
+  readonly nonces: NonceWindow;
 }
 
 export type RecheckResult =
@@ -122,16 +124,13 @@ async function apply(
   );
   // The request verified: its claims are read again for the nonce (a few bytes of JSON).
   const { nonce, time } = readRequest(record.authorisation);
-  const nonces = new Map<string, number>();
+  const remembered = account?.nonces ?? NonceWindow.empty();
+  if (remembered.has(nonce))
+    throw new MeshError('request.replayed', `nonce ${nonce} of account ${record.account} appears twice`);
   // A request dated before `oldest` is stale under this seal and under every later one: its nonce
   // can no longer be replayed in an entry that passes, and is forgotten.
   const oldest = sealTimeMs === undefined ? -Infinity : sealTimeMs - maxSkewMs - maxDelayMs;
-  for (const [seen, at] of account?.nonces ?? []) {
-    if (seen === nonce)
-      throw new MeshError('request.replayed', `nonce ${nonce} of account ${record.account} appears twice`);
-    if (at >= oldest) nonces.set(seen, at);
-  }
-  nonces.set(nonce, time);
+  const nonces = remembered.next(oldest, nonce, time);
   return { account: { state, nonces }, state };
 }
 
