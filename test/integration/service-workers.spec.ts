@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { KEY_TYPE_ED25519, makeVerifierKey } from '@cryptomesh/log';
 import { createTestDatabase, TestDatabase } from '../env/test-database';
-import { spawnListening, type ListeningProcess } from '../support/listening-process';
+import { processAlive, spawnListening, type ListeningProcess } from '../support/listening-process';
 import { waitFor } from '../support/federation-oracle';
 import { parsePrometheusText } from '../support/prometheus-text';
 
@@ -51,15 +51,6 @@ function listeningPids(output: string): number[] {
     if (!pids.includes(pid)) pids.push(pid);
   }
   return pids;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
@@ -142,7 +133,7 @@ describe('a service of several worker processes (WORKERS)', () => {
     const lines = gateway.output().trim().split('\n');
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
     expect(lines.at(-1)).toMatch(/"role":"primary".*"msg":"stopped"/);
-    for (const pid of listeningPids(gateway.output())) expect(alive(pid)).toBe(false);
+    for (const pid of listeningPids(gateway.output())) expect(processAlive(pid)).toBe(false);
   }, 300_000);
 
   it('the query service runs as workers too', async () => {

@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { processAlive } from '../support/listening-process';
 
 /**
  * The test runner itself (`npm test` = test/env/run-tests.js): interrupted like a Ctrl-C in a
@@ -33,15 +34,6 @@ function portAnswers(hostPort: string): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('the test runner', () => {
@@ -89,14 +81,14 @@ describe('the test runner', () => {
     expect(await databaseExists(database)).toBe(true);
     expect(await portAnswers(brokers)).toBe(true);
     expect(brokers).not.toBe(process.env.KAFKA_BROKERS);
-    expect(alive(brokerPid)).toBe(true);
+    expect(processAlive(brokerPid)).toBe(true);
 
     process.kill(-runner.pid!, 'SIGINT');
     const code = await exited;
 
     expect(code).not.toBe(0);
     expect(output).toContain('SIGINT: stopping the tests and cleaning up');
-    expect(alive(brokerPid)).toBe(false);
+    expect(processAlive(brokerPid)).toBe(false);
     expect(await portAnswers(brokers)).toBe(false);
     expect(await databaseExists(database)).toBe(false);
   }, 150_000);
