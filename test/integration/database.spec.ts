@@ -48,6 +48,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'LogAccountStates1763808200000',
         'Tiles1763809200000',
         'OutsideWitnesses1763809210000',
+        'AccountRevision1763809300000',
       ]);
     } finally {
       await other.destroy();
