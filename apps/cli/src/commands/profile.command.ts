@@ -181,17 +181,29 @@ export function registerProfileCommands(program: Command, context: ClientCommand
 const LOG_POLL_MS = 500;
 
 /**
- * `read()`, asked again while the query service answers `profile.not-found`: a portal answers a
- * request before its log-signer seals it, so a profile just written appears a seal interval later.
- * Gives up after DEFAULT_LOG_WAIT_MS with that refusal. Every other error is thrown at once.
+ * `read()`, asked again while what it meets passes with time (below): a portal answers a request
+ * before its log-signer seals it and before its peers cosign the seal, so a profile just written
+ * appears, proven, a seal interval and a heartbeat later. Gives up after DEFAULT_LOG_WAIT_MS with
+ * the last error. Every other error is thrown at once.
  */
-async function untilLogged<T>(context: ClientCommandContext, read: () => Promise<T>): Promise<T> {
+export async function untilLogged<T>(
+  context: Pick<ClientCommandContext, 'now' | 'sleep' | 'progress'>,
+  read: () => Promise<T>,
+): Promise<T> {
   const deadline = context.now() + DEFAULT_LOG_WAIT_MS;
   for (let told = false; ; told = true) {
     try {
       return await read();
     } catch (error) {
-      const notYet = isClientError(error, 'portal.refused') && refusalCode(error) === 'profile.not-found';
+      // What passes with time, as the SDK's log check (libs/client/src/log-check.ts) waits for it:
+      // not sealed yet (profile.not-found), sealed but not cosigned yet by the quorum of peers
+      // (verify.quorum: peers cosign within a heartbeat; found by tls.spec right after a create),
+      // or, right after a portal switch, only the left log's value (verify.stale). At the deadline
+      // each stands as itself; anything else is a failed check at once.
+      const notYet =
+        (isClientError(error, 'portal.refused') && refusalCode(error) === 'profile.not-found') ||
+        isClientError(error, 'verify.quorum') ||
+        isClientError(error, 'verify.stale');
       if (!notYet || context.now() >= deadline) throw error;
       if (!told) context.progress('waiting for the log to include the profile …');
     }
