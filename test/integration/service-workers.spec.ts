@@ -105,6 +105,11 @@ describe('a service of several worker processes (WORKERS)', () => {
     // Round-robin: 40 connections reach both workers; the scrape, answered by one, counts all 40.
     const sent = 40;
     for (let i = 0; i < sent; i += 1) expect((await get(`${gateway.url}/health/live`)).status).toBe(200);
+    // A worker counts a request once its answer is sent, which may be a moment after the client
+    // has it: wait for the count, then every scrape, whichever worker answers it, sees all of it.
+    await waitFor('every request counted', async () =>
+      liveRequests((await get(`${gateway.url}/metrics`)).body) === sent ? true : undefined,
+    );
     for (let i = 0; i < 4; i += 1) {
       const metrics = (await get(`${gateway.url}/metrics`)).body;
       expect(liveRequests(metrics)).toBe(sent);
