@@ -49,6 +49,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'Tiles1763809200000',
         'OutsideWitnesses1763809210000',
         'AccountRevision1763809300000',
+        'AccountNonces1763809320000',
       ]);
     } finally {
       await other.destroy();
@@ -71,6 +72,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_account_states',
       'log_account_states_state',
       'log_entries',
+      'log_nonces',
       'log_profile_index',
       'log_profile_index_state',
       'log_publication',
@@ -82,6 +84,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'mirror_account_states',
       'mirror_entries',
       'mirror_heads',
+      'mirror_nonces',
       'mirror_profile_index',
       'mirror_seals',
       'mirror_tiles',

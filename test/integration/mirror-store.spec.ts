@@ -21,6 +21,7 @@ import {
   type VerifiedPart,
 } from '@cryptomesh/audit';
 import { PeerLog } from '../../libs/audit/test/peer-log';
+import { AccountNonces1763809320000 } from '../../libs/persistence/src/migrations/1763809320000-account-nonces';
 import { witnessSigner, type FixturePart } from '../../libs/log/testdata/log-fixture';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
@@ -344,8 +345,9 @@ describe('The mirror adapters and TypeOrmWitnessOutbox (real PostgreSQL)', () =>
     const stateRows = (peer: string) =>
       queryDatabase<{ through: string; status: string; nonces: number }>(
         db.url,
-        `SELECT through, state->>'status' AS status, jsonb_array_length(state->'nonces') AS nonces
-           FROM mirror_account_states WHERE peer = $1 ORDER BY through`,
+        `SELECT s.through, s.state->>'status' AS status,
+                (SELECT count(*)::int FROM mirror_nonces n WHERE n.peer = s.peer AND n.account = s.account) AS nonces
+           FROM mirror_account_states s WHERE s.peer = $1 ORDER BY s.through`,
         [peer],
       );
 
@@ -420,6 +422,65 @@ describe('The mirror adapters and TypeOrmWitnessOutbox (real PostgreSQL)', () =>
           [peer],
         ),
       ).rejects.toThrow(/foreign key/);
+    });
+
+    it('writes a nonce once, not with every part: the state row carries none (issue #17)', async () => {
+      const peer = 'theta';
+      const log = new PeerLog(peer, `${peer}.test/log`, nodeEd25519);
+      const { audit } = await auditOver(peer, log);
+      await store.storePart(recordOf(peer, await verified(audit, log.seal(await log.entries(1)))));
+      audit.commit();
+      for (let nonce = 1; nonce <= 5; nonce++) {
+        const part = log.seal([
+          await log.accountRequest(1, { kind: 'update-device', description: `v${nonce}` }, nonce),
+        ]);
+        const record = recordOf(peer, await verified(audit, part));
+        expect(record.accountStates.map((a) => a.nonces.length)).toEqual([1]);
+        await store.storePart(record);
+        audit.commit();
+      }
+      expect(await stateRows(peer)).toEqual([{ through: '5', status: 'active', nonces: 6 }]);
+      const [row] = await queryDatabase<{ keys: string[] }>(
+        db.url,
+        `SELECT array(SELECT jsonb_object_keys(state) ORDER BY 1) AS keys FROM mirror_account_states WHERE peer = $1`,
+        [peer],
+      );
+      expect(row!.keys).not.toContain('nonces');
+    });
+
+    it('the migration moves the nonces of version-1 states into their rows and back (AccountNonces up and down)', async () => {
+      const peer = 'iota';
+      const log = new PeerLog(peer, `${peer}.test/log`, nodeEd25519);
+      const { audit } = await auditOver(peer, log);
+      await store.storePart(recordOf(peer, await verified(audit, log.seal(await log.entries(2)))));
+      audit.commit();
+      const [{ account }] = (await queryDatabase<{ account: string }>(
+        db.url,
+        `SELECT account FROM mirror_account_states WHERE peer = $1 ORDER BY through LIMIT 1`,
+        [peer],
+      )) as [{ account: string }];
+      const before = await store.accountState(peer, account);
+      expect(before?.nonces).toHaveLength(1);
+      const runner = dataSource.createQueryRunner();
+      try {
+        const migration = new AccountNonces1763809320000();
+        await migration.down(runner);
+        const [v1] = await queryDatabase<{ v: number; nonces: number }>(
+          db.url,
+          `SELECT (state->>'v')::int AS v, jsonb_array_length(state->'nonces') AS nonces
+             FROM mirror_account_states WHERE peer = $1 ORDER BY through LIMIT 1`,
+          [peer],
+        );
+        expect(v1).toEqual({ v: 1, nonces: 1 });
+        await migration.up(runner);
+      } finally {
+        await runner.release();
+      }
+      expect(await stateRows(peer)).toEqual([
+        { through: '0', status: 'active', nonces: 1 },
+        { through: '1', status: 'active', nonces: 1 },
+      ]);
+      expect(await store.accountState(peer, account)).toEqual(before);
     });
 
     it('an auditor that keeps one account state still finds a replayed (account, nonce) from the stored state, reading no history', async () => {

@@ -10,13 +10,18 @@ import type { AccountStateRow, AccountStateStore } from './signer-store';
  */
 class MemoryStates implements AccountStateStore {
   readonly rows = new Map<string, { state: unknown; through: number }>();
+  /** Nonce rows by account, written and forgotten as the log_nonces statements do. */
+  readonly nonces = new Map<string, Map<string, number>>();
   size = 0;
   constructor(readonly log: Uint8Array[] = []) {}
   checkedSize(): Promise<number> {
     return Promise.resolve(this.size);
   }
   accountState(account: string) {
-    return Promise.resolve(this.rows.get(account));
+    const row = this.rows.get(account);
+    return Promise.resolve(
+      row === undefined ? undefined : { ...row, nonces: [...(this.nonces.get(account) ?? [])] },
+    );
   }
   checkAccounts(first: number, end: number, states: readonly AccountStateRow[]): Promise<void> {
     if (first !== this.size) return Promise.reject(new Error('rules.out-of-step'));
@@ -24,7 +29,14 @@ class MemoryStates implements AccountStateStore {
     return Promise.resolve();
   }
   store(end: number, states: readonly AccountStateRow[]): void {
-    for (const row of states) this.rows.set(row.account, { state: row.state, through: row.through });
+    for (const row of states) {
+      this.rows.set(row.account, { state: row.state, through: row.through });
+      const nonces = this.nonces.get(row.account) ?? new Map<string, number>();
+      for (const [nonce, time] of row.nonces) nonces.set(nonce, time);
+      for (const [nonce, time] of nonces)
+        if (row.forgetBefore !== undefined && time < row.forgetBefore) nonces.delete(nonce);
+      this.nonces.set(row.account, nonces);
+    }
     this.size = end;
   }
   entries(begin: number, end: number): Promise<Uint8Array[]> {

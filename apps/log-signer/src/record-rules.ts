@@ -124,7 +124,7 @@ export class RecordRules {
     }
     const result = await recheckRecord(await this.states.get(record.account), record, context);
     if (!result.ok) return `${result.code}: ${result.detail}`;
-    this.states.stage(record.account, result.account, index);
+    this.states.stage(record.account, result.account, index, result.nonce);
     return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { Hash, HashReader, StoredNode } from '@cryptomesh/log';
+import type { AccountStateRecord, StoredAccountState } from '@cryptomesh/audit';
 
 /**
  * The ports of the log-signer (STYLE.md §4: defined by their consumer). The PostgreSQL adapter is
@@ -52,12 +53,11 @@ export interface SequencingPlan extends SequencedBatch {
   readonly accountStates?: readonly AccountStateRow[];
 }
 
-/** The rule state of one account of the own log after its entry `through` (`encodeAuditedAccount`). */
-export interface AccountStateRow {
-  readonly account: string;
-  readonly state: unknown;
-  readonly through: number;
-}
+/**
+ * The rule state of one account of the own log after its entry `through` (`encodeAuditedAccount`),
+ * with the nonces its entries added and the time below which its window forgot them.
+ */
+export type AccountStateRow = AccountStateRecord;
 
 /** A queued entry's metadata: who queued it and how long it waited (never part of its bytes). */
 export interface QueuedEntry {
@@ -97,7 +97,7 @@ export interface SequenceStore {
 export interface AccountStateStore {
   /** Entries [0, n) are reflected in the stored states. */
   checkedSize(): Promise<number>;
-  accountState(account: string): Promise<{ state: unknown; through: number } | undefined>;
+  accountState(account: string): Promise<StoredAccountState | undefined>;
   checkAccounts(first: number, end: number, states: readonly AccountStateRow[]): Promise<void>;
 }
 

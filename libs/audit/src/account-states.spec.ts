@@ -21,11 +21,22 @@ class Reads {
   }
 }
 
-async function recheck(state: AuditedAccount | undefined, entry: Uint8Array): Promise<AuditedAccount> {
+async function rechecked(state: AuditedAccount | undefined, entry: Uint8Array) {
   const result = await recheckEntry(state, entry, { origin: ORIGIN });
   if (!result.ok) throw new Error(`${result.code}: ${result.detail}`);
-  return result.account;
+  return result;
 }
+
+async function recheck(state: AuditedAccount | undefined, entry: Uint8Array): Promise<AuditedAccount> {
+  return (await rechecked(state, entry)).account;
+}
+
+/** The stored form of `account` as the mirror reads it back: the state row and its nonce rows. */
+const stored = (account: AuditedAccount, through: number): StoredAccountState => ({
+  state: encodeAuditedAccount(account),
+  through,
+  nonces: [...account.nonces],
+});
 
 describe('AccountStates', () => {
   let create: Uint8Array;
@@ -46,7 +57,7 @@ describe('AccountStates', () => {
 
   it('reads a miss from the stored state (one row) and never calls the history loader', async () => {
     const reads = new Reads();
-    reads.states.set(account, { state: encodeAuditedAccount(afterUpdate), through: 7 });
+    reads.states.set(account, stored(afterUpdate, 7));
     // A history that would give another state: the stored one must win, unread.
     reads.history.set(account, [create]);
     const states = new AccountStates(reads, { origin: ORIGIN });
@@ -69,27 +80,59 @@ describe('AccountStates', () => {
       { kind: 'update-device', description: 'v2' },
       { time: NOW + 2, nonce: 2 },
     );
-    const after = await recheck(before, next);
-    states.stage(account, after, 12);
-    expect(states.staged()).toEqual([{ account, state: encodeAuditedAccount(after), through: 12 }]);
+    const { account: after, nonce } = await rechecked(before, next);
+    states.stage(account, after, 12, nonce);
+    // Only the nonce this part added is written; the window (no seal time: nothing pruned) still
+    // holds the oldest, so nothing stored is forgotten below it.
+    expect(states.staged()).toEqual([
+      {
+        account,
+        state: encodeAuditedAccount(after),
+        through: 12,
+        nonces: [nonce],
+        forgetBefore: Math.min(...after.nonces.values()),
+      },
+    ]);
+    expect(nonce).toEqual([expect.any(String), NOW + 2]);
     states.commit();
     expect(states.staged()).toEqual([]);
   });
 
   it('an evicted account is read again from its stored row, not from its history (capacity 1)', async () => {
     const reads = new Reads();
-    reads.states.set(account, { state: encodeAuditedAccount(afterUpdate), through: 1 });
+    reads.states.set(account, stored(afterUpdate, 1));
     const states = new AccountStates(reads, { origin: ORIGIN }, 1);
     await states.get(account);
-    states.stage('other', afterUpdate, 2);
+    states.stage('other', afterUpdate, 2, ['n', NOW]);
     states.commit(); // evicts `account`
     expect(await states.get(account)).toEqual(afterUpdate);
     expect(reads).toMatchObject({ stateReads: 2, historyReads: 0 });
   });
 
+  it('writes a nonce the window pruned within the part not at all, and forgets below what the window holds', async () => {
+    const reads = new Reads();
+    const states = new AccountStates(reads, { origin: ORIGIN });
+    const sealed = { origin: ORIGIN, sealTimeMs: NOW, maxSkewMs: 10, maxSealDelayMs: 0 };
+    const first = await recheckEntry(undefined, create, sealed);
+    if (!first.ok) throw new Error(first.detail);
+    states.stage(account, first.account, 0, first.nonce);
+    // A seal 1,000 ms later: the first request (time NOW) is forgotten by the next entry.
+    const later = await accountRequestEntry(
+      1,
+      { kind: 'update-device', description: 'later' },
+      { time: NOW + 1_000, nonce: 9 },
+    );
+    const second = await recheckEntry(first.account, later, { ...sealed, sealTimeMs: NOW + 1_000 });
+    if (!second.ok) throw new Error(second.detail);
+    states.stage(account, second.account, 1, second.nonce);
+    const [record] = states.staged();
+    expect(record!.nonces).toEqual([second.nonce]);
+    expect(record!.forgetBefore).toBe(NOW + 1_000);
+  });
+
   it('a discarded part leaves nothing staged', () => {
     const states = new AccountStates(new Reads(), { origin: ORIGIN });
-    states.stage(account, afterUpdate, 3);
+    states.stage(account, afterUpdate, 3, ['n', NOW]);
     states.discard();
     expect(states.staged()).toEqual([]);
   });

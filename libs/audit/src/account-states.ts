@@ -22,8 +22,14 @@ import type { AccountStateRecord } from './mirror-store';
  */
 export class AccountStates {
   private readonly cache = new Map<string, AuditedAccount>();
-  /** Owned by the part under verification: each account's state after its last entry so far. */
-  private overlay = new Map<string, { state: AuditedAccount; through: number }>();
+  /**
+   * Owned by the part under verification: each account's state after its last entry so far, and the
+   * nonces its entries added.
+   */
+  private overlay = new Map<
+    string,
+    { state: AuditedAccount; through: number; added: Array<readonly [string, number]> }
+  >();
 
   /**
    * @param reads the peer's mirror: stored states, and the history for an account without one
@@ -50,23 +56,35 @@ export class AccountStates {
       return cached;
     }
     const stored = await this.reads.accountState(account);
-    const state = stored === undefined ? await this.replay(account) : decodeAuditedAccount(stored.state);
+    const state =
+      stored === undefined ? await this.replay(account) : decodeAuditedAccount(stored.state, stored.nonces);
     if (state !== undefined) this.remember(account, state);
     return state;
   }
 
-  /** The state after entry `index` (a log index) of the part under verification, of its account. */
-  stage(account: string, state: AuditedAccount, index: number): void {
-    this.overlay.set(account, { state, through: index });
+  /**
+   * The state after entry `index` (a log index) of the part under verification, of its account;
+   * `nonce` is the one that entry added (`recheckRecord`'s result).
+   */
+  stage(account: string, state: AuditedAccount, index: number, nonce: readonly [string, number]): void {
+    const added = this.overlay.get(account)?.added ?? [];
+    added.push(nonce);
+    this.overlay.set(account, { state, through: index, added });
   }
 
   /** The states the part under verification changed, in their stored form (for `MirrorPartRecord`). */
   staged(): AccountStateRecord[] {
-    return [...this.overlay].map(([account, { state, through }]) => ({
-      account,
-      state: encodeAuditedAccount(state),
-      through,
-    }));
+    return [...this.overlay].map(([account, { state, through, added }]) => {
+      // A nonce added and pruned within the part is not stored at all.
+      const forgetBefore = state.nonces.oldestTime();
+      return {
+        account,
+        state: encodeAuditedAccount(state),
+        through,
+        nonces: added.filter(([nonce]) => state.nonces.has(nonce)),
+        ...(forgetBefore === undefined ? {} : { forgetBefore }),
+      };
+    });
   }
 
   /** The part under verification was stored: its states become the cached ones. */

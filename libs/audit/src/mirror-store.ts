@@ -13,17 +13,27 @@ import type { CosignatureRecord } from './cosignature-store';
 
 /** An account's audit state as stored with the part that last changed it. */
 export interface StoredAccountState {
-  /** `encodeAuditedAccount` of `@cryptomesh/mesh`: the state after entry `through`. */
+  /** `encodeAuditedAccount` of `@cryptomesh/mesh`: the state after entry `through`, without nonces. */
   readonly state: unknown;
   /** The log index of the account's last entry that the state covers. */
   readonly through: number;
+  /** The account's stored nonces with their request times (one row each), in any order. */
+  readonly nonces: ReadonlyArray<readonly [unknown, unknown]>;
 }
 
-/** The new state of one account that a part changed (one per account, after its last entry in the part). */
+/**
+ * The new state of one account that a part changed (one per account, after its last entry in the
+ * part). Its nonces are not rewritten: `nonces` are the ones the part's entries added (stored once,
+ * a nonce stored already takes the newer time), and every stored nonce of the account whose time is
+ * below `forgetBefore` — the ones the window pruned — is deleted with it.
+ */
 export interface AccountStateRecord {
   readonly account: string;
   readonly state: JsonObject;
   readonly through: number;
+  readonly nonces: ReadonlyArray<readonly [string, number]>;
+  /** The smallest time the account's window still holds; absent: forget nothing. */
+  readonly forgetBefore?: number;
 }
 
 /**

@@ -277,7 +277,7 @@ export class PeerAudit {
     }
     const result = await recheckRecord(await this.accounts.get(record.account), record, context);
     if (!result.ok) return { code: result.code, detail: result.detail };
-    this.accounts.stage(record.account, result.account, index);
+    this.accounts.stage(record.account, result.account, index, result.nonce);
     profiles.push(recordProfiles(record));
     return undefined;
   }

@@ -20,9 +20,12 @@ async function audited(entries: Uint8Array[]): Promise<AuditedAccount> {
   return account!;
 }
 
-/** decode(encode(a)), through JSON text as the database stores it. */
+/** decode(encode(a), its nonces), through JSON text as the database stores them. */
 const roundTrip = (a: AuditedAccount): AuditedAccount =>
-  decodeAuditedAccount(JSON.parse(JSON.stringify(encodeAuditedAccount(a))));
+  decodeAuditedAccount(
+    JSON.parse(JSON.stringify(encodeAuditedAccount(a))),
+    JSON.parse(JSON.stringify([...a.nonces])) as Array<[unknown, unknown]>,
+  );
 
 describe("encodeAuditedAccount / decodeAuditedAccount (the mirror's stored account state)", () => {
   let created: AuditedAccount;
@@ -99,8 +102,16 @@ describe("encodeAuditedAccount / decodeAuditedAccount (the mirror's stored accou
     );
   });
 
-  it.each<[string, (o: Record<string, unknown>) => unknown]>([
-    ['another version', (o) => ({ ...o, v: 2 })],
+  it("stores no nonce in the state: a busy account's state does not grow with its window (issue #17)", () => {
+    const stored = encodeAuditedAccount(updated);
+    expect(stored).not.toHaveProperty('nonces');
+    expect(decodeAuditedAccount(stored).nonces.size).toBe(0);
+  });
+
+  const NONCES: Array<[unknown, unknown]> = [['n', 1]];
+  it.each<[string, (o: Record<string, unknown>) => unknown, Array<[unknown, unknown]>?]>([
+    ['version 1 (nonces inside; the migration rewrites it)', (o) => ({ ...o, v: 1, nonces: [] })],
+    ['another version', (o) => ({ ...o, v: 3 })],
     ['an unknown field', (o) => ({ ...o, extra: 1 })],
     ['an unknown status', (o) => ({ ...o, status: 'gone' })],
     [
@@ -108,27 +119,27 @@ describe("encodeAuditedAccount / decodeAuditedAccount (the mirror's stored accou
       (o) => ({ ...o, master: { protected: 'x', payload: 'y', signature: 'z' } }),
     ],
     ['a personal profile given as the master', (o) => ({ ...o, master: o.personal })],
-    ['a nonce time that is not an integer', (o) => ({ ...o, nonces: [['n', 1.5]] })],
+    ['a nonce time that is not an integer', (o) => o, [['n', 1.5]]],
+    ['a nonce that is not a string', (o) => o, [[7, 1]]],
     [
       'a nonce twice',
-      (o) => ({
-        ...o,
-        nonces: [
-          ['n', 1],
-          ['n', 2],
-        ],
-      }),
+      (o) => o,
+      [
+        ['n', 1],
+        ['n', 2],
+      ],
     ],
     [
       'an object twice',
       (o) => ({ ...o, objects: [...(o.objects as unknown[]), ...(o.objects as unknown[])] }),
     ],
     ['not an object', () => [1, 2]],
-  ])('refuses %s with input.invalid', (_name, change) => {
+  ])('refuses %s with input.invalid', (_name, change, nonces = NONCES) => {
     const stored = JSON.parse(JSON.stringify(encodeAuditedAccount(updated))) as Record<string, unknown>;
+    expect(decodeAuditedAccount(stored, NONCES).nonces.size).toBe(1);
     let error: unknown;
     try {
-      decodeAuditedAccount(change(stored));
+      decodeAuditedAccount(change(stored), nonces);
     } catch (e) {
       error = e;
     }

@@ -8,17 +8,22 @@ import type { MasterProfile, PersonalProfile, SignedProfile } from './profile-ty
 import type { AuditedAccount } from './recheck';
 import { readProfile, readProfileOf } from './signed-profile';
 
-/** The version of the stored form; a row of another version is refused, never guessed at. */
-export const AUDITED_ACCOUNT_VERSION = 1;
+/**
+ * The version of the stored form; a row of another version is refused, never guessed at. Version 1
+ * carried the nonces inside the state; migration 1763809320000-account-nonces moved them to rows of
+ * their own and rewrote every stored state as version 2.
+ */
+export const AUDITED_ACCOUNT_VERSION = 2;
 
 /**
- * The stored form of an auditor's account state (`AuditedAccount`), as the mirror keeps it per peer
- * and account (docs/design/federation.md "Stored account states"): JSON that holds everything the
- * next re-check reads — status (a `deleted` account is the tombstone that catches its resurrection),
- * `movedTo`, the Master and Personal Profiles, every catalog object with its persistence state, and
- * every nonce still remembered with its request time, in their order. A signed profile is kept as
- * its JWS only: `decodeAuditedAccount` reads it back with `readProfile`, which is how the re-check
- * read it from the entry in the first place, so decode(encode(a)) deep-equals `a`.
+ * The stored form of an auditor's account state (`AuditedAccount`) without its nonces, as the mirror
+ * and the log-signer keep it per account (docs/design/federation.md "Stored account states"): JSON
+ * that holds everything else the next re-check reads — status (a `deleted` account is the tombstone
+ * that catches its resurrection), `movedTo`, the Master and Personal Profiles, every catalog object
+ * with its persistence state. The nonces are stored one row each (recheck.ts "AuditedAccount") and
+ * given back to `decodeAuditedAccount`. A signed profile is kept as its JWS only:
+ * `decodeAuditedAccount` reads it back with `readProfile`, which is how the re-check read it from the
+ * entry in the first place, so decode(encode(a), a.nonces) deep-equals `a`.
  */
 export function encodeAuditedAccount(account: AuditedAccount): JsonObject {
   const { state } = account;
@@ -32,18 +37,21 @@ export function encodeAuditedAccount(account: AuditedAccount): JsonObject {
     objects: [...state.objects].map(([id, object]): JsonValue =>
       object.status === 'active' ? [id, jwsOf(object.value)] : [id, null],
     ),
-    nonces: [...account.nonces].map(([nonce, time]): JsonValue => [nonce, time]),
   };
 }
 
 /**
- * Reads a stored account state back. Throws MeshError 'input.invalid' (naming what is wrong) for
- * anything that `encodeAuditedAccount` does not write: another version, a missing or extra field, a
- * profile that does not read, a nonce time that is not a safe integer, a repeated key.
+ * Reads a stored account state back, with its stored nonces (nonce → request time, in any order).
+ * Throws MeshError 'input.invalid' (naming what is wrong) for anything that `encodeAuditedAccount`
+ * does not write: another version, a missing or extra field, a profile that does not read; and for a
+ * nonce time that is not a safe integer or a repeated nonce.
  */
-export function decodeAuditedAccount(value: unknown): AuditedAccount {
+export function decodeAuditedAccount(
+  value: unknown,
+  storedNonces: Iterable<readonly [unknown, unknown]> = [],
+): AuditedAccount {
   const o = object(value, 'the stored account state');
-  const fields = ['v', 'account', 'status', 'movedTo', 'master', 'personal', 'objects', 'nonces'];
+  const fields = ['v', 'account', 'status', 'movedTo', 'master', 'personal', 'objects'];
   const extra = Object.keys(o).find((k) => !fields.includes(k));
   if (extra !== undefined) bad(`unknown field ${extra}`);
   if (o.v !== AUDITED_ACCOUNT_VERSION)
@@ -74,8 +82,7 @@ export function decodeAuditedAccount(value: unknown): AuditedAccount {
     );
   }
   const nonces = new Map<string, number>();
-  for (const item of array(o.nonces, 'nonces')) {
-    const [nonce, time] = pair(item, 'nonce');
+  for (const [nonce, time] of storedNonces) {
     const key = text(nonce, 'nonce');
     if (nonces.has(key)) bad(`nonce ${key} appears twice`);
     if (typeof time !== 'number' || !Number.isSafeInteger(time))

@@ -33,6 +33,8 @@ describe('NonceWindow: immutable versions at O(1) per step (issue #17)', () => {
           expect(sorted(versions[r]!)).toEqual(sorted(copies[r]!));
           expect(versions[r]!.size).toBe(copies[r]!.size);
           expect(versions[r]!.has(nonce)).toBe(copies[r]!.has(nonce));
+          const times = [...copies[r]!.values()];
+          expect(versions[r]!.oldestTime()).toBe(times.length === 0 ? undefined : Math.min(...times));
         });
         versions.forEach((v, i) => expect(sorted(v)).toEqual(sorted(copies[i]!)));
       }),

@@ -47,6 +47,12 @@ export class NonceWindow implements Iterable<[string, number]> {
     return this.map().has(nonce);
   }
 
+  /** The smallest request time in the window; undefined when it is empty. */
+  oldestTime(): number | undefined {
+    this.map();
+    return this.byTime!.size === 0 ? undefined : this.byTime!.minTime();
+  }
+
   values(): IterableIterator<number> {
     return this.map().values();
   }

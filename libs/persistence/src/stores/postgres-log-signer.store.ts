@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import type { AccountStateRecord, StoredAccountState } from '@cryptomesh/audit';
 import type { Hash, NodeId, StoredNode } from '@cryptomesh/log';
 import {
   OWN_LOG_TABLES,
@@ -13,6 +14,7 @@ import {
 } from './log-sql';
 import { LogStoreError } from './log-store-error';
 import { materialiseTiles } from './tile-sql';
+import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import {
   readIndexedSize,
   writeProfileIndex,
@@ -50,12 +52,11 @@ export interface SequencedBatch {
   readonly accountStates?: readonly LogAccountState[];
 }
 
-/** The rule state of one account of the own log after its entry `through` (an encoded `AuditedAccount`). */
-export interface LogAccountState {
-  readonly account: string;
-  readonly state: unknown;
-  readonly through: number;
-}
+/**
+ * The rule state of one account of the own log after its entry `through` (an encoded
+ * `AuditedAccount`), with the nonces its entries added and the time below which it forgot them.
+ */
+export type LogAccountState = AccountStateRecord;
 
 /** What the queue row of an entry said besides its bytes (operational metadata, never logged bytes). */
 export interface QueuedEntryInfo {
@@ -273,16 +274,16 @@ export class PostgresLogSignerSession {
     return safeInteger(rows[0]?.checked_size ?? '0', 'checked size');
   }
 
-  /** The stored rule state of one account of the own log, if any entry of it was re-checked. */
-  async accountState(account: string): Promise<{ state: unknown; through: number } | undefined> {
-    const rows = await this.query<{ state: unknown; through: string }>(
-      'SELECT state, through FROM log_account_states WHERE account = $1',
+  /** The stored rule state of one account of the own log and its nonces, if any entry of it was re-checked. */
+  async accountState(account: string): Promise<StoredAccountState | undefined> {
+    const rows = await this.query<{ state: unknown; through: string; nonces: Array<[unknown, unknown]> }>(
+      `SELECT s.state, s.through, ${storedNoncesColumn('log_nonces')} FROM log_account_states s WHERE s.account = $1`,
       [account],
     );
     const row = rows[0];
     return row === undefined
       ? undefined
-      : { state: row.state, through: safeInteger(row.through, 'account state through') };
+      : { state: row.state, through: safeInteger(row.through, 'account state through'), nonces: row.nonces };
   }
 
   /**
@@ -322,6 +323,7 @@ export class PostgresLogSignerSession {
         states.map((a) => String(a.through)),
       ],
     );
+    await writeAccountNonces((sql, params) => this.query(sql, params), { table: 'log_nonces' }, states);
   }
 
   /** Entries [0, n) are in the profile index. */

@@ -8,6 +8,7 @@ import type {
   MirrorStore,
   StoredAccountState,
 } from '@cryptomesh/audit';
+import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import { asBuffer, mirrorLogTables, safeInteger } from './log-sql';
 import { materialiseTiles } from './tile-sql';
 import { LogStoreError } from './log-store-error';
@@ -75,16 +76,26 @@ export class TypeOrmMirrorStore implements MirrorStore {
     return rows.map((r) => new Uint8Array(r.entry.buffer, r.entry.byteOffset, r.entry.byteLength));
   }
 
-  /** The stored audit state of one account of a peer: one row, written with the part that last changed it. */
+  /**
+   * The stored audit state of one account of a peer: one row, written with the part that last
+   * changed it, and the account's nonces (one row each).
+   */
   async accountState(peer: string, account: string): Promise<StoredAccountState | undefined> {
-    const rows = await this.dataSource.query<Array<{ state: unknown; through: string }>>(
-      `SELECT state, through FROM mirror_account_states WHERE peer = $1 AND account = $2`,
+    const rows = await this.dataSource.query<
+      Array<{ state: unknown; through: string; nonces: Array<[unknown, unknown]> }>
+    >(
+      `SELECT s.state, s.through, ${storedNoncesColumn('mirror_nonces')}
+         FROM mirror_account_states s WHERE s.peer = $1 AND s.account = $2`,
       [peer, account],
     );
     const row = rows[0];
     return row === undefined
       ? undefined
-      : { state: row.state, through: safeInteger(row.through, 'account state through') };
+      : {
+          state: row.state,
+          through: safeInteger(row.through, 'account state through'),
+          nonces: row.nonces,
+        };
   }
 
   /**
@@ -271,5 +282,6 @@ async function upsertAccountStates(
         `the mirror of ${peer} holds an account state that covers an entry at or after this part's`,
       );
     }
+    await writeAccountNonces((sql, params) => tx.query(sql, params), { table: 'mirror_nonces', peer }, page);
   }
 }

@@ -1,0 +1,52 @@
+import type { AccountStateRecord } from '@cryptomesh/audit';
+
+/** A statement runner: a `pg` client's or a TypeORM transaction's `query`. */
+type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
+
+/**
+ * Where an auditor keeps its nonces (migration 1763809320000): the replication service's per peer it
+ * mirrors, the log-signer's for the own log.
+ */
+export type NonceScope =
+  { readonly table: 'mirror_nonces'; readonly peer: string } | { readonly table: 'log_nonces' };
+
+/**
+ * Inside the transaction that stores `states`: the nonces their entries added, one row each (a nonce
+ * stored already — forgotten by the window and used again — takes its new time), then every nonce of
+ * those accounts that their windows forgot (time below `forgetBefore`). Two statements whatever the
+ * number of accounts; nothing is rewritten.
+ */
+export async function writeAccountNonces(
+  query: Query,
+  scope: NonceScope,
+  states: readonly AccountStateRecord[],
+): Promise<void> {
+  const added = states.flatMap((s) => s.nonces.map(([nonce, time]) => [s.account, nonce, String(time)]));
+  const forgotten = states.filter((s) => s.forgetBefore !== undefined);
+  const [peerColumn, peerValue, first] =
+    scope.table === 'mirror_nonces' ? ['peer, ', '$1, ', 2] : ['', '', 1];
+  const params = scope.table === 'mirror_nonces' ? [scope.peer] : [];
+  const p = (i: number) => `$${first + i}`;
+  if (added.length > 0) {
+    await query(
+      `INSERT INTO ${scope.table} (${peerColumn}account, nonce, time)
+       SELECT ${peerValue}a, n, t FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::bigint[]) AS u(a, n, t)
+       ON CONFLICT (${peerColumn}account, nonce) DO UPDATE SET time = EXCLUDED.time`,
+      [...params, added.map((r) => r[0]), added.map((r) => r[1]), added.map((r) => r[2])],
+    );
+  }
+  if (forgotten.length > 0) {
+    await query(
+      `DELETE FROM ${scope.table} m USING unnest(${p(0)}::text[], ${p(1)}::bigint[]) AS u(a, t)
+        WHERE ${scope.table === 'mirror_nonces' ? 'm.peer = $1 AND ' : ''}m.account = u.a AND m.time < u.t`,
+      [...params, forgotten.map((s) => s.account), forgotten.map((s) => String(s.forgetBefore))],
+    );
+  }
+}
+
+/** The JSON array of [nonce, time] of account `s.account` (and peer `s.peer`), for a SELECT list. */
+export function storedNoncesColumn(scope: NonceScope['table']): string {
+  const peer = scope === 'mirror_nonces' ? 'n.peer = s.peer AND ' : '';
+  return `coalesce((SELECT json_agg(json_build_array(n.nonce, n.time)) FROM ${scope} n
+                     WHERE ${peer}n.account = s.account), '[]'::json) AS nonces`;
+}
