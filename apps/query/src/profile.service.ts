@@ -38,6 +38,8 @@ interface Searched {
 interface Candidate extends Searched {
   readonly row: ProfileIndexRow;
   readonly value: SignedProfile;
+  /** The bytes of the entry that set it (read once: the answer carries them). */
+  readonly entry: Uint8Array;
 }
 
 /**
@@ -84,13 +86,16 @@ export class ProfileService {
     const candidates: Candidate[] = [];
     for (const s of searched) {
       const row = latest(s.rows.filter((r) => r.state === 'set'));
-      if (row !== undefined) candidates.push({ ...s, row, value: await this.valueAt(s.log, row) });
+      if (row !== undefined) {
+        const entry = await s.log.entry(row.index);
+        candidates.push({ ...s, row, entry, value: this.valueIn(s.log, row, entry) });
+      }
     }
     const current = candidates.reduce<Candidate | undefined>(
       (best, c) => (best === undefined || sequenceOf(c.value) > sequenceOf(best.value) ? c : best),
       undefined,
     );
-    if (current !== undefined) return this.answer(current.log, current.seal, current.row, quorum);
+    if (current !== undefined) return this.answer(current, quorum);
     const scope = wanted.account === undefined ? '' : ` of account ${wanted.account}`;
     const deleted = searched.find((s) => s.rows.length > 0);
     if (deleted !== undefined) {
@@ -109,9 +114,10 @@ export class ProfileService {
     );
   }
 
-  /** The signed value the entry of `row` gives the profile; a corrupt index is an internal error. */
-  private async valueAt(log: ServedLog, row: ProfileIndexRow): Promise<SignedProfile> {
-    const signed = profileSetBy(decodeRecord(await log.entry(row.index)), row.id);
+  /** The signed value `entry` (of `row`) gives the profile; a corrupt index is an internal error. */
+  private valueIn(log: ServedLog, row: ProfileIndexRow, entry: Uint8Array): SignedProfile {
+    // The index says this entry set the profile; its bytes must agree, or the index is corrupt.
+    const signed = profileSetBy(decodeRecord(entry), row.id);
     if (signed === undefined)
       throw new Error(
         `the profile index of log ${log.name} names entry ${row.index} for ${row.id}, which does not set it`,
@@ -119,28 +125,17 @@ export class ProfileService {
     return signed;
   }
 
-  private async answer(
-    log: ServedLog,
-    latestSeal: PublishedSeal,
-    current: ProfileIndexRow,
-    quorum: number,
-  ): Promise<ProfileAnswer> {
-    const { seal, checkpoint } = await log.provingSeal(current.index, quorum, latestSeal);
-    const proven = await log.proveEntry(current.index, seal);
-    const signed = profileSetBy(decodeRecord(proven.entry), current.id);
-    // The index says this entry set the profile; its bytes must agree, or the index is corrupt.
-    if (signed === undefined)
-      throw new Error(
-        `the profile index of log ${log.name} names entry ${current.index} for ${current.id}, which does not set it`,
-      );
+  private async answer(current: Candidate, quorum: number): Promise<ProfileAnswer> {
+    const { log, row } = current;
+    const { seal, checkpoint } = await log.provingSeal(row.index, quorum, current.seal);
     return {
       log: log.name,
-      id: current.id,
-      account: current.account,
-      profile: signed.jws,
-      index: current.index,
-      entry: toBase64(proven.entry),
-      proof: proven.proof,
+      id: row.id,
+      account: row.account,
+      profile: current.value.jws,
+      index: row.index,
+      entry: toBase64(current.entry),
+      proof: await log.proveInclusion(row.index, seal),
       checkpoint,
     };
   }

@@ -166,19 +166,17 @@ export class ServedLog {
   }
 
   /**
-   * Entry `index` and its inclusion proof in the tree of `seal` (RFC 9162 §2.1.3). `seal` MUST be a
+   * The inclusion proof of entry `index` in the tree of `seal` (RFC 9162 §2.1.3). `seal` MUST be a
    * stored seal of this log and `index` below its size.
    */
-  async proveEntry(
+  async proveInclusion(
     index: number,
     seal: PublishedSeal,
-  ): Promise<{ entry: Uint8Array; proof: { index: number; size: number; path: string[] } }> {
+  ): Promise<{ index: number; size: number; path: string[] }> {
     if (index >= seal.size)
       throw new RangeError(`entry ${index} is not inside the tree of size ${seal.size}`);
-    const [entry] = await this.log.entries(index, index + 1);
-    if (entry === undefined) throw new Error(`entry ${index} of a sealed tree is not stored`);
     const path = await inclusionProof(this.log, index, seal.size);
-    return { entry, proof: { index, size: seal.size, path: path.map(toBase64) } };
+    return { index, size: seal.size, path: path.map(toBase64) };
   }
 
   /** The bytes of entry `index`, which MUST be below the size of a stored seal of this log. */
