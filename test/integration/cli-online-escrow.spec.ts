@@ -265,7 +265,7 @@ describe('online escrow (issue #19 item 3)', () => {
 
     // Without consent: a request signed with a code that is not the account's (the agent's own guess,
     // a thief's), or with the consent the user withdrew by removing the agent.
-    const guessed = '7777-7777-7777-7777-7777-7777-7777-7777-7777-7777-7777-7777-7777';
+    const guessed = '7777-7777-7777-7777-7777-7777-7777-7777-7777-7777-7777-7777-777A';
     for (const [code, why] of [
       [guessed, /not signed by the consent key/],
       [oldCode, /not signed by the consent key/],
