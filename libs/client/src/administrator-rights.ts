@@ -149,6 +149,7 @@ export async function nextMasterProfile(
     {
       administrators,
       ...(m.escrow ? { escrow: m.escrow } : {}),
+      ...(m.escrowConsent ? { escrowConsent: m.escrowConsent } : {}),
       sequence: m.sequence + 1,
       created: m.created,
     },

@@ -54,7 +54,12 @@ export async function writeApplicationData(
     await writeProfileDocument(manager.store, doc);
   }
   const exists = (await session.getRaw(id)) !== undefined;
-  const signed = await sealApplication(doc.personal.profile, content, session.keys);
+  const signed = await sealApplication(
+    doc.personal.profile,
+    content,
+    session.keys,
+    doc.master.profile.escrow,
+  );
   await session.publish(exists ? 'update' : 'create', signed);
   await writeApplicationDocument(manager.store, signed);
 }

@@ -11,6 +11,7 @@ import {
   type MasterProfile,
   type PersonalProfile,
   type PersonalProfileInput,
+  type ProfileKey,
   type PublicKeyInput,
   type SignedProfile,
 } from '@cryptomesh/mesh';
@@ -129,13 +130,15 @@ export interface ApplicationContent {
 
 /**
  * Builds Application Profile `content` of `personal`, its private data encrypted to every device
- * authorised for it, signed by `signer`. Throws ClientError `usage.invalid` when `personal` does not
+ * authorised for it and to the Master Profile's online escrow key `escrow` when it has one (000
+ * §6.5.2: "as if it was another device"; online-escrow.ts), signed by `signer`. Throws ClientError `usage.invalid` when `personal` does not
  * authorise `signer` for the application (000 §6.4) or authorises no device to read it.
  */
 export async function sealApplication(
   personal: PersonalProfile,
   content: ApplicationContent,
   signer: DeviceKeys,
+  escrow?: ProfileKey,
 ): Promise<SignedProfile<ApplicationProfile>> {
   const id = applicationId(personal, content.type, content.name);
   const entry = personal.applications.find((a) => a.id === id);
@@ -165,7 +168,10 @@ export async function sealApplication(
       public: content.public ?? {},
       ...(content.private === undefined
         ? {}
-        : { private: content.private, recipients: devices.map((d) => d.encryption) }),
+        : {
+            private: content.private,
+            recipients: [...devices.map((d) => d.encryption), ...(escrow === undefined ? [] : [escrow])],
+          }),
     },
     signer.signature,
   );
@@ -198,7 +204,8 @@ export async function readApplications(
 }
 
 /**
- * Publishes (update) each of `contents` re-encrypted to the devices `personal` now authorises, signed
+ * Publishes (update) each of `contents` re-encrypted to the devices `personal` now authorises (and to
+ * the Master Profile's online escrow key `escrow`, when it names one: pass it always), signed
  * and authorised by the session's device, and keeps each in `store`. A crash part-way leaves the later
  * applications encrypted to the old device set until the next write of each (every write encrypts to
  * the current devices) or until this is run again; no data is lost.
@@ -208,9 +215,10 @@ export async function publishApplications(
   personal: SignedProfile<PersonalProfile>,
   contents: readonly ApplicationContent[],
   store: ClientStore,
+  escrow?: ProfileKey,
 ): Promise<void> {
   for (const content of contents) {
-    const next = await sealApplication(personal.profile, content, session.keys);
+    const next = await sealApplication(personal.profile, content, session.keys, escrow);
     await session.publish('update', next);
     await writeApplicationDocument(store, next);
   }

@@ -185,7 +185,7 @@ export async function acceptDevice(
   // write of each (every write encrypts to the current devices).
   const devices = [...doc.devices.filter((d) => d.profile.id !== device.id), request.device];
   await writeProfileDocument(manager.store, { ...doc, personal, devices });
-  await publishApplications(session, personal, contents, manager.store);
+  await publishApplications(session, personal, contents, manager.store, doc.master.profile.escrow);
   if (options.administrator === true) {
     // A second record: a crash before it leaves an ordinary device, which `mesh device promote` makes
     // an administrator (the ConnectComplete record carries no Master Profile; PROTOCOL.md).
@@ -258,5 +258,5 @@ export async function removeDevice(manager: MeshProfileManager, deviceId: string
     const code = portalErrorCode(error);
     if (code !== 'not-found' && code !== 'persistence.conflict') throw error;
   }
-  await publishApplications(session, personal, contents, manager.store);
+  await publishApplications(session, personal, contents, manager.store, master.profile.escrow);
 }

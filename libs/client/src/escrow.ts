@@ -229,7 +229,7 @@ export async function createEscrow(
   await session.publish('create', device);
   const next: ActiveProfile = { ...doc, master, personal, devices: [...doc.devices, device] };
   await writeProfileDocument(manager.store, next);
-  await publishApplications(session, personal, contents, manager.store);
+  await publishApplications(session, personal, contents, manager.store, master.profile.escrow);
   return { key: escrow.key, threshold: parameters.threshold, shares, deviceId: device.profile.id };
 }
 
@@ -359,6 +359,6 @@ export async function recoverEscrow(
   await saveTrust(manager.store, trust);
   await writeProfileDocument(manager.store, recovered);
   await writeEscrowDocument(manager.store, { key, blob });
-  await publishApplications(session, nextPersonal, contents, manager.store);
+  await publishApplications(session, nextPersonal, contents, manager.store, nextMaster.profile.escrow);
   return { fingerprint: masterId, account: name.account, deviceId: device.profile.id };
 }

@@ -84,6 +84,32 @@ export { PASSWORD_APPLICATION, PasswordApp, normaliseSite } from './password-app
 export type { PasswordEntry } from './password-app';
 export { ESCROW_DOCUMENTS, createEscrow, openEscrow, recoverEscrow, sealEscrow } from './escrow';
 export type { EscrowBlob, EscrowContent, EscrowShares } from './escrow';
+export {
+  ESCROW_AGENT_KEY_DOCUMENT,
+  RESTORED_DOCUMENTS,
+  RESTORE_KEY_DOCUMENT,
+  agentKey,
+  escrowAgents,
+  keepRestored,
+  nameEscrowAgent,
+  readAgentPublicKey,
+  removeEscrowAgent,
+  requestRestore,
+  restoreForRequest,
+  restoreKey,
+} from './online-escrow';
+export type { EscrowAgentInfo } from './online-escrow';
+export {
+  RESTORE_REQUEST_MAX_AGE_MS,
+  checkRestoreRequest,
+  consentKeyPair,
+  formatConsentCode,
+  openRestorePackage,
+  parseConsentCode,
+  sealRestorePackage,
+  signRestoreRequest,
+} from './online-escrow-consent';
+export type { RestorePackage, RestoreRequest, RestoredApplication } from './online-escrow-consent';
 export { MAX_RETRIES, MAX_RETRY_AFTER_S, abortableSleep, retryRateLimited } from './rate-limit-retry';
 export type { RetryOptions } from './rate-limit-retry';
 export { TiledLog, verifyTiledLog } from './tiled-log';

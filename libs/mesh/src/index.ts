@@ -23,7 +23,13 @@ export type {
   ProfileKind,
   SignedProfile,
 } from './profile-types';
-export { buildMasterProfile, masterPayload, masterProfileId, parseMasterProfile } from './master-profile';
+export {
+  buildMasterProfile,
+  escrowEntryProblem,
+  masterPayload,
+  masterProfileId,
+  parseMasterProfile,
+} from './master-profile';
 export type { MasterProfileInput } from './master-profile';
 export {
   buildPersonalProfile,

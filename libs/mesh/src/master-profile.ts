@@ -13,6 +13,8 @@ export function masterProfileId(signatureKey: PublicKeyInput): string {
 export interface MasterProfileInput {
   readonly administrators: readonly PublicKeyInput[];
   readonly escrow?: PublicKeyInput;
+  /** The escrow consent key: required with `escrow`, refused without it. */
+  readonly escrowConsent?: PublicKeyInput;
   readonly sequence?: number;
   readonly created: number;
 }
@@ -24,14 +26,35 @@ export function masterPayload(profile: MasterProfile): JsonObject {
     Signature: { ...profile.signature.jwk },
     Administrators: profile.administrators.map((k) => ({ ...k.jwk })),
     ...(profile.escrow === undefined ? {} : { Escrow: { ...profile.escrow.jwk } }),
+    ...(profile.escrowConsent === undefined ? {} : { EscrowConsent: { ...profile.escrowConsent.jwk } }),
     Sequence: profile.sequence,
     Created: profile.created,
   };
 }
 
 /**
+ * The online escrow entry's own rule (docs/decisions.md "Online escrow"): an escrow key comes with a
+ * consent key and neither without the other, and the consent key is no administrator key nor the
+ * master key (it exists only on the user's paper: a device holding it could consent for the user).
+ * Returns why not, or undefined.
+ */
+export function escrowEntryProblem(
+  profile: Pick<MasterProfile, 'signature' | 'administrators' | 'escrow' | 'escrowConsent'>,
+): string | undefined {
+  if ((profile.escrow === undefined) !== (profile.escrowConsent === undefined))
+    return profile.escrow === undefined
+      ? '"EscrowConsent" without "Escrow"'
+      : '"Escrow" without "EscrowConsent" (the agent could not tell the user\'s consent)';
+  const consent = profile.escrowConsent?.udf;
+  if (consent !== undefined && [profile.signature, ...profile.administrators].some((k) => k.udf === consent))
+    return '"EscrowConsent" is the master key or an administrator key';
+  return undefined;
+}
+
+/**
  * Builds and signs a Master Profile with its own master signature key (000 §6.4), so it satisfies the
- * rule by construction. Throws 'input.invalid' for bad keys or an empty administrator list.
+ * rule by construction. Throws 'input.invalid' for bad keys, an empty administrator list or an
+ * escrow entry escrowEntryProblem refuses.
  */
 export async function buildMasterProfile(
   input: MasterProfileInput,
@@ -46,9 +69,14 @@ export async function buildMasterProfile(
     signature,
     administrators: input.administrators.map((k) => profileKey(k, 'signature')),
     ...(input.escrow === undefined ? {} : { escrow: profileKey(input.escrow, 'encryption') }),
+    ...(input.escrowConsent === undefined
+      ? {}
+      : { escrowConsent: profileKey(input.escrowConsent, 'signature') }),
     sequence: input.sequence ?? 0,
     created: input.created,
   };
+  const problem = escrowEntryProblem(profile);
+  if (problem !== undefined) throw new MeshError('input.invalid', `Master Profile: ${problem}`);
   const jws = await signProfilePayload('master', masterPayload(profile), masterKey);
   return { jws, signer: signature.udf, profile };
 }
@@ -56,7 +84,7 @@ export async function buildMasterProfile(
 /** Parses a Master Profile payload. Throws 'profile.malformed', or 'profile.bad-id'. */
 export function parseMasterProfile(payload: unknown): MasterProfile {
   const r: JsonReader = JsonReader.object(payload, 'Master Profile', 'profile.malformed');
-  r.members(['Id', 'Signature', 'Administrators', 'Escrow', 'Sequence', 'Created']);
+  r.members(['Id', 'Signature', 'Administrators', 'Escrow', 'EscrowConsent', 'Sequence', 'Created']);
   const id = r.string('Id');
   const signature = readProfileKey(r.raw('Signature'), 'signature', 'Signature', 'profile.malformed');
   const administrators = r
@@ -66,6 +94,11 @@ export function parseMasterProfile(payload: unknown): MasterProfile {
   const escrow = r.has('Escrow')
     ? readProfileKey(r.raw('Escrow'), 'encryption', 'Escrow', 'profile.malformed')
     : undefined;
+  const escrowConsent = r.has('EscrowConsent')
+    ? readProfileKey(r.raw('EscrowConsent'), 'signature', 'EscrowConsent', 'profile.malformed')
+    : undefined;
+  const problem = escrowEntryProblem({ signature, administrators, escrow, escrowConsent });
+  if (problem !== undefined) r.fail(problem);
   if (id !== signature.udf)
     throw new MeshError('profile.bad-id', `Master Profile Id ${id} is not its key's UDF`);
   return {
@@ -74,6 +107,7 @@ export function parseMasterProfile(payload: unknown): MasterProfile {
     signature,
     administrators,
     ...(escrow === undefined ? {} : { escrow }),
+    ...(escrowConsent === undefined ? {} : { escrowConsent }),
     sequence: r.integer('Sequence'),
     created: r.integer('Created'),
   };

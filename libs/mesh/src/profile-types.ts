@@ -23,6 +23,12 @@ export interface MasterProfile {
   readonly administrators: readonly ProfileKey[];
   /** The master escrow key of online escrow (000 §6.5.2), X25519/X448, if the user has one. */
   readonly escrow?: ProfileKey;
+  /**
+   * The escrow consent key (issue #19 item 3, docs/decisions.md "Online escrow"): an Ed25519/Ed448
+   * key whose private part only the user holds (on paper); the escrow agent acts only on a restore
+   * request it signed. Present exactly when `escrow` is.
+   */
+  readonly escrowConsent?: ProfileKey;
   /** Grows with every update, so an older signed value can never be published again. */
   readonly sequence: number;
   /** Unix milliseconds, as the user's device claims. */

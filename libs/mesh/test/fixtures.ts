@@ -160,6 +160,8 @@ export type AccountRequest =
       readonly administrators: readonly ('admin' | 'second')[];
       readonly sequence: number;
       readonly by: 'admin' | 'second';
+      /** Also name an online escrow agent (issue #19 item 3): fixed Escrow and EscrowConsent keys. */
+      readonly escrow?: boolean;
     };
 
 /** The second device of account `n` (accountRequestEntry's `connect`); n MUST stay within 1..55. */
@@ -216,6 +218,9 @@ export async function accountRequestEntry(
     const value = await buildMasterProfile(
       {
         administrators: request.administrators.map((who) => pick(who).signature),
+        ...(request.escrow === true
+          ? { escrow: fixedKey('X25519', 90), escrowConsent: fixedKey('Ed25519', 91) }
+          : {}),
         sequence: request.sequence,
         created: NOW,
       },

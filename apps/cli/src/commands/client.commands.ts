@@ -12,6 +12,7 @@ import { FileClientStore, resolveMeshHome } from '../home/file-client-store';
 import { registerAccountCommands } from './account.command';
 import { registerDeviceCommands } from './device.command';
 import { registerEscrowCommands } from './escrow.command';
+import { registerEscrowOnlineCommands } from './escrow-online.command';
 import { registerPasswordCommands } from './password.command';
 import { registerPortalCommands } from './portal.command';
 import { registerProfileCommands } from './profile.command';
@@ -153,6 +154,8 @@ export function registerClientCommands(
   registerDeviceCommands(program, context);
   registerPasswordCommands(program, context);
   registerEscrowCommands(program, context);
+  const escrow = program.commands.find((c) => c.name() === 'escrow');
+  if (escrow !== undefined) registerEscrowOnlineCommands(escrow, context);
   registerPortalCommands(program, context);
   registerAccountCommands(program, context);
 }

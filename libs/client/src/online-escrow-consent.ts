@@ -1,0 +1,237 @@
+import {
+  base32Decode,
+  base32Encode,
+  decryptJwe,
+  encryptJwe,
+  fromBase64Url,
+  isCryptoError,
+  keyUdf,
+  publicJwk,
+  publicKeyOf,
+  readJwk,
+  readJwsHeader,
+  signJws,
+  toBase64Url,
+  utf8,
+  verifyJws,
+  type FlattenedJws,
+  type KeyPair,
+} from '@cryptomesh/crypto/portable';
+import type { JsonObject, MasterProfile } from '@cryptomesh/mesh';
+import { ClientError } from './client-error';
+
+/**
+ * The pure parts of online escrow (issue #19 item 3; docs/decisions.md "Online escrow"): the consent
+ * code the user keeps on paper, the restore request it signs, the agent's check of that request
+ * against the Master Profile, and the restore package the agent encrypts to the new device.
+ *
+ * Consent: when the user names an agent, a random 32-byte consent seed is drawn; its Ed25519 public
+ * key goes into the Master Profile as `EscrowConsent` (signed by the master key, so neither the
+ * portal nor the agent can change it), the seed is printed once as the consent code and kept by the
+ * user only. The agent acts only on a restore request signed by that key, which names the account,
+ * its fingerprint and the one X25519 key the data may be encrypted to: a request copied or replayed
+ * by anyone can only ever deliver the data to the device that holds that key.
+ */
+
+/** The `Type` of a restore request's payload (and its JWS `typ`). */
+export const RESTORE_REQUEST_TYPE = 'MeshEscrowRestore';
+/** A request older than this is refused by the agent (the consent does not last for ever). */
+export const RESTORE_REQUEST_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/** A request dated further in the future than this is refused (clock skew). */
+export const RESTORE_REQUEST_MAX_SKEW_MS = 5 * 60 * 1000;
+const CONSENT_SEED_BYTES = 32;
+const PACKAGE_VERSION = 1;
+
+/** The consent key pair of a seed (the seed is the Ed25519 private key). */
+export function consentKeyPair(seed: Uint8Array): KeyPair<'Ed25519'> {
+  return { algorithm: 'Ed25519', privateKey: seed, publicKey: publicKeyOf('Ed25519', seed) };
+}
+
+/** A consent seed as printed: Base32 in dash-separated groups of four (52 characters). */
+export function formatConsentCode(seed: Uint8Array): string {
+  return (base32Encode(seed).match(/.{1,4}/g) ?? []).join('-');
+}
+
+/** The seed of a printed consent code; `usage.invalid` when it is not one (typo, truncated). */
+export function parseConsentCode(code: string): Uint8Array {
+  const decoded = base32Decode(code.replace(/[-\s]/g, '').toUpperCase());
+  if (decoded?.bytes.length !== CONSENT_SEED_BYTES || !decoded.leftoverZero)
+    throw new ClientError('usage.invalid', 'this is not an escrow consent code (52 Base32 characters)', {
+      check: 'consent code',
+    });
+  return decoded.bytes;
+}
+
+/** What a restore request asks: the account, its fingerprint, and the new device's key. */
+export interface RestoreRequest {
+  readonly account: string;
+  readonly fingerprint: string;
+  /** The X25519 key the restore package is encrypted to (the new device's). */
+  readonly device: { readonly algorithm: 'X25519'; readonly publicKey: Uint8Array };
+  readonly created: number;
+}
+
+/** The restore request signed with the consent key of `seed` (a flattened JWS). */
+export async function signRestoreRequest(
+  request: RestoreRequest,
+  seed: Uint8Array,
+  nonce: Uint8Array,
+): Promise<FlattenedJws> {
+  const payload = {
+    Type: RESTORE_REQUEST_TYPE,
+    Account: request.account,
+    Fingerprint: request.fingerprint,
+    Device: publicJwk('X25519', request.device.publicKey),
+    Created: request.created,
+    Nonce: toBase64Url(nonce),
+  };
+  return signJws(utf8(JSON.stringify(payload)), consentKeyPair(seed), { type: RESTORE_REQUEST_TYPE });
+}
+
+/**
+ * The agent's consent check: `jws` is a restore request signed by the Master Profile's
+ * `EscrowConsent` key, for this agent (`agentKeyUdf` is the Master Profile's `Escrow`), for the
+ * account and fingerprint `master` is, dated within [now − 24 h, now + 5 min]. Resolves with the
+ * request; throws ClientError `usage.invalid` (check `escrow consent`) naming the first rule broken.
+ */
+export async function checkRestoreRequest(
+  jws: unknown,
+  master: MasterProfile,
+  agentKeyUdf: string,
+  now: number,
+): Promise<RestoreRequest> {
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new ClientError('usage.invalid', `restore refused: ${why}`, {
+      check: 'escrow consent',
+      ...(cause === undefined ? {} : { cause }),
+    });
+  };
+  if (master.escrow === undefined || master.escrowConsent === undefined)
+    return refuse(`the Master Profile ${master.id} names no escrow agent`);
+  if (master.escrow.udf !== agentKeyUdf)
+    return refuse(`this agent (${agentKeyUdf}) is not the escrow agent of ${master.id}`);
+  const consent = master.escrowConsent;
+  let payload: Record<string, unknown>;
+  try {
+    if (readJwsHeader(jws).kid !== consent.udf) return refuse('the request is not signed by the consent key');
+    if (consent.algorithm !== 'Ed25519' && consent.algorithm !== 'Ed448')
+      return refuse('the consent key is no signature key');
+    const verified = await verifyJws(jws, { algorithm: consent.algorithm, publicKey: consent.publicKey });
+    payload = JSON.parse(new TextDecoder().decode(verified.payload)) as Record<string, unknown>;
+  } catch (cause) {
+    if (cause instanceof ClientError) throw cause;
+    return refuse(
+      `the request's signature does not verify with the consent key${isCryptoError(cause) ? `: ${cause.message}` : ''}`,
+      cause,
+    );
+  }
+  if (typeof payload !== 'object' || payload === null || payload.Type !== RESTORE_REQUEST_TYPE)
+    return refuse('not a restore request');
+  if (typeof payload.Account !== 'string' || typeof payload.Fingerprint !== 'string')
+    return refuse('no Account or Fingerprint');
+  if (payload.Fingerprint !== master.id)
+    return refuse(`the request is for ${payload.Fingerprint}, not ${master.id}`);
+  const created = payload.Created;
+  if (typeof created !== 'number' || !Number.isInteger(created)) return refuse('no Created time');
+  if (created < now - RESTORE_REQUEST_MAX_AGE_MS) return refuse('the request is older than 24 hours');
+  if (created > now + RESTORE_REQUEST_MAX_SKEW_MS) return refuse('the request is dated in the future');
+  let device;
+  try {
+    device = readJwk(payload.Device);
+  } catch (cause) {
+    return refuse('its Device is not a public key', cause);
+  }
+  if (device.algorithm !== 'X25519' || device.privateKey !== undefined)
+    return refuse('its Device is not a public X25519 key');
+  return {
+    account: payload.Account,
+    fingerprint: payload.Fingerprint,
+    device: { algorithm: 'X25519', publicKey: device.publicKey },
+    created,
+  };
+}
+
+/** One application's content as the agent restores it. */
+export interface RestoredApplication {
+  readonly type: string;
+  readonly name: string;
+  readonly public: JsonObject;
+  readonly private?: JsonObject;
+}
+
+/** What the new device receives: the account's applications, decrypted by the agent. */
+export interface RestorePackage {
+  readonly account: string;
+  readonly fingerprint: string;
+  readonly applications: readonly RestoredApplication[];
+}
+
+/** The package as a base64url JWE to the request's device key: only that device can open it. */
+export async function sealRestorePackage(pkg: RestorePackage, request: RestoreRequest): Promise<string> {
+  const plaintext = {
+    Version: PACKAGE_VERSION,
+    Account: pkg.account,
+    Fingerprint: pkg.fingerprint,
+    Applications: pkg.applications.map((a) => ({
+      Type: a.type,
+      Name: a.name,
+      Public: a.public,
+      ...(a.private === undefined ? {} : { Private: a.private }),
+    })),
+  };
+  const jwe = await encryptJwe(utf8(JSON.stringify(plaintext)), [request.device], {
+    contentType: 'application/json',
+  });
+  return toBase64Url(utf8(JSON.stringify(jwe)));
+}
+
+/**
+ * Opens a package with the new device's X25519 key. `usage.invalid` when it is not a package to this
+ * key, `state.corrupt` when it decrypts to something else than a restore package.
+ */
+export async function openRestorePackage(
+  text: string,
+  key: KeyPair<'X25519'>,
+): Promise<RestorePackage & { readonly deviceKey: string }> {
+  let value: Record<string, unknown>;
+  try {
+    const bytes = fromBase64Url(text.trim());
+    if (bytes === undefined) throw new Error('not base64url');
+    const jwe = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    const plaintext = await decryptJwe(jwe, key);
+    value = JSON.parse(new TextDecoder().decode(plaintext)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ClientError('usage.invalid', 'this is not a restore package for this device', {
+      check: 'restore package',
+      cause,
+    });
+  }
+  const apps = value.Applications;
+  if (
+    value.Version !== PACKAGE_VERSION ||
+    typeof value.Account !== 'string' ||
+    typeof value.Fingerprint !== 'string' ||
+    !Array.isArray(apps)
+  )
+    throw new ClientError('state.corrupt', 'the restore package is not of this SDK', {
+      check: 'restore package',
+    });
+  const applications = apps.map((a: Record<string, unknown>) => {
+    if (typeof a?.Type !== 'string' || typeof a.Name !== 'string' || typeof a.Public !== 'object')
+      throw new ClientError('state.corrupt', 'an application of the restore package has no Type or Name', {
+        check: 'restore package',
+      });
+    return {
+      type: a.Type,
+      name: a.Name,
+      public: a.Public as JsonObject,
+      ...(typeof a.Private === 'object' && a.Private !== null ? { private: a.Private as JsonObject } : {}),
+    };
+  });
+  return {
+    account: value.Account,
+    fingerprint: value.Fingerprint,
+    applications,
+    deviceKey: keyUdf('X25519', key.publicKey),
+  };
+}
