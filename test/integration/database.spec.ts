@@ -49,6 +49,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'Tiles1763809200000',
         'OutsideWitnesses1763809210000',
         'AccountRevision1763809300000',
+        'EscrowMirror1763809350000',
       ]);
     } finally {
       await other.destroy();
@@ -65,6 +66,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'consumer_progress',
       'cosignatures',
       'escrow_blobs',
+      'escrow_outbox',
       'federation_peers',
       'federation_portal',
       'findings',
@@ -81,6 +83,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_tree_nodes',
       'mirror_account_states',
       'mirror_entries',
+      'mirror_escrow_blobs',
       'mirror_heads',
       'mirror_profile_index',
       'mirror_seals',

@@ -73,7 +73,7 @@ describe('escrow messages (issue #19 item 2)', () => {
 
   it('refuses a blob whose bytes changed after signing (flipped ciphertext)', () => {
     const flipped = blob.slice();
-    flipped[flipped.length - 10] ^= 1;
+    flipped[flipped.length - 10]! ^= 1;
     expect(codeOf(() => verifyEscrowMessage({ ...signed, blob: flipped }, check, nodeEd25519))).toBe(
       'escrow.signature',
     );

@@ -71,7 +71,12 @@ export function escrowDigest(blob: Uint8Array): Uint8Array {
 
 /** `cryptomesh escrow v1\n<portal>\n<key>\n<base64 SHA-256(blob)>\n`: the bytes an escrow signature signs. */
 export function escrowStatement(portal: string, key: string, blob: Uint8Array): Uint8Array {
-  return utf8.encode(`${ESCROW_SIGNATURE_CONTEXT}${portal}\n${key}\n${toBase64(escrowDigest(blob))}\n`);
+  return escrowDigestStatement(portal, key, escrowDigest(blob));
+}
+
+/** `escrowStatement` of a blob known by its SHA-256 only (the evidence of a conflict). */
+export function escrowDigestStatement(portal: string, key: string, digest: Uint8Array): Uint8Array {
+  return utf8.encode(`${ESCROW_SIGNATURE_CONTEXT}${portal}\n${key}\n${toBase64(digest)}\n`);
 }
 
 /**

@@ -37,6 +37,7 @@ export {
   decodeEscrowMessage,
   encodeEscrowMessage,
   escrowDigest,
+  escrowDigestStatement,
   escrowStatement,
   signEscrow,
   verifyEscrowMessage,
