@@ -36,6 +36,7 @@ import {
   saveMasterKey,
   type DeviceKeys,
 } from './device-keys';
+import { registerFromMirror } from './escrow-remote';
 import { portalErrorCode } from './gateway-client';
 import { saveTrust } from './log-check';
 import type { MeshProfileManager, PortalOptions } from './profile-manager';
@@ -318,6 +319,8 @@ export async function recoverEscrow(
     devices: [],
   };
   const recovering = await manager.sessionFor({ ...provisional }, content.recovery, trust);
+  // At a member that is not the account's home (#19 item 2): registered here from its mirror first.
+  await registerFromMirror(manager, recovering, provisional, masterId, trust, hello.proofOfWorkLevel);
   let master: SignedProfile<MasterProfile>;
   let personal;
   try {
