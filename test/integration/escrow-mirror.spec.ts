@@ -62,7 +62,8 @@ describe('escrow that survives its portal (issue #19 item 2)', () => {
     await rogue.connect();
     federation = await startTestFederation({
       extraPeers: [rogue.peer],
-      env: { SEAL_INTERVAL_MS: 300, HEARTBEAT_MS: 2_000, LOG_LEVEL: 'warn' },
+      // One peer cosignature suffices: with A stopped and the rogue never cosigning, B's seals get C's.
+      env: { SEAL_INTERVAL_MS: 300, HEARTBEAT_MS: 2_000, LOG_LEVEL: 'warn', COSIGNATURE_QUORUM: QUORUM },
     });
     const portals: KnownPortal[] = federation.portals.map((p) => ({ ...p }));
     [A, B, C] = portals as [KnownPortal, KnownPortal, KnownPortal];
@@ -229,7 +230,7 @@ describe('escrow that survives its portal (issue #19 item 2)', () => {
     // And it writes there.
     await meshJson(heir, ['password', 'add', 'new.example', '--username', 'f', '--password', 'at B']);
     expect(await meshJson(heir, ['password', 'get', 'new.example'])).toMatchObject({ password: 'at B' });
-  }, 300_000);
+  }, 480_000);
 
   it('refuses the same key with flipped bytes (escrow-conflict finding, the held row unchanged)', async () => {
     const [held] = await mirrored(B, escrow.key);
