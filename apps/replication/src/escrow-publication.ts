@@ -40,7 +40,7 @@ export class EscrowPublication {
     private readonly witnessKey: NoteSigner | undefined,
   ) {}
 
-  /** Publishes up to one batch; resolves with how many messages were sent (more may wait). */
+  /** Publishes up to one batch; resolves with how many queued blobs it took (more may wait). */
   async publish(producer: Producer, topic: string): Promise<number> {
     const signer = this.witnessKey;
     if (signer === undefined) return 0;
