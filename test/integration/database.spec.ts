@@ -50,6 +50,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'OutsideWitnesses1763809210000',
         'AccountRevision1763809300000',
         'AccountNonces1763809320000',
+        'EscrowMirror1763809350000',
       ]);
     } finally {
       await other.destroy();
@@ -66,6 +67,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'consumer_progress',
       'cosignatures',
       'escrow_blobs',
+      'escrow_outbox',
       'federation_peers',
       'federation_portal',
       'findings',
@@ -83,6 +85,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_tree_nodes',
       'mirror_account_states',
       'mirror_entries',
+      'mirror_escrow_blobs',
       'mirror_heads',
       'mirror_nonces',
       'mirror_profile_index',

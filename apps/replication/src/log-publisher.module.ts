@@ -2,7 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { kafkaClientConfig, type PublicationOutbox } from '@cryptomesh/intermesh';
-import { TypeOrmPublicationOutbox } from '@cryptomesh/persistence';
+import { TypeOrmEscrowOutbox, TypeOrmPublicationOutbox } from '@cryptomesh/persistence';
+import { ESCROW_PUBLICATION, EscrowPublication } from './escrow-publication';
 import { MetricsService } from '@cryptomesh/service';
 import { LogPublisherMetrics } from './log-publisher.metrics';
 import {
@@ -39,6 +40,16 @@ export class LogPublisherFeatureModule {
           provide: PUBLICATION_OUTBOX,
           inject: [DataSource],
           useFactory: (dataSource: DataSource): PublicationOutbox => new TypeOrmPublicationOutbox(dataSource),
+        },
+        {
+          provide: ESCROW_PUBLICATION,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) =>
+            new EscrowPublication(
+              new TypeOrmEscrowOutbox(dataSource),
+              config.PORTAL_ID,
+              config.federation.witnessKey,
+            ),
         },
         {
           provide: LogPublisherMetrics,

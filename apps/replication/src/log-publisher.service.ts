@@ -4,6 +4,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
 import { Kafka, type Producer } from 'kafkajs';
 import {
@@ -17,6 +18,7 @@ import {
   type PublicationOutbox,
 } from '@cryptomesh/intermesh';
 import { HealthRegistry, RetryLoop } from '@cryptomesh/service';
+import { ESCROW_PUBLICATION, type EscrowPublication } from './escrow-publication';
 import { LogPublisherMetrics } from './log-publisher.metrics';
 
 export const PUBLICATION_OUTBOX = Symbol('PUBLICATION_OUTBOX');
@@ -54,6 +56,7 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
     @Inject(LOG_PUBLISHER_OPTIONS) private readonly options: LogPublisherOptions,
     private readonly metrics: LogPublisherMetrics,
     private readonly health: HealthRegistry,
+    @Optional() @Inject(ESCROW_PUBLICATION) private readonly escrows?: EscrowPublication,
   ) {
     this.topic = logTopic(options.portalId);
     this.loop = new RetryLoop({
@@ -89,7 +92,10 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
     await producer?.disconnect().catch(() => undefined);
   }
 
-  /** One part at most; true when a part was published (more may be waiting). */
+  /**
+   * One part at most, then (between parts) one batch of escrow blobs; true when something was
+   * published (more may be waiting).
+   */
   private async step(): Promise<boolean> {
     const producer = await this.connect();
     const sink = new KafkaLogProducer(producer, this.topic, this.options.maxMessageBytes);
@@ -97,9 +103,11 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
     const outcome = await this.outbox.publishNext(this.topic, async (part) => {
       sent = await sink.publish(this.records(part));
     });
+    const escrows = (await this.escrows?.publish(producer, this.topic)) ?? 0;
+    if (escrows > 0) this.logger.debug({ msg: 'escrow blobs published', topic: this.topic, escrows });
     const status = await this.outbox.status(this.topic);
     this.metrics.lag.set(status.sealedParts - status.nextPart);
-    if (outcome.kind !== 'published') return false;
+    if (outcome.kind !== 'published') return escrows > 0;
     this.metrics.parts.inc();
     this.metrics.messages.inc(sent.messages);
     this.metrics.bytes.inc(sent.bytes);

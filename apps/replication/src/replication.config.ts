@@ -93,6 +93,19 @@ export function replicationConfigShape() {
      * (docs/tls.md); unset, the system's roots are trusted.
      */
     PEER_CA_FILE: optionalPathVar(),
+    /**
+     * Escrow blobs of the other members (issue #19 item 2; docs/design/replication.md "Escrow
+     * blobs"): the largest blob kept (default the gateway's MAX_PROFILE_BYTES default, 32 KiB), and
+     * how many blobs and bytes of blobs each peer may have stored here. A blob over a bound is
+     * counted and logged, not stored, and is no finding.
+     */
+    MIRROR_ESCROW_MAX_BYTES: integerVar({ default: 32 * 1024, min: 1024, max: 512 * 1024 }),
+    MIRROR_ESCROW_MAX_PER_PEER: integerVar({ default: 1_000_000, min: 0, max: 1_000_000_000 }),
+    MIRROR_ESCROW_MAX_BYTES_PER_PEER: integerVar({
+      default: 4 * 1024 * 1024 * 1024,
+      min: 0,
+      max: 1024 * 1024 * 1024 * 1024,
+    }),
     /** How often the witness outbox is polled when empty. */
     WITNESS_POLL_MS: integerVar({ default: 200, min: 10, max: 60_000 }),
     /** How often the newest seal is offered to the outside witnesses (OUTSIDE_WITNESSES). */

@@ -26,6 +26,7 @@ describe('Finding', () => {
       gap: true,
       stale: true,
       rule: true,
+      'escrow-conflict': true,
     };
     expect(Object.keys(table).sort()).toEqual([...FINDING_KINDS].sort());
   });

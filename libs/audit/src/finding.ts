@@ -28,6 +28,8 @@ export interface FindingCodes {
   readonly stale: 'mirror.stale';
   /** The violation the re-check of the entry reported (libs/mesh MeshErrorCode). */
   readonly rule: MeshErrorCode;
+  /** Two signed escrow messages for one key with other bytes (issue #19 item 2). */
+  readonly 'escrow-conflict': 'escrow.conflict';
 }
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -36,6 +36,7 @@ import {
   saveMasterKey,
   type DeviceKeys,
 } from './device-keys';
+import { registerFromMirror } from './escrow-remote';
 import { portalErrorCode } from './gateway-client';
 import { saveTrust } from './log-check';
 import type { MeshProfileManager, PortalOptions } from './profile-manager';
@@ -241,7 +242,9 @@ async function loadMasterKeyOf(manager: MeshProfileManager): Promise<KeyPair<'Ed
 
 /**
  * `mesh escrow recover` on a fresh home: combines the shares, fetches the blob (EscrowGet) from the
- * portal, decrypts it, and — acting as the escrow's recovery device — makes this machine a new
+ * portal (the home, or any member of its federation: the blob is replicated, and at a member that
+ * does not know the account it is first registered there, escrow-remote.ts), decrypts it, and —
+ * acting as the escrow's recovery device — makes this machine a new
  * administrator device: a Master Profile that lists its key (signed with the master key), a Personal
  * Profile that lists it, its Device Profile, and every application re-encrypted to include it. The
  * master key is kept here; the recovery keys are not. Resolves with the profile fingerprint.
@@ -318,6 +321,8 @@ export async function recoverEscrow(
     devices: [],
   };
   const recovering = await manager.sessionFor({ ...provisional }, content.recovery, trust);
+  // At a member that is not the account's home (#19 item 2): registered here from its mirror first.
+  await registerFromMirror(manager, recovering, provisional, masterId, trust, hello.proofOfWorkLevel);
   let master: SignedProfile<MasterProfile>;
   let personal;
   try {

@@ -29,6 +29,20 @@ export type {
 } from './log-message';
 export { DEFAULT_PART_LIMITS, PartAssembler } from './part-assembler';
 export type { AssembledPart, AssembledSeal, AssemblerOutcome, PartLimits } from './part-assembler';
+export {
+  ESCROW_MESSAGE_TYPE,
+  ESCROW_MESSAGE_VERSION,
+  ESCROW_SIGNATURE_CONTEXT,
+  checkEscrowBlob,
+  decodeEscrowMessage,
+  encodeEscrowMessage,
+  escrowDigest,
+  escrowDigestStatement,
+  escrowStatement,
+  signEscrow,
+  verifyEscrowMessage,
+} from './escrow-message';
+export type { EscrowCheck, EscrowMessage, EscrowRecord } from './escrow-message';
 export type { OutboxPart, PublicationOutbox, PublishOutcome } from './publication-outbox';
 export { KafkaLogProducer, logProducerConfig } from './kafka-log-producer';
 export {

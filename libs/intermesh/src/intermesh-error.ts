@@ -41,6 +41,13 @@ export type IntermeshErrorCode =
   // A finding's signature (libs/intermesh/src/witness-message.ts).
   | 'finding.key'
   | 'finding.bad-signature'
+  // An escrow message of a log topic (libs/intermesh/src/escrow-message.ts).
+  | 'escrow.key'
+  | 'escrow.blob'
+  | 'escrow.kid'
+  | 'escrow.portal'
+  | 'escrow.too-large'
+  | 'escrow.signature'
   // The sequence of messages (libs/intermesh/src/part-assembler.ts).
   | 'assembler.portal'
   | 'assembler.gap'

@@ -30,7 +30,7 @@ export const WITNESS_MESSAGE_VERSION = 1;
 export type WitnessMessageType = 'cosignature' | 'finding';
 
 /** The finding kinds (federation.md "What the replication service does"). */
-export const FINDING_KINDS = ['equivocation', 'bad-part', 'gap', 'stale', 'rule'] as const;
+export const FINDING_KINDS = ['equivocation', 'bad-part', 'gap', 'stale', 'rule', 'escrow-conflict'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /** The longest `detail` of a finding, in UTF-16 code units. */

@@ -80,6 +80,13 @@ export {
 export type { CatalogConnection, CatalogConnectionStatus } from './stores/catalog-connections';
 export { countCatalogEscrow, getCatalogEscrow, putCatalogEscrow } from './stores/catalog-escrow';
 export { TypeOrmPublicationOutbox } from './stores/publication-outbox';
+export {
+  TypeOrmEscrowOutbox,
+  TypeOrmMirrorEscrowStore,
+  getMirroredEscrow,
+  queueEscrowPublication,
+} from './stores/escrow-replication';
+export type { MirrorEscrowOutcome, QueuedEscrow } from './stores/escrow-replication';
 export { MIRROR_CONSUMER, TypeOrmMirrorStore } from './stores/typeorm-mirror-store';
 export { TypeOrmRosterStore } from './stores/typeorm-roster-store';
 export { TypeOrmOwnSealReader } from './stores/typeorm-own-seal-reader';

@@ -54,7 +54,7 @@ export function registerEscrowCommands(program: Command, context: ClientCommandC
     .command('recover')
     .description('rebuild the profile on this fresh home from K shares')
     .argument('<share...>', 'share UDFs (S…), as `mesh escrow create` printed them')
-    .requiredOption('--portal <url>', 'the portal that holds the escrow (gateway URL)')
+    .requiredOption('--portal <url>', 'the home portal or any member of its federation (gateway URL)')
     .option('--account <address>', 'the account the shares must escrow')
     .option('--query <url>', "the portal's query service (default: what the portal announces)")
     .option('--description <text>', 'what this device is called')

@@ -14,6 +14,7 @@ import {
 import {
   TypeOrmCosignatureStore,
   TypeOrmFindingStore,
+  TypeOrmMirrorEscrowStore,
   TypeOrmMirrorStore,
   TypeOrmOwnSealReader,
   TypeOrmRosterStore,
@@ -23,6 +24,13 @@ import {
   TypeOrmWitnessOutbox,
 } from '@cryptomesh/persistence';
 import { MetricsService, caTrustingFetch } from '@cryptomesh/service';
+import {
+  ESCROW_INTAKE_OPTIONS,
+  EscrowIntake,
+  MIRROR_ESCROW_STORE,
+  type EscrowIntakeOptions,
+  type MirrorEscrowStore,
+} from '../mirror/escrow-intake';
 import { MIRROR_KAFKA, MIRROR_OPTIONS, MirrorService, type MirrorOptions } from '../mirror/mirror.service';
 import { kafkaConnection, type ReplicationConfig } from '../replication.config';
 import { ConsumerLagMetrics } from './consumer-lag.metrics';
@@ -104,6 +112,16 @@ export class FederationModule {
         onDatabase(FINDING_STORE, (ds) => new TypeOrmFindingStore(ds) satisfies FindingStore),
         onDatabase(COSIGNATURE_STORE, (ds) => new TypeOrmCosignatureStore(ds) satisfies CosignatureStore),
         onDatabase(TypeOrmWitnessOutbox, (ds) => new TypeOrmWitnessOutbox(ds)),
+        onDatabase(MIRROR_ESCROW_STORE, (ds) => new TypeOrmMirrorEscrowStore(ds) satisfies MirrorEscrowStore),
+        {
+          provide: ESCROW_INTAKE_OPTIONS,
+          useValue: {
+            maxBlobBytes: config.MIRROR_ESCROW_MAX_BYTES,
+            maxPerPeer: config.MIRROR_ESCROW_MAX_PER_PEER,
+            maxBytesPerPeer: config.MIRROR_ESCROW_MAX_BYTES_PER_PEER,
+          } satisfies EscrowIntakeOptions,
+        },
+        EscrowIntake,
         {
           provide: OUTSIDE_WITNESS_OPTIONS,
           useValue: {

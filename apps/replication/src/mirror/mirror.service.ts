@@ -4,9 +4,11 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
 import { Kafka, type Consumer, type EachMessagePayload } from 'kafkajs';
 import {
+  ESCROW_MESSAGE_TYPE,
   ensureTopics,
   logTopic,
   portalIdOfLogTopic,
@@ -33,6 +35,7 @@ import {
   FINDING_STORE,
   MIRROR_STORE,
 } from '../federation/federation-tokens';
+import { EscrowIntake } from './escrow-intake';
 import { PeerQueryClient } from './peer-query.client';
 
 export const MIRROR_OPTIONS = Symbol('MIRROR_OPTIONS');
@@ -111,6 +114,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     private readonly witness: WitnessService,
     private readonly metrics: FederationMetrics,
     private readonly health: HealthRegistry,
+    /** The escrow intake (issue #19 item 2); without one, escrow messages are skipped. */
+    @Optional() private readonly escrows?: EscrowIntake,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -247,6 +252,15 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       const offset = BigInt(message.offset);
       if (mirror.progress !== undefined && offset < mirror.progress) return;
       try {
+        // An escrow blob (issue #19 item 2) is not part of the log: the auditor never sees it, and
+        // the topic's progress (which belongs to parts) does not move; a replay is idempotent.
+        if (message.headers?.type?.toString() === ESCROW_MESSAGE_TYPE) {
+          await this.escrows?.receive(mirror.peer, {
+            ...(message.key === null ? {} : { key: message.key.toString('utf8') }),
+            value: message.value ?? new Uint8Array(0),
+          });
+          return;
+        }
         const step = await mirror.audit.onMessage({
           key: message.key?.toString('utf8'),
           type: message.headers?.type?.toString(),

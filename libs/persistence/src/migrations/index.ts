@@ -19,6 +19,7 @@ import { Tiles1763809200000 } from './1763809200000-tiles';
 import { OutsideWitnesses1763809210000 } from './1763809210000-outside-witnesses';
 import { AccountRevision1763809300000 } from './1763809300000-account-revision';
 import { AccountNonces1763809320000 } from './1763809320000-account-nonces';
+import { EscrowMirror1763809350000 } from './1763809350000-escrow-mirror';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -46,4 +47,5 @@ export const MIGRATIONS = [
   OutsideWitnesses1763809210000,
   AccountRevision1763809300000,
   AccountNonces1763809320000,
+  EscrowMirror1763809350000,
 ];

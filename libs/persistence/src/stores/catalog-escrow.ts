@@ -1,11 +1,15 @@
 import type { EntityManager } from 'typeorm';
+import { queueEscrowPublication } from './escrow-replication';
 
 /**
  * Escrow blobs (000 §6.5.1): stored under the UDF of their key and nothing else — no account, no
  * device, and a creation date kept to the day — so the table reveals nothing about their owners.
  */
 
-/** Stores a blob. Resolves false — writing nothing — when the key already holds one (create only). */
+/**
+ * Stores a blob and queues it for publication to the federation's members (escrow_outbox, issue #19
+ * item 2). Resolves false — writing nothing — when the key already holds one (create only).
+ */
 export async function putCatalogEscrow(
   manager: EntityManager,
   keyUdf: string,
@@ -15,7 +19,9 @@ export async function putCatalogEscrow(
     'INSERT INTO escrow_blobs (key_udf, blob) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
     [keyUdf, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)],
   );
-  return rows.length === 1;
+  if (rows.length !== 1) return false;
+  await queueEscrowPublication(manager, keyUdf);
+  return true;
 }
 
 /** The blob stored under `keyUdf`, or undefined. */
