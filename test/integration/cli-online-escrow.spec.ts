@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMasterKey, MeshProfileManager, portalErrorCode } from '@cryptomesh/client';
 import { generateKeyPair, type KeyPair } from '@cryptomesh/crypto';
@@ -136,6 +136,18 @@ describe('online escrow (issue #19 item 3)', () => {
       out,
     ]);
 
+  /** A request with the current consent code from `dir`, the agent's restore, the package opened there. */
+  const agentRestores = async (dir: string) => {
+    const requestFile = join(dir, 'request.json');
+    const packageFile = join(dir, 'package.txt');
+    await request(dir, named.code, requestFile);
+    const restored = await restore(requestFile, packageFile);
+    expect(restored.code).toBe(0);
+    const made = JSON.parse(restored.stdout) as { applications: string[]; unreadable: string[] };
+    const opened = await meshJson<Opened>(dir, ['escrow', 'online', 'open', packageFile]);
+    return { made, opened, packageFile, data: JSON.stringify(opened.applications) };
+  };
+
   it('an administrator names an agent key; the Master Profile carries it and every auditor agrees', async () => {
     await meshJson(owner, ['profile', 'create', '--portal', A.gatewayUrl, '--account', ACCOUNT]);
     await addPassword(owner, 'example.com', 'correct horse');
@@ -169,8 +181,22 @@ describe('online escrow (issue #19 item 3)', () => {
       agents: [{ agent: key.agent, consent: named.consent }],
     });
     await addPassword(phone, 'later.org', 'battery staple');
+
+    // #19 item 3 review: granting and withdrawing administrator rights keeps the entry (the same
+    // agent and consent key), and the phone is a demoted administrator for the bad cases below.
+    for (const act of ['promote', 'demote']) {
+      await meshJson(owner, ['device', act, r.deviceId]);
+      expect(await meshJson(phone, ['escrow', 'online', 'list'])).toEqual({
+        agents: [{ agent: key.agent, consent: named.consent }],
+      });
+    }
+    // The phone's ordinary write (after the naming, no re-encryption since) is readable by the agent,
+    // and the consent code still works after the promotion and demotion.
+    const early = await agentRestores(home('early-device'));
+    expect(early.made).toMatchObject({ applications: ['password/default'], unreadable: [] });
+    expect(early.data).toContain('battery staple');
     await auditedByPeers();
-  }, 240_000);
+  }, 300_000);
 
   it('a non-administrator naming or removing an agent: refused by the CLI, and by the gateway even with the master key (403)', async () => {
     for (const args of [
@@ -196,6 +222,20 @@ describe('online escrow (issue #19 item 3)', () => {
     }
     expect(await meshJson(owner, ['escrow', 'online', 'list'])).toMatchObject({
       agents: [{ agent: named.agent }],
+    });
+
+    // #19 item 3 review: an agent key nothing can be encrypted to (a small-order point) is refused
+    // before anything is published; named, it would fail every later application write.
+    const lowOrder = join(owner, 'low-order.json');
+    writeFileSync(
+      lowOrder,
+      JSON.stringify({ kty: 'OKP', crv: 'X25519', x: Buffer.alloc(32).toString('base64url') }),
+    );
+    const refused = await mesh(owner, ['--json', 'escrow', 'online', 'add', lowOrder]);
+    expect(refused.code).toBe(2);
+    expect(jsonError(refused)).toMatchObject({ code: 'usage.invalid', check: 'agent key' });
+    expect(await meshJson(owner, ['escrow', 'online', 'list'])).toMatchObject({
+      agents: [{ agent: named.agent, consent: named.consent }],
     });
   }, 120_000);
 
@@ -258,6 +298,10 @@ describe('online escrow (issue #19 item 3)', () => {
     const oldCode = named.code;
     named = await meshJson<Named>(owner, ['escrow', 'online', 'add', agentKeyFile]);
     expect(named.code).not.toBe(oldCode);
+    // The last re-encryption is a device removal's (#19 item 3 review): it keeps the agent a recipient.
+    const devices = await meshJson<{ devices: { id: string; self: boolean }[] }>(owner, ['device', 'list']);
+    const phoneId = devices.devices.find((d) => !d.self)!.id;
+    await meshJson(owner, ['device', 'remove', phoneId]);
     await auditedByPeers();
 
     rmSync(owner, { recursive: true, force: true });

@@ -170,7 +170,13 @@ export async function sealApplication(
         ? {}
         : {
             private: content.private,
-            recipients: [...devices.map((d) => d.encryption), ...(escrow === undefined ? [] : [escrow])],
+            // An agent key that is a device's key too is that one recipient (a JWE lists a key once).
+            recipients: [
+              ...devices.map((d) => d.encryption),
+              ...(escrow === undefined || devices.some((d) => d.encryption.udf === escrow.udf)
+                ? []
+                : [escrow]),
+            ],
           }),
     },
     signer.signature,

@@ -92,6 +92,7 @@ export {
   escrowAgents,
   keepRestored,
   nameEscrowAgent,
+  checkAgentKey,
   readAgentPublicKey,
   removeEscrowAgent,
   requestRestore,

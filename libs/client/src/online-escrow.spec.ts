@@ -9,7 +9,7 @@ import {
 import { applicationProfileId, buildMasterProfile, buildPersonalProfile, profileKey } from '@cryptomesh/mesh';
 import { nextPersonalInput, sealApplication } from './application-data';
 import { generateDeviceKeys, generateMasterKey } from './device-keys';
-import { readAgentPublicKey } from './online-escrow';
+import { checkAgentKey, readAgentPublicKey } from './online-escrow';
 
 /**
  * Online escrow's write path (issue #19 item 3, 000 §6.5.2): with an agent named, an application's
@@ -51,6 +51,47 @@ describe('online escrow: applications encrypted to the agent', () => {
     await expect(decryptJwe(plain.profile.private, agent)).rejects.toMatchObject({
       code: 'jwe.no-recipient',
     });
+  });
+
+  it("an agent key that is a device's key is that one recipient, not a write that fails (#19 item 3 review)", async () => {
+    const device = generateDeviceKeys();
+    const master = await buildMasterProfile(
+      { administrators: [device.signature], created: 1 },
+      generateMasterKey(),
+    );
+    const bare = await buildPersonalProfile(
+      { master: master.profile.id, sequence: 0, devices: [device] },
+      device.signature,
+    );
+    const id = applicationProfileId(bare.profile.id, 'password', 'default');
+    const personal = (
+      await buildPersonalProfile(
+        nextPersonalInput(bare.profile, {
+          applications: [{ id, type: 'password', signers: [device.signature] }],
+        }),
+        device.signature,
+      )
+    ).profile;
+    const content = { type: 'password', name: 'default', private: { secret: 'horse' } };
+    const sealed = await sealApplication(
+      personal,
+      content,
+      device,
+      profileKey(device.encryption, 'encryption'),
+    );
+    expect(jweRecipientIds(sealed.profile.private)).toEqual([keyUdf('X25519', device.encryption.publicKey)]);
+  });
+
+  it('refuses an agent key nothing can be encrypted to (a small-order point), before anything is published', async () => {
+    await expect(checkAgentKey(generateKeyPair('X25519'))).resolves.toBeUndefined();
+    for (const first of [0, 1]) {
+      const publicKey = new Uint8Array(32);
+      publicKey[0] = first;
+      await expect(checkAgentKey({ algorithm: 'X25519', publicKey })).rejects.toMatchObject({
+        code: 'usage.invalid',
+        check: 'agent key',
+      });
+    }
   });
 
   it("reads an agent's public X25519 JWK; refuses a private key and a signature key", () => {

@@ -1,5 +1,6 @@
 import {
   decryptJwe,
+  encryptJwe,
   generateKeyPair,
   isCryptoError,
   keyUdf,
@@ -9,6 +10,7 @@ import {
   defaultRandom,
   fromBase64Url,
   type FlattenedJws,
+  type JweRecipient,
   type KeyPair,
   type OkpJwk,
 } from '@cryptomesh/crypto/portable';
@@ -107,6 +109,26 @@ export function readAgentPublicKey(value: unknown): PublicKeyInput & { readonly 
   return { algorithm: 'X25519', publicKey: key.publicKey };
 }
 
+/**
+ * `usage.invalid` (check `agent key`) for an agent key nothing can be encrypted to — a small-order
+ * X25519 point, whose key agreement fails: named, it would make every later application write of
+ * every device fail until the agent is removed.
+ */
+export async function checkAgentKey(agent: PublicKeyInput): Promise<void> {
+  try {
+    await encryptJwe(new Uint8Array(1), [agent as JweRecipient]);
+  } catch (cause) {
+    throw new ClientError(
+      'usage.invalid',
+      'nothing can be encrypted to this agent key (a small-order point, or no X25519/X448 key)',
+      {
+        check: 'agent key',
+        cause,
+      },
+    );
+  }
+}
+
 /** The Master Profile after `doc.master` with `escrow` (or without any), signed with the master key. */
 async function masterWithEscrow(
   store: ClientStore,
@@ -163,6 +185,7 @@ export async function nameEscrowAgent(
   manager: MeshProfileManager,
   agent: PublicKeyInput,
 ): Promise<EscrowAgentInfo & { code: string; account: string; fingerprint: string }> {
+  await checkAgentKey(agent);
   const seed = (manager.options.random ?? defaultRandom)(32);
   const consent = consentKeyPair(seed);
   const master = await changeEscrow(manager, (m) =>

@@ -1,4 +1,4 @@
-import { keyUdf, type JwsSigningKey } from '@cryptomesh/crypto/portable';
+import { acceptablePublicKey, keyUdf, type JwsSigningKey } from '@cryptomesh/crypto/portable';
 import { JsonReader, type JsonObject } from './json';
 import { MeshError } from './mesh-error';
 import { profileKey, readProfileKey, type PublicKeyInput } from './profile-key';
@@ -35,7 +35,8 @@ export function masterPayload(profile: MasterProfile): JsonObject {
 /**
  * The online escrow entry's own rule (docs/decisions.md "Online escrow"): an escrow key comes with a
  * consent key and neither without the other, and the consent key is no administrator key nor the
- * master key (it exists only on the user's paper: a device holding it could consent for the user).
+ * master key (it exists only on the user's paper: a device holding it could consent for the user),
+ * and no weak (small-order) key, which would verify forged consent — the parser refuses that too.
  * Returns why not, or undefined.
  */
 export function escrowEntryProblem(
@@ -45,9 +46,14 @@ export function escrowEntryProblem(
     return profile.escrow === undefined
       ? '"EscrowConsent" without "Escrow"'
       : '"Escrow" without "EscrowConsent" (the agent could not tell the user\'s consent)';
-  const consent = profile.escrowConsent?.udf;
-  if (consent !== undefined && [profile.signature, ...profile.administrators].some((k) => k.udf === consent))
+  const consent = profile.escrowConsent;
+  if (consent === undefined) return undefined;
+  if ([profile.signature, ...profile.administrators].some((k) => k.udf === consent.udf))
     return '"EscrowConsent" is the master key or an administrator key';
+  // readProfileKey refuses a weak key in a payload; the builder's profileKey does not check it.
+  if (consent.algorithm !== 'Ed25519' && consent.algorithm !== 'Ed448') return undefined; // never: a signature key
+  if (!acceptablePublicKey(consent.algorithm, consent.publicKey))
+    return '"EscrowConsent" is a weak key (non-canonical or of small order)';
   return undefined;
 }
 

@@ -141,6 +141,12 @@ describe('online escrow: the Master Profile escrow entry (issue #19 item 3)', ()
       refused,
     );
     await expect(s.masterOf(1, { escrow: CONSENT, escrowConsent: CONSENT })).rejects.toMatchObject(refused);
+    // #19 item 3 review: a small-order consent key (the identity point verifies forged signatures) —
+    // the parser refuses it, so the builder must too.
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const weak = { algorithm: 'Ed25519' as const, publicKey: identity };
+    await expect(s.masterOf(1, { escrow: AGENT, escrowConsent: weak })).rejects.toMatchObject(refused);
 
     const genuine = (await s.masterOf(1, escrow)).jws;
     const payload = JSON.parse(Buffer.from(genuine.payload, 'base64url').toString()) as Record<
@@ -157,6 +163,9 @@ describe('online escrow: the Master Profile escrow entry (issue #19 item 3)', ()
     expect(() =>
       parseMasterProfile({ ...payload, EscrowConsent: publicJwk('Ed25519', ADMIN.signature.publicKey) }),
     ).toThrow(expect.objectContaining(malformed) as Error);
+    expect(() => parseMasterProfile({ ...payload, EscrowConsent: publicJwk('Ed25519', identity) })).toThrow(
+      expect.objectContaining(malformed) as Error,
+    );
     // Signed by the real master key, published by the administrator: still refused in the log.
     const unsignedConsent = await signedPayload(noConsent);
     const record = await authorise(
