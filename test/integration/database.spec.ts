@@ -49,6 +49,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'Tiles1763809200000',
         'OutsideWitnesses1763809210000',
         'AccountRevision1763809300000',
+        'LogKeyTransitions1763809400000',
       ]);
     } finally {
       await other.destroy();

@@ -18,6 +18,7 @@ import { LogAccountStates1763808200000 } from './1763808200000-log-account-state
 import { Tiles1763809200000 } from './1763809200000-tiles';
 import { OutsideWitnesses1763809210000 } from './1763809210000-outside-witnesses';
 import { AccountRevision1763809300000 } from './1763809300000-account-revision';
+import { LogKeyTransitions1763809400000 } from './1763809400000-log-key-transitions';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -44,4 +45,5 @@ export const MIGRATIONS = [
   Tiles1763809200000,
   OutsideWitnesses1763809210000,
   AccountRevision1763809300000,
+  LogKeyTransitions1763809400000,
 ];
