@@ -3,8 +3,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import {
+  CompactRange,
+  EMPTY_ROOT,
   KEY_TYPE_ED25519,
   fromBase64,
+  nextChain,
+  signKeyTransition,
+  signSeal,
+  type NoteSigner,
   isKeyTransitionEntry,
   openSeal,
   parseKeyTransition,
@@ -13,7 +19,9 @@ import {
   formatSignerKey,
   toBase64,
 } from '@cryptomesh/log';
+import { readFileSync } from 'node:fs';
 import { freshHome, meshJson } from '../../apps/cli/test/built-mesh';
+import { queryDatabase } from '../support/db-snapshot';
 import { startTestFederation, type Federation } from '../support/federation';
 import { cosignersOf, fetchLog, waitFor, type KnownPortal } from '../support/federation-oracle';
 import { TestAccount, post } from '../support/mesh-client';
@@ -45,6 +53,8 @@ describe('log key rotation in a running three-portal federation (#19 item 4)', (
   let B: KnownPortal;
   let C: KnownPortal;
   let portals: KnownPortal[];
+  /** A's keys after the first test: the retired one and the current one. */
+  let retiredA: NoteSigner | undefined;
 
   beforeAll(async () => {
     federation = await startTestFederation({
@@ -63,6 +73,97 @@ describe('log key rotation in a running three-portal federation (#19 item 4)', (
     const res = await fetch(`${portal.queryUrl}/logs/${log}/checkpoint`);
     if (res.status !== 200) throw new Error(`${portal.id} /logs/${log}/checkpoint: ${res.status}`);
     return res.text();
+  };
+
+  const keyFileOf = (portal: KnownPortal) =>
+    join(dirname(federation.portal(portal.id).logs['log-signer']), 'log.key');
+
+  /**
+   * Writes, as a compromised log-signer would, the next part of `portal`'s log straight into its
+   * database — `entries` and a seal signed by `signer` — with its log-signer stopped; the replication
+   * service publishes it like any other part. Resolves to the part index.
+   */
+  const forgePart = async (
+    portal: KnownPortal,
+    signer: NoteSigner,
+    entries: (size: number, part: number) => Uint8Array[],
+  ) => {
+    await federation.stopService(portal.id, 'log-signer');
+    const url = federation.portal(portal.id).databaseUrl;
+    const [last] = await queryDatabase<{ part: string; size: string; chain: Buffer; time_ms: string }>(
+      url,
+      'SELECT part, size, chain, time_ms FROM log_seals ORDER BY part DESC LIMIT 1',
+    );
+    const size = Number(last!.size);
+    const part = Number(last!.part) + 1;
+    const leaves = await queryDatabase<{ leaf_hash: Buffer }>(
+      url,
+      'SELECT leaf_hash FROM log_entries ORDER BY idx',
+    );
+    expect(leaves).toHaveLength(size); // nothing sequenced past the last seal
+    const tree = CompactRange.empty();
+    for (const l of leaves) tree.appendLeafHash(new Uint8Array(l.leaf_hash));
+    const partRange = CompactRange.empty();
+    const added = entries(size, part);
+    for (const [i, entry] of added.entries()) {
+      const nodes: Array<{ level: number; index: number; hash: Uint8Array }> = [];
+      const leaf = tree.appendEntry(entry, (n) => {
+        if (n.level > 0) nodes.push(n);
+      });
+      partRange.appendLeafHash(leaf);
+      await queryDatabase(url, 'INSERT INTO log_entries (idx, entry, leaf_hash) VALUES ($1, $2, $3)', [
+        size + i,
+        Buffer.from(entry),
+        Buffer.from(leaf),
+      ]);
+      for (const n of nodes)
+        await queryDatabase(url, 'INSERT INTO log_tree_nodes (level, idx, hash) VALUES ($1, $2, $3)', [
+          n.level,
+          n.index,
+          Buffer.from(n.hash),
+        ]);
+    }
+    const digest = added.length === 0 ? EMPTY_ROOT : partRange.root();
+    const value = {
+      origin: portal.origin,
+      size: tree.size,
+      root: tree.root(),
+      part: { index: part, first: size, digest },
+      chain: nextChain(new Uint8Array(last!.chain), digest),
+      timeMs: Math.max(Date.now(), Number(last!.time_ms)),
+    };
+    await queryDatabase(
+      url,
+      `INSERT INTO log_seals (part, first, size, part_digest, chain, root, time_ms, note)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        part,
+        size,
+        tree.size,
+        Buffer.from(digest),
+        Buffer.from(value.chain),
+        Buffer.from(value.root),
+        value.timeMs,
+        signSeal(value, signer),
+      ],
+    );
+    return part;
+  };
+
+  /** Waits until every other portal records a verified bad-part finding `code` against `subject` at `part`, and its mirror stays before it. */
+  const expectBadPart = async (subject: KnownPortal, code: string, part: number) => {
+    for (const holder of portals.filter((p) => p.id !== subject.id)) {
+      await waitFor(
+        `${holder.id} records bad-part/${code} against ${subject.id}`,
+        async () =>
+          (await findingsAt(holder)).some(
+            (f) => f.subject === subject.id && f.kind === 'bad-part' && f.code === code,
+          ),
+        60_000,
+      );
+      const res = await fetch(`${holder.queryUrl}/logs/${subject.id}/parts/${part}`);
+      expect(res.status).toBe(404); // the mirror stopped before the part
+    }
   };
 
   const findingsAt = async (portal: KnownPortal): Promise<FindingJson[]> => {
@@ -107,6 +208,7 @@ describe('log key rotation in a running three-portal federation (#19 item 4)', (
     // The operator: a new key of the same origin, and A's log-signer restarted with LOG_KEY_NEXT_FILE.
     const oldKey = parseVerifierKey(A.verifierKey);
     const next = formatSignerKey(A.origin, KEY_TYPE_ED25519, randomBytes(32), nodeEd25519);
+    retiredA = parseSignerKey(readFileSync(keyFileOf(A), 'utf8').trim(), nodeEd25519);
     const newKey = parseSignerKey(next, nodeEd25519).verifierKey;
     const nextFile = join(dirname(federation.portal(A.id).logs['log-signer']), 'log-next.key');
     writeFileSync(nextFile, `${next}\n`, { mode: 0o600 });
@@ -220,4 +322,43 @@ describe('log key rotation in a running three-portal federation (#19 item 4)', (
     );
     for (const portal of portals) expect(await findingsAt(portal)).toEqual([]);
   }, 420_000);
+
+  it('a forged key transition (signed by a key that is not the current log key) is a finding at every peer, and their mirrors stop there', async () => {
+    const current = parseSignerKey(readFileSync(keyFileOf(B), 'utf8').trim(), nodeEd25519);
+    const rogue = parseSignerKey(
+      formatSignerKey(B.origin, KEY_TYPE_ED25519, randomBytes(32), nodeEd25519),
+      nodeEd25519,
+    );
+    const next = parseSignerKey(
+      formatSignerKey(B.origin, KEY_TYPE_ED25519, randomBytes(32), nodeEd25519),
+      nodeEd25519,
+    );
+    // The statement is signed by a rogue key in the current key's name; the part by the current key.
+    const part = await forgePart(B, current, (size, index) => {
+      const forged = signKeyTransition({
+        origin: B.origin,
+        oldKey: rogue,
+        nextKey: next,
+        part: index,
+        size: size + 1,
+      });
+      const body = {
+        ...(JSON.parse(new TextDecoder().decode(forged)) as { LogKeyTransition: Record<string, unknown> })
+          .LogKeyTransition,
+        Old: current.verifierKey.text,
+      };
+      return [
+        new TextEncoder().encode(
+          JSON.stringify({ LogKeyTransition: Object.fromEntries(Object.entries(body).sort()) }),
+        ),
+      ];
+    });
+    await expectBadPart(B, 'verify.transition', part);
+  }, 180_000);
+
+  it('a part sealed by the old key after the transition is a finding at every peer, and their mirrors stop there', async () => {
+    expect(retiredA).toBeDefined();
+    const part = await forgePart(A, retiredA!, () => []);
+    await expectBadPart(A, 'verify.retired-key', part);
+  }, 180_000);
 });
