@@ -297,6 +297,17 @@ describe('log key rotation in a running three-portal federation (#19 item 4)', (
       },
       60_000,
     );
+    // B's mirror of A's new-key checkpoint carries C's cosignature too (relayed on the witness topic,
+    // checked with the key B's mirror followed to).
+    await waitFor(
+      'B serves A’s new-key checkpoint cosigned by B and C',
+      async () => {
+        const checkpoint = await checkpointOf(B, A.id);
+        openSeal(checkpoint, newKey, nodeEd25519, A.origin);
+        return cosignersOf(checkpoint, [B, C]).length === 2;
+      },
+      60_000,
+    );
     const viaB = await meshJson<Verified & { fingerprint: string }>(home, ['profile', 'show', '--via', B.id]);
     expect(viaB.fingerprint).toBe(created.fingerprint);
     expect(viaB.verified.via).toBe(B.id);
