@@ -897,11 +897,19 @@ function federationHandle(state, o) {
     return result;
   }
 
-  async function startService(id, service) {
+  async function startService(id, service, env) {
     check(service);
     const { p, view } = find(id);
     const svc = p.services[service];
     if (isRunning(svc)) throw new Error(`${id}'s ${service} is already running (pid ${svc.pid})`);
+    // Environment changes (an operator's reconfiguration, e.g. LOG_KEY_NEXT_FILE) stay for later starts.
+    if (env) {
+      svc.env = { ...svc.env };
+      for (const [k, v] of Object.entries(env)) {
+        if (v === undefined || v === null) delete svc.env[k];
+        else svc.env[k] = String(v);
+      }
+    }
     spawnService(p, service);
     view.pids[service] = svc.pid;
     saveState(state);

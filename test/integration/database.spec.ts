@@ -51,6 +51,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'AccountRevision1763809300000',
         'AccountNonces1763809320000',
         'EscrowMirror1763809350000',
+        'LogKeyTransitions1763809400000',
       ]);
     } finally {
       await other.destroy();

@@ -119,8 +119,15 @@ export interface Federation {
     service: FederationService,
     signal?: NodeJS.Signals,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Starts a stopped service again, same environment and port, and waits until /health answers 200. */
-  startService(id: string, service: FederationService): Promise<void>;
+  /**
+   * Starts a stopped service again, same environment (with `env`'s changes, kept for later starts;
+   * null unsets) and port, and waits until /health answers 200.
+   */
+  startService(
+    id: string,
+    service: FederationService,
+    env?: Readonly<Record<string, string | number | null | undefined>>,
+  ): Promise<void>;
   stopPortal(id: string, signal?: NodeJS.Signals): Promise<void>;
   startPortal(id: string): Promise<void>;
   /** stopFederation() of this federation's dir. */

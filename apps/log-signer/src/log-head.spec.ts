@@ -5,7 +5,9 @@ import {
   MemoryHashStore,
   MerkleTree,
   encodeEntry,
+  isKeyTransitionEntry,
   makeNoteSigner,
+  parseNote,
   toBase64,
   verifyLog,
   type Hash,
@@ -25,16 +27,16 @@ function signing(name = 'head.test/log'): SealSigning {
 
 /** What the database would hold: entries with leaf hashes, stored nodes, seals (a plain in-memory port). */
 class MemoryLog implements SequencedLog, Pick<SealStore, 'lastSeal'> {
-  readonly entries: Uint8Array[] = [];
+  readonly stored: Uint8Array[] = [];
   readonly leaves: Hash[] = [];
   readonly nodes = new MemoryHashStore();
   readonly seals: SealRecord[] = [];
 
   apply(head: LogHead, entries: Uint8Array[]): LogHead {
     const { batch, next } = head.planBatch(entries);
-    expect(batch.first).toBe(this.entries.length);
+    expect(batch.first).toBe(this.stored.length);
     batch.leafHashes.forEach((leaf, i) => {
-      this.entries.push(entries[i]!);
+      this.stored.push(entries[i]!);
       this.leaves.push(leaf);
       this.nodes.writeNode(0, batch.first + i, leaf);
     });
@@ -43,16 +45,28 @@ class MemoryLog implements SequencedLog, Pick<SealStore, 'lastSeal'> {
   }
 
   seal(head: LogHead, nowMs: number, s: SealSigning): LogHead {
-    const { record, next } = head.planSeal(nowMs, s);
+    const { record, transition, next } = head.planSeal(nowMs, s);
+    if (transition !== undefined) {
+      // The store writes the transition as the part's last entry, in the seal's transaction.
+      expect(this.stored.length).toBe(record.size - 1);
+      this.stored.push(transition.entry);
+      this.leaves.push(transition.leafHash);
+      this.nodes.writeNode(0, record.size - 1, transition.leafHash);
+      for (const node of transition.nodes) this.nodes.writeNode(node.level, node.index, node.hash);
+    }
     this.seals.push(record);
     return next;
+  }
+
+  async entries(begin: number, end: number): Promise<Uint8Array[]> {
+    return Promise.resolve(this.stored.slice(begin, end));
   }
 
   async lastSeal(): Promise<SealRecord | undefined> {
     return Promise.resolve(this.seals.at(-1));
   }
   async sequencedSize(): Promise<number> {
-    return Promise.resolve(this.entries.length);
+    return Promise.resolve(this.stored.length);
   }
   async leafHashes(begin: number, end: number): Promise<Hash[]> {
     return Promise.resolve(this.leaves.slice(begin, end));
@@ -62,7 +76,7 @@ class MemoryLog implements SequencedLog, Pick<SealStore, 'lastSeal'> {
   }
 
   parts(): PartInput[] {
-    return this.seals.map((s) => ({ entries: this.entries.slice(s.first, s.size), seal: s.note }));
+    return this.seals.map((s) => ({ entries: this.stored.slice(s.first, s.size), seal: s.note }));
   }
 }
 
@@ -129,7 +143,7 @@ describe('LogHead', () => {
     const log = new MemoryLog();
     log.seal(log.apply(LogHead.empty(), [entry(0), entry(1)]), 10, s);
     log.leaves.length = 1;
-    log.entries.length = 1;
+    log.stored.length = 1;
     await expect(LogHead.recover(log, s)).rejects.toMatchObject({ code: 'signer.state' });
 
     const tampered = new MemoryLog();
@@ -171,5 +185,59 @@ describe('LogHead', () => {
       { position: 2, reason: expect.stringMatching(/^entry\.malformed: /) as string },
     ]);
     expect(planned.batch).toEqual(LogHead.empty().planBatch([entry(0), entry(2)]).batch);
+  });
+
+  describe('key rotation (LOG_KEY_NEXT)', () => {
+    const rotating = (): SealSigning => {
+      const s = signing();
+      return { ...s, nextKey: makeNoteSigner(s.origin, KEY_TYPE_ED25519, randomBytes(32), nodeEd25519) };
+    };
+
+    it('closes the next part with a transition sealed by the old key, then seals with the new key only', async () => {
+      const s = rotating();
+      const log = new MemoryLog();
+      let head = log.seal(log.apply(LogHead.empty(), [entry(0), entry(1)]), 10, { ...s, nextKey: undefined });
+      head = log.seal(log.apply(head, [entry(2)]), 20, s);
+      expect(log.stored).toHaveLength(4);
+      expect(isKeyTransitionEntry(log.stored[3]!)).toBe(true);
+      head = log.seal(log.apply(head, [entry(3)]), 30, s);
+      log.seal(head, 40, s);
+      const verdict = await verifyLog(log.parts(), { logKey: s.logKey.verifierKey, ed25519: nodeEd25519 });
+      expect(verdict).toMatchObject({ ok: true, parts: 4 });
+      expect(verdict.state?.keys?.current).toBe(s.nextKey!.verifierKey.text);
+      expect(parseNote(log.seals[1]!.note).signatures[0]!.keyId).toBe(s.logKey.verifierKey.keyId);
+      expect(parseNote(log.seals[2]!.note).signatures[0]!.keyId).toBe(s.nextKey!.verifierKey.keyId);
+    });
+
+    it('a restarted signer reads the current key from the log, whichever way the operator configured it', async () => {
+      const s = rotating();
+      const log = new MemoryLog();
+      const head = log.seal(log.apply(LogHead.empty(), [entry(0)]), 10, s);
+      const next = s.nextKey!;
+      // Right after the transition part, and after a later part sealed by the new key.
+      for (const stage of [0, 1]) {
+        if (stage === 1) log.seal(log.apply(await LogHead.recover(log, s), [entry(1)]), 20, s);
+        for (const config of [s, { ...s, logKey: next, nextKey: undefined }]) {
+          const recovered = await LogHead.recover(log, config);
+          expect(recovered.signingKeys(config)).toEqual({ current: next });
+        }
+        // Only the old key: refused, naming the key the log moved to.
+        await expect(LogHead.recover(log, { ...s, nextKey: undefined })).rejects.toMatchObject({
+          code: 'signer.key-mismatch',
+          message: expect.stringContaining(stage === 0 ? next.verifierKey.text : 'LOG_KEY') as string,
+        });
+      }
+      expect(head.size).toBe(2);
+    });
+
+    it('never sequences a key transition from the queue', () => {
+      const s = rotating();
+      const log = new MemoryLog();
+      log.seal(log.apply(LogHead.empty(), [entry(0)]), 10, s);
+      const planned = LogHead.empty().planBatch([log.stored[1]!, entry(5)]);
+      expect(planned.refused).toEqual([
+        { position: 0, reason: expect.stringMatching(/^verify\.transition: /) as string },
+      ]);
+    });
   });
 });

@@ -3,23 +3,39 @@ import {
   GENESIS_CHAIN,
   decodeEntry,
   isLogError,
+  LogError,
   nextChain,
   openSeal,
   planRangeHash,
   resolvePlan,
+  signKeyTransition,
   signSeal,
   toBase64,
   type Ed25519,
   type Hash,
   type NoteSigner,
   type StoredNode,
+  isKeyTransitionEntry,
 } from '@cryptomesh/log';
 import { SignerError } from './signer-error';
-import type { RefusedEntry, SealRecord, SealStore, SequencedBatch, SequencedLog } from './signer-store';
+import type {
+  RefusedEntry,
+  SealRecord,
+  SealStore,
+  SealedTransition,
+  SequencedBatch,
+  SequencedLog,
+} from './signer-store';
+import { resolveSigningKeys, type SigningKeys } from './signing-key';
 
-/** How a seal is signed: the log key, the checkpoint origin, and Ed25519 to check the result. */
+/**
+ * How a seal is signed: the log key (LOG_KEY), the key to rotate to (LOG_KEY_NEXT), the checkpoint
+ * origin, and Ed25519 to check the result. Which of the two signs is the log's to say
+ * (`signing-key.ts`).
+ */
 export interface SealSigning {
   readonly logKey: NoteSigner;
+  readonly nextKey?: NoteSigner;
   readonly origin: string;
   readonly ed25519: Ed25519;
 }
@@ -36,10 +52,18 @@ export class LogHead {
     private readonly tree: CompactRange,
     private readonly part: CompactRange,
     readonly lastSeal: SealRecord | undefined,
+    /** The key that signs the next seal, and the one a transition in it hands over to. */
+    private readonly keys: SigningKeys | undefined,
   ) {}
 
+  /** The empty log; its first seal is signed as `signing` says (LOG_KEY, rotating to LOG_KEY_NEXT). */
   static empty(): LogHead {
-    return new LogHead(CompactRange.empty(), CompactRange.empty(), undefined);
+    return new LogHead(CompactRange.empty(), CompactRange.empty(), undefined, undefined);
+  }
+
+  /** The key that signs the next seal (given how the head was made, `signing`'s LOG_KEY at first). */
+  signingKeys(signing: SealSigning): SigningKeys {
+    return this.keys ?? resolveSigningKeys(signing, undefined, undefined);
   }
 
   /**
@@ -55,16 +79,12 @@ export class LogHead {
   ): Promise<LogHead> {
     const last = await log.lastSeal();
     const size = await log.sequencedSize();
+    const lastEntry =
+      last !== undefined && last.size > last.first
+        ? (await log.entries(last.size - 1, last.size))[0]
+        : undefined;
+    const keys = resolveSigningKeys(signing, last, lastEntry);
     if (last !== undefined) {
-      try {
-        openSeal(last.note, signing.logKey.verifierKey, signing.ed25519, signing.origin);
-      } catch (cause) {
-        throw new SignerError(
-          'signer.key-mismatch',
-          `the last seal (part ${last.part}) does not open with ${signing.logKey.verifierKey.text} and origin ${signing.origin}`,
-          { cause },
-        );
-      }
       if (size < last.size) {
         throw new SignerError(
           'signer.state',
@@ -82,7 +102,7 @@ export class LogHead {
     const tree = CompactRange.fromHashes(size, await log.readNodes(CompactRange.peakIds(size)));
     const part = CompactRange.empty();
     for (const leaf of await log.leafHashes(last?.size ?? 0, size)) part.appendLeafHash(leaf);
-    return new LogHead(tree, part, last);
+    return new LogHead(tree, part, last, keys);
   }
 
   /** Entries sequenced (the log's tree size, sealed or not). */
@@ -132,6 +152,9 @@ export class LogHead {
         continue;
       }
       try {
+        // Only the log-signer writes key transitions, at a seal: never from the queue.
+        if (isKeyTransitionEntry(entry))
+          throw new LogError('verify.transition', 'a key transition is written by the log-signer only');
         decodeEntry(entry);
       } catch (cause) {
         if (!isLogError(cause)) throw cause;
@@ -146,7 +169,7 @@ export class LogHead {
     }
     return {
       batch: { first, leafHashes, nodes },
-      next: new LogHead(tree, part, this.lastSeal),
+      next: new LogHead(tree, part, this.lastSeal, this.keys),
       refused,
     };
   }
@@ -157,28 +180,56 @@ export class LogHead {
    * root is the whole log's, and the time never precedes the previous seal's (002 §5.1). The caller
    * MUST persist the record before anything may publish it, and MUST adopt `next` only once it is.
    */
-  planSeal(nowMs: number, signing: SealSigning): { record: SealRecord; next: LogHead } {
+  planSeal(
+    nowMs: number,
+    signing: SealSigning,
+  ): { record: SealRecord; transition?: SealedTransition; next: LogHead } {
     const first = this.sealedSize;
-    const partDigest = this.part.root();
-    const chain = nextChain(this.lastSeal?.chain ?? GENESIS_CHAIN, partDigest);
-    const root = this.tree.root();
-    const timeMs = Math.max(nowMs, this.lastSeal?.timeMs ?? 0);
     const part = this.nextPart;
+    const tree = this.tree.clone();
+    const partRange = this.part.clone();
+    const { current, rotateTo } = this.signingKeys(signing);
+    let transition: SealedTransition | undefined;
+    if (rotateTo !== undefined) {
+      // The key transition closes this part: its last entry, sealed by the current (old) key.
+      const entry = signKeyTransition({
+        origin: signing.origin,
+        oldKey: current,
+        nextKey: rotateTo,
+        part,
+        size: tree.size + 1,
+      });
+      const nodes: StoredNode[] = [];
+      const leafHash = tree.appendEntry(entry, (node) => {
+        if (node.level > 0) nodes.push(node);
+      });
+      partRange.appendLeafHash(leafHash);
+      transition = { entry, leafHash, nodes };
+    }
+    const partDigest = partRange.root();
+    const chain = nextChain(this.lastSeal?.chain ?? GENESIS_CHAIN, partDigest);
+    const root = tree.root();
+    const timeMs = Math.max(nowMs, this.lastSeal?.timeMs ?? 0);
     const note = signSeal(
       {
         origin: signing.origin,
-        size: this.tree.size,
+        size: tree.size,
         root,
         part: { index: part, first, digest: partDigest },
         chain,
         timeMs,
       },
-      signing.logKey,
+      current,
     );
     // A seal that would not open with our own verifier key must never be stored: check before persisting.
-    openSeal(note, signing.logKey.verifierKey, signing.ed25519, signing.origin);
-    const record: SealRecord = { part, first, size: this.tree.size, partDigest, chain, root, timeMs, note };
-    return { record, next: new LogHead(this.tree.clone(), CompactRange.empty(), record) };
+    openSeal(note, current.verifierKey, signing.ed25519, signing.origin);
+    const record: SealRecord = { part, first, size: tree.size, partDigest, chain, root, timeMs, note };
+    const keys: SigningKeys | undefined = rotateTo === undefined ? this.keys : { current: rotateTo };
+    return {
+      record,
+      ...(transition === undefined ? {} : { transition }),
+      next: new LogHead(tree, CompactRange.empty(), record, keys),
+    };
   }
 }
 

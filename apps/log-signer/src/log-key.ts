@@ -28,3 +28,30 @@ export function loadLogKey(env: Env): NoteSigner {
 export function generateLogKey(origin: string): { signerKey: string; verifierKey: string } {
   return generateSignerKey(origin, KEY_TYPE_ED25519);
 }
+
+/**
+ * The next log key (LOG_KEY_NEXT_FILE or LOG_KEY_NEXT), for a key rotation (docs/design/log-format.md
+ * "Key transitions"), or undefined. It MUST be a log key (type 0x01) of the same name as `current`
+ * — the origin stays the log's identity — and not `current` itself.
+ */
+export function loadNextLogKey(env: Env, current: NoteSigner): NoteSigner | undefined {
+  const next = loadSignerKey(env, {
+    fileVar: 'LOG_KEY_NEXT_FILE',
+    inlineVar: 'LOG_KEY_NEXT',
+    type: KEY_TYPE_ED25519,
+    wrongType: 'is a witness (type 0x04) key; the next log key is an Ed25519 signed-note key (type 0x01)',
+  });
+  if (next === undefined) return undefined;
+  const variable =
+    env.LOG_KEY_NEXT_FILE !== undefined && env.LOG_KEY_NEXT_FILE !== ''
+      ? 'LOG_KEY_NEXT_FILE'
+      : 'LOG_KEY_NEXT';
+  if (next.verifierKey.name !== current.verifierKey.name)
+    throw new ConfigError(
+      variable,
+      `is a key named ${JSON.stringify(next.verifierKey.name)}; the next log key keeps the log's origin ${JSON.stringify(current.verifierKey.name)} (keygen --origin ${current.verifierKey.name})`,
+    );
+  if (next.verifierKey.text === current.verifierKey.text)
+    throw new ConfigError(variable, 'is the current log key (LOG_KEY): create a new one with keygen');
+  return next;
+}

@@ -117,4 +117,45 @@ describe('keygen command', () => {
     expect(run(['--origin', 'has space']).code).toBe(2);
     expect(run(['--bogus']).code).toBe(2);
   });
+
+  const key = generateLogKey('portal.example/log');
+
+  it('takes the next log key of a rotation from LOG_KEY_NEXT(_FILE), and refuses one that cannot succeed the log key', () => {
+    const next = generateLogKey('portal.example/log');
+    const file = join(mkdtempSync(join(tmpdir(), 'log-key-')), 'log-next.key');
+    writeFileSync(file, `${next.signerKey}\n`);
+    const config = loadLogSignerConfig({ DATABASE_URL, LOG_KEY: key.signerKey, LOG_KEY_NEXT_FILE: file });
+    expect(config.nextLogKey?.verifierKey.text).toBe(next.verifierKey);
+    // LOG_VERIFIER_KEY may already name the next key (the last step of the procedure).
+    expect(
+      loadLogSignerConfig({
+        DATABASE_URL,
+        LOG_KEY: key.signerKey,
+        LOG_KEY_NEXT: next.signerKey,
+        LOG_VERIFIER_KEY: next.verifierKey,
+      }).nextLogKey?.verifierKey.text,
+    ).toBe(next.verifierKey);
+    expect(loadLogSignerConfig({ DATABASE_URL, LOG_KEY: key.signerKey }).nextLogKey).toBeUndefined();
+    const witness = formatSignerKey(
+      'portal.example/log',
+      KEY_TYPE_COSIGNATURE_V1,
+      randomBytes(32),
+      nodeEd25519,
+    );
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [
+        { LOG_KEY_NEXT: generateLogKey('other.example/log').signerKey },
+        'LOG_KEY_NEXT',
+        /keeps the log's origin/,
+      ],
+      [{ LOG_KEY_NEXT: key.signerKey }, 'LOG_KEY_NEXT', /is the current log key/],
+      [{ LOG_KEY_NEXT: witness }, 'LOG_KEY_NEXT', /witness \(type 0x04\) key/],
+      [{ LOG_KEY_NEXT_FILE: '/nonexistent/next.key' }, 'LOG_KEY_NEXT_FILE', /cannot read/],
+    ];
+    for (const [env, variable, message] of cases) {
+      const error = configError({ LOG_KEY: key.signerKey, ...env });
+      expect(error.variable).toBe(variable);
+      expect(error.message).toMatch(message);
+    }
+  });
 });

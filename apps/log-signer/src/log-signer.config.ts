@@ -6,7 +6,7 @@ import {
   integerVar,
   loadConfig,
 } from '@cryptomesh/service';
-import { loadLogKey } from './log-key';
+import { loadLogKey, loadNextLogKey } from './log-key';
 
 /** The log-signer service's environment (docs/configuration.md lists every variable). */
 export function logSignerConfigShape() {
@@ -56,11 +56,13 @@ export function loadLogSignerConfig(env: NodeJS.ProcessEnv) {
     );
   }
   const verifierKey = base.LOG_VERIFIER_KEY ?? '';
-  if (verifierKey !== '' && verifierKey !== logKey.verifierKey.text) {
+  const nextText = loadNextLogKey(env, logKey)?.verifierKey.text;
+  if (verifierKey !== '' && verifierKey !== logKey.verifierKey.text && verifierKey !== nextText) {
     throw new ConfigError(
       'LOG_VERIFIER_KEY',
       `is not the verifier key of the log key (${logKey.verifierKey.text}; got ${JSON.stringify(verifierKey.slice(0, 100))})`,
     );
   }
-  return { ...base, LOG_ORIGIN: origin, logKey };
+  const nextLogKey = loadNextLogKey(env, logKey);
+  return { ...base, LOG_ORIGIN: origin, logKey, ...(nextLogKey === undefined ? {} : { nextLogKey }) };
 }

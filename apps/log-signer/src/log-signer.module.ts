@@ -25,7 +25,12 @@ import type { SignerStore } from './signer-store';
 export class LogSignerFeatureModule {
   static forRoot(config: LogSignerConfig, clock: Clock = systemClock): DynamicModule {
     const options: LogSignerOptions = {
-      signing: { logKey: config.logKey, origin: config.LOG_ORIGIN, ed25519: nodeEd25519 },
+      signing: {
+        logKey: config.logKey,
+        ...(config.nextLogKey === undefined ? {} : { nextKey: config.nextLogKey }),
+        origin: config.LOG_ORIGIN,
+        ed25519: nodeEd25519,
+      },
       sealIntervalMs: config.SEAL_INTERVAL_MS,
       heartbeatMs: config.HEARTBEAT_MS,
       partMaxEntries: config.PART_MAX_ENTRIES,

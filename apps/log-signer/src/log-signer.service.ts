@@ -180,8 +180,11 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
     this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
     this.metrics.treeSize.set({ state: 'sealed' }, head.sealedSize);
     if (last !== undefined) this.metrics.lastSealTime.set(last.timeMs / 1000);
+    const keys = head.signingKeys(this.options.signing);
     this.logger.log({
       msg: 'leading',
+      logKey: keys.current.verifierKey.text,
+      ...(keys.rotateTo === undefined ? {} : { rotatingTo: keys.rotateTo.verifierKey.text }),
       nextPart: head.nextPart,
       sealedSize: head.sealedSize,
       size: head.size,
@@ -243,12 +246,20 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
 
   private async seal(session: SignerSession, head: LogHead, reason: SealReason): Promise<LogHead> {
     const started = this.clock.monotonic();
-    const { record, next } = head.planSeal(this.clock.now(), this.options.signing);
+    const { record, transition, next } = head.planSeal(this.clock.now(), this.options.signing);
     // The signature exists only in this process until the seal's transaction (the seal row and the
     // tlog-tiles it completes) commits. A crash before the
     // commit leaves no seal anywhere — nothing read it, nothing published it — and start-up seals
     // part n afresh from the stored entries (DESIGN.md invariant 2 concerns seals that exist).
-    await session.appendSeal(record);
+    // With a key transition (LOG_KEY_NEXT), its entry closes the part in the same transaction.
+    await session.appendSeal(record, transition);
+    if (transition !== undefined)
+      this.logger.warn({
+        msg: "log key rotated: this part is the old key's last; every later seal is signed by LOG_KEY_NEXT (move it to LOG_KEY)",
+        part: record.part,
+        size: record.size,
+        next: next.signingKeys(this.options.signing).current.verifierKey.text,
+      });
     // Seal committed: the row is now the seal of part n, forever (its primary key refuses another).
     // A crash after this point leaves it stored and maybe unannounced; start-up reads it back as
     // the last seal and continues with part n + 1.

@@ -8,6 +8,7 @@ import {
   type RecheckContext,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
+import { isKeyTransitionEntry } from '@cryptomesh/log';
 import type { AccountStateRow, AccountStateStore } from './signer-store';
 
 export interface RecordRulesOptions {
@@ -94,6 +95,8 @@ export class RecordRules {
   }> {
     const violations: Array<{ index: number; reason: string }> = [];
     for (const [i, entry] of entries.entries()) {
+      // A key transition is the log-signer's own record, not an account's (log-format.md).
+      if (isKeyTransitionEntry(entry)) continue;
       const reason = await this.recheck(entry, first + i, { origin: this.options.origin });
       if (reason !== undefined) violations.push({ index: first + i, reason });
     }

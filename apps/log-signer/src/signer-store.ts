@@ -19,6 +19,13 @@ export interface SealRecord {
 }
 
 /** What one sequencing transaction writes. */
+/** A log key transition sealed with its part: the entry, its leaf hash and the nodes (level ≥ 1) it closes. */
+export interface SealedTransition {
+  readonly entry: Uint8Array;
+  readonly leafHash: Hash;
+  readonly nodes: readonly StoredNode[];
+}
+
 export interface SequencedBatch {
   readonly first: number;
   readonly leafHashes: readonly Hash[];
@@ -125,7 +132,11 @@ export interface ProfileIndexStore {
  * highest part index.
  */
 export interface SealStore {
-  appendSeal(record: SealRecord): Promise<void>;
+  /**
+   * With `transition`, the log key transition is stored as entry `record.size - 1` — the part's last,
+   * sequenced by no batch — in the seal's own transaction (docs/design/log-format.md "Key transitions").
+   */
+  appendSeal(record: SealRecord, transition?: SealedTransition): Promise<void>;
   lastSeal(): Promise<SealRecord | undefined>;
 }
 
@@ -133,6 +144,8 @@ export interface SealStore {
 export interface SequencedLog extends HashReader {
   sequencedSize(): Promise<number>;
   leafHashes(begin: number, end: number): Promise<Hash[]>;
+  /** The exact bytes of entries [begin, end) (start-up reads the last sealed one: a key transition?). */
+  entries(begin: number, end: number): Promise<Uint8Array[]>;
 }
 
 /**

@@ -34,6 +34,11 @@ export class LogController {
     return (await this.logs.log(peerParam(peer))).entries(...range);
   }
 
+  @Get('key-transitions')
+  async keyTransitions(@Param('peer') peer: string) {
+    return (await this.logs.log(peerParam(peer))).keyTransitions();
+  }
+
   @Get('proofs/inclusion')
   async inclusion(@Param('peer') peer: string, @Query('index') index: unknown, @Query('size') size: unknown) {
     const asked = [indexParam('index', index), indexParam('size', size)] as const;

@@ -68,6 +68,7 @@ async function setup(
       sealWithSize: () => Promise.resolve(seal),
       firstSealCovering: () => Promise.resolve(seal),
       entries: (start, end) => Promise.resolve(entries.slice(start, end)),
+      keyTransitions: () => Promise.resolve([]),
       readNodes: (ids: readonly NodeId[]): Promise<Hash[]> =>
         Promise.resolve(ids.map((id) => entryLeafHash(entries[id.index]!))),
       hashTile: () => Promise.resolve(undefined),

@@ -37,6 +37,8 @@ export interface PublishedLog extends HashReader {
   firstSealCovering(index: number): Promise<PublishedSeal | undefined>;
   /** The exact bytes of entries [start, end) — the caller keeps the range within the sealed size. */
   entries(start: number, end: number): Promise<Uint8Array[]>;
+  /** The log key transition entries below tree size `size`, oldest first (log-format.md "Key transitions"). */
+  keyTransitions(size: number): Promise<Array<{ index: number; entry: Uint8Array }>>;
   readNodes(ids: Parameters<HashReader['readNodes']>[0]): Promise<Hash[]>;
   /**
    * The first `width` hashes of hash tile (`level`, `index`) as materialised when a seal was stored

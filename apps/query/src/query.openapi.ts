@@ -110,6 +110,37 @@ export function queryOpenApi(): OpenApiFragment {
           },
         },
       },
+      '/logs/{peer}/key-transitions': {
+        get: {
+          tags: ['log'],
+          summary: 'Every log key transition the latest seal covers, oldest first',
+          description:
+            'Each entry is self-contained: a statement signed by the old and the next log key (docs/design/log-format.md "Key transitions").',
+          parameters: [peer],
+          responses: {
+            '200': json(
+              {
+                type: 'object',
+                required: ['size', 'transitions'],
+                properties: {
+                  size: { type: 'integer' },
+                  transitions: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['index', 'entry'],
+                      properties: { index: { type: 'integer' }, entry: { type: 'string' } },
+                    },
+                  },
+                },
+              },
+              'The transitions: entry index and base64 entry bytes',
+            ),
+            '400': error,
+            '404': error,
+          },
+        },
+      },
       '/logs/{peer}/proofs/inclusion': {
         get: {
           tags: ['log'],

@@ -88,6 +88,17 @@ export class ServedLog {
     return { entries: entries.map(toBase64) };
   }
 
+  /**
+   * `GET /logs/{peer}/key-transitions`: every log key transition the latest seal covers, oldest
+   * first, as its index and entry bytes (base64). Each is self-contained — a statement signed by the
+   * old and the next key — so a client follows the chain from the key it pinned (client.md).
+   */
+  async keyTransitions(): Promise<{ size: number; transitions: Array<{ index: number; entry: string }> }> {
+    const size = await this.sealedSize();
+    const found = await this.log.keyTransitions(size);
+    return { size, transitions: found.map((t) => ({ index: t.index, entry: toBase64(t.entry) })) };
+  }
+
   async inclusion(index: number, size: number): Promise<{ index: number; size: number; path: string[] }> {
     await this.requireSealedSize(size, 'size');
     if (index >= size)

@@ -1,4 +1,4 @@
-import type { Hash, Seal, StoredNode, VerifierKey } from '@cryptomesh/log';
+import type { Hash, LogKeysState, Seal, StoredNode, VerifierKey } from '@cryptomesh/log';
 import type { RecordProfiles } from '@cryptomesh/mesh';
 import type { Finding } from './finding';
 import type { AccountStateRecord, StoredAccountState } from './mirror-store';
@@ -15,6 +15,8 @@ export interface AuditHead {
   readonly note: string;
   /** Base64 peak hashes at `size` (`LogVerifierState.frontier`). */
   readonly frontier: readonly string[];
+  /** The peer's log keys once a key transition changed them (`LogVerifierState.keys`). */
+  readonly logKeys?: LogKeysState;
 }
 
 /** A configured peer, as the auditor needs it. */
@@ -49,6 +51,8 @@ export interface VerifiedPart {
   readonly nodes: readonly StoredNode[];
   readonly profiles: ReadonlyArray<RecordProfiles | undefined>;
   readonly frontier: readonly string[];
+  /** The log keys after this part, once a key transition changed them (`LogVerifierState.keys`). */
+  readonly logKeys?: LogKeysState;
   /** The audit state of each account the part changed, after its last entry in the part. */
   readonly accountStates: readonly AccountStateRecord[];
 }

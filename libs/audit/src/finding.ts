@@ -11,6 +11,10 @@ export const SEALED_VIOLATION_CODES = [
   'verify.inconsistent',
   'verify.chain',
   'verify.time',
+  // A key transition not signed by the current key (or its successor), or not closing its part;
+  // a seal by a key a transition retired (docs/design/log-format.md "Key transitions").
+  'verify.transition',
+  'verify.retired-key',
 ] as const;
 export type SealedViolationCode = (typeof SEALED_VIOLATION_CODES)[number];
 

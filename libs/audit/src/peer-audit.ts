@@ -3,13 +3,16 @@ import {
   LogVerifier,
   findEquivocation,
   fromBase64,
+  isKeyTransitionEntry,
   isLogError,
   parseNote,
+  parseVerifierKey,
   toBase64,
   type Ed25519,
   type LogError,
   type Seal,
   type StoredNode,
+  type VerifierKey,
 } from '@cryptomesh/log';
 import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/intermesh-error';
 import { decodeLogMessage } from '@cryptomesh/intermesh/log-message';
@@ -101,6 +104,21 @@ export class PeerAudit {
     return this.stored;
   }
 
+  /**
+   * The log key that signs the peer's next seal: the pinned one (federation.json) until a key
+   * transition the audit verified named another (docs/design/log-format.md "Key transitions").
+   */
+  get logKey(): VerifierKey {
+    const current = this.stored?.logKeys?.current;
+    return current === undefined ? this.peer.verifierKey : parseVerifierKey(current);
+  }
+
+  /** Every log key the peer has signed seals with, the current one first. */
+  get knownKeys(): VerifierKey[] {
+    const retired = (this.stored?.logKeys?.retired ?? []).map((k) => parseVerifierKey(k));
+    return [this.logKey, ...retired];
+  }
+
   /** One message of the peer's log topic. */
   async onMessage(record: TopicRecord): Promise<AuditStep> {
     let message;
@@ -152,7 +170,13 @@ export class PeerAudit {
       checkEntryEncoding: false,
       ...(this.stored === undefined
         ? {}
-        : { from: { note: this.stored.note, frontier: this.stored.frontier } }),
+        : {
+            from: {
+              note: this.stored.note,
+              frontier: this.stored.frontier,
+              ...(this.stored.logKeys === undefined ? {} : { keys: this.stored.logKeys }),
+            },
+          }),
     });
     const verdict = await verifier.verifyPart({ entries, seal: note });
     if (!verdict.ok) return this.rejectPart(verdict.violation, note);
@@ -166,7 +190,7 @@ export class PeerAudit {
       maxSkewMs: this.maxSkewMs,
       maxSealDelayMs: this.maxSealDelayMs,
     };
-    const profiles: RecordProfiles[] = [];
+    const profiles: Array<RecordProfiles | undefined> = [];
     const first = verdict.seal.part.first;
     for (const [offset, entry] of entries.entries()) {
       const violation = await this.recheck(entry, first + offset, context, profiles);
@@ -184,7 +208,7 @@ export class PeerAudit {
           ),
         });
     }
-    const part = this.build(verdict.seal, verdict.note, entries, profiles);
+    const part = this.build(verdict.seal, verdict.note, entries, profiles, verifier.state()?.keys);
     this.staged = { part };
     return { kind: 'part', part };
   }
@@ -193,7 +217,7 @@ export class PeerAudit {
   commit(): void {
     const staged = this.staged;
     if (staged === undefined) throw new Error('no verified part to commit');
-    const { seal, note, frontier } = staged.part;
+    const { seal, note, frontier, logKeys } = staged.part;
     this.stored = {
       part: seal.part.index,
       first: seal.part.first,
@@ -201,6 +225,7 @@ export class PeerAudit {
       timeMs: seal.timeMs,
       note,
       frontier,
+      ...(logKeys === undefined ? {} : { logKeys }),
     };
     this.accounts.commit();
     this.staged = undefined;
@@ -232,7 +257,7 @@ export class PeerAudit {
     }
     try {
       const evidence = findEquivocation({
-        logKey: this.peer.verifierKey,
+        logKey: this.logKey,
         origin: this.peer.origin,
         ed25519: this.ed25519,
         notes: [stored, note],
@@ -266,8 +291,13 @@ export class PeerAudit {
     entry: Uint8Array,
     index: number,
     context: RecheckContext,
-    profiles: RecordProfiles[],
+    profiles: Array<RecordProfiles | undefined>,
   ): Promise<{ code: MeshErrorCode; detail: string } | undefined> {
+    // A key transition is the log's own record, verified with the seal by the log verifier.
+    if (isKeyTransitionEntry(entry)) {
+      profiles.push(undefined);
+      return undefined;
+    }
     let record: TransactionRecord;
     try {
       record = decodeRecord(entry);
@@ -286,7 +316,8 @@ export class PeerAudit {
     seal: Seal,
     note: string,
     entries: readonly Uint8Array[],
-    profiles: readonly RecordProfiles[],
+    profiles: ReadonlyArray<RecordProfiles | undefined>,
+    logKeys: VerifiedPart['logKeys'],
   ): VerifiedPart {
     const tree =
       this.stored === undefined
@@ -309,6 +340,7 @@ export class PeerAudit {
       nodes,
       profiles,
       frontier: tree.hashes().map(toBase64),
+      ...(logKeys === undefined ? {} : { logKeys }),
       accountStates: this.accounts.staged(),
     };
   }

@@ -4,7 +4,6 @@ import {
   fromBase64,
   HASH_SIZE,
   isLogError,
-  openSeal,
   parseVerifierKey,
   toBase64,
   verifyConsistency,
@@ -14,6 +13,7 @@ import {
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
 import type { ProofSource, QueryClient } from './query-client';
+import { openWithKeyChain, transitionsFrom } from './log-key-chain';
 import { cosignerKeysFor, logKeyOf, type PinnedPortal, type PortalTrust } from './trust';
 
 /** The last checkpoint this client accepted of one log: its size, root (base64) and note text. */
@@ -144,7 +144,12 @@ export async function verifyCheckpoint(text: string, context: CheckpointContext)
 
   let seal: Seal;
   try {
-    seal = openSeal(text, logKeyOf(owner), nobleEd25519, owner.origin).seal;
+    seal = await openWithKeyChain(
+      text,
+      logKeyOf(owner),
+      owner.origin,
+      transitionsFrom(query, context.logName),
+    );
   } catch (error) {
     if (!isLogError(error)) throw error;
     throw fail(

@@ -1,5 +1,5 @@
 import type { FlattenedJws } from '@cryptomesh/crypto/portable';
-import { isLogError, toBase64 } from '@cryptomesh/log';
+import { fromBase64, isLogError, toBase64 } from '@cryptomesh/log';
 import { ClientError, isClientError } from './client-error';
 import {
   globalFetch,
@@ -120,6 +120,23 @@ export class QueryClient {
     if (answer.status < 200 || answer.status > 299) throw refusal(url, answer, this.portal);
     if (answer.text.length === 0) throw this.malformed(url, 'an empty checkpoint');
     return answer.text;
+  }
+
+  /**
+   * `GET /logs/{log}/key-transitions`: the log key transition entries (bytes, oldest first) the
+   * latest seal covers. Untrusted: `followLogKeys` checks each one's signatures.
+   */
+  async keyTransitions(log: string): Promise<Uint8Array[]> {
+    const url = joinUrl(this.queryUrl, `logs/${encodeURIComponent(log)}/key-transitions`);
+    const value = await this.json(url);
+    const list = value['transitions'];
+    if (!Array.isArray(list) || !list.every((t) => isObject(t) && typeof t['entry'] === 'string'))
+      throw this.malformed(url, 'a key-transitions answer that is not {transitions: [{index, entry}]}');
+    try {
+      return list.map((t) => fromBase64((t as Record<string, string>)['entry']!, 'entry'));
+    } catch {
+      throw this.malformed(url, 'a key transition entry that is not base64');
+    }
   }
 
   /** `GET /profiles/{udf}`: the claimed current signed profile with its proof (query.md). */

@@ -95,6 +95,18 @@ export type { AddCheckpointRequest, AcceptedCheckpoint, WitnessedCheckpoint } fr
 
 export { LogVerifier } from './log-verifier';
 export type { EntryHook, LogVerifierOptions, LogVerifierState, PartVerdict, PartInput } from './log-verifier';
+export {
+  KEY_TRANSITION_CONTEXT,
+  KEY_TRANSITION_FIELD,
+  checkKeyTransition,
+  followKeyTransitions,
+  isKeyTransitionEntry,
+  parseKeyTransition,
+  signKeyTransition,
+  transitionStatement,
+} from './key-transition';
+export type { KeyTransition } from './key-transition';
+export type { LogKeysState } from './log-keys';
 export { verifyLog } from './verify-log';
 export type { LogVerdict } from './verify-log';
 export { findEquivocation, verifyEquivocation } from './equivocation';

@@ -43,6 +43,9 @@ export type LogErrorCode =
   | 'verify.time'
   | 'verify.entry-rejected'
   | 'verify.state'
+  // Log key transitions (key-transition.ts).
+  | 'verify.transition'
+  | 'verify.retired-key'
   // Equivocation evidence.
   | 'evidence.malformed'
   | 'evidence.invalid';

@@ -3,7 +3,14 @@ import { GENESIS_CHAIN, nextChain } from './chain';
 import { CompactRange } from './compact-range';
 import type { Ed25519 } from './ed25519';
 import { decodeEntry } from './entry';
+import {
+  checkKeyTransition,
+  isKeyTransitionEntry,
+  parseKeyTransition,
+  type KeyTransition,
+} from './key-transition';
 import { isLogError, LogError, type LogErrorCode } from './log-error';
+import { LogKeys, type LogKeysState } from './log-keys';
 import { openSeal, type Seal } from './seal';
 import type { Hash } from './tree-hasher';
 import type { VerifierKey } from './verifier-key';
@@ -20,7 +27,10 @@ export type EntryHook = (
 ) => void | Promise<void>;
 
 export interface LogVerifierOptions {
-  /** The portal's log key (type 0x01): every seal MUST be signed by it. */
+  /**
+   * The portal's log key (type 0x01) pinned at the start of the log: every seal MUST be signed by it
+   * until a key transition names its successor (`key-transition.ts`). A resumed state's own keys win.
+   */
   readonly logKey: VerifierKey;
   readonly ed25519: Ed25519;
   /** The checkpoint origin every seal MUST carry; defaults to the key name. */
@@ -41,6 +51,11 @@ export interface LogVerifierState {
   readonly note: string;
   /** Base64 peak hashes of the compact range at the seal's tree size (`CompactRange.hashes`). */
   readonly frontier: readonly string[];
+  /**
+   * Present once the log's key changed: the key that signs the next seal, the key that signed
+   * `note` (when it is another: the transition part's seal), and every key retired so far.
+   */
+  readonly keys?: LogKeysState;
 }
 
 export type PartVerdict =
@@ -57,7 +72,14 @@ interface Head {
   readonly seal: Seal;
   readonly note: string;
   readonly tree: CompactRange;
+  /** The key that signed `note`. */
+  readonly key: VerifierKey;
 }
+
+/** A key transition met in the part being read: the record, or why it cannot be one. */
+type PendingTransition =
+  | { readonly ok: true; readonly transition: KeyTransition; readonly index: number }
+  | { readonly ok: false; readonly error: LogError };
 
 /**
  * Verifies a portal's log part after part, as a peer MUST before mirroring or cosigning anything
@@ -86,11 +108,14 @@ export class LogVerifier {
   private tree: CompactRange;
   private part = CompactRange.empty();
   private violation: LogError | undefined;
+  private readonly keys: LogKeys;
+  private transition: PendingTransition | undefined;
 
   /** Throws `verify.state` (or the seal's own error) if `options.from` does not check out. */
   constructor(options: LogVerifierOptions) {
     this.options = options;
     this.origin = options.origin ?? options.logKey.name;
+    this.keys = new LogKeys(options.logKey);
     this.head = options.from === undefined ? undefined : this.resume(options.from);
     this.tree = this.head === undefined ? CompactRange.empty() : this.head.tree.clone();
   }
@@ -98,6 +123,11 @@ export class LogVerifier {
   /** The last seal verified, if any. */
   get lastSeal(): Seal | undefined {
     return this.head?.seal;
+  }
+
+  /** The log key that must sign the next seal (the pinned one until a transition). */
+  get currentKey(): VerifierKey {
+    return this.keys.current;
   }
 
   /** The violation that stopped this part, if any. */
@@ -108,7 +138,9 @@ export class LogVerifier {
   /** The state to persist with the mirror and to resume from (`options.from`). */
   state(): LogVerifierState | undefined {
     if (this.head === undefined) return undefined;
-    return { note: this.head.note, frontier: this.head.tree.hashes().map(toBase64) };
+    const state = { note: this.head.note, frontier: this.head.tree.hashes().map(toBase64) };
+    const keys = this.keys.state(this.head.key);
+    return keys === undefined ? state : { ...state, keys };
   }
 
   /**
@@ -127,6 +159,25 @@ export class LogVerifier {
       return;
     }
     this.part.appendLeafHash(this.tree.appendEntry(entry));
+    // A transition MUST be the last entry of its part; whether it is valid is judged only once the
+    // part's seal has proved the entries are the portal's (DESIGN.md invariant 7).
+    if (this.transition !== undefined) {
+      this.transition = {
+        ok: false,
+        error: new LogError('verify.transition', 'the key transition is not the last entry of its part', {
+          entry: index,
+        }),
+      };
+    }
+    if (isKeyTransitionEntry(entry)) {
+      try {
+        this.transition = { ok: true, transition: parseKeyTransition(entry), index };
+      } catch (error) {
+        if (!isLogError(error)) throw error;
+        this.transition = { ok: false, error };
+      }
+      return;
+    }
     const hook = this.options.onEntry;
     if (hook === undefined) return;
     try {
@@ -159,6 +210,7 @@ export class LogVerifier {
     this.tree = this.head === undefined ? CompactRange.empty() : this.head.tree.clone();
     this.part = CompactRange.empty();
     this.violation = undefined;
+    this.transition = undefined;
   }
 
   /** Feeds a whole part (sync or async entries, read once, in order) and closes it. */
@@ -180,7 +232,7 @@ export class LogVerifier {
   }
 
   private check(note: string): PartVerdict {
-    const { seal } = openSeal(note, this.options.logKey, this.options.ed25519, this.origin);
+    const seal = this.keys.open(note, this.options.ed25519, this.origin);
     const prev = this.head?.seal;
     const part = seal.part.index;
     const entries = this.tree.size - (prev?.size ?? 0);
@@ -254,8 +306,32 @@ export class LogVerifier {
           String(seal.timeMs),
         );
     }
-    this.head = { seal, note, tree: this.tree.clone() };
+    const pending = this.transition;
+    if (pending !== undefined) {
+      if (!pending.ok)
+        return violation(
+          pending.error.code,
+          pending.error.message,
+          pending.error.expected ?? '',
+          pending.error.seen ?? '',
+        );
+      try {
+        checkKeyTransition(
+          pending.transition,
+          { origin: this.origin, currentKey: this.keys.current, part, size: seal.size },
+          this.options.ed25519,
+        );
+      } catch (error) {
+        if (!isLogError(error)) throw error;
+        return violation(error.code, error.message, error.expected ?? '', error.seen ?? '');
+      }
+    }
+    this.head = { seal, note, tree: this.tree.clone(), key: this.keys.current };
     this.part = CompactRange.empty();
+    this.transition = undefined;
+    if (pending?.ok === true) {
+      this.keys.advance(pending.transition.nextKey);
+    }
     return { ok: true, seal, note, entries };
   }
 
@@ -264,7 +340,8 @@ export class LogVerifier {
   }
 
   private resume(state: LogVerifierState): Head {
-    const { seal } = openSeal(state.note, this.options.logKey, this.options.ed25519, this.origin);
+    const noteKey = this.keys.restore(state.keys);
+    const { seal } = openSeal(state.note, noteKey, this.options.ed25519, this.origin);
     let tree: CompactRange;
     try {
       tree = CompactRange.fromHashes(
@@ -281,7 +358,7 @@ export class LogVerifier {
         seen: toBase64(root),
       });
     }
-    return { seal, note: state.note, tree };
+    return { seal, note: state.note, tree, key: noteKey };
   }
 
   private reject(error: unknown, part: number, entry: number): void {

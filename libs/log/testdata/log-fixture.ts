@@ -65,7 +65,8 @@ export interface FixturePart {
 }
 
 export class LogFixture {
-  readonly signer: NoteSigner;
+  /** The key that seals the next part (a test may rotate it). */
+  signer: NoteSigner;
   /** Every entry's leaf in a full tree (for proofs); left out for the million-entry runs. */
   readonly tree: MerkleTree | undefined;
   private readonly frontier = new ReferenceFrontier();

@@ -29,6 +29,7 @@ export type {
   PostgresLogSignerStoreOptions,
   QueuedEntryInfo,
   SequencedBatch,
+  SealedTransition,
   LogAccountState,
 } from './stores/postgres-log-signer.store';
 export { TypeOrmPublishedLog } from './stores/typeorm-published-log.store';

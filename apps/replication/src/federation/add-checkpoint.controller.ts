@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Logger, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { nodeEd25519 } from '@cryptomesh/crypto';
-import type { Clock } from '@cryptomesh/audit';
+import type { Clock, MirrorStore } from '@cryptomesh/audit';
 import {
   checkAddCheckpoint,
   cosign,
@@ -12,13 +12,14 @@ import {
   formatSignatureLine,
   isLogError,
   parseAddCheckpoint,
+  parseVerifierKey,
   type LogErrorCode,
   type VerifierKey,
   type WitnessedCheckpoint,
 } from '@cryptomesh/log';
 import type { TypeOrmWitnessCheckpointStore } from '@cryptomesh/persistence';
 import { FederationMetrics } from './federation.metrics';
-import { FEDERATION_CLOCK, WITNESS_CHECKPOINT_STORE } from './federation-tokens';
+import { FEDERATION_CLOCK, MIRROR_STORE, WITNESS_CHECKPOINT_STORE } from './federation-tokens';
 import { FEDERATION_CONTEXT, WitnessService, type FederationContext } from './witness.service';
 
 /**
@@ -63,6 +64,7 @@ export class AddCheckpointController {
     @Inject(FEDERATION_CLOCK) private readonly clock: Clock,
     private readonly metrics: FederationMetrics,
     private readonly witness: WitnessService,
+    @Inject(MIRROR_STORE) private readonly mirror: Pick<MirrorStore, 'head'>,
   ) {
     this.logKeys = new Map(context.peers.map((p) => [p.origin, p.verifierKey]));
   }
@@ -81,9 +83,10 @@ export class AddCheckpointController {
       const text =
         typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
       const request = parseAddCheckpoint(text ?? '');
+      const followed = await this.followedKey(request.checkpoint);
       const accepted = await checkAddCheckpoint(
         request,
-        (origin) => this.logKeys.get(origin),
+        (origin) => (followed?.origin === origin ? followed.key : this.logKeys.get(origin)),
         async (origin) => (checked = await this.store.latest(origin)),
         nodeEd25519,
       );
@@ -112,6 +115,19 @@ export class AddCheckpointController {
         return this.refuse(reply, status, error.code, `${error.expected ?? 0}\n`, true);
       return this.refuse(reply, status, error.code, `${error.message}\n`, false);
     }
+  }
+
+  /**
+   * The log key of the peer whose checkpoint this is, as this portal's mirror followed it through
+   * its key transitions (docs/design/log-format.md "Key transitions"); undefined while the configured
+   * key is the current one (or the origin is no peer's, or the text no checkpoint: the check says so).
+   */
+  private async followedKey(checkpoint: string): Promise<{ origin: string; key: VerifierKey } | undefined> {
+    const origin = checkpoint.split('\n', 1)[0]!;
+    const peer = this.context.peers.find((p) => p.origin === origin);
+    if (peer === undefined) return undefined;
+    const current = (await this.mirror.head(peer.id))?.logKeys?.current;
+    return current === undefined ? undefined : { origin, key: parseVerifierKey(current) };
   }
 
   /**

@@ -14,7 +14,9 @@ import {
   isLogError,
   openSeal,
   parseNote,
+  parseVerifierKey,
   verifyEquivocation,
+  type VerifierKey,
 } from '@cryptomesh/log';
 import type { CosignatureStore, FindingStore, MirrorStore, OwnSealReader } from '@cryptomesh/audit';
 import { FederationMetrics } from './federation.metrics';
@@ -85,16 +87,27 @@ export class WitnessIntakeService {
     } else {
       const subject = this.witness.peer(message.subject);
       if (subject === undefined) return 'unknown-portal';
-      try {
-        const opened = openSeal(message.seal, subject.verifierKey, ED25519, subject.origin);
-        if (opened.seal.part.index !== message.part) return 'invalid';
-      } catch (error) {
-        if (isLogError(error)) return 'invalid';
-        throw error;
+      // The subject's log keys as its mirror here followed them (a key transition: log-format.md),
+      // else the configured one.
+      const logKeys = (await this.mirror.head(message.subject))?.logKeys;
+      const keys =
+        logKeys === undefined
+          ? [subject.verifierKey]
+          : [logKeys.current, ...logKeys.retired].map((k) => parseVerifierKey(k));
+      let key: VerifierKey | undefined;
+      for (const candidate of keys) {
+        try {
+          const opened = openSeal(message.seal, candidate, ED25519, subject.origin);
+          if (opened.seal.part.index !== message.part) return 'invalid';
+          key = candidate;
+          break;
+        } catch (error) {
+          if (!isLogError(error)) throw error;
+        }
       }
+      if (key === undefined) return 'invalid';
       // Kept as the subject signed it: its body and its log key's line, nothing a relay added.
       const parsed = parseNote(message.seal);
-      const key = subject.verifierKey;
       seal = formatNote({
         text: parsed.text,
         signatures: parsed.signatures.filter((s) => s.name === key.name && s.keyId === key.keyId),

@@ -15,7 +15,7 @@ import {
   type FederationPeer,
   type PartLimits,
 } from '@cryptomesh/intermesh';
-import { isLogError, openSeal, parseNote, type Seal } from '@cryptomesh/log';
+import { isLogError, openSeal, parseNote, type Seal, type VerifierKey } from '@cryptomesh/log';
 import { HealthRegistry, LogGate, SerialTicker, type FetchFunction } from '@cryptomesh/service';
 import { FederationMetrics } from '../federation/federation.metrics';
 import { ED25519, WitnessService } from '../federation/witness.service';
@@ -448,7 +448,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   async catchUp(mirror: PeerMirror): Promise<number> {
     const text = await mirror.query.checkpoint();
     if (text === undefined) return 0;
-    const { seal } = openSeal(text, mirror.peer.verifierKey, ED25519, mirror.peer.origin);
+    const seal = this.peerCheckpoint(mirror, text);
+    if (seal === undefined) return this.catchUpToEnd(mirror);
     mirror.peerSealTimeMs = seal.timeMs;
     mirror.peerSize = seal.size;
     this.observeLag(mirror);
@@ -509,6 +510,59 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
+   * The peer's checkpoint, opened with the key the audit expects for its next seal. Undefined when
+   * it does not open with it: a key transition the mirror has not reached yet names the key that
+   * signs it (docs/design/log-format.md "Key transitions") — the mirror then follows the peer part
+   * by part (`catchUpToEnd`); any other failure throws, as before.
+   */
+  private peerCheckpoint(mirror: PeerMirror, text: string): Seal | undefined {
+    try {
+      return openSeal(text, mirror.audit.logKey, ED25519, mirror.peer.origin).seal;
+    } catch (error) {
+      if (isLogError(error) && (error.code === 'note.unknown-key' || error.code === 'note.bad-signature'))
+        return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Catch-up without a checkpoint to aim at (its key is one the audit has not verified yet): the next
+   * parts are fetched and verified one by one until the query service has none, or one fails.
+   */
+  private async catchUpToEnd(mirror: PeerMirror): Promise<number> {
+    let stored = 0;
+    for (let more = true; more && !this.stopping;) {
+      await this.locked(mirror, async () => {
+        const next = (mirror.audit.head?.part ?? -1) + 1;
+        let part;
+        try {
+          part = await mirror.query.part(next);
+        } catch {
+          more = false; // none yet (or unreachable): the topic and the next catch-up go on
+          return;
+        }
+        const refused = this.describedBySeal(mirror, next, part);
+        const step =
+          refused ??
+          (await mirror.audit.verify(await mirror.query.entries(part.first, part.size), part.seal));
+        await this.apply(mirror, step);
+        if (step.kind !== 'part') {
+          more = false;
+          return;
+        }
+        stored++;
+        mirror.audit.reset(mirror.audit.head);
+        this.consumer?.seek({
+          topic: mirror.topic,
+          partition: 0,
+          offset: (mirror.progress ?? 0n).toString(),
+        });
+      });
+    }
+    return stored;
+  }
+
+  /**
    * Before any entry of part `next` is fetched, its description must be what its seal signs: the
    * seal opens with the peer's log key and origin, and its part index, first entry and size are the
    * described ones, within PEER_PART_MAX_ENTRIES. Anything else (a peer's query service answering
@@ -525,7 +579,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     });
     let seal: Seal;
     try {
-      seal = openSeal(part.seal, mirror.peer.verifierKey, ED25519, mirror.peer.origin).seal;
+      // Any key the peer has sealed with: a seal by a retired key is the audit's finding to report.
+      seal = openWithAny(part.seal, mirror.audit.knownKeys, mirror.peer.origin);
     } catch (error) {
       if (!isLogError(error)) throw error;
       return refuse('catch-up.seal', `its seal does not open with the peer's key: ${error.message}`);
@@ -558,7 +613,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     try {
       const text = await mirror.query.checkpoint();
       if (text === undefined) return;
-      const { seal } = openSeal(text, mirror.peer.verifierKey, ED25519, mirror.peer.origin);
+      const seal = this.peerCheckpoint(mirror, text);
+      if (seal === undefined) return;
       mirror.peerSealTimeMs = seal.timeMs;
       mirror.peerSize = seal.size;
       this.observeLag(mirror);
@@ -605,4 +661,17 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     mirror.lock = next.catch(() => undefined);
     return next;
   }
+}
+
+/** Opens a seal with the first of `keys` that signed it; throws the first key's error otherwise. */
+function openWithAny(note: string, keys: readonly VerifierKey[], origin: string): Seal {
+  let first: unknown;
+  for (const key of keys) {
+    try {
+      return openSeal(note, key, ED25519, origin).seal;
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  throw first;
 }

@@ -20,6 +20,7 @@ import { OutsideWitnesses1763809210000 } from './1763809210000-outside-witnesses
 import { AccountRevision1763809300000 } from './1763809300000-account-revision';
 import { AccountNonces1763809320000 } from './1763809320000-account-nonces';
 import { EscrowMirror1763809350000 } from './1763809350000-escrow-mirror';
+import { LogKeyTransitions1763809400000 } from './1763809400000-log-key-transitions';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -48,4 +49,5 @@ export const MIGRATIONS = [
   AccountRevision1763809300000,
   AccountNonces1763809320000,
   EscrowMirror1763809350000,
+  LogKeyTransitions1763809400000,
 ];

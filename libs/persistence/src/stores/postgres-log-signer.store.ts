@@ -28,6 +28,13 @@ import {
  */
 export const LOG_SIGNER_LOCK_KEY = 7_236_356_073_148_776;
 
+/** A log key transition sealed with its part: the entry, its leaf hash and the nodes (level ≥ 1) it closes. */
+export interface SealedTransition {
+  readonly entry: Uint8Array;
+  readonly leafHash: Hash;
+  readonly nodes: readonly StoredNode[];
+}
+
 /** What one sequencing transaction writes, computed by the signer from the queued entries. */
 export interface SequencedBatch {
   /** Index given to the first entry; the others follow contiguously. */
@@ -371,9 +378,10 @@ export class PostgresLogSignerSession {
    * ended (a database constraint, not only this code, enforces both); with `store.corrupt`, writing
    * nothing, if a tree node below the seal's size is missing.
    */
-  async appendSeal(record: LogSealRecord): Promise<void> {
+  async appendSeal(record: LogSealRecord, transition?: SealedTransition): Promise<void> {
     await this.query('BEGIN');
     try {
+      if (transition !== undefined) await this.appendTransition(record.size - 1, transition);
       await this.query(`INSERT INTO log_seals (${SEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
         record.part,
         record.first,
@@ -401,6 +409,30 @@ export class PostgresLogSignerSession {
       }
       throw error;
     }
+  }
+
+  /**
+   * Inside appendSeal's transaction: the log key transition as entry `index`, the part's last
+   * (docs/design/log-format.md "Key transitions"), with the tree nodes it closes; the profile index
+   * and the checked size of the account states move past it (it changes neither).
+   */
+  private async appendTransition(index: number, transition: SealedTransition): Promise<void> {
+    await this.query('INSERT INTO log_entries (idx, entry, leaf_hash) VALUES ($1, $2, $3)', [
+      String(index),
+      asBuffer(transition.entry),
+      asBuffer(transition.leafHash),
+    ]);
+    for (const n of transition.nodes)
+      await this.query('INSERT INTO log_tree_nodes (level, idx, hash) VALUES ($1, $2, $3)', [
+        n.level,
+        String(n.index),
+        asBuffer(n.hash),
+      ]);
+    await writeProfileIndex(this.query, { first: index, profiles: [undefined] });
+    await this.query('UPDATE log_account_states_state SET checked_size = $2 WHERE checked_size = $1', [
+      String(index),
+      String(index + 1),
+    ]);
   }
 
   /** Ends the connection, which releases the leadership lock. Never rejects. */

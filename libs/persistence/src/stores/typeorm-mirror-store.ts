@@ -30,9 +30,17 @@ export class TypeOrmMirrorStore implements MirrorStore {
 
   async head(peer: string): Promise<AuditHead | undefined> {
     const rows = await this.dataSource.query<
-      Array<{ part: string; first: string; size: string; time_ms: string; note: string; frontier: string[] }>
+      Array<{
+        part: string;
+        first: string;
+        size: string;
+        time_ms: string;
+        note: string;
+        frontier: string[];
+        log_keys: AuditHead['logKeys'] | null;
+      }>
     >(
-      `SELECT h.part, s.first, h.size, s.time_ms, h.note, h.frontier
+      `SELECT h.part, s.first, h.size, s.time_ms, h.note, h.frontier, h.log_keys
          FROM mirror_heads h JOIN mirror_seals s ON s.peer = h.peer AND s.part = h.part
         WHERE h.peer = $1`,
       [peer],
@@ -46,6 +54,7 @@ export class TypeOrmMirrorStore implements MirrorStore {
       timeMs: safeInteger(row.time_ms, 'mirror head time'),
       note: row.note,
       frontier: row.frontier,
+      ...(row.log_keys === null ? {} : { logKeys: row.log_keys }),
     };
   }
 
@@ -141,11 +150,18 @@ export class TypeOrmMirrorStore implements MirrorStore {
       // nothing of the part — no entry, no seal, no account state — and the progress before its first
       // message, so it is read again from the stored head and the stored account states.
       await tx.query(
-        `INSERT INTO mirror_heads (peer, part, size, frontier, note, updated_at)
-         VALUES ($1, $2, $3, $4::jsonb, $5, now())
+        `INSERT INTO mirror_heads (peer, part, size, frontier, note, log_keys, updated_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, now())
          ON CONFLICT (peer) DO UPDATE
-           SET part = $2, size = $3, frontier = $4::jsonb, note = $5, updated_at = now()`,
-        [peer, record.part, record.size, JSON.stringify(record.frontier), record.note],
+           SET part = $2, size = $3, frontier = $4::jsonb, note = $5, log_keys = $6::jsonb, updated_at = now()`,
+        [
+          peer,
+          record.part,
+          record.size,
+          JSON.stringify(record.frontier),
+          record.note,
+          record.logKeys === undefined ? null : JSON.stringify(record.logKeys),
+        ],
       );
       await upsertAccountStates(tx, peer, record.accountStates);
       if (extras.cosignature !== undefined) await insertCosignature(tx, extras.cosignature);

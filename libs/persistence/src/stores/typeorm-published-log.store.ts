@@ -64,6 +64,23 @@ export class SqlLogReader {
   }
 
   /**
+   * The log key transitions below tree size `size` (docs/design/log-format.md "Key transitions"),
+   * oldest first: entries whose canonical JSON starts with `{"LogKeyTransition":` — the partial
+   * index of migration 1763809400000 covers exactly these.
+   */
+  async keyTransitions(size: number): Promise<Array<{ index: number; entry: Uint8Array }>> {
+    const params: unknown[] = [size];
+    const rows = await this.query<{ idx: string; entry: Buffer }>(
+      `SELECT idx, entry FROM ${this.tables.entries}${whereInLog(this.tables, params, [
+        'idx < $1',
+        `substring(entry from 1 for 20) = '\\x7b224c6f674b65795472616e736974696f6e223a'::bytea`,
+      ])} ORDER BY idx LIMIT 1000`,
+      params,
+    );
+    return rows.map((r) => ({ index: Number(r.idx), entry: r.entry }));
+  }
+
+  /**
    * The profile index: for each profile whose canonical UDF starts with `idPrefix` and each account
    * that has it, the latest row of an entry below `size` — the caller passes a sealed size, so that
    * only sealed entries count. With `account` (a UDF), that account's rows only.

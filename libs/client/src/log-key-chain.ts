@@ -1,0 +1,71 @@
+import { nobleEd25519 } from '@cryptomesh/crypto/portable';
+import {
+  followKeyTransitions,
+  isLogError,
+  LogError,
+  openSeal,
+  parseNote,
+  type Seal,
+  type VerifierKey,
+} from '@cryptomesh/log';
+import { isClientError } from './client-error';
+import type { QueryClient } from './query-client';
+
+/**
+ * Opens a checkpoint of a log whose key may have been rotated since the client pinned it
+ * (docs/design/log-format.md "Key transitions"; client.md "Verified reads" 1). The pinned key opens
+ * it directly; otherwise the chain of key transitions the query service lists is followed from the
+ * pinned key — each statement signed by the key before it and by its successor — and the checkpoint
+ * must open with the key of the chain that seals its part: key i seals the parts after transition
+ * i − 1 and up to transition i. A retired key's checkpoint for a later part is refused, as is a chain
+ * that does not start at the pinned key. Throws the LogError of the failed check.
+ *
+ * A checkpoint the pinned key opens is taken as such, with no request: after a rotation the old key
+ * signing a later part is what the peers' auditors report (`verify.retired-key`), and they do not
+ * cosign it, so it fails the client's quorum check (client.md "Verified reads" 2).
+ */
+export async function openWithKeyChain(
+  text: string,
+  pinned: VerifierKey,
+  origin: string,
+  transitions: () => Promise<readonly Uint8Array[]>,
+): Promise<Seal> {
+  let pinnedError: unknown;
+  try {
+    return openSeal(text, pinned, nobleEd25519, origin).seal;
+  } catch (error) {
+    if (!isLogError(error)) throw error;
+    pinnedError = error;
+  }
+  const chain = followKeyTransitions(pinned, origin, await transitions(), nobleEd25519);
+  if (chain.length === 1) throw pinnedError;
+  const ids = new Set(parseNote(text).signatures.map((s) => s.keyId));
+  for (const [i, link] of chain.entries()) {
+    if (i === 0 || !ids.has(link.key.keyId)) continue;
+    const seal = openSeal(text, link.key, nobleEd25519, origin).seal;
+    const after = chain[i - 1]!.until!;
+    const until = link.until;
+    if (seal.part.index <= after.part || (until !== undefined && seal.part.index > until.part))
+      throw new LogError(
+        'verify.retired-key',
+        `the checkpoint for part ${seal.part.index} is signed by ${link.key.text}, which does not seal that part`,
+      );
+    return seal;
+  }
+  throw pinnedError;
+}
+
+/**
+ * The transitions of `logName` as `query` serves them; none when it does not answer (a portal that
+ * lists none, or an older one): the checkpoint's own signature failure is then what is reported.
+ */
+export function transitionsFrom(query: QueryClient, logName: string): () => Promise<readonly Uint8Array[]> {
+  return async () => {
+    try {
+      return await query.keyTransitions(logName);
+    } catch (error) {
+      if (isClientError(error)) return [];
+      throw error;
+    }
+  };
+}
