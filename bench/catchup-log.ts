@@ -4,12 +4,12 @@
  * Publish updates of those profiles, every one of which a mirroring peer re-checks (two
  * signatures, the signing rules, the persistence model) — sealed in parts of `perPart` with this
  * peer's log key and written to its topic `intermesh.log.<id>` before the portal that will mirror
- * it starts ("a peer that joins late"). The entries are cached under bench/.cache (signing a
+ * it starts ("a peer that joins late"). The entries are cached under bench/.cache for 45 minutes (signing a
  * million of them takes minutes); the seals are made fresh each run, ending about now.
  *
  * Input: one JSON argument (CatchupPlan). Output: the peer's federation entry as JSON on stdout.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { nodeEd25519 } from '@cryptomesh/crypto';
@@ -36,6 +36,12 @@ const PROFILES = 16;
 /** Under the broker's message.max.bytes (1 MiB), which bounds one produce batch. */
 const BATCH_BYTES = 768 * 1024;
 const CACHE = resolve(__dirname, '.cache');
+/**
+ * The oldest cached entries used: a request is re-checked against the seal that carries it, and the
+ * seals are made now, so entries older than the auditors' window (65 minutes by default) would be
+ * `request.stale` findings and nothing would be mirrored. Older ones are signed again.
+ */
+const CACHE_MAX_AGE_MS = 45 * 60_000;
 const progress = (text: string) => process.stderr.write(`\r[catch-up] ${text}   `);
 
 /** Length-prefixed entries: the cache file format. */
@@ -141,7 +147,7 @@ async function main(): Promise<void> {
   const origin = `catchup.bench/${plan.id}`;
   const file = join(CACHE, `catchup-${plan.id}-${plan.entries}.bin`);
   let entries: Uint8Array[];
-  if (existsSync(file)) {
+  if (existsSync(file) && statSync(file).mtimeMs > Date.now() - CACHE_MAX_AGE_MS) {
     entries = unpack(readFileSync(file));
     progress(`${entries.length} entries from ${file}\n`);
   } else {
