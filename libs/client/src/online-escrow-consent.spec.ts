@@ -82,10 +82,16 @@ describe('online escrow consent (issue #19 item 3)', () => {
       privateKey: AGENT.privateKey,
       requestDigest: binding.requestDigest,
     });
-    const opened = await openRestorePackage(pkg, DEVICE, { agent: AGENT.publicKey, binding });
+    const opened = await openRestorePackage(pkg, DEVICE, {
+      agent: () => Promise.resolve(AGENT.publicKey),
+      binding,
+    });
     expect(opened.applications).toEqual(contents(master).applications);
     await expect(
-      openRestorePackage(pkg, generateKeyPair('X25519'), { agent: AGENT.publicKey, binding }),
+      openRestorePackage(pkg, generateKeyPair('X25519'), {
+        agent: () => Promise.resolve(AGENT.publicKey),
+        binding,
+      }),
     ).rejects.toMatchObject({ code: 'usage.invalid', check: 'restore package' });
   });
 
@@ -114,7 +120,7 @@ describe('online escrow consent (issue #19 item 3)', () => {
         requestDigest: binding.requestDigest,
       });
       await expect(
-        openRestorePackage(pkg, DEVICE, { agent: AGENT.publicKey, binding }),
+        openRestorePackage(pkg, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
       ).resolves.toMatchObject({
         account: 'alice@example.com',
         fingerprint: master.id,
@@ -129,7 +135,7 @@ describe('online escrow consent (issue #19 item 3)', () => {
         requestDigest: binding.requestDigest,
       });
       await expect(
-        openRestorePackage(forged, DEVICE, { agent: AGENT.publicKey, binding }),
+        openRestorePackage(forged, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
       ).rejects.toMatchObject(refusedAsForged);
       const genuine = await sealRestorePackage(contents(master), request, {
         privateKey: AGENT.privateKey,
@@ -139,7 +145,7 @@ describe('online escrow consent (issue #19 item 3)', () => {
       const [, genuineMac] = genuine.split('.');
       for (const bad of [forgedBody!, `${forgedBody}.${genuineMac}`, `${genuine}.x`])
         await expect(
-          openRestorePackage(bad, DEVICE, { agent: AGENT.publicKey, binding }),
+          openRestorePackage(bad, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
         ).rejects.toMatchObject(refusedAsForged);
     });
 
@@ -151,7 +157,7 @@ describe('online escrow consent (issue #19 item 3)', () => {
         requestDigest: restoreRequestDigest(earlier),
       });
       await expect(
-        openRestorePackage(forEarlier, DEVICE, { agent: AGENT.publicKey, binding }),
+        openRestorePackage(forEarlier, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
       ).rejects.toMatchObject(refusedAsForged);
       // An agent of another account (bob's) answering with bob's data: refused before the MAC.
       const bob = await masterWith(SEED);
@@ -161,7 +167,7 @@ describe('online escrow consent (issue #19 item 3)', () => {
         { privateKey: AGENT.privateKey, requestDigest: binding.requestDigest },
       );
       await expect(
-        openRestorePackage(bobs, DEVICE, { agent: AGENT.publicKey, binding }),
+        openRestorePackage(bobs, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
       ).rejects.toMatchObject({
         ...refusedAsForged,
         message: expect.stringMatching(/is for bob@example.com/) as string,

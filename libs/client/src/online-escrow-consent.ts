@@ -250,16 +250,18 @@ export async function sealRestorePackage(
 
 /**
  * Opens a package with the new device's X25519 key, for the request this device made (`binding`) and
- * the agent the account's logged Master Profile names (`agent`, its X25519 public key). Refusals, in
- * order: `usage.invalid` (check `restore package`) when it is not a package to this key;
- * `state.corrupt` when it decrypts to something else than a restore package; `usage.invalid` (check
- * `restore package agent`) when its account or fingerprint is not the request's, or its MAC is not
- * the named agent's for this request — forged by someone who saw the request, or answering another.
+ * the agent the account's logged Master Profile names (`agent` resolves with its X25519 public key;
+ * called only once the package decrypted and names the request's account, so local refusals come
+ * before any read). Refusals, in order: `usage.invalid` (check `restore package`) when it is not a
+ * package to this key; `state.corrupt` when it decrypts to something else than a restore package;
+ * `usage.invalid` (check `restore package agent`) when its account or fingerprint is not the
+ * request's, or its MAC is not the named agent's for this request — forged by someone who saw the
+ * request, or answering another.
  */
 export async function openRestorePackage(
   text: string,
   key: KeyPair<'X25519'>,
-  expected: { readonly agent: Uint8Array; readonly binding: PackageBinding },
+  expected: { readonly agent: () => Promise<Uint8Array>; readonly binding: PackageBinding },
 ): Promise<RestorePackage & { readonly deviceKey: string }> {
   const [body = '', mac = '', ...rest] = text.trim().split('.');
   let value: Record<string, unknown>;
@@ -295,7 +297,7 @@ export async function openRestorePackage(
     forged(
       `it is for ${value.Account} (${value.Fingerprint}), not the ${binding.account} (${binding.fingerprint}) this device asked for`,
     );
-  const macKey = packageMacKey(key.privateKey, expected.agent, binding);
+  const macKey = packageMacKey(key.privateKey, await expected.agent(), binding);
   const tag = fromBase64Url(mac);
   if (
     rest.length > 0 ||

@@ -50,33 +50,37 @@ export async function openForRequest(
     throw new ClientError('state.corrupt', `${RESTORE_REQUEST_DOCUMENT} is not a restore request`, {
       check: RESTORE_REQUEST_DOCUMENT,
     });
-  let trust = await loadTrust(store);
-  if (trust === undefined) {
-    const hello = await manager.gateway(options.gatewayUrl).hello();
-    trust = (await manager.discover(options, hello.portalId, hello.queryUrl)).trust;
-  }
-  const master = (
-    await fetchVerifiedProfile(`mmm:${fingerprint}:${account}`, {
-      trust,
-      via: trust.home,
-      store,
-      kind: 'master',
-      ...(manager.options.fetchImpl === undefined ? {} : { fetchImpl: manager.options.fetchImpl }),
-    })
-  ).signed as SignedProfile<MasterProfile>;
-  const escrow = master.profile.escrow;
-  if (escrow === undefined || escrow.algorithm !== 'X25519')
-    throw new ClientError(
-      'usage.invalid',
-      `restore package refused: ${fingerprint} names no escrow agent now`,
-      {
-        check: 'restore package agent',
-      },
-    );
+  let agent = '';
+  /** The agent's key from the Master Profile the portal's log holds (a verified read). */
+  const agentKey = async (): Promise<Uint8Array> => {
+    let trust = await loadTrust(store);
+    if (trust === undefined) {
+      const hello = await manager.gateway(options.gatewayUrl).hello();
+      trust = (await manager.discover(options, hello.portalId, hello.queryUrl)).trust;
+    }
+    const master = (
+      await fetchVerifiedProfile(`mmm:${fingerprint}:${account}`, {
+        trust,
+        via: trust.home,
+        store,
+        kind: 'master',
+        ...(manager.options.fetchImpl === undefined ? {} : { fetchImpl: manager.options.fetchImpl }),
+      })
+    ).signed as SignedProfile<MasterProfile>;
+    const escrow = master.profile.escrow;
+    if (escrow === undefined || escrow.algorithm !== 'X25519')
+      throw new ClientError(
+        'usage.invalid',
+        `restore package refused: ${fingerprint} names no escrow agent now`,
+        { check: 'restore package agent' },
+      );
+    agent = keyUdf('X25519', escrow.publicKey);
+    return escrow.publicKey;
+  };
   const opened = await openRestorePackage(text, key, {
-    agent: escrow.publicKey,
+    agent: agentKey,
     binding: { account, fingerprint, requestDigest: restoreRequestDigest(jws) },
   });
   await keepRestored(store, opened.applications);
-  return { ...opened, agent: keyUdf('X25519', escrow.publicKey) };
+  return { ...opened, agent };
 }
