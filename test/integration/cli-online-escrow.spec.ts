@@ -1,7 +1,13 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadMasterKey, MeshProfileManager, portalErrorCode } from '@cryptomesh/client';
-import { generateKeyPair, type KeyPair } from '@cryptomesh/crypto';
+import {
+  loadMasterKey,
+  MeshProfileManager,
+  portalErrorCode,
+  restoreRequestDigest,
+  sealRestorePackage,
+} from '@cryptomesh/client';
+import { generateKeyPair, readJwk, type FlattenedJws, type KeyPair } from '@cryptomesh/crypto';
 import { buildMasterProfile } from '@cryptomesh/mesh';
 import { FileClientStore } from '../../apps/cli/src/home/file-client-store';
 import { freshHome, jsonError, mesh, meshJson } from '../../apps/cli/test/built-mesh';
@@ -49,6 +55,30 @@ async function refusal(call: Promise<unknown>): Promise<string | undefined> {
     return portalErrorCode(error);
   }
   throw new Error('the portal accepted it');
+}
+
+/**
+ * What anyone who saw a restore request can make: a package to its device key, for its account and
+ * request, with a key of their own where the agent's belongs (#19 item 3 review, finding 4).
+ */
+async function forgePackage(requestFile: string): Promise<string> {
+  const jws = JSON.parse(readFileSync(requestFile, 'utf8')) as FlattenedJws;
+  const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString()) as {
+    Account: string;
+    Fingerprint: string;
+    Device: unknown;
+    Created: number;
+  };
+  const device = { algorithm: 'X25519' as const, publicKey: readJwk(payload.Device).publicKey };
+  const pkg = { account: payload.Account, fingerprint: payload.Fingerprint };
+  return sealRestorePackage(
+    {
+      ...pkg,
+      applications: [{ type: 'password', name: 'default', public: {}, private: { secret: 'forged' } }],
+    },
+    { ...pkg, device, created: payload.Created },
+    { privateKey: generateKeyPair('X25519').privateKey, requestDigest: restoreRequestDigest(jws) },
+  );
 }
 
 describe('online escrow (issue #19 item 3)', () => {
@@ -144,7 +174,14 @@ describe('online escrow (issue #19 item 3)', () => {
     const restored = await restore(requestFile, packageFile);
     expect(restored.code).toBe(0);
     const made = JSON.parse(restored.stdout) as { applications: string[]; unreadable: string[] };
-    const opened = await meshJson<Opened>(dir, ['escrow', 'online', 'open', packageFile]);
+    const opened = await meshJson<Opened>(dir, [
+      'escrow',
+      'online',
+      'open',
+      packageFile,
+      '--portal',
+      A.gatewayUrl,
+    ]);
     return { made, opened, packageFile, data: JSON.stringify(opened.applications) };
   };
 
@@ -333,14 +370,46 @@ describe('online escrow (issue #19 item 3)', () => {
       applications: ['password/default'],
       unreadable: [],
     });
-    const opened = await meshJson<Opened>(newDevice, ['escrow', 'online', 'open', packageFile]);
+    // Review finding 4: a package forged by someone who saw the request only (a fresh X25519 key of
+    // their own in the agent's place) is refused, and nothing is kept.
+    const forgedFile = join(thief, 'forged.txt');
+    writeFileSync(forgedFile, await forgePackage(requestFile));
+    const forged = await mesh(newDevice, [
+      '--json',
+      'escrow',
+      'online',
+      'open',
+      forgedFile,
+      '--portal',
+      A.gatewayUrl,
+    ]);
+    expect(forged.code).toBe(2);
+    expect(jsonError(forged)).toMatchObject({ code: 'usage.invalid', check: 'restore package agent' });
+    expect(existsSync(join(newDevice, 'restored'))).toBe(false);
+
+    const opened = await meshJson<Opened>(newDevice, [
+      'escrow',
+      'online',
+      'open',
+      packageFile,
+      '--portal',
+      A.gatewayUrl,
+    ]);
     expect(opened).toMatchObject({ account: ACCOUNT, fingerprint: named.fingerprint });
     const data = JSON.stringify(opened.applications);
     expect(data).toContain('correct horse');
     expect(data).toContain('battery staple');
 
     // The package is the new device's only: the thief's home cannot open it.
-    const stolen = await mesh(thief, ['--json', 'escrow', 'online', 'open', packageFile]);
+    const stolen = await mesh(thief, [
+      '--json',
+      'escrow',
+      'online',
+      'open',
+      packageFile,
+      '--portal',
+      A.gatewayUrl,
+    ]);
     expect(stolen.code).toBe(2);
     expect(jsonError(stolen)).toMatchObject({ code: 'usage.invalid', check: 'restore package' });
     for (const portal of portals) expect(await findingsAt(portal, A.id)).toEqual([]);

@@ -98,19 +98,28 @@ export {
   requestRestore,
   restoreForRequest,
   restoreKey,
+  RESTORE_REQUEST_DOCUMENT,
 } from './online-escrow';
 export type { EscrowAgentInfo } from './online-escrow';
+export { openForRequest } from './online-escrow-open';
 export {
   RESTORE_REQUEST_MAX_AGE_MS,
   checkRestoreRequest,
   consentKeyPair,
   formatConsentCode,
   openRestorePackage,
+  PACKAGE_MAC_INFO,
   parseConsentCode,
+  restoreRequestDigest,
   sealRestorePackage,
   signRestoreRequest,
 } from './online-escrow-consent';
-export type { RestorePackage, RestoreRequest, RestoredApplication } from './online-escrow-consent';
+export type {
+  PackageBinding,
+  RestorePackage,
+  RestoreRequest,
+  RestoredApplication,
+} from './online-escrow-consent';
 export { MAX_RETRIES, MAX_RETRY_AFTER_S, abortableSleep, retryRateLimited } from './rate-limit-retry';
 export type { RetryOptions } from './rate-limit-retry';
 export { TiledLog, verifyTiledLog } from './tiled-log';

@@ -7,6 +7,7 @@ import {
   openRestorePackage,
   parseConsentCode,
   RESTORE_REQUEST_MAX_AGE_MS,
+  restoreRequestDigest,
   sealRestorePackage,
   signRestoreRequest,
   type RestoreRequest,
@@ -40,6 +41,12 @@ async function masterWith(consentSeed: Uint8Array | undefined): Promise<MasterPr
   ).profile;
 }
 
+const contents = (master: MasterProfile, secret = 'horse') => ({
+  account: 'alice@example.com',
+  fingerprint: master.id,
+  applications: [{ type: 'password', name: 'default', public: {}, private: { secret } }],
+});
+
 const requestFor = (master: MasterProfile, change: Partial<RestoreRequest> = {}): RestoreRequest => ({
   account: 'alice@example.com',
   fingerprint: master.id,
@@ -66,20 +73,105 @@ describe('online escrow consent (issue #19 item 3)', () => {
     expect(request).toMatchObject({ account: 'alice@example.com', fingerprint: master.id, created: NOW });
     expect(request.device.publicKey).toEqual(DEVICE.publicKey);
 
-    const pkg = await sealRestorePackage(
-      {
+    const binding = {
+      account: 'alice@example.com',
+      fingerprint: master.id,
+      requestDigest: restoreRequestDigest(jws),
+    };
+    const pkg = await sealRestorePackage(contents(master), request, {
+      privateKey: AGENT.privateKey,
+      requestDigest: binding.requestDigest,
+    });
+    const opened = await openRestorePackage(pkg, DEVICE, {
+      agent: () => Promise.resolve(AGENT.publicKey),
+      binding,
+    });
+    expect(opened.applications).toEqual(contents(master).applications);
+    await expect(
+      openRestorePackage(pkg, generateKeyPair('X25519'), {
+        agent: () => Promise.resolve(AGENT.publicKey),
+        binding,
+      }),
+    ).rejects.toMatchObject({ code: 'usage.invalid', check: 'restore package' });
+  });
+
+  describe('the new device accepts only a package the named agent made for its request (review finding 4)', () => {
+    const setup = async () => {
+      const master = await masterWith(SEED);
+      const jws = await signRestoreRequest(requestFor(master), SEED, NONCE);
+      const request = await checkRestoreRequest(jws, master, AGENT_UDF, NOW);
+      const binding = {
         account: 'alice@example.com',
         fingerprint: master.id,
-        applications: [{ type: 'password', name: 'default', public: {}, private: { secret: 'horse' } }],
-      },
-      request,
-    );
-    const opened = await openRestorePackage(pkg, DEVICE);
-    expect(opened.applications).toEqual([
-      { type: 'password', name: 'default', public: {}, private: { secret: 'horse' } },
-    ]);
-    await expect(openRestorePackage(pkg, generateKeyPair('X25519'))).rejects.toMatchObject({
+        requestDigest: restoreRequestDigest(jws),
+      };
+      return { master, jws, request, binding };
+    };
+    const refusedAsForged = {
       code: 'usage.invalid',
+      check: 'restore package agent',
+      message: expect.stringMatching(/restore package refused/) as string,
+    };
+
+    it('opens the genuine package', async () => {
+      const { master, request, binding } = await setup();
+      const pkg = await sealRestorePackage(contents(master), request, {
+        privateKey: AGENT.privateKey,
+        requestDigest: binding.requestDigest,
+      });
+      await expect(
+        openRestorePackage(pkg, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
+      ).resolves.toMatchObject({
+        account: 'alice@example.com',
+        fingerprint: master.id,
+      });
+    });
+
+    it('refuses a package forged with only the request (any other X25519 key), or its MAC stripped or swapped', async () => {
+      const { master, request, binding } = await setup();
+      const forger = generateKeyPair('X25519');
+      const forged = await sealRestorePackage(contents(master, 'forged'), request, {
+        privateKey: forger.privateKey,
+        requestDigest: binding.requestDigest,
+      });
+      await expect(
+        openRestorePackage(forged, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
+      ).rejects.toMatchObject(refusedAsForged);
+      const genuine = await sealRestorePackage(contents(master), request, {
+        privateKey: AGENT.privateKey,
+        requestDigest: binding.requestDigest,
+      });
+      const [forgedBody] = forged.split('.');
+      const [, genuineMac] = genuine.split('.');
+      for (const bad of [forgedBody!, `${forgedBody}.${genuineMac}`, `${genuine}.x`])
+        await expect(
+          openRestorePackage(bad, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
+        ).rejects.toMatchObject(refusedAsForged);
+    });
+
+    it("refuses the named agent's package for another request, or for another account", async () => {
+      const { master, request, binding } = await setup();
+      const earlier = await signRestoreRequest(requestFor(master, { created: NOW - 1000 }), SEED, NONCE);
+      const forEarlier = await sealRestorePackage(contents(master), request, {
+        privateKey: AGENT.privateKey,
+        requestDigest: restoreRequestDigest(earlier),
+      });
+      await expect(
+        openRestorePackage(forEarlier, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
+      ).rejects.toMatchObject(refusedAsForged);
+      // An agent of another account (bob's) answering with bob's data: refused before the MAC.
+      const bob = await masterWith(SEED);
+      const bobs = await sealRestorePackage(
+        { ...contents(bob), account: 'bob@example.com' },
+        { ...request, account: 'bob@example.com', fingerprint: bob.id },
+        { privateKey: AGENT.privateKey, requestDigest: binding.requestDigest },
+      );
+      await expect(
+        openRestorePackage(bobs, DEVICE, { agent: () => Promise.resolve(AGENT.publicKey), binding }),
+      ).rejects.toMatchObject({
+        ...refusedAsForged,
+        message: expect.stringMatching(/is for bob@example.com/) as string,
+      });
     });
   });
 

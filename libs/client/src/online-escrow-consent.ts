@@ -18,6 +18,11 @@ import {
   type KeyPair,
 } from '@cryptomesh/crypto/portable';
 import type { JsonObject, MasterProfile } from '@cryptomesh/mesh';
+import { x25519 } from '@noble/curves/ed25519';
+import { equalBytes } from '@noble/curves/utils';
+import { hkdf } from '@noble/hashes/hkdf';
+import { hmac } from '@noble/hashes/hmac';
+import { sha256 } from '@noble/hashes/sha2';
 import { ClientError } from './client-error';
 
 /**
@@ -166,8 +171,56 @@ export interface RestorePackage {
   readonly applications: readonly RestoredApplication[];
 }
 
-/** The package as a base64url JWE to the request's device key: only that device can open it. */
-export async function sealRestorePackage(pkg: RestorePackage, request: RestoreRequest): Promise<string> {
+/** The HKDF `info` prefix of the package MAC key (domain separation; docs/decisions.md "Online escrow"). */
+export const PACKAGE_MAC_INFO = 'cryptomesh online escrow package v1';
+
+/**
+ * The digest of a restore request (SHA-256 of `protected.payload.signature`, base64url): the package
+ * MAC is bound to the one request it answers, whatever JSON whitespace carried it.
+ */
+export function restoreRequestDigest(jws: FlattenedJws): string {
+  return toBase64Url(sha256(utf8(`${jws.protected}.${jws.payload}.${jws.signature}`)));
+}
+
+/** What a package's MAC binds: the account and fingerprint asked for, and the request's digest. */
+export interface PackageBinding {
+  readonly account: string;
+  readonly fingerprint: string;
+  readonly requestDigest: string;
+}
+
+/**
+ * The package MAC key: HKDF-SHA256 of the static-static X25519 secret between the agent's escrow key
+ * and the new device's restore key, with `info` = PACKAGE_MAC_INFO, the fingerprint, the account and
+ * the request digest. Only the holder of one of the two private keys computes it: the agent, or the
+ * new device itself — never someone who saw the request only. Undefined when the agreement fails (a
+ * small-order point).
+ */
+function packageMacKey(
+  mine: Uint8Array,
+  theirs: Uint8Array,
+  binding: PackageBinding,
+): Uint8Array | undefined {
+  let shared;
+  try {
+    shared = x25519.getSharedSecret(mine, theirs);
+  } catch {
+    return undefined;
+  }
+  const info = [PACKAGE_MAC_INFO, binding.fingerprint, binding.account, binding.requestDigest].join('\n');
+  return hkdf(sha256, shared, undefined, utf8(info), 32);
+}
+
+/**
+ * The package: `JWE.MAC`, the JWE (base64url JSON) to the request's device key — only that device can
+ * open it — and the HMAC-SHA256 (packageMacKey, agent side) of the JWE's base64url text: only the
+ * agent made it.
+ */
+export async function sealRestorePackage(
+  pkg: RestorePackage,
+  request: RestoreRequest,
+  agent: { readonly privateKey: Uint8Array; readonly requestDigest: string },
+): Promise<string> {
   const plaintext = {
     Version: PACKAGE_VERSION,
     Account: pkg.account,
@@ -182,20 +235,38 @@ export async function sealRestorePackage(pkg: RestorePackage, request: RestoreRe
   const jwe = await encryptJwe(utf8(JSON.stringify(plaintext)), [request.device], {
     contentType: 'application/json',
   });
-  return toBase64Url(utf8(JSON.stringify(jwe)));
+  const body = toBase64Url(utf8(JSON.stringify(jwe)));
+  const key = packageMacKey(agent.privateKey, request.device.publicKey, {
+    account: pkg.account,
+    fingerprint: pkg.fingerprint,
+    requestDigest: agent.requestDigest,
+  });
+  if (key === undefined)
+    throw new ClientError('usage.invalid', "no key agreement with the request's device key", {
+      check: 'escrow consent',
+    });
+  return `${body}.${toBase64Url(hmac(sha256, key, utf8(body)))}`;
 }
 
 /**
- * Opens a package with the new device's X25519 key. `usage.invalid` when it is not a package to this
- * key, `state.corrupt` when it decrypts to something else than a restore package.
+ * Opens a package with the new device's X25519 key, for the request this device made (`binding`) and
+ * the agent the account's logged Master Profile names (`agent` resolves with its X25519 public key;
+ * called only once the package decrypted and names the request's account, so local refusals come
+ * before any read). Refusals, in order: `usage.invalid` (check `restore package`) when it is not a
+ * package to this key; `state.corrupt` when it decrypts to something else than a restore package;
+ * `usage.invalid` (check `restore package agent`) when its account or fingerprint is not the
+ * request's, or its MAC is not the named agent's for this request — forged by someone who saw the
+ * request, or answering another.
  */
 export async function openRestorePackage(
   text: string,
   key: KeyPair<'X25519'>,
+  expected: { readonly agent: () => Promise<Uint8Array>; readonly binding: PackageBinding },
 ): Promise<RestorePackage & { readonly deviceKey: string }> {
+  const [body = '', mac = '', ...rest] = text.trim().split('.');
   let value: Record<string, unknown>;
   try {
-    const bytes = fromBase64Url(text.trim());
+    const bytes = fromBase64Url(body);
     if (bytes === undefined) throw new Error('not base64url');
     const jwe = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     const plaintext = await decryptJwe(jwe, key);
@@ -216,6 +287,27 @@ export async function openRestorePackage(
     throw new ClientError('state.corrupt', 'the restore package is not of this SDK', {
       check: 'restore package',
     });
+  const forged = (why: string): never => {
+    throw new ClientError('usage.invalid', `restore package refused: ${why}`, {
+      check: 'restore package agent',
+    });
+  };
+  const { binding } = expected;
+  if (value.Account !== binding.account || value.Fingerprint !== binding.fingerprint)
+    forged(
+      `it is for ${value.Account} (${value.Fingerprint}), not the ${binding.account} (${binding.fingerprint}) this device asked for`,
+    );
+  const macKey = packageMacKey(key.privateKey, await expected.agent(), binding);
+  const tag = fromBase64Url(mac);
+  if (
+    rest.length > 0 ||
+    macKey === undefined ||
+    tag === undefined ||
+    !equalBytes(tag, hmac(sha256, macKey, utf8(body)))
+  )
+    forged(
+      `it is not made by the escrow agent of ${binding.fingerprint} for this device's request (forged, or answering another request)`,
+    );
   const applications = apps.map((a: Record<string, unknown>) => {
     if (typeof a?.Type !== 'string' || typeof a.Name !== 'string' || typeof a.Public !== 'object')
       throw new ClientError('state.corrupt', 'an application of the restore package has no Type or Name', {

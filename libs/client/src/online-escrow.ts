@@ -32,6 +32,7 @@ import {
   checkRestoreRequest,
   consentKeyPair,
   formatConsentCode,
+  restoreRequestDigest,
   sealRestorePackage,
   signRestoreRequest,
   type RestoredApplication,
@@ -56,6 +57,8 @@ import { fetchVerifiedProfile } from './verified-profile';
 export const ESCROW_AGENT_KEY_DOCUMENT = 'keys/escrow-agent.json';
 /** The new device's X25519 key the restore package is encrypted to (secret). */
 export const RESTORE_KEY_DOCUMENT = 'keys/restore.json';
+/** The new device's last restore request (the package must answer it: online-escrow-open.ts). */
+export const RESTORE_REQUEST_DOCUMENT = 'restore-request.json';
 /** Where the new device keeps what a restore package held: `restored/<type>.<name>.json`. */
 export const RESTORED_DOCUMENTS = 'restored/';
 
@@ -234,7 +237,8 @@ export async function escrowAgents(manager: MeshProfileManager): Promise<EscrowA
 /**
  * `mesh escrow online request` (the new device): a restore request signed with the consent code,
  * asking for the data of `account` (fingerprint `fingerprint`) encrypted to this home's restore key
- * (drawn on first use and kept in `keys/restore.json`).
+ * (drawn on first use and kept in `keys/restore.json`). The request is kept too: `open` accepts only a
+ * package answering it.
  */
 export async function requestRestore(
   store: ClientStore,
@@ -252,6 +256,7 @@ export async function requestRestore(
     request.seed,
     env.random(16),
   );
+  await store.write(RESTORE_REQUEST_DOCUMENT, `${JSON.stringify(jws)}\n`);
   return { request: jws, deviceKey: keyUdf('X25519', key.publicKey) };
 }
 
@@ -363,7 +368,10 @@ export async function restoreForRequest(
       ...(data === undefined ? {} : { private: data }),
     });
   }
-  const sealed = await sealRestorePackage({ account, fingerprint, applications }, request);
+  const sealed = await sealRestorePackage({ account, fingerprint, applications }, request, {
+    privateKey: agent.privateKey,
+    requestDigest: restoreRequestDigest(jws as FlattenedJws),
+  });
   return {
     package: sealed,
     account,

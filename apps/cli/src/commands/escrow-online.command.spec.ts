@@ -89,7 +89,16 @@ describe('mesh escrow online (issue #19 item 3)', () => {
     });
     const bogus = join(home.dir(), 'package.txt');
     writeFileSync(bogus, 'eyJub3QiOiJhIEpXRSJ9\n');
-    const opened = await home.mesh(['--json', 'escrow', 'online', 'open', bogus]);
+    // A package that does not decrypt is refused before the Master Profile is read (no portal runs here).
+    const opened = await home.mesh([
+      '--json',
+      'escrow',
+      'online',
+      'open',
+      bogus,
+      '--portal',
+      'http://127.0.0.1:9',
+    ]);
     expect(opened.code).toBe(2);
     expect(JSON.parse(opened.out[0]!)).toMatchObject({
       error: { code: 'usage.invalid', check: 'restore package' },

@@ -3,15 +3,13 @@ import type { Command } from 'commander';
 import {
   agentKey,
   escrowAgents,
-  keepRestored,
   nameEscrowAgent,
-  openRestorePackage,
+  openForRequest,
   parseConsentCode,
   readAgentPublicKey,
   removeEscrowAgent,
   requestRestore,
   restoreForRequest,
-  restoreKey,
 } from '@cryptomesh/client';
 import { randomBytes } from 'node:crypto';
 import { CliUsageError } from '../cli-io';
@@ -44,7 +42,8 @@ const UDF = /^[A-Z2-7]{4}(-[A-Z2-7]{4})+$/i;
  * consent code once), `list`, `remove [AGENT-UDF]`. The agent's side: `agent-key` (its X25519 key,
  * the public JWK to hand out) and `restore REQUEST-FILE --portal URL` (the package for a new device).
  * The new device's side: `request --account --fingerprint --code` (a restore request signed with the
- * consent code) and `open PACKAGE-FILE` (the account's application data, kept under restored/).
+ * consent code) and `open PACKAGE-FILE --portal URL` (the package checked against the agent the
+ * account's Master Profile names, then the application data kept under restored/).
  */
 export function registerEscrowOnlineCommands(escrow: Command, context: ClientCommandContext): void {
   const online = escrow
@@ -170,20 +169,34 @@ export function registerEscrowOnlineCommands(escrow: Command, context: ClientCom
 
   online
     .command('open')
-    .description("on the new device: open the agent's package and keep the account's application data")
+    .description(
+      "on the new device: check the agent's package against the account's Master Profile and keep its application data",
+    )
     .argument('<package-file>', 'the package `mesh escrow online restore` wrote')
+    .requiredOption(
+      '--portal <url>',
+      "the account's portal (gateway URL): the Master Profile names the agent",
+    )
+    .option('--query <url>', "the portal's query service (default: what the portal announces)")
     .action(
-      context.action(async (file: string) => {
-        const store = context.store();
-        const opened = await openRestorePackage(
-          await readNamed(file, 'restore package'),
-          await restoreKey(store),
-        );
-        await keepRestored(store, opened.applications);
+      context.action(async (file: string, options: { portal: string; query?: string }) => {
+        const text = await readNamed(file, 'restore package');
+        const gatewayUrl = urlOption('--portal', options.portal);
+        const queryUrl = options.query === undefined ? undefined : urlOption('--query', options.query);
+        context.progress(`reading the account's Master Profile from the log at ${gatewayUrl} …`);
+        const opened = await openForRequest(context.manager(), text, {
+          gatewayUrl,
+          ...(queryUrl === undefined ? {} : { queryUrl }),
+        });
         context.result(
-          { account: opened.account, fingerprint: opened.fingerprint, applications: opened.applications },
+          {
+            account: opened.account,
+            fingerprint: opened.fingerprint,
+            agent: opened.agent,
+            applications: opened.applications,
+          },
           [
-            `restored the application data of ${opened.account} (${opened.fingerprint})`,
+            `restored the application data of ${opened.account} (${opened.fingerprint}), made by escrow agent ${opened.agent}`,
             ...opened.applications.map((a) => `${a.type}/${a.name}: ${JSON.stringify(a.private ?? {})}`),
           ],
         );
