@@ -496,14 +496,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
             entries: part.size,
           });
         }
-        // The topic's part in progress, if any, is read again from the stored progress: its
-        // messages of parts stored meanwhile are only compared with the stored seals.
-        mirror.audit.reset(mirror.audit.head);
-        this.consumer?.seek({
-          topic: mirror.topic,
-          partition: 0,
-          offset: (mirror.progress ?? 0n).toString(),
-        });
+        this.resumeTopic(mirror);
       });
     }
     return stored;
@@ -551,15 +544,20 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
           return;
         }
         stored++;
-        mirror.audit.reset(mirror.audit.head);
-        this.consumer?.seek({
-          topic: mirror.topic,
-          partition: 0,
-          offset: (mirror.progress ?? 0n).toString(),
-        });
+        this.resumeTopic(mirror);
       });
     }
     return stored;
+  }
+
+  /**
+   * After parts were stored from the query service: the topic's part in progress, if any, is read
+   * again from the stored progress — its messages of parts stored meanwhile are only compared with
+   * the stored seals.
+   */
+  private resumeTopic(mirror: PeerMirror): void {
+    mirror.audit.reset(mirror.audit.head);
+    this.consumer?.seek({ topic: mirror.topic, partition: 0, offset: (mirror.progress ?? 0n).toString() });
   }
 
   /**
