@@ -60,4 +60,25 @@ describe('openWithKeyChain (a client that pinned a rotated key)', () => {
       openWithKeyChain(early.seal, OLD.verifierKey, ORIGIN, () => Promise.resolve([transition])),
     ).rejects.toMatchObject({ code: 'verify.retired-key' });
   });
+
+  it('#19 item 4 review: after accepting a new-key checkpoint, an old-key one for a later part is refused', async () => {
+    const { p1, p2, transition } = rotated();
+    // The old key (say, stolen: the reason for the rotation) seals a part after its transition.
+    const rogue = new LogFixture(ORIGIN, nodeEd25519);
+    rogue.sealPart([sampleEntry(0)]);
+    rogue.sealPart([sampleEntry(1), transition]);
+    const late = rogue.sealPart([sampleEntry(7)]);
+    const list = () => Promise.resolve([transition]);
+    // Never having seen the rotation, the client takes it (the quorum is what catches it then).
+    expect((await openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, list, p1.seal)).part.index).toBe(2);
+    // Having accepted the new key's checkpoint, it does not go back to the retired key.
+    await expect(openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, list, p2.seal)).rejects.toMatchObject({
+      code: 'verify.retired-key',
+    });
+    await expect(
+      openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, () => Promise.resolve([]), p2.seal),
+    ).rejects.toMatchObject({ code: 'verify.retired-key' });
+    // The old key's checkpoints up to its transition still open.
+    expect((await openWithKeyChain(p1.seal, OLD.verifierKey, ORIGIN, list, p2.seal)).size).toBe(3);
+  });
 });
