@@ -59,6 +59,13 @@ export async function openWithKeyChain(
     return pinnedSeal;
   }
   if (chain.length === 1) throw pinnedError;
+  // The key of the remembered checkpoint must be on the chain: else the list omits transitions after
+  // the key that opens this one, which could be a retired key's later part (#19 item 4 review).
+  if (remembered !== undefined && !chain.some((link) => opensWith(remembered, link.key, origin)))
+    throw new LogError(
+      'verify.transition',
+      'the key transitions served do not reach the key of the checkpoint this client accepted before',
+    );
   const ids = new Set(parseNote(text).signatures.map((s) => s.keyId));
   for (const [i, link] of chain.entries()) {
     if (i === 0 || !ids.has(link.key.keyId)) continue;
