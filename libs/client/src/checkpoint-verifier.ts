@@ -142,6 +142,7 @@ export async function verifyCheckpoint(text: string, context: CheckpointContext)
       cause,
     });
 
+  const old = await memory.get(owner.id);
   let seal: Seal;
   try {
     seal = await openWithKeyChain(
@@ -149,6 +150,7 @@ export async function verifyCheckpoint(text: string, context: CheckpointContext)
       logKeyOf(owner),
       owner.origin,
       transitionsFrom(query, context.logName),
+      old?.note,
     );
   } catch (error) {
     if (!isLogError(error)) throw error;
@@ -189,7 +191,6 @@ export async function verifyCheckpoint(text: string, context: CheckpointContext)
       );
   }
 
-  const old = await memory.get(owner.id);
   if (old !== undefined) await checkConsistency(old, seal, text, context, fail);
   if (old === undefined || seal.size > old.size)
     await memory.put(owner.id, { size: seal.size, root: toBase64(seal.root), note: text });

@@ -60,4 +60,53 @@ describe('openWithKeyChain (a client that pinned a rotated key)', () => {
       openWithKeyChain(early.seal, OLD.verifierKey, ORIGIN, () => Promise.resolve([transition])),
     ).rejects.toMatchObject({ code: 'verify.retired-key' });
   });
+
+  it('#19 item 4 review: after accepting a new-key checkpoint, an old-key one for a later part is refused', async () => {
+    const { p1, p2, transition } = rotated();
+    // The old key (say, stolen: the reason for the rotation) seals a part after its transition.
+    const rogue = new LogFixture(ORIGIN, nodeEd25519);
+    rogue.sealPart([sampleEntry(0)]);
+    rogue.sealPart([sampleEntry(1), transition]);
+    const late = rogue.sealPart([sampleEntry(7)]);
+    const list = () => Promise.resolve([transition]);
+    // Never having seen the rotation, the client takes it (the quorum is what catches it then).
+    expect((await openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, list, p1.seal)).part.index).toBe(2);
+    // Having accepted the new key's checkpoint, it does not go back to the retired key.
+    await expect(openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, list, p2.seal)).rejects.toMatchObject({
+      code: 'verify.retired-key',
+    });
+    await expect(
+      openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, () => Promise.resolve([]), p2.seal),
+    ).rejects.toMatchObject({ code: 'verify.retired-key' });
+    // The old key's checkpoints up to its transition still open.
+    expect((await openWithKeyChain(p1.seal, OLD.verifierKey, ORIGIN, list, p2.seal)).size).toBe(3);
+  });
+
+  it('#19 item 4 review: a list that omits the transition to the remembered key cannot roll back to a retired one', async () => {
+    const THIRD = logSigner(ORIGIN, nodeEd25519, 'third');
+    const fixture = new LogFixture(ORIGIN, nodeEd25519);
+    fixture.sealPart([sampleEntry(0)]);
+    const first = signKeyTransition({ origin: ORIGIN, oldKey: OLD, nextKey: NEXT, part: 1, size: 3 });
+    fixture.sealPart([sampleEntry(1), first]);
+    fixture.signer = NEXT;
+    const second = signKeyTransition({ origin: ORIGIN, oldKey: NEXT, nextKey: THIRD, part: 2, size: 5 });
+    fixture.sealPart([sampleEntry(2), second]);
+    fixture.signer = THIRD;
+    const p3 = fixture.sealPart([sampleEntry(3)]);
+    // The retired NEXT key seals a part after its transition; the portal lists only the first one.
+    const rogue = new LogFixture(ORIGIN, nodeEd25519);
+    rogue.sealPart([sampleEntry(0)]);
+    rogue.sealPart([sampleEntry(1), first]);
+    rogue.signer = NEXT;
+    rogue.sealPart([sampleEntry(2), second]);
+    const late = rogue.sealPart([sampleEntry(9)]);
+    const both = () => Promise.resolve([first, second]);
+    expect((await openWithKeyChain(p3.seal, OLD.verifierKey, ORIGIN, both, p3.seal)).part.index).toBe(3);
+    await expect(openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, both, p3.seal)).rejects.toMatchObject({
+      code: 'verify.retired-key',
+    });
+    await expect(
+      openWithKeyChain(late.seal, OLD.verifierKey, ORIGIN, () => Promise.resolve([first]), p3.seal),
+    ).rejects.toMatchObject({ code: 'verify.transition' });
+  });
 });

@@ -199,4 +199,35 @@ describe('log key transitions', () => {
     const verdict = await verifyLog(parts, options);
     expect(verdict).toMatchObject({ ok: false, parts: 1, violation: code('note.unknown-key') });
   });
+
+  it('#19 item 4 review: a transition back to a retired key is refused (verifier and chain)', async () => {
+    const { fixture, parts } = rotatedLog();
+    const back = signKeyTransition({ origin: ORIGIN, oldKey: NEXT, nextKey: OLD, part: 4, size: 12 });
+    const p4 = fixture.sealPart([sampleEntry(9), back]);
+    fixture.signer = OLD;
+    const p5 = fixture.sealPart([]);
+    const verdict = await verifyLog([...parts, p4, p5], options);
+    expect(verdict).toMatchObject({ ok: false, parts: 4, violation: code('verify.transition') });
+    const first = signKeyTransition({ origin: ORIGIN, oldKey: OLD, nextKey: NEXT, part: 1, size: 6 });
+    expect(() => followKeyTransitions(OLD.verifierKey, ORIGIN, [first, back], nodeEd25519)).toThrow(
+      code('verify.transition'),
+    );
+  });
+
+  it('#19 item 4 review: a tampered saved state is verify.state, not a crash', async () => {
+    const first = await verifyLog(rotatedLog().parts.slice(0, 2), options);
+    const state = first.state!;
+    const tampered: unknown[] = [
+      { current: 5, retired: [] },
+      { current: NEXT.verifierKey.text, retired: OLD.verifierKey.text },
+      { current: NEXT.verifierKey.text, retired: [7] },
+      { current: NEXT.verifierKey.text, note: {}, retired: [OLD.verifierKey.text] },
+      null,
+      'keys',
+    ];
+    for (const keys of tampered)
+      expect(() => new LogVerifier({ ...options, from: { ...state, keys } as never })).toThrow(
+        code('verify.state'),
+      );
+  });
 });

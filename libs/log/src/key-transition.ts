@@ -209,6 +209,10 @@ export function followKeyTransitions(
     const last = chain.length > 1 ? chain[chain.length - 2]!.until : undefined;
     if (last !== undefined && t.part <= last.part)
       throw new LogError('verify.transition', 'the key transitions are not in log order');
+    if (chain.some((link) => link.key.text === t.nextKey.text))
+      throw new LogError('verify.transition', 'a key transition names a key the log already used', {
+        seen: t.nextKey.text,
+      });
     current.until = { part: t.part, size: t.size };
     chain.push({ key: t.nextKey });
   }

@@ -23,6 +23,11 @@ export class LogKeys {
     return this.key;
   }
 
+  /** Whether `key` is the current key or one a transition retired. */
+  wasUsed(key: VerifierKey): boolean {
+    return key.text === this.key.text || this.retired.some((k) => k.text === key.text);
+  }
+
   /** The transition part was sealed: `next` signs from now on, the current key is retired. */
   advance(next: VerifierKey): void {
     this.retired.push(this.key);
@@ -68,6 +73,16 @@ export class LogKeys {
   /** Adopts saved keys; resolves to the key that signed the saved note. Throws `verify.state`. */
   restore(state: LogKeysState | undefined): VerifierKey {
     if (state === undefined) return this.key;
+    // Persisted JSON: its shape is checked, never trusted (#19 item 4 review).
+    const { current, note, retired } = (state ?? {}) as unknown as Partial<Record<string, unknown>>;
+    if (
+      typeof state !== 'object' ||
+      typeof current !== 'string' ||
+      (note !== undefined && typeof note !== 'string') ||
+      !Array.isArray(retired) ||
+      !retired.every((k) => typeof k === 'string')
+    )
+      throw new LogError('verify.state', 'the saved log keys are not {current, note?, retired: [..]}');
     const parse = (text: string) => {
       try {
         return parseVerifierKey(text, KEY_TYPE_ED25519);
@@ -75,8 +90,8 @@ export class LogKeys {
         throw new LogError('verify.state', 'a saved log key does not parse', { cause });
       }
     };
-    this.key = parse(state.current);
-    this.retired = state.retired.map(parse);
-    return state.note === undefined ? this.key : parse(state.note);
+    this.key = parse(current);
+    this.retired = retired.map(parse);
+    return note === undefined ? this.key : parse(note);
   }
 }

@@ -321,6 +321,10 @@ export class LogVerifier {
           { origin: this.origin, currentKey: this.keys.current, part, size: seal.size },
           this.options.ed25519,
         );
+        if (this.keys.wasUsed(pending.transition.nextKey))
+          throw new LogError('verify.transition', 'the key transition names a key the log already used', {
+            seen: pending.transition.nextKey.text,
+          });
       } catch (error) {
         if (!isLogError(error)) throw error;
         return violation(error.code, error.message, error.expected ?? '', error.seen ?? '');
