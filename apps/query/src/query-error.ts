@@ -22,6 +22,10 @@ export type QueryErrorCode =
   | 'profile.bad-id'
   /** No sealed entry sets the profile, or the latest one that concerns it deleted it. */
   | 'profile.not-found'
+  /** `{address}` is not an account address (docs/crypto.md "Account address"). */
+  | 'account.invalid'
+  /** No log this portal holds has the account active (GET /accounts/{address}). */
+  | 'account.not-found'
   /** The log has no seal yet. */
   | 'log.empty'
   /** Not a C2SP tlog-tiles path in its exact encoding. */
@@ -50,6 +54,8 @@ export const QUERY_ERROR_STATUS: Readonly<Record<QueryErrorCode, number>> = {
   'peer.unknown': 404,
   'profile.bad-id': 400,
   'profile.not-found': 404,
+  'account.invalid': 400,
+  'account.not-found': 404,
   'log.empty': 404,
   'tile.invalid': 400,
   'tile.not-found': 404,

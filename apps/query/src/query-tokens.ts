@@ -14,3 +14,5 @@ export const STATUS_HISTORY_READER = Symbol('STATUS_HISTORY_READER');
 export const LOG_BACKLOG_LIMITS = Symbol('LOG_BACKLOG_LIMITS');
 /** `string | undefined`: this portal's id as configured (PORTAL_ID), before replication wrote its row. */
 export const QUERY_PORTAL_ID = Symbol('QUERY_PORTAL_ID');
+/** `AccountDirectory`: the own accounts and the mirrors' account states (GET /accounts/{address}). */
+export const ACCOUNT_DIRECTORY = Symbol('ACCOUNT_DIRECTORY');

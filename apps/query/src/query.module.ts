@@ -9,6 +9,9 @@ import {
   type LogBacklogLimits,
 } from '@cryptomesh/persistence';
 import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/service';
+import type { AccountDirectory } from './account-directory';
+import { AccountController } from './account.controller';
+import { AccountService } from './account.service';
 import { FederationController } from './federation.controller';
 import type { FederationReader } from './federation-reader';
 import { FederationService, type Now } from './federation.service';
@@ -20,6 +23,7 @@ import type { MirrorLogs, PublishedLog } from './published-log';
 import type { QueryConfig } from './query.config';
 import { queryOpenApi } from './query.openapi';
 import {
+  ACCOUNT_DIRECTORY,
   FEDERATION_READER,
   MIRROR_LOGS,
   PUBLISHED_LOG,
@@ -29,6 +33,7 @@ import {
   LOG_BACKLOG_LIMITS,
 } from './query-tokens';
 import { TileController } from './tile.controller';
+import { TypeOrmAccountDirectory } from './typeorm-account-directory';
 import { StatusController } from './status/status.controller';
 import { StatusService, type StatusHistoryReader } from './status/status.service';
 
@@ -54,7 +59,14 @@ export class QueryFeatureModule implements OnModuleInit {
   }): DynamicModule {
     return {
       module: QueryFeatureModule,
-      controllers: [LogController, TileController, ProfileController, FederationController, StatusController],
+      controllers: [
+        LogController,
+        TileController,
+        ProfileController,
+        AccountController,
+        FederationController,
+        StatusController,
+      ],
       providers: [
         {
           provide: PUBLISHED_LOG,
@@ -77,6 +89,12 @@ export class QueryFeatureModule implements OnModuleInit {
             new TypeOrmFederationReader(dataSource) satisfies FederationReader,
         },
         {
+          provide: ACCOUNT_DIRECTORY,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource): AccountDirectory =>
+            new TypeOrmAccountDirectory(dataSource) satisfies AccountDirectory,
+        },
+        {
           provide: STATUS_HISTORY_READER,
           inject: [DataSource],
           useFactory: (dataSource: DataSource): StatusHistoryReader =>
@@ -93,6 +111,7 @@ export class QueryFeatureModule implements OnModuleInit {
         { provide: QUERY_PORTAL_ID, useValue: options.portalId },
         LogsService,
         ProfileService,
+        AccountService,
         FederationService,
         StatusService,
       ],

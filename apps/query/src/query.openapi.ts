@@ -179,6 +179,42 @@ export function queryOpenApi(): OpenApiFragment {
           },
         },
       },
+      '/accounts/{address}': {
+        get: {
+          tags: ['log'],
+          summary: 'Where an account lives and the ids of its current Master and Personal Profiles',
+          description:
+            "A hint (docs/design/query.md): from this portal's accounts, else the verified mirrors; accounts that " +
+            'moved away or were deleted are skipped. A client reads both profiles with proof and trusts only that.',
+          parameters: [
+            {
+              name: 'address',
+              in: 'path',
+              required: true,
+              description: 'user@domain',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': json(
+              {
+                type: 'object',
+                required: ['Address', 'Account', 'Portal', 'Master', 'Personal'],
+                properties: {
+                  Address: { type: 'string', description: 'The address, normalised' },
+                  Account: { type: 'string', description: 'Its account UDF' },
+                  Portal: { type: 'string', description: 'The id of the portal it lives at' },
+                  Master: { type: 'string', description: 'The current Master Profile id' },
+                  Personal: { type: 'string', description: 'The current Personal Profile id' },
+                },
+              },
+              'Where the account lives',
+            ),
+            '400': error,
+            '404': error,
+          },
+        },
+      },
       '/profiles/{udf}': {
         get: {
           tags: ['log'],

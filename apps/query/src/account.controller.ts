@@ -1,0 +1,18 @@
+import { Controller, Get, Param, UseFilters } from '@nestjs/common';
+import { AccountService, type AccountAnswer } from './account.service';
+import { QueryErrorFilter } from './query-error.filter';
+
+/**
+ * `GET /accounts/{address}` (docs/design/query.md): where an account lives and the ids of its
+ * current Master and Personal Profiles — a hint that a client confirms with verified reads.
+ */
+@Controller('accounts')
+@UseFilters(QueryErrorFilter)
+export class AccountController {
+  constructor(private readonly accounts: AccountService) {}
+
+  @Get(':address')
+  async account(@Param('address') address: string): Promise<AccountAnswer> {
+    return this.accounts.locate(address);
+  }
+}

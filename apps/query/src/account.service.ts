@@ -1,0 +1,115 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { accountUdf, isCryptoError, normaliseAccountAddress } from '@cryptomesh/crypto';
+import { decodeAuditedAccount, isMeshError, readProfileOf } from '@cryptomesh/mesh';
+import type { AccountDirectory } from './account-directory';
+import type { FederationReader } from './federation-reader';
+import { QueryError } from './query-error';
+import { ACCOUNT_DIRECTORY, FEDERATION_READER, QUERY_PORTAL_ID } from './query-tokens';
+
+/** The answer of `GET /accounts/{address}` (docs/design/query.md "GET /accounts/{address}"). */
+export interface AccountAnswer {
+  /** The address asked for, normalised. */
+  readonly Address: string;
+  /** Its account UDF. */
+  readonly Account: string;
+  /** The id of the portal the account lives at (this portal's own id when it is here). */
+  readonly Portal: string;
+  /** The id of its current Master Profile (the profile fingerprint). */
+  readonly Master: string;
+  /** The id of its current Personal Profile. */
+  readonly Personal: string;
+}
+
+/** Longest address accepted before parsing (RFC 5321's path, as parseAccountAddress). */
+const MAX_ADDRESS_LENGTH = 254;
+
+/**
+ * Where an account lives and the ids of its current Master and Personal Profiles (issue #20,
+ * docs/design/inbound.md: a sender's client finds the recipient's profiles with it). A HINT only:
+ * the client then reads both profiles WITH PROOF (`GET /profiles/…`, client.md "Verified reads")
+ * and trusts nothing else — a portal that lies here only makes that read fail or name another
+ * profile that the proof must still bind to the address's account.
+ *
+ * Found in this portal's own `accounts` (an active account: here) or else in the verified mirrors
+ * (`mirror_account_states` of an active account: at that peer). Accounts that moved away or were
+ * deleted are skipped wherever they are; when two mirrors hold the account active (a move not yet
+ * mirrored everywhere), the one with the higher Personal Profile `Sequence` wins, then the first
+ * peer id. A stored state that does not decode is skipped and logged (the mirror wrote it, so it is
+ * a bug, not an attack).
+ */
+@Injectable()
+export class AccountService {
+  private readonly logger = new Logger('query');
+
+  constructor(
+    @Inject(ACCOUNT_DIRECTORY) private readonly directory: AccountDirectory,
+    @Inject(FEDERATION_READER) private readonly federation: FederationReader,
+    @Inject(QUERY_PORTAL_ID) private readonly portalId: string | undefined,
+  ) {}
+
+  /**
+   * MUST throw QueryError `account.invalid` for a text that is not an account address (before any
+   * lookup) and `account.not-found` when no log this portal holds has the account active.
+   */
+  async locate(text: string): Promise<AccountAnswer> {
+    const address = parseAddress(text);
+    const account = accountUdf(address);
+    const own = await this.directory.own(account);
+    if (own?.status === 'active') {
+      const portal = (await this.federation.portal())?.id ?? this.portalId;
+      if (portal === undefined || portal === '')
+        throw new Error('this portal has no id: neither federation_portal nor PORTAL_ID names it');
+      const master = readProfileOf(own.master, 'master').profile;
+      const personal = readProfileOf(own.personal, 'personal').profile;
+      return { Address: address, Account: account, Portal: portal, Master: master.id, Personal: personal.id };
+    }
+    const peers = (await this.federation.peers()).map((p) => p.id);
+    let best: { peer: string; master: string; personal: string; sequence: number } | undefined;
+    for (const row of await this.directory.mirrored(account, peers)) {
+      let state;
+      try {
+        state = decodeAuditedAccount(row.state).state;
+      } catch (error) {
+        if (!isMeshError(error)) throw error;
+        this.logger.error({
+          msg: 'a stored mirror account state does not decode',
+          peer: row.peer,
+          err: error,
+        });
+        continue;
+      }
+      if (state.status !== 'active' || state.account !== account) continue;
+      const sequence = state.personal.profile.sequence;
+      if (best === undefined || sequence > best.sequence)
+        best = {
+          peer: row.peer,
+          master: state.master.profile.id,
+          personal: state.personal.profile.id,
+          sequence,
+        };
+    }
+    if (best === undefined)
+      throw new QueryError(
+        'account.not-found',
+        `no log this portal holds has an active account ${address}${own === undefined ? '' : ` (here it is ${own.status})`}`,
+      );
+    return {
+      Address: address,
+      Account: account,
+      Portal: best.peer,
+      Master: best.master,
+      Personal: best.personal,
+    };
+  }
+}
+
+function parseAddress(text: string): string {
+  if (text.length > MAX_ADDRESS_LENGTH)
+    throw new QueryError('account.invalid', `an account address is at most ${MAX_ADDRESS_LENGTH} characters`);
+  try {
+    return normaliseAccountAddress(text);
+  } catch (error) {
+    if (!isCryptoError(error)) throw error;
+    throw new QueryError('account.invalid', error.message);
+  }
+}

@@ -1,0 +1,28 @@
+import type { DataSource } from 'typeorm';
+import type { AccountDirectory, MirroredAccountRow, OwnAccountRow } from './account-directory';
+
+/**
+ * `AccountDirectory` over the portal's database: `accounts` (the query role may read only
+ * account_udf, address, status, master, personal — migration 1763809500000) and
+ * `mirror_account_states`. Lookups by primary key, nothing else.
+ */
+export class TypeOrmAccountDirectory implements AccountDirectory {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async own(accountUdf: string): Promise<OwnAccountRow | undefined> {
+    const rows = (await this.dataSource.query(
+      `SELECT address, status, master, personal FROM accounts WHERE account_udf = $1`,
+      [accountUdf],
+    )) as OwnAccountRow[];
+    return rows[0];
+  }
+
+  async mirrored(accountUdf: string, peers: readonly string[]): Promise<MirroredAccountRow[]> {
+    if (peers.length === 0) return [];
+    // (peer, account) is the primary key: one index probe per peer.
+    return (await this.dataSource.query(
+      `SELECT peer, state FROM mirror_account_states WHERE peer = ANY($1::text[]) AND account = $2 ORDER BY peer`,
+      [[...peers], accountUdf],
+    )) as MirroredAccountRow[];
+  }
+}
