@@ -10,19 +10,19 @@ export class TypeOrmAccountDirectory implements AccountDirectory {
   constructor(private readonly dataSource: DataSource) {}
 
   async own(accountUdf: string): Promise<OwnAccountRow | undefined> {
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<OwnAccountRow[]>(
       `SELECT address, status, master, personal FROM accounts WHERE account_udf = $1`,
       [accountUdf],
-    )) as OwnAccountRow[];
+    );
     return rows[0];
   }
 
   async mirrored(accountUdf: string, peers: readonly string[]): Promise<MirroredAccountRow[]> {
     if (peers.length === 0) return [];
     // (peer, account) is the primary key: one index probe per peer.
-    return (await this.dataSource.query(
+    return this.dataSource.query<MirroredAccountRow[]>(
       `SELECT peer, state FROM mirror_account_states WHERE peer = ANY($1::text[]) AND account = $2 ORDER BY peer`,
       [[...peers], accountUdf],
-    )) as MirroredAccountRow[];
+    );
   }
 }

@@ -21,6 +21,17 @@ export type ClientErrorCode =
    * this client verified before, or served from the log of a portal the account moved away from.
    */
   | 'verify.stale'
+  /**
+   * A catalog value the home portal served that this device cannot accept (docs/design/inbound.md
+   * "Catalog objects"): not signed by a device of the account's verified Personal Profile, another
+   * account, catalog or Id, a `Sequence` lower than one this device saw, or an object it saw vanish.
+   */
+  | 'verify.catalog'
+  /**
+   * An inbound envelope that does not verify against its sender's profiles read with proof, or that
+   * is not addressed to this account (docs/design/inbound.md "Inbound envelopes").
+   */
+  | 'verify.envelope'
   /** A portal's answer of the wrong shape (missing fields, wrong types, undecodable values). */
   | 'verify.answer'
   /**

@@ -2,7 +2,7 @@
  * @cryptomesh/client — the Mesh client SDK (docs/design/client.md): local state behind the
  * `ClientStore` port, trust on first use of a portal and its federation, verified reads (checkpoint
  * signature, cosignature quorum, consistency, inclusion, profile rules), the profile manager, the
- * password application and offline escrow. Portable: it runs in a browser — `@cryptomesh/crypto/portable`,
+ * password application, offline escrow, the catalog services and the inbound services. Portable: it runs in a browser — `@cryptomesh/crypto/portable`,
  * global `fetch`, no `node:*`, no Buffer (STYLE.md §1; purity.spec.ts). Named exports, one by one.
  */
 export { ClientError, isClientError } from './client-error';
@@ -123,3 +123,24 @@ export type {
 export { MAX_RETRIES, MAX_RETRY_AFTER_S, abortableSleep, retryRateLimited } from './rate-limit-retry';
 export type { RetryOptions } from './rate-limit-retry';
 export { TiledLog, verifyTiledLog } from './tiled-log';
+export { MeshCatalog } from './catalog';
+export type { CatalogObject } from './catalog';
+export { CATALOG_SEEN_DOCUMENT } from './catalog-seen';
+export { openAccount, ownRecipients } from './catalog-account';
+export type { OpenAccount } from './catalog-account';
+export { contactAddress, getContact, listContacts, putContact, removeContact } from './catalog-contacts';
+export type { Contact, ContactInput, ContactTrust } from './catalog-contacts';
+export { MeshInbound } from './inbound';
+export type { ConfirmationStatus, Received } from './inbound';
+export { contentProblem, deleteInbound, receiveInbound } from './inbound-receive';
+export type { InboundItem, RefusedItem } from './inbound-receive';
+export { lookupAccount, verifiedAccount } from './inbound-recipient';
+export type { AccountHint, VerifiedAccount } from './inbound-recipient';
+export {
+  DEFAULT_CONTACT_POW_LEVEL,
+  SENT_PREFIX,
+  contactProofOfWorkLevel,
+  sendInbound,
+  sentItem,
+} from './inbound-send';
+export type { SentItem } from './inbound-send';

@@ -1,0 +1,138 @@
+import { accountUdf } from '@cryptomesh/crypto/portable';
+import {
+  accountView,
+  personalProfileId,
+  type MasterProfile,
+  type PersonalProfile,
+  type ProfileKind,
+  type ProfileView,
+  type SignedProfile,
+} from '@cryptomesh/mesh';
+import type { OpenAccount } from './catalog-account';
+import { ClientError, isClientError } from './client-error';
+import { DEFAULT_LOG_WAIT_MS } from './log-check';
+import { joinUrl, portalRequest, refusal } from './portal-http';
+import { fetchVerifiedProfile, type VerifiedProfile } from './verified-profile';
+
+/** What `GET /accounts/{address}` answers (docs/design/query.md): a HINT, never trusted as such. */
+export interface AccountHint {
+  readonly address: string;
+  readonly account: string;
+  /** The portal the account lives at, as the query service says. */
+  readonly portal: string;
+  readonly master: string;
+  readonly personal: string;
+}
+
+/**
+ * Another account as this client proved it from the logs: its Master and Personal Profiles, each a
+ * verified read (client.md "Verified reads") of a record of `accountUdf(address)` — whichever member's
+ * log holds it — through the home portal's query service.
+ */
+export interface VerifiedAccount {
+  readonly address: string;
+  readonly account: string;
+  /** The portal whose log holds the Personal Profile (the account's home as the logs show it). */
+  readonly portal: string;
+  readonly master: SignedProfile<MasterProfile>;
+  readonly personal: SignedProfile<PersonalProfile>;
+}
+
+/** How long a verified read waits between tries for a fresh checkpoint's cosignature quorum. */
+const QUORUM_RETRY_MS = 500;
+
+/**
+ * `GET /accounts/{address}` of the home portal's query service. `portal.refused` with code
+ * `account.not-found` when no log it holds has the account; `verify.answer` for an answer of another
+ * shape or another address's.
+ */
+export async function lookupAccount(open: OpenAccount, address: string): Promise<AccountHint> {
+  const { home } = open.trust;
+  const options = open.manager.options;
+  const url = joinUrl(home.queryUrl, `accounts/${encodeURIComponent(address)}`);
+  const answer = await portalRequest(
+    url,
+    { method: 'GET', headers: { accept: 'application/json' } },
+    {
+      portal: home.id,
+      ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    },
+  );
+  if (answer.status !== 200) throw refusal(url, answer, home.id);
+  let value: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(answer.text) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) value = parsed as Record<string, unknown>;
+  } catch {
+    value = {};
+  }
+  const { Address, Account, Portal, Master, Personal } = value;
+  if (
+    typeof Address !== 'string' ||
+    typeof Account !== 'string' ||
+    typeof Portal !== 'string' ||
+    typeof Master !== 'string' ||
+    typeof Personal !== 'string' ||
+    Account !== accountUdf(address)
+  )
+    throw new ClientError('verify.answer', `${url} served an account answer of another shape or address`, {
+      portal: home.id,
+      check: 'account answer',
+      evidence: { url, answer: answer.text.slice(0, 2000) },
+    });
+  return { address: Address, account: Account, portal: Portal, master: Master, personal: Personal };
+}
+
+/**
+ * The Master and Personal Profiles of `address`, read WITH PROOF through the home portal's query
+ * service (its own log or its verified mirror of the account's home). `master` names the Master
+ * Profile to read (an envelope's `FromMaster`); without it the lookup's hint names it. The proof
+ * binds each profile to the address's account UDF, so a lying hint can only make this fail.
+ * A fresh checkpoint that is not cosigned to the quorum yet is waited for (the log wait); every
+ * other failure is thrown as fetchVerifiedProfile throws it.
+ */
+export async function verifiedAccount(
+  open: OpenAccount,
+  address: string,
+  master?: string,
+): Promise<VerifiedAccount> {
+  const masterId = master ?? (await lookupAccount(open, address)).master;
+  const read = reader(open, address);
+  const m = await read(masterId, 'master', undefined);
+  const masterProfile = m.signed as SignedProfile<MasterProfile>;
+  const p = await read(personalProfileId(masterId), 'personal', accountView(masterProfile, undefined));
+  return {
+    address,
+    account: accountUdf(address),
+    portal: p.log,
+    master: masterProfile,
+    personal: p.signed as SignedProfile<PersonalProfile>,
+  };
+}
+
+function reader(open: OpenAccount, address: string) {
+  const options = open.manager.options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = options.now ?? (() => Date.now());
+  return async (id: string, kind: ProfileKind, known: ProfileView | undefined): Promise<VerifiedProfile> => {
+    const deadline = now() + (options.logWaitMs ?? DEFAULT_LOG_WAIT_MS);
+    for (;;) {
+      try {
+        return await fetchVerifiedProfile(`mmm:${id}:${address}`, {
+          trust: open.trust,
+          via: open.trust.home,
+          store: open.store,
+          kind,
+          ...(known === undefined ? {} : { known }),
+          ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
+          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+          ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
+        });
+      } catch (error) {
+        if (!isClientError(error, 'verify.quorum') || now() >= deadline) throw error;
+        await sleep(QUORUM_RETRY_MS);
+      }
+    }
+  };
+}

@@ -1,0 +1,315 @@
+import type { InboundKind } from '@cryptomesh/mesh';
+import { MeshCatalog } from './catalog';
+import { openAccount, type OpenAccount } from './catalog-account';
+import {
+  contactAddress,
+  getContact,
+  listContacts,
+  putContact,
+  removeContact,
+  type Contact,
+} from './catalog-contacts';
+import { ClientError, isClientError } from './client-error';
+import { deleteInbound, receiveInbound, type InboundItem, type RefusedItem } from './inbound-receive';
+import { verifiedAccount } from './inbound-recipient';
+import { contactProofOfWorkLevel, rememberSent, sendInbound, sentItem, type SentItem } from './inbound-send';
+import type { MeshProfileManager } from './profile-manager';
+
+/** What a listing shows: the accepted items, and those this device refused (never shown). */
+export interface Received {
+  readonly items: InboundItem[];
+  readonly refused: RefusedItem[];
+}
+
+/** `mesh confirm status`: the request as sent, and the verified answer once one came. */
+export interface ConfirmationStatus {
+  readonly request: SentItem;
+  readonly answer?: { readonly answer: 'yes' | 'no'; readonly device: string; readonly created: number };
+}
+
+/**
+ * The inbound services of one device (000 §3.3; docs/design/inbound.md): contacts and contact
+ * requests, messages, tasks, confirmation requests and their signed answers. Sending reads the
+ * recipient's profiles with proof (inbound-recipient.ts) and encrypts to its devices; receiving
+ * verifies every item against its sender's profiles read with proof and applies the access rules
+ * again over this device's verified contact catalog (inbound-receive.ts). Contact answers
+ * (`Response` accept/reject) are applied to the catalog when a listing meets them, then deleted.
+ *
+ * Not safe for concurrent use on one store: the CLI runs one command at a time.
+ */
+export class MeshInbound {
+  readonly catalog: MeshCatalog;
+
+  constructor(readonly account: OpenAccount) {
+    this.catalog = new MeshCatalog(account);
+  }
+
+  /** Opens the home's account (its profiles verified through the log) for the inbound services. */
+  static async open(manager: MeshProfileManager): Promise<MeshInbound> {
+    return new MeshInbound(await openAccount(manager));
+  }
+
+  // Contacts.
+
+  async contacts(): Promise<Contact[]> {
+    return listContacts(this.catalog);
+  }
+
+  /** Adds (or updates) `address` as an accepted contact, its Master Profile proven from the logs and pinned. */
+  async addContact(address: string, details: { name?: string; note?: string } = {}): Promise<Contact> {
+    const to = await verifiedAccount(this.account, this.other(address));
+    return putContact(this.catalog, {
+      address: to.address,
+      master: to.master.profile.id,
+      trust: 'accepted',
+      pinMaster: true,
+      ...details,
+    });
+  }
+
+  async removeContact(address: string): Promise<boolean> {
+    return removeContact(this.catalog, address);
+  }
+
+  /**
+   * Adds `address` as a contact (allow, Trust `requested`, any owner of the address until its
+   * accept proves the Master Profile) and sends it a contact request with proof of work at the
+   * home portal's level.
+   */
+  async requestContact(address: string, text?: string): Promise<{ contact: Contact; sent: SentItem }> {
+    const to = await verifiedAccount(this.account, this.other(address));
+    const existing = await getContact(this.catalog, to.address);
+    const contact = await putContact(this.catalog, {
+      address: to.address,
+      master: to.master.profile.id,
+      trust: existing?.trust === 'accepted' ? 'accepted' : 'requested',
+      pinMaster: existing?.access?.master !== undefined,
+      ...pickDetails(existing),
+    });
+    const level = await contactProofOfWorkLevel(this.account);
+    const sent = await sendInbound(
+      this.account,
+      to,
+      'contact',
+      { Response: 'request', ...(text === undefined ? {} : { Text: text }) },
+      level,
+    );
+    return { contact, sent };
+  }
+
+  /** The contact requests waiting (verified, not refused by this account's rules). */
+  async pendingContacts(): Promise<Received> {
+    const { items, refused } = await this.receive();
+    return { items: items.filter(isRequest), refused };
+  }
+
+  /**
+   * Accepts the contact request(s) of `address`: the contact is added (allow, Master Profile pinned
+   * to the one the request proved), an accept is sent back, the requests are deleted.
+   * `usage.invalid` when no request of `address` waits.
+   */
+  async acceptContact(address: string): Promise<{ contact: Contact; sent: SentItem }> {
+    const requests = await this.requestsFrom(address);
+    const first = requests[0]!;
+    const existing = await getContact(this.catalog, first.from);
+    const contact = await putContact(this.catalog, {
+      address: first.from,
+      master: first.fromMaster,
+      trust: 'accepted',
+      pinMaster: true,
+      ...pickDetails(existing),
+    });
+    const sent = await sendInbound(this.account, first.sender, 'contact', { Response: 'accept' });
+    await deleteInbound(
+      this.account,
+      requests.map((r) => r.id),
+    );
+    return { contact, sent };
+  }
+
+  /**
+   * Rejects the contact request(s) of `address`: deleted, and a reject sent back (best effort:
+   * `notified` false when the requester's portal refused it).
+   */
+  async rejectContact(address: string): Promise<{ deleted: number; notified: boolean }> {
+    const requests = await this.requestsFrom(address);
+    const deleted = await deleteInbound(
+      this.account,
+      requests.map((r) => r.id),
+    );
+    try {
+      await sendInbound(this.account, requests[0]!.sender, 'contact', { Response: 'reject' });
+      return { deleted, notified: true };
+    } catch (error) {
+      if (isClientError(error, 'portal.refused')) return { deleted, notified: false };
+      throw error;
+    }
+  }
+
+  /**
+   * Blocks `address` (any owner of it): its contact becomes Trust `blocked`, Access `block`, and what
+   * it has waiting is deleted. The portals refuse its items from then on (`inbound.blocked`).
+   */
+  async blockContact(address: string): Promise<{ contact: Contact; deleted: number }> {
+    const who = this.other(address);
+    const { items } = await this.receive();
+    const theirs = items.filter((i) => i.from === who);
+    const existing = await getContact(this.catalog, who);
+    const master =
+      theirs[0]?.fromMaster ??
+      existing?.master ??
+      (await verifiedAccount(this.account, who)).master.profile.id;
+    const contact = await putContact(this.catalog, {
+      address: who,
+      master,
+      trust: 'blocked',
+      pinMaster: false,
+      ...pickDetails(existing),
+    });
+    const deleted = await deleteInbound(
+      this.account,
+      theirs.map((i) => i.id),
+    );
+    return { contact, deleted };
+  }
+
+  // Messages, tasks, confirmations.
+
+  /** Sends `kind` with `content` to `address` (its profiles read with proof). */
+  async send(
+    address: string,
+    kind: 'message' | 'task' | 'confirm',
+    content: Record<string, string>,
+  ): Promise<SentItem> {
+    const to = await verifiedAccount(this.account, this.other(address));
+    return sendInbound(this.account, to, kind, content);
+  }
+
+  /** The accepted items of `kind` (every kind when absent), oldest first. */
+  async list(kind?: InboundKind): Promise<Received> {
+    const { items, refused } = await this.receive();
+    return { items: kind === undefined ? items : items.filter((i) => i.kind === kind), refused };
+  }
+
+  /** The accepted item `id` (of `kind` when given); `usage.invalid` when there is none (or it was refused). */
+  async item(id: string, kind?: InboundKind): Promise<InboundItem> {
+    const { items, refused } = await this.receive();
+    const found = items.find((i) => i.id === id && (kind === undefined || i.kind === kind));
+    if (found !== undefined) return found;
+    const why = refused.find((r) => r.id === id);
+    throw new ClientError(
+      'usage.invalid',
+      why === undefined
+        ? `no ${kind ?? 'item'} ${id} is waiting`
+        : `item ${id} was refused: ${why.code} (${why.reason})`,
+      { check: 'inbound item' },
+    );
+  }
+
+  /** Answers confirmation request `id` with a signed `answer` item, then deletes the request. */
+  async answer(id: string, answer: 'yes' | 'no'): Promise<SentItem> {
+    const request = await this.item(id, 'confirm');
+    const sent = await sendInbound(this.account, request.sender, 'answer', { Ref: id, Answer: answer });
+    await deleteInbound(this.account, [id]);
+    return sent;
+  }
+
+  /**
+   * The status of confirmation request `id` this device sent: its verified answer once one came —
+   * an `answer` item whose Ref is `id`, from the address it was sent to, of the Master Profile proven
+   * then, signed by one of that account's devices. The answer is kept with the request and deleted
+   * from the spool. `usage.invalid` for an id this device did not send as a confirmation request.
+   */
+  async confirmationStatus(id: string): Promise<ConfirmationStatus> {
+    const request = await sentItem(this.account, id);
+    if (request?.kind !== 'confirm')
+      throw new ClientError('usage.invalid', `this device sent no confirmation request ${id}`, {
+        check: 'confirmation request',
+      });
+    if (request.answer !== undefined) return { request, answer: request.answer };
+    const { items } = await this.receive();
+    const answers = items.filter(
+      (i) =>
+        i.kind === 'answer' &&
+        i.content['Ref'] === id &&
+        i.from === request.to &&
+        i.fromMaster === request.toMaster,
+    );
+    const first = answers[0];
+    if (first === undefined) return { request };
+    const answer = {
+      answer: first.content['Answer'] as 'yes' | 'no',
+      device: first.device,
+      created: first.created,
+    };
+    await rememberSent(this.account, { ...request, answer });
+    await deleteInbound(
+      this.account,
+      answers.map((a) => a.id),
+    );
+    return { request: { ...request, answer }, answer };
+  }
+
+  /** Every item, verified, with contact answers applied to the catalog (and deleted). */
+  private async receive(): Promise<Received> {
+    const rules = await this.catalog.contactRules();
+    const got = await receiveInbound(this.account, rules);
+    const items: InboundItem[] = [];
+    const applied: string[] = [];
+    for (const item of got.items) {
+      if (item.kind === 'contact' && item.content['Response'] !== 'request') {
+        await this.applyResponse(item);
+        applied.push(item.id);
+      } else items.push(item);
+    }
+    if (applied.length > 0) await deleteInbound(this.account, applied);
+    return { items, refused: got.refused };
+  }
+
+  /**
+   * A contact's answer to this account's request: accept pins its Master Profile (proven by the
+   * answer) and makes it `accepted`; reject removes the requested contact. An answer to no pending
+   * request of this account changes nothing.
+   */
+  private async applyResponse(item: InboundItem): Promise<void> {
+    const contact = await getContact(this.catalog, item.from);
+    if (contact?.trust !== 'requested') return;
+    if (item.content['Response'] === 'accept')
+      await putContact(this.catalog, {
+        address: item.from,
+        master: item.fromMaster,
+        trust: 'accepted',
+        pinMaster: true,
+        ...pickDetails(contact),
+      });
+    else await removeContact(this.catalog, item.from);
+  }
+
+  private async requestsFrom(address: string): Promise<InboundItem[]> {
+    const who = this.other(address);
+    const { items } = await this.receive();
+    const requests = items.filter((i) => isRequest(i) && i.from === who);
+    if (requests.length === 0)
+      throw new ClientError('usage.invalid', `no contact request from ${who} is waiting`, {
+        check: 'contact request',
+      });
+    return requests;
+  }
+
+  /** `address` normalised; `usage.invalid` for a bad one or this account's own. */
+  private other(address: string): string {
+    const who = contactAddress(address);
+    if (who === this.account.doc.account)
+      throw new ClientError('usage.invalid', `${who} is this account`, { check: 'address' });
+    return who;
+  }
+}
+
+const isRequest = (i: InboundItem): boolean => i.kind === 'contact' && i.content['Response'] === 'request';
+
+function pickDetails(contact: Contact | undefined): { name?: string; note?: string } {
+  return {
+    ...(contact?.name === undefined ? {} : { name: contact.name }),
+    ...(contact?.note === undefined ? {} : { note: contact.note }),
+  };
+}
