@@ -50,7 +50,7 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
   accounts: {
     gateway: 'INSERT SELECT UPDATE',
     query: 'SELECT(account_udf,address,master,personal,status)',
-    replication: 'SELECT(account_udf,address,status)',
+    replication: 'SELECT(account_udf,address,master,status)',
   },
   catalog_objects: { gateway: 'INSERT SELECT UPDATE' },
   connect_requests: { gateway: 'DELETE INSERT SELECT UPDATE' },

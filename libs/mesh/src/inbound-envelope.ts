@@ -38,6 +38,11 @@ export interface InboundEnvelope {
   readonly fromMaster: string;
   readonly to: string;
   readonly toAccount: string;
+  /**
+   * The UDF of the recipient's Master Profile, as the sender verified it: an address reused by another
+   * owner, or squatted at another member, does not receive what was meant for this one.
+   */
+  readonly toMaster: string;
   readonly created: number;
   /** The JWE (general JSON serialisation) of the content. */
   readonly body: JsonObject;
@@ -50,6 +55,7 @@ export interface EnvelopeInput {
   readonly from: string;
   readonly fromMaster: string;
   readonly to: string;
+  readonly toMaster: string;
   readonly created: number;
   readonly body: JsonObject;
   readonly random?: RandomSource;
@@ -64,6 +70,7 @@ function payloadOf(e: InboundEnvelope): JsonObject {
     FromMaster: e.fromMaster,
     To: e.to,
     ToAccount: e.toAccount,
+    ToMaster: e.toMaster,
     Created: e.created,
     Body: e.body,
   };
@@ -91,6 +98,7 @@ function readPayload(payload: Record<string, unknown>): InboundEnvelope {
     'FromMaster',
     'To',
     'ToAccount',
+    'ToMaster',
     'Created',
     'Body',
   ]);
@@ -107,6 +115,7 @@ function readPayload(payload: Record<string, unknown>): InboundEnvelope {
   if (toAccount !== accountUdf(to)) r.fail('"ToAccount" is not the account UDF of "To"');
   if (fromAccount === toAccount) r.fail('an envelope goes to another account than its sender');
   const fromMaster = r.string('FromMaster');
+  const toMaster = r.string('ToMaster');
   const created = r.integer('Created');
   const body = r.raw('Body');
   if (!isJsonObject(body) || !Array.isArray(body['recipients']) || typeof body['ciphertext'] !== 'string')
@@ -119,6 +128,7 @@ function readPayload(payload: Record<string, unknown>): InboundEnvelope {
     fromMaster,
     to,
     toAccount,
+    toMaster,
     created,
     body: body as JsonObject,
   };
@@ -136,6 +146,7 @@ export async function signEnvelope(input: EnvelopeInput, key: JwsSigningKey): Pr
     fromMaster: input.fromMaster,
     to,
     toAccount: accountUdf(to),
+    toMaster: input.toMaster,
     created: input.created,
     body: input.body,
   };

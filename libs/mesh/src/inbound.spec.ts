@@ -95,7 +95,8 @@ describe('catalog values (docs/design/inbound.md "Catalog objects")', () => {
       { ...good, sequence: 0 },
       { ...good, data: undefined },
       { ...good, data: { ciphertext: 'x' } },
-      { ...good, access: { account: ACCOUNT, rule: 'allow' } }, // Access outside the contact catalog
+      { ...good, access: { account: ACCOUNT, master: 'M', rule: 'allow' } }, // Access outside the contact catalog
+      { ...good, catalog: 'contact', access: { account: ACCOUNT, rule: 'allow' } }, // an allow rule not pinned
       { ...good, deleted: true }, // a tombstone with Data
     ];
     for (const input of bad)
@@ -183,6 +184,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     from: ADDRESS,
     fromMaster: (await makeAccount()).master.profile.id,
     to: BOB,
+    toMaster: 'MBOB-MAST-ER',
     created: NOW,
     body: await jwe(),
   });
@@ -252,7 +254,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
 
 describe('inbound access control (docs/design/inbound.md "Access control")', () => {
   const sender = { account: accountUdf(ADDRESS), master: 'MASTER-1' };
-  const allow: CatalogAccess = { account: sender.account, rule: 'allow' };
+  const allow: CatalogAccess = { account: sender.account, master: 'MASTER-1', rule: 'allow' };
   const block: CatalogAccess = { account: sender.account, rule: 'block' };
 
   it('a stranger may send only a contact request; a contact anything; a blocked sender nothing', () => {
@@ -264,8 +266,9 @@ describe('inbound access control (docs/design/inbound.md "Access control")', () 
   });
 
   it('a rule pinned to a Master Profile does not admit a new owner of the address', () => {
-    const pinned: CatalogAccess = { ...allow, master: 'MASTER-1' };
+    const pinned = allow;
     expect(accessMatches(pinned, sender)).toBe(true);
+    expect(accessMatches(block, { ...sender, master: 'MASTER-2' })).toBe(true); // an unpinned block: every owner
     expect(accessMatches(pinned, { ...sender, master: 'MASTER-2' })).toBe(false);
     expect(decideInbound('message', { ...sender, master: 'MASTER-2' }, [pinned])).toMatchObject({
       code: 'inbound.not-a-contact',

@@ -113,7 +113,7 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
     await queryRunner.query(`GRANT USAGE ON SEQUENCE inbound_spool_seq_seq TO cryptomesh_replication`);
     await queryRunner.query(`GRANT SELECT ON TABLE user_catalog_objects TO cryptomesh_replication`);
     await queryRunner.query(
-      `GRANT SELECT (account_udf, address, status) ON TABLE accounts TO cryptomesh_replication`,
+      `GRANT SELECT (account_udf, address, status, master) ON TABLE accounts TO cryptomesh_replication`,
     );
     await queryRunner.query(`GRANT SELECT (seq) ON TABLE log_queue TO cryptomesh_replication`);
     // The query service answers where an account lives (GET /accounts/{address}).
@@ -131,7 +131,7 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
       `REVOKE SELECT (account_udf, address, status, master, personal) ON TABLE accounts FROM cryptomesh_query`,
     );
     await queryRunner.query(
-      `REVOKE SELECT (account_udf, address, status) ON TABLE accounts FROM cryptomesh_replication`,
+      `REVOKE SELECT (account_udf, address, status, master) ON TABLE accounts FROM cryptomesh_replication`,
     );
     await queryRunner.query(`REVOKE SELECT (seq) ON TABLE log_queue FROM cryptomesh_replication`);
     await queryRunner.query(`DROP INDEX mirror_account_states_account`);

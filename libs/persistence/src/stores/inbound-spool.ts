@@ -1,5 +1,5 @@
 import type { CatalogAccess, InboundKind } from '@cryptomesh/mesh';
-import { decideInbound } from '@cryptomesh/mesh';
+import { decideInbound, readProfile } from '@cryptomesh/mesh';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -11,6 +11,8 @@ import type { EntityManager } from 'typeorm';
 export interface InboundItem {
   /** The recipient's account UDF (an account of this portal). */
   readonly account: string;
+  /** The recipient's Master Profile UDF as the sender verified it (the envelope's ToMaster). */
+  readonly toMaster: string;
   /** The envelope Id. */
   readonly id: string;
   readonly kind: InboundKind;
@@ -34,6 +36,7 @@ export interface InboundLimits {
 }
 
 export type InboundRefusalCode =
+  | 'inbound.unknown-recipient'
   | 'inbound.blocked'
   | 'inbound.not-a-contact'
   | 'inbound.proof-of-work'
@@ -101,6 +104,16 @@ export async function admitInbound(
     [item.account, item.id],
   );
   if (held.length > 0) return { ok: true, duplicate: true, stranger: false };
+  const recipient = await manager.query<Array<{ master: unknown }>>(
+    `SELECT master FROM accounts WHERE account_udf = $1 AND status = 'active'`,
+    [item.account],
+  );
+  if (recipient[0] === undefined || masterIdOf(recipient[0].master) !== item.toMaster)
+    return {
+      ok: false,
+      code: 'inbound.unknown-recipient',
+      detail: 'no active account of this portal has that address and Master Profile',
+    };
   const rules = await contactRules(manager, item.account, item.fromAccount);
   const decision = decideInbound(item.kind, { account: item.fromAccount, master: item.fromMaster }, rules);
   if (!decision.ok) return decision;
@@ -270,24 +283,36 @@ export async function queueInboundRelay(manager: EntityManager, relay: InboundRe
   return rows.length === 1;
 }
 
+/** The id of a stored Master Profile JWS; undefined when it does not read. */
+function masterIdOf(jws: unknown): string | undefined {
+  try {
+    return readProfile(jws).profile.id;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Where the account `accountUdf` lives: 'self' when it is an active account of this portal, else the
- * id of the peer whose VERIFIED mirror holds it active (not moved, not deleted), else undefined.
+ * Where the account `accountUdf` whose Master Profile is `master` lives: 'self' when it is an active
+ * account of this portal, else the id of a peer whose VERIFIED mirror holds it active (not moved, not
+ * deleted), else undefined. The Master Profile decides between two owners of one address (a reused
+ * or squatted address): only the one the sender verified receives.
  */
 export async function inboundRecipientHome(
   manager: EntityManager,
   accountUdf: string,
+  master: string,
 ): Promise<'self' | { readonly peer: string } | undefined> {
-  const own = await manager.query<Array<{ status: string }>>(
-    'SELECT status FROM accounts WHERE account_udf = $1',
+  const own = await manager.query<Array<{ master: unknown }>>(
+    `SELECT master FROM accounts WHERE account_udf = $1 AND status = 'active'`,
     [accountUdf],
   );
-  if (own[0]?.status === 'active') return 'self';
-  const mirrored = await manager.query<Array<{ peer: string }>>(
-    `SELECT peer FROM mirror_account_states
-      WHERE account = $1 AND state ->> 'status' = 'active' ORDER BY updated_at DESC LIMIT 1`,
+  if (own[0] !== undefined && masterIdOf(own[0].master) === master) return 'self';
+  const mirrored = await manager.query<Array<{ peer: string; master: unknown }>>(
+    `SELECT peer, state -> 'master' AS master FROM mirror_account_states
+      WHERE account = $1 AND state ->> 'status' = 'active' ORDER BY updated_at DESC`,
     [accountUdf],
   );
-  const peer = mirrored[0]?.peer;
-  return peer === undefined ? undefined : { peer };
+  const found = mirrored.find((row) => masterIdOf(row.master) === master);
+  return found === undefined ? undefined : { peer: found.peer };
 }
