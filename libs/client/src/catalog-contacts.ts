@@ -8,8 +8,8 @@ export type ContactTrust = 'accepted' | 'requested' | 'blocked';
 
 /**
  * A contact: the decrypted `{Address, Master, Trust, Name?, Note?}` of a `contact` object, with the
- * `Access` the portal decides by. `access.master` is pinned once the contact proved its Master
- * Profile by an envelope (an accept); before that any owner of the address is allowed.
+ * `Access` the portal decides by: an allow rule names the Master Profile this device proved for the
+ * address (an address may change owner); a block names none (every owner of the address).
  */
 export interface Contact {
   readonly address: string;
@@ -24,15 +24,16 @@ export interface Contact {
   readonly updated: number;
 }
 
-/** What a contact is set to; the Access follows from `trust` (blocked → block, else allow). */
+/**
+ * What a contact is set to; the Access follows from `trust`: blocked → block (every owner of the
+ * address), else allow pinned to `master`, which MUST be a Master Profile this device proved.
+ */
 export interface ContactInput {
   readonly address: string;
   readonly master: string;
   readonly trust: ContactTrust;
   readonly name?: string;
   readonly note?: string;
-  /** Pin the Access rule to `master` (the contact proved it), else any owner of the address. */
-  readonly pinMaster: boolean;
 }
 
 /** The normalised address, or `usage.invalid`. */
@@ -71,11 +72,10 @@ export async function putContact(catalog: MeshCatalog, input: ContactInput): Pro
     ...(input.name === undefined ? {} : { Name: input.name }),
     ...(input.note === undefined ? {} : { Note: input.note }),
   };
-  const access: CatalogAccess = {
-    account: accountUdf(address),
-    ...(input.pinMaster ? { master: input.master } : {}),
-    rule: input.trust === 'blocked' ? 'block' : 'allow',
-  };
+  const access: CatalogAccess =
+    input.trust === 'blocked'
+      ? { account: accountUdf(address), rule: 'block' }
+      : { account: accountUdf(address), master: input.master, rule: 'allow' };
   const written = await catalog.put('contact', address, data, access);
   return contactOf(written)!;
 }

@@ -139,8 +139,16 @@ async function accept(
     return refuse(cause.code, cause.message);
   }
   const { doc } = open;
-  if (envelope.toAccount !== doc.accountUdf || envelope.to !== doc.account)
-    return refuse('verify.envelope', `addressed to ${envelope.to}, not to ${doc.account}`, envelope);
+  if (
+    envelope.toAccount !== doc.accountUdf ||
+    envelope.to !== doc.account ||
+    envelope.toMaster !== doc.master.profile.id
+  )
+    return refuse(
+      'verify.envelope',
+      `addressed to ${envelope.to} (Master Profile ${envelope.toMaster}), not to this account`,
+      envelope,
+    );
   if (envelope.id !== id || envelope.kind !== listed.Kind || envelope.from !== listed.From)
     return refuse('verify.envelope', 'the portal listed it with another Id, Kind or sender', envelope);
   // 2. The sender's profiles with proof, and the signature.

@@ -79,6 +79,7 @@ export async function sendInbound(
         from: doc.account,
         fromMaster: doc.master.profile.id,
         to: to.address,
+        toMaster: to.master.profile.id,
         created,
         body: await sealJson(content, recipients),
         random: session.random,

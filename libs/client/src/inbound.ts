@@ -62,7 +62,6 @@ export class MeshInbound {
       address: to.address,
       master: to.master.profile.id,
       trust: 'accepted',
-      pinMaster: true,
       ...details,
     });
   }
@@ -72,8 +71,8 @@ export class MeshInbound {
   }
 
   /**
-   * Adds `address` as a contact (allow, Trust `requested`, any owner of the address until its
-   * accept proves the Master Profile) and sends it a contact request with proof of work at the
+   * Adds `address` as a contact (allow, pinned to the Master Profile read with proof, Trust
+   * `requested` until its accept comes) and sends it a contact request with proof of work at the
    * home portal's level.
    */
   async requestContact(address: string, text?: string): Promise<{ contact: Contact; sent: SentItem }> {
@@ -83,7 +82,6 @@ export class MeshInbound {
       address: to.address,
       master: to.master.profile.id,
       trust: existing?.trust === 'accepted' ? 'accepted' : 'requested',
-      pinMaster: existing?.access?.master !== undefined,
       ...pickDetails(existing),
     });
     const level = await contactProofOfWorkLevel(this.account);
@@ -116,7 +114,6 @@ export class MeshInbound {
       address: first.from,
       master: first.fromMaster,
       trust: 'accepted',
-      pinMaster: true,
       ...pickDetails(existing),
     });
     const sent = await sendInbound(this.account, first.sender, 'contact', { Response: 'accept' });
@@ -163,7 +160,6 @@ export class MeshInbound {
       address: who,
       master,
       trust: 'blocked',
-      pinMaster: false,
       ...pickDetails(existing),
     });
     const deleted = await deleteInbound(
@@ -267,19 +263,18 @@ export class MeshInbound {
   }
 
   /**
-   * A contact's answer to this account's request: accept pins its Master Profile (proven by the
-   * answer) and makes it `accepted`; reject removes the requested contact. An answer to no pending
-   * request of this account changes nothing.
+   * A contact's answer to this account's request: accept makes it `accepted`, pinned to the Master
+   * Profile the answer proved; reject removes the requested contact. An answer to no pending request
+   * of this account, or from another owner of the address than the one requested, changes nothing.
    */
   private async applyResponse(item: InboundItem): Promise<void> {
     const contact = await getContact(this.catalog, item.from);
-    if (contact?.trust !== 'requested') return;
+    if (contact?.trust !== 'requested' || contact.master !== item.fromMaster) return;
     if (item.content['Response'] === 'accept')
       await putContact(this.catalog, {
         address: item.from,
         master: item.fromMaster,
         trust: 'accepted',
-        pinMaster: true,
         ...pickDetails(contact),
       });
     else await removeContact(this.catalog, item.from);
