@@ -10,9 +10,12 @@ import {
 import { CliUsageError, type CliIo } from '../cli-io';
 import { FileClientStore, resolveMeshHome } from '../home/file-client-store';
 import { registerAccountCommands } from './account.command';
+import { registerCatalogCommands } from './catalog.command';
+import { registerContactCommands } from './contact.command';
 import { registerDeviceCommands } from './device.command';
 import { registerEscrowCommands } from './escrow.command';
 import { registerEscrowOnlineCommands } from './escrow-online.command';
+import { registerMessageCommands } from './message.command';
 import { registerPasswordCommands } from './password.command';
 import { registerPortalCommands } from './portal.command';
 import { registerProfileCommands } from './profile.command';
@@ -70,7 +73,7 @@ export interface ClientCommandHooks {
 }
 
 /**
- * `mesh profile|device|password|escrow|portal` (issue #7): the Mesh profile manager over
+ * `mesh profile|device|password|escrow|portal|account` (issue #7) and `mesh contact|message|task|confirm|catalog` (issue #20): the Mesh profile manager over
  * `@cryptomesh/client`, with MESH_HOME as a FileClientStore. Registers `--home` and `--json` on the
  * program so that they are accepted before or after the command's name.
  */
@@ -158,6 +161,9 @@ export function registerClientCommands(
   if (escrow !== undefined) registerEscrowOnlineCommands(escrow, context);
   registerPortalCommands(program, context);
   registerAccountCommands(program, context);
+  registerContactCommands(program, context);
+  registerMessageCommands(program, context);
+  registerCatalogCommands(program, context);
 }
 
 /** One line: the SDK's message, then who served what failed and which check, then the stable code. */
