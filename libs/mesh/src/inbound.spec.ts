@@ -7,6 +7,9 @@ import {
   decideInbound,
   envelopeText,
   envelopeWorkBody,
+  newEnvelopeId,
+  openInboundBody,
+  sealInboundBody,
   parseEnvelopeText,
   readCatalogValue,
   readEnvelope,
@@ -193,16 +196,12 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     const { master, personal } = await makeAccount();
     const jws = await signEnvelope(await input(), ADMIN.signature);
     const { envelope, device } = await verifyEnvelope(jws, {
+      account: ACCOUNT,
       master: master.profile,
       personal: personal.profile,
     });
-    expect(envelope).toMatchObject({
-      kind: 'message',
-      from: ADDRESS,
-      fromAccount: ACCOUNT,
-      to: BOB,
-      toAccount: accountUdf(BOB),
-    });
+    expect(envelope).toMatchObject({ kind: 'message', fromAccount: ACCOUNT, toAccount: accountUdf(BOB) });
+    expect(JSON.stringify(envelope)).not.toContain('@'); // addresses travel only inside the Body
     expect(envelope.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(device.id).toBe(personal.profile.devices[0]!.id);
     expect(parseEnvelopeText(envelopeText(jws), 65536)).toEqual(jws);
@@ -215,7 +214,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
 
   it('refuses a forged sender: another device, another Master Profile, a changed payload', async () => {
     const { master, personal } = await makeAccount();
-    const sender = { master: master.profile, personal: personal.profile };
+    const sender = { account: ACCOUNT, master: master.profile, personal: personal.profile };
     await expect(
       verifyEnvelope(await signEnvelope(await input(), STRANGER.signature), sender),
     ).rejects.toMatchObject({
@@ -233,13 +232,47 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     });
   });
 
+  it('refuses an envelope verified against another account than the one it names', async () => {
+    const { master, personal } = await makeAccount();
+    const jws = await signEnvelope(await input(), ADMIN.signature);
+    await expect(
+      verifyEnvelope(jws, { account: accountUdf(BOB), master: master.profile, personal: personal.profile }),
+    ).rejects.toMatchObject({ code: 'inbound.wrong-sender' });
+  });
+
+  it('binds the Body to its envelope: the recipient opens it; a re-signed or re-kinded Body is refused', async () => {
+    const recipients = [{ algorithm: 'X25519' as const, publicKey: PHONE.encryption.publicKey }];
+    const key = { algorithm: 'X25519' as const, privateKey: PHONE.encryption.privateKey };
+    const id = newEnvelopeId();
+    const body = await sealInboundBody(
+      { id, kind: 'message', from: ADDRESS, to: BOB },
+      { Text: 'hi' },
+      recipients,
+    );
+    const base = { ...(await input()), id, body };
+    const { envelope } = readEnvelope(await signEnvelope(base, ADMIN.signature));
+    expect(await openInboundBody(envelope, key)).toEqual({ from: ADDRESS, to: BOB, content: { Text: 'hi' } });
+    // Mallory re-signs Alice's Body as his own, or as another kind: the binding names Alice and "message".
+    const resigned = readEnvelope(
+      await signEnvelope({ ...base, from: 'mallory@gamma.example' }, STRANGER.signature),
+    );
+    await expect(openInboundBody(resigned.envelope, key)).rejects.toMatchObject({ code: 'inbound.invalid' });
+    const rekinded = readEnvelope(await signEnvelope({ ...base, kind: 'task' }, ADMIN.signature));
+    await expect(openInboundBody(rekinded.envelope, key)).rejects.toMatchObject({ code: 'inbound.invalid' });
+    const otherId = readEnvelope(await signEnvelope({ ...base, id: newEnvelopeId() }, ADMIN.signature));
+    await expect(openInboundBody(otherId.envelope, key)).rejects.toMatchObject({ code: 'inbound.invalid' });
+    // Another device's key cannot open it.
+    await expect(
+      openInboundBody(envelope, { algorithm: 'X25519', privateKey: STRANGER.encryption.privateKey }),
+    ).rejects.toMatchObject({ code: 'inbound.invalid' });
+  });
+
   it('refuses malformed envelopes and oversized or malformed text', async () => {
     const base = await input();
     for (const bad of [
       { ...base, kind: 'spam' },
       { ...base, id: 'x' },
       { ...base, to: ADDRESS }, // to itself
-      { ...base, to: 'not an address' },
       { ...base, body: { hello: 1 } },
     ])
       await expect(signEnvelope(bad as never, ADMIN.signature)).rejects.toThrow();

@@ -104,6 +104,7 @@ export {
   deleteInbound,
   inboundRecipientHome,
   listInbound,
+  lockInboundSender,
   purgeInbound,
   queueInboundRelay,
   recentContactRequests,
