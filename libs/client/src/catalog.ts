@@ -38,6 +38,16 @@ interface StoredObject {
   readonly device: string;
 }
 
+/**
+ * The member of each catalog's content that holds its natural key, whose retrieval key is the Id
+ * (docs/design/inbound.md "Catalog objects": a contact's Address, an application's name, a service).
+ */
+export const NATURAL_KEY: Readonly<Record<CatalogName, string>> = {
+  contact: 'Address',
+  application: 'Application',
+  credential: 'Service',
+};
+
 /** The catalog key's plaintext: `{"Key": base64url(32 bytes)}`. */
 const KEY_MEMBER = 'Key';
 /** The device's copy of the catalog key (secret): it never changes once made. */
@@ -100,7 +110,8 @@ export class MeshCatalog {
   }
 
   /**
-   * Creates or updates the object of `naturalKey`: `content` encrypted to the account's devices (and
+   * Creates or updates the object of `naturalKey`, which MUST be `content`'s NATURAL_KEY member
+   * (`usage.invalid` otherwise): `content` encrypted to the account's devices (and
    * escrow agent), `access` in clear (contacts only), signed by this device at the next Sequence.
    */
   async put(
@@ -109,6 +120,14 @@ export class MeshCatalog {
     content: JsonObject,
     access?: CatalogAccess,
   ): Promise<CatalogObject> {
+    if (content[NATURAL_KEY[catalog]] !== naturalKey)
+      throw new ClientError(
+        'usage.invalid',
+        `a ${catalog} object holds its key as "${NATURAL_KEY[catalog]}"`,
+        {
+          check: 'catalog object',
+        },
+      );
     const id = await this.idOf(catalog, naturalKey);
     return this.write(catalog, id, content, access);
   }
@@ -237,6 +256,15 @@ export class MeshCatalog {
       `${catalog} object ${stored.id}`,
       this.portal,
     );
+    // The Id must be the retrieval key of the natural key inside (not for the catalog key itself,
+    // which this is how the other Ids are computed from): a portal cannot move an object to another key.
+    if (!(catalog === 'contact' && stored.id === CATALOG_KEY_ID)) {
+      const natural = content[NATURAL_KEY[catalog]];
+      if (typeof natural !== 'string' || (await this.idOf(catalog, natural)) !== stored.id)
+        throw this.refused(`serves as ${catalog} object ${stored.id} one whose key is another`, {
+          id: stored.id,
+        });
+    }
     return {
       catalog,
       id: stored.id,

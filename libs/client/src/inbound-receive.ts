@@ -1,16 +1,18 @@
 import {
   decideInbound,
   isMeshError,
+  openInboundBody,
   parseEnvelopeText,
   readEnvelope,
   verifyEnvelope,
+  type OpenedBody,
   type CatalogAccess,
   type InboundEnvelope,
   type InboundKind,
   type JsonObject,
 } from '@cryptomesh/mesh';
 import type { FlattenedJws } from '@cryptomesh/crypto/portable';
-import { openJson, type OpenAccount } from './catalog-account';
+import type { OpenAccount } from './catalog-account';
 import { ClientError, isClientError } from './client-error';
 import { verifiedAccount, type VerifiedAccount } from './inbound-recipient';
 
@@ -24,6 +26,8 @@ export interface InboundItem {
   readonly from: string;
   readonly fromAccount: string;
   readonly fromMaster: string;
+  /** The envelope as signed (an answer's `Ref` is its `envelopeDigest`). */
+  readonly envelope: InboundEnvelope;
   /** The sender's profiles, as proven from the logs. */
   readonly sender: VerifiedAccount;
   /** The device of the sender that signed it. */
@@ -42,6 +46,8 @@ export interface InboundItem {
 export interface RefusedItem {
   readonly id: string;
   readonly kind?: string;
+  readonly fromAccount?: string;
+  /** The sender's address, when the Body was opened. */
   readonly from?: string;
   /** `inbound.blocked`, `inbound.not-a-contact`, `verify.envelope`, `inbound.invalid`… */
   readonly code: string;
@@ -50,14 +56,18 @@ export interface RefusedItem {
 
 /**
  * InboundList of the home portal, every page, `kind` only when given (docs/design/inbound.md
- * "Transactions"), then for each item, whatever the portal decided (it is trusted with nothing):
- *  1. the envelope's form; addressed to this account; the Id, Kind and sender the portal listed;
- *  2. the sender's Master Profile `FromMaster` and current Personal Profile read WITH PROOF from the
+ * "Transactions", "What the recipient's client checks"), then for each item, whatever the portal
+ * decided (it is trusted with nothing):
+ *  1. the envelope's form; `ToAccount` and `ToMaster` this account's; the Id and Kind listed; not an
+ *     item this device handled (deleted) before;
+ *  2. the access rules again over `rules` (this device's verified copy of the contact catalog): a
+ *     blocked sender's items and a stranger's items other than a contact request are refused;
+ *  3. the Body decrypted with this device's key and made for this envelope (`openInboundBody`): it
+ *     gives the sender's address, bound to `FromAccount`;
+ *  4. the sender's Master Profile `FromMaster` and current Personal Profile read WITH PROOF from the
  *     logs (inbound-recipient.ts, via the home portal's query service), and the envelope's signature
  *     by a device of that Personal Profile (`verifyEnvelope`);
- *  3. the access rules again over `rules` (this device's verified copy of the contact catalog:
- *     a blocked sender's items and a stranger's items other than a contact request are refused);
- *  4. the Body decrypted with this device's key and of the shape its kind demands.
+ *  5. the content of the shape its kind demands.
  * Items that fail are returned as `refused` with the code, never shown. A failure to reach a portal
  * is thrown (nothing is decided on it).
  */
@@ -69,22 +79,63 @@ export async function receiveInbound(
   const items: InboundItem[] = [];
   const refused: RefusedItem[] = [];
   const senders = new Map<string, Promise<VerifiedAccount>>();
+  const handled = await loadHandled(open);
   for (const listed of await listAll(open, kind)) {
-    const outcome = await accept(open, rules, listed, senders);
+    const outcome = await accept(open, rules, listed, senders, handled);
     if ('code' in outcome) refused.push(outcome);
     else items.push(outcome);
   }
   return { items, refused };
 }
 
-/** InboundDelete of `ids` (at most 100 a request); resolves with how many the portal still had. */
-export async function deleteInbound(open: OpenAccount, ids: readonly string[]): Promise<number> {
+/**
+ * InboundDelete of `items` (at most 100 a request); resolves with how many the portal still had.
+ * Each is remembered as handled first, so that a portal that lists it again (a replay) is caught.
+ */
+export async function deleteInbound(
+  open: OpenAccount,
+  items: ReadonlyArray<{ readonly id: string; readonly fromAccount: string }>,
+): Promise<number> {
+  if (items.length === 0) return 0;
+  await rememberHandled(open, items);
   let deleted = 0;
-  for (let i = 0; i < ids.length; i += 100) {
-    const answer = await open.session.authenticated('InboundDelete', { Ids: ids.slice(i, i + 100) });
+  for (let i = 0; i < items.length; i += 100) {
+    const answer = await open.session.authenticated('InboundDelete', {
+      Ids: items.slice(i, i + 100).map((item) => item.id),
+    });
     if (typeof answer.Deleted === 'number') deleted += answer.Deleted;
   }
   return deleted;
+}
+
+/** Where the handled items are remembered: `(FromAccount, Id)` of the last HANDLED_KEPT. */
+export const HANDLED_DOCUMENT = 'inbound/handled.json';
+const HANDLED_KEPT = 10_000;
+
+const handledKey = (item: { readonly id: string; readonly fromAccount: string }): string =>
+  `${item.fromAccount} ${item.id}`;
+
+async function loadHandled(open: OpenAccount): Promise<Set<string>> {
+  const text = await open.store.read(HANDLED_DOCUMENT);
+  if (text === undefined) return new Set();
+  try {
+    const parsed = JSON.parse(text) as { account?: unknown; items?: unknown };
+    if (parsed.account !== open.doc.accountUdf || !Array.isArray(parsed.items)) return new Set();
+    return new Set(parsed.items.filter((k): k is string => typeof k === 'string'));
+  } catch (cause) {
+    throw new ClientError('state.corrupt', `${HANDLED_DOCUMENT} is not JSON`, { check: 'inbound', cause });
+  }
+}
+
+async function rememberHandled(
+  open: OpenAccount,
+  items: ReadonlyArray<{ readonly id: string; readonly fromAccount: string }>,
+): Promise<void> {
+  const handled = [...(await loadHandled(open)), ...items.map(handledKey)];
+  await open.store.write(
+    HANDLED_DOCUMENT,
+    JSON.stringify({ account: open.doc.accountUdf, items: [...new Set(handled)].slice(-HANDLED_KEPT) }),
+  );
 }
 
 type Listed = Record<string, unknown>;
@@ -116,83 +167,92 @@ async function accept(
   rules: readonly CatalogAccess[],
   listed: Listed,
   senders: Map<string, Promise<VerifiedAccount>>,
+  handled: ReadonlySet<string>,
 ): Promise<InboundItem | RefusedItem> {
   const id = typeof listed.Id === 'string' ? listed.Id : '';
+  /** The sender's address, once the Body is open (refusals name it from then on). */
+  const known: { from?: string } = {};
   const refuse = (code: string, reason: string, envelope?: InboundEnvelope): RefusedItem => ({
     id,
     code,
     reason,
-    ...(envelope === undefined ? {} : { kind: envelope.kind, from: envelope.from }),
+    ...(envelope === undefined ? {} : { kind: envelope.kind, fromAccount: envelope.fromAccount }),
+    ...(known.from === undefined ? {} : { from: known.from }),
   });
-  // 1. Form and address.
+  // 1. Form, and addressed to this account (and Master Profile); the Id and Kind the portal listed.
   let jws: FlattenedJws;
   let envelope: InboundEnvelope;
   try {
     const raw = listed.Envelope;
-    jws =
-      typeof raw === 'string'
-        ? parseEnvelopeText(raw, MAX_ENVELOPE_BYTES)
-        : parseEnvelopeText(JSON.stringify(raw ?? null), MAX_ENVELOPE_BYTES);
+    jws = parseEnvelopeText(typeof raw === 'string' ? raw : JSON.stringify(raw ?? null), MAX_ENVELOPE_BYTES);
     envelope = readEnvelope(jws).envelope;
   } catch (cause) {
     if (!isMeshError(cause)) throw cause;
     return refuse(cause.code, cause.message);
   }
   const { doc } = open;
-  if (
-    envelope.toAccount !== doc.accountUdf ||
-    envelope.to !== doc.account ||
-    envelope.toMaster !== doc.master.profile.id
-  )
+  if (envelope.toAccount !== doc.accountUdf || envelope.toMaster !== doc.master.profile.id)
     return refuse(
       'verify.envelope',
-      `addressed to ${envelope.to} (Master Profile ${envelope.toMaster}), not to this account`,
+      `addressed to another account or Master Profile than this one's`,
       envelope,
     );
-  if (envelope.id !== id || envelope.kind !== listed.Kind || envelope.from !== listed.From)
-    return refuse('verify.envelope', 'the portal listed it with another Id, Kind or sender', envelope);
-  // 2. The sender's profiles with proof, and the signature.
-  const key = `${envelope.from}\n${envelope.fromMaster}`;
-  let pending = senders.get(key);
-  if (pending === undefined) {
-    pending = verifiedAccount(open, envelope.from, envelope.fromMaster);
-    senders.set(key, pending);
-  }
-  let sender: VerifiedAccount;
-  let device: string;
-  try {
-    sender = await pending;
-    device = (await verifyEnvelope(jws, { master: sender.master.profile, personal: sender.personal.profile }))
-      .device.id;
-  } catch (cause) {
-    if (isMeshError(cause)) return refuse('verify.envelope', cause.message, envelope);
-    if (isClientError(cause) && (cause.code.startsWith('verify.') || cause.code === 'portal.refused'))
-      return refuse('verify.envelope', `the sender's profiles are not proven: ${cause.message}`, envelope);
-    throw cause;
-  }
-  // 3. Access control, again, over this device's own copy of the contact catalog.
+  if (envelope.id !== id || envelope.kind !== listed.Kind)
+    return refuse('verify.envelope', 'the portal listed it with another Id or Kind', envelope);
+  if (handled.has(handledKey(envelope)))
+    return refuse('inbound.replayed', 'this device handled (and deleted) this item before', envelope);
+  // 2. Access control, again, over this device's own copy of the contact catalog.
   const decision = decideInbound(
     envelope.kind,
     { account: envelope.fromAccount, master: envelope.fromMaster },
     rules,
   );
   if (!decision.ok) return refuse(decision.code, decision.detail, envelope);
-  // 4. The content.
-  let content: JsonObject;
+  // 3. The Body: made for this envelope (openInboundBody), the sender's address inside.
+  let opened: OpenedBody;
   try {
-    content = await openJson(envelope.body, open.session, `the ${envelope.kind} ${id} from ${envelope.from}`);
+    opened = await openInboundBody(envelope, open.session.keys.encryption);
   } catch (cause) {
-    if (!isClientError(cause)) throw cause;
+    if (!isMeshError(cause)) throw cause;
     return refuse(cause.code, cause.message, envelope);
   }
-  const bad = contentProblem(envelope.kind, content);
+  known.from = opened.from;
+  if (opened.to !== doc.account)
+    return refuse('verify.envelope', `the body names ${opened.to} as recipient`, envelope);
+  // 4. The sender's Master and Personal Profiles WITH PROOF, and the envelope's signature by one of
+  //    its devices.
+  const key = `${envelope.fromAccount}\n${envelope.fromMaster}`;
+  let pending = senders.get(key);
+  if (pending === undefined) {
+    pending = verifiedAccount(open, opened.from, envelope.fromMaster);
+    senders.set(key, pending);
+  }
+  let sender: VerifiedAccount;
+  let device: string;
+  try {
+    sender = await pending;
+    const verified = await verifyEnvelope(jws, {
+      account: sender.account,
+      master: sender.master.profile,
+      personal: sender.personal.profile,
+    });
+    device = verified.device.id;
+  } catch (cause) {
+    if (isMeshError(cause)) return refuse('verify.envelope', cause.message, envelope);
+    if (isClientError(cause) && (cause.code.startsWith('verify.') || cause.code === 'portal.refused'))
+      return refuse('verify.envelope', `the sender's profiles are not proven: ${cause.message}`, envelope);
+    throw cause;
+  }
+  // 5. The content's shape for its kind.
+  const bad = contentProblem(envelope.kind, opened.content);
   if (bad !== undefined) return refuse('inbound.invalid', bad, envelope);
   return {
     id,
     kind: envelope.kind,
-    from: envelope.from,
+    from: opened.from,
     fromAccount: envelope.fromAccount,
     fromMaster: envelope.fromMaster,
+    envelope,
     sender,
     device,
     portal: typeof listed.Portal === 'string' ? listed.Portal : '',
@@ -202,13 +262,14 @@ async function accept(
         : '',
     created: envelope.created,
     stranger: decision.stranger,
-    content,
+    content: opened.content,
   };
 }
 
 const TEXT_MAX = 16_384;
 const isText = (value: unknown, max = TEXT_MAX): boolean => typeof value === 'string' && value.length <= max;
-const ID = /^[A-Za-z0-9_-]{22}$/;
+/** A content digest UDF (`envelopeDigest`), in its dashed presentation. */
+const DIGEST = /^[A-Z2-7]{4}(-[A-Z2-7]{1,4}){1,40}$/;
 
 /**
  * What is wrong with a decrypted Body for its kind (docs/design/inbound.md "Inbound envelopes"), or
@@ -242,8 +303,8 @@ export function contentProblem(kind: InboundKind, content: JsonObject): string |
         ? undefined
         : "a task's Start, End and Text are strings";
     case 'answer':
-      if (typeof content['Ref'] !== 'string' || !ID.test(content['Ref']))
-        return "an answer's Ref is an item Id";
+      if (typeof content['Ref'] !== 'string' || !DIGEST.test(content['Ref']))
+        return "an answer's Ref is the digest of the confirmation request";
       return content['Answer'] === 'yes' || content['Answer'] === 'no'
         ? undefined
         : "an answer's Answer is yes or no";

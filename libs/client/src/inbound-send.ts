@@ -1,13 +1,16 @@
 import {
+  envelopeDigest,
   envelopeWorkBody,
   isMeshError,
+  newEnvelopeId,
   readEnvelope,
+  sealInboundBody,
   signEnvelope,
   solveProofOfWork,
   type InboundKind,
   type JsonObject,
 } from '@cryptomesh/mesh';
-import { jweRecipients, sealJson, type OpenAccount } from './catalog-account';
+import { jweRecipients, type OpenAccount } from './catalog-account';
 import { ClientError } from './client-error';
 import type { VerifiedAccount } from './inbound-recipient';
 import { flatJws } from './profile-document';
@@ -27,6 +30,8 @@ export interface SentItem {
   readonly toMaster: string;
   readonly created: number;
   readonly content: JsonObject;
+  /** `envelopeDigest` of the envelope sent: what an answer to a confirmation request names as `Ref`. */
+  readonly digest: string;
   /** `delivered` (the recipient is at the home portal) or `relayed` (queued for its portal). */
   readonly delivery: string;
   /** The recipient's portal, as the home portal answered. */
@@ -71,18 +76,21 @@ export async function sendInbound(
       check: 'recipient',
     });
   const created = session.now();
+  const id = newEnvelopeId(session.random);
   let jws;
   try {
+    // The Body binds the envelope it travels in (inbound-body.ts): Id, Kind, both accounts.
+    const body = await sealInboundBody({ id, kind, from: doc.account, to: to.address }, content, recipients);
     jws = await signEnvelope(
       {
         kind,
+        id,
         from: doc.account,
         fromMaster: doc.master.profile.id,
         to: to.address,
         toMaster: to.master.profile.id,
         created,
-        body: await sealJson(content, recipients),
-        random: session.random,
+        body,
       },
       session.keys.signature,
     );
@@ -115,6 +123,7 @@ export async function sendInbound(
     toMaster: to.master.profile.id,
     created,
     content,
+    digest: envelopeDigest(envelope),
     delivery: typeof answer.Delivery === 'string' ? answer.Delivery : 'unknown',
     portal: typeof answer.Portal === 'string' ? answer.Portal : 'unknown',
   };

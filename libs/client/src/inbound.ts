@@ -1,4 +1,4 @@
-import type { InboundKind } from '@cryptomesh/mesh';
+import { envelopeDigest, type InboundKind } from '@cryptomesh/mesh';
 import { MeshCatalog } from './catalog';
 import { openAccount, type OpenAccount } from './catalog-account';
 import {
@@ -117,10 +117,7 @@ export class MeshInbound {
       ...pickDetails(existing),
     });
     const sent = await sendInbound(this.account, first.sender, 'contact', { Response: 'accept' });
-    await deleteInbound(
-      this.account,
-      requests.map((r) => r.id),
-    );
+    await deleteInbound(this.account, requests);
     return { contact, sent };
   }
 
@@ -130,10 +127,7 @@ export class MeshInbound {
    */
   async rejectContact(address: string): Promise<{ deleted: number; notified: boolean }> {
     const requests = await this.requestsFrom(address);
-    const deleted = await deleteInbound(
-      this.account,
-      requests.map((r) => r.id),
-    );
+    const deleted = await deleteInbound(this.account, requests);
     try {
       await sendInbound(this.account, requests[0]!.sender, 'contact', { Response: 'reject' });
       return { deleted, notified: true };
@@ -162,10 +156,7 @@ export class MeshInbound {
       trust: 'blocked',
       ...pickDetails(existing),
     });
-    const deleted = await deleteInbound(
-      this.account,
-      theirs.map((i) => i.id),
-    );
+    const deleted = await deleteInbound(this.account, theirs);
     return { contact, deleted };
   }
 
@@ -205,8 +196,11 @@ export class MeshInbound {
   /** Answers confirmation request `id` with a signed `answer` item, then deletes the request. */
   async answer(id: string, answer: 'yes' | 'no'): Promise<SentItem> {
     const request = await this.item(id, 'confirm');
-    const sent = await sendInbound(this.account, request.sender, 'answer', { Ref: id, Answer: answer });
-    await deleteInbound(this.account, [id]);
+    const sent = await sendInbound(this.account, request.sender, 'answer', {
+      Ref: envelopeDigest(request.envelope),
+      Answer: answer,
+    });
+    await deleteInbound(this.account, [request]);
     return sent;
   }
 
@@ -227,7 +221,7 @@ export class MeshInbound {
     const answers = items.filter(
       (i) =>
         i.kind === 'answer' &&
-        i.content['Ref'] === id &&
+        i.content['Ref'] === request.digest &&
         i.from === request.to &&
         i.fromMaster === request.toMaster,
     );
@@ -239,10 +233,7 @@ export class MeshInbound {
       created: first.created,
     };
     await rememberSent(this.account, { ...request, answer });
-    await deleteInbound(
-      this.account,
-      answers.map((a) => a.id),
-    );
+    await deleteInbound(this.account, answers);
     return { request: { ...request, answer }, answer };
   }
 
@@ -251,11 +242,11 @@ export class MeshInbound {
     const rules = await this.catalog.contactRules();
     const got = await receiveInbound(this.account, rules);
     const items: InboundItem[] = [];
-    const applied: string[] = [];
+    const applied: InboundItem[] = [];
     for (const item of got.items) {
       if (item.kind === 'contact' && item.content['Response'] !== 'request') {
         await this.applyResponse(item);
-        applied.push(item.id);
+        applied.push(item);
       } else items.push(item);
     }
     if (applied.length > 0) await deleteInbound(this.account, applied);

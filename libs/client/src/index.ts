@@ -123,7 +123,7 @@ export type {
 export { MAX_RETRIES, MAX_RETRY_AFTER_S, abortableSleep, retryRateLimited } from './rate-limit-retry';
 export type { RetryOptions } from './rate-limit-retry';
 export { TiledLog, verifyTiledLog } from './tiled-log';
-export { MeshCatalog } from './catalog';
+export { MeshCatalog, NATURAL_KEY } from './catalog';
 export type { CatalogObject } from './catalog';
 export { CATALOG_SEEN_DOCUMENT } from './catalog-seen';
 export { openAccount, ownRecipients } from './catalog-account';

@@ -1,15 +1,8 @@
 import type { Command } from 'commander';
-import { MeshCatalog, openAccount, type CatalogObject } from '@cryptomesh/client';
+import { MeshCatalog, NATURAL_KEY, openAccount, type CatalogObject } from '@cryptomesh/client';
 import { CATALOG_NAMES, type CatalogName, type JsonObject } from '@cryptomesh/mesh';
 import { CliUsageError } from '../cli-io';
 import type { ClientCommandContext } from './client.commands';
-
-/** The member of each catalog's content that holds its natural key (docs/design/inbound.md). */
-const KEY_MEMBER: Readonly<Record<CatalogName, string>> = {
-  contact: 'Address',
-  application: 'Application',
-  credential: 'Service',
-};
 
 function catalogName(name: string): CatalogName {
   if (!(CATALOG_NAMES as readonly string[]).includes(name))
@@ -51,7 +44,7 @@ function contentOf(catalog: CatalogName, naturalKey: string, text: string): Json
 function objectJson(o: CatalogObject): Record<string, unknown> {
   return {
     catalog: o.catalog,
-    key: o.content[KEY_MEMBER[o.catalog]],
+    key: o.content[NATURAL_KEY[o.catalog]],
     id: o.id,
     sequence: o.sequence,
     created: o.created,
@@ -126,7 +119,7 @@ export function registerCatalogCommands(program: Command, context: ClientCommand
             ? [`no ${catalog} object`]
             : objects.map(
                 (o) =>
-                  `${JSON.stringify(o.content[KEY_MEMBER[catalog]] ?? null)}  ${JSON.stringify(o.content)}`,
+                  `${JSON.stringify(o.content[NATURAL_KEY[catalog]] ?? null)}  ${JSON.stringify(o.content)}`,
               ),
         );
       }),
