@@ -17,7 +17,6 @@ export interface AccountDirectory {
 }
 
 export interface OwnAccountRow {
-  readonly address: string;
   readonly status: string;
   readonly master: unknown;
   readonly personal: unknown;

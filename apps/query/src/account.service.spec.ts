@@ -83,7 +83,6 @@ describe('AccountService (GET /accounts/{address})', () => {
   });
 
   const ownRow = (status: string): OwnAccountRow => ({
-    address: ADDRESS,
     status,
     master: account.master.jws,
     personal: account.personal.jws,

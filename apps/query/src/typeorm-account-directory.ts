@@ -3,7 +3,7 @@ import type { AccountDirectory, MirroredAccountRow, OwnAccountRow } from './acco
 
 /**
  * `AccountDirectory` over the portal's database: `accounts` (the query role may read only
- * account_udf, address, status, master, personal — migration 1763809500000) and
+ * account_udf, status, master, personal — migration 1763809500000) and
  * `mirror_account_states`. Lookups by primary key, nothing else.
  */
 export class TypeOrmAccountDirectory implements AccountDirectory {
@@ -11,7 +11,7 @@ export class TypeOrmAccountDirectory implements AccountDirectory {
 
   async own(accountUdf: string): Promise<OwnAccountRow | undefined> {
     const rows = await this.dataSource.query<OwnAccountRow[]>(
-      `SELECT address, status, master, personal FROM accounts WHERE account_udf = $1`,
+      `SELECT status, master, personal FROM accounts WHERE account_udf = $1`,
       [accountUdf],
     );
     return rows[0];
