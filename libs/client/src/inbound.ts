@@ -71,19 +71,17 @@ export class MeshInbound {
   }
 
   /**
-   * Adds `address` as a contact (allow, pinned to the Master Profile read with proof, Trust
-   * `requested` until its accept comes) and sends it a contact request with proof of work at the
-   * home portal's level.
+   * Sends `address` a contact request with proof of work at the home portal's level, then adds it as
+   * a contact (allow, pinned to the Master Profile read with proof, Trust `requested` until its
+   * accept comes). In that order: the home portal treats a contact request to an account the sender
+   * does not allow yet as a stranger's — proof of work and its hourly limit at the source, so a
+   * flood stops there (docs/design/inbound.md "Access control") — and a refused request adds no
+   * contact. A crash between the two leaves a request whose accept this device ignores (no
+   * `requested` contact): `request` again.
    */
   async requestContact(address: string, text?: string): Promise<{ contact: Contact; sent: SentItem }> {
     const to = await verifiedAccount(this.account, this.other(address));
     const existing = await getContact(this.catalog, to.address);
-    const contact = await putContact(this.catalog, {
-      address: to.address,
-      master: to.master.profile.id,
-      trust: existing?.trust === 'accepted' ? 'accepted' : 'requested',
-      ...pickDetails(existing),
-    });
     const level = await contactProofOfWorkLevel(this.account);
     const sent = await sendInbound(
       this.account,
@@ -92,6 +90,12 @@ export class MeshInbound {
       { Response: 'request', ...(text === undefined ? {} : { Text: text }) },
       level,
     );
+    const contact = await putContact(this.catalog, {
+      address: to.address,
+      master: to.master.profile.id,
+      trust: existing?.trust === 'accepted' ? 'accepted' : 'requested',
+      ...pickDetails(existing),
+    });
     return { contact, sent };
   }
 
@@ -129,7 +133,9 @@ export class MeshInbound {
     const requests = await this.requestsFrom(address);
     const deleted = await deleteInbound(this.account, requests);
     try {
-      await sendInbound(this.account, requests[0]!.sender, 'contact', { Response: 'reject' });
+      // A reject goes to an account this one does not allow: a stranger's contact item at the source.
+      const level = await contactProofOfWorkLevel(this.account);
+      await sendInbound(this.account, requests[0]!.sender, 'contact', { Response: 'reject' }, level);
       return { deleted, notified: true };
     } catch (error) {
       if (isClientError(error, 'portal.refused')) return { deleted, notified: false };
