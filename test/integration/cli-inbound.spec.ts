@@ -1,0 +1,422 @@
+import { rmSync } from 'node:fs';
+import {
+  isClientError,
+  MeshInbound,
+  MeshProfileManager,
+  portalErrorCode,
+  verifiedAccount,
+} from '@cryptomesh/client';
+import { signEnvelope, sealInboundBody, newEnvelopeId } from '@cryptomesh/mesh';
+import { FileClientStore } from '../../apps/cli/src/home/file-client-store';
+import { freshHome, jsonError, mesh, meshJson } from '../../apps/cli/test/built-mesh';
+import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
+import { startTestFederation, type Federation } from '../support/federation';
+import { waitFor, type KnownPortal } from '../support/federation-oracle';
+import { scrape } from '../support/prometheus-text';
+
+/**
+ * Issue #20's acceptance, through the BUILT `mesh` binary against a real three-portal federation
+ * (docs/design/inbound.md): alice at A and bob at B become contacts (a contact request with proof of
+ * work, relayed between the portals; bob's accept), then exchange a message, a task and a
+ * confirmation request with its signed answer. A stranger at C: its message is refused (never in
+ * bob's spool, never shown); its contact-request flood stops at its own portal; once bob blocks it,
+ * what it sends is refused. A forged sender is refused by the sender's own portal. B's database holds
+ * only ciphertext. With B down, alice's message waits and is delivered once B is back.
+ */
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.org';
+const MALLORY = 'mallory@example.net';
+/** One stranger's contact request an hour per portal: a second one is a flood. */
+const CONTACT_REQUESTS_PER_HOUR = 1;
+const TEXTS = {
+  request: 'Alice from the conference in Lisbon',
+  message: 'lunch at noon on the terrace?',
+  task: 'Review the quarterly draft',
+  confirm: 'Pay invoice 4242 to ACME?',
+  spam: 'buy cheap watches now',
+  blocked: 'second try after the block',
+  offline: 'sent while your portal was away',
+  name: 'Bobby Tables of Beta',
+  password: 'correct horse battery staple',
+};
+
+interface Item {
+  id: string;
+  kind: string;
+  from: string;
+  fromMaster: string;
+  device: string;
+  stranger: boolean;
+  content: Record<string, unknown>;
+}
+interface Listing {
+  items?: Item[];
+  requests?: Item[];
+  refused: Array<{ id: string; code: string }>;
+}
+interface Sent {
+  sent: { id: string; delivery: string; portal: string; to: string };
+}
+interface ContactJson {
+  address: string;
+  master: string;
+  trust: string;
+  name?: string;
+  access?: { master?: string; rule: string };
+}
+
+describe('contacts, messages, tasks and confirmations between portals (issue #20)', () => {
+  const homes = { alice: freshHome('alice'), bob: freshHome('bob'), mallory: freshHome('mallory') };
+  let federation: Federation;
+  let A: KnownPortal;
+  let B: KnownPortal;
+  let C: KnownPortal;
+  const fingerprints: Record<string, string> = {};
+  let bobDevice: string;
+
+  beforeAll(async () => {
+    federation = await startTestFederation({
+      env: {
+        SEAL_INTERVAL_MS: 300,
+        HEARTBEAT_MS: 2_000,
+        LOG_LEVEL: 'warn',
+        INBOUND_CONTACT_POW_LEVEL: 1,
+        INBOUND_CONTACT_REQUESTS_PER_HOUR: CONTACT_REQUESTS_PER_HOUR,
+      },
+    });
+    const portals: KnownPortal[] = federation.portals.map((p) => ({ ...p }));
+    [A, B, C] = portals as [KnownPortal, KnownPortal, KnownPortal];
+    for (const [who, address, portal] of [
+      ['alice', ALICE, A],
+      ['bob', BOB, B],
+      ['mallory', MALLORY, C],
+    ] as const) {
+      const created = await meshJson<{ fingerprint: string; deviceId: string }>(homes[who], [
+        'profile',
+        'create',
+        '--portal',
+        portal.gatewayUrl,
+        '--account',
+        address,
+      ]);
+      fingerprints[who] = created.fingerprint;
+      if (who === 'bob') bobDevice = created.deviceId;
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await federation?.stop();
+    for (const dir of Object.values(homes)) rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  /** `mesh --json args` at `who`'s home, repeated until `until` accepts the result. */
+  const until = <T>(who: keyof typeof homes, args: string[], accept: (value: T) => boolean, what: string) =>
+    waitFor(
+      what,
+      async () => {
+        const value = await meshJson<T>(homes[who], args);
+        return accept(value) ? value : undefined;
+      },
+      90_000,
+    );
+
+  const spool = (portal: KnownPortal, sql = '') =>
+    queryDatabase<{ id: string; kind: string; from_account: string; envelope: string | null }>(
+      federation.portal(portal.id).databaseUrl,
+      `SELECT s.id, s.kind, s.from_account, s.envelope FROM inbound_spool s ${sql} ORDER BY s.seq`,
+    );
+  const accountUdfAt = async (portal: KnownPortal, address: string) =>
+    (
+      await queryDatabase<{ account_udf: string }>(
+        federation.portal(portal.id).databaseUrl,
+        'SELECT account_udf FROM accounts WHERE address = $1',
+        [address],
+      )
+    )[0]!.account_udf;
+  /** B's count of inbound messages from `peer` refused with `outcome` (its replication's /metrics). */
+  const refusedAtB = async (peer: string, outcome: string) =>
+    (await scrape(federation.portal(B.id).urls.replication)).sum('intermesh_inbound_messages_total', {
+      peer,
+      outcome,
+    });
+
+  it('alice requests bob as a contact across portals; bob sees it verified and accepts; alice sees the accept', async () => {
+    const requested = await meshJson<Sent & { contact: ContactJson }>(homes.alice, [
+      'contact',
+      'request',
+      BOB,
+      TEXTS.request,
+    ]);
+    expect(requested.sent).toMatchObject({ delivery: 'relayed', portal: B.id, to: BOB });
+    expect(requested.contact).toMatchObject({
+      address: BOB,
+      trust: 'requested',
+      master: fingerprints.bob,
+      access: { rule: 'allow', master: fingerprints.bob },
+    });
+
+    const pending = await until<Listing>(
+      'bob',
+      ['contact', 'pending'],
+      (l) => (l.requests ?? []).length > 0,
+      "bob's pending contact request from alice",
+    );
+    expect(pending.requests).toEqual([
+      expect.objectContaining({
+        id: requested.sent.id,
+        from: ALICE,
+        fromMaster: fingerprints.alice,
+        stranger: true,
+        content: { Response: 'request', Text: TEXTS.request },
+      }),
+    ]);
+    const accepted = await meshJson<Sent & { contact: ContactJson }>(homes.bob, ['contact', 'accept', ALICE]);
+    expect(accepted.contact).toMatchObject({
+      trust: 'accepted',
+      access: { rule: 'allow', master: fingerprints.alice },
+    });
+    expect(await meshJson<Listing>(homes.bob, ['contact', 'pending'])).toMatchObject({ requests: [] });
+
+    const contacts = await until<{ contacts: ContactJson[] }>(
+      'alice',
+      ['contact', 'list'],
+      (l) => l.contacts.some((c) => c.address === BOB && c.trust === 'accepted'),
+      "bob's accept applied to alice's contact",
+    );
+    expect(contacts.contacts).toEqual([
+      expect.objectContaining({
+        address: BOB,
+        trust: 'accepted',
+        access: expect.objectContaining({ master: fingerprints.bob, rule: 'allow' }) as unknown,
+      }),
+    ]);
+    // A name, kept only in the encrypted Data.
+    await meshJson(homes.alice, ['contact', 'add', BOB, '--name', TEXTS.name]);
+    expect((await meshJson<{ contacts: ContactJson[] }>(homes.alice, ['contact', 'list'])).contacts).toEqual([
+      expect.objectContaining({ address: BOB, trust: 'accepted', name: TEXTS.name }),
+    ]);
+  }, 300_000);
+
+  it('they exchange a message, a task, and a confirmation request whose answer is signed by bob', async () => {
+    const message = await meshJson<Sent>(homes.alice, ['message', 'send', BOB, TEXTS.message]);
+    const messages = await until<Listing>(
+      'bob',
+      ['message', 'list'],
+      (l) => (l.items ?? []).length > 0,
+      'the message at bob',
+    );
+    expect(messages.items).toEqual([
+      expect.objectContaining({
+        id: message.sent.id,
+        from: ALICE,
+        stranger: false,
+        content: { Text: TEXTS.message },
+      }),
+    ]);
+    const read = await mesh(homes.bob, ['message', 'read', message.sent.id]);
+    expect(read.code).toBe(0);
+    expect(read.stdout).toContain(TEXTS.message);
+    expect(read.stdout).toContain(`from     ${ALICE}`);
+
+    const task = await meshJson<Sent>(homes.alice, ['task', 'send', BOB, TEXTS.task, '--end', '2026-12-24']);
+    const tasks = await until<Listing>(
+      'bob',
+      ['task', 'list'],
+      (l) => (l.items ?? []).length > 0,
+      'the task at bob',
+    );
+    expect(tasks.items).toEqual([
+      expect.objectContaining({ id: task.sent.id, content: { Title: TEXTS.task, End: '2026-12-24' } }),
+    ]);
+    expect(await meshJson(homes.bob, ['task', 'read', task.sent.id])).toMatchObject({
+      item: { content: { Title: TEXTS.task } },
+    });
+
+    const confirm = await meshJson<Sent>(homes.alice, ['confirm', 'request', BOB, TEXTS.confirm]);
+    expect(await meshJson(homes.alice, ['confirm', 'status', confirm.sent.id])).toMatchObject({
+      status: 'pending',
+    });
+    await until<Listing>(
+      'bob',
+      ['confirm', 'pending'],
+      (l) => (l.items ?? []).length > 0,
+      'the confirmation request at bob',
+    );
+    await meshJson(homes.bob, ['confirm', 'answer', confirm.sent.id, 'yes']);
+    const status = await until<{ status: string; answer?: string; device?: string }>(
+      'alice',
+      ['confirm', 'status', confirm.sent.id],
+      (s) => s.status === 'answered',
+      "bob's answer at alice",
+    );
+    expect(status).toMatchObject({
+      status: 'answered',
+      answer: 'yes',
+      device: bobDevice,
+      to: BOB,
+      text: TEXTS.confirm,
+    });
+    // Bob's answered request is gone from his spool; a second answer is refused.
+    const again = await mesh(homes.bob, ['--json', 'confirm', 'answer', confirm.sent.id, 'no']);
+    expect(again.code).toBe(2);
+    expect(jsonError(again)?.message).toMatch(/no confirm .* is waiting/);
+  }, 300_000);
+
+  it("a stranger's message is refused by bob's portal: never in bob's spool, never shown", async () => {
+    const bobAccount = await accountUdfAt(B, BOB);
+    const malloryAccount = await accountUdfAt(C, MALLORY);
+    const before = await refusedAtB(C.id, 'inbound.not-a-contact');
+    const spam = await meshJson<Sent>(homes.mallory, ['message', 'send', BOB, TEXTS.spam]);
+    expect(spam.sent.delivery).toBe('relayed'); // C cannot see bob's contacts: B decides
+    await waitFor(
+      "B refuses mallory's message (not a contact)",
+      async () => (await refusedAtB(C.id, 'inbound.not-a-contact')) > before,
+      60_000,
+    );
+    expect(
+      await spool(B, `WHERE s.account_udf = '${bobAccount}' AND s.from_account = '${malloryAccount}'`),
+    ).toEqual([]);
+    const shown = await meshJson<Listing>(homes.bob, ['message', 'list']);
+    expect((shown.items ?? []).map((i) => i.from)).not.toContain(MALLORY);
+  }, 180_000);
+
+  it("a stranger's contact-request flood stops at its own portal; once bob blocks it, what it sends is refused", async () => {
+    const first = await meshJson<Sent>(homes.mallory, ['contact', 'request', BOB, 'hello?']);
+    expect(first.sent.delivery).toBe('relayed');
+    const flood = await mesh(homes.mallory, ['--json', 'contact', 'request', ALICE, 'hello too?']);
+    expect(flood.code).toBe(1);
+    expect(jsonError(flood)).toMatchObject({ code: 'portal.refused', evidence: { code: 'rate.limited' } });
+    // The refused request added no contact.
+    expect(
+      (await meshJson<{ contacts: ContactJson[] }>(homes.mallory, ['contact', 'list'])).contacts.map(
+        (c) => c.address,
+      ),
+    ).toEqual([BOB]);
+
+    const pending = await until<Listing>(
+      'bob',
+      ['contact', 'pending'],
+      (l) => (l.requests ?? []).some((r) => r.from === MALLORY),
+      "mallory's one request at bob",
+    );
+    expect(pending.requests!.filter((r) => r.from === MALLORY)).toHaveLength(1);
+    const blocked = await meshJson<{ contact: ContactJson; deleted: number }>(homes.bob, [
+      'contact',
+      'block',
+      MALLORY,
+    ]);
+    expect(blocked).toMatchObject({ deleted: 1, contact: { trust: 'blocked', access: { rule: 'block' } } });
+    expect(blocked.contact.access?.master).toBeUndefined();
+    expect((await meshJson<Listing>(homes.bob, ['contact', 'pending'])).requests).toEqual([]);
+
+    const before = await refusedAtB(C.id, 'inbound.blocked');
+    await meshJson<Sent>(homes.mallory, ['message', 'send', BOB, TEXTS.blocked]);
+    await waitFor(
+      'B refuses the blocked sender',
+      async () => (await refusedAtB(C.id, 'inbound.blocked')) > before,
+      60_000,
+    );
+    const malloryAccount = await accountUdfAt(C, MALLORY);
+    expect(await spool(B, `WHERE s.from_account = '${malloryAccount}' AND s.envelope IS NOT NULL`)).toEqual(
+      [],
+    );
+  }, 240_000);
+
+  it("a forged sender is refused by the sender's own portal", async () => {
+    const manager = new MeshProfileManager(new FileClientStore(homes.mallory));
+    const inbound = await MeshInbound.open(manager);
+    const { session } = inbound.account;
+    const bob = await verifiedAccount(inbound.account, BOB);
+    const alice = await verifiedAccount(inbound.account, ALICE);
+    const recipients = bob.personal.profile.devices.map((d) => ({
+      algorithm: d.encryption.algorithm as 'X25519',
+      publicKey: d.encryption.publicKey,
+    }));
+    const forge = async (fromMaster: string) => {
+      const id = newEnvelopeId();
+      const body = await sealInboundBody(
+        { id, kind: 'message', from: ALICE, to: BOB },
+        { Text: 'from alice, honest' },
+        recipients,
+      );
+      // alice's address and (or) Master Profile, mallory's device key
+      return signEnvelope(
+        {
+          kind: 'message',
+          id,
+          from: ALICE,
+          fromMaster,
+          to: BOB,
+          toMaster: bob.master.profile.id,
+          created: Date.now(),
+          body,
+        },
+        session.keys.signature,
+      );
+    };
+    for (const master of [alice.master.profile.id, fingerprints.mallory!]) {
+      try {
+        await session.authenticated('InboundPost', { Envelope: await forge(master) });
+        throw new Error('accepted');
+      } catch (error) {
+        expect(isClientError(error, 'portal.refused')).toBe(true);
+        expect(portalErrorCode(error)).toBe('inbound.wrong-sender');
+      }
+    }
+  }, 120_000);
+
+  it("with bob's portal down, alice's message waits and is delivered once when it returns", async () => {
+    await federation.stopPortal(B.id);
+    const sent = await meshJson<Sent>(homes.alice, ['message', 'send', BOB, TEXTS.offline]);
+    expect(sent.sent.delivery).toBe('relayed');
+    await federation.startPortal(B.id);
+    const messages = await until<Listing>(
+      'bob',
+      ['message', 'list'],
+      (l) => (l.items ?? []).some((i) => i.id === sent.sent.id),
+      'the message sent while B was down',
+    );
+    expect(messages.items!.filter((i) => i.content['Text'] === TEXTS.offline)).toHaveLength(1);
+    expect(await spool(B, `WHERE s.id = '${sent.sent.id}'`)).toHaveLength(1);
+  }, 300_000);
+
+  it("alice's private catalog, and every portal's database, hold only ciphertext", async () => {
+    await meshJson(homes.alice, [
+      'catalog',
+      'put',
+      'credential',
+      'bank.example',
+      JSON.stringify({ Username: 'alice', Password: TEXTS.password }),
+    ]);
+    expect(await meshJson(homes.alice, ['catalog', 'get', 'credential', 'bank.example'])).toMatchObject({
+      object: { key: 'bank.example', content: { Password: TEXTS.password } },
+    });
+
+    // The relevant tables, decoded: no text, title or name, and no address in any envelope.
+    const decode = (jws: string) =>
+      Buffer.from((JSON.parse(jws) as { payload: string }).payload, 'base64url').toString();
+    const bobSpool = await spool(B);
+    expect(bobSpool.length).toBeGreaterThan(0);
+    for (const row of bobSpool.filter((r) => r.envelope !== null)) {
+      const payload = decode(row.envelope!);
+      for (const text of [...Object.values(TEXTS), ALICE, BOB, MALLORY]) expect(payload).not.toContain(text);
+    }
+    for (const portal of [A, B]) {
+      const values = await queryDatabase<{ value: string }>(
+        federation.portal(portal.id).databaseUrl,
+        'SELECT value FROM user_catalog_objects',
+      );
+      expect(values.length).toBeGreaterThan(0);
+      for (const { value } of values) {
+        const payload = decode(value);
+        for (const text of [...Object.values(TEXTS), 'bank.example', ALICE, BOB, MALLORY])
+          expect(payload).not.toContain(text);
+      }
+    }
+    // And no table of any portal holds a text, a title, a name or the password, anywhere.
+    for (const portal of [A, B, C]) {
+      const dump = JSON.stringify(await snapshotDatabase(federation.portal(portal.id).databaseUrl));
+      for (const text of Object.values(TEXTS)) expect(dump).not.toContain(text);
+    }
+  }, 180_000);
+});
