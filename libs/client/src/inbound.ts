@@ -51,7 +51,12 @@ export class MeshInbound {
 
   // Contacts.
 
+  /**
+   * The contacts, after the contact answers waiting in the spool were applied (an accept makes a
+   * requested contact `accepted`, a reject removes it).
+   */
   async contacts(): Promise<Contact[]> {
+    await this.receive();
     return listContacts(this.catalog);
   }
 
