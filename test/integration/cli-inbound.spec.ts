@@ -365,6 +365,50 @@ describe('contacts, messages, tasks and confirmations between portals (issue #20
     }
   }, 120_000);
 
+  it("a portal that lets a stranger's message through changes nothing bob sees: his client refuses it", async () => {
+    const manager = new MeshProfileManager(new FileClientStore(homes.mallory));
+    const inbound = await MeshInbound.open(manager);
+    const { session, doc } = inbound.account;
+    const bob = await verifiedAccount(inbound.account, BOB);
+    const recipients = bob.personal.profile.devices.map((d) => ({
+      algorithm: d.encryption.algorithm as 'X25519',
+      publicKey: d.encryption.publicKey,
+    }));
+    const id = newEnvelopeId();
+    const body = await sealInboundBody(
+      { id, kind: 'message', from: MALLORY, to: BOB },
+      { Text: TEXTS.spam },
+      recipients,
+    );
+    const jws = await signEnvelope(
+      {
+        kind: 'message',
+        id,
+        from: MALLORY,
+        fromMaster: fingerprints.mallory!,
+        to: BOB,
+        toMaster: bob.master.profile.id,
+        created: Date.now(),
+        body,
+      },
+      session.keys.signature,
+    );
+    // B's database, as a compromised B would write it: mallory (blocked by bob) delivered all the same.
+    await queryDatabase(
+      federation.portal(B.id).databaseUrl,
+      `INSERT INTO inbound_spool (account_udf, id, kind, from_account, from_master, from_device, origin, stranger, envelope)
+       VALUES ($1, $2, 'message', $3, $4, $5, $6, false, $7)`,
+      [bob.account, id, doc.accountUdf, fingerprints.mallory, session.deviceId, C.id, JSON.stringify(jws)],
+    );
+    const listed = await meshJson<Listing>(homes.bob, ['message', 'list']);
+    expect((listed.items ?? []).map((i) => i.id)).not.toContain(id);
+    expect(listed.refused).toEqual([expect.objectContaining({ id, code: 'inbound.blocked' })]);
+    const read = await mesh(homes.bob, ['--json', 'message', 'read', id]);
+    expect(read.code).toBe(2);
+    expect(jsonError(read)?.message).toMatch(/was refused: inbound\.blocked/);
+    await queryDatabase(federation.portal(B.id).databaseUrl, 'DELETE FROM inbound_spool WHERE id = $1', [id]);
+  }, 120_000);
+
   it("with bob's portal down, alice's message waits and is delivered once when it returns", async () => {
     await federation.stopPortal(B.id);
     const sent = await meshJson<Sent>(homes.alice, ['message', 'send', BOB, TEXTS.offline]);
