@@ -83,6 +83,15 @@ export async function recentContactRequests(manager: EntityManager, fromAccount:
 }
 
 /**
+ * Serialises, to the end of the caller's transaction, every admission or relay of items from the
+ * sender account `fromAccount` (an advisory lock): the hourly contact-request count read after it
+ * cannot grow before the caller commits.
+ */
+export async function lockInboundSender(manager: EntityManager, fromAccount: string): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('inbound:' || $1))`, [fromAccount]);
+}
+
+/**
  * Admits one item into the recipient's spool, in the caller's transaction (docs/design/inbound.md
  * "Access control"): a replay of an item held (or deleted, while its tombstone lasts) is
  * `{ok, duplicate}` and changes nothing; a blocked sender, a stranger's item that is not a contact
@@ -95,7 +104,7 @@ export async function admitInbound(
   item: InboundItem,
   limits: InboundLimits,
 ): Promise<InboundAdmission> {
-  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('inbound:' || $1))`, [item.fromAccount]);
+  await lockInboundSender(manager, item.fromAccount);
   const held = await manager.query<unknown[]>(
     'SELECT 1 FROM inbound_spool WHERE account_udf = $1 AND id = $2',
     [item.account, item.id],
@@ -223,10 +232,16 @@ export async function deleteInbound(
   return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
 }
 
-/** Drops every spool row (tombstones included) older than `maxAgeMs`; resolves how many. */
+/**
+ * Drops the tombstones (deleted items) received more than `maxAgeMs` ago; resolves how many. Items
+ * the recipient has not deleted stay whatever their age (INBOUND_SPOOL_MAX_PER_ACCOUNT bounds them):
+ * a device that is away for a while still finds its messages.
+ */
 export async function purgeInbound(manager: EntityManager, maxAgeMs: number): Promise<number> {
   const rows = await manager.query<unknown[]>(
-    `DELETE FROM inbound_spool WHERE received_at < now() - ($1::bigint * interval '1 millisecond') RETURNING 1`,
+    `DELETE FROM inbound_spool
+      WHERE deleted_at IS NOT NULL AND received_at < now() - ($1::bigint * interval '1 millisecond')
+      RETURNING 1`,
     [maxAgeMs],
   );
   return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
@@ -268,6 +283,19 @@ export async function queueInboundRelay(manager: EntityManager, relay: InboundRe
     ],
   );
   return rows.length === 1;
+}
+
+/** Whether the envelope `id` is queued (or was published) for the recipient `toAccount`. */
+export async function inboundRelayQueued(
+  manager: EntityManager,
+  toAccount: string,
+  id: string,
+): Promise<boolean> {
+  const rows = await manager.query<unknown[]>(
+    'SELECT 1 FROM inbound_outbox WHERE to_account = $1 AND id = $2',
+    [toAccount, id],
+  );
+  return rows.length > 0;
 }
 
 /**

@@ -31,13 +31,20 @@ const toObject = (r: Row): StoredCatalogObject => ({
   change: String(r.change),
 });
 
-/** One object, locked for the caller's transaction (`FOR UPDATE`), or undefined. */
+/**
+ * One object, locked for the caller's transaction, or undefined. The lock is the ACCOUNT's catalogs
+ * (an advisory lock held to the end of the transaction), not only the row: `FOR UPDATE` locks no row
+ * that does not exist yet, so two concurrent creates of one Id would both pass `applyCatalogEvent`
+ * and the second would overwrite the first; and the account's usage (`catalogUsage`) read after this
+ * cannot change before the caller commits, so a quota holds under concurrency.
+ */
 export async function lockCatalogObject(
   manager: EntityManager,
   account: string,
   catalog: CatalogName,
   id: string,
 ): Promise<StoredCatalogObject | undefined> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('catalog:' || $1))`, [account]);
   const rows = await manager.query<Row[]>(
     `SELECT id, state, sequence, value, change FROM user_catalog_objects
       WHERE account_udf = $1 AND catalog = $2 AND id = $3 FOR UPDATE`,
