@@ -13,9 +13,16 @@ import {
   type InboundKind,
   type JsonObject,
 } from '@cryptomesh/mesh';
+import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
 import type { RunningService } from '@cryptomesh/service';
+import { DataSource } from 'typeorm';
 import { InboundPurger } from '../../apps/gateway/src/inbound/inbound-purger';
-import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import {
+  createServiceUsers,
+  createTestDatabase,
+  type ServiceUsers,
+  type TestDatabase,
+} from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
 import { newDevice, post, TestAccount, type Fields, type TestDevice } from '../support/mesh-client';
 import { startGateway } from '../support/test-gateway';
@@ -27,6 +34,7 @@ import { startGateway } from '../support/test-gateway';
  */
 describe('gateway: catalogs and inbound services', () => {
   let db: TestDatabase;
+  let users: ServiceUsers;
   let gateway: RunningService; // no proof of work, 2 stranger contact requests per sender per hour
   let strict: RunningService; // contact proof of work at level 1
   let tight: RunningService; // 2 catalog objects and 2 spool items per account
@@ -42,26 +50,27 @@ describe('gateway: catalogs and inbound services', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('gwinbound');
+    // The gateways run as the gateway's database role: only the rights its migrations grant it.
+    const owner = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 1 })).initialize();
+    await runMigrations(owner);
+    await owner.destroy();
+    users = await createServiceUsers(db);
     // No log-signer runs: the queued entries of the accounts' changes never leave the queue.
     const common = {
+      DB_MIGRATIONS: 'check',
       RATE_LIMIT_ACCOUNT_PER_MINUTE: '0',
       RATE_LIMIT_ADDRESS_PER_MINUTE: '0',
       PUSHBACK_QUEUE_AGE_MS: '0',
     };
-    gateway = await startGateway(db.url, {
+    gateway = await startGateway(users.urls.gateway, {
       ...common,
       INBOUND_CONTACT_POW_LEVEL: '0',
       INBOUND_CONTACT_REQUESTS_PER_HOUR: '2',
       MAX_PROFILE_BYTES: '8192',
     });
-    strict = await startGateway(db.url, {
+    strict = await startGateway(users.urls.gateway, { ...common, INBOUND_CONTACT_POW_LEVEL: '1' });
+    tight = await startGateway(users.urls.gateway, {
       ...common,
-      DB_MIGRATIONS: 'check',
-      INBOUND_CONTACT_POW_LEVEL: '1',
-    });
-    tight = await startGateway(db.url, {
-      ...common,
-      DB_MIGRATIONS: 'check',
       INBOUND_CONTACT_POW_LEVEL: '0',
       QUOTA_CATALOG_OBJECTS_PER_ACCOUNT: '2',
       INBOUND_SPOOL_MAX_PER_ACCOUNT: '2',
@@ -98,6 +107,7 @@ describe('gateway: catalogs and inbound services', () => {
     await tight?.app.close();
     await strict?.app.close();
     await gateway?.app.close();
+    await users?.drop();
     await db?.drop();
   });
 
@@ -648,7 +658,7 @@ describe('gateway: catalogs and inbound services', () => {
         await inboundPost(alice, await envelope(alice, bob.address, 'contact')),
         strict,
       );
-    }, 120_000);
+    }, 600_000); // one level-1 solve: about 2^20 digests, far more on a loaded machine
 
     it('refuses a forged sender, a bad signature, a stale envelope and an unknown recipient', async () => {
       // Signed by a device that is not alice's.
