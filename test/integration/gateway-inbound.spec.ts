@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accountUdf, encryptJwe, utf8, type FlattenedJws } from '@cryptomesh/crypto';
+import { encryptJwe, utf8, type FlattenedJws } from '@cryptomesh/crypto';
 import {
   authoriseRecord,
   envelopeWorkBody,
@@ -24,7 +24,7 @@ import {
   type TestDatabase,
 } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
-import { newDevice, post, TestAccount, type Fields, type TestDevice } from '../support/mesh-client';
+import { jws, newDevice, post, TestAccount, type Fields, type TestDevice } from '../support/mesh-client';
 import { startGateway } from '../support/test-gateway';
 
 /**
@@ -46,7 +46,8 @@ describe('gateway: catalogs and inbound services', () => {
   let fred: TestAccount; // the tight portal's quotas
   let phone: TestDevice; // alice's second device
   const catalogKey = new Uint8Array(randomBytes(32));
-  const REMOTE = 'zed@beta.example';
+  let zed: TestAccount; // an account of the member beta, known here only through a verified mirror
+  let nobody: TestAccount; // an account of no portal
 
   beforeAll(async () => {
     db = await createTestDatabase('gwinbound');
@@ -91,15 +92,17 @@ describe('gateway: catalogs and inbound services', () => {
     await expectOk('Publish', await alice.publish('update', personal));
     alice.adopt(personal, [alice.admin, phone], []);
     // An account of the member `beta`, known here only through a verified mirror of beta's log.
+    zed = await TestAccount.create('zed@beta.example');
+    nobody = await TestAccount.create('nobody@alpha.example');
     await queryDatabase(
       db.url,
       `INSERT INTO mirror_entries (peer, idx, entry, leaf_hash, account) VALUES ('beta', 0, '\\x7b7d', $1, $2)`,
-      [Buffer.alloc(32), udfOf(REMOTE)],
+      [Buffer.alloc(32), zed.udf],
     );
     await queryDatabase(
       db.url,
-      `INSERT INTO mirror_account_states (peer, account, state, through) VALUES ('beta', $1, '{"status":"active"}', 0)`,
-      [udfOf(REMOTE)],
+      `INSERT INTO mirror_account_states (peer, account, state, through) VALUES ('beta', $1, $2, 0)`,
+      [zed.udf, JSON.stringify({ status: 'active', master: jws(zed.master) })],
     );
   });
 
@@ -110,8 +113,6 @@ describe('gateway: catalogs and inbound services', () => {
     await users?.drop();
     await db?.drop();
   });
-
-  const udfOf = (address: string): string => accountUdf(address);
 
   async function expectOk(name: string, body: Fields, on: RunningService = gateway): Promise<Fields> {
     const answer = await post(on.url, name, body);
@@ -195,30 +196,26 @@ describe('gateway: catalogs and inbound services', () => {
   }
 
   /** `owner` allows (or blocks) `other` in its contact catalog. */
-  async function setContact(owner: TestAccount, other: TestAccount | string, rule: 'allow' | 'block') {
-    const address = typeof other === 'string' ? other : other.address;
-    const id = retrievalKey(catalogKey, 'contact', `${owner.address}\n${address}`);
-    const access: CatalogAccess = {
-      account: udfOf(address),
-      ...(typeof other === 'string' ? {} : { master: other.master.profile.id }),
-      rule,
-    };
+  async function setContact(owner: TestAccount, other: TestAccount, rule: 'allow' | 'block') {
+    const id = retrievalKey(catalogKey, 'contact', `${owner.address}\n${other.address}`);
+    const access: CatalogAccess = { account: other.udf, master: other.master.profile.id, rule };
     const value = await catalogValue(owner, { id, sequence: 1, access });
     await expectOk('CatalogUpdate', await catalogUpdate(owner, 'create', id, value));
   }
 
   async function envelope(
     from: TestAccount,
-    to: string,
+    to: TestAccount,
     kind: InboundKind,
-    options: { signer?: TestDevice; fromAddress?: string; created?: number } = {},
+    options: { signer?: TestDevice; fromAddress?: string; created?: number; toMaster?: string } = {},
   ): Promise<JsonObject> {
     const signed = await signEnvelope(
       {
         kind,
         from: options.fromAddress ?? from.address,
         fromMaster: from.master.profile.id,
-        to,
+        to: to.address,
+        toMaster: options.toMaster ?? to.master.profile.id,
         created: options.created ?? Date.now(),
         body: await jwe(JSON.stringify({ Text: `a ${kind}` })),
       },
@@ -554,13 +551,13 @@ describe('gateway: catalogs and inbound services', () => {
     beforeAll(async () => {
       await setContact(bob, alice, 'allow');
       await setContact(bob, dave, 'block');
-      await setContact(alice, REMOTE, 'allow');
+      await setContact(alice, zed, 'allow');
     });
 
     it("delivers an allowed contact's message, task, confirm and answer; InboundList shows them", async () => {
       const sent: JsonObject[] = [];
       for (const kind of ['message', 'task', 'confirm', 'answer'] as const) {
-        const e = await envelope(alice, bob.address, kind, { signer: kind === 'task' ? phone : alice.admin });
+        const e = await envelope(alice, bob, kind, { signer: kind === 'task' ? phone : alice.admin });
         sent.push(e);
         expect(await expectOk('InboundPost', await inboundPost(alice, e))).toEqual(
           expect.objectContaining({ Id: idOf(e), Delivery: 'delivered', Portal: 'alpha' }),
@@ -568,11 +565,10 @@ describe('gateway: catalogs and inbound services', () => {
       }
       const list = await expectOk('InboundList', await bob.authenticated('InboundList', {}));
       const items = list.Items as Fields[];
-      expect(items.map((i) => [i.Id, i.Kind, i.From, i.FromAccount, i.FromMaster, i.Portal])).toEqual(
+      expect(items.map((i) => [i.Id, i.Kind, i.FromAccount, i.FromMaster, i.Portal])).toEqual(
         sent.map((e) => [
           idOf(e),
           readEnvelope(e).envelope.kind,
-          alice.address,
           alice.udf,
           alice.master.profile.id,
           'alpha',
@@ -589,14 +585,14 @@ describe('gateway: catalogs and inbound services', () => {
     });
 
     it('a repeated post of one envelope is delivered once', async () => {
-      const e = await envelope(alice, bob.address, 'message');
+      const e = await envelope(alice, bob, 'message');
       const first = await expectOk('InboundPost', await inboundPost(alice, e));
       const before = (await spoolOf(bob)).length;
       const second = await expectOk('InboundPost', await inboundPost(alice, e));
       expect(second).toEqual(first);
       expect((await spoolOf(bob)).length).toBe(before);
       // The very same signed request is a replay.
-      const request = await inboundPost(alice, await envelope(alice, bob.address, 'message'));
+      const request = await inboundPost(alice, await envelope(alice, bob, 'message'));
       await expectOk('InboundPost', request);
       await expectRefused('InboundPost', request, 409, 'auth.replayed');
     });
@@ -604,31 +600,28 @@ describe('gateway: catalogs and inbound services', () => {
     it("refuses a stranger's message, a blocked sender, and a second pending contact request", async () => {
       await expectRefused(
         'InboundPost',
-        await inboundPost(carol, await envelope(carol, bob.address, 'message')),
+        await inboundPost(carol, await envelope(carol, bob, 'message')),
         403,
         'inbound.not-a-contact',
         { reason: 'inbound.not-a-contact' },
       );
       await expectRefused(
         'InboundPost',
-        await inboundPost(dave, await envelope(dave, bob.address, 'contact')),
+        await inboundPost(dave, await envelope(dave, bob, 'contact')),
         403,
         'inbound.blocked',
         { reason: 'inbound.blocked' },
       );
       await expectRefused(
         'InboundPost',
-        await inboundPost(dave, await envelope(dave, bob.address, 'message')),
+        await inboundPost(dave, await envelope(dave, bob, 'message')),
         403,
         'inbound.blocked',
       );
-      await expectOk(
-        'InboundPost',
-        await inboundPost(carol, await envelope(carol, alice.address, 'contact')),
-      );
+      await expectOk('InboundPost', await inboundPost(carol, await envelope(carol, alice, 'contact')));
       await expectRefused(
         'InboundPost',
-        await inboundPost(carol, await envelope(carol, alice.address, 'contact')),
+        await inboundPost(carol, await envelope(carol, alice, 'contact')),
         409,
         'inbound.duplicate',
         { reason: 'inbound.duplicate' },
@@ -636,7 +629,7 @@ describe('gateway: catalogs and inbound services', () => {
     });
 
     it("a stranger's contact request needs the proof of work at the portal's level", async () => {
-      const e = await envelope(carol, bob.address, 'contact');
+      const e = await envelope(carol, bob, 'contact');
       await expectRefused('InboundPost', await inboundPost(carol, e), 403, 'pow.insufficient', {
         reason: 'inbound.proof-of-work',
         on: strict,
@@ -653,18 +646,14 @@ describe('gateway: catalogs and inbound services', () => {
         { id: idOf(e), kind: 'contact', deleted: false, stranger: true },
       ]);
       // An allowed sender needs none, at the same level.
-      await expectOk(
-        'InboundPost',
-        await inboundPost(alice, await envelope(alice, bob.address, 'contact')),
-        strict,
-      );
+      await expectOk('InboundPost', await inboundPost(alice, await envelope(alice, bob, 'contact')), strict);
     }, 600_000); // one level-1 solve: about 2^20 digests, far more on a loaded machine
 
     it('refuses a forged sender, a bad signature, a stale envelope and an unknown recipient', async () => {
       // Signed by a device that is not alice's.
       await expectRefused(
         'InboundPost',
-        await inboundPost(alice, await envelope(alice, bob.address, 'message', { signer: bob.admin })),
+        await inboundPost(alice, await envelope(alice, bob, 'message', { signer: bob.admin })),
         403,
         'inbound.wrong-sender',
         { reason: 'inbound.unknown-device' },
@@ -672,10 +661,7 @@ describe('gateway: catalogs and inbound services', () => {
       // From another address than the authenticated account's.
       await expectRefused(
         'InboundPost',
-        await inboundPost(
-          alice,
-          await envelope(alice, bob.address, 'message', { fromAddress: carol.address }),
-        ),
+        await inboundPost(alice, await envelope(alice, bob, 'message', { fromAddress: carol.address })),
         403,
         'inbound.wrong-sender',
         { reason: 'inbound.wrong-sender' },
@@ -683,11 +669,11 @@ describe('gateway: catalogs and inbound services', () => {
       // Carol's envelope posted by carol but naming alice's Master Profile.
       await expectRefused(
         'InboundPost',
-        await inboundPost(carol, await envelope(alice, bob.address, 'message', { signer: carol.admin })),
+        await inboundPost(carol, await envelope(alice, bob, 'message', { signer: carol.admin })),
         403,
         'inbound.wrong-sender',
       );
-      const e = await envelope(alice, bob.address, 'message');
+      const e = await envelope(alice, bob, 'message');
       const sig = e.signature as string;
       await expectRefused(
         'InboundPost',
@@ -697,20 +683,28 @@ describe('gateway: catalogs and inbound services', () => {
       );
       await expectRefused(
         'InboundPost',
-        await inboundPost(
-          alice,
-          await envelope(alice, bob.address, 'message', { created: Date.now() - 600_000 }),
-        ),
+        await inboundPost(alice, await envelope(alice, bob, 'message', { created: Date.now() - 600_000 })),
         400,
         'inbound.invalid',
         { reason: 'inbound.stale' },
       );
       await expectRefused(
         'InboundPost',
-        await inboundPost(alice, await envelope(alice, 'nobody@alpha.example', 'message')),
+        await inboundPost(alice, await envelope(alice, nobody, 'message')),
         404,
         'inbound.unknown-recipient',
       );
+      // The address is right but the Master Profile is not its owner's (a reused or squatted address).
+      for (const to of [bob, zed])
+        await expectRefused(
+          'InboundPost',
+          await inboundPost(
+            alice,
+            await envelope(alice, to, 'message', { toMaster: carol.master.profile.id }),
+          ),
+          404,
+          'inbound.unknown-recipient',
+        );
       await expectRefused(
         'InboundPost',
         await inboundPost(alice, { ...e, extra: 'x' }),
@@ -726,13 +720,13 @@ describe('gateway: catalogs and inbound services', () => {
     });
 
     it('stops a flood of contact requests at the hourly limit, counting local and relayed ones', async () => {
-      await expectOk('InboundPost', await inboundPost(erin, await envelope(erin, bob.address, 'contact')));
+      await expectOk('InboundPost', await inboundPost(erin, await envelope(erin, bob, 'contact')));
       expect(
-        await expectOk('InboundPost', await inboundPost(erin, await envelope(erin, REMOTE, 'contact'))),
+        await expectOk('InboundPost', await inboundPost(erin, await envelope(erin, zed, 'contact'))),
       ).toMatchObject({ Delivery: 'relayed', Portal: 'beta' });
       const answer = await expectRefused(
         'InboundPost',
-        await inboundPost(erin, await envelope(erin, alice.address, 'contact')),
+        await inboundPost(erin, await envelope(erin, alice, 'contact')),
         429,
         'rate.limited',
         { reason: 'inbound.rate-limited' },
@@ -740,7 +734,7 @@ describe('gateway: catalogs and inbound services', () => {
       expect(answer.StatusDescription).toMatch(/contact requests/);
       await expectRefused(
         'InboundPost',
-        await inboundPost(erin, await envelope(erin, REMOTE, 'contact')),
+        await inboundPost(erin, await envelope(erin, zed, 'contact')),
         429,
         'rate.limited',
       );
@@ -751,12 +745,12 @@ describe('gateway: catalogs and inbound services', () => {
       for (let i = 0; i < 2; i++)
         await expectOk(
           'InboundPost',
-          await inboundPost(alice, await envelope(alice, fred.address, 'message')),
+          await inboundPost(alice, await envelope(alice, fred, 'message')),
           tight,
         );
       await expectRefused(
         'InboundPost',
-        await inboundPost(alice, await envelope(alice, fred.address, 'message')),
+        await inboundPost(alice, await envelope(alice, fred, 'message')),
         413,
         'quota.exceeded',
         { reason: 'quota.inbound', on: tight },
@@ -764,7 +758,7 @@ describe('gateway: catalogs and inbound services', () => {
     });
 
     it('InboundDelete removes items; a replay of a deleted one is not delivered again', async () => {
-      const e = await envelope(alice, bob.address, 'message');
+      const e = await envelope(alice, bob, 'message');
       await expectOk('InboundPost', await inboundPost(alice, e));
       expect(
         await expectOk(
@@ -788,7 +782,7 @@ describe('gateway: catalogs and inbound services', () => {
         { id: idOf(e), kind: 'message', deleted: true, stranger: false },
       ]);
       // Only the recipient's own items: alice cannot delete bob's.
-      const other = await envelope(alice, bob.address, 'message');
+      const other = await envelope(alice, bob, 'message');
       await expectOk('InboundPost', await inboundPost(alice, other));
       expect(
         await expectOk('InboundDelete', await alice.authenticated('InboundDelete', { Ids: [idOf(other)] })),
@@ -812,10 +806,7 @@ describe('gateway: catalogs and inbound services', () => {
     it('pages InboundList 100 items at a time', async () => {
       await setContact(carol, alice, 'allow');
       for (let i = 0; i < 101; i++)
-        await expectOk(
-          'InboundPost',
-          await inboundPost(alice, await envelope(alice, carol.address, 'message')),
-        );
+        await expectOk('InboundPost', await inboundPost(alice, await envelope(alice, carol, 'message')));
       const first = await expectOk(
         'InboundList',
         await carol.authenticated('InboundList', { Kind: 'message' }),
@@ -829,35 +820,38 @@ describe('gateway: catalogs and inbound services', () => {
       expect(second.Next).toBeUndefined();
     }, 120_000);
 
-    it('the purger drops old tombstones only', async () => {
+    it('the purger drops the rows older than INBOUND_MAX_AGE_MS and an hour, tombstones included', async () => {
+      const fresh = await envelope(alice, bob, 'message');
+      await expectOk('InboundPost', await inboundPost(alice, fresh));
       await queryDatabase(
         db.url,
-        `UPDATE inbound_spool SET received_at = now() - interval '8 days' WHERE account_udf = $1`,
-        [bob.udf],
+        `UPDATE inbound_spool SET received_at = now() - interval '7 days 2 hours' WHERE account_udf = $1 AND id <> $2`,
+        [bob.udf, idOf(fresh)],
       );
-      const purged = await gateway.app.get(InboundPurger).purge();
-      expect(purged).toBeGreaterThanOrEqual(1);
-      expect((await spoolOf(bob)).filter((i) => i.deleted)).toEqual([]);
-      expect((await spoolOf(bob)).length).toBeGreaterThan(0);
+      const old = (await spoolOf(bob)).filter((i) => i.id !== idOf(fresh));
+      expect(old.some((i) => i.deleted)).toBe(true);
+      expect(await gateway.app.get(InboundPurger).purge()).toBe(old.length);
+      expect((await spoolOf(bob)).map((i) => i.id)).toEqual([idOf(fresh)]);
     });
   });
 
   describe('InboundPost to an account of another member', () => {
     it("queues a relay for the recipient's portal, once", async () => {
-      const e = await envelope(alice, REMOTE, 'message');
+      const e = await envelope(alice, zed, 'message');
       const first = await expectOk('InboundPost', await inboundPost(alice, e));
       expect(first).toMatchObject({ Id: idOf(e), Delivery: 'relayed', Portal: 'beta' });
       expect(await expectOk('InboundPost', await inboundPost(alice, e))).toEqual(first);
       const rows = await queryDatabase<Fields>(
         db.url,
-        `SELECT to_account, to_portal, from_account, kind, stranger, envelope, pow FROM inbound_outbox WHERE id = $1`,
+        `SELECT to_account, to_portal, from_account, from_master, kind, stranger, envelope, pow FROM inbound_outbox WHERE id = $1`,
         [idOf(e)],
       );
       expect(rows).toEqual([
         {
-          to_account: udfOf(REMOTE),
+          to_account: zed.udf,
           to_portal: 'beta',
           from_account: alice.udf,
+          from_master: alice.master.profile.id,
           kind: 'message',
           stranger: false,
           envelope: JSON.stringify(e),
@@ -869,13 +863,13 @@ describe('gateway: catalogs and inbound services', () => {
     it('demands the proof of work of a contact request to an account the sender does not allow', async () => {
       await expectRefused(
         'InboundPost',
-        await inboundPost(carol, await envelope(carol, REMOTE, 'contact')),
+        await inboundPost(carol, await envelope(carol, zed, 'contact')),
         403,
         'pow.insufficient',
         { reason: 'inbound.proof-of-work', on: strict },
       );
       // Alice allows the recipient (an answer to its request): no proof of work at her portal.
-      const e = await envelope(alice, REMOTE, 'contact');
+      const e = await envelope(alice, zed, 'contact');
       expect(await expectOk('InboundPost', await inboundPost(alice, e), strict)).toMatchObject({
         Delivery: 'relayed',
       });
@@ -892,7 +886,7 @@ describe('gateway: catalogs and inbound services', () => {
       ).toEqual([]);
       await expectRefused(
         'InboundPost',
-        await inboundPost(alice, await envelope(alice, bob.address, 'message')),
+        await inboundPost(alice, await envelope(alice, bob, 'message')),
         404,
         'inbound.unknown-recipient',
       );

@@ -158,17 +158,27 @@ export function gatewayConfigShape() {
     INBOUND_CONTACT_POW_LEVEL: integerVar({ default: 1, min: 0, max: 4 }),
     /** Stranger contact requests one sender account may have accepted by this portal per hour (0: none). */
     INBOUND_CONTACT_REQUESTS_PER_HOUR: integerVar({ default: 20, min: 0, max: 1_000_000 }),
-    /** Undeleted inbound items one account may hold (beyond: 413 quota.exceeded, Reason quota.inbound). */
+    /**
+     * Stranger contact requests accepted here per hour from the senders of one origin portal (this
+     * portal's own accounts are one origin too): a member that mints accounts cannot flood.
+     */
+    INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR: integerVar({ default: 200, min: 0, max: 100_000_000 }),
+    /**
+     * Undeleted inbound items of allowed senders one account may hold (beyond: 413 quota.exceeded,
+     * Reason quota.inbound); strangers' contact requests never count against it.
+     */
     INBOUND_SPOOL_MAX_PER_ACCOUNT: integerVar({ default: 1_000, min: 1, max: 10_000_000 }),
+    /** Undeleted contact requests of strangers one account may hold (beyond: 413, Reason quota.inbound). */
+    INBOUND_STRANGER_MAX_PER_ACCOUNT: integerVar({ default: 50, min: 1, max: 1_000_000 }),
     /**
      * Largest inbound envelope, as UTF-8 JSON. It travels inside a request, so MAX_REQUEST_BYTES bounds
      * it too (keep that about 2 KiB larger to post envelopes of this size).
      */
     INBOUND_MAX_ENVELOPE_BYTES: integerVar({ default: 65_536, min: 1_024, max: 512 * 1024 }),
     /**
-     * How long the tombstone of a deleted inbound item is kept (so that a replay is not delivered
-     * again), and — at the replication service — the oldest envelope `Created` a relay takes. Above
-     * CLOCK_SKEW_MS: the gateway takes no envelope older than that.
+     * The oldest envelope (`Created`) a portal takes, and how long a spool row lasts — deleted ones
+     * (tombstones) included — after it arrived, plus an hour, so that a replay after the purge is
+     * refused as stale (docs/design/inbound.md "Access control" 6). Above CLOCK_SKEW_MS.
      */
     INBOUND_MAX_AGE_MS: integerVar({ default: 604_800_000, min: 60_000, max: 90 * 86_400_000 }),
     /** Pending connection requests one account may have (ConnectStart beyond: 429). */

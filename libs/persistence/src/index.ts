@@ -103,7 +103,6 @@ export {
   contactRules,
   deleteInbound,
   inboundRecipientHome,
-  inboundRelayQueued,
   listInbound,
   lockInboundSender,
   purgeInbound,

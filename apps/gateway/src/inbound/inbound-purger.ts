@@ -7,11 +7,11 @@ import { GATEWAY_CONFIG } from '../gateway.tokens';
 const PURGE_INTERVAL_MS = 60_000;
 
 /**
- * Drops the spool's tombstones (deleted inbound items) older than INBOUND_MAX_AGE_MS once a minute.
- * A tombstone keeps a replayed envelope from being delivered again; past that age no portal takes the
- * envelope anyway (the gateway takes none older than CLOCK_SKEW_MS, a relay none older than
- * INBOUND_MAX_AGE_MS), so purging never re-opens a replay. Every instance purges; the DELETE is
- * idempotent, and a failed purge only leaves rows for the next one.
+ * Drops the spool rows — tombstones of deleted items and items never deleted alike — received more
+ * than INBOUND_MAX_AGE_MS and an hour ago (`purgeInbound`), once a minute. A tombstone keeps a replayed
+ * envelope from being delivered again; past that age every portal refuses the envelope as stale
+ * anyway (docs/design/inbound.md "Access control" 6), so purging never re-opens a replay. Every
+ * instance purges; the DELETE is idempotent, and a failed purge only leaves rows for the next one.
  */
 @Injectable()
 export class InboundPurger implements OnModuleInit, OnModuleDestroy {
@@ -32,11 +32,11 @@ export class InboundPurger implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** One purge; resolves how many tombstones went (0 when it failed: logged, retried next time). */
+  /** One purge; resolves how many rows went (0 when it failed: logged, retried next time). */
   async purge(): Promise<number> {
     try {
       const purged = await purgeInbound(this.dataSource.manager, this.config.INBOUND_MAX_AGE_MS);
-      if (purged > 0) this.logger.debug({ msg: 'expired inbound tombstones purged', purged });
+      if (purged > 0) this.logger.debug({ msg: 'expired inbound items purged', purged });
       return purged;
     } catch (error) {
       this.logger.warn({ msg: 'inbound purge failed; retried in a minute', err: error });

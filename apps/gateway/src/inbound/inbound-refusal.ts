@@ -9,10 +9,13 @@ export const CONTACT_WINDOW_SECONDS = 3_600;
  * "Access control"); the admission's code is the answer's `Reason`. A stranger's contact request
  * without (enough) proof of work is `pow.insufficient`, like a CreateAccount's; beyond the hourly
  * limit `rate.limited` (429) with a Retry-After of the window, an upper bound; a full spool is the
- * recipient's quota. Pure.
+ * recipient's quota; an envelope outside the portal's time window is `inbound.invalid`. Pure.
  */
 export function inboundRefusal(code: InboundRefusalCode, detail: string): GatewayError {
   switch (code) {
+    case 'inbound.stale':
+      return new GatewayError('inbound.invalid', detail, { reason: code });
+    case 'inbound.unknown-recipient':
     case 'inbound.blocked':
     case 'inbound.not-a-contact':
     case 'inbound.duplicate':

@@ -5,6 +5,8 @@ import { inboundRefusal } from './inbound-refusal';
 
 describe('the spool admission refusals as gateway answers', () => {
   it.each<[InboundRefusalCode, string, number, string]>([
+    ['inbound.stale', 'inbound.invalid', 400, 'inbound.stale'],
+    ['inbound.unknown-recipient', 'inbound.unknown-recipient', 404, 'inbound.unknown-recipient'],
     ['inbound.blocked', 'inbound.blocked', 403, 'inbound.blocked'],
     ['inbound.not-a-contact', 'inbound.not-a-contact', 403, 'inbound.not-a-contact'],
     ['inbound.duplicate', 'inbound.duplicate', 409, 'inbound.duplicate'],

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { INBOUND_KINDS, readEnvelope, type InboundKind } from '@cryptomesh/mesh';
+import { INBOUND_KINDS, type InboundKind } from '@cryptomesh/mesh';
 import { listInbound } from '@cryptomesh/persistence';
 import { AUTHENTICATION, RequestAuthenticator } from '../auth/request-authenticator';
 import type { MeshResponseFields } from '../protocol/envelope';
@@ -15,8 +15,9 @@ export const INBOUND_PAGE = 100;
  * `InboundList` (authenticated, read-only; docs/design/inbound.md): the items waiting in the
  * account's spool — not deleted — oldest first, optionally of one `Kind`, from the paging cursor
  * `After`; `Next` when more follow. Each item carries the envelope as it was posted: the device
- * verifies it against the sender's profile read with proof and decrypts its `Body`; `Portal` is the
- * sender's home portal (the origin), `Received` when this portal took it (Unix ms).
+ * verifies it against the sender's profile read with proof and decrypts its `Body` (where the
+ * addresses are: the envelope names accounts by UDF only); `Portal` is the sender's home portal (the
+ * origin), `Received` when this portal took it (Unix ms).
  */
 @Injectable()
 export class InboundListTransaction implements Transaction {
@@ -46,17 +47,14 @@ export class InboundListTransaction implements Transaction {
     await this.authenticator.recordNonce(this.dataSource.manager, auth.name.udf, auth.claims);
     return {
       Items: page.map((row) => {
-        const envelope = JSON.parse(row.envelope) as unknown;
         return {
           Id: row.id,
           Kind: row.kind,
-          // Read from the envelope, whose form was checked when it was admitted.
-          From: readEnvelope(envelope).envelope.from,
           FromAccount: row.fromAccount,
           FromMaster: row.fromMaster,
           Portal: row.origin,
           Received: row.received,
-          Envelope: envelope,
+          Envelope: JSON.parse(row.envelope) as unknown,
         };
       }),
       ...(rows.length > INBOUND_PAGE ? { Next: page[page.length - 1]!.seq } : {}),

@@ -13,16 +13,14 @@ import {
   admitInbound,
   contactRules,
   inboundRecipientHome,
-  inboundRelayQueued,
-  lockInboundSender,
   queueInboundRelay,
-  recentContactRequests,
+  type InboundLimits,
 } from '@cryptomesh/persistence';
 import { AUTHENTICATION, RequestAuthenticator, type Authenticated } from '../auth/request-authenticator';
 import type { GatewayConfig } from '../gateway.config';
 import { GATEWAY_CONFIG } from '../gateway.tokens';
 import { InboundMetrics } from '../inbound/inbound-metrics';
-import { CONTACT_WINDOW_SECONDS, inboundRefusal } from '../inbound/inbound-refusal';
+import { inboundRefusal } from '../inbound/inbound-refusal';
 import type { MeshResponseFields } from '../protocol/envelope';
 import { GatewayError } from '../protocol/gateway-error';
 import { mapMeshErrors } from '../protocol/mesh-error-map';
@@ -37,12 +35,13 @@ const MAX_NONCE_LENGTH = 128;
  * portal takes an envelope from a device of the sender's account and delivers it to the recipient's
  * spool when the recipient lives here, or queues it for the recipient's portal (the relay). The
  * envelope must be signed by a device of the authenticated account's current Personal Profile, name
- * that account as `From` and its Master Profile as `FromMaster`, and be `Created` within
- * CLOCK_SKEW_MS. The recipient's portal decides access (admitInbound); for a recipient elsewhere,
- * whose catalog this portal cannot see, a contact request to an account the sender's own contact
- * catalog does not allow is a stranger's here: it must carry the proof of work and counts against
- * the sender's hourly limit, so that a flood stops at its source (docs/design/gateway.md). A repeated
- * post of the same envelope Id gets the same answer and stores nothing more.
+ * that account as `FromAccount` and its Master Profile as `FromMaster`, and be `Created` within
+ * CLOCK_SKEW_MS; `ToAccount` with `ToMaster` finds the recipient. The recipient's portal decides
+ * access (admitInbound); for a recipient elsewhere, whose catalog this portal cannot see, a contact
+ * request to an account the sender's own contact catalog does not allow is a stranger's here: it must
+ * carry the proof of work and counts against the sender's hourly limit, so that a flood stops at its
+ * source (docs/design/gateway.md). A repeated post of the same envelope Id gets the same answer and
+ * stores nothing more.
  */
 @Injectable()
 export class InboundPostTransaction implements Transaction {
@@ -74,7 +73,12 @@ export class InboundPostTransaction implements Transaction {
       f.fail(`"ProofOfWork" is a nonce of at most ${MAX_NONCE_LENGTH} characters`);
     const auth = await this.authenticator.authenticate(f, this.name, context);
     const { envelope, device } = await mapMeshErrors(
-      () => verifyEnvelope(jws, { master: auth.state.master.profile, personal: auth.state.personal.profile }),
+      () =>
+        verifyEnvelope(jws, {
+          account: auth.name.udf,
+          master: auth.state.master.profile,
+          personal: auth.state.personal.profile,
+        }),
       'the Envelope',
     );
     const post: Post = {
@@ -86,7 +90,7 @@ export class InboundPostTransaction implements Transaction {
       powOk: this.proofOfWorkOk(envelope, pow),
     };
     try {
-      this.checkSender(post, context);
+      this.checkFresh(post, context);
       const answer = await this.dataSource.transaction((manager) => this.deliver(manager, post));
       this.metrics.items.inc({ kind: envelope.kind, outcome: answer.outcome });
       return answer.fields;
@@ -97,14 +101,12 @@ export class InboundPostTransaction implements Transaction {
     }
   }
 
-  /** The sender is the authenticated account, and the envelope is fresh. */
-  private checkSender({ auth, envelope }: Post, context: RequestContext): void {
-    if (envelope.fromAccount !== auth.name.udf)
-      throw new GatewayError(
-        'inbound.wrong-sender',
-        `the Envelope is from ${envelope.from}, not from the account ${auth.name.address}`,
-        { reason: 'inbound.wrong-sender' },
-      );
+  /**
+   * The envelope is fresh: within CLOCK_SKEW_MS of now, either way — narrower than a recipient's window
+   * (INBOUND_MAX_AGE_MS back), since the sender's device posts what it just signed. (verifyEnvelope
+   * checked that it is the authenticated account's.)
+   */
+  private checkFresh({ envelope }: Post, context: RequestContext): void {
     const skew = Math.abs(envelope.created - context.receivedAtMs);
     if (skew > this.config.CLOCK_SKEW_MS)
       throw new GatewayError(
@@ -136,12 +138,11 @@ export class InboundPostTransaction implements Transaction {
    */
   private async deliver(manager: EntityManager, post: Post): Promise<Delivery> {
     const { auth, envelope } = post;
-    const home = await inboundRecipientHome(manager, envelope.toAccount);
+    const home = await inboundRecipientHome(manager, envelope.toAccount, envelope.toMaster);
     if (home === undefined)
-      throw new GatewayError(
+      throw inboundRefusal(
         'inbound.unknown-recipient',
-        `no active account ${envelope.to} is known here: not on this portal, nor in a verified mirror of a member`,
-        { reason: 'inbound.unknown-recipient' },
+        `no active account ${envelope.toAccount} with the Master Profile ${envelope.toMaster} is known here: not on this portal, nor in a verified mirror of a member`,
       );
     let delivery: Delivery;
     if (home === 'self') {
@@ -149,6 +150,7 @@ export class InboundPostTransaction implements Transaction {
         manager,
         {
           account: envelope.toAccount,
+          toMaster: envelope.toMaster,
           id: envelope.id,
           kind: envelope.kind,
           fromAccount: envelope.fromAccount,
@@ -156,12 +158,10 @@ export class InboundPostTransaction implements Transaction {
           fromDevice: post.fromDevice,
           origin: this.config.PORTAL_ID,
           envelope: post.text,
+          created: envelope.created,
           proofOfWorkOk: post.powOk,
         },
-        {
-          contactRequestsPerHour: this.config.INBOUND_CONTACT_REQUESTS_PER_HOUR,
-          spoolMaxPerAccount: this.config.INBOUND_SPOOL_MAX_PER_ACCOUNT,
-        },
+        this.limits(),
       );
       if (!admission.ok) throw inboundRefusal(admission.code, admission.detail);
       delivery = answer(envelope, 'delivered', this.config.PORTAL_ID, admission.duplicate);
@@ -172,44 +172,53 @@ export class InboundPostTransaction implements Transaction {
     return delivery;
   }
 
+  /** The spool's limits, from this portal's configuration (docs/configuration.md). */
+  private limits(): InboundLimits {
+    const c = this.config;
+    return {
+      contactRequestsPerHour: c.INBOUND_CONTACT_REQUESTS_PER_HOUR,
+      contactRequestsPerOriginPerHour: c.INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR,
+      spoolMaxPerAccount: c.INBOUND_SPOOL_MAX_PER_ACCOUNT,
+      strangerMaxPerAccount: c.INBOUND_STRANGER_MAX_PER_ACCOUNT,
+      maxAgeMs: c.INBOUND_MAX_AGE_MS,
+      clockSkewMs: c.CLOCK_SKEW_MS,
+    };
+  }
+
   /**
    * Queues the item for the recipient's portal `peer`. This portal cannot see the recipient's catalog:
    * a contact request counts as a stranger's unless the SENDER's own contact catalog allows the
-   * recipient's account (an answer to a request, or a contact already made), and a stranger's must
-   * carry the proof of work and stay within the hourly limit here. The recipient's portal applies
-   * every rule again.
+   * recipient (an `allow` naming its account and Master Profile: an answer to a request, or a contact
+   * already made); a stranger's must carry the proof of work, and `queueInboundRelay` holds it to the
+   * sender's hourly limit. The recipient's portal applies every rule again.
    */
   private async relay(manager: EntityManager, post: Post, peer: string): Promise<Delivery> {
     const { envelope } = post;
-    await lockInboundSender(manager, envelope.fromAccount);
-    if (await inboundRelayQueued(manager, envelope.toAccount, envelope.id))
-      return answer(envelope, 'relayed', peer, true);
     const rules = await contactRules(manager, envelope.fromAccount, envelope.toAccount);
-    const stranger = !rules.some((rule) => rule.rule === 'allow');
-    if (stranger && envelope.kind === 'contact') {
-      if (!post.powOk)
-        throw inboundRefusal(
-          'inbound.proof-of-work',
-          `a contact request to an account you have not allowed carries a proof of work at level ${this.config.INBOUND_CONTACT_POW_LEVEL} (Hello's Policy.Inbound.ContactProofOfWork)`,
-        );
-      const limit = this.config.INBOUND_CONTACT_REQUESTS_PER_HOUR;
-      if ((await recentContactRequests(manager, envelope.fromAccount)) >= limit)
-        throw inboundRefusal(
-          'inbound.rate-limited',
-          `you have sent ${limit} contact requests in the last hour, this portal's limit; retry within ${CONTACT_WINDOW_SECONDS} s`,
-        );
-    }
-    const queued = await queueInboundRelay(manager, {
-      id: envelope.id,
-      toAccount: envelope.toAccount,
-      toPortal: peer,
-      fromAccount: envelope.fromAccount,
-      kind: envelope.kind,
-      stranger,
-      envelope: post.text,
-      pow: post.pow,
-    });
-    return answer(envelope, 'relayed', peer, !queued);
+    const allowed = rules.some((rule) => rule.rule === 'allow' && rule.master === envelope.toMaster);
+    const stranger = envelope.kind === 'contact' && !allowed;
+    if (stranger && !post.powOk)
+      throw inboundRefusal(
+        'inbound.proof-of-work',
+        `a contact request to an account you have not allowed carries a proof of work at level ${this.config.INBOUND_CONTACT_POW_LEVEL} (Hello's Policy.Inbound.ContactProofOfWork)`,
+      );
+    const queued = await queueInboundRelay(
+      manager,
+      {
+        id: envelope.id,
+        toAccount: envelope.toAccount,
+        toPortal: peer,
+        fromAccount: envelope.fromAccount,
+        fromMaster: envelope.fromMaster,
+        kind: envelope.kind,
+        stranger,
+        envelope: post.text,
+        pow: post.pow,
+      },
+      { contactRequestsPerHour: this.config.INBOUND_CONTACT_REQUESTS_PER_HOUR },
+    );
+    if (!queued.ok) throw inboundRefusal(queued.code, queued.detail);
+    return answer(envelope, 'relayed', peer, queued.duplicate);
   }
 }
 
