@@ -91,7 +91,7 @@ describe('inbound messages (issue #20)', () => {
     });
 
     it('refuses a witness key of another type, even with the right bytes', () => {
-      const asLogKey = { ...alpha.verifierKey, type: KEY_TYPE_ED25519 };
+      const asLogKey = { ...alpha.verifierKey, type: KEY_TYPE_ED25519 } as typeof alpha.verifierKey;
       expect(
         codeOf(() => verifyInboundMessage(signed, { ...check, witnessKey: asLogKey }, nodeEd25519)),
       ).toBe('inbound.witness-signature');
