@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { admitInbound, type InboundItem, type InboundLimits } from './inbound-spool';
 import { safeInteger } from './log-sql';
 
 /**
@@ -127,5 +128,27 @@ export class TypeOrmInboundOutbox {
       'SELECT 1 FROM inbound_outbox WHERE published_at IS NULL LIMIT 1',
     );
     return rows.length > 0;
+  }
+}
+
+/**
+ * The recipient's half: this portal's accounts and spool as the replication service's intake uses
+ * them. The replication role reads `accounts` (account_udf, address, status) only.
+ */
+export class TypeOrmInboundDelivery {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Whether `account` (a UDF) is an account of this portal with status `active`. */
+  async isActiveRecipient(account: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM accounts WHERE account_udf = $1 AND status = 'active'`,
+      [account],
+    );
+    return rows.length > 0;
+  }
+
+  /** `admitInbound` in ONE transaction (its rate limit, quota and insert see one state). */
+  admit(item: InboundItem, limits: InboundLimits): ReturnType<typeof admitInbound> {
+    return this.dataSource.transaction((tx) => admitInbound(tx, item, limits));
   }
 }
