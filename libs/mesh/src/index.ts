@@ -130,3 +130,39 @@ export {
   proofOfWorkUdf,
   solveProofOfWork,
 } from './proof-of-work';
+
+export {
+  applyCatalogEvent,
+  CATALOG_KEY_ID,
+  CATALOG_NAMES,
+  CATALOG_VALUE_TYPE,
+  contactAccount,
+  isRetrievalKey,
+  readCatalogValue,
+  retrievalKey,
+  signCatalogValue,
+  verifyCatalogValue,
+} from './catalog-value';
+export type {
+  AccessRule,
+  CatalogAccess,
+  CatalogAction,
+  CatalogName,
+  CatalogOutcome,
+  CatalogValue,
+  CatalogValueInput,
+} from './catalog-value';
+export {
+  envelopeText,
+  envelopeWorkBody,
+  INBOUND_ENVELOPE_TYPE,
+  INBOUND_ID_PATTERN,
+  INBOUND_KINDS,
+  parseEnvelopeText,
+  readEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+} from './inbound-envelope';
+export type { EnvelopeInput, InboundEnvelope, InboundKind } from './inbound-envelope';
+export { accessMatches, decideInbound } from './inbound-access';
+export type { InboundDecision, InboundSender } from './inbound-access';

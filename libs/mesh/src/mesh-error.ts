@@ -82,7 +82,25 @@ export type MeshErrorCode =
   /** Entry bytes that are not a transaction record of mesh-model.md "Records". */
   | 'record.malformed'
   /** A record given to the state of another account. */
-  | 'record.wrong-account';
+  | 'record.wrong-account'
+  /** A catalog value (or tombstone) that is not of docs/design/inbound.md "Catalog objects". */
+  | 'catalog.invalid'
+  /** A catalog value signed by a key that is not a device of the account. */
+  | 'catalog.unknown-device'
+  /** A catalog value whose signature does not verify. */
+  | 'catalog.bad-signature'
+  /** A catalog value whose Sequence does not exceed the stored one. */
+  | 'catalog.sequence'
+  /** An inbound envelope that is not of docs/design/inbound.md "Inbound envelopes". */
+  | 'inbound.invalid'
+  /** An inbound envelope above the size limit. */
+  | 'inbound.too-large'
+  /** An envelope that names another Master Profile than its sender's. */
+  | 'inbound.wrong-sender'
+  /** An envelope signed by a key that is not a device of its sender. */
+  | 'inbound.unknown-device'
+  /** An envelope whose signature does not verify. */
+  | 'inbound.bad-signature';
 
 /** The library's error: a stable `code`, a message for people, and the lower-level `cause` if any. */
 export class MeshError extends Error {

@@ -100,3 +100,29 @@ export type { WitnessOutboxRecord } from './stores/typeorm-witness-outbox';
 export { TypeOrmWitnessCheckpointStore } from './stores/typeorm-witness-checkpoint.store';
 export { TypeOrmOutsideWitnessStore, readOutsideWitnesses } from './stores/typeorm-outside-witness.store';
 export type { OutsideWitnessRecord } from './stores/typeorm-outside-witness.store';
+export {
+  admitInbound,
+  contactRules,
+  deleteInbound,
+  inboundRecipientHome,
+  listInbound,
+  purgeInbound,
+  queueInboundRelay,
+  recentContactRequests,
+} from './stores/inbound-spool';
+export type {
+  InboundAdmission,
+  InboundItem,
+  InboundLimits,
+  InboundRefusalCode,
+  InboundRelay,
+  SpoolRow,
+} from './stores/inbound-spool';
+export {
+  catalogUsage,
+  eraseAccountCatalogs,
+  listCatalogObjects,
+  lockCatalogObject,
+  putCatalogObject,
+} from './stores/user-catalog';
+export type { StoredCatalogObject } from './stores/user-catalog';

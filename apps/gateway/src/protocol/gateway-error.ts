@@ -38,6 +38,15 @@ export type GatewayErrorCode =
   | 'rate.limited'
   | 'quota.exceeded' // the account's objects, bytes or escrow blobs (Reason quota.objects/bytes/escrow)
   | 'log.pushback' // the log queue is over its bounds (docs/design/gateway.md "Pushback"); retry later
+  | 'catalog.invalid' // a catalog value or tombstone that is not of docs/design/inbound.md
+  | 'catalog.bad-signature'
+  | 'catalog.wrong-signer' // a catalog value not signed by a device of the account
+  | 'inbound.invalid' // an inbound envelope that is not of docs/design/inbound.md
+  | 'inbound.bad-signature'
+  | 'inbound.wrong-sender' // an envelope not signed by a device of its sender, or naming another sender
+  | 'inbound.unknown-recipient' // no account of that address here nor in a verified mirror
+  | 'inbound.not-a-contact' // only a contact request may come from a stranger
+  | 'inbound.blocked' // the recipient blocked the sender
   | 'internal';
 
 const HTTP_STATUS: Record<GatewayErrorCode, number> = {
@@ -66,6 +75,15 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'profile.wrong-signer': 403,
   'profile.too-large': 413,
   'publish.invalid': 400,
+  'catalog.invalid': 400,
+  'catalog.bad-signature': 400,
+  'catalog.wrong-signer': 403,
+  'inbound.invalid': 400,
+  'inbound.bad-signature': 400,
+  'inbound.wrong-sender': 403,
+  'inbound.unknown-recipient': 404,
+  'inbound.not-a-contact': 403,
+  'inbound.blocked': 403,
   'publish.not-allowed': 403,
   'persistence.conflict': 409,
   'pow.insufficient': 403,

@@ -47,6 +47,15 @@ export const MESH_ERROR_MAP: Readonly<Record<MeshErrorCode, GatewayErrorCode>> =
   'pow.exhausted': 'internal',
   'record.malformed': 'request.invalid',
   'record.wrong-account': 'request.invalid',
+  'catalog.invalid': 'catalog.invalid',
+  'catalog.unknown-device': 'catalog.wrong-signer',
+  'catalog.bad-signature': 'catalog.bad-signature',
+  'catalog.sequence': 'persistence.conflict',
+  'inbound.invalid': 'inbound.invalid',
+  'inbound.too-large': 'request.too-large',
+  'inbound.wrong-sender': 'inbound.wrong-sender',
+  'inbound.unknown-device': 'inbound.wrong-sender',
+  'inbound.bad-signature': 'inbound.bad-signature',
 };
 
 /**

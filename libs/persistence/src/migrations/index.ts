@@ -21,6 +21,7 @@ import { AccountRevision1763809300000 } from './1763809300000-account-revision';
 import { AccountNonces1763809320000 } from './1763809320000-account-nonces';
 import { EscrowMirror1763809350000 } from './1763809350000-escrow-mirror';
 import { LogKeyTransitions1763809400000 } from './1763809400000-log-key-transitions';
+import { CatalogsInbound1763809500000 } from './1763809500000-catalogs-inbound';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -50,4 +51,5 @@ export const MIGRATIONS = [
   AccountNonces1763809320000,
   EscrowMirror1763809350000,
   LogKeyTransitions1763809400000,
+  CatalogsInbound1763809500000,
 ];
