@@ -12,11 +12,12 @@ import {
   decodeAuditedAccount,
   envelopeWorkBody,
   isMeshError,
+  parseEnvelopeText,
   readEnvelope,
   verifyEnvelope,
   type InboundEnvelope,
 } from '@cryptomesh/mesh';
-import type { InboundItem, InboundLimits } from '@cryptomesh/persistence';
+import type { InboundAdmission, InboundItem, InboundLimits } from '@cryptomesh/persistence';
 import type { Clock, MirrorStore } from '@cryptomesh/audit';
 import { LogGate, MetricsService } from '@cryptomesh/service';
 import { FEDERATION_CLOCK, MIRROR_STORE } from '../federation/federation-tokens';
@@ -37,11 +38,6 @@ export interface InboundIntakeOptions {
   /** INBOUND_CONTACT_REQUESTS_PER_HOUR and INBOUND_SPOOL_MAX_PER_ACCOUNT, for `admitInbound`. */
   readonly limits: InboundLimits;
 }
-
-/** What admitting one item did (`admitInbound` of `@cryptomesh/persistence`). */
-export type InboundAdmission =
-  | { readonly ok: true; readonly duplicate: boolean; readonly stranger: boolean }
-  | { readonly ok: false; readonly code: string; readonly detail: string };
 
 /** This portal's accounts and spool, as the intake uses them (TypeOrmInboundDelivery). */
 export interface InboundDelivery {
@@ -102,7 +98,7 @@ export class InboundIntake {
     this.refusals = new LogGate(REFUSAL_LOG_INTERVAL_MS, () => clock.now());
     this.messages = metrics.counter(
       'intermesh_inbound_messages_total',
-      "Inbound messages read from peers' log topics, by what became of them (delivered, duplicate, elsewhere: for no account here, or the refusal code)",
+      "Inbound messages read from peers' log topics, by what became of them (delivered, replay: held already, elsewhere: for no account here, or the refusal code)",
       ['peer', 'outcome'],
     );
   }
@@ -137,7 +133,7 @@ export class InboundIntake {
       this.refuse(peer, admitted.code, admitted.detail);
       return;
     }
-    this.messages.inc({ peer: peer.id, outcome: admitted.duplicate ? 'duplicate' : 'delivered' });
+    this.messages.inc({ peer: peer.id, outcome: admitted.duplicate ? 'replay' : 'delivered' });
     if (!admitted.duplicate)
       this.logger.debug({ msg: 'inbound item delivered', peer: peer.id, to: item.account, kind: item.kind });
   }
@@ -147,14 +143,19 @@ export class InboundIntake {
     try {
       verifyInboundMessage(
         message,
-        { topicPortal: peer.id, witnessKey: peer.witnessKey, maxEnvelopeBytes: this.options.maxEnvelopeBytes },
+        {
+          topicPortal: peer.id,
+          witnessKey: peer.witnessKey,
+          maxEnvelopeBytes: this.options.maxEnvelopeBytes,
+        },
         ED25519,
       );
     } catch (error) {
       if (isIntermeshError(error)) throw new Refusal(error.code, error.message);
       throw error;
     }
-    const jws = meshCheck(() => JSON.parse(strictUtf8.decode(message.envelope)) as unknown, 'inbound.invalid');
+    const text = meshCheck(() => strictUtf8.decode(message.envelope), 'inbound.invalid');
+    const jws = meshCheck(() => parseEnvelopeText(text, this.options.maxEnvelopeBytes));
     const { envelope } = meshCheck(() => readEnvelope(jws));
     if (envelope.toAccount !== message.to)
       throw new Refusal(
@@ -182,7 +183,7 @@ export class InboundIntake {
       fromMaster: envelope.fromMaster,
       fromDevice: device.id,
       origin: peer.id,
-      envelope: strictUtf8.decode(message.envelope),
+      envelope: text,
       proofOfWorkOk: this.proofOfWorkOk(envelope, message.pow),
     };
   }
