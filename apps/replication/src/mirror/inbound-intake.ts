@@ -55,11 +55,14 @@ const REFUSAL_LOG_INTERVAL_MS = 60_000;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A refusal: its code (the metric's outcome) and what a human needs to see why. */
-class Refusal {
+class Refusal extends Error {
   constructor(
     readonly code: string,
     readonly detail: string,
-  ) {}
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'Refusal';
+  }
 }
 
 /**
