@@ -49,8 +49,8 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
   log_profile_index_state: { query: 'SELECT', 'log-signer': 'SELECT UPDATE', replication: 'SELECT' },
   accounts: {
     gateway: 'INSERT SELECT UPDATE',
-    query: 'SELECT(account_udf,address,master,personal,status)',
-    replication: 'SELECT(account_udf,address,status)',
+    query: 'SELECT(account_udf,master,personal,status)',
+    replication: 'SELECT(account_udf,master,status)',
   },
   catalog_objects: { gateway: 'INSERT SELECT UPDATE' },
   connect_requests: { gateway: 'DELETE INSERT SELECT UPDATE' },
@@ -62,7 +62,10 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
   federation_peers: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
   mirror_heads: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
   mirror_account_states: { gateway: 'SELECT', query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
-  user_catalog_objects: { gateway: 'DELETE INSERT SELECT UPDATE', replication: 'SELECT' },
+  user_catalog_objects: {
+    gateway: 'DELETE INSERT SELECT UPDATE',
+    replication: 'SELECT(access_account,access_master,access_rule,account_udf,catalog,state)',
+  },
   inbound_spool: { gateway: 'DELETE INSERT SELECT UPDATE', replication: 'DELETE INSERT SELECT' },
   inbound_outbox: { gateway: 'DELETE INSERT SELECT', replication: 'DELETE SELECT UPDATE' },
   mirror_nonces: { replication: 'DELETE INSERT SELECT UPDATE' },

@@ -34,7 +34,10 @@ export type AccessRule = 'allow' | 'block';
 export interface CatalogAccess {
   /** The contact's account UDF (`accountUdf(address)`). */
   readonly account: string;
-  /** The Master Profile UDF the contact was seen with; absent: any owner of the address. */
+  /**
+   * The Master Profile UDF the contact was verified with: required to allow; a block without it blocks
+   * every owner of the address.
+   */
   readonly master?: string;
   readonly rule: AccessRule;
 }
@@ -103,6 +106,10 @@ function readAccess(reader: JsonReader): CatalogAccess {
   const rule = reader.string('Rule');
   if (rule !== 'allow' && rule !== 'block') reader.fail('"Rule" must be "allow" or "block"');
   const master = reader.has('Master') ? reader.string('Master') : undefined;
+  if (rule === 'allow' && master === undefined)
+    reader.fail(
+      'an allow rule names the contact\'s Master Profile ("Master"): an address alone may change owner',
+    );
   return master === undefined ? { account, rule } : { account, master, rule };
 }
 

@@ -1,7 +1,6 @@
 import {
   accountUdf,
   defaultRandom,
-  isCryptoError,
   normaliseAccountAddress,
   toBase64Url,
   type FlattenedJws,
@@ -30,14 +29,20 @@ export const INBOUND_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 export interface InboundEnvelope {
   readonly kind: InboundKind;
   readonly id: string;
-  /** The sender's address, normalised. */
-  readonly from: string;
-  /** `accountUdf(from)`. */
+  /**
+   * The sender's account UDF (`accountUdf` of its address). The addresses themselves travel only
+   * inside the encrypted Body (inbound-body.ts): the portals and every member that relays the envelope
+   * route by digests, as the log does.
+   */
   readonly fromAccount: string;
   /** The UDF of the sender's Master Profile. */
   readonly fromMaster: string;
-  readonly to: string;
   readonly toAccount: string;
+  /**
+   * The UDF of the recipient's Master Profile, as the sender verified it: an address reused by another
+   * owner, or squatted at another member, does not receive what was meant for this one.
+   */
+  readonly toMaster: string;
   readonly created: number;
   /** The JWE (general JSON serialisation) of the content. */
   readonly body: JsonObject;
@@ -45,11 +50,14 @@ export interface InboundEnvelope {
 
 export interface EnvelopeInput {
   readonly kind: InboundKind;
-  /** Drawn from `random` when absent. */
+  /** Drawn from `random` when absent (`newEnvelopeId`). */
   readonly id?: string;
+  /** The sender's address (only its account UDF is in the envelope). */
   readonly from: string;
   readonly fromMaster: string;
+  /** The recipient's address (only its account UDF is in the envelope). */
   readonly to: string;
+  readonly toMaster: string;
   readonly created: number;
   readonly body: JsonObject;
   readonly random?: RandomSource;
@@ -59,38 +67,23 @@ function payloadOf(e: InboundEnvelope): JsonObject {
   return {
     Kind: e.kind,
     Id: e.id,
-    From: e.from,
     FromAccount: e.fromAccount,
     FromMaster: e.fromMaster,
-    To: e.to,
     ToAccount: e.toAccount,
+    ToMaster: e.toMaster,
     Created: e.created,
     Body: e.body,
   };
-}
-
-function address(reader: JsonReader, name: string): string {
-  const text = reader.string(name);
-  let normal: string;
-  try {
-    normal = normaliseAccountAddress(text);
-  } catch (cause) {
-    if (!isCryptoError(cause)) throw cause;
-    return reader.fail(`"${name}" is not an account address`, cause);
-  }
-  if (normal !== text) reader.fail(`"${name}" must be written normalised (${normal})`);
-  return text;
 }
 
 function readPayload(payload: Record<string, unknown>): InboundEnvelope {
   const r = JsonReader.object(payload, 'the envelope', 'inbound.invalid').members([
     'Kind',
     'Id',
-    'From',
     'FromAccount',
     'FromMaster',
-    'To',
     'ToAccount',
+    'ToMaster',
     'Created',
     'Body',
   ]);
@@ -99,14 +92,11 @@ function readPayload(payload: Record<string, unknown>): InboundEnvelope {
     r.fail(`"Kind" must be one of ${INBOUND_KINDS.join(', ')}`);
   const id = r.string('Id');
   if (!INBOUND_ID_PATTERN.test(id)) r.fail('"Id" must be 16 bytes, base64url (22 characters)');
-  const from = address(r, 'From');
-  const to = address(r, 'To');
   const fromAccount = r.string('FromAccount');
-  if (fromAccount !== accountUdf(from)) r.fail('"FromAccount" is not the account UDF of "From"');
   const toAccount = r.string('ToAccount');
-  if (toAccount !== accountUdf(to)) r.fail('"ToAccount" is not the account UDF of "To"');
   if (fromAccount === toAccount) r.fail('an envelope goes to another account than its sender');
   const fromMaster = r.string('FromMaster');
+  const toMaster = r.string('ToMaster');
   const created = r.integer('Created');
   const body = r.raw('Body');
   if (!isJsonObject(body) || !Array.isArray(body['recipients']) || typeof body['ciphertext'] !== 'string')
@@ -114,14 +104,18 @@ function readPayload(payload: Record<string, unknown>): InboundEnvelope {
   return {
     kind: kind as InboundKind,
     id,
-    from,
     fromAccount,
     fromMaster,
-    to,
     toAccount,
+    toMaster,
     created,
     body: body as JsonObject,
   };
+}
+
+/** A fresh envelope Id: 16 bytes of `random` (a CSPRNG), base64url. */
+export function newEnvelopeId(random: RandomSource = defaultRandom): string {
+  return toBase64Url(random(16));
 }
 
 /** Signs an envelope with a device key of the sender. Throws 'inbound.invalid' for a bad input. */
@@ -130,12 +124,11 @@ export async function signEnvelope(input: EnvelopeInput, key: JwsSigningKey): Pr
   const to = normaliseAccountAddress(input.to);
   const envelope: InboundEnvelope = {
     kind: input.kind,
-    id: input.id ?? toBase64Url((input.random ?? defaultRandom)(16)),
-    from,
+    id: input.id ?? newEnvelopeId(input.random),
     fromAccount: accountUdf(from),
     fromMaster: input.fromMaster,
-    to,
     toAccount: accountUdf(to),
+    toMaster: input.toMaster,
     created: input.created,
     body: input.body,
   };
@@ -160,9 +153,11 @@ export function readEnvelope(jws: unknown): { envelope: InboundEnvelope; kid: st
  */
 export async function verifyEnvelope(
   jws: unknown,
-  sender: { readonly master: MasterProfile; readonly personal: PersonalProfile },
+  sender: { readonly account: string; readonly master: MasterProfile; readonly personal: PersonalProfile },
 ): Promise<{ envelope: InboundEnvelope; device: DeviceEntry }> {
   const { envelope, kid } = readEnvelope(jws);
+  if (envelope.fromAccount !== sender.account)
+    throw new MeshError('inbound.wrong-sender', 'the envelope names another sender account');
   if (envelope.fromMaster !== sender.master.id || sender.personal.master !== sender.master.id)
     throw new MeshError(
       'inbound.wrong-sender',
@@ -170,15 +165,22 @@ export async function verifyEnvelope(
     );
   const device = findDevice(sender.personal, kid);
   if (device === undefined)
-    throw new MeshError('inbound.unknown-device', `${kid} is not a device of the sender (${envelope.from})`);
+    throw new MeshError('inbound.unknown-device', `${kid} is not a device of the sender`);
   await verifyWith(jws, device, 'inbound.bad-signature', 'the envelope');
   return { envelope, device };
 }
 
-/** What a contact request's proof of work binds: `checkProofOfWork(envelopeWorkBody(e), nonce, level)`. */
+/**
+ * The digest of an envelope's payload (a content digest UDF of its JCS): what a contact request's proof
+ * of work binds (`checkProofOfWork(envelopeWorkBody(e), nonce, level)`) and what an answer's `Ref`
+ * names — the whole confirmation request, not only its Id, which its sender chose.
+ */
 export function envelopeWorkBody(envelope: InboundEnvelope): string {
   return requestBodyUdf(payloadOf(envelope));
 }
+
+/** The digest an answer's `Ref` carries: `envelopeWorkBody` of the confirmation request. */
+export const envelopeDigest = envelopeWorkBody;
 
 /** The envelope as the text a portal stores and relays (its JSON, members in JWS order). */
 export function envelopeText(jws: FlattenedJws): string {

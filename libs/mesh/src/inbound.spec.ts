@@ -7,6 +7,9 @@ import {
   decideInbound,
   envelopeText,
   envelopeWorkBody,
+  newEnvelopeId,
+  openInboundBody,
+  sealInboundBody,
   parseEnvelopeText,
   readCatalogValue,
   readEnvelope,
@@ -95,7 +98,8 @@ describe('catalog values (docs/design/inbound.md "Catalog objects")', () => {
       { ...good, sequence: 0 },
       { ...good, data: undefined },
       { ...good, data: { ciphertext: 'x' } },
-      { ...good, access: { account: ACCOUNT, rule: 'allow' } }, // Access outside the contact catalog
+      { ...good, access: { account: ACCOUNT, master: 'M', rule: 'allow' } }, // Access outside the contact catalog
+      { ...good, catalog: 'contact', access: { account: ACCOUNT, rule: 'allow' } }, // an allow rule not pinned
       { ...good, deleted: true }, // a tombstone with Data
     ];
     for (const input of bad)
@@ -183,6 +187,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     from: ADDRESS,
     fromMaster: (await makeAccount()).master.profile.id,
     to: BOB,
+    toMaster: 'MBOB-MAST-ER',
     created: NOW,
     body: await jwe(),
   });
@@ -191,16 +196,12 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     const { master, personal } = await makeAccount();
     const jws = await signEnvelope(await input(), ADMIN.signature);
     const { envelope, device } = await verifyEnvelope(jws, {
+      account: ACCOUNT,
       master: master.profile,
       personal: personal.profile,
     });
-    expect(envelope).toMatchObject({
-      kind: 'message',
-      from: ADDRESS,
-      fromAccount: ACCOUNT,
-      to: BOB,
-      toAccount: accountUdf(BOB),
-    });
+    expect(envelope).toMatchObject({ kind: 'message', fromAccount: ACCOUNT, toAccount: accountUdf(BOB) });
+    expect(JSON.stringify(envelope)).not.toContain('@'); // addresses travel only inside the Body
     expect(envelope.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(device.id).toBe(personal.profile.devices[0]!.id);
     expect(parseEnvelopeText(envelopeText(jws), 65536)).toEqual(jws);
@@ -213,7 +214,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
 
   it('refuses a forged sender: another device, another Master Profile, a changed payload', async () => {
     const { master, personal } = await makeAccount();
-    const sender = { master: master.profile, personal: personal.profile };
+    const sender = { account: ACCOUNT, master: master.profile, personal: personal.profile };
     await expect(
       verifyEnvelope(await signEnvelope(await input(), STRANGER.signature), sender),
     ).rejects.toMatchObject({
@@ -231,13 +232,47 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     });
   });
 
+  it('refuses an envelope verified against another account than the one it names', async () => {
+    const { master, personal } = await makeAccount();
+    const jws = await signEnvelope(await input(), ADMIN.signature);
+    await expect(
+      verifyEnvelope(jws, { account: accountUdf(BOB), master: master.profile, personal: personal.profile }),
+    ).rejects.toMatchObject({ code: 'inbound.wrong-sender' });
+  });
+
+  it('binds the Body to its envelope: the recipient opens it; a re-signed or re-kinded Body is refused', async () => {
+    const recipients = [{ algorithm: 'X25519' as const, publicKey: PHONE.encryption.publicKey }];
+    const key = { algorithm: 'X25519' as const, privateKey: PHONE.encryption.privateKey };
+    const id = newEnvelopeId();
+    const body = await sealInboundBody(
+      { id, kind: 'message', from: ADDRESS, to: BOB },
+      { Text: 'hi' },
+      recipients,
+    );
+    const base = { ...(await input()), id, body };
+    const { envelope } = readEnvelope(await signEnvelope(base, ADMIN.signature));
+    expect(await openInboundBody(envelope, key)).toEqual({ from: ADDRESS, to: BOB, content: { Text: 'hi' } });
+    // Mallory re-signs Alice's Body as his own, or as another kind: the binding names Alice and "message".
+    const resigned = readEnvelope(
+      await signEnvelope({ ...base, from: 'mallory@gamma.example' }, STRANGER.signature),
+    );
+    await expect(openInboundBody(resigned.envelope, key)).rejects.toMatchObject({ code: 'inbound.invalid' });
+    const rekinded = readEnvelope(await signEnvelope({ ...base, kind: 'task' }, ADMIN.signature));
+    await expect(openInboundBody(rekinded.envelope, key)).rejects.toMatchObject({ code: 'inbound.invalid' });
+    const otherId = readEnvelope(await signEnvelope({ ...base, id: newEnvelopeId() }, ADMIN.signature));
+    await expect(openInboundBody(otherId.envelope, key)).rejects.toMatchObject({ code: 'inbound.invalid' });
+    // Another device's key cannot open it.
+    await expect(
+      openInboundBody(envelope, { algorithm: 'X25519', privateKey: STRANGER.encryption.privateKey }),
+    ).rejects.toMatchObject({ code: 'inbound.invalid' });
+  });
+
   it('refuses malformed envelopes and oversized or malformed text', async () => {
     const base = await input();
     for (const bad of [
       { ...base, kind: 'spam' },
       { ...base, id: 'x' },
       { ...base, to: ADDRESS }, // to itself
-      { ...base, to: 'not an address' },
       { ...base, body: { hello: 1 } },
     ])
       await expect(signEnvelope(bad as never, ADMIN.signature)).rejects.toThrow();
@@ -252,7 +287,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
 
 describe('inbound access control (docs/design/inbound.md "Access control")', () => {
   const sender = { account: accountUdf(ADDRESS), master: 'MASTER-1' };
-  const allow: CatalogAccess = { account: sender.account, rule: 'allow' };
+  const allow: CatalogAccess = { account: sender.account, master: 'MASTER-1', rule: 'allow' };
   const block: CatalogAccess = { account: sender.account, rule: 'block' };
 
   it('a stranger may send only a contact request; a contact anything; a blocked sender nothing', () => {
@@ -264,8 +299,9 @@ describe('inbound access control (docs/design/inbound.md "Access control")', () 
   });
 
   it('a rule pinned to a Master Profile does not admit a new owner of the address', () => {
-    const pinned: CatalogAccess = { ...allow, master: 'MASTER-1' };
+    const pinned = allow;
     expect(accessMatches(pinned, sender)).toBe(true);
+    expect(accessMatches(block, { ...sender, master: 'MASTER-2' })).toBe(true); // an unpinned block: every owner
     expect(accessMatches(pinned, { ...sender, master: 'MASTER-2' })).toBe(false);
     expect(decideInbound('message', { ...sender, master: 'MASTER-2' }, [pinned])).toMatchObject({
       code: 'inbound.not-a-contact',

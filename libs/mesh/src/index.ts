@@ -153,8 +153,10 @@ export type {
   CatalogValueInput,
 } from './catalog-value';
 export {
+  envelopeDigest,
   envelopeText,
   envelopeWorkBody,
+  newEnvelopeId,
   INBOUND_ENVELOPE_TYPE,
   INBOUND_ID_PATTERN,
   INBOUND_KINDS,
@@ -166,3 +168,5 @@ export {
 export type { EnvelopeInput, InboundEnvelope, InboundKind } from './inbound-envelope';
 export { accessMatches, decideInbound } from './inbound-access';
 export type { InboundDecision, InboundSender } from './inbound-access';
+export { openInboundBody, sealInboundBody } from './inbound-body';
+export type { InboundBinding, OpenedBody } from './inbound-body';

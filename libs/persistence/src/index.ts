@@ -106,6 +106,7 @@ export {
   deleteInbound,
   inboundRecipientHome,
   listInbound,
+  lockInboundSender,
   purgeInbound,
   queueInboundRelay,
   recentContactRequests,

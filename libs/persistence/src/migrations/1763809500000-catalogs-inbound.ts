@@ -8,8 +8,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   whose `Data` is a JWE the portal cannot read); `access_*` are the contact catalog's `Access`
  *   member, copied out of the signed payload so that access control is one indexed lookup.
  * - `inbound_spool`: the inbound items delivered to an account of this portal (contact requests,
- *   messages, tasks, confirmation requests and answers), keyed by (recipient, envelope Id) so that a
- *   replay is a no-op. InboundDelete empties `envelope` and sets `deleted_at`; the row stays as a
+ *   messages, tasks, confirmation requests and answers), keyed by (recipient, sender, envelope Id) so
+ *   that a replay is a no-op and nobody can pre-empt another sender's Id. InboundDelete empties `envelope` and sets `deleted_at`; the row stays as a
  *   tombstone until INBOUND_MAX_AGE_MS so that a replayed envelope is not delivered again.
  * - `inbound_outbox`: the items this portal accepted for a recipient at another member, queued for its
  *   log topic (the replication service publishes them between parts). `queue_seq` is the newest
@@ -37,7 +37,9 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
         updated_at     timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (account_udf, catalog, id),
         CHECK ((access_account IS NULL) = (access_rule IS NULL)),
-        CHECK (access_master IS NULL OR access_account IS NOT NULL)
+        CHECK (access_master IS NULL OR access_account IS NOT NULL),
+        CHECK (access_account IS NULL OR (catalog = 'contact' AND state = 'active')),
+        CHECK (access_rule IS DISTINCT FROM 'allow' OR access_master IS NOT NULL)
       )`);
     await queryRunner.query(`
       CREATE INDEX user_catalog_objects_access ON user_catalog_objects (account_udf, access_account)
@@ -56,15 +58,18 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
         seq          bigserial   NOT NULL UNIQUE,
         received_at  timestamptz NOT NULL DEFAULT now(),
         deleted_at   timestamptz,
-        PRIMARY KEY (account_udf, id),
-        CHECK ((envelope IS NULL) = (deleted_at IS NOT NULL))
+        PRIMARY KEY (account_udf, from_account, id),
+        CHECK ((envelope IS NULL) = (deleted_at IS NOT NULL)),
+        CHECK (NOT stranger OR kind = 'contact')
       )`);
     await queryRunner.query(
       `CREATE INDEX inbound_spool_listing ON inbound_spool (account_udf, seq) WHERE deleted_at IS NULL`,
     );
     await queryRunner.query(`
-      CREATE INDEX inbound_spool_strangers ON inbound_spool (from_account, received_at)
-        WHERE kind = 'contact' AND stranger`);
+      CREATE INDEX inbound_spool_strangers ON inbound_spool (from_account, from_master, received_at)
+        WHERE stranger`);
+    await queryRunner.query(`
+      CREATE INDEX inbound_spool_stranger_origins ON inbound_spool (origin, received_at) WHERE stranger`);
     await queryRunner.query(`CREATE INDEX inbound_spool_age ON inbound_spool (received_at)`);
     await queryRunner.query(`
       CREATE TABLE inbound_outbox (
@@ -73,22 +78,23 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
         to_account   text COLLATE "C" NOT NULL,
         to_portal    text        NOT NULL CHECK (to_portal <> ''),
         from_account text COLLATE "C" NOT NULL,
+        from_master  text COLLATE "C" NOT NULL,
         kind         text        NOT NULL CHECK (kind IN ('contact', 'message', 'task', 'confirm', 'answer')),
-        stranger     boolean     NOT NULL,
+        stranger     boolean     NOT NULL CHECK (NOT stranger OR kind = 'contact'),
         envelope     text        NOT NULL CHECK (envelope <> ''),
         pow          text,
         queue_seq    bigint      NOT NULL CHECK (queue_seq >= 0),
         after_size   bigint      CHECK (after_size >= 0),
         created_at   timestamptz NOT NULL DEFAULT now(),
         published_at timestamptz,
-        UNIQUE (to_account, id)
+        UNIQUE (to_account, from_account, id)
       )`);
     await queryRunner.query(
       `CREATE INDEX inbound_outbox_pending ON inbound_outbox (seq) WHERE published_at IS NULL`,
     );
     await queryRunner.query(`
-      CREATE INDEX inbound_outbox_strangers ON inbound_outbox (from_account, created_at)
-        WHERE kind = 'contact' AND stranger`);
+      CREATE INDEX inbound_outbox_strangers ON inbound_outbox (from_account, from_master, created_at)
+        WHERE stranger`);
 
     // Finding a recipient's home among the verified mirrors is a lookup by account alone.
     await queryRunner.query(`CREATE INDEX mirror_account_states_account ON mirror_account_states (account)`);
@@ -111,15 +117,17 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
     await queryRunner.query(`GRANT SELECT, UPDATE, DELETE ON TABLE inbound_outbox TO cryptomesh_replication`);
     await queryRunner.query(`GRANT SELECT, INSERT, DELETE ON TABLE inbound_spool TO cryptomesh_replication`);
     await queryRunner.query(`GRANT USAGE ON SEQUENCE inbound_spool_seq_seq TO cryptomesh_replication`);
-    await queryRunner.query(`GRANT SELECT ON TABLE user_catalog_objects TO cryptomesh_replication`);
+    await queryRunner.query(`
+      GRANT SELECT (account_udf, catalog, state, access_account, access_master, access_rule)
+        ON TABLE user_catalog_objects TO cryptomesh_replication`);
     await queryRunner.query(
-      `GRANT SELECT (account_udf, address, status) ON TABLE accounts TO cryptomesh_replication`,
+      `GRANT SELECT (account_udf, status, master) ON TABLE accounts TO cryptomesh_replication`,
     );
     await queryRunner.query(`GRANT SELECT (seq) ON TABLE log_queue TO cryptomesh_replication`);
     // The query service answers where an account lives (GET /accounts/{address}).
     await queryRunner.query(`GRANT SELECT ON TABLE mirror_account_states TO cryptomesh_query`);
     await queryRunner.query(
-      `GRANT SELECT (account_udf, address, status, master, personal) ON TABLE accounts TO cryptomesh_query`,
+      `GRANT SELECT (account_udf, status, master, personal) ON TABLE accounts TO cryptomesh_query`,
     );
   }
 
@@ -128,10 +136,10 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
       `REVOKE SELECT ON TABLE mirror_account_states FROM cryptomesh_query, cryptomesh_gateway`,
     );
     await queryRunner.query(
-      `REVOKE SELECT (account_udf, address, status, master, personal) ON TABLE accounts FROM cryptomesh_query`,
+      `REVOKE SELECT (account_udf, status, master, personal) ON TABLE accounts FROM cryptomesh_query`,
     );
     await queryRunner.query(
-      `REVOKE SELECT (account_udf, address, status) ON TABLE accounts FROM cryptomesh_replication`,
+      `REVOKE SELECT (account_udf, status, master) ON TABLE accounts FROM cryptomesh_replication`,
     );
     await queryRunner.query(`REVOKE SELECT (seq) ON TABLE log_queue FROM cryptomesh_replication`);
     await queryRunner.query(`DROP INDEX mirror_account_states_account`);

@@ -1,5 +1,5 @@
 import type { CatalogAccess, InboundKind } from '@cryptomesh/mesh';
-import { decideInbound } from '@cryptomesh/mesh';
+import { decideInbound, readProfile } from '@cryptomesh/mesh';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -11,6 +11,8 @@ import type { EntityManager } from 'typeorm';
 export interface InboundItem {
   /** The recipient's account UDF (an account of this portal). */
   readonly account: string;
+  /** The recipient's Master Profile UDF as the sender verified it (the envelope's ToMaster). */
+  readonly toMaster: string;
   /** The envelope Id. */
   readonly id: string;
   readonly kind: InboundKind;
@@ -22,18 +24,31 @@ export interface InboundItem {
   readonly origin: string;
   /** The envelope, as JSON text. */
   readonly envelope: string;
+  /** The envelope's `Created` (ms): outside [now − maxAgeMs, now + clockSkewMs] it is refused. */
+  readonly created: number;
   /** Whether the item carries a proof of work at this portal's level. */
   readonly proofOfWorkOk: boolean;
 }
 
 export interface InboundLimits {
-  /** Stranger contact requests one sender account may have accepted here per hour. */
+  /** Stranger contact requests one sender (account and Master Profile) may have accepted here per hour. */
   readonly contactRequestsPerHour: number;
-  /** Undeleted items per recipient. */
+  /** Stranger contact requests accepted here per hour from senders of one origin portal. */
+  readonly contactRequestsPerOriginPerHour: number;
+  /** Undeleted items of allowed senders per recipient (strangers never count against it). */
   readonly spoolMaxPerAccount: number;
+  /** Undeleted stranger contact requests per recipient: a flood fills this, never the contacts' room. */
+  readonly strangerMaxPerAccount: number;
+  /** How old an envelope may be (also how long a deleted item's tombstone is kept, plus a margin). */
+  readonly maxAgeMs: number;
+  readonly clockSkewMs: number;
+  /** The clock (ms); Date.now by default. */
+  readonly now?: () => number;
 }
 
 export type InboundRefusalCode =
+  | 'inbound.stale'
+  | 'inbound.unknown-recipient'
   | 'inbound.blocked'
   | 'inbound.not-a-contact'
   | 'inbound.proof-of-work'
@@ -66,20 +81,35 @@ export async function contactRules(
 }
 
 /**
- * Stranger contact requests from `fromAccount` accepted in the last hour: those delivered here and
- * those this portal relayed for a local sender (its outbox), so one limit covers both directions.
+ * Stranger contact requests from the sender (`fromAccount` with the Master Profile `fromMaster`: a
+ * squatter of the same address at another member spends its own budget, not the owner's) accepted in
+ * the last hour: those delivered here and those this portal relayed for a local sender (its outbox),
+ * so one limit covers both directions.
  */
-export async function recentContactRequests(manager: EntityManager, fromAccount: string): Promise<number> {
+export async function recentContactRequests(
+  manager: EntityManager,
+  fromAccount: string,
+  fromMaster: string,
+): Promise<number> {
   const rows = await manager.query<Array<{ n: string }>>(
     `SELECT (SELECT count(*) FROM inbound_spool
-              WHERE from_account = $1 AND kind = 'contact' AND stranger
+              WHERE from_account = $1 AND from_master = $2 AND stranger
                 AND received_at > now() - interval '1 hour')
           + (SELECT count(*) FROM inbound_outbox
-              WHERE from_account = $1 AND kind = 'contact' AND stranger
+              WHERE from_account = $1 AND from_master = $2 AND stranger
                 AND created_at > now() - interval '1 hour') AS n`,
-    [fromAccount],
+    [fromAccount, fromMaster],
   );
   return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Serialises, for the caller's transaction, everything that counts a sender's contact requests.
+ * MUST run inside a transaction (an xact lock outside one is released at once) at READ COMMITTED, the
+ * isolation of every transaction here, before the counting reads.
+ */
+export async function lockInboundSender(manager: EntityManager, fromAccount: string): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('inbound-sender:' || $1))`, [fromAccount]);
 }
 
 /**
@@ -95,50 +125,48 @@ export async function admitInbound(
   item: InboundItem,
   limits: InboundLimits,
 ): Promise<InboundAdmission> {
-  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('inbound:' || $1))`, [item.fromAccount]);
+  if (!manager.queryRunner?.isTransactionActive)
+    throw new Error('admitInbound must run inside a transaction (its locks are transaction-scoped)');
+  await lockInboundSender(manager, item.fromAccount);
+  // One recipient's rows are inserted one transaction at a time, so their seq order is their commit
+  // order and a reader paging by seq skips nothing (sender locks are always taken first: no cycle).
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('inbound-recipient:' || $1))`, [item.account]);
+  const now = (limits.now ?? Date.now)();
+  if (item.created < now - limits.maxAgeMs || item.created > now + limits.clockSkewMs)
+    return {
+      ok: false,
+      code: 'inbound.stale',
+      detail: `the envelope was created at ${item.created}, outside this portal's window (INBOUND_MAX_AGE_MS, CLOCK_SKEW_MS)`,
+    };
   const held = await manager.query<unknown[]>(
-    'SELECT 1 FROM inbound_spool WHERE account_udf = $1 AND id = $2',
-    [item.account, item.id],
+    'SELECT 1 FROM inbound_spool WHERE account_udf = $1 AND from_account = $2 AND id = $3',
+    [item.account, item.fromAccount, item.id],
   );
   if (held.length > 0) return { ok: true, duplicate: true, stranger: false };
+  const recipient = await manager.query<Array<{ master: unknown }>>(
+    `SELECT master FROM accounts WHERE account_udf = $1 AND status = 'active'`,
+    [item.account],
+  );
+  if (recipient[0] === undefined || masterIdOf(recipient[0].master) !== item.toMaster)
+    return {
+      ok: false,
+      code: 'inbound.unknown-recipient',
+      detail: 'no active account of this portal has that address and Master Profile',
+    };
   const rules = await contactRules(manager, item.account, item.fromAccount);
   const decision = decideInbound(item.kind, { account: item.fromAccount, master: item.fromMaster }, rules);
   if (!decision.ok) return decision;
-  if (decision.stranger) {
-    if (!item.proofOfWorkOk)
-      return {
-        ok: false,
-        code: 'inbound.proof-of-work',
-        detail: "a stranger's contact request carries a proof of work at this portal's level",
-      };
-    const pending = await manager.query<unknown[]>(
-      `SELECT 1 FROM inbound_spool WHERE account_udf = $1 AND from_account = $2 AND kind = 'contact'
-          AND stranger AND deleted_at IS NULL LIMIT 1`,
-      [item.account, item.fromAccount],
-    );
-    if (pending.length > 0)
-      return {
-        ok: false,
-        code: 'inbound.duplicate',
-        detail: 'a contact request of this sender is already waiting for the recipient',
-      };
-    if ((await recentContactRequests(manager, item.fromAccount)) >= limits.contactRequestsPerHour)
-      return {
-        ok: false,
-        code: 'inbound.rate-limited',
-        detail: `the sender has sent ${limits.contactRequestsPerHour} contact requests in the last hour, this portal's limit`,
-      };
-  }
-  const count = await manager.query<Array<{ n: string }>>(
-    'SELECT count(*) AS n FROM inbound_spool WHERE account_udf = $1 AND deleted_at IS NULL',
-    [item.account],
-  );
-  if (Number(count[0]?.n ?? 0) >= limits.spoolMaxPerAccount)
-    return {
-      ok: false,
-      code: 'quota.exceeded',
-      detail: `the recipient holds ${limits.spoolMaxPerAccount} inbound items, this portal's limit`,
-    };
+  const refusal = decision.stranger
+    ? await strangerRefusal(manager, item, limits)
+    : await countRefusal(
+        manager,
+        'SELECT count(*) AS n FROM inbound_spool WHERE account_udf = $1 AND deleted_at IS NULL AND NOT stranger',
+        [item.account],
+        limits.spoolMaxPerAccount,
+        `the recipient holds ${limits.spoolMaxPerAccount} inbound items, this portal's limit`,
+        'quota.exceeded',
+      );
+  if (refusal !== undefined) return refusal;
   const inserted = await manager.query<unknown[]>(
     `INSERT INTO inbound_spool (account_udf, id, kind, from_account, from_master, from_device, origin, stranger, envelope)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1`,
@@ -155,6 +183,71 @@ export async function admitInbound(
     ],
   );
   return { ok: true, duplicate: inserted.length === 0, stranger: decision.stranger };
+}
+
+type Refusal = Extract<InboundAdmission, { ok: false }>;
+
+async function countRefusal(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[],
+  max: number,
+  detail: string,
+  code: InboundRefusalCode,
+): Promise<Refusal | undefined> {
+  const rows = await manager.query<Array<{ n: string }>>(sql, parameters);
+  return Number(rows[0]?.n ?? 0) >= max ? { ok: false, code, detail } : undefined;
+}
+
+/** The limits on a stranger's contact request (docs/design/inbound.md "Access control", rule 4). */
+async function strangerRefusal(
+  manager: EntityManager,
+  item: InboundItem,
+  limits: InboundLimits,
+): Promise<Refusal | undefined> {
+  if (!item.proofOfWorkOk)
+    return {
+      ok: false,
+      code: 'inbound.proof-of-work',
+      detail: "a stranger's contact request carries a proof of work at this portal's level",
+    };
+  const pending = await manager.query<unknown[]>(
+    `SELECT 1 FROM inbound_spool WHERE account_udf = $1 AND from_account = $2 AND from_master = $3
+        AND stranger AND deleted_at IS NULL LIMIT 1`,
+    [item.account, item.fromAccount, item.fromMaster],
+  );
+  if (pending.length > 0)
+    return {
+      ok: false,
+      code: 'inbound.duplicate',
+      detail: 'a contact request of this sender is already waiting for the recipient',
+    };
+  if (
+    (await recentContactRequests(manager, item.fromAccount, item.fromMaster)) >= limits.contactRequestsPerHour
+  )
+    return {
+      ok: false,
+      code: 'inbound.rate-limited',
+      detail: `the sender has sent ${limits.contactRequestsPerHour} contact requests in the last hour, this portal's limit`,
+    };
+  return (
+    (await countRefusal(
+      manager,
+      `SELECT count(*) AS n FROM inbound_spool WHERE origin = $1 AND stranger AND received_at > now() - interval '1 hour'`,
+      [item.origin],
+      limits.contactRequestsPerOriginPerHour,
+      `senders of ${item.origin} have sent ${limits.contactRequestsPerOriginPerHour} contact requests here in the last hour, this portal's limit per origin`,
+      'inbound.rate-limited',
+    )) ??
+    (await countRefusal(
+      manager,
+      'SELECT count(*) AS n FROM inbound_spool WHERE account_udf = $1 AND stranger AND deleted_at IS NULL',
+      [item.account],
+      limits.strangerMaxPerAccount,
+      `the recipient holds ${limits.strangerMaxPerAccount} contact requests from strangers, this portal's limit`,
+      'quota.exceeded',
+    ))
+  );
 }
 
 export interface SpoolRow {
@@ -223,13 +316,17 @@ export async function deleteInbound(
   return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
 }
 
-/** Drops every spool row (tombstones included) older than `maxAgeMs`; resolves how many. */
+/**
+ * Drops every spool row (tombstones included) received more than `maxAgeMs` and an hour ago: a replay
+ * of its envelope is then refused as stale (its Created is at most CLOCK_SKEW_MS after its arrival),
+ * so the tombstone is no longer needed. Resolves how many rows were dropped.
+ */
 export async function purgeInbound(manager: EntityManager, maxAgeMs: number): Promise<number> {
-  const rows = await manager.query<unknown[]>(
-    `DELETE FROM inbound_spool WHERE received_at < now() - ($1::bigint * interval '1 millisecond') RETURNING 1`,
+  const result = await manager.query<[unknown[], number]>(
+    `DELETE FROM inbound_spool WHERE received_at < now() - (($1::bigint + 3600000) * interval '1 millisecond')`,
     [maxAgeMs],
   );
-  return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
+  return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
 }
 
 export interface InboundRelay {
@@ -238,6 +335,7 @@ export interface InboundRelay {
   readonly toAccount: string;
   readonly toPortal: string;
   readonly fromAccount: string;
+  readonly fromMaster: string;
   readonly kind: InboundKind;
   /** Whether this portal saw no allow rule for the sender (it cannot know the recipient's catalog). */
   readonly stranger: boolean;
@@ -249,45 +347,82 @@ export interface InboundRelay {
  * Queues an item for a recipient at another member (the replication service publishes it on this
  * portal's log topic, docs/design/inbound.md "the relay"), in the caller's transaction. `queue_seq`
  * is the newest log_queue row now: the item is published only after every entry queued before it.
- * Resolves false — writing nothing — when the same envelope Id is queued for that recipient already.
+ * A stranger's contact request counts against the sender's hourly limit here too (under the sender
+ * lock, so concurrent posts cannot pass it together): `{ok: false}`, writing nothing, beyond it.
+ * `duplicate` — writing nothing — when the same envelope is queued for that recipient already.
  */
-export async function queueInboundRelay(manager: EntityManager, relay: InboundRelay): Promise<boolean> {
+export async function queueInboundRelay(
+  manager: EntityManager,
+  relay: InboundRelay,
+  limits: Pick<InboundLimits, 'contactRequestsPerHour'>,
+): Promise<{ readonly ok: true; readonly duplicate: boolean } | Refusal> {
+  if (!manager.queryRunner?.isTransactionActive)
+    throw new Error('queueInboundRelay must run inside a transaction (its lock is transaction-scoped)');
+  await lockInboundSender(manager, relay.fromAccount);
+  const queued = await manager.query<unknown[]>(
+    'SELECT 1 FROM inbound_outbox WHERE to_account = $1 AND from_account = $2 AND id = $3',
+    [relay.toAccount, relay.fromAccount, relay.id],
+  );
+  if (queued.length > 0) return { ok: true, duplicate: true };
+  if (
+    relay.stranger &&
+    (await recentContactRequests(manager, relay.fromAccount, relay.fromMaster)) >=
+      limits.contactRequestsPerHour
+  )
+    return {
+      ok: false,
+      code: 'inbound.rate-limited',
+      detail: `the sender has sent ${limits.contactRequestsPerHour} contact requests in the last hour, this portal's limit`,
+    };
   const rows = await manager.query<unknown[]>(
-    `INSERT INTO inbound_outbox (id, to_account, to_portal, from_account, kind, stranger, envelope, pow, queue_seq)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT coalesce(max(seq), 0) FROM log_queue))
+    `INSERT INTO inbound_outbox (id, to_account, to_portal, from_account, from_master, kind, stranger, envelope, pow, queue_seq)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT coalesce(max(seq), 0) FROM log_queue))
      ON CONFLICT DO NOTHING RETURNING 1`,
     [
       relay.id,
       relay.toAccount,
       relay.toPortal,
       relay.fromAccount,
+      relay.fromMaster,
       relay.kind,
       relay.stranger,
       relay.envelope,
       relay.pow,
     ],
   );
-  return rows.length === 1;
+  return { ok: true, duplicate: rows.length === 0 };
+}
+
+/** The id of a stored Master Profile JWS; undefined when it does not read. */
+function masterIdOf(jws: unknown): string | undefined {
+  try {
+    return readProfile(jws).profile.id;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Where the account `accountUdf` lives: 'self' when it is an active account of this portal, else the
- * id of the peer whose VERIFIED mirror holds it active (not moved, not deleted), else undefined.
+ * Where the account `accountUdf` whose Master Profile is `master` lives: 'self' when it is an active
+ * account of this portal, else the id of a peer whose VERIFIED mirror holds it active (not moved, not
+ * deleted), else undefined. The Master Profile decides between two owners of one address (a reused
+ * or squatted address): only the one the sender verified receives.
  */
 export async function inboundRecipientHome(
   manager: EntityManager,
   accountUdf: string,
+  master: string,
 ): Promise<'self' | { readonly peer: string } | undefined> {
-  const own = await manager.query<Array<{ status: string }>>(
-    'SELECT status FROM accounts WHERE account_udf = $1',
+  const own = await manager.query<Array<{ master: unknown }>>(
+    `SELECT master FROM accounts WHERE account_udf = $1 AND status = 'active'`,
     [accountUdf],
   );
-  if (own[0]?.status === 'active') return 'self';
-  const mirrored = await manager.query<Array<{ peer: string }>>(
-    `SELECT peer FROM mirror_account_states
-      WHERE account = $1 AND state ->> 'status' = 'active' ORDER BY updated_at DESC LIMIT 1`,
+  if (own[0] !== undefined && masterIdOf(own[0].master) === master) return 'self';
+  const mirrored = await manager.query<Array<{ peer: string; master: unknown }>>(
+    `SELECT peer, state -> 'master' AS master FROM mirror_account_states
+      WHERE account = $1 AND state ->> 'status' = 'active' ORDER BY updated_at DESC`,
     [accountUdf],
   );
-  const peer = mirrored[0]?.peer;
-  return peer === undefined ? undefined : { peer };
+  const found = mirrored.find((row) => masterIdOf(row.master) === master);
+  return found === undefined ? undefined : { peer: found.peer };
 }

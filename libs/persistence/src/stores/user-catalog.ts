@@ -31,13 +31,21 @@ const toObject = (r: Row): StoredCatalogObject => ({
   change: String(r.change),
 });
 
-/** One object, locked for the caller's transaction (`FOR UPDATE`), or undefined. */
+/**
+ * One object, or undefined, read under a lock on the ACCOUNT's catalogs held until the caller's
+ * transaction ends (it MUST run in one): two concurrent creates of one object cannot both see it
+ * undefined (a row lock cannot lock a row that does not exist yet), and one account's changes commit
+ * in the order of their `change` numbers, so a device paging by `change` skips none.
+ */
 export async function lockCatalogObject(
   manager: EntityManager,
   account: string,
   catalog: CatalogName,
   id: string,
 ): Promise<StoredCatalogObject | undefined> {
+  if (!manager.queryRunner?.isTransactionActive)
+    throw new Error('lockCatalogObject must run inside a transaction (its lock is transaction-scoped)');
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('user-catalog:' || $1))`, [account]);
   const rows = await manager.query<Row[]>(
     `SELECT id, state, sequence, value, change FROM user_catalog_objects
       WHERE account_udf = $1 AND catalog = $2 AND id = $3 FOR UPDATE`,
@@ -46,7 +54,11 @@ export async function lockCatalogObject(
   return rows[0] === undefined ? undefined : toObject(rows[0]);
 }
 
-/** Writes an object's new state (insert or replace), with the contact's access rule when it has one. */
+/**
+ * Writes an object's new state (insert or replace), with the contact's access rule when it has one.
+ * Call it after `lockCatalogObject` in the same transaction; a stored Sequence at or above the new one
+ * is never overwritten all the same (the statement's own guard).
+ */
 export async function putCatalogObject(
   manager: EntityManager,
   object: {
@@ -68,7 +80,8 @@ export async function putCatalogObject(
        state = EXCLUDED.state, sequence = EXCLUDED.sequence, value = EXCLUDED.value, bytes = EXCLUDED.bytes,
        access_account = EXCLUDED.access_account, access_master = EXCLUDED.access_master,
        access_rule = EXCLUDED.access_rule, change = nextval('user_catalog_objects_change_seq'),
-       updated_at = now()`,
+       updated_at = now()
+     WHERE user_catalog_objects.sequence < EXCLUDED.sequence`,
     [
       object.account,
       object.catalog,
