@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { encryptJwe, nodeEd25519, type FlattenedJws } from '@cryptomesh/crypto';
+import { nodeEd25519, type FlattenedJws } from '@cryptomesh/crypto';
 import {
   encodeInboundMessage,
   inboundStatement,
@@ -16,11 +16,12 @@ import type { NoteSigner } from '@cryptomesh/log';
 import {
   envelopeText,
   envelopeWorkBody,
+  newEnvelopeId,
   readEnvelope,
+  sealInboundBody,
   signEnvelope,
   solveProofOfWork,
   type InboundKind,
-  type JsonObject,
 } from '@cryptomesh/mesh';
 import { dataSourceOptions, queueInboundRelay } from '@cryptomesh/persistence';
 import { loadWitnessKey } from '../../apps/replication/src/witness-key';
@@ -141,17 +142,22 @@ describe('the relay of inbound items between portals (issue #20)', () => {
     kind: InboundKind,
     options: { device?: TestDevice; created?: number } = {},
   ): Promise<FlattenedJws> {
-    const body = await encryptJwe(utf8.encode(JSON.stringify({ Text: `${kind} for ${recipient.address}` })), [
+    const id = newEnvelopeId();
+    const from = sender.address;
+    const to = recipient.address;
+    const body = await sealInboundBody({ id, kind, from, to }, { Text: `${kind} for ${to}` }, [
       recipient.admin.encryption,
     ]);
     return signEnvelope(
       {
         kind,
-        from: sender.address,
+        id,
+        from,
         fromMaster: sender.master.profile.id,
-        to: recipient.address,
+        to,
+        toMaster: recipient.master.profile.id,
         created: options.created ?? Date.now(),
-        body: body as unknown as JsonObject,
+        body,
       },
       (options.device ?? sender.admin).signature,
     );
@@ -169,19 +175,25 @@ describe('the relay of inbound items between portals (issue #20)', () => {
     pow: string | null = null,
   ): Promise<void> {
     const { envelope: e } = readEnvelope(jws);
+    // A's own hourly limit is out of the way: B's is the one under test.
     const queued = await alphaDb.transaction((tx) =>
-      queueInboundRelay(tx, {
-        id: e.id,
-        toAccount: recipient.udf,
-        toPortal: B.id,
-        fromAccount: sender.udf,
-        kind: e.kind,
-        stranger: e.kind === 'contact',
-        envelope: envelopeText(jws),
-        pow,
-      }),
+      queueInboundRelay(
+        tx,
+        {
+          id: e.id,
+          toAccount: recipient.udf,
+          toPortal: B.id,
+          fromAccount: sender.udf,
+          fromMaster: sender.master.profile.id,
+          kind: e.kind,
+          stranger: e.kind === 'contact',
+          envelope: envelopeText(jws),
+          pow,
+        },
+        { contactRequestsPerHour: 1_000 },
+      ),
     );
-    expect(queued).toBe(true);
+    expect(queued).toEqual({ ok: true, duplicate: false });
   }
 
   /** Publishes an inbound message on `portal`'s log topic, as the broker would deliver anyone's. */

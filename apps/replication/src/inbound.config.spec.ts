@@ -22,7 +22,9 @@ describe('inbound relay configuration of the replication service (INBOUND_*, CLO
     expect(loadReplicationConfig(base)).toMatchObject({
       INBOUND_CONTACT_POW_LEVEL: 1,
       INBOUND_CONTACT_REQUESTS_PER_HOUR: 20,
+      INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR: 200,
       INBOUND_SPOOL_MAX_PER_ACCOUNT: 1_000,
+      INBOUND_STRANGER_MAX_PER_ACCOUNT: 50,
       INBOUND_MAX_ENVELOPE_BYTES: 65_536,
       INBOUND_MAX_AGE_MS: 604_800_000,
       CLOCK_SKEW_MS: 300_000,

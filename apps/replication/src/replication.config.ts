@@ -110,13 +110,16 @@ export function replicationConfigShape() {
     /**
      * Inbound items relayed from the other members (issue #20; docs/design/inbound.md "Access
      * control", docs/design/replication.md "Inbound items"), with the gateway's names and defaults: the
-     * proof-of-work level of a stranger's contact request (0–4), the contact requests one sender
-     * account may have accepted here per hour, the spool items one account may hold, the largest
-     * envelope, the oldest envelope taken, and how far in the future its `Created` may be.
+     * proof-of-work level of a stranger's contact request (0–4), the contact requests one sender (and
+     * the senders of one origin portal) may have accepted here per hour, the items of allowed senders
+     * and the strangers' contact requests one account may hold, the largest envelope, the oldest
+     * envelope taken, and how far in the future its `Created` may be.
      */
     INBOUND_CONTACT_POW_LEVEL: integerVar({ default: 1, min: 0, max: MAX_PROOF_OF_WORK_LEVEL }),
     INBOUND_CONTACT_REQUESTS_PER_HOUR: integerVar({ default: 20, min: 0, max: 1_000_000 }),
+    INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR: integerVar({ default: 200, min: 0, max: 100_000_000 }),
     INBOUND_SPOOL_MAX_PER_ACCOUNT: integerVar({ default: 1_000, min: 1, max: 10_000_000 }),
+    INBOUND_STRANGER_MAX_PER_ACCOUNT: integerVar({ default: 50, min: 0, max: 10_000_000 }),
     INBOUND_MAX_ENVELOPE_BYTES: integerVar({
       default: 64 * 1024,
       min: 1024,

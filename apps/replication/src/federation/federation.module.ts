@@ -136,11 +136,13 @@ export class FederationModule {
           useValue: {
             contactPowLevel: config.INBOUND_CONTACT_POW_LEVEL,
             maxEnvelopeBytes: config.INBOUND_MAX_ENVELOPE_BYTES,
-            maxAgeMs: config.INBOUND_MAX_AGE_MS,
-            clockSkewMs: config.CLOCK_SKEW_MS,
             limits: {
               contactRequestsPerHour: config.INBOUND_CONTACT_REQUESTS_PER_HOUR,
+              contactRequestsPerOriginPerHour: config.INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR,
               spoolMaxPerAccount: config.INBOUND_SPOOL_MAX_PER_ACCOUNT,
+              strangerMaxPerAccount: config.INBOUND_STRANGER_MAX_PER_ACCOUNT,
+              maxAgeMs: config.INBOUND_MAX_AGE_MS,
+              clockSkewMs: config.CLOCK_SKEW_MS,
             },
           } satisfies InboundIntakeOptions,
         },

@@ -14,7 +14,7 @@ import {
   type InboundKind,
   type JsonObject,
 } from '@cryptomesh/mesh';
-import type { InboundItem } from '@cryptomesh/persistence';
+import type { InboundItem, InboundLimits } from '@cryptomesh/persistence';
 import { MetricsService } from '@cryptomesh/service';
 import { InboundIntake, type InboundDelivery, type InboundIntakeOptions } from './inbound-intake';
 
@@ -35,10 +35,17 @@ const bob = 'bob@beta.example';
 const options: InboundIntakeOptions = {
   contactPowLevel: 0,
   maxEnvelopeBytes: 65_536,
-  maxAgeMs: 7 * 86_400_000,
-  clockSkewMs: 300_000,
-  limits: { contactRequestsPerHour: 20, spoolMaxPerAccount: 1000 },
+  limits: {
+    contactRequestsPerHour: 20,
+    contactRequestsPerOriginPerHour: 200,
+    spoolMaxPerAccount: 1000,
+    strangerMaxPerAccount: 50,
+    maxAgeMs: 7 * 86_400_000,
+    clockSkewMs: 300_000,
+  },
 };
+/** Bob's Master Profile, as the sender verified it (set in beforeAll). */
+let bobMaster = '';
 
 async function sender(address: string, status: 'active' | 'deleted' = 'active') {
   const masterKey = generateKeyPair('Ed25519');
@@ -58,10 +65,12 @@ type Sender = Awaited<ReturnType<typeof sender>>;
 
 function intake(states: Map<string, unknown>, settings: Partial<InboundIntakeOptions> = {}) {
   const admitted: InboundItem[] = [];
+  const limits: InboundLimits[] = [];
   const delivery: InboundDelivery = {
     isActiveRecipient: (account) => Promise.resolve(account === accountUdf(bob)),
-    admit: (item) => {
+    admit: (item, given) => {
       admitted.push(item);
+      limits.push(given);
       return Promise.resolve({ ok: true, duplicate: false, stranger: false });
     },
   };
@@ -83,7 +92,7 @@ function intake(states: Map<string, unknown>, settings: Partial<InboundIntakeOpt
     (await metrics.registry.getSingleMetric('intermesh_inbound_messages_total')!.get()).values.map(
       (v) => v.labels.outcome,
     );
-  return { service, admitted, outcomes };
+  return { service, admitted, limits, outcomes };
 }
 
 async function envelope(
@@ -98,6 +107,7 @@ async function envelope(
       from: from.address,
       fromMaster: from.master.profile.id,
       to: change.to ?? bob,
+      toMaster: bobMaster,
       created: change.created ?? NOW - 1000,
       body: body as unknown as JsonObject,
     },
@@ -114,6 +124,7 @@ describe('InboundIntake (issue #20 relay)', () => {
 
   beforeAll(async () => {
     alice = await sender('alice@alpha.example');
+    bobMaster = (await sender(bob)).master.profile.id;
     states = new Map([[accountUdf(alice.address), alice.state]]);
   });
 
@@ -124,6 +135,7 @@ describe('InboundIntake (issue #20 relay)', () => {
     expect(admitted).toEqual([
       {
         account: accountUdf(bob),
+        toMaster: bobMaster,
         id: readEnvelope(jws).envelope.id,
         kind: 'message',
         fromAccount: accountUdf(alice.address),
@@ -131,6 +143,7 @@ describe('InboundIntake (issue #20 relay)', () => {
         fromDevice: readEnvelope(jws).kid,
         origin: 'alpha',
         envelope: envelopeText(jws),
+        created: NOW - 1000,
         proofOfWorkOk: true,
       },
     ]);
@@ -145,15 +158,19 @@ describe('InboundIntake (issue #20 relay)', () => {
     expect(await outcomes()).toEqual(['elsewhere']);
   });
 
-  it.each([
-    ['inbound.too-large', { maxEnvelopeBytes: 1024 }, {}],
-    ['inbound.expired', {}, { created: NOW - 7 * 86_400_000 - 1 }],
-    ['inbound.future', {}, { created: NOW + 300_001 }],
-  ])('refuses %s, admitting nothing', async (code, settings, change) => {
-    const { service, admitted, outcomes } = intake(states, settings);
-    await service.receive(peer, record(envelopeText(await envelope(alice, 'message', change))));
+  it('refuses an envelope above INBOUND_MAX_ENVELOPE_BYTES, admitting nothing', async () => {
+    const { service, admitted, outcomes } = intake(states, { maxEnvelopeBytes: 1024 });
+    await service.receive(peer, record(envelopeText(await envelope(alice))));
     expect(admitted).toEqual([]);
-    expect(await outcomes()).toEqual([code]);
+    expect(await outcomes()).toEqual(['inbound.too-large']);
+  });
+
+  it("hands admitInbound the envelope's Created and its clock: the window is admission's to judge", async () => {
+    const { service, admitted, limits } = intake(states);
+    await service.receive(peer, record(envelopeText(await envelope(alice, 'message', { created: NOW - 5 }))));
+    expect(admitted.map((i) => i.created)).toEqual([NOW - 5]);
+    expect(limits).toMatchObject([{ ...options.limits }]);
+    expect(limits[0]!.now!()).toBe(NOW);
   });
 
   it('refuses an envelope for another recipient than the message, and text that is no envelope', async () => {

@@ -31,12 +31,12 @@ export interface InboundIntakeOptions {
   readonly contactPowLevel: number;
   /** INBOUND_MAX_ENVELOPE_BYTES: the largest envelope taken. */
   readonly maxEnvelopeBytes: number;
-  /** INBOUND_MAX_AGE_MS: the oldest envelope (`Created`) taken. */
-  readonly maxAgeMs: number;
-  /** CLOCK_SKEW_MS: how far in the future an envelope's `Created` may be. */
-  readonly clockSkewMs: number;
-  /** INBOUND_CONTACT_REQUESTS_PER_HOUR and INBOUND_SPOOL_MAX_PER_ACCOUNT, for `admitInbound`. */
-  readonly limits: InboundLimits;
+  /**
+   * For `admitInbound`: INBOUND_CONTACT_REQUESTS_PER_HOUR, _PER_ORIGIN_PER_HOUR,
+   * INBOUND_SPOOL_MAX_PER_ACCOUNT, INBOUND_STRANGER_MAX_PER_ACCOUNT, INBOUND_MAX_AGE_MS and
+   * CLOCK_SKEW_MS (its `now` is the intake's clock).
+   */
+  readonly limits: Omit<InboundLimits, 'now'>;
 }
 
 /** This portal's accounts and spool, as the intake uses them (TypeOrmInboundDelivery). */
@@ -75,9 +75,10 @@ class Refusal extends Error {
  * key signed it; 4. the envelope is at most INBOUND_MAX_ENVELOPE_BYTES; 5. the envelope reads
  * (`readEnvelope`) and 6. is for `to`; 7. the sender's account is in the verified mirror of the
  * ORIGIN's log (its home), active, with the Master Profile `FromMaster`; 8. the envelope's signature
- * is by a device of that account's current Personal Profile (`verifyEnvelope`); 9. `Created` is
- * neither older than INBOUND_MAX_AGE_MS nor more than CLOCK_SKEW_MS ahead; 10. the proof of work, at
- * INBOUND_CONTACT_POW_LEVEL, is evaluated; 11. `admitInbound` (access control, limits, the spool).
+ * is by a device of that account's current Personal Profile (`verifyEnvelope`); 9. the proof of
+ * work, at INBOUND_CONTACT_POW_LEVEL, is evaluated; 10. `admitInbound`: `Created` within
+ * INBOUND_MAX_AGE_MS back and CLOCK_SKEW_MS ahead, `ToMaster` the recipient's, access control,
+ * limits, the spool.
  *
  * A refusal stores nothing and is counted (`intermesh_inbound_messages_total{peer,outcome}`) and
  * logged at most once a minute per peer and code; it is never a finding — a relayed envelope proves
@@ -131,7 +132,7 @@ export class InboundIntake {
       }
       throw error;
     }
-    const admitted = await this.delivery.admit(item, this.options.limits);
+    const admitted = await this.delivery.admit(item, { ...this.options.limits, now: () => this.clock.now() });
     if (!admitted.ok) {
       this.refuse(peer, admitted.code, admitted.detail);
       return;
@@ -141,7 +142,7 @@ export class InboundIntake {
       this.logger.debug({ msg: 'inbound item delivered', peer: peer.id, to: item.account, kind: item.kind });
   }
 
-  /** Checks 2–10 of the class comment; throws a Refusal, or a transient error from the mirror store. */
+  /** Checks 2–9 of the class comment; throws a Refusal, or a transient error from the mirror store. */
   private async check(peer: FederationPeer, message: InboundMessage): Promise<InboundItem> {
     try {
       verifyInboundMessage(
@@ -166,20 +167,12 @@ export class InboundIntake {
         `the envelope is for ${envelope.toAccount}, the message for ${message.to}`,
       );
     const sender = await this.sender(peer, envelope);
-    const { device } = await meshCheckAsync(() => verifyEnvelope(jws, sender));
-    const now = this.clock.now();
-    if (envelope.created < now - this.options.maxAgeMs)
-      throw new Refusal(
-        'inbound.expired',
-        `the envelope was created at ${envelope.created}, more than INBOUND_MAX_AGE_MS ${this.options.maxAgeMs} ago`,
-      );
-    if (envelope.created > now + this.options.clockSkewMs)
-      throw new Refusal(
-        'inbound.future',
-        `the envelope was created at ${envelope.created}, more than CLOCK_SKEW_MS ${this.options.clockSkewMs} ahead`,
-      );
+    const { device } = await meshCheckAsync(() =>
+      verifyEnvelope(jws, { account: envelope.fromAccount, ...sender }),
+    );
     return {
       account: envelope.toAccount,
+      toMaster: envelope.toMaster,
       id: envelope.id,
       kind: envelope.kind,
       fromAccount: envelope.fromAccount,
@@ -187,6 +180,7 @@ export class InboundIntake {
       fromDevice: device.id,
       origin: peer.id,
       envelope: text,
+      created: envelope.created,
       proofOfWorkOk: this.proofOfWorkOk(envelope, message.pow),
     };
   }
@@ -201,15 +195,18 @@ export class InboundIntake {
     if (stored === undefined)
       throw new Refusal(
         'inbound.unknown-sender',
-        `${envelope.from} (${envelope.fromAccount}) is not in this portal's mirror of ${peer.id}'s log`,
+        `the sender ${envelope.fromAccount} is not in this portal's mirror of ${peer.id}'s log`,
       );
     const { state } = decodeAuditedAccount(stored.state, []);
     if (state.status !== 'active')
-      throw new Refusal('inbound.sender-inactive', `${envelope.from} is ${state.status} in ${peer.id}'s log`);
+      throw new Refusal(
+        'inbound.sender-inactive',
+        `the sender ${envelope.fromAccount} is ${state.status} in ${peer.id}'s log`,
+      );
     if (state.master.profile.id !== envelope.fromMaster)
       throw new Refusal(
         'inbound.wrong-sender',
-        `${envelope.from}'s Master Profile in ${peer.id}'s log is ${state.master.profile.id}, not ${envelope.fromMaster}`,
+        `the sender ${envelope.fromAccount}'s Master Profile in ${peer.id}'s log is ${state.master.profile.id}, not ${envelope.fromMaster}`,
       );
     return { master: state.master.profile, personal: state.personal.profile };
   }
