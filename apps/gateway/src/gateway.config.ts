@@ -168,8 +168,8 @@ export function gatewayConfigShape() {
      * Reason quota.inbound); strangers' contact requests never count against it.
      */
     INBOUND_SPOOL_MAX_PER_ACCOUNT: integerVar({ default: 1_000, min: 1, max: 10_000_000 }),
-    /** Undeleted contact requests of strangers one account may hold (beyond: 413, Reason quota.inbound). */
-    INBOUND_STRANGER_MAX_PER_ACCOUNT: integerVar({ default: 50, min: 1, max: 1_000_000 }),
+    /** Undeleted contact requests of strangers one account may hold (beyond: 413, Reason quota.inbound; 0: none). */
+    INBOUND_STRANGER_MAX_PER_ACCOUNT: integerVar({ default: 50, min: 0, max: 10_000_000 }),
     /**
      * Largest inbound envelope, as UTF-8 JSON. It travels inside a request, so MAX_REQUEST_BYTES bounds
      * it too (keep that about 2 KiB larger to post envelopes of this size).
