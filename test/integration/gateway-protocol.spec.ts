@@ -189,10 +189,10 @@ describe('gateway: OpenAPI description', () => {
     );
 
     // Every transaction the gateway answers (anything but 404 unknown-transaction) has its schema: the
-    // thirteen of DESIGN.md "HTTP", MoveAccount (issue #14, hole 6) and ConnectClear (issue #15;
-    // docs/PROTOCOL.md).
+    // thirteen of DESIGN.md "HTTP", MoveAccount (issue #14, hole 6), ConnectClear (issue #15;
+    // docs/PROTOCOL.md) and the catalog and inbound services (issue #20; docs/design/inbound.md).
     const answered = gateway.app.get<Transaction[]>(TRANSACTIONS).map((t) => t.name);
-    expect(answered).toHaveLength(15);
+    expect(answered).toHaveLength(20);
     for (const name of answered) expect(document.components.schemas[`${name}Request`]).toBeDefined();
     expect(Object.keys(REQUEST_FIELDS).sort()).toEqual([...answered].sort());
   });

@@ -16,4 +16,34 @@ describe('the gateway configuration', () => {
     expect(() => loadGatewayConfig({ ...ENV, CLOCK_SKEW_MS: '300001' })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ ...ENV, CLOCK_SKEW_MS: '300001' })).toThrow(/CLOCK_SKEW_MS/);
   });
+
+  it('reads the inbound settings with the defaults of docs/configuration.md, and refuses bad ones by name', () => {
+    const c = loadGatewayConfig(ENV);
+    expect([
+      c.INBOUND_CONTACT_POW_LEVEL,
+      c.INBOUND_CONTACT_REQUESTS_PER_HOUR,
+      c.INBOUND_SPOOL_MAX_PER_ACCOUNT,
+      c.INBOUND_MAX_ENVELOPE_BYTES,
+      c.INBOUND_MAX_AGE_MS,
+      c.QUOTA_CATALOG_OBJECTS_PER_ACCOUNT,
+      c.QUOTA_CATALOG_BYTES_PER_ACCOUNT,
+    ]).toEqual([1, 20, 1_000, 65_536, 604_800_000, 10_000, 16 * 1024 * 1024]);
+    for (const [name, value] of [
+      ['INBOUND_CONTACT_POW_LEVEL', '5'],
+      ['INBOUND_CONTACT_REQUESTS_PER_HOUR', 'many'],
+      ['INBOUND_SPOOL_MAX_PER_ACCOUNT', '0'],
+      ['INBOUND_MAX_ENVELOPE_BYTES', '100'],
+      ['INBOUND_MAX_AGE_MS', '1000'],
+    ] as const)
+      expect(() => loadGatewayConfig({ ...ENV, [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('keeps a deleted inbound item’s tombstone longer than any envelope it takes (INBOUND_MAX_AGE_MS > CLOCK_SKEW_MS)', () => {
+    expect(() =>
+      loadGatewayConfig({ ...ENV, INBOUND_MAX_AGE_MS: '120000', CLOCK_SKEW_MS: '120000' }),
+    ).toThrow(/INBOUND_MAX_AGE_MS: .*not above CLOCK_SKEW_MS/);
+    expect(
+      loadGatewayConfig({ ...ENV, INBOUND_MAX_AGE_MS: '120001', CLOCK_SKEW_MS: '120000' }).INBOUND_MAX_AGE_MS,
+    ).toBe(120_001);
+  });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { KEY_TYPE_COSIGNATURE_V1, KEY_TYPE_ED25519, KeyType, parseVerifierKey } from '@cryptomesh/log';
 import { isValidPortalId } from '@cryptomesh/intermesh';
 import {
+  ConfigError,
   commonConfigShape,
   databaseConfigShape,
   integerVar,
@@ -126,6 +127,18 @@ export function gatewayConfigShape() {
      * busy account without reading and parsing its rows again (0: none kept; issue #17).
      */
     ACCOUNT_STATE_CACHE_MB: integerVar({ default: 32, min: 0, max: 4_096 }),
+    /**
+     * Catalog objects (docs/design/inbound.md "Catalog objects": contacts, application settings,
+     * credentials) one account may hold, tombstones included (0: no quota). Apart from the profile
+     * quotas above: catalogs are not logged, and filling one must not stop the account's profiles.
+     */
+    QUOTA_CATALOG_OBJECTS_PER_ACCOUNT: integerVar({ default: 10_000, min: 0, max: 100_000_000 }),
+    /** Bytes of signed catalog values and tombstones one account may hold (0: no quota). */
+    QUOTA_CATALOG_BYTES_PER_ACCOUNT: integerVar({
+      default: 16 * 1024 * 1024,
+      min: 0,
+      max: 1024 * 1024 * 1024 * 1024,
+    }),
     /** Escrow blobs one account may store (0: no quota). */
     QUOTA_ESCROW_PER_ACCOUNT: integerVar({ default: 64, min: 0, max: 1_000_000 }),
     /** UDF compression level a CreateAccount must show (0 = no proof of work). */
@@ -137,6 +150,37 @@ export function gatewayConfigShape() {
     // At most the auditors' skew (DEFAULT_MAX_SKEW_MS): a wider window would accept requests that
     // every peer then reports as outside the clock window of their seal (docs/design/federation.md).
     CLOCK_SKEW_MS: integerVar({ default: DEFAULT_MAX_SKEW_MS, min: 1_000, max: DEFAULT_MAX_SKEW_MS }),
+    /**
+     * The proof-of-work level (UDF compression, 0–4; level 1 is about 4 s on one core) a contact
+     * request from a stranger must show (docs/design/inbound.md "Proof of work"; Hello's
+     * Policy.Inbound.ContactProofOfWork). 0: none demanded.
+     */
+    INBOUND_CONTACT_POW_LEVEL: integerVar({ default: 1, min: 0, max: 4 }),
+    /** Stranger contact requests one sender account may have accepted by this portal per hour (0: none). */
+    INBOUND_CONTACT_REQUESTS_PER_HOUR: integerVar({ default: 20, min: 0, max: 1_000_000 }),
+    /**
+     * Stranger contact requests accepted here per hour from the senders of one origin portal (this
+     * portal's own accounts are one origin too): a member that mints accounts cannot flood.
+     */
+    INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR: integerVar({ default: 200, min: 0, max: 100_000_000 }),
+    /**
+     * Undeleted inbound items of allowed senders one account may hold (beyond: 413 quota.exceeded,
+     * Reason quota.inbound); strangers' contact requests never count against it.
+     */
+    INBOUND_SPOOL_MAX_PER_ACCOUNT: integerVar({ default: 1_000, min: 1, max: 10_000_000 }),
+    /** Undeleted contact requests of strangers one account may hold (beyond: 413, Reason quota.inbound; 0: none). */
+    INBOUND_STRANGER_MAX_PER_ACCOUNT: integerVar({ default: 50, min: 0, max: 10_000_000 }),
+    /**
+     * Largest inbound envelope, as UTF-8 JSON. It travels inside a request, so MAX_REQUEST_BYTES bounds
+     * it too (keep that about 2 KiB larger to post envelopes of this size).
+     */
+    INBOUND_MAX_ENVELOPE_BYTES: integerVar({ default: 65_536, min: 1_024, max: 512 * 1024 }),
+    /**
+     * The oldest envelope (`Created`) a portal takes, and how long a spool row lasts — deleted ones
+     * (tombstones) included — after it arrived, plus an hour, so that a replay after the purge is
+     * refused as stale (docs/design/inbound.md "Access control" 6). Above CLOCK_SKEW_MS.
+     */
+    INBOUND_MAX_AGE_MS: integerVar({ default: 604_800_000, min: 60_000, max: 90 * 86_400_000 }),
     /** Pending connection requests one account may have (ConnectStart beyond: 429). */
     MAX_PENDING_CONNECTIONS: integerVar({ default: 16, min: 1, max: 1_000 }),
     /**
@@ -156,5 +200,13 @@ export function gatewayConfigShape() {
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv) {
-  return loadConfig(gatewayConfigShape(), env);
+  const config = loadConfig(gatewayConfigShape(), env);
+  // The replication service checks the same (replication.config.ts): a tombstone must outlive every
+  // envelope the portals still take, or a replayed item could be delivered twice.
+  if (config.INBOUND_MAX_AGE_MS <= config.CLOCK_SKEW_MS)
+    throw new ConfigError(
+      'INBOUND_MAX_AGE_MS',
+      `is ${config.INBOUND_MAX_AGE_MS} ms, not above CLOCK_SKEW_MS (${config.CLOCK_SKEW_MS} ms): a deleted inbound item could be delivered again by a replay; raise it (default 604800000, 7 days)`,
+    );
+  return config;
 }

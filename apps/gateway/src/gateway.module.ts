@@ -10,8 +10,12 @@ import type { GatewayConfig } from './gateway.config';
 import { gatewayOpenApi } from './gateway.openapi';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 import { HelloTransaction } from './hello.transaction';
+import { InboundMetrics } from './inbound/inbound-metrics';
+import { InboundPurger } from './inbound/inbound-purger';
 import { MmmController, MmmMethodController } from './mmm.controller';
 import { TRANSACTIONS } from './protocol/transaction';
+import { CatalogGetTransaction } from './transactions/catalog-get.transaction';
+import { CatalogUpdateTransaction } from './transactions/catalog-update.transaction';
 import { ConnectClearTransaction } from './transactions/connect-clear.transaction';
 import { ConnectCompleteTransaction } from './transactions/connect-complete.transaction';
 import { ConnectPendingTransaction } from './transactions/connect-pending.transaction';
@@ -22,6 +26,9 @@ import { DeleteAccountTransaction } from './transactions/delete-account.transact
 import { EscrowGetTransaction } from './transactions/escrow-get.transaction';
 import { EscrowPutTransaction } from './transactions/escrow-put.transaction';
 import { GetTransaction } from './transactions/get.transaction';
+import { InboundDeleteTransaction } from './transactions/inbound-delete.transaction';
+import { InboundListTransaction } from './transactions/inbound-list.transaction';
+import { InboundPostTransaction } from './transactions/inbound-post.transaction';
 import { MoveAccountTransaction } from './transactions/move-account.transaction';
 import { PublishTransaction } from './transactions/publish.transaction';
 import { StatusTransaction } from './transactions/status.transaction';
@@ -44,6 +51,11 @@ const TRANSACTION_PROVIDERS = [
   EscrowPutTransaction,
   EscrowGetTransaction,
   StatusTransaction,
+  CatalogUpdateTransaction,
+  CatalogGetTransaction,
+  InboundPostTransaction,
+  InboundListTransaction,
+  InboundDeleteTransaction,
 ];
 
 /**
@@ -70,6 +82,8 @@ export class GatewayFeatureModule implements OnModuleInit {
         RecordCommitter,
         LogPushback,
         NoncePurger,
+        InboundPurger,
+        InboundMetrics,
         ...TRANSACTION_PROVIDERS,
         { provide: TRANSACTIONS, inject: TRANSACTION_PROVIDERS, useFactory: (...all: unknown[]) => all },
       ],

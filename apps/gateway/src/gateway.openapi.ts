@@ -13,6 +13,18 @@ const udf = {
   description: 'A UDF (Base32, groups of 4 joined by -)',
 };
 
+const catalogName = { enum: ['contact', 'application', 'credential'] };
+const retrievalKey = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_-]{43}$',
+  description: "A retrieval key: base64url(HMAC-SHA256(catalog key, '<catalog>\\n<natural key>'))",
+};
+const cursor = {
+  type: 'string',
+  pattern: '^[0-9]{1,18}$',
+  description: 'A paging cursor: a Next answered before',
+};
+
 interface TransactionDoc {
   readonly summary: string;
   readonly required: readonly string[];
@@ -124,6 +136,78 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
     summary: 'Fetch an escrow blob by key UDF (unauthenticated)',
     required: ['Key'],
     properties: { Key: udf },
+  },
+  CatalogUpdate: {
+    summary:
+      "Create, update or delete one object of the account's contact, application or credential catalog (not logged)",
+    required: ['Account', 'Catalog', 'Action', 'Id', 'Value', 'Authentication'],
+    properties: {
+      Account: account,
+      Catalog: catalogName,
+      Action: { enum: ['create', 'update', 'delete'] },
+      Id: retrievalKey,
+      Value: {
+        ...jws,
+        description:
+          'The catalog value (typ application/mmm-catalog+json) signed by a device of the account; for delete, the signed tombstone',
+      },
+      Authentication: jws,
+    },
+  },
+  CatalogGet: {
+    summary: "The objects of one of the account's catalogs, tombstones included, 500 a page",
+    required: ['Account', 'Catalog', 'Authentication'],
+    properties: {
+      Account: account,
+      Catalog: catalogName,
+      Id: { ...retrievalKey, description: 'Only this object' },
+      After: cursor,
+      Authentication: jws,
+    },
+  },
+  InboundPost: {
+    summary:
+      "Send an inbound item (contact request, message, task, confirmation request or answer) to another account: delivered here or relayed to the recipient's portal (not logged)",
+    required: ['Account', 'Envelope', 'Authentication'],
+    properties: {
+      Account: { ...account, description: "The sender's account" },
+      Envelope: {
+        ...jws,
+        description:
+          'The envelope (typ application/mmm-inbound+json) signed by a device of the sender; at most Hello.Policy.Inbound.MaxEnvelopeBytes',
+      },
+      ProofOfWork: {
+        type: 'string',
+        maxLength: 128,
+        description:
+          "A contact request to a stranger: a nonce at Hello.Policy.Inbound.ContactProofOfWork over the envelope's work body",
+      },
+      Authentication: jws,
+    },
+  },
+  InboundList: {
+    summary: "The items waiting in the account's inbound spool, oldest first, 100 a page",
+    required: ['Account', 'Authentication'],
+    properties: {
+      Account: account,
+      Kind: { enum: ['contact', 'message', 'task', 'confirm', 'answer'] },
+      After: cursor,
+      Authentication: jws,
+    },
+  },
+  InboundDelete: {
+    summary: "Delete items of the account's inbound spool by envelope Id",
+    required: ['Account', 'Ids', 'Authentication'],
+    properties: {
+      Account: account,
+      Ids: {
+        type: 'array',
+        items: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' },
+        minItems: 1,
+        maxItems: 100,
+      },
+      Authentication: jws,
+    },
   },
   Status: {
     summary: "The account's state as the portal holds it",

@@ -42,6 +42,13 @@ export class HelloTransaction implements Transaction {
           ObjectsPerAccount: c.QUOTA_OBJECTS_PER_ACCOUNT,
           BytesPerAccount: c.QUOTA_BYTES_PER_ACCOUNT,
           EscrowBlobsPerAccount: c.QUOTA_ESCROW_PER_ACCOUNT,
+          CatalogObjectsPerAccount: c.QUOTA_CATALOG_OBJECTS_PER_ACCOUNT,
+          CatalogBytesPerAccount: c.QUOTA_CATALOG_BYTES_PER_ACCOUNT,
+        },
+        Inbound: {
+          ContactProofOfWork: c.INBOUND_CONTACT_POW_LEVEL,
+          ContactRequestsPerHour: c.INBOUND_CONTACT_REQUESTS_PER_HOUR,
+          MaxEnvelopeBytes: c.INBOUND_MAX_ENVELOPE_BYTES,
         },
       },
     });

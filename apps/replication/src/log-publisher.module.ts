@@ -2,8 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { kafkaClientConfig, type PublicationOutbox } from '@cryptomesh/intermesh';
-import { TypeOrmEscrowOutbox, TypeOrmPublicationOutbox } from '@cryptomesh/persistence';
+import { TypeOrmEscrowOutbox, TypeOrmInboundOutbox, TypeOrmPublicationOutbox } from '@cryptomesh/persistence';
 import { ESCROW_PUBLICATION, EscrowPublication } from './escrow-publication';
+import { INBOUND_PUBLICATION, InboundPublication, type InboundOutbox } from './inbound-publication';
 import { MetricsService } from '@cryptomesh/service';
 import { LogPublisherMetrics } from './log-publisher.metrics';
 import {
@@ -47,6 +48,16 @@ export class LogPublisherFeatureModule {
           useFactory: (dataSource: DataSource) =>
             new EscrowPublication(
               new TypeOrmEscrowOutbox(dataSource),
+              config.PORTAL_ID,
+              config.federation.witnessKey,
+            ),
+        },
+        {
+          provide: INBOUND_PUBLICATION,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) =>
+            new InboundPublication(
+              new TypeOrmInboundOutbox(dataSource) satisfies InboundOutbox,
               config.PORTAL_ID,
               config.federation.witnessKey,
             ),

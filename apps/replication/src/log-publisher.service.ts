@@ -19,6 +19,7 @@ import {
 } from '@cryptomesh/intermesh';
 import { HealthRegistry, RetryLoop } from '@cryptomesh/service';
 import { ESCROW_PUBLICATION, type EscrowPublication } from './escrow-publication';
+import { INBOUND_PUBLICATION, type InboundPublication } from './inbound-publication';
 import { LogPublisherMetrics } from './log-publisher.metrics';
 
 export const PUBLICATION_OUTBOX = Symbol('PUBLICATION_OUTBOX');
@@ -57,6 +58,7 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
     private readonly metrics: LogPublisherMetrics,
     private readonly health: HealthRegistry,
     @Optional() @Inject(ESCROW_PUBLICATION) private readonly escrows?: EscrowPublication,
+    @Optional() @Inject(INBOUND_PUBLICATION) private readonly inbound?: InboundPublication,
   ) {
     this.topic = logTopic(options.portalId);
     this.loop = new RetryLoop({
@@ -93,8 +95,8 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
   }
 
   /**
-   * One part at most, then (between parts) one batch of escrow blobs; true when something was
-   * published (more may be waiting).
+   * One part at most, then (between parts) one batch of escrow blobs and one of inbound items whose
+   * entries are published; true when something was published (more may be waiting).
    */
   private async step(): Promise<boolean> {
     const producer = await this.connect();
@@ -105,9 +107,12 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
     });
     const escrows = (await this.escrows?.publish(producer, this.topic)) ?? 0;
     if (escrows > 0) this.logger.debug({ msg: 'escrow blobs published', topic: this.topic, escrows });
+    // After the part: an item waiting for that very part goes out in the same step.
+    const inbound = (await this.inbound?.publish(producer, this.topic)) ?? 0;
+    if (inbound > 0) this.logger.debug({ msg: 'inbound items published', topic: this.topic, inbound });
     const status = await this.outbox.status(this.topic);
     this.metrics.lag.set(status.sealedParts - status.nextPart);
-    if (outcome.kind !== 'published') return escrows > 0;
+    if (outcome.kind !== 'published') return escrows > 0 || inbound > 0;
     this.metrics.parts.inc();
     this.metrics.messages.inc(sent.messages);
     this.metrics.bytes.inc(sent.bytes);

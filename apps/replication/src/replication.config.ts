@@ -10,6 +10,7 @@ import {
   type KafkaConnection,
   type KafkaSasl,
 } from '@cryptomesh/intermesh';
+import { DEFAULT_MAX_SKEW_MS, MAX_PROOF_OF_WORK_LEVEL } from '@cryptomesh/mesh';
 import {
   commonConfigShape,
   databaseConfigShape,
@@ -106,6 +107,26 @@ export function replicationConfigShape() {
       min: 0,
       max: 1024 * 1024 * 1024 * 1024,
     }),
+    /**
+     * Inbound items relayed from the other members (issue #20; docs/design/inbound.md "Access
+     * control", docs/design/replication.md "Inbound items"), with the gateway's names and defaults: the
+     * proof-of-work level of a stranger's contact request (0–4), the contact requests one sender (and
+     * the senders of one origin portal) may have accepted here per hour, the items of allowed senders
+     * and the strangers' contact requests one account may hold, the largest envelope, the oldest
+     * envelope taken, and how far in the future its `Created` may be.
+     */
+    INBOUND_CONTACT_POW_LEVEL: integerVar({ default: 1, min: 0, max: MAX_PROOF_OF_WORK_LEVEL }),
+    INBOUND_CONTACT_REQUESTS_PER_HOUR: integerVar({ default: 20, min: 0, max: 1_000_000 }),
+    INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR: integerVar({ default: 200, min: 0, max: 100_000_000 }),
+    INBOUND_SPOOL_MAX_PER_ACCOUNT: integerVar({ default: 1_000, min: 1, max: 10_000_000 }),
+    INBOUND_STRANGER_MAX_PER_ACCOUNT: integerVar({ default: 50, min: 0, max: 10_000_000 }),
+    INBOUND_MAX_ENVELOPE_BYTES: integerVar({
+      default: 64 * 1024,
+      min: 1024,
+      max: INBOUND_ENVELOPE_LIMIT_BYTES,
+    }),
+    INBOUND_MAX_AGE_MS: integerVar({ default: 7 * 86_400_000, min: 60_000, max: 90 * 86_400_000 }),
+    CLOCK_SKEW_MS: integerVar({ default: DEFAULT_MAX_SKEW_MS, min: 1_000, max: DEFAULT_MAX_SKEW_MS }),
     /** How often the witness outbox is polled when empty. */
     WITNESS_POLL_MS: integerVar({ default: 200, min: 10, max: 60_000 }),
     /** How often the newest seal is offered to the outside witnesses (OUTSIDE_WITNESSES). */
@@ -117,10 +138,22 @@ export function replicationConfigShape() {
   };
 }
 
+/**
+ * The largest INBOUND_MAX_ENVELOPE_BYTES: an inbound message carries the envelope in base64 in ONE
+ * Kafka message, which must stay within LOG_MESSAGE_MAX_BYTES (the decoder's bound) with room for
+ * the other fields.
+ */
+export const INBOUND_ENVELOPE_LIMIT_BYTES = 512 * 1024;
+
 export type ReplicationConfig = ReturnType<typeof loadReplicationConfig>;
 
 export function loadReplicationConfig(env: NodeJS.ProcessEnv) {
   const base = loadConfig(replicationConfigShape(), env);
+  if (base.INBOUND_MAX_AGE_MS <= base.CLOCK_SKEW_MS)
+    throw new ConfigError(
+      'INBOUND_MAX_AGE_MS',
+      `is ${base.INBOUND_MAX_AGE_MS} ms, not above CLOCK_SKEW_MS (${base.CLOCK_SKEW_MS} ms): every envelope a sender's portal accepted could arrive expired; raise it (default 604800000, 7 days)`,
+    );
   const kafka = kafkaSecurity(base);
   const peerCa = base.PEER_CA_FILE === undefined ? undefined : readCaFile('PEER_CA_FILE', base.PEER_CA_FILE);
   return {

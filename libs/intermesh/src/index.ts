@@ -43,6 +43,18 @@ export {
   verifyEscrowMessage,
 } from './escrow-message';
 export type { EscrowCheck, EscrowMessage, EscrowRecord } from './escrow-message';
+export {
+  INBOUND_MESSAGE_TYPE,
+  INBOUND_MESSAGE_VERSION,
+  INBOUND_POW_MAX_CHARS,
+  INBOUND_SIGNATURE_CONTEXT,
+  decodeInboundMessage,
+  encodeInboundMessage,
+  inboundStatement,
+  signInbound,
+  verifyInboundMessage,
+} from './inbound-message';
+export type { InboundCheck, InboundMessage, InboundRecord } from './inbound-message';
 export type { OutboxPart, PublicationOutbox, PublishOutcome } from './publication-outbox';
 export { KafkaLogProducer, logProducerConfig } from './kafka-log-producer';
 export {

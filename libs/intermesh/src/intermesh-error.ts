@@ -48,6 +48,13 @@ export type IntermeshErrorCode =
   | 'escrow.portal'
   | 'escrow.too-large'
   | 'escrow.signature'
+  // An inbound message of a log topic (libs/intermesh/src/inbound-message.ts).
+  | 'inbound.to'
+  | 'inbound.envelope'
+  | 'inbound.pow'
+  | 'inbound.portal'
+  | 'inbound.witness-signature'
+  | 'inbound.too-large'
   // The sequence of messages (libs/intermesh/src/part-assembler.ts).
   | 'assembler.portal'
   | 'assembler.gap'

@@ -88,6 +88,8 @@ export {
   queueEscrowPublication,
 } from './stores/escrow-replication';
 export type { MirrorEscrowOutcome, QueuedEscrow } from './stores/escrow-replication';
+export { TypeOrmInboundDelivery, TypeOrmInboundOutbox } from './stores/inbound-relay';
+export type { QueuedInbound } from './stores/inbound-relay';
 export { MIRROR_CONSUMER, TypeOrmMirrorStore } from './stores/typeorm-mirror-store';
 export { TypeOrmRosterStore } from './stores/typeorm-roster-store';
 export { TypeOrmOwnSealReader } from './stores/typeorm-own-seal-reader';

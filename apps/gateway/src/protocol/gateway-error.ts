@@ -47,6 +47,7 @@ export type GatewayErrorCode =
   | 'inbound.unknown-recipient' // no account of that address here nor in a verified mirror
   | 'inbound.not-a-contact' // only a contact request may come from a stranger
   | 'inbound.blocked' // the recipient blocked the sender
+  | 'inbound.duplicate' // a contact request of this sender already waits for the recipient
   | 'internal';
 
 const HTTP_STATUS: Record<GatewayErrorCode, number> = {
@@ -84,6 +85,7 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   'inbound.unknown-recipient': 404,
   'inbound.not-a-contact': 403,
   'inbound.blocked': 403,
+  'inbound.duplicate': 409,
   'publish.not-allowed': 403,
   'persistence.conflict': 409,
   'pow.insufficient': 403,

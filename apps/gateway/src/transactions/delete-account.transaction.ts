@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { rejectCatalogConnections } from '@cryptomesh/persistence';
+import { eraseAccountCatalogs, rejectCatalogConnections } from '@cryptomesh/persistence';
 import { RecordCommitter } from '../catalog/record-committer';
 import type { MeshResponseFields } from '../protocol/envelope';
 import { readAccountName, RequestFields } from '../protocol/request-fields';
@@ -10,7 +10,7 @@ import { AUTHORISATION, readRecord } from './record-request';
  * `DeleteAccount` (logged): authorised by an administrator device. Every object of the account
  * becomes inactive; its pending connection requests are rejected; the address stays assigned (never
  * reused by this portal: every auditor would flag a CreateAccount of the same account UDF,
- * `account.deleted`). Escrow blobs stay: they name no account (EscrowPut), so the portal cannot tell
+ * `account.deleted`). Its catalogs and inbound spool are erased (docs/design/inbound.md). Escrow blobs stay: they name no account (EscrowPut), so the portal cannot tell
  * which are this account's (docs/decisions.md "#19").
  */
 @Injectable()
@@ -31,6 +31,8 @@ export class DeleteAccountTransaction implements Transaction {
     await this.committer.commit(name, record, context, {
       inTransaction: async (manager) => {
         await rejectCatalogConnections(manager, name.udf);
+        // Its catalogs and inbound spool are private data of the account, not logged: they go with it.
+        await eraseAccountCatalogs(manager, name.udf);
       },
     });
     return { Account: name.address, AccountStatus: 'deleted' };

@@ -14,6 +14,7 @@ import {
 import {
   TypeOrmCosignatureStore,
   TypeOrmFindingStore,
+  TypeOrmInboundDelivery,
   TypeOrmMirrorEscrowStore,
   TypeOrmMirrorStore,
   TypeOrmOwnSealReader,
@@ -31,6 +32,13 @@ import {
   type EscrowIntakeOptions,
   type MirrorEscrowStore,
 } from '../mirror/escrow-intake';
+import {
+  INBOUND_DELIVERY,
+  INBOUND_INTAKE_OPTIONS,
+  InboundIntake,
+  type InboundDelivery,
+  type InboundIntakeOptions,
+} from '../mirror/inbound-intake';
 import { MIRROR_KAFKA, MIRROR_OPTIONS, MirrorService, type MirrorOptions } from '../mirror/mirror.service';
 import { kafkaConnection, type ReplicationConfig } from '../replication.config';
 import { ConsumerLagMetrics } from './consumer-lag.metrics';
@@ -122,6 +130,23 @@ export class FederationModule {
           } satisfies EscrowIntakeOptions,
         },
         EscrowIntake,
+        onDatabase(INBOUND_DELIVERY, (ds) => new TypeOrmInboundDelivery(ds) satisfies InboundDelivery),
+        {
+          provide: INBOUND_INTAKE_OPTIONS,
+          useValue: {
+            contactPowLevel: config.INBOUND_CONTACT_POW_LEVEL,
+            maxEnvelopeBytes: config.INBOUND_MAX_ENVELOPE_BYTES,
+            limits: {
+              contactRequestsPerHour: config.INBOUND_CONTACT_REQUESTS_PER_HOUR,
+              contactRequestsPerOriginPerHour: config.INBOUND_CONTACT_REQUESTS_PER_ORIGIN_PER_HOUR,
+              spoolMaxPerAccount: config.INBOUND_SPOOL_MAX_PER_ACCOUNT,
+              strangerMaxPerAccount: config.INBOUND_STRANGER_MAX_PER_ACCOUNT,
+              maxAgeMs: config.INBOUND_MAX_AGE_MS,
+              clockSkewMs: config.CLOCK_SKEW_MS,
+            },
+          } satisfies InboundIntakeOptions,
+        },
+        InboundIntake,
         {
           provide: OUTSIDE_WITNESS_OPTIONS,
           useValue: {

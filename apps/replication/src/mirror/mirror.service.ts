@@ -9,6 +9,7 @@ import {
 import { Kafka, type Consumer, type EachMessagePayload } from 'kafkajs';
 import {
   ESCROW_MESSAGE_TYPE,
+  INBOUND_MESSAGE_TYPE,
   ensureTopics,
   logTopic,
   portalIdOfLogTopic,
@@ -36,6 +37,7 @@ import {
   MIRROR_STORE,
 } from '../federation/federation-tokens';
 import { EscrowIntake } from './escrow-intake';
+import { InboundIntake } from './inbound-intake';
 import { PeerQueryClient } from './peer-query.client';
 
 export const MIRROR_OPTIONS = Symbol('MIRROR_OPTIONS');
@@ -116,6 +118,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     private readonly health: HealthRegistry,
     /** The escrow intake (issue #19 item 2); without one, escrow messages are skipped. */
     @Optional() private readonly escrows?: EscrowIntake,
+    /** The inbound intake (issue #20); without one, inbound messages are skipped. */
+    @Optional() private readonly inbound?: InboundIntake,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -254,11 +258,19 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       try {
         // An escrow blob (issue #19 item 2) is not part of the log: the auditor never sees it, and
         // the topic's progress (which belongs to parts) does not move; a replay is idempotent.
-        if (message.headers?.type?.toString() === ESCROW_MESSAGE_TYPE) {
-          await this.escrows?.receive(mirror.peer, {
-            ...(message.key === null ? {} : { key: message.key.toString('utf8') }),
-            value: message.value ?? new Uint8Array(0),
-          });
+        const type = message.headers?.type?.toString();
+        const record = {
+          ...(message.key === null ? {} : { key: message.key.toString('utf8') }),
+          value: message.value ?? new Uint8Array(0),
+        };
+        if (type === ESCROW_MESSAGE_TYPE) {
+          await this.escrows?.receive(mirror.peer, record);
+          return;
+        }
+        // An inbound item (issue #20) neither: read after the parts published before it, so the
+        // sender's profile it is checked against is in the mirror already; a replay is a duplicate.
+        if (type === INBOUND_MESSAGE_TYPE) {
+          await this.inbound?.receive(mirror.peer, record);
           return;
         }
         const step = await mirror.audit.onMessage({
