@@ -218,8 +218,8 @@ export type CatalogOutcome =
  * One event of the persistence model on a catalog object, exactly as 000 §3.2.1 states it: `create`
  * only from undefined; `update` in ANY state (re-adding a removed contact); `delete` only from active,
  * with a tombstone. Unlike profiles (persistence-model.ts) an update may revive: a catalog object's
- * value is the user's, and nothing downstream re-checks its creation. `sequence` of the stored value
- * (active or tombstone) must be exceeded. `value.deleted` must match the action ('catalog.invalid').
+ * value is the user's, and nothing downstream re-checks its creation. Then `sequence` of the stored
+ * value (active or tombstone) must be exceeded (a create of an existing object is `exists` first). `value.deleted` must match the action ('catalog.invalid').
  * Pure, total.
  */
 export function applyCatalogEvent(
@@ -234,14 +234,14 @@ export function applyCatalogEvent(
       detail:
         action === 'delete' ? 'a delete carries a tombstone' : `a ${action} carries a value, not a tombstone`,
     };
+  if (action === 'create' && current !== undefined)
+    return { ok: false, code: 'persistence.exists', detail: `create of an object that is ${current.state}` };
   if (current !== undefined && value.sequence <= current.sequence)
     return {
       ok: false,
       code: 'catalog.sequence',
       detail: `Sequence ${value.sequence} does not exceed the stored ${current.sequence}`,
     };
-  if (action === 'create' && current !== undefined)
-    return { ok: false, code: 'persistence.exists', detail: `create of an object that is ${current.state}` };
   if (action === 'delete') {
     if (current === undefined)
       return { ok: false, code: 'persistence.undefined', detail: 'delete of an object never created' };

@@ -317,13 +317,15 @@ export async function deleteInbound(
 }
 
 /**
- * Drops every spool row (tombstones included) received more than `maxAgeMs` and an hour ago: a replay
- * of its envelope is then refused as stale (its Created is at most CLOCK_SKEW_MS after its arrival),
- * so the tombstone is no longer needed. Resolves how many rows were dropped.
+ * Drops the tombstones of deleted items received more than `maxAgeMs` and an hour ago: a replay of
+ * their envelope is then refused as stale (its Created is at most CLOCK_SKEW_MS after its arrival), so
+ * the tombstone is no longer needed. Items not yet deleted stay, however old (a device may be offline
+ * for weeks); the spool quotas bound them. Resolves how many rows were dropped.
  */
 export async function purgeInbound(manager: EntityManager, maxAgeMs: number): Promise<number> {
   const result = await manager.query<[unknown[], number]>(
-    `DELETE FROM inbound_spool WHERE received_at < now() - (($1::bigint + 3600000) * interval '1 millisecond')`,
+    `DELETE FROM inbound_spool
+      WHERE deleted_at IS NOT NULL AND received_at < now() - (($1::bigint + 3600000) * interval '1 millisecond')`,
     [maxAgeMs],
   );
   return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
