@@ -101,7 +101,7 @@ export async function deleteInbound(
   let deleted = 0;
   for (let i = 0; i < items.length; i += 100) {
     const answer = await open.session.authenticated('InboundDelete', {
-      Ids: items.slice(i, i + 100).map((item) => item.id),
+      Items: items.slice(i, i + 100).map((item) => ({ FromAccount: item.fromAccount, Id: item.id })),
     });
     if (typeof answer.Deleted === 'number') deleted += answer.Deleted;
   }
