@@ -24,6 +24,7 @@ import { switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
 import { readApplicationData, writeApplicationData } from './application-access';
 import type { ApplicationContent } from './application-data';
+import type { CatalogSyncOutcome } from './catalog-sync';
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
 import {
@@ -247,7 +248,7 @@ export class MeshProfileManager {
     requestId: string,
     witness: string,
     options: { readonly administrator?: boolean } = {},
-  ): Promise<DeviceInfo> {
+  ): Promise<DeviceInfo & { readonly catalogs: CatalogSyncOutcome }> {
     return acceptDevice(this, requestId, witness, options);
   }
 
@@ -291,7 +292,7 @@ export class MeshProfileManager {
    * written afterwards (002 §3.2: shared keys rotate when a device leaves). `usage.invalid` for this
    * device itself, an unknown device, or an administrator without the master key here.
    */
-  async remove(deviceId: string): Promise<void> {
+  async remove(deviceId: string): Promise<{ readonly catalogs: CatalogSyncOutcome }> {
     return removeDevice(this, deviceId);
   }
 
