@@ -85,7 +85,7 @@ describe('reencryptCatalogs (docs/design/client.md "Catalogs")', () => {
     const rows = JSON.stringify([...portal.rows]);
     const error = await reencryptCatalogs(lateSide).catch((e: unknown) => e);
     expect(isClientError(error, 'state.missing')).toBe(true);
-    expect(await reencryptCatalogsIfReadable(lateSide)).toEqual({ unreadable: expect.any(String) });
+    expect(await reencryptCatalogsIfReadable(lateSide)).toHaveProperty('unreadable');
     expect(JSON.stringify([...portal.rows])).toBe(rows); // nothing written
   });
 });
