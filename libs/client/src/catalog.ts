@@ -191,17 +191,10 @@ export class MeshCatalog {
    */
   async catalogKey(): Promise<Uint8Array> {
     if (this.key !== undefined) return this.key;
-    const store = this.account.store;
-    const kept = await store.read(KEY_DOCUMENT);
+    const kept = await this.keptKey();
     if (kept !== undefined) {
-      const parsed = JSON.parse(kept) as { account?: unknown; key?: unknown };
-      if (parsed.account === this.account.doc.accountUdf && typeof parsed.key === 'string') {
-        const key = fromBase64Url(parsed.key);
-        if (key?.length === 32) {
-          this.key = key;
-          return key;
-        }
-      }
+      this.key = kept;
+      return kept;
     }
     let stored = await this.fetchOne('contact', CATALOG_KEY_ID);
     if (stored?.state !== 'active') {
@@ -227,13 +220,36 @@ export class MeshCatalog {
         portal: this.portal,
         check: 'catalog key',
       });
-    await store.write(
+    await this.account.store.write(
       KEY_DOCUMENT,
       JSON.stringify({ account: this.account.doc.accountUdf, key: toBase64Url(key) }),
       { secret: true },
     );
     this.key = key;
     return key;
+  }
+
+  /**
+   * After a move whose catalogs could not be carried (catalog-move.ts): writes this device's copy of
+   * the catalog key as the key object when the portal holds none, so that every device that kept the
+   * key goes on computing the same Ids. False when this device keeps no key or the portal has one.
+   */
+  async restoreKeptKey(): Promise<boolean> {
+    const kept = await this.keptKey();
+    if (kept === undefined || (await this.fetchOne('contact', CATALOG_KEY_ID))?.state === 'active')
+      return false;
+    await this.write('contact', CATALOG_KEY_ID, { [KEY_MEMBER]: toBase64Url(kept) }, undefined);
+    return true;
+  }
+
+  /** This device's copy of the catalog key (secret), when it keeps one of this account. */
+  private async keptKey(): Promise<Uint8Array | undefined> {
+    const kept = await this.account.store.read(KEY_DOCUMENT);
+    if (kept === undefined) return undefined;
+    const parsed = JSON.parse(kept) as { account?: unknown; key?: unknown };
+    if (parsed.account !== this.account.doc.accountUdf || typeof parsed.key !== 'string') return undefined;
+    const key = fromBase64Url(parsed.key);
+    return key?.length === 32 ? key : undefined;
   }
 
   private async write(

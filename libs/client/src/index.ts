@@ -128,6 +128,7 @@ export type { CatalogObject, StoredCatalogObject } from './catalog';
 export { CATALOG_SEEN_DOCUMENT } from './catalog-seen';
 export { reencryptCatalogs, reencryptCatalogsIfReadable } from './catalog-sync';
 export type { CatalogSyncOutcome, CatalogSyncReport } from './catalog-sync';
+export type { CatalogMoveOutcome } from './catalog-move';
 export { openAccount, ownRecipients } from './catalog-account';
 export type { OpenAccount } from './catalog-account';
 export { contactAddress, getContact, listContacts, putContact, removeContact } from './catalog-contacts';

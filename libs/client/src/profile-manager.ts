@@ -24,6 +24,7 @@ import { switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
 import { readApplicationData, writeApplicationData } from './application-access';
 import type { ApplicationContent } from './application-data';
+import type { CatalogMoveOutcome } from './catalog-move';
 import type { CatalogSyncOutcome } from './catalog-sync';
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
@@ -299,9 +300,11 @@ export class MeshProfileManager {
   /**
    * Re-registers this profile at another portal, closes the account at the old one (MoveAccount) and
    * makes the new one home (002 §7.8); see portal-switch.ts. Resolves with the new home portal and
-   * whether the old account is closed.
+   * whether the old account is closed, and what became of the catalogs (catalog-move.ts).
    */
-  async switchPortal(options: PortalOptions): Promise<{ portal: PortalRef; closed: boolean }> {
+  async switchPortal(
+    options: PortalOptions,
+  ): Promise<{ portal: PortalRef; closed: boolean; catalogs: CatalogMoveOutcome }> {
     return switchPortal(this, options);
   }
 
