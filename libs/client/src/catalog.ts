@@ -6,13 +6,10 @@ import {
 } from '@cryptomesh/crypto/portable';
 import {
   CATALOG_KEY_ID,
-  isMeshError,
   retrievalKey,
   signCatalogValue,
-  verifyCatalogValue,
   type CatalogAccess,
   type CatalogName,
-  type CatalogValue,
   type JsonObject,
 } from '@cryptomesh/mesh';
 import { openJson, ownRecipients, sealJson, type CatalogAccount } from './catalog-account';
@@ -21,40 +18,16 @@ import { ClientError, isClientError } from './client-error';
 import { portalErrorCode } from './gateway-client';
 import { flatJws } from './profile-document';
 
-/** One catalog object as this device accepted it: verified, decrypted. */
-export interface CatalogObject {
-  readonly catalog: CatalogName;
-  /** The retrieval key. */
-  readonly id: string;
-  readonly sequence: number;
-  readonly created: number;
-  readonly access?: CatalogAccess;
-  /** The decrypted `Data`. */
-  readonly content: JsonObject;
-  /** The device that signed it (its signature key's UDF). */
-  readonly device: string;
-}
+import {
+  NATURAL_KEY,
+  verifyStoredValue,
+  type CatalogObject,
+  type StoredCatalogObject,
+} from './catalog-types';
 
-/** An object as CatalogGet lists it, its value verified but not decrypted. */
-export interface StoredCatalogObject {
-  readonly id: string;
-  readonly state: 'active' | 'inactive';
-  readonly value: CatalogValue;
-  /** The signed value (or tombstone) exactly as the portal keeps it. */
-  readonly jws: FlattenedJws;
-  readonly device: string;
-}
+export { NATURAL_KEY } from './catalog-types';
+export type { CatalogObject, StoredCatalogObject } from './catalog-types';
 type StoredObject = StoredCatalogObject;
-
-/**
- * The member of each catalog's content that holds its natural key, whose retrieval key is the Id
- * (docs/design/inbound.md "Catalog objects": a contact's Address, an application's name, a service).
- */
-export const NATURAL_KEY: Readonly<Record<CatalogName, string>> = {
-  contact: 'Address',
-  application: 'Application',
-  credential: 'Service',
-};
 
 /** The catalog key's plaintext: `{"Key": base64url(32 bytes)}`. */
 const KEY_MEMBER = 'Key';
@@ -385,33 +358,12 @@ export class MeshCatalog {
     raw: unknown,
   ): Promise<StoredObject> {
     const evidence = { id, value: raw as Record<string, unknown> };
-    let value: CatalogValue;
-    let device: string;
-    let jws: FlattenedJws;
-    try {
-      jws = (typeof raw === 'string' ? JSON.parse(raw) : raw) as FlattenedJws;
-      const verified = await verifyCatalogValue(jws, this.account.doc.personal.profile);
-      value = verified.value;
-      device = verified.device.id;
-    } catch (cause) {
-      if (!isMeshError(cause) && !(cause instanceof SyntaxError)) throw cause;
-      throw this.refused(
-        `serves ${catalog} object ${id} that does not verify: ${cause.message}`,
-        evidence,
-        cause,
-      );
-    }
-    const { doc } = this.account;
-    if (value.account !== doc.accountUdf || value.catalog !== catalog || value.id !== id)
-      throw this.refused(
-        `serves as ${catalog} object ${id} the value of ${value.catalog} ${value.id} of ${value.account}`,
-        evidence,
-      );
-    if ((state === 'active') === value.deleted)
-      throw this.refused(
-        `serves ${catalog} object ${id} as ${state} with ${value.deleted ? 'a tombstone' : 'a value'}`,
-        evidence,
-      );
+    const { value, device, jws } = await verifyStoredValue(
+      raw,
+      { account: this.account.doc.accountUdf, catalog, id, state },
+      this.account.doc.personal.profile,
+      (why, cause) => this.refused(why, evidence, cause),
+    );
     const seen = await this.seen.get(catalog, id);
     if (value.sequence < seen)
       throw this.refused(

@@ -24,7 +24,6 @@ import { switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
 import { readApplicationData, writeApplicationData } from './application-access';
 import type { ApplicationContent } from './application-data';
-import type { CatalogMoveOutcome } from './catalog-move';
 import type { CatalogSyncOutcome } from './catalog-sync';
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
@@ -302,9 +301,7 @@ export class MeshProfileManager {
    * makes the new one home (002 §7.8); see portal-switch.ts. Resolves with the new home portal and
    * whether the old account is closed, and what became of the catalogs (catalog-move.ts).
    */
-  async switchPortal(
-    options: PortalOptions,
-  ): Promise<{ portal: PortalRef; closed: boolean; catalogs: CatalogMoveOutcome }> {
+  async switchPortal(options: PortalOptions): ReturnType<typeof switchPortal> {
     return switchPortal(this, options);
   }
 
