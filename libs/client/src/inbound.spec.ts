@@ -52,6 +52,8 @@ interface Spooled {
  * CatalogUpdate/CatalogGet keep each account's catalog (applyCatalogEvent). Tests write `spool` to
  * play a portal that lies.
  */
+type CatalogRow = { state: string; sequence: number; value: FlattenedJws };
+
 class RoguePortal {
   readonly spool = new Map<string, Spooled[]>();
   readonly catalogs = new Map<
@@ -102,7 +104,7 @@ class RoguePortal {
       return Promise.resolve({ Deleted: list.length - kept.length });
     }
     let catalog = this.catalogs.get(account);
-    if (catalog === undefined) this.catalogs.set(account, (catalog = new Map()));
+    if (catalog === undefined) this.catalogs.set(account, (catalog = new Map<string, CatalogRow>()));
     const key = `${fields.Catalog as string}/${fields.Id as string}`;
     if (name === 'CatalogUpdate') {
       const { value } = readCatalogValue(fields.Value);
@@ -310,7 +312,7 @@ describe('the receiving client\'s checks against a rogue portal (docs/design/inb
       expect(got.refused).toEqual([
         expect.objectContaining({
           code: 'inbound.invalid',
-          reason: expect.stringMatching(/another envelope/),
+          reason: expect.stringMatching(/another envelope/) as unknown,
         }),
       ]);
     }
@@ -324,7 +326,10 @@ describe('the receiving client\'s checks against a rogue portal (docs/design/inb
     );
     expect(squatted.items).toEqual([]);
     expect(squatted.refused).toEqual([
-      expect.objectContaining({ code: 'verify.envelope', reason: expect.stringMatching(/Master Profile/) }),
+      expect.objectContaining({
+        code: 'verify.envelope',
+        reason: expect.stringMatching(/Master Profile/) as unknown,
+      }),
     ]);
   });
 
@@ -386,7 +391,7 @@ describe('the receiving client\'s checks against a rogue portal (docs/design/inb
     portal.put(alice.verified.account, await answer(carol, digest));
     portal.put(alice.verified.account, await answer(bobToo, digest));
     expect(await inbound.confirmationStatus(request.id)).toEqual({
-      request: expect.objectContaining({ id: request.id }),
+      request: expect.objectContaining({ id: request.id }) as unknown,
     });
     // The real answer counts.
     portal.put(alice.verified.account, await answer(bob, digest));
