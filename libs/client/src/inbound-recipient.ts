@@ -158,25 +158,25 @@ function ownerOf(value: unknown): AccountOwnerHint | undefined {
 }
 
 /**
- * The one Master Profile the query service knows for `address`: `usage.invalid` when its active
- * owners have different Master Profiles (a squatter, or a reuse at another member) — the user names
- * the one meant (`mmm:<fingerprint>:<address>` or `--fingerprint`), with the fingerprints in the
- * error and its evidence. The same Master Profile at several members (a move) is one owner.
+ * The one Master Profile among `owners` of `address` (the lookup's `Owners`, first first):
+ * `usage.invalid` when they have different Master Profiles (a squatter, or a reuse at another
+ * member) — the user names the one meant (`mmm:<fingerprint>:<address>` or `--fingerprint`), with the
+ * fingerprints in the error and its evidence. The same Master Profile at several members (a move)
+ * is one owner.
  */
-export async function soleOwner(open: OpenAccount, address: string): Promise<string> {
-  const hint = await lookupAccount(open, address);
-  const masters = [...new Set(hint.owners.map((o) => o.master))];
-  if (masters.length > 1)
+export function soleOwner(address: string, owners: readonly AccountOwnerHint[]): string {
+  const masters = [...new Set(owners.map((o) => o.master))];
+  if (masters.length !== 1)
     throw new ClientError(
       'usage.invalid',
-      `${address} has ${masters.length} owners with different Master Profiles (${hint.owners
+      `${address} has ${masters.length} owners with different Master Profiles (${owners
         .map((o) => `${o.master} at ${o.portal}`)
         .join(
           ', ',
         )}): name the one you mean, as mmm:<fingerprint>:${address} or with --fingerprint <fingerprint>`,
-      { check: 'address owner', evidence: { address, owners: hint.owners.map((o) => ({ ...o })) } },
+      { check: 'address owner', evidence: { address, owners: owners.map((o) => ({ ...o })) } },
     );
-  return hint.master;
+  return masters[0]!;
 }
 
 /**
@@ -233,15 +233,19 @@ function reader(open: OpenAccount, address: string) {
 }
 
 /**
- * How the inbound services find and prove other accounts: `soleOwner` and `verifiedAccount` above,
+ * How the inbound services find and prove other accounts: lookupAccount and `verifiedAccount` above,
  * reading through the home's query service. A port so that the checks that use it can be tested
  * against a fake portal (inbound.spec.ts); an implementation MUST prove what it returns as
  * `verifiedAccount` does.
  */
 export interface AccountProver {
-  soleOwner(open: OpenAccount, address: string): Promise<string>;
+  /** The active owners of `address` (a hint: the lookup's `Owners`, at least one), or thrown as lookupAccount. */
+  owners(open: OpenAccount, address: string): Promise<readonly AccountOwnerHint[]>;
   verifiedAccount(open: OpenAccount, address: string, master?: string): Promise<VerifiedAccount>;
 }
 
 /** The prover that reads with proof from the logs. */
-export const LOG_PROVER: AccountProver = { soleOwner, verifiedAccount };
+export const LOG_PROVER: AccountProver = {
+  owners: async (open, address) => (await lookupAccount(open, address)).owners,
+  verifiedAccount,
+};

@@ -76,9 +76,14 @@ class RoguePortal {
 
   handle(account: string, name: string, fields: GatewayFields): Promise<GatewayFields> {
     if (name === 'Hello')
-      return Promise.resolve(
-        this.maxAgeMs === undefined ? {} : { Policy: { Inbound: { MaxAgeMs: this.maxAgeMs } } },
-      );
+      return Promise.resolve({
+        Policy: {
+          Inbound: {
+            ContactProofOfWork: 0,
+            ...(this.maxAgeMs === undefined ? {} : { MaxAgeMs: this.maxAgeMs }),
+          },
+        },
+      });
     if (name === 'InboundPost') {
       const { envelope } = readEnvelope(fields.Envelope);
       this.put(envelope.toAccount, fields.Envelope as FlattenedJws);
@@ -191,13 +196,19 @@ async function person(portal: RoguePortal, address: string, same?: Person): Prom
 }
 
 /** Proves only the people it knows, by address and Master Profile (as a verified read would). */
-function prover(people: Person[], sole?: (address: string) => string): AccountProver {
+function prover(people: Person[]): AccountProver {
   return {
-    soleOwner: (_open, address) => {
-      const named = sole?.(address) ?? people.find((p) => p.address === address)?.master.profile.id;
-      return named === undefined
+    owners: (_open, address) => {
+      const found = people.filter((p) => p.address === address);
+      return found.length === 0
         ? Promise.reject(new ClientError('portal.refused', `no ${address}`))
-        : Promise.resolve(named);
+        : Promise.resolve(
+            found.map((p) => ({
+              portal: 'alpha',
+              master: p.master.profile.id,
+              personal: p.personal.profile.id,
+            })),
+          );
     },
     verifiedAccount: (_open, address, master) => {
       const found = people.find(
@@ -408,7 +419,8 @@ describe('sending goes to the pinned contact (review of #20, item 1)', () => {
     const squatter = await person(portal, 'bob@example.org');
     const inbound = new MeshInbound(
       alice.open,
-      prover([alice, bob, squatter], () => squatter.master.profile.id),
+      // The lookup lists the squatter first (say it registered at alice's own portal).
+      prover([alice, squatter, bob]),
     );
     await putContact(inbound.catalog, {
       address: bob.address,
@@ -437,11 +449,27 @@ describe('sending goes to the pinned contact (review of #20, item 1)', () => {
       await inbound.addContact(bob.address, { fingerprint: squatter.master.profile.id, repin: true }),
     ).toMatchObject({ master: squatter.master.profile.id, name: 'Bob' });
 
-    await putContact(inbound.catalog, {
-      address: bob.address,
-      master: bob.master.profile.id,
-      trust: 'blocked',
-    });
+    // --repin without a fingerprint, and any NEW contact of the address: two owners, none named.
+    for (const call of [
+      () => inbound.addContact(bob.address, { repin: true }),
+      async () => {
+        await inbound.removeContact(bob.address);
+        return inbound.requestContact(bob.address, 'hi');
+      },
+      () => inbound.send(bob.address, 'message', { Text: 'x' }),
+    ]) {
+      const refused = await failure(call());
+      expect(refused).toMatchObject({ code: 'usage.invalid', check: 'address owner' });
+      expect(refused.message).toContain(bob.master.profile.id);
+      expect(refused.message).toContain(squatter.master.profile.id);
+    }
+    const named = await inbound.requestContact(`mmm:${bob.master.profile.id}:${bob.address}`, 'hi');
+    expect(named.sent.toMaster).toBe(bob.master.profile.id);
+    expect(named.contact).toMatchObject({ master: bob.master.profile.id, trust: 'requested' });
+
+    // A block needs no owner named (it blocks every owner of the address).
+    await inbound.removeContact(bob.address);
+    expect((await inbound.blockContact(bob.address)).contact).toMatchObject({ trust: 'blocked' });
     const blocked = await failure(inbound.send(bob.address, 'message', { Text: 'x' }));
     expect(blocked).toMatchObject({ code: 'usage.invalid', check: 'contact' });
   });

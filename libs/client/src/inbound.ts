@@ -11,7 +11,13 @@ import {
 } from './catalog-contacts';
 import { ClientError, isClientError } from './client-error';
 import { deleteInbound, receiveInbound, type InboundItem, type RefusedItem } from './inbound-receive';
-import { LOG_PROVER, recipientName, type AccountProver, type VerifiedAccount } from './inbound-recipient';
+import {
+  LOG_PROVER,
+  recipientName,
+  soleOwner,
+  type AccountProver,
+  type VerifiedAccount,
+} from './inbound-recipient';
 import { contactProofOfWorkLevel, rememberSent, sendInbound, sentItem, type SentItem } from './inbound-send';
 import type { MeshProfileManager } from './profile-manager';
 
@@ -202,7 +208,7 @@ export class MeshInbound {
     const existing = await getContact(this.catalog, who);
     // A block names no Master Profile (every owner of the address); the contact's Master is only kept.
     const master =
-      theirs[0]?.fromMaster ?? existing?.master ?? (await this.prover.soleOwner(this.account, who));
+      theirs[0]?.fromMaster ?? existing?.master ?? (await this.prover.owners(this.account, who))[0]!.master;
     const contact = await putContact(this.catalog, {
       address: who,
       master,
@@ -367,7 +373,9 @@ export class MeshInbound {
       });
     const master =
       named.master ??
-      (existing !== undefined && !repin ? existing.master : await this.prover.soleOwner(this.account, who));
+      (existing !== undefined && !repin
+        ? existing.master
+        : soleOwner(who, await this.prover.owners(this.account, who)));
     if (existing !== undefined) refuseRepin(who, existing, master, repin);
     return { to: await this.prover.verifiedAccount(this.account, who, master), existing };
   }
