@@ -763,11 +763,20 @@ describe('gateway: catalogs and inbound services', () => {
       expect(
         await expectOk(
           'InboundDelete',
-          await bob.authenticated('InboundDelete', { Ids: [idOf(e), 'A'.repeat(22)] }),
+          await bob.authenticated('InboundDelete', {
+            Items: [
+              { FromAccount: alice.udf, Id: idOf(e) },
+              { FromAccount: alice.udf, Id: 'A'.repeat(22) },
+              { FromAccount: carol.udf, Id: idOf(e) }, // another sender's item of that Id: none
+            ],
+          }),
         ),
       ).toMatchObject({ Deleted: 1 });
       expect(
-        await expectOk('InboundDelete', await bob.authenticated('InboundDelete', { Ids: [idOf(e)] })),
+        await expectOk(
+          'InboundDelete',
+          await bob.authenticated('InboundDelete', { Items: [{ FromAccount: alice.udf, Id: idOf(e) }] }),
+        ),
       ).toMatchObject({ Deleted: 0 });
       const listed = async () =>
         ((await expectOk('InboundList', await bob.authenticated('InboundList', {}))).Items as Fields[]).map(
@@ -785,16 +794,37 @@ describe('gateway: catalogs and inbound services', () => {
       const other = await envelope(alice, bob, 'message');
       await expectOk('InboundPost', await inboundPost(alice, other));
       expect(
-        await expectOk('InboundDelete', await alice.authenticated('InboundDelete', { Ids: [idOf(other)] })),
+        await expectOk(
+          'InboundDelete',
+          await alice.authenticated('InboundDelete', {
+            Items: [{ FromAccount: alice.udf, Id: idOf(other) }],
+          }),
+        ),
       ).toMatchObject({ Deleted: 0 });
       expect(await listed()).toContain(idOf(other));
-      for (const ids of [[], Array.from({ length: 101 }, () => 'A'.repeat(22)), ['short'], 'A'.repeat(22)])
+      const item = { FromAccount: alice.udf, Id: 'A'.repeat(22) };
+      for (const items of [
+        [],
+        Array.from({ length: 101 }, () => item),
+        [{ ...item, Id: 'short' }],
+        [{ ...item, FromAccount: 'alice@alpha.example' }],
+        [{ Id: item.Id }],
+        [{ ...item, Extra: 1 }],
+        ['A'.repeat(22)],
+        item,
+      ])
         await expectRefused(
           'InboundDelete',
-          await bob.authenticated('InboundDelete', { Ids: ids }),
+          await bob.authenticated('InboundDelete', { Items: items }),
           400,
           'request.invalid',
         );
+      await expectRefused(
+        'InboundDelete',
+        await bob.authenticated('InboundDelete', { Ids: [item.Id] }),
+        400,
+        'request.invalid',
+      );
       await expectRefused(
         'InboundList',
         await bob.authenticated('InboundList', { Kind: 'spam' }),
@@ -877,6 +907,36 @@ describe('gateway: catalogs and inbound services', () => {
       expect(await expectOk('InboundPost', await inboundPost(alice, e), strict)).toMatchObject({
         Delivery: 'relayed',
       });
+    });
+    it('relays nothing but a contact request to an account the sender does not allow', async () => {
+      for (const kind of ['message', 'task', 'confirm', 'answer'] as const)
+        await expectRefused(
+          'InboundPost',
+          await inboundPost(carol, await envelope(carol, zed, kind)),
+          403,
+          'inbound.not-a-contact',
+        );
+      const rows = await queryDatabase(db.url, 'SELECT 1 FROM inbound_outbox WHERE from_account = $1', [
+        carol.udf,
+      ]);
+      expect(rows).toEqual([]);
+    });
+
+    it('takes only a proof-of-work nonce the relay can carry, and relays it only when it is needed', async () => {
+      for (const pow of ['', 'a b', 'é', 'x'.repeat(129)])
+        await expectRefused(
+          'InboundPost',
+          await inboundPost(carol, await envelope(carol, zed, 'contact'), pow),
+          400,
+          'request.invalid',
+        );
+      // Alice allows zed: her contact request needs no work, and a nonce she sends along stays here.
+      const e = await envelope(alice, zed, 'contact');
+      await expectOk('InboundPost', await inboundPost(alice, e, 'deadbeef'));
+      const rows = await queryDatabase<Fields>(db.url, 'SELECT pow FROM inbound_outbox WHERE id = $1', [
+        idOf(e),
+      ]);
+      expect(rows).toEqual([{ pow: null }]);
     });
   });
 

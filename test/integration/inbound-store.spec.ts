@@ -219,7 +219,11 @@ describe('the inbound spool (admitInbound)', () => {
     expect((await listInbound(data.manager, bob.account, { limit: 10 })).map((r) => r.id)).toContain(
       message.id,
     );
-    await expect(data.transaction((m) => deleteInbound(m, bob.account, [message.id]))).resolves.toBe(1);
+    await expect(
+      data.transaction((m) =>
+        deleteInbound(m, bob.account, [{ fromAccount: message.fromAccount, id: message.id }]),
+      ),
+    ).resolves.toBe(1);
     expect((await listInbound(data.manager, bob.account, { limit: 10 })).map((r) => r.id)).not.toContain(
       message.id,
     );

@@ -215,8 +215,13 @@ describe('a profile moved between portals: which value is current (issue #14, ho
   }, 120_000);
 
   it("removes the second device at beta; alpha, beta and gamma all serve beta's Personal Profile", async () => {
+    // No catalog was used: the removal re-encrypts none (and creates no catalog key).
     expect(await meshJson(homes.one, ['device', 'remove', removedDevice])).toEqual({
       removed: removedDevice,
+      catalogs: {
+        rewritten: { contact: 0, application: 0, credential: 0 },
+        tombstones: { contact: 0, application: 0, credential: 0 },
+      },
     });
     const current = (await requireActiveProfile(new FileClientStore(homes.one))).personal;
     expect(current.profile.devices.map((d) => d.id)).not.toContain(removedDevice);

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { createInterface } from 'node:readline';
+import { installSha2, nodeSha2 } from '@cryptomesh/crypto';
 import { runMesh } from './mesh';
+
+// OpenSSL's SHA-2 for the proofs of work (a contact request's, CreateAccount's) and the digests: the
+// portable one stays for the browser; this process is Node.
+installSha2(nodeSha2);
 
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];

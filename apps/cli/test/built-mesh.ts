@@ -54,8 +54,13 @@ export function startMesh(
 }
 
 /** Runs `mesh args…` to completion. */
-export function mesh(home: string, args: readonly string[], input?: string): Promise<MeshRun> {
-  return startMesh(home, args, input === undefined ? {} : { input }).done;
+export function mesh(
+  home: string,
+  args: readonly string[],
+  input?: string,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<MeshRun> {
+  return startMesh(home, args, { ...(input === undefined ? {} : { input }), ...options }).done;
 }
 
 /**
@@ -66,8 +71,9 @@ export async function meshJson<T = Record<string, unknown>>(
   home: string,
   args: readonly string[],
   input?: string,
+  options: { readonly timeoutMs?: number } = {},
 ): Promise<T> {
-  const run = await mesh(home, ['--json', ...args], input);
+  const run = await mesh(home, ['--json', ...args], input, options);
   if (run.code !== 0)
     throw new Error(`mesh --json ${args.join(' ')} exited ${run.code}:\n${run.stderr}${run.stdout}`);
   const lines = run.stdout.trim().split('\n');

@@ -196,13 +196,21 @@ export const REQUEST_FIELDS: Readonly<Record<string, TransactionDoc>> = {
     },
   },
   InboundDelete: {
-    summary: "Delete items of the account's inbound spool by envelope Id",
-    required: ['Account', 'Ids', 'Authentication'],
+    summary: "Delete items of the account's inbound spool, each by its sender and envelope Id",
+    required: ['Account', 'Items', 'Authentication'],
     properties: {
       Account: account,
-      Ids: {
+      Items: {
         type: 'array',
-        items: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' },
+        items: {
+          type: 'object',
+          required: ['FromAccount', 'Id'],
+          additionalProperties: false,
+          properties: {
+            FromAccount: { type: 'string', description: "the sender's account UDF" },
+            Id: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' },
+          },
+        },
         minItems: 1,
         maxItems: 100,
       },

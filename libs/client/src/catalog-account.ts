@@ -28,6 +28,9 @@ export interface OpenAccount {
   readonly trust: PortalTrust;
 }
 
+/** What the catalogs need of an open account (no trust: only the inbound services read others). */
+export type CatalogAccount = Pick<OpenAccount, 'store' | 'session' | 'doc'>;
+
 /**
  * Opens the home's account: its profile document, a session, the current Master and Personal
  * Profiles read and verified (refresh), the pinned trust. `state.missing` without a profile or a
@@ -49,7 +52,7 @@ export async function openAccount(manager: MeshProfileManager): Promise<OpenAcco
  * every device of the Personal Profile and, when the Master Profile names one, the online escrow
  * agent's key (000 §6.5.2, as application-data.ts sealApplication) — each key once.
  */
-export function ownRecipients(doc: ActiveProfile): JweRecipient[] {
+export function ownRecipients(doc: Pick<ActiveProfile, 'master' | 'personal'>): JweRecipient[] {
   const keys = doc.personal.profile.devices.map((d) => d.encryption);
   const escrow = doc.master.profile.escrow;
   return jweRecipients(

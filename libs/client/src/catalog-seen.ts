@@ -39,6 +39,23 @@ export class CatalogSeen {
     const key = `${catalog}/${id}`;
     if ((seen.get(key) ?? 0) >= sequence) return;
     seen.set(key, sequence);
+    await this.save(seen);
+  }
+
+  /**
+   * Forgets every object of `catalog` that is not in `listed` (a move whose catalogs were lost,
+   * catalog-move.ts: the user is told); how many it forgot.
+   */
+  async forgetAllBut(catalog: CatalogName, listed: ReadonlySet<string>): Promise<number> {
+    const seen = await this.load();
+    const gone = (await this.ids(catalog)).filter((id) => !listed.has(id));
+    if (gone.length === 0) return 0;
+    for (const id of gone) seen.delete(`${catalog}/${id}`);
+    await this.save(seen);
+    return gone.length;
+  }
+
+  private async save(seen: Map<string, number>): Promise<void> {
     await this.store.write(
       CATALOG_SEEN_DOCUMENT,
       JSON.stringify({ account: this.account, objects: Object.fromEntries([...seen].sort()) }),

@@ -1,4 +1,9 @@
-import { fromBase64Url, toBase64Url, type FlattenedJws } from '@cryptomesh/crypto/portable';
+import {
+  fromBase64Url,
+  toBase64Url,
+  type FlattenedJws,
+  type JweRecipient,
+} from '@cryptomesh/crypto/portable';
 import {
   CATALOG_KEY_ID,
   isMeshError,
@@ -10,7 +15,7 @@ import {
   type CatalogValue,
   type JsonObject,
 } from '@cryptomesh/mesh';
-import { openJson, ownRecipients, sealJson, type OpenAccount } from './catalog-account';
+import { openJson, ownRecipients, sealJson, type CatalogAccount } from './catalog-account';
 import { CatalogSeen } from './catalog-seen';
 import { ClientError, isClientError } from './client-error';
 import { portalErrorCode } from './gateway-client';
@@ -31,12 +36,15 @@ export interface CatalogObject {
 }
 
 /** An object as CatalogGet lists it, its value verified but not decrypted. */
-interface StoredObject {
+export interface StoredCatalogObject {
   readonly id: string;
   readonly state: 'active' | 'inactive';
   readonly value: CatalogValue;
+  /** The signed value (or tombstone) exactly as the portal keeps it. */
+  readonly jws: FlattenedJws;
   readonly device: string;
 }
+type StoredObject = StoredCatalogObject;
 
 /**
  * The member of each catalog's content that holds its natural key, whose retrieval key is the Id
@@ -68,7 +76,7 @@ export class MeshCatalog {
   private key: Uint8Array | undefined;
   private readonly seen: CatalogSeen;
 
-  constructor(readonly account: OpenAccount) {
+  constructor(readonly account: CatalogAccount) {
     this.seen = new CatalogSeen(account.store, account.doc.accountUdf);
   }
 
@@ -96,6 +104,28 @@ export class MeshCatalog {
       if (stored.state === 'active' && !(catalog === 'contact' && stored.id === CATALOG_KEY_ID))
         out.push(await this.open(catalog, stored));
     return out;
+  }
+
+  /**
+   * Every object of `catalog` as the portal lists it (the catalog key and tombstones included), each
+   * value verified (the class comment) but not decrypted.
+   */
+  async stored(catalog: CatalogName): Promise<StoredCatalogObject[]> {
+    return this.fetchAll(catalog);
+  }
+
+  /**
+   * Writes active object `stored` again, unchanged but for this: `Data` re-encrypted to `recipients`
+   * (default: the account's devices and escrow agent now), signed by this device, at the next
+   * Sequence. The catalog key object needs no catalog key; any other needs it (to check its Id).
+   */
+  async reseal(
+    catalog: CatalogName,
+    stored: StoredCatalogObject,
+    recipients?: readonly JweRecipient[],
+  ): Promise<CatalogObject> {
+    const { content } = await this.open(catalog, stored);
+    return this.write(catalog, stored.id, content, stored.value.access, stored, recipients);
   }
 
   /**
@@ -161,17 +191,10 @@ export class MeshCatalog {
    */
   async catalogKey(): Promise<Uint8Array> {
     if (this.key !== undefined) return this.key;
-    const store = this.account.store;
-    const kept = await store.read(KEY_DOCUMENT);
+    const kept = await this.keptKey();
     if (kept !== undefined) {
-      const parsed = JSON.parse(kept) as { account?: unknown; key?: unknown };
-      if (parsed.account === this.account.doc.accountUdf && typeof parsed.key === 'string') {
-        const key = fromBase64Url(parsed.key);
-        if (key?.length === 32) {
-          this.key = key;
-          return key;
-        }
-      }
+      this.key = kept;
+      return kept;
     }
     let stored = await this.fetchOne('contact', CATALOG_KEY_ID);
     if (stored?.state !== 'active') {
@@ -197,7 +220,7 @@ export class MeshCatalog {
         portal: this.portal,
         check: 'catalog key',
       });
-    await store.write(
+    await this.account.store.write(
       KEY_DOCUMENT,
       JSON.stringify({ account: this.account.doc.accountUdf, key: toBase64Url(key) }),
       { secret: true },
@@ -206,12 +229,36 @@ export class MeshCatalog {
     return key;
   }
 
+  /**
+   * After a move whose catalogs could not be carried (catalog-move.ts): writes this device's copy of
+   * the catalog key as the key object when the portal holds none, so that every device that kept the
+   * key goes on computing the same Ids. False when this device keeps no key or the portal has one.
+   */
+  async restoreKeptKey(): Promise<boolean> {
+    const kept = await this.keptKey();
+    if (kept === undefined || (await this.fetchOne('contact', CATALOG_KEY_ID))?.state === 'active')
+      return false;
+    await this.write('contact', CATALOG_KEY_ID, { [KEY_MEMBER]: toBase64Url(kept) }, undefined);
+    return true;
+  }
+
+  /** This device's copy of the catalog key (secret), when it keeps one of this account. */
+  private async keptKey(): Promise<Uint8Array | undefined> {
+    const kept = await this.account.store.read(KEY_DOCUMENT);
+    if (kept === undefined) return undefined;
+    const parsed = JSON.parse(kept) as { account?: unknown; key?: unknown };
+    if (parsed.account !== this.account.doc.accountUdf || typeof parsed.key !== 'string') return undefined;
+    const key = fromBase64Url(parsed.key);
+    return key?.length === 32 ? key : undefined;
+  }
+
   private async write(
     catalog: CatalogName,
     id: string,
     content: JsonObject,
     access: CatalogAccess | undefined,
     current?: StoredObject,
+    recipients: readonly JweRecipient[] = ownRecipients(this.account.doc),
   ): Promise<CatalogObject> {
     const stored = current ?? (await this.fetchOne(catalog, id));
     const sequence = Math.max(stored?.value.sequence ?? 0, await this.seen.get(catalog, id)) + 1;
@@ -223,7 +270,7 @@ export class MeshCatalog {
       sequence,
       created: session.now(),
       ...(access === undefined ? {} : { access }),
-      data: await sealJson(content, ownRecipients(doc)),
+      data: await sealJson(content, recipients),
     };
     const jws = await signCatalogValue(value, session.keys.signature);
     await this.update(catalog, stored === undefined ? 'create' : 'update', id, jws);
@@ -340,8 +387,9 @@ export class MeshCatalog {
     const evidence = { id, value: raw as Record<string, unknown> };
     let value: CatalogValue;
     let device: string;
+    let jws: FlattenedJws;
     try {
-      const jws = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+      jws = (typeof raw === 'string' ? JSON.parse(raw) : raw) as FlattenedJws;
       const verified = await verifyCatalogValue(jws, this.account.doc.personal.profile);
       value = verified.value;
       device = verified.device.id;
@@ -374,7 +422,7 @@ export class MeshCatalog {
         },
       );
     await this.seen.put(catalog, id, value.sequence);
-    return { id, state, value, device };
+    return { id, state, value, jws: flatJws(jws), device };
   }
 
   private refused(why: string, evidence: Record<string, unknown>, cause?: unknown): ClientError {

@@ -16,6 +16,7 @@ import { ClientError } from './client-error';
 import { portalErrorCode, type GatewayFields } from './gateway-client';
 import type { MeshProfileManager } from './profile-manager';
 import { flatJws, jwsOf, requireAdministrator, writeProfileDocument } from './profile-document';
+import { reencryptCatalogsIfReadable, type CatalogSyncOutcome } from './catalog-sync';
 
 /**
  * The administrator's side of device connection (002 §2.1.1) — the bodies of MeshProfileManager's
@@ -123,7 +124,7 @@ export async function acceptDevice(
   requestId: string,
   witness: string,
   options: { readonly administrator?: boolean } = {},
-): Promise<DeviceInfo> {
+): Promise<DeviceInfo & { readonly catalogs: CatalogSyncOutcome }> {
   if (typeof witness !== 'string' || witness.trim() === '')
     throw new ClientError('usage.invalid', 'accept needs the witness the new device shows', {
       check: 'witness',
@@ -186,6 +187,13 @@ export async function acceptDevice(
   const devices = [...doc.devices.filter((d) => d.profile.id !== device.id), request.device];
   await writeProfileDocument(manager.store, { ...doc, personal, devices });
   await publishApplications(session, personal, contents, manager.store, doc.master.profile.escrow);
+  // Then the catalogs (catalog-sync.ts): the same crash rule — the new device reads them once this
+  // has run, or `mesh catalog sync` does.
+  const catalogs = await reencryptCatalogsIfReadable({
+    store: manager.store,
+    session,
+    doc: { ...doc, personal, devices },
+  });
   if (options.administrator === true) {
     // A second record: a crash before it leaves an ordinary device, which `mesh device promote` makes
     // an administrator (the ConnectComplete record carries no Master Profile; PROTOCOL.md).
@@ -199,6 +207,7 @@ export async function acceptDevice(
     description: device.description,
     administrator: options.administrator === true,
     self: false,
+    catalogs,
   };
 }
 
@@ -218,7 +227,10 @@ export async function listDevices(manager: MeshProfileManager): Promise<DeviceIn
   });
 }
 
-export async function removeDevice(manager: MeshProfileManager, deviceId: string): Promise<void> {
+export async function removeDevice(
+  manager: MeshProfileManager,
+  deviceId: string,
+): Promise<{ readonly catalogs: CatalogSyncOutcome }> {
   const opened = await manager.open();
   const session = opened.session;
   const doc = await manager.refresh(session, opened.doc);
@@ -244,6 +256,14 @@ export async function removeDevice(manager: MeshProfileManager, deviceId: string
     nextPersonalInput(doc.personal.profile, { remove: [deviceId] }),
     session.keys.signature,
   );
+  // The catalogs BEFORE the Personal Profile changes (catalog-sync.ts): every value re-signed by this
+  // device and encrypted to the remaining devices only, while each still verifies — a value signed by
+  // the device removed would verify for nobody afterwards. A crash from here to the publish leaves the
+  // device connected but unable to read the catalogs; removing it again finishes.
+  const catalogs = await reencryptCatalogsIfReadable(
+    { store: manager.store, session, doc },
+    { master, personal },
+  );
   // From here the device can neither sign requests nor is it a recipient of any later write. The
   // Personal Profile goes first, signed by this device: the Master Profile that drops an administrator
   // must not orphan a Personal Profile that administrator signed (issue #19).
@@ -259,4 +279,5 @@ export async function removeDevice(manager: MeshProfileManager, deviceId: string
     if (code !== 'not-found' && code !== 'persistence.conflict') throw error;
   }
   await publishApplications(session, personal, contents, manager.store, master.profile.escrow);
+  return { catalogs };
 }

@@ -124,8 +124,11 @@ export { MAX_RETRIES, MAX_RETRY_AFTER_S, abortableSleep, retryRateLimited } from
 export type { RetryOptions } from './rate-limit-retry';
 export { TiledLog, verifyTiledLog } from './tiled-log';
 export { MeshCatalog, NATURAL_KEY } from './catalog';
-export type { CatalogObject } from './catalog';
+export type { CatalogObject, StoredCatalogObject } from './catalog';
 export { CATALOG_SEEN_DOCUMENT } from './catalog-seen';
+export { reencryptCatalogs, reencryptCatalogsIfReadable } from './catalog-sync';
+export type { CatalogSyncOutcome, CatalogSyncReport } from './catalog-sync';
+export type { CatalogMoveOutcome } from './catalog-move';
 export { openAccount, ownRecipients } from './catalog-account';
 export type { OpenAccount } from './catalog-account';
 export { contactAddress, getContact, listContacts, putContact, removeContact } from './catalog-contacts';

@@ -7,6 +7,13 @@ import {
   type SignedProfile,
 } from '@cryptomesh/mesh';
 import { moveAccount } from './account-close';
+import {
+  carryCatalogs,
+  reconcileLostCatalogs,
+  snapshotCatalogs,
+  type CatalogMoveOutcome,
+  type CatalogSnapshot,
+} from './catalog-move';
 import type { AccountSession } from './account-session';
 import { ClientError, isClientError } from './client-error';
 import { readEscrowDocuments } from './escrow';
@@ -86,7 +93,10 @@ async function statusAt(session: AccountSession): Promise<GatewayFields | undefi
  * from this device's copies (profile.json, apps/) — so a portal that is gone does not hold the profile
  * hostage. At the new portal: CreateAccount with the same Master Profile, the current Personal Profile
  * and the Device Profiles known here (an administrator device; PoW as its Hello demands), then Publish
- * of every application profile it does not hold, and the escrow blobs kept here put again. When the
+ * of every application profile it does not hold, the escrow blobs kept here put again, and every
+ * catalog object read (verified) at the old portal written there with the same values
+ * (catalog-move.ts; when the old portal cannot be read, the objects this device saw are reported lost
+ * and its copy of the catalog key is written there). When the
  * account is already there with this Master Profile (another device switched first, or a resumed
  * switch) nothing is registered again and any device may switch. Then an administrator device closes
  * the account at the old portal with a signed MoveAccount naming the new home's origin
@@ -105,11 +115,12 @@ async function statusAt(session: AccountSession): Promise<GatewayFields | undefi
 export async function switchPortal(
   manager: MeshProfileManager,
   options: PortalOptions,
-): Promise<{ portal: PortalRef; closed: boolean }> {
+): Promise<{ portal: PortalRef; closed: boolean; catalogs: CatalogMoveOutcome }> {
   const opened = await manager.open();
   let doc = opened.doc;
   let applications: SignedProfile<ApplicationProfile>[] = [];
   let devices: SignedProfile<DeviceProfile>[] = [...doc.devices];
+  let catalogs: CatalogSnapshot | undefined;
   try {
     doc = await manager.refresh(opened.session, doc);
     for (const entry of doc.personal.profile.applications) {
@@ -117,6 +128,9 @@ export async function switchPortal(
       if (signed !== undefined) applications.push(signed);
     }
     devices = await knownDevices(opened.session, doc);
+    // Every catalog object, verified — before anything is written anywhere (a value that does not
+    // verify stops the switch: verify.catalog).
+    catalogs = await snapshotCatalogs({ store: manager.store, session: opened.session, doc });
   } catch (error) {
     // A portal that is gone, or that closed the account (a resumed switch): this device's copies.
     if (!isClientError(error, 'portal.unreachable') && portalErrorCode(error) !== 'account.moved')
@@ -155,6 +169,10 @@ export async function switchPortal(
       if (portalErrorCode(error) !== 'persistence.conflict') throw error; // already there
     }
   }
+  // The catalogs (catalog-move.ts), before the old portal closes the account and erases them.
+  const account = { store: manager.store, session, doc: moved };
+  const catalogMove =
+    catalogs === undefined ? await reconcileLostCatalogs(account) : await carryCatalogs(account, catalogs);
 
   // Close the account at the old portal (a no-op when it is the new one: switching to home again).
   const old = opened.doc.portal.id;
@@ -173,7 +191,7 @@ export async function switchPortal(
   await writeProfileDocument(manager.store, moved);
   const verified = await manager.sessionFor(moved, opened.session.keys, trust);
   await manager.refresh(verified, moved);
-  return { portal, closed };
+  return { portal, closed, catalogs: catalogMove };
 }
 
 function isAdministrator(doc: ActiveProfile, deviceId: string): boolean {

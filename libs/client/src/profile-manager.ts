@@ -24,6 +24,8 @@ import { switchPortal } from './portal-switch';
 import { connectionStatus, startConnection } from './device-connection';
 import { readApplicationData, writeApplicationData } from './application-access';
 import type { ApplicationContent } from './application-data';
+import type { CatalogMoveOutcome } from './catalog-move';
+import type { CatalogSyncOutcome } from './catalog-sync';
 import { ClientError } from './client-error';
 import type { ClientStore } from './client-store';
 import {
@@ -247,7 +249,7 @@ export class MeshProfileManager {
     requestId: string,
     witness: string,
     options: { readonly administrator?: boolean } = {},
-  ): Promise<DeviceInfo> {
+  ): Promise<DeviceInfo & { readonly catalogs: CatalogSyncOutcome }> {
     return acceptDevice(this, requestId, witness, options);
   }
 
@@ -291,16 +293,18 @@ export class MeshProfileManager {
    * written afterwards (002 §3.2: shared keys rotate when a device leaves). `usage.invalid` for this
    * device itself, an unknown device, or an administrator without the master key here.
    */
-  async remove(deviceId: string): Promise<void> {
+  async remove(deviceId: string): Promise<{ readonly catalogs: CatalogSyncOutcome }> {
     return removeDevice(this, deviceId);
   }
 
   /**
    * Re-registers this profile at another portal, closes the account at the old one (MoveAccount) and
    * makes the new one home (002 §7.8); see portal-switch.ts. Resolves with the new home portal and
-   * whether the old account is closed.
+   * whether the old account is closed, and what became of the catalogs (catalog-move.ts).
    */
-  async switchPortal(options: PortalOptions): Promise<{ portal: PortalRef; closed: boolean }> {
+  async switchPortal(
+    options: PortalOptions,
+  ): Promise<{ portal: PortalRef; closed: boolean; catalogs: CatalogMoveOutcome }> {
     return switchPortal(this, options);
   }
 

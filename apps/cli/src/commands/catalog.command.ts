@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { MeshCatalog, NATURAL_KEY, openAccount, type CatalogObject } from '@cryptomesh/client';
+import {
+  MeshCatalog,
+  NATURAL_KEY,
+  openAccount,
+  reencryptCatalogs,
+  type CatalogObject,
+  type CatalogSyncOutcome,
+} from '@cryptomesh/client';
 import { CATALOG_NAMES, type CatalogName, type JsonObject } from '@cryptomesh/mesh';
 import { CliUsageError } from '../cli-io';
 import type { ClientCommandContext } from './client.commands';
@@ -54,10 +61,26 @@ function objectJson(o: CatalogObject): Record<string, unknown> {
   };
 }
 
+/** The lines that tell what a re-encryption of the catalogs did (sync, device accept and remove). */
+export function catalogSyncLines(outcome: CatalogSyncOutcome): string[] {
+  if ('unreadable' in outcome)
+    return [
+      `the catalogs were NOT re-encrypted: ${outcome.unreadable}; run \`mesh catalog sync\` on a device that reads them`,
+    ];
+  const total = (counts: Readonly<Record<CatalogName, number>>) =>
+    CATALOG_NAMES.reduce((sum, name) => sum + counts[name], 0);
+  return [
+    `catalogs: ${total(outcome.rewritten)} object(s) re-encrypted to the account's devices` +
+      ` (${CATALOG_NAMES.map((name) => `${name} ${outcome.rewritten[name]}`).join(', ')}),` +
+      ` ${total(outcome.tombstones)} deleted one(s) left as they are`,
+  ];
+}
+
 /**
- * `mesh catalog put|get|list|delete CATALOG KEY [VALUE]` (issue #20; docs/design/inbound.md "Catalog
- * objects"): the account's catalogs at its home portal, NOT logged — each value signed by this device
- * and encrypted to the account's devices, verified when read back.
+ * `mesh catalog put|get|list|delete CATALOG KEY [VALUE]|sync` (issue #20; docs/design/inbound.md
+ * "Catalog objects"): the account's catalogs at its home portal, NOT logged — each value signed by this
+ * device and encrypted to the account's devices, verified when read back. `sync` writes every object
+ * again, encrypted to the account's devices now and signed by this device (catalog-sync.ts).
  */
 export function registerCatalogCommands(program: Command, context: ClientCommandContext): void {
   const catalogCommand = program
@@ -137,6 +160,21 @@ export function registerCatalogCommands(program: Command, context: ClientCommand
         const deleted = await (await open()).delete(catalog, naturalKey);
         if (!deleted) throw new CliUsageError(`no ${catalog} object ${text}`, 1, 'catalog.not-found');
         context.result({ deleted: true, catalog, key: text }, [`deleted ${catalog} ${text}`]);
+      }),
+    );
+
+  catalogCommand
+    .command('sync')
+    .description(
+      "re-encrypt every object to the account's devices now (after a device joined or left), signed by this device",
+    )
+    .action(
+      context.action(async () => {
+        context.progress('reading the account from the portal and verifying it in the log …');
+        const account = await openAccount(context.manager());
+        context.progress('re-encrypting every catalog object …');
+        const catalogs = await reencryptCatalogs(account);
+        context.result({ catalogs }, catalogSyncLines(catalogs));
       }),
     );
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { isClientError, readProfileDocument } from '@cryptomesh/client';
 import { CliUsageError } from '../cli-io';
 import { escapeControls as shown } from '../terminal-text';
+import { catalogSyncLines } from './catalog.command';
 import { urlOption, type ClientCommandContext } from './client.commands';
 
 /** How often `mesh device connect` asks ConnectStatus while it waits. */
@@ -82,11 +83,12 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
         context.progress(
           `accepting request ${requestId}${options.admin === true ? ' as an administrator' : ''} …`,
         );
-        const accepted = await context
+        const { catalogs, ...accepted } = await context
           .manager()
           .accept(requestId, options.witness, { administrator: options.admin === true });
-        context.result({ requestId, device: accepted }, [
+        context.result({ requestId, device: accepted, catalogs }, [
           `accepted device ${shown(accepted.id)}${accepted.description === undefined ? '' : ` (${shown(accepted.description)})`}${accepted.administrator ? ' as an administrator' : ''}`,
+          ...catalogSyncLines(catalogs),
         ]);
       }),
     );
@@ -171,9 +173,12 @@ export function registerDeviceCommands(program: Command, context: ClientCommandC
     .argument('<device-id>', 'the device, as `mesh device list` shows it')
     .action(
       context.action(async (deviceId: string) => {
-        context.progress(`removing device ${deviceId} and re-encrypting the applications …`);
-        await context.manager().remove(deviceId);
-        context.result({ removed: deviceId }, [`removed device ${deviceId}`]);
+        context.progress(`removing device ${deviceId} and re-encrypting the applications and catalogs …`);
+        const { catalogs } = await context.manager().remove(deviceId);
+        context.result({ removed: deviceId, catalogs }, [
+          `removed device ${deviceId}`,
+          ...catalogSyncLines(catalogs),
+        ]);
       }),
     );
 }

@@ -26,15 +26,26 @@ export function registerPortalCommands(program: Command, context: ClientCommandC
         const gatewayUrl = urlOption('<url>', url);
         const queryUrl = options.query === undefined ? undefined : urlOption('--query', options.query);
         context.progress(`contacting portal ${gatewayUrl} …`);
-        const { portal: home, closed } = await context.manager().switchPortal({
+        const {
+          portal: home,
+          closed,
+          catalogs,
+        } = await context.manager().switchPortal({
           gatewayUrl,
           ...(queryUrl === undefined ? {} : { queryUrl }),
         });
-        context.result({ portal: home, oldAccountClosed: closed }, [
+        context.result({ portal: home, oldAccountClosed: closed, catalogs }, [
           `home portal is now ${home.id} (${home.gatewayUrl}, query ${home.queryUrl})`,
           closed
             ? 'the account at the old portal is closed (MoveAccount)'
             : 'the account at the old portal is NOT closed (unreachable, or this device is no administrator): switch again from an administrator to close it',
+          catalogs.carried
+            ? `catalogs carried to the new portal: ${catalogs.objects} object(s), ${catalogs.tombstones} deletion(s)`
+            : `the catalogs could NOT be read at the old portal (unreachable, or the account moved already): ${
+                catalogs.lost === 0
+                  ? 'the new portal lists every object this device saw'
+                  : `${catalogs.lost} object(s) this device saw are not at the new portal and are LOST`
+              }${catalogs.keyRestored ? '; the catalog key this device keeps was written there' : ''}`,
         ]);
       }),
     );

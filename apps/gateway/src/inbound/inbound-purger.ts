@@ -7,8 +7,8 @@ import { GATEWAY_CONFIG } from '../gateway.tokens';
 const PURGE_INTERVAL_MS = 60_000;
 
 /**
- * Drops the spool rows — tombstones of deleted items and items never deleted alike — received more
- * than INBOUND_MAX_AGE_MS and an hour ago (`purgeInbound`), once a minute. A tombstone keeps a replayed
+ * Drops the tombstones of deleted items received more than INBOUND_MAX_AGE_MS and an hour ago
+ * (`purgeInbound`), once a minute; items not yet deleted stay. A tombstone keeps a replayed
  * envelope from being delivered again; past that age every portal refuses the envelope as stale
  * anyway (docs/design/inbound.md "Access control" 6), so purging never re-opens a replay. Every
  * instance purges; the DELETE is idempotent, and a failed purge only leaves rows for the next one.

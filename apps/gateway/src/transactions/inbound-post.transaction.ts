@@ -29,6 +29,8 @@ import type { RequestContext, Transaction } from '../protocol/transaction';
 
 /** The longest `ProofOfWork` nonce taken (solveProofOfWork's are 16 + a few hex digits). */
 const MAX_NONCE_LENGTH = 128;
+/** The nonce's alphabet: printable ASCII without space, what the relay can carry (inbound-message.ts). */
+const NONCE_PATTERN = /^[\x21-\x7e]+$/;
 
 /**
  * `InboundPost` (authenticated, NOT logged; docs/design/inbound.md "Transactions"): the sender's
@@ -69,8 +71,8 @@ export class InboundPostTransaction implements Transaction {
       'the Envelope',
     );
     const pow = f.optionalString('ProofOfWork');
-    if (pow !== undefined && pow.length > MAX_NONCE_LENGTH)
-      f.fail(`"ProofOfWork" is a nonce of at most ${MAX_NONCE_LENGTH} characters`);
+    if (pow !== undefined && (pow.length > MAX_NONCE_LENGTH || !NONCE_PATTERN.test(pow)))
+      f.fail(`"ProofOfWork" is a nonce of 1 to ${MAX_NONCE_LENGTH} printable ASCII characters, no space`);
     const auth = await this.authenticator.authenticate(f, this.name, context);
     const { envelope, device } = await mapMeshErrors(
       () =>
@@ -197,6 +199,13 @@ export class InboundPostTransaction implements Transaction {
     const rules = await contactRules(manager, envelope.fromAccount, envelope.toAccount);
     const allowed = rules.some((rule) => rule.rule === 'allow' && rule.master === envelope.toMaster);
     const stranger = envelope.kind === 'contact' && !allowed;
+    // Only a contact request may go to an account the sender does not allow: anything else would be
+    // refused by the recipient's portal, after every member had read it off this portal's topic.
+    if (envelope.kind !== 'contact' && !allowed)
+      throw inboundRefusal(
+        'inbound.not-a-contact',
+        `a ${envelope.kind} goes only to a contact you allow (an allow rule naming its account and Master Profile in your contact catalog); send a contact request first`,
+      );
     if (stranger && !post.powOk)
       throw inboundRefusal(
         'inbound.proof-of-work',
@@ -213,7 +222,8 @@ export class InboundPostTransaction implements Transaction {
         kind: envelope.kind,
         stranger,
         envelope: post.text,
-        pow: post.pow,
+        // Relayed only when it is needed: the recipient's portal judges it, at its own level.
+        pow: stranger ? post.pow : null,
       },
       { contactRequestsPerHour: this.config.INBOUND_CONTACT_REQUESTS_PER_HOUR },
     );

@@ -69,7 +69,7 @@ export class CatalogsInbound1763809500000 implements MigrationInterface {
       CREATE INDEX inbound_spool_strangers ON inbound_spool (from_account, from_master, received_at)
         WHERE stranger`);
     await queryRunner.query(`
-      CREATE INDEX inbound_spool_stranger_origins ON inbound_spool (origin, received_at) WHERE stranger`);
+      CREATE INDEX inbound_spool_stranger_origins ON inbound_spool (account_udf, origin, received_at) WHERE stranger`);
     await queryRunner.query(`CREATE INDEX inbound_spool_age ON inbound_spool (received_at)`);
     await queryRunner.query(`
       CREATE TABLE inbound_outbox (

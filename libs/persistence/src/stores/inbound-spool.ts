@@ -33,7 +33,11 @@ export interface InboundItem {
 export interface InboundLimits {
   /** Stranger contact requests one sender (account and Master Profile) may have accepted here per hour. */
   readonly contactRequestsPerHour: number;
-  /** Stranger contact requests accepted here per hour from senders of one origin portal. */
+  /**
+   * Stranger contact requests accepted per hour for one recipient from the senders of one origin
+   * portal (a member that mints accounts floods one user no faster; per recipient, so that it cannot
+   * spend every other user's allowance).
+   */
   readonly contactRequestsPerOriginPerHour: number;
   /** Undeleted items of allowed senders per recipient (strangers never count against it). */
   readonly spoolMaxPerAccount: number;
@@ -233,10 +237,11 @@ async function strangerRefusal(
   return (
     (await countRefusal(
       manager,
-      `SELECT count(*) AS n FROM inbound_spool WHERE origin = $1 AND stranger AND received_at > now() - interval '1 hour'`,
-      [item.origin],
+      `SELECT count(*) AS n FROM inbound_spool
+        WHERE account_udf = $1 AND origin = $2 AND stranger AND received_at > now() - interval '1 hour'`,
+      [item.account, item.origin],
       limits.contactRequestsPerOriginPerHour,
-      `senders of ${item.origin} have sent ${limits.contactRequestsPerOriginPerHour} contact requests here in the last hour, this portal's limit per origin`,
+      `senders of ${item.origin} have sent the recipient ${limits.contactRequestsPerOriginPerHour} contact requests in the last hour, this portal's limit per origin and recipient`,
       'inbound.rate-limited',
     )) ??
     (await countRefusal(
@@ -300,18 +305,20 @@ export async function listInbound(
 }
 
 /**
- * Deletes items of `account`: the envelope is erased and the row stays as a tombstone (so a replay of
- * the same envelope is not delivered again) until `purgeInbound`. Resolves how many were held.
+ * Deletes items of `account`, each named by its sender and envelope Id (the spool's key): the envelope
+ * is erased and the row stays as a tombstone (so a replay of the same envelope is not delivered
+ * again) until `purgeInbound`. Resolves how many were waiting.
  */
 export async function deleteInbound(
   manager: EntityManager,
   account: string,
-  ids: readonly string[],
+  items: ReadonlyArray<{ readonly fromAccount: string; readonly id: string }>,
 ): Promise<number> {
   const rows = await manager.query<unknown[]>(
     `UPDATE inbound_spool SET envelope = NULL, deleted_at = now()
-      WHERE account_udf = $1 AND id = ANY($2::text[]) AND deleted_at IS NULL RETURNING 1`,
-    [account, [...ids]],
+      WHERE account_udf = $1 AND (from_account, id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+        AND deleted_at IS NULL RETURNING 1`,
+    [account, items.map((i) => i.fromAccount), items.map((i) => i.id)],
   );
   return Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
 }
