@@ -43,6 +43,7 @@ const TEXTS = {
   blocked: 'second try after the block',
   offline: 'sent while your portal was away',
   name: 'Bobby Tables of Beta',
+  squatted: 'for the real bob only',
   password: 'correct horse battery staple',
 };
 
@@ -72,7 +73,12 @@ interface ContactJson {
 }
 
 describe('contacts, messages, tasks and confirmations between portals (issue #20)', () => {
-  const homes = { alice: freshHome('alice'), bob: freshHome('bob'), mallory: freshHome('mallory') };
+  const homes = {
+    alice: freshHome('alice'),
+    bob: freshHome('bob'),
+    mallory: freshHome('mallory'),
+    squatter: freshHome('squatter'),
+  };
   let federation: Federation;
   let A: KnownPortal;
   let B: KnownPortal;
@@ -448,6 +454,110 @@ describe('contacts, messages, tasks and confirmations between portals (issue #20
     expect(await spool(B, `WHERE s.id = '${sent.sent.id}'`)).toHaveLength(1);
   }, 300_000);
 
+  it("a squatter of bob's address at alice's portal receives nothing of alice's: her client sends to the bob she pinned", async () => {
+    // mallory registers bob's address at A, alice's portal (CreateAccount only checks A's own accounts).
+    const squatter = await meshJson<{ fingerprint: string }>(homes.squatter, [
+      'profile',
+      'create',
+      '--portal',
+      A.gatewayUrl,
+      '--account',
+      BOB,
+    ]);
+    expect(squatter.fingerprint).not.toBe(fingerprints.bob);
+    const bobAccount = await accountUdfAt(B, BOB);
+    // A's query service lists both owners, its own (the squatter) first.
+    const owners = await waitFor(
+      "A's lookup of bob's address lists both owners",
+      async () => {
+        const answer = await fetch(`${A.queryUrl.replace(/\/$/, '')}/accounts/${BOB}`);
+        const body = (await answer.json()) as {
+          Master: string;
+          Owners: Array<{ Portal: string; Master: string }>;
+        };
+        return body.Owners.length === 2 ? body : undefined;
+      },
+      60_000,
+    );
+    expect(owners).toMatchObject({
+      Master: squatter.fingerprint,
+      Owners: [
+        { Portal: A.id, Master: squatter.fingerprint },
+        { Portal: B.id, Master: fingerprints.bob },
+      ],
+    });
+
+    // alice's message and confirmation request go to her pinned contact at B, not to A's squatter.
+    const message = await meshJson<Sent & { sent: { toMaster: string } }>(homes.alice, [
+      'message',
+      'send',
+      BOB,
+      TEXTS.squatted,
+    ]);
+    expect(message.sent).toMatchObject({ delivery: 'relayed', portal: B.id, toMaster: fingerprints.bob });
+    const confirm = await meshJson<Sent>(homes.alice, ['confirm', 'request', BOB, TEXTS.confirm]);
+    await until<Listing>(
+      'bob',
+      ['message', 'list'],
+      (l) => (l.items ?? []).some((i) => i.id === message.sent.id),
+      'the message at the real bob',
+    );
+    expect(await spool(A, `WHERE s.account_udf = '${bobAccount}'`)).toEqual([]);
+    expect(await meshJson<Listing>(homes.squatter, ['message', 'list'])).toMatchObject({
+      items: [],
+      refused: [],
+    });
+    expect(await meshJson<Listing>(homes.squatter, ['confirm', 'pending'])).toMatchObject({ items: [] });
+    await meshJson(homes.bob, ['confirm', 'answer', confirm.sent.id, 'no']);
+    expect(
+      await until<{ status: string; device?: string }>(
+        'alice',
+        ['confirm', 'status', confirm.sent.id],
+        (st) => st.status === 'answered',
+        "the real bob's answer at alice",
+      ),
+    ).toMatchObject({ answer: 'no', device: bobDevice });
+
+    // Neither `contact request` nor `contact add` re-pins alice's contact to the squatter without --repin.
+    for (const args of [
+      ['contact', 'request', `mmm:${squatter.fingerprint}:${BOB}`, 'hi'],
+      ['contact', 'add', BOB, '--fingerprint', squatter.fingerprint],
+    ]) {
+      const repin = await mesh(homes.alice, ['--json', ...args]);
+      expect(repin.code).toBe(2);
+      expect(jsonError(repin)?.message).toContain(fingerprints.bob);
+      expect(jsonError(repin)?.message).toContain(squatter.fingerprint);
+    }
+    expect((await meshJson<{ contacts: ContactJson[] }>(homes.alice, ['contact', 'list'])).contacts).toEqual([
+      expect.objectContaining({ address: BOB, master: fingerprints.bob, trust: 'accepted' }),
+    ]);
+
+    // A NEW contact of the ambiguous address must name its Master Profile (mallory at C, who sees
+    // both owners through its mirrors of A and B).
+    await meshJson(homes.mallory, ['contact', 'remove', BOB]);
+    await waitFor(
+      "C's lookup of bob's address lists both owners",
+      async () => {
+        const answer = await fetch(`${C.queryUrl.replace(/\/$/, '')}/accounts/${BOB}`);
+        return ((await answer.json()) as { Owners?: unknown[] }).Owners?.length === 2 ? true : undefined;
+      },
+      60_000,
+    );
+    for (const args of [
+      ['contact', 'request', BOB, 'who are you?'],
+      ['message', 'send', BOB, TEXTS.spam],
+    ]) {
+      const ambiguous = await mesh(homes.mallory, ['--json', ...args]);
+      expect(ambiguous.code).toBe(2);
+      expect(jsonError(ambiguous)).toMatchObject({ code: 'usage.invalid', check: 'address owner' });
+      expect(jsonError(ambiguous)?.message).toContain(fingerprints.bob);
+      expect(jsonError(ambiguous)?.message).toContain(squatter.fingerprint);
+    }
+    expect(
+      (await meshJson<{ contacts: ContactJson[] }>(homes.mallory, ['contact', 'list'])).contacts,
+    ).toEqual([]);
+  }, 300_000);
+
   it("alice's private catalog, and every portal's database, hold only ciphertext", async () => {
     await meshJson(homes.alice, [
       'catalog',
@@ -460,27 +570,36 @@ describe('contacts, messages, tasks and confirmations between portals (issue #20
       object: { key: 'bank.example', content: { Password: TEXTS.password } },
     });
 
-    // The relevant tables, decoded: no text, title or name, and no address in any envelope.
-    const decode = (jws: string) =>
-      Buffer.from((JSON.parse(jws) as { payload: string }).payload, 'base64url').toString();
-    const bobSpool = await spool(B);
-    expect(bobSpool.length).toBeGreaterThan(0);
-    for (const row of bobSpool.filter((r) => r.envelope !== null)) {
-      const payload = decode(row.envelope!);
-      for (const text of [...Object.values(TEXTS), ALICE, BOB, MALLORY]) expect(payload).not.toContain(text);
-    }
-    for (const portal of [A, B]) {
-      const values = await queryDatabase<{ value: string }>(
-        federation.portal(portal.id).databaseUrl,
-        'SELECT value FROM user_catalog_objects',
+    // Every envelope (spool and outbox) and every catalog value of every portal, decoded — each
+    // string in it, and what each base64url string decodes to, recursively: no text, title, name,
+    // password, key or address anywhere (the whole-dump check below cannot see inside base64url).
+    const secrets = [...Object.values(TEXTS), 'bank.example', ALICE, BOB, MALLORY];
+    let envelopes = 0;
+    for (const portal of [A, B, C]) {
+      const { databaseUrl } = federation.portal(portal.id);
+      const rows = [
+        ...(await queryDatabase<{ text: string }>(
+          databaseUrl,
+          'SELECT envelope AS text FROM inbound_spool WHERE envelope IS NOT NULL',
+        )),
+        ...(await queryDatabase<{ text: string }>(
+          databaseUrl,
+          'SELECT envelope AS text FROM inbound_outbox',
+        )),
+      ];
+      envelopes += rows.length;
+      const values = await queryDatabase<{ text: string }>(
+        databaseUrl,
+        'SELECT value AS text FROM user_catalog_objects',
       );
       expect(values.length).toBeGreaterThan(0);
-      for (const { value } of values) {
-        const payload = decode(value);
-        for (const text of [...Object.values(TEXTS), 'bank.example', ALICE, BOB, MALLORY])
-          expect(payload).not.toContain(text);
+      for (const { text } of [...rows, ...values]) {
+        const decoded = decodedStrings(text);
+        expect(decoded.some((d) => d.includes('"Kind"') || d.includes('"Catalog"'))).toBe(true);
+        for (const d of decoded) for (const secret of secrets) expect(d).not.toContain(secret);
       }
     }
+    expect(envelopes).toBeGreaterThan(0);
     // And no table of any portal holds a text, a title, a name or the password, anywhere.
     for (const portal of [A, B, C]) {
       const dump = JSON.stringify(await snapshotDatabase(federation.portal(portal.id).databaseUrl));
@@ -488,3 +607,31 @@ describe('contacts, messages, tasks and confirmations between portals (issue #20
     }
   }, 180_000);
 });
+
+/**
+ * Every string in `text` (JSON, or base64 of JSON as the outbox may keep it) and, recursively, what
+ * each string that is base64url decodes to and whatever JSON that holds: a JWS's payload, a JWE's
+ * protected header, the Body and Data inside them.
+ */
+function decodedStrings(text: string, depth = 0): string[] {
+  const out = [text];
+  if (depth > 4) return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    if (/^[A-Za-z0-9_+/=-]{8,}$/.test(text)) {
+      const bytes = Buffer.from(text, 'base64url').toString('utf8');
+      if (bytes.startsWith('{') || bytes.startsWith('[')) out.push(...decodedStrings(bytes, depth + 1));
+      else out.push(bytes);
+    }
+    return out;
+  }
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') out.push(...decodedStrings(value, depth + 1));
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(walk);
+  };
+  walk(parsed);
+  return out;
+}

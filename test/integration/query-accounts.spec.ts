@@ -102,6 +102,7 @@ describe('query: GET /accounts/{address}', () => {
       Portal: 'alpha',
       Master: carol.masterId,
       Personal: carol.personalId,
+      Owners: [{ Portal: 'alpha', Master: carol.masterId, Personal: carol.personalId }],
     });
   });
 
@@ -113,10 +114,13 @@ describe('query: GET /accounts/{address}', () => {
       Portal: 'beta',
       Master: dave.masterId,
       Personal: dave.personalId,
+      Owners: [{ Portal: 'beta', Master: dave.masterId, Personal: dave.personalId }],
     });
+    // frank is active in beta's mirror and moved in gamma's: one owner only.
     expect((await get(`/accounts/${frank.address}`)).body).toMatchObject({
       Portal: 'beta',
       Master: frank.masterId,
+      Owners: [{ Portal: 'beta', Master: frank.masterId, Personal: frank.personalId }],
     });
   });
 

@@ -1,5 +1,6 @@
 import { accountUdf } from '@cryptomesh/crypto';
 import {
+  buildMasterProfile,
   buildPersonalProfile,
   encodeAuditedAccount,
   NonceWindow,
@@ -7,7 +8,14 @@ import {
   type PersonalProfile,
   type SignedProfile,
 } from '@cryptomesh/mesh';
-import { ADDRESS, ADMIN, makeAccount, type Account } from '../../../libs/mesh/test/fixtures';
+import {
+  ADDRESS,
+  ADMIN,
+  fixedKey,
+  makeAccount,
+  STRANGER,
+  type Account,
+} from '../../../libs/mesh/test/fixtures';
 import type { AccountDirectory, MirroredAccountRow, OwnAccountRow } from './account-directory';
 import { AccountService } from './account.service';
 import type { FederationReader } from './federation-reader';
@@ -92,14 +100,43 @@ describe('AccountService (GET /accounts/{address})', () => {
     const { service: s, asked } = service(ownRow('active'), [
       { peer: 'beta', state: state(account, 'active', later) },
     ]);
+    const own = { Portal: 'alpha', Master: account.master.profile.id, Personal: account.personal.profile.id };
     expect(await s.locate('Alice@Example.COM')).toEqual({
       Address: ADDRESS,
       Account: ACCOUNT,
-      Portal: 'alpha',
-      Master: account.master.profile.id,
-      Personal: account.personal.profile.id,
+      ...own,
+      // The mirror's owner is reported too, after this portal's own.
+      Owners: [own, { Portal: 'beta', Master: account.master.profile.id, Personal: later.profile.id }],
     });
-    expect(asked).toEqual([]);
+    expect(asked).toEqual([['beta', 'gamma']]);
+  });
+
+  it('reports every active owner: a squatter of the address here does not hide the owner in a mirror', async () => {
+    const squatterMaster = await buildMasterProfile(
+      { administrators: [STRANGER.signature], created: 1 },
+      fixedKey('Ed25519', 99),
+    );
+    const squatter = {
+      master: squatterMaster,
+      personal: await buildPersonalProfile(
+        { master: squatterMaster.profile.id, sequence: 0, devices: [STRANGER] },
+        STRANGER.signature,
+      ),
+    };
+    const { service: s } = service(
+      { status: 'active', master: squatter.master.jws, personal: squatter.personal.jws },
+      [
+        { peer: 'gamma', state: state(account, 'active') },
+        { peer: 'beta', state: state(account, 'moved') },
+      ],
+    );
+    const answer = await s.locate(ADDRESS);
+    expect(answer).toMatchObject({ Portal: 'alpha', Master: squatter.master.profile.id });
+    expect(answer.Owners).toEqual([
+      { Portal: 'alpha', Master: squatter.master.profile.id, Personal: squatter.personal.profile.id },
+      { Portal: 'gamma', Master: account.master.profile.id, Personal: account.personal.profile.id },
+    ]);
+    expect(squatter.master.profile.id).not.toBe(account.master.profile.id);
   });
 
   it('answers an account of a peer from its verified mirror, skipping moved and deleted states', async () => {
@@ -120,7 +157,9 @@ describe('AccountService (GET /accounts/{address})', () => {
       ],
       ['beta', 'delta', 'gamma'],
     );
-    expect(await s.locate(ADDRESS)).toMatchObject({ Portal: 'delta', Personal: later.profile.id });
+    const answer = await s.locate(ADDRESS);
+    expect(answer).toMatchObject({ Portal: 'delta', Personal: later.profile.id });
+    expect(answer.Owners.map((o) => o.Portal)).toEqual(['delta', 'gamma']);
   });
 
   it('refuses a malformed address (400) before any lookup, and an unknown or only deleted account (404)', async () => {

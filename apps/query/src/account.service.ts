@@ -6,18 +6,33 @@ import type { FederationReader } from './federation-reader';
 import { QueryError } from './query-error';
 import { ACCOUNT_DIRECTORY, FEDERATION_READER, QUERY_PORTAL_ID } from './query-tokens';
 
-/** The answer of `GET /accounts/{address}` (docs/design/query.md "GET /accounts/{address}"). */
-export interface AccountAnswer {
+/** One active owner of an address: a log that holds the account active, and its profile ids. */
+export interface AccountOwner {
+  /** The id of the portal whose log holds it (this portal's own id when it is here). */
+  readonly Portal: string;
+  /** The id of its current Master Profile there (the profile fingerprint). */
+  readonly Master: string;
+  /** The id of its current Personal Profile there. */
+  readonly Personal: string;
+}
+
+/**
+ * The answer of `GET /accounts/{address}` (docs/design/query.md "GET /accounts/{address}"): the
+ * first owner's `Portal`, `Master` and `Personal` at the top level, and every active owner in
+ * `Owners`, that first one first.
+ */
+export interface AccountAnswer extends AccountOwner {
   /** The address asked for, normalised. */
   readonly Address: string;
   /** Its account UDF. */
   readonly Account: string;
-  /** The id of the portal the account lives at (this portal's own id when it is here). */
-  readonly Portal: string;
-  /** The id of its current Master Profile (the profile fingerprint). */
-  readonly Master: string;
-  /** The id of its current Personal Profile. */
-  readonly Personal: string;
+  /**
+   * Every log this portal holds that has the account active: this portal's own first, then each
+   * verified mirror by Personal Profile `Sequence` (highest first), then peer id. Two owners with
+   * different Master Profiles are two different people who registered the same address at two
+   * members (or one who reused it after a deletion elsewhere): a client MUST NOT pick one for them.
+   */
+  readonly Owners: readonly AccountOwner[];
 }
 
 /** Longest address accepted before parsing (RFC 5321's path, as parseAccountAddress). */
@@ -30,12 +45,14 @@ const MAX_ADDRESS_LENGTH = 254;
  * and trusts nothing else — a portal that lies here only makes that read fail or name another
  * profile that the proof must still bind to the address's account.
  *
- * Found in this portal's own `accounts` (an active account: here) or else in the verified mirrors
- * (`mirror_account_states` of an active account: at that peer). Accounts that moved away or were
- * deleted are skipped wherever they are; when two mirrors hold the account active (a move not yet
- * mirrored everywhere), the one with the higher Personal Profile `Sequence` wins, then the first
- * peer id. A stored state that does not decode is skipped and logged (the mirror wrote it, so it is
- * a bug, not an attack).
+ * Every active owner is reported (`Owners`): this portal's own `accounts` row (an active account:
+ * here) and each verified mirror's `mirror_account_states` of an active account. CreateAccount only
+ * checks that an address is free at ONE portal, so anyone can register at alpha the address of a
+ * user of beta; a lookup that picked one owner would hand the squatter that user's mail. Accounts
+ * that moved away or were deleted are skipped wherever they are. The first owner (also at the top
+ * level) is this portal's own, else the mirror with the highest Personal Profile `Sequence` (a move
+ * not yet mirrored everywhere), then the first peer id. A stored state that does not decode is
+ * skipped and logged (the mirror wrote it, so it is a bug, not an attack).
  */
 @Injectable()
 export class AccountService {
@@ -54,6 +71,7 @@ export class AccountService {
   async locate(text: string): Promise<AccountAnswer> {
     const address = parseAddress(text);
     const account = accountUdf(address);
+    const owners: AccountOwner[] = [];
     const own = await this.directory.own(account);
     if (own?.status === 'active') {
       const portal = (await this.federation.portal())?.id ?? this.portalId;
@@ -61,10 +79,10 @@ export class AccountService {
         throw new Error('this portal has no id: neither federation_portal nor PORTAL_ID names it');
       const master = readProfileOf(own.master, 'master').profile;
       const personal = readProfileOf(own.personal, 'personal').profile;
-      return { Address: address, Account: account, Portal: portal, Master: master.id, Personal: personal.id };
+      owners.push({ Portal: portal, Master: master.id, Personal: personal.id });
     }
     const peers = (await this.federation.peers()).map((p) => p.id);
-    let best: { peer: string; master: string; personal: string; sequence: number } | undefined;
+    const mirrored: Array<AccountOwner & { sequence: number }> = [];
     for (const row of await this.directory.mirrored(account, peers)) {
       let state;
       try {
@@ -79,27 +97,24 @@ export class AccountService {
         continue;
       }
       if (state.status !== 'active' || state.account !== account) continue;
-      const sequence = state.personal.profile.sequence;
-      if (best === undefined || sequence > best.sequence)
-        best = {
-          peer: row.peer,
-          master: state.master.profile.id,
-          personal: state.personal.profile.id,
-          sequence,
-        };
+      mirrored.push({
+        Portal: row.peer,
+        Master: state.master.profile.id,
+        Personal: state.personal.profile.id,
+        sequence: state.personal.profile.sequence,
+      });
     }
-    if (best === undefined)
+    mirrored.sort(
+      (a, b) => b.sequence - a.sequence || (a.Portal < b.Portal ? -1 : a.Portal > b.Portal ? 1 : 0),
+    );
+    for (const { Portal, Master, Personal } of mirrored) owners.push({ Portal, Master, Personal });
+    const first = owners[0];
+    if (first === undefined)
       throw new QueryError(
         'account.not-found',
         `no log this portal holds has an active account ${address}${own === undefined ? '' : ` (here it is ${own.status})`}`,
       );
-    return {
-      Address: address,
-      Account: account,
-      Portal: best.peer,
-      Master: best.master,
-      Personal: best.personal,
-    };
+    return { Address: address, Account: account, ...first, Owners: owners };
   }
 }
 

@@ -184,8 +184,10 @@ export function queryOpenApi(): OpenApiFragment {
           tags: ['log'],
           summary: 'Where an account lives and the ids of its current Master and Personal Profiles',
           description:
-            "A hint (docs/design/query.md): from this portal's accounts, else the verified mirrors; accounts that " +
-            'moved away or were deleted are skipped. A client reads both profiles with proof and trusts only that.',
+            "A hint (docs/design/query.md): every active owner, from this portal's accounts and every verified mirror " +
+            '(Owners; the first also at the top level); accounts that moved away or were deleted are skipped. Two ' +
+            'owners with different Master Profiles are two people: a client must not pick one for the user. A client ' +
+            'reads the profiles with proof and trusts only that.',
           parameters: [
             {
               name: 'address',
@@ -199,13 +201,27 @@ export function queryOpenApi(): OpenApiFragment {
             '200': json(
               {
                 type: 'object',
-                required: ['Address', 'Account', 'Portal', 'Master', 'Personal'],
+                required: ['Address', 'Account', 'Portal', 'Master', 'Personal', 'Owners'],
                 properties: {
                   Address: { type: 'string', description: 'The address, normalised' },
                   Account: { type: 'string', description: 'Its account UDF' },
                   Portal: { type: 'string', description: 'The id of the portal it lives at' },
                   Master: { type: 'string', description: 'The current Master Profile id' },
                   Personal: { type: 'string', description: 'The current Personal Profile id' },
+                  Owners: {
+                    type: 'array',
+                    description:
+                      "Every log that holds the account active: this portal's own first, then the mirrors by Personal Sequence",
+                    items: {
+                      type: 'object',
+                      required: ['Portal', 'Master', 'Personal'],
+                      properties: {
+                        Portal: { type: 'string' },
+                        Master: { type: 'string' },
+                        Personal: { type: 'string' },
+                      },
+                    },
+                  },
                 },
               },
               'Where the account lives',

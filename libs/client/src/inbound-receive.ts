@@ -14,10 +14,34 @@ import {
 import type { FlattenedJws } from '@cryptomesh/crypto/portable';
 import type { OpenAccount } from './catalog-account';
 import { ClientError, isClientError } from './client-error';
-import { verifiedAccount, type VerifiedAccount } from './inbound-recipient';
+import { LOG_PROVER, type AccountProver, type VerifiedAccount } from './inbound-recipient';
 
 /** Envelopes larger than this are refused before they are parsed (docs/design/inbound.md "Size"). */
 const MAX_ENVELOPE_BYTES = 65_536;
+
+/**
+ * The portals' `INBOUND_MAX_AGE_MS` when Hello does not announce it (`Policy.Inbound.MaxAgeMs`):
+ * a portal refuses an item whose `Created` is older (docs/design/inbound.md "Access control" 6).
+ */
+export const DEFAULT_INBOUND_MAX_AGE_MS = 7 * 86_400_000;
+/**
+ * What this device adds to the max age before it refuses an item as stale: a deleted item's
+ * tombstone outlives the max age by an hour at the portal, so an item is legitimately listed at
+ * most that long after its `Created`.
+ */
+export const INBOUND_AGE_GRACE_MS = 3_600_000;
+/** How far in the future an item's `Created` may be (the sender's clock ahead of this one's). */
+export const INBOUND_FUTURE_SKEW_MS = 300_000;
+
+/** What receiveInbound takes besides the account and its rules. */
+export interface ReceiveOptions {
+  /** Only items of this kind (InboundList `Kind`). */
+  readonly kind?: InboundKind;
+  /** How the senders' profiles are proven (default: read with proof from the logs). */
+  readonly prover?: AccountProver;
+  /** The max age; default: the home portal's Hello `Policy.Inbound.MaxAgeMs`, else DEFAULT_INBOUND_MAX_AGE_MS. */
+  readonly maxAgeMs?: number;
+}
 
 /** One received item this device accepted: verified, allowed by its own contact rules, decrypted. */
 export interface InboundItem {
@@ -58,8 +82,10 @@ export interface RefusedItem {
  * InboundList of the home portal, every page, `kind` only when given (docs/design/inbound.md
  * "Transactions", "What the recipient's client checks"), then for each item, whatever the portal
  * decided (it is trusted with nothing):
- *  1. the envelope's form; `ToAccount` and `ToMaster` this account's; the Id and Kind listed; not an
- *     item this device handled (deleted) before;
+ *  1. the envelope's form; `ToAccount` and `ToMaster` this account's; the Id and Kind listed;
+ *     `Created` within [now − max age − INBOUND_AGE_GRACE_MS, now + INBOUND_FUTURE_SKEW_MS]
+ *     (`inbound.stale`); not one of the items this device deleted itself (HANDLED_DOCUMENT;
+ *     `inbound.replayed`);
  *  2. the access rules again over `rules` (this device's verified copy of the contact catalog): a
  *     blocked sender's items and a stranger's items other than a contact request are refused;
  *  3. the Body decrypted with this device's key and made for this envelope (`openInboundBody`): it
@@ -74,14 +100,18 @@ export interface RefusedItem {
 export async function receiveInbound(
   open: OpenAccount,
   rules: readonly CatalogAccess[],
-  kind?: InboundKind,
+  options: ReceiveOptions = {},
 ): Promise<{ items: InboundItem[]; refused: RefusedItem[] }> {
   const items: InboundItem[] = [];
   const refused: RefusedItem[] = [];
-  const senders = new Map<string, Promise<VerifiedAccount>>();
-  const handled = await loadHandled(open);
-  for (const listed of await listAll(open, kind)) {
-    const outcome = await accept(open, rules, listed, senders, handled);
+  const context: Context = {
+    senders: new Map(),
+    handled: await loadHandled(open),
+    prover: options.prover ?? LOG_PROVER,
+    maxAgeMs: options.maxAgeMs ?? (await inboundMaxAgeMs(open)),
+  };
+  for (const listed of await listAll(open, options.kind)) {
+    const outcome = await accept(open, rules, listed, context);
     if ('code' in outcome) refused.push(outcome);
     else items.push(outcome);
   }
@@ -89,8 +119,23 @@ export async function receiveInbound(
 }
 
 /**
- * InboundDelete of `items` (at most 100 a request); resolves with how many the portal still had.
- * Each is remembered as handled first, so that a portal that lists it again (a replay) is caught.
+ * The home portal's max age of an inbound item: Hello `Policy.Inbound.MaxAgeMs` when it announces a
+ * sane one (1 minute to 90 days, as the gateway's configuration allows), else DEFAULT_INBOUND_MAX_AGE_MS.
+ */
+export async function inboundMaxAgeMs(open: OpenAccount): Promise<number> {
+  const hello = await open.session.gateway.send('Hello', {});
+  const policy = hello.Policy as { Inbound?: { MaxAgeMs?: unknown } } | undefined;
+  const age = policy?.Inbound?.MaxAgeMs;
+  return typeof age === 'number' && Number.isInteger(age) && age >= 60_000 && age <= 90 * 86_400_000
+    ? age
+    : DEFAULT_INBOUND_MAX_AGE_MS;
+}
+
+/**
+ * InboundDelete of `items` (at most 100 a request), each named by its sender's account and its Id
+ * (the spool's key: another sender's item of the same Id is not touched); resolves with how many the
+ * portal still had. Each is remembered as handled first, so that a portal that lists it again (a
+ * replay) is caught.
  */
 export async function deleteInbound(
   open: OpenAccount,
@@ -108,7 +153,13 @@ export async function deleteInbound(
   return deleted;
 }
 
-/** Where the handled items are remembered: `(FromAccount, Id)` of the last HANDLED_KEPT. */
+/**
+ * Where this device remembers the items it deleted from the spool itself (deleteInbound: accepted,
+ * rejected or blocked requests, answered confirmation requests, applied contact answers, collected
+ * answers): `(FromAccount, Id)` of the last HANDLED_KEPT of them, in this device's store only. It
+ * does not hold what was only listed or read, nor what another device of the account deleted; a
+ * replay older than the age window is refused as stale whatever this memory holds.
+ */
 export const HANDLED_DOCUMENT = 'inbound/handled.json';
 const HANDLED_KEPT = 10_000;
 
@@ -162,12 +213,20 @@ async function listAll(open: OpenAccount, kind?: InboundKind): Promise<Listed[]>
   return out;
 }
 
+/** What one listing's items share. */
+interface Context {
+  /** The senders proven so far, by account and Master Profile. */
+  readonly senders: Map<string, Promise<VerifiedAccount>>;
+  readonly handled: ReadonlySet<string>;
+  readonly prover: AccountProver;
+  readonly maxAgeMs: number;
+}
+
 async function accept(
   open: OpenAccount,
   rules: readonly CatalogAccess[],
   listed: Listed,
-  senders: Map<string, Promise<VerifiedAccount>>,
-  handled: ReadonlySet<string>,
+  { senders, handled, prover, maxAgeMs }: Context,
 ): Promise<InboundItem | RefusedItem> {
   const id = typeof listed.Id === 'string' ? listed.Id : '';
   /** The sender's address, once the Body is open (refusals name it from then on). */
@@ -199,6 +258,16 @@ async function accept(
     );
   if (envelope.id !== id || envelope.kind !== listed.Kind)
     return refuse('verify.envelope', 'the portal listed it with another Id or Kind', envelope);
+  const now = open.session.now();
+  if (
+    envelope.created < now - maxAgeMs - INBOUND_AGE_GRACE_MS ||
+    envelope.created > now + INBOUND_FUTURE_SKEW_MS
+  )
+    return refuse(
+      'inbound.stale',
+      `created ${new Date(envelope.created).toISOString()}, outside the ${maxAgeMs} ms age window (+1 h) or more than 5 minutes ahead`,
+      envelope,
+    );
   if (handled.has(handledKey(envelope)))
     return refuse('inbound.replayed', 'this device handled (and deleted) this item before', envelope);
   // 2. Access control, again, over this device's own copy of the contact catalog.
@@ -224,7 +293,7 @@ async function accept(
   const key = `${envelope.fromAccount}\n${envelope.fromMaster}`;
   let pending = senders.get(key);
   if (pending === undefined) {
-    pending = verifiedAccount(open, opened.from, envelope.fromMaster);
+    pending = prover.verifiedAccount(open, opened.from, envelope.fromMaster);
     senders.set(key, pending);
   }
   let sender: VerifiedAccount;

@@ -11,7 +11,13 @@ import {
 } from './catalog-contacts';
 import { ClientError, isClientError } from './client-error';
 import { deleteInbound, receiveInbound, type InboundItem, type RefusedItem } from './inbound-receive';
-import { verifiedAccount } from './inbound-recipient';
+import {
+  LOG_PROVER,
+  recipientName,
+  soleOwner,
+  type AccountProver,
+  type VerifiedAccount,
+} from './inbound-recipient';
 import { contactProofOfWorkLevel, rememberSent, sendInbound, sentItem, type SentItem } from './inbound-send';
 import type { MeshProfileManager } from './profile-manager';
 
@@ -19,6 +25,16 @@ import type { MeshProfileManager } from './profile-manager';
 export interface Received {
   readonly items: InboundItem[];
   readonly refused: RefusedItem[];
+}
+
+/**
+ * How a command names the Master Profile of the address it acts on (docs/design/client.md
+ * "Contacts"): `fingerprint` (or an address written `mmm:<fingerprint>:<address>`) names it;
+ * `repin` lets a contact pinned to another Master Profile be pinned to this one.
+ */
+export interface PinOptions {
+  readonly fingerprint?: string;
+  readonly repin?: boolean;
 }
 
 /** `mesh confirm status`: the request as sent, and the verified answer once one came. */
@@ -40,7 +56,11 @@ export interface ConfirmationStatus {
 export class MeshInbound {
   readonly catalog: MeshCatalog;
 
-  constructor(readonly account: OpenAccount) {
+  /** `prover`: how other accounts are found and proven (the logs; a test's fake). */
+  constructor(
+    readonly account: OpenAccount,
+    private readonly prover: AccountProver = LOG_PROVER,
+  ) {
     this.catalog = new MeshCatalog(account);
   }
 
@@ -60,14 +80,23 @@ export class MeshInbound {
     return listContacts(this.catalog);
   }
 
-  /** Adds (or updates) `address` as an accepted contact, its Master Profile proven from the logs and pinned. */
-  async addContact(address: string, details: { name?: string; note?: string } = {}): Promise<Contact> {
-    const to = await verifiedAccount(this.account, this.other(address));
+  /**
+   * Adds (or updates) `address` as an accepted contact, its Master Profile proven from the logs and
+   * pinned (pin() says which one). Name and note not given are kept.
+   */
+  async addContact(
+    address: string,
+    details: { name?: string; note?: string } & PinOptions = {},
+  ): Promise<Contact> {
+    const { name, note, ...pin } = details;
+    const { to, existing } = await this.pin(address, pin);
     return putContact(this.catalog, {
       address: to.address,
       master: to.master.profile.id,
       trust: 'accepted',
-      ...details,
+      ...pickDetails(existing),
+      ...(name === undefined ? {} : { name }),
+      ...(note === undefined ? {} : { note }),
     });
   }
 
@@ -82,11 +111,14 @@ export class MeshInbound {
    * does not allow yet as a stranger's — proof of work and its hourly limit at the source, so a
    * flood stops there (docs/design/inbound.md "Access control") — and a refused request adds no
    * contact. A crash between the two leaves a request whose accept this device ignores (no
-   * `requested` contact): `request` again.
+   * `requested` contact): `request` again. The Master Profile is chosen as pin() says.
    */
-  async requestContact(address: string, text?: string): Promise<{ contact: Contact; sent: SentItem }> {
-    const to = await verifiedAccount(this.account, this.other(address));
-    const existing = await getContact(this.catalog, to.address);
+  async requestContact(
+    address: string,
+    text?: string,
+    pin: PinOptions = {},
+  ): Promise<{ contact: Contact; sent: SentItem }> {
+    const { to, existing } = await this.pin(address, pin);
     const level = await contactProofOfWorkLevel(this.account);
     const sent = await sendInbound(
       this.account,
@@ -113,12 +145,29 @@ export class MeshInbound {
   /**
    * Accepts the contact request(s) of `address`: the contact is added (allow, Master Profile pinned
    * to the one the request proved), an accept is sent back, the requests are deleted.
-   * `usage.invalid` when no request of `address` waits.
+   * `usage.invalid` when no request of `address` waits (of the Master Profile named, when one is),
+   * when requests of two owners of the address wait and none is named, or when the contact is pinned
+   * to another Master Profile than the request's and `repin` is not given.
    */
-  async acceptContact(address: string): Promise<{ contact: Contact; sent: SentItem }> {
-    const requests = await this.requestsFrom(address);
-    const first = requests[0]!;
+  async acceptContact(address: string, pin: PinOptions = {}): Promise<{ contact: Contact; sent: SentItem }> {
+    const named = recipientName(address, pin.fingerprint);
+    const requests = (await this.requestsFrom(named.address)).filter(
+      (r) => named.master === undefined || r.fromMaster === named.master,
+    );
+    const first = requests[0];
+    if (first === undefined)
+      throw new ClientError('usage.invalid', `no contact request from ${address} is waiting`, {
+        check: 'contact request',
+      });
+    const masters = [...new Set(requests.map((r) => r.fromMaster))];
+    if (masters.length > 1)
+      throw new ClientError(
+        'usage.invalid',
+        `requests from ${masters.length} owners of ${first.from} wait (Master Profiles ${masters.join(', ')}): name the one you accept, as mmm:<fingerprint>:${first.from} or with --fingerprint`,
+        { check: 'address owner', evidence: { address: first.from, masters } },
+      );
     const existing = await getContact(this.catalog, first.from);
+    if (existing !== undefined) refuseRepin(first.from, existing, first.fromMaster, pin.repin === true);
     const contact = await putContact(this.catalog, {
       address: first.from,
       master: first.fromMaster,
@@ -157,10 +206,9 @@ export class MeshInbound {
     const { items } = await this.receive();
     const theirs = items.filter((i) => i.from === who);
     const existing = await getContact(this.catalog, who);
+    // A block names no Master Profile (every owner of the address); the contact's Master is only kept.
     const master =
-      theirs[0]?.fromMaster ??
-      existing?.master ??
-      (await verifiedAccount(this.account, who)).master.profile.id;
+      theirs[0]?.fromMaster ?? existing?.master ?? (await this.prover.owners(this.account, who))[0]!.master;
     const contact = await putContact(this.catalog, {
       address: who,
       master,
@@ -173,13 +221,19 @@ export class MeshInbound {
 
   // Messages, tasks, confirmations.
 
-  /** Sends `kind` with `content` to `address` (its profiles read with proof). */
+  /**
+   * Sends `kind` with `content` to `address` (its profiles read with proof). To a contact: to the
+   * Master Profile pinned in it, whoever else holds the address now (`usage.invalid` for a blocked
+   * contact, or for a fingerprint that is not the pinned one: `contact add --repin` first). To
+   * another address: to its one owner, or to the Master Profile named (pin()).
+   */
   async send(
     address: string,
     kind: 'message' | 'task' | 'confirm',
     content: Record<string, string>,
+    pin: Pick<PinOptions, 'fingerprint'> = {},
   ): Promise<SentItem> {
-    const to = await verifiedAccount(this.account, this.other(address));
+    const { to } = await this.pin(address, { ...pin, repin: false }, true);
     return sendInbound(this.account, to, kind, content);
   }
 
@@ -251,7 +305,7 @@ export class MeshInbound {
   /** Every item, verified, with contact answers applied to the catalog (and deleted). */
   private async receive(): Promise<Received> {
     const rules = await this.catalog.contactRules();
-    const got = await receiveInbound(this.account, rules);
+    const got = await receiveInbound(this.account, rules, { prover: this.prover });
     const items: InboundItem[] = [];
     const applied: InboundItem[] = [];
     for (const item of got.items) {
@@ -293,6 +347,39 @@ export class MeshInbound {
     return requests;
   }
 
+  /**
+   * The account `text` names (`ADDRESS` or `mmm:<fingerprint>:ADDRESS`), proven from the logs, and
+   * its contact if there is one. Which Master Profile (docs/design/client.md "Contacts"):
+   *  - the one named (fingerprint), else
+   *  - the contact's pinned one (unless `repin`), else
+   *  - the address's one owner as the query service lists them (`soleOwner`: `usage.invalid` when
+   *    owners with different Master Profiles hold the address — a squatter at another member).
+   * A contact pinned to another Master Profile than the one chosen is refused (`usage.invalid`, both
+   * fingerprints in the message) unless `repin`: an address's new owner never inherits a contact.
+   * `sending`: a blocked contact is refused (`usage.invalid`) before anything is read.
+   */
+  private async pin(
+    text: string,
+    options: PinOptions,
+    sending = false,
+  ): Promise<{ to: VerifiedAccount; existing: Contact | undefined }> {
+    const named = recipientName(text, options.fingerprint);
+    const who = this.other(named.address);
+    const repin = options.repin === true;
+    const existing = await getContact(this.catalog, who);
+    if (sending && existing?.trust === 'blocked')
+      throw new ClientError('usage.invalid', `${who} is a blocked contact: nothing is sent to it`, {
+        check: 'contact',
+      });
+    const master =
+      named.master ??
+      (existing !== undefined && !repin
+        ? existing.master
+        : soleOwner(who, await this.prover.owners(this.account, who)));
+    if (existing !== undefined) refuseRepin(who, existing, master, repin);
+    return { to: await this.prover.verifiedAccount(this.account, who, master), existing };
+  }
+
   /** `address` normalised; `usage.invalid` for a bad one or this account's own. */
   private other(address: string): string {
     const who = contactAddress(address);
@@ -300,6 +387,16 @@ export class MeshInbound {
       throw new ClientError('usage.invalid', `${who} is this account`, { check: 'address' });
     return who;
   }
+}
+
+/** `usage.invalid` when `contact` is pinned to another Master Profile than `master` and not `repin`. */
+function refuseRepin(address: string, contact: Contact, master: string, repin: boolean): void {
+  if (contact.master === master || repin) return;
+  throw new ClientError(
+    'usage.invalid',
+    `your contact ${address} is pinned to the Master Profile ${contact.master}, not ${master}: another owner of the address? Give --repin to pin ${master} instead`,
+    { check: 'contact pin', evidence: { address, pinned: contact.master, offered: master } },
+  );
 }
 
 const isRequest = (i: InboundItem): boolean => i.kind === 'contact' && i.content['Response'] === 'request';

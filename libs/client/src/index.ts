@@ -134,11 +134,23 @@ export type { OpenAccount } from './catalog-account';
 export { contactAddress, getContact, listContacts, putContact, removeContact } from './catalog-contacts';
 export type { Contact, ContactInput, ContactTrust } from './catalog-contacts';
 export { MeshInbound } from './inbound';
-export type { ConfirmationStatus, Received } from './inbound';
-export { contentProblem, deleteInbound, receiveInbound } from './inbound-receive';
-export type { InboundItem, RefusedItem } from './inbound-receive';
-export { lookupAccount, verifiedAccount } from './inbound-recipient';
-export type { AccountHint, VerifiedAccount } from './inbound-recipient';
+export type { ConfirmationStatus, PinOptions, Received } from './inbound';
+export {
+  contentProblem,
+  DEFAULT_INBOUND_MAX_AGE_MS,
+  deleteInbound,
+  inboundMaxAgeMs,
+  receiveInbound,
+} from './inbound-receive';
+export type { InboundItem, ReceiveOptions, RefusedItem } from './inbound-receive';
+export { LOG_PROVER, lookupAccount, recipientName, soleOwner, verifiedAccount } from './inbound-recipient';
+export type {
+  AccountHint,
+  AccountOwnerHint,
+  AccountProver,
+  RecipientName,
+  VerifiedAccount,
+} from './inbound-recipient';
 export {
   DEFAULT_CONTACT_POW_LEVEL,
   SENT_PREFIX,

@@ -8,6 +8,13 @@ import {
 } from '@cryptomesh/client';
 import type { ClientCommandContext } from './client.commands';
 
+/** The address argument of the inbound commands. */
+export const ADDRESS_HELP =
+  'the account address, user@domain, or mmm:<fingerprint>:user@domain to name its Master Profile';
+export const FINGERPRINT_HELP =
+  "the Master Profile's fingerprint, when owners at several portals hold the address (as `mesh profile` shows it)";
+const REPIN_HELP = 'pin this Master Profile even though the contact is pinned to another one';
+
 /** How an accepted inbound item prints under `--json` (the sender's profiles are not repeated). */
 export function itemJson(item: InboundItem): Record<string, unknown> {
   return {
@@ -54,6 +61,11 @@ export async function openInbound(context: ClientCommandContext): Promise<MeshIn
   return MeshInbound.open(context.manager());
 }
 
+interface PinFlags {
+  fingerprint?: string;
+  repin?: boolean;
+}
+
 function contactLine(c: Contact): string {
   const name = c.name === undefined ? '' : ` (${c.name})`;
   return `${c.address}${name}  ${c.trust}  master ${c.master}`;
@@ -75,16 +87,23 @@ export function registerContactCommands(program: Command, context: ClientCommand
   contact
     .command('add')
     .description('add an account as a contact (its Master Profile read with proof and pinned)')
-    .argument('<address>', 'the account address, user@domain')
+    .argument('<address>', ADDRESS_HELP)
     .option('--name <name>', 'a name for it (encrypted, only your devices read it)')
     .option('--note <note>', 'a note (encrypted)')
+    .option('--fingerprint <fingerprint>', FINGERPRINT_HELP)
+    .option('--repin', REPIN_HELP)
     .action(
-      context.action(async (address: string, options: { name?: string; note?: string }) => {
-        const inbound = await openInbound(context);
-        context.progress(`reading ${address}'s profiles with proof …`);
-        const added = await inbound.addContact(address, options);
-        context.result({ contact: contactJson(added) }, [`added ${contactLine(added)}`]);
-      }),
+      context.action(
+        async (
+          address: string,
+          options: { name?: string; note?: string; fingerprint?: string; repin?: boolean },
+        ) => {
+          const inbound = await openInbound(context);
+          context.progress(`reading ${address}'s profiles with proof …`);
+          const added = await inbound.addContact(address, options);
+          context.result({ contact: contactJson(added) }, [`added ${contactLine(added)}`]);
+        },
+      ),
     );
 
   contact
@@ -115,13 +134,15 @@ export function registerContactCommands(program: Command, context: ClientCommand
   contact
     .command('request')
     .description('ask an account to become your contact (a contact request, with proof of work)')
-    .argument('<address>', 'the account address')
+    .argument('<address>', ADDRESS_HELP)
     .argument('[text]', 'a short text for the request')
+    .option('--fingerprint <fingerprint>', FINGERPRINT_HELP)
+    .option('--repin', REPIN_HELP)
     .action(
-      context.action(async (address: string, text?: string) => {
+      context.action(async (address: string, text: string | undefined, options: PinFlags) => {
         const inbound = await openInbound(context);
         context.progress(`reading ${address}'s profiles with proof and solving the proof of work …`);
-        const { contact: added, sent } = await inbound.requestContact(address, text);
+        const { contact: added, sent } = await inbound.requestContact(address, text, options);
         context.result({ contact: contactJson(added), sent: sentJson(sent) }, [
           `sent contact request ${sent.id} to ${sent.to} (${sent.delivery} to ${sent.portal})`,
         ]);
@@ -150,10 +171,12 @@ export function registerContactCommands(program: Command, context: ClientCommand
   contact
     .command('accept')
     .description("accept an account's contact request")
-    .argument('<address>', 'the account address')
+    .argument('<address>', ADDRESS_HELP)
+    .option('--fingerprint <fingerprint>', FINGERPRINT_HELP)
+    .option('--repin', REPIN_HELP)
     .action(
-      context.action(async (address: string) => {
-        const { contact: added, sent } = await (await openInbound(context)).acceptContact(address);
+      context.action(async (address: string, options: PinFlags) => {
+        const { contact: added, sent } = await (await openInbound(context)).acceptContact(address, options);
         context.result({ contact: contactJson(added), sent: sentJson(sent) }, [
           `accepted ${contactLine(added)}`,
         ]);

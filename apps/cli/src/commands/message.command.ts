@@ -3,7 +3,14 @@ import type { InboundItem } from '@cryptomesh/client';
 import type { InboundKind } from '@cryptomesh/mesh';
 import { CliUsageError } from '../cli-io';
 import type { ClientCommandContext } from './client.commands';
-import { itemJson, openInbound, reportRefused, sentJson } from './contact.command';
+import {
+  ADDRESS_HELP,
+  FINGERPRINT_HELP,
+  itemJson,
+  openInbound,
+  reportRefused,
+  sentJson,
+} from './contact.command';
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -92,13 +99,14 @@ export function registerMessageCommands(program: Command, context: ClientCommand
   message
     .command('send')
     .description('send a message to a contact')
-    .argument('<address>', 'the contact')
+    .argument('<address>', ADDRESS_HELP)
     .argument('<text>', 'the message')
+    .option('--fingerprint <fingerprint>', FINGERPRINT_HELP)
     .action(
-      context.action(async (address: string, text: string) => {
+      context.action(async (address: string, text: string, options: { fingerprint?: string }) => {
         const inbound = await openInbound(context);
         context.progress(`reading ${address}'s profiles with proof …`);
-        const sent = await inbound.send(address, 'message', { Text: text });
+        const sent = await inbound.send(address, 'message', { Text: text }, options);
         context.result({ sent: sentJson(sent) }, [
           `sent message ${sent.id} to ${sent.to} (${sent.delivery})`,
         ]);
@@ -110,24 +118,34 @@ export function registerMessageCommands(program: Command, context: ClientCommand
   task
     .command('send')
     .description('send a task to a contact')
-    .argument('<address>', 'the contact')
+    .argument('<address>', ADDRESS_HELP)
     .argument('<title>', 'the task')
+    .option('--fingerprint <fingerprint>', FINGERPRINT_HELP)
     .option('--start <time>', 'when it starts (ISO 8601)')
     .option('--end <time>', 'when it is due (ISO 8601)')
     .option('--text <text>', 'a longer description')
     .action(
       context.action(
-        async (address: string, title: string, options: { start?: string; end?: string; text?: string }) => {
+        async (
+          address: string,
+          title: string,
+          options: { start?: string; end?: string; text?: string; fingerprint?: string },
+        ) => {
           if (title === '') throw new CliUsageError('the title must not be empty');
           const start = when('--start', options.start);
           const end = when('--end', options.end);
           const inbound = await openInbound(context);
-          const sent = await inbound.send(address, 'task', {
-            Title: title,
-            ...(start === undefined ? {} : { Start: start }),
-            ...(end === undefined ? {} : { End: end }),
-            ...(options.text === undefined ? {} : { Text: options.text }),
-          });
+          const sent = await inbound.send(
+            address,
+            'task',
+            {
+              Title: title,
+              ...(start === undefined ? {} : { Start: start }),
+              ...(end === undefined ? {} : { End: end }),
+              ...(options.text === undefined ? {} : { Text: options.text }),
+            },
+            options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint },
+          );
           context.result({ sent: sentJson(sent) }, [`sent task ${sent.id} to ${sent.to} (${sent.delivery})`]);
         },
       ),
@@ -138,11 +156,12 @@ export function registerMessageCommands(program: Command, context: ClientCommand
   confirm
     .command('request')
     .description('ask a contact to confirm something (yes or no)')
-    .argument('<address>', 'the contact')
+    .argument('<address>', ADDRESS_HELP)
     .argument('<text>', 'what to confirm')
+    .option('--fingerprint <fingerprint>', FINGERPRINT_HELP)
     .action(
-      context.action(async (address: string, text: string) => {
-        const sent = await (await openInbound(context)).send(address, 'confirm', { Text: text });
+      context.action(async (address: string, text: string, options: { fingerprint?: string }) => {
+        const sent = await (await openInbound(context)).send(address, 'confirm', { Text: text }, options);
         context.result({ sent: sentJson(sent) }, [
           `sent confirmation request ${sent.id} to ${sent.to}: see \`mesh confirm status ${sent.id}\``,
         ]);
