@@ -243,7 +243,12 @@ describe('gateway: catalogs and inbound services', () => {
     it('announces the inbound policy and the catalog quotas', async () => {
       const hello = await expectOk('Hello', {}, strict);
       expect(hello.Policy).toMatchObject({
-        Inbound: { ContactProofOfWork: 1, ContactRequestsPerHour: 20, MaxEnvelopeBytes: 65_536 },
+        Inbound: {
+          ContactProofOfWork: 1,
+          ContactRequestsPerHour: 20,
+          MaxEnvelopeBytes: 65_536,
+          MaxAgeMs: 604_800_000,
+        },
         Quotas: { CatalogObjectsPerAccount: 10_000, CatalogBytesPerAccount: 16 * 1024 * 1024 },
       });
     });

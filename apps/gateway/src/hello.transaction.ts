@@ -49,6 +49,7 @@ export class HelloTransaction implements Transaction {
           ContactProofOfWork: c.INBOUND_CONTACT_POW_LEVEL,
           ContactRequestsPerHour: c.INBOUND_CONTACT_REQUESTS_PER_HOUR,
           MaxEnvelopeBytes: c.INBOUND_MAX_ENVELOPE_BYTES,
+          MaxAgeMs: c.INBOUND_MAX_AGE_MS,
         },
       },
     });

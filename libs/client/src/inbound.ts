@@ -10,7 +10,7 @@ import {
   type Contact,
 } from './catalog-contacts';
 import { ClientError, isClientError } from './client-error';
-import { deleteInbound, receiveInbound, type InboundItem, type RefusedItem } from './inbound-receive';
+import { deleteInbound, receiveInbound, type InboundItem } from './inbound-receive';
 import {
   LOG_PROVER,
   recipientName,
@@ -19,29 +19,17 @@ import {
   type VerifiedAccount,
 } from './inbound-recipient';
 import { contactProofOfWorkLevel, rememberSent, sendInbound, sentItem, type SentItem } from './inbound-send';
+import {
+  isRequest,
+  pickDetails,
+  refuseRepin,
+  type ConfirmationStatus,
+  type PinOptions,
+  type Received,
+} from './inbound-types';
 import type { MeshProfileManager } from './profile-manager';
 
-/** What a listing shows: the accepted items, and those this device refused (never shown). */
-export interface Received {
-  readonly items: InboundItem[];
-  readonly refused: RefusedItem[];
-}
-
-/**
- * How a command names the Master Profile of the address it acts on (docs/design/client.md
- * "Contacts"): `fingerprint` (or an address written `mmm:<fingerprint>:<address>`) names it;
- * `repin` lets a contact pinned to another Master Profile be pinned to this one.
- */
-export interface PinOptions {
-  readonly fingerprint?: string;
-  readonly repin?: boolean;
-}
-
-/** `mesh confirm status`: the request as sent, and the verified answer once one came. */
-export interface ConfirmationStatus {
-  readonly request: SentItem;
-  readonly answer?: { readonly answer: 'yes' | 'no'; readonly device: string; readonly created: number };
-}
+export type { ConfirmationStatus, PinOptions, Received } from './inbound-types';
 
 /**
  * The inbound services of one device (000 §3.3; docs/design/inbound.md): contacts and contact
@@ -387,23 +375,4 @@ export class MeshInbound {
       throw new ClientError('usage.invalid', `${who} is this account`, { check: 'address' });
     return who;
   }
-}
-
-/** `usage.invalid` when `contact` is pinned to another Master Profile than `master` and not `repin`. */
-function refuseRepin(address: string, contact: Contact, master: string, repin: boolean): void {
-  if (contact.master === master || repin) return;
-  throw new ClientError(
-    'usage.invalid',
-    `your contact ${address} is pinned to the Master Profile ${contact.master}, not ${master}: another owner of the address? Give --repin to pin ${master} instead`,
-    { check: 'contact pin', evidence: { address, pinned: contact.master, offered: master } },
-  );
-}
-
-const isRequest = (i: InboundItem): boolean => i.kind === 'contact' && i.content['Response'] === 'request';
-
-function pickDetails(contact: Contact | undefined): { name?: string; note?: string } {
-  return {
-    ...(contact?.name === undefined ? {} : { name: contact.name }),
-    ...(contact?.note === undefined ? {} : { note: contact.note }),
-  };
 }
