@@ -5,22 +5,19 @@ import {
   type DeviceProfile,
   type MasterProfile,
   type PersonalProfile,
-  type ProfileKind,
-  type ProfileView,
   type SignedProfile,
 } from '@cryptomesh/mesh';
 import type { AccountSession } from './account-session';
 import { ClientError, isClientError } from './client-error';
 import { portalErrorCode } from './gateway-client';
-import { DEFAULT_LOG_WAIT_MS } from './log-check';
 import { registerAccount } from './portal-switch';
 import type { MeshProfileManager } from './profile-manager';
 import type { ActiveProfile, ProfileDocument } from './profile-document';
 import type { PortalTrust } from './trust';
-import { fetchVerifiedProfile, type VerifiedProfile } from './verified-profile';
+import type { VerifiedProfile } from './verified-profile';
+import { verifiedReader } from './verified-reader';
 
 /** How long a read of the home's log at this member waits for a quorum of cosignatures. */
-const QUORUM_RETRY_MS = 500;
 
 /**
  * Escrow recovery at a member of the federation that is not the account's home (issue #19 item 2;
@@ -55,7 +52,7 @@ export async function registerFromMirror(
     if (portalErrorCode(error) !== 'account.unknown') return false;
     unknown = error;
   }
-  const read = readerAt(manager, trust, doc.account);
+  const read = verifiedReader(manager.options, trust, manager.store, doc.account);
   let masterRead: VerifiedProfile;
   try {
     masterRead = await read(masterId, 'master', undefined);
@@ -89,35 +86,4 @@ export async function registerFromMirror(
   await registerAccount(recovering, active, devices, proofOfWorkLevel);
   for (const signed of applications) await recovering.publish('create', signed);
   return true;
-}
-
-/**
- * A verified read of one profile of `account` from the pinned member's query service (whatever log
- * holds it: here, its mirror of the home's log), waiting up to the log wait for a quorum of
- * cosignatures of the newest seal (a seal is cosigned within a heartbeat of it).
- */
-function readerAt(manager: MeshProfileManager, trust: PortalTrust, account: string) {
-  const options = manager.options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const now = options.now ?? (() => Date.now());
-  return async (id: string, kind: ProfileKind, known: ProfileView | undefined): Promise<VerifiedProfile> => {
-    const deadline = now() + (options.logWaitMs ?? DEFAULT_LOG_WAIT_MS);
-    for (;;) {
-      try {
-        return await fetchVerifiedProfile(`mmm:${id}:${account}`, {
-          trust,
-          via: trust.home,
-          store: manager.store,
-          kind,
-          ...(known === undefined ? {} : { known }),
-          ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
-          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-          ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
-        });
-      } catch (error) {
-        if (!isClientError(error, 'verify.quorum') || now() >= deadline) throw error;
-        await sleep(QUORUM_RETRY_MS);
-      }
-    }
-  };
 }

@@ -4,15 +4,12 @@ import {
   personalProfileId,
   type MasterProfile,
   type PersonalProfile,
-  type ProfileKind,
-  type ProfileView,
   type SignedProfile,
 } from '@cryptomesh/mesh';
 import type { OpenAccount } from './catalog-account';
-import { ClientError, isClientError } from './client-error';
-import { DEFAULT_LOG_WAIT_MS } from './log-check';
+import { ClientError } from './client-error';
 import { joinUrl, portalRequest, refusal } from './portal-http';
-import { fetchVerifiedProfile, type VerifiedProfile } from './verified-profile';
+import { verifiedReader } from './verified-reader';
 
 /** One active owner of an address, as the query service lists it (`Owners`). */
 export interface AccountOwnerHint {
@@ -91,7 +88,6 @@ export interface VerifiedAccount {
 }
 
 /** How long a verified read waits between tries for a fresh checkpoint's cosignature quorum. */
-const QUORUM_RETRY_MS = 500;
 
 /**
  * `GET /accounts/{address}` of the home portal's query service. `portal.refused` with code
@@ -193,7 +189,7 @@ export async function verifiedAccount(
   master?: string,
 ): Promise<VerifiedAccount> {
   const masterId = master ?? (await lookupAccount(open, address)).master;
-  const read = reader(open, address);
+  const read = verifiedReader(open.manager.options, open.trust, open.store, address);
   const m = await read(masterId, 'master', undefined);
   const masterProfile = m.signed as SignedProfile<MasterProfile>;
   const p = await read(personalProfileId(masterId), 'personal', accountView(masterProfile, undefined));
@@ -203,32 +199,6 @@ export async function verifiedAccount(
     portal: p.log,
     master: masterProfile,
     personal: p.signed as SignedProfile<PersonalProfile>,
-  };
-}
-
-function reader(open: OpenAccount, address: string) {
-  const options = open.manager.options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const now = options.now ?? (() => Date.now());
-  return async (id: string, kind: ProfileKind, known: ProfileView | undefined): Promise<VerifiedProfile> => {
-    const deadline = now() + (options.logWaitMs ?? DEFAULT_LOG_WAIT_MS);
-    for (;;) {
-      try {
-        return await fetchVerifiedProfile(`mmm:${id}:${address}`, {
-          trust: open.trust,
-          via: open.trust.home,
-          store: open.store,
-          kind,
-          ...(known === undefined ? {} : { known }),
-          ...(options.fetchImpl === undefined ? {} : { fetchImpl: options.fetchImpl }),
-          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-          ...(options.proofs === undefined ? {} : { proofs: options.proofs }),
-        });
-      } catch (error) {
-        if (!isClientError(error, 'verify.quorum') || now() >= deadline) throw error;
-        await sleep(QUORUM_RETRY_MS);
-      }
-    }
   };
 }
 

@@ -127,6 +127,7 @@ export {
   MAX_PROOF_OF_WORK_LEVEL,
   PROOF_OF_WORK_CONTENT_ID,
   proofOfWorkLevel,
+  proofOfWorkShows,
   proofOfWorkUdf,
   solveProofOfWork,
 } from './proof-of-work';

@@ -2,6 +2,7 @@ import { parseUdf } from '@cryptomesh/crypto/portable';
 import {
   checkProofOfWork,
   proofOfWorkLevel,
+  proofOfWorkShows,
   proofOfWorkUdf,
   solveProofOfWork,
   isMeshError,
@@ -40,6 +41,14 @@ describe('proof of work (UDF draft §5.1.3 compression)', () => {
       }
       expect(isMeshError(error, 'pow.insufficient')).toBe(true);
     }
+  });
+
+  it('proofOfWorkShows: always at level 0, never without a nonce above it, else the level shown', () => {
+    expect(proofOfWorkShows(BODY, undefined, 0)).toBe(true);
+    expect(proofOfWorkShows(BODY, null, 1)).toBe(false);
+    expect(proofOfWorkShows(BODY, LEVEL_1_NONCE, 1)).toBe(true);
+    expect(proofOfWorkShows(BODY, LEVEL_1_NONCE, 2)).toBe(false);
+    expect(proofOfWorkShows('MA2G-OTHER-BODY', LEVEL_1_NONCE, 1)).toBe(false);
   });
 
   it('the solver gives up after its bound', () => {

@@ -39,6 +39,16 @@ export function checkProofOfWork(body: string, nonce: string, level: number): vo
 }
 
 /**
+ * Whether `nonce` shows `level` for `body` (always at level 0; never without a nonce above it): the
+ * predicate a portal applies where a missing or weak proof of work is a decision, not an error.
+ */
+export function proofOfWorkShows(body: string, nonce: string | null | undefined, level: number): boolean {
+  if (level === 0) return true;
+  if (nonce === null || nonce === undefined) return false;
+  return proofOfWorkLevel(body, nonce) >= level;
+}
+
+/**
  * Client side: finds a nonce (a random 8-byte hex prefix and a counter) that shows `level` for `body`.
  * Level 1 takes about 2^20 digests. Throws 'pow.exhausted' after `maxAttempts` (default 2^26),
  * 'input.invalid' for a level outside 0–4.

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
-  checkProofOfWork,
+  proofOfWorkShows,
   envelopeText,
   envelopeWorkBody,
-  isMeshError,
   parseEnvelopeText,
   verifyEnvelope,
   type InboundEnvelope,
@@ -120,16 +119,7 @@ export class InboundPostTransaction implements Transaction {
 
   /** Whether `pow` shows this portal's contact level for the envelope (always, at level 0). */
   private proofOfWorkOk(envelope: InboundEnvelope, pow: string | undefined): boolean {
-    const level = this.config.INBOUND_CONTACT_POW_LEVEL;
-    if (level === 0) return true;
-    if (pow === undefined) return false;
-    try {
-      checkProofOfWork(envelopeWorkBody(envelope), pow, level);
-      return true;
-    } catch (error) {
-      if (isMeshError(error)) return false;
-      throw error;
-    }
+    return proofOfWorkShows(envelopeWorkBody(envelope), pow, this.config.INBOUND_CONTACT_POW_LEVEL);
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   type InboundMessage,
 } from '@cryptomesh/intermesh';
 import {
-  checkProofOfWork,
+  proofOfWorkShows,
   decodeAuditedAccount,
   envelopeWorkBody,
   isMeshError,
@@ -213,16 +213,7 @@ export class InboundIntake {
 
   /** Whether the nonce shows this portal's level for the envelope (what a stranger's request needs). */
   private proofOfWorkOk(envelope: InboundEnvelope, pow: string | null): boolean {
-    const level = this.options.contactPowLevel;
-    if (level === 0) return true;
-    if (pow === null) return false;
-    try {
-      checkProofOfWork(envelopeWorkBody(envelope), pow, level);
-      return true;
-    } catch (error) {
-      if (isMeshError(error)) return false;
-      throw error;
-    }
+    return proofOfWorkShows(envelopeWorkBody(envelope), pow, this.options.contactPowLevel);
   }
 
   private refuse(peer: FederationPeer, code: string, detail: string): void {
