@@ -52,6 +52,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'AccountNonces1763809320000',
         'EscrowMirror1763809350000',
         'LogKeyTransitions1763809400000',
+        'CatalogsInbound1763809500000',
       ]);
     } finally {
       await other.destroy();
@@ -72,6 +73,8 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'federation_peers',
       'federation_portal',
       'findings',
+      'inbound_outbox',
+      'inbound_spool',
       'log_account_states',
       'log_account_states_state',
       'log_entries',
@@ -96,6 +99,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'outside_witnesses',
       'request_nonces',
       'schema_migrations',
+      'user_catalog_objects',
       'witness_checkpoints',
       'witness_outbox',
     ]);

@@ -119,6 +119,8 @@ describe('gateway: per-account quotas', () => {
       ObjectsPerAccount: 10_000,
       BytesPerAccount: 16 * 1024 * 1024,
       EscrowBlobsPerAccount: 2,
+      CatalogObjectsPerAccount: 10_000,
+      CatalogBytesPerAccount: 16 * 1024 * 1024,
     });
     const put = async (key: string) =>
       carol.authenticated('EscrowPut', { Key: key, Blob: toBase64Url(randomBytes(64)) });
