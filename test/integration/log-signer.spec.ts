@@ -117,6 +117,47 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
     await fetchAndVerifyLog(query.url, key);
   });
 
+  it('under a steady load cuts each part before its oldest entry would miss SEAL_INTERVAL_MS (#17)', async () => {
+    // The deadline rule (seal-policy.ts): a part is cut SEAL_INTERVAL_MS minus the sealing time it
+    // keeps in hand after its oldest entry was queued. Without it, a part is cut only once the whole
+    // interval has passed since the previous seal: every gap between seals of a steady load would be
+    // at least SEAL_INTERVAL_MS, and the entry queued just after a cut would wait the interval plus
+    // the seal's own time.
+    await signer?.app.close();
+    const interval = 2_000;
+    signer = await startSigner({ SEAL_INTERVAL_MS: String(interval), PART_MAX_ENTRIES: '10000' });
+    const start = await eventually('a checkpoint', () => checkpoint(query.url, key), 5_000);
+    const queuedAt = new Map<string, number>();
+    const until = Date.now() + 4.5 * interval;
+    for (let n = 0; Date.now() < until; n++) {
+      const entry = testEntry('steady', n);
+      await dataSource.transaction((tx) => enqueueEntry(tx, entry));
+      queuedAt.set(Buffer.from(entry).toString(), Date.now());
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const total = start.size + queuedAt.size;
+    await eventually(
+      'the steady entries sealed',
+      async () => ((await checkpoint(query.url, key))?.size === total ? true : undefined),
+      3 * interval,
+    );
+    const log = await fetchAndVerifyLog(query.url, key);
+    const seals = log.seals.filter((s) => s.part.first >= start.size && s.size > s.part.first);
+    const gaps = seals.slice(1).map((s, i) => s.timeMs - seals[i]!.timeMs);
+    expect(gaps.length).toBeGreaterThanOrEqual(2);
+    gaps.sort((a, b) => a - b);
+    expect(gaps[Math.floor(gaps.length / 2)]!).toBeLessThan(interval);
+    // Every entry of the window was cut into a part within the interval of its queueing (the seal's
+    // time is the cut; its commit follows within the budget kept in hand).
+    let latest = 0;
+    for (const seal of seals)
+      for (let i = seal.part.first; i < seal.size; i++) {
+        const queued = queuedAt.get(Buffer.from(log.entries[i]!).toString())!;
+        latest = Math.max(latest, seal.timeMs - queued);
+      }
+    expect(latest).toBeLessThan(interval);
+  }, 60_000);
+
   it('refuses a non-canonical entry at enqueue time, queueing nothing', async () => {
     const before = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM log_queue');
     const bad = new TextEncoder().encode('{"b":1,"a":2}');

@@ -14,6 +14,7 @@ import type { LogSignerMetrics } from './log-signer.metrics';
 import {
   batchLimit,
   idleDelay,
+  sealBudget,
   sealReason,
   type OpenPart,
   type SealLimits,
@@ -67,6 +68,11 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
    * only those this leadership sequenced (an entry left open by a predecessor is not measured).
    */
   private openQueuedMono: number[] = [];
+  /** The earliest of them (the open part's oldest entry), for the seal's deadline; undefined: none. */
+  private oldestOpenMono: number | undefined;
+  /** Moving averages of a sequencing transaction's and of a seal's duration, ms (the seal budget). */
+  private sequenceMsAverage = 0;
+  private sealMsAverage = 0;
   private fatal: SignerError | undefined;
   /** This leadership's re-check of queued records (undefined: LOG_SIGNER_RULES=none). */
   private rules: RecordRules | undefined;
@@ -175,6 +181,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
     this.session = session;
     this.head = head;
     this.openQueuedMono = [];
+    this.oldestOpenMono = undefined;
     this.previousSealMono = undefined;
     this.metrics.leader.set(1);
     this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
@@ -204,6 +211,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
         let refused: ReadonlyArray<RefusedEntry & QueuedEntry> = [];
         const first = head.size;
         const rules = this.rules;
+        const sequencing = this.clock.monotonic();
         taken = await session.sequence(limit, async (entries, meta) => {
           rules?.discard();
           const checked: RecordVerdicts | undefined =
@@ -224,6 +232,8 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
         // Committed: the states staged by the plan are the stored ones. (A failure rejected above:
         // the session is dropped, and the next leadership starts from the stored states.)
         if (taken > 0) rules?.commit();
+        if (taken > 0)
+          this.sequenceMsAverage = average(this.sequenceMsAverage, this.clock.monotonic() - sequencing);
         // Sequencing committed (or the queue was empty). A crash before this commit leaves the
         // rows queued and nothing sequenced; a crash after it leaves entries sequenced but not
         // sealed — start-up rebuilds the open part from their stored leaf hashes and seals them —
@@ -276,9 +286,11 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       { entries, size: record.size, timeMs: record.timeMs },
       sinceLast,
     );
+    this.sealMsAverage = average(this.sealMsAverage, ms);
     for (const queuedMono of this.openQueuedMono)
       this.metrics.integrationSeconds.observe((this.lastSealMono - queuedMono) / 1000);
     this.openQueuedMono = [];
+    this.oldestOpenMono = undefined;
     this.logger.log({
       msg: 'sealed',
       part: record.part,
@@ -299,7 +311,10 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
   private traceSequenced(first: number, queued: readonly QueuedEntry[]): void {
     const now = this.clock.monotonic();
     queued.forEach((entry, i) => {
-      this.openQueuedMono.push(now - entry.queuedMs);
+      const queuedMono = now - entry.queuedMs;
+      this.openQueuedMono.push(queuedMono);
+      if (this.oldestOpenMono === undefined || queuedMono < this.oldestOpenMono)
+        this.oldestOpenMono = queuedMono;
       if (entry.requestId !== undefined)
         this.logger.log({ msg: 'entry sequenced', requestId: entry.requestId, index: first + i });
     });
@@ -323,10 +338,17 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private openPart(head: LogHead): OpenPart {
+    const now = this.clock.monotonic();
     return {
       entries: head.openEntries,
-      sinceLastSealMs:
-        this.lastSealMono === undefined ? undefined : this.clock.monotonic() - this.lastSealMono,
+      sinceLastSealMs: this.lastSealMono === undefined ? undefined : now - this.lastSealMono,
+      ...(this.oldestOpenMono === undefined ? {} : { oldestEntryAgeMs: now - this.oldestOpenMono }),
+      // A due seal may first wait for one sequencing transaction, then takes its own time.
+      sealBudgetMs: sealBudget(
+        this.sequenceMsAverage + this.sealMsAverage,
+        this.options.pollMs,
+        this.options.sealIntervalMs,
+      ),
     };
   }
 
@@ -356,6 +378,11 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
     this.metrics.leader.set(0);
     await session?.close();
   }
+}
+
+/** An exponential moving average over about the last eight values. */
+function average(previous: number, value: number): number {
+  return previous === 0 ? value : previous + (value - previous) / 8;
 }
 
 function describe(error: unknown): string | undefined {

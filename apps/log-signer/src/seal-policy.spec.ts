@@ -1,4 +1,4 @@
-import { batchLimit, idleDelay, sealReason, type SealLimits } from './seal-policy';
+import { batchLimit, idleDelay, sealBudget, sealReason, type SealLimits } from './seal-policy';
 
 const limits: SealLimits = { sealIntervalMs: 1_000, heartbeatMs: 60_000, partMaxEntries: 10 };
 
@@ -37,5 +37,37 @@ describe('idleDelay', () => {
     expect(idleDelay({ entries: 2, sinceLastSealMs: 5_000 }, limits, 50)).toBe(0);
     expect(idleDelay({ entries: 0, sinceLastSealMs: 100 }, limits, 50)).toBe(50);
     expect(idleDelay({ entries: 0, sinceLastSealMs: 59_990 }, limits, 50)).toBe(10);
+  });
+});
+
+describe('the deadline: a part is cut so that its oldest entry is sealed within SEAL_INTERVAL_MS (issue #17)', () => {
+  it('seals before the interval when the oldest entry would otherwise miss it, seal time counted in', () => {
+    const part = { entries: 5, sinceLastSealMs: 300, sealBudgetMs: 150 };
+    expect(sealReason({ ...part, oldestEntryAgeMs: 849 }, limits)).toBeUndefined();
+    expect(sealReason({ ...part, oldestEntryAgeMs: 850 }, limits)).toBe('interval');
+    // Without a known age, the interval since the last seal alone.
+    expect(sealReason(part, limits)).toBeUndefined();
+  });
+
+  it('never makes an empty part or a heartbeat due earlier', () => {
+    expect(
+      sealReason({ entries: 0, sinceLastSealMs: 300, oldestEntryAgeMs: 5_000, sealBudgetMs: 150 }, limits),
+    ).toBe(undefined);
+  });
+
+  it('wakes the loop at the deadline', () => {
+    expect(
+      idleDelay({ entries: 2, sinceLastSealMs: 100, oldestEntryAgeMs: 830, sealBudgetMs: 150 }, limits, 50),
+    ).toBe(20);
+    expect(
+      idleDelay({ entries: 2, sinceLastSealMs: 100, oldestEntryAgeMs: 900, sealBudgetMs: 150 }, limits, 50),
+    ).toBe(0);
+  });
+
+  it('keeps twice the recent sealing time, a poll and 50 ms in hand, at most half the interval', () => {
+    expect(sealBudget(20, 50, 1_000)).toBe(140);
+    expect(sealBudget(0, 50, 1_000)).toBe(100);
+    expect(sealBudget(400, 50, 1_000)).toBe(500);
+    expect(sealBudget(10, 5, 40)).toBe(20);
   });
 });

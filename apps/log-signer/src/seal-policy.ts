@@ -1,9 +1,11 @@
 /**
  * When the log-signer closes a part (DESIGN.md "Services", "The log"): as soon as the open part holds
  * PART_MAX_ENTRIES entries; when it holds any entry and SEAL_INTERVAL_MS have passed since the last
- * seal; and, with no entry at all, when HEARTBEAT_MS have passed since the last seal — an empty part
- * that tells peers the portal is alive. A log with no seal yet is sealed at once (an empty part 0 if
- * nothing is queued), so that a new portal has a checkpoint from its first second.
+ * seal — or sooner, once its oldest entry would otherwise not be sealed within SEAL_INTERVAL_MS of
+ * being queued (the seal's own time, `sealBudgetMs`, counted in: issue #17, docs/design/log-signer.md
+ * "When a part is sealed"); and, with no entry at all, when HEARTBEAT_MS have passed since the last
+ * seal — an empty part that tells peers the portal is alive. A log with no seal yet is sealed at once
+ * (an empty part 0 if nothing is queued), so that a new portal has a checkpoint from its first second.
  */
 export type SealReason = 'full' | 'interval' | 'heartbeat';
 
@@ -18,13 +20,41 @@ export interface OpenPart {
   readonly entries: number;
   /** Monotonic milliseconds since the last seal; undefined when nothing was ever sealed. */
   readonly sinceLastSealMs: number | undefined;
+  /** Milliseconds since the oldest entry of the open part was queued (undefined: not known). */
+  readonly oldestEntryAgeMs?: number;
+  /**
+   * How long before its deadline an entry's part must be cut so that its seal is committed within
+   * SEAL_INTERVAL_MS of the entry being queued (`sealBudget`); 0 when not known.
+   */
+  readonly sealBudgetMs?: number;
+}
+
+/**
+ * The time to keep in hand for sealing: twice the recent seals' duration (their moving average) plus
+ * one queue poll and 50 ms, never more than half the interval — so a part is cut at the latest
+ * SEAL_INTERVAL_MS − budget after its oldest entry was queued, and under a steady load parts are
+ * closed a little more often than every SEAL_INTERVAL_MS.
+ */
+export function sealBudget(recentSealMs: number, pollMs: number, sealIntervalMs: number): number {
+  return Math.min(Math.floor(sealIntervalMs / 2), Math.ceil(2 * recentSealMs) + pollMs + 50);
+}
+
+/** Milliseconds until the open part's oldest entry reaches its cut-off; undefined when no entry is known. */
+function untilDeadline(part: OpenPart, limits: SealLimits): number | undefined {
+  if (part.entries === 0 || part.oldestEntryAgeMs === undefined) return undefined;
+  return limits.sealIntervalMs - (part.sealBudgetMs ?? 0) - part.oldestEntryAgeMs;
 }
 
 /** The reason to seal now, or undefined to keep the part open. Pure: the caller supplies the time. */
 export function sealReason(part: OpenPart, limits: SealLimits): SealReason | undefined {
   if (part.entries >= limits.partMaxEntries) return 'full';
   const since = part.sinceLastSealMs;
-  if (part.entries > 0) return since === undefined || since >= limits.sealIntervalMs ? 'interval' : undefined;
+  if (part.entries > 0) {
+    const deadline = untilDeadline(part, limits);
+    const due =
+      since === undefined || since >= limits.sealIntervalMs || (deadline !== undefined && deadline <= 0);
+    return due ? 'interval' : undefined;
+  }
   return since === undefined || since >= limits.heartbeatMs ? 'heartbeat' : undefined;
 }
 
@@ -41,5 +71,6 @@ export function batchLimit(part: OpenPart, limits: SealLimits, batchSize: number
 export function idleDelay(part: OpenPart, limits: SealLimits, pollMs: number): number {
   if (part.sinceLastSealMs === undefined) return 0;
   const period = part.entries > 0 ? limits.sealIntervalMs : limits.heartbeatMs;
-  return Math.max(0, Math.min(pollMs, period - part.sinceLastSealMs));
+  const deadline = untilDeadline(part, limits) ?? Infinity;
+  return Math.max(0, Math.min(pollMs, period - part.sinceLastSealMs, deadline));
 }
