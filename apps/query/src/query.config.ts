@@ -3,10 +3,14 @@ import { isValidPortalId } from '@cryptomesh/intermesh/topics';
 import {
   commonConfigShape,
   databaseConfigShape,
+  integerVar,
   loadConfig,
   logBacklogConfigShape,
   workersConfigShape,
 } from '@cryptomesh/service';
+
+/** CHECKPOINT_MAX_AGE_MS when unset. */
+export const DEFAULT_CHECKPOINT_MAX_AGE_MS = 50;
 
 /** The query service's environment (docs/configuration.md lists every variable). */
 export function queryConfigShape() {
@@ -15,6 +19,12 @@ export function queryConfigShape() {
     ...databaseConfigShape(),
     ...logBacklogConfigShape(),
     ...workersConfigShape(),
+    /**
+     * How old the in-memory checkpoints may be (docs/design/query.md "Log heads"): a seal or a
+     * cosignature committed at t is in every answer to a request that arrives after t + this. 0: each
+     * answer reads them anew.
+     */
+    CHECKPOINT_MAX_AGE_MS: integerVar({ default: DEFAULT_CHECKPOINT_MAX_AGE_MS, min: 0, max: 10_000 }),
     /** This portal's id, named by `/federation` until the replication service wrote its own row. */
     PORTAL_ID: z.preprocess(
       (v) => (v === '' ? undefined : v),

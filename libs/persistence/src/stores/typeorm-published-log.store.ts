@@ -3,6 +3,7 @@ import type { Hash, NodeId } from '@cryptomesh/log';
 import {
   OWN_LOG_TABLES,
   SEAL_COLUMNS,
+  readNodesAndEntry,
   readStoredNodes,
   sealFromRow,
   whereInLog,
@@ -100,6 +101,14 @@ export class SqlLogReader {
   /** The `HashReader` port of `@cryptomesh/log`. */
   readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
     return readStoredNodes(this.query, ids, this.tables);
+  }
+
+  /** Entry `index` (undefined when not stored) and the stored nodes `ids`, in one statement. */
+  entryWithNodes(
+    index: number,
+    ids: readonly NodeId[],
+  ): Promise<{ entry: Uint8Array | undefined; hashes: Hash[] }> {
+    return readNodesAndEntry(this.query, ids, index, this.tables);
   }
 
   private async oneSeal(
