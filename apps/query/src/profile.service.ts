@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { isCryptoError, udfMatches, type FlattenedJws, type Udf } from '@cryptomesh/crypto';
 import { toBase64 } from '@cryptomesh/log';
-import { decodeRecord, profileSetBy, type SignedProfile } from '@cryptomesh/mesh';
+import { decodeRecord } from '@cryptomesh/mesh';
 import { parseProfileName } from './profile-name';
+import { ProfileValues, type ProfileValue } from './profile-values';
 import type { ProfileIndexRow, PublishedSeal } from './published-log';
 import { QueryError } from './query-error';
 import { LogsService } from './logs.service';
@@ -37,7 +38,7 @@ interface Searched {
 /** One log's current value of the profile: the latest sealed entry of that log that sets it. */
 interface Candidate extends Searched {
   readonly row: ProfileIndexRow;
-  readonly value: SignedProfile;
+  readonly value: ProfileValue;
   /** The bytes of the entry that set it (read once: the answer carries them). */
   readonly entry: Uint8Array;
   /** The seal the entry is proven against, and the proof: read with the entry, in one statement. */
@@ -63,6 +64,9 @@ interface Candidate extends Searched {
  */
 @Injectable()
 export class ProfileService {
+  /** Decoded values by entry content: one per service, shared by its requests. */
+  private readonly values = new ProfileValues();
+
   constructor(private readonly logs: LogsService) {}
 
   async profile(name: string): Promise<ProfileAnswer> {
@@ -101,7 +105,7 @@ export class ProfileService {
       }
     }
     const current = candidates.reduce<Candidate | undefined>(
-      (best, c) => (best === undefined || sequenceOf(c.value) > sequenceOf(best.value) ? c : best),
+      (best, c) => (best === undefined || c.value.sequence > best.value.sequence ? c : best),
       undefined,
     );
     if (current !== undefined) return answer(current);
@@ -124,9 +128,9 @@ export class ProfileService {
   }
 
   /** The signed value `entry` (of `row`) gives the profile; a corrupt index is an internal error. */
-  private valueIn(log: ServedLog, row: ProfileIndexRow, entry: Uint8Array): SignedProfile {
+  private valueIn(log: ServedLog, row: ProfileIndexRow, entry: Uint8Array): ProfileValue {
     // The index says this entry set the profile; its bytes must agree, or the index is corrupt.
-    const signed = profileSetBy(decodeRecord(entry), row.id);
+    const signed = this.values.of(entry, row.id);
     if (signed === undefined)
       throw new Error(
         `the profile index of log ${log.name} names entry ${row.index} for ${row.id}, which does not set it`,
@@ -157,12 +161,6 @@ function matches(udf: Udf, id: string): boolean {
     if (isCryptoError(error)) return false;
     throw error;
   }
-}
-
-/** A Master or Personal Profile's `Sequence`; -1 for the kinds that have none (order decides). */
-function sequenceOf(signed: SignedProfile): number {
-  const { profile } = signed;
-  return profile.kind === 'master' || profile.kind === 'personal' ? profile.sequence : -1;
 }
 
 function latest(rows: readonly ProfileIndexRow[]): ProfileIndexRow | undefined {
