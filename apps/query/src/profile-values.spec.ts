@@ -26,7 +26,7 @@ describe('ProfileValues', () => {
     const created = encodeRecord(account.create);
     expect(values.of(created, id)).toBeDefined();
     const other = Uint8Array.from(created);
-    other[other.length - 2] ^= 1; // inside the last string: other bytes, no longer canonical
+    other[other.length - 2]! ^= 1; // inside the last string: other bytes, no longer canonical
     expect(() => values.of(other, id)).toThrow();
   });
 });

@@ -3,6 +3,7 @@ import { isValidPortalId } from '@cryptomesh/intermesh/topics';
 import {
   commonConfigShape,
   databaseConfigShape,
+  enumVar,
   integerVar,
   loadConfig,
   logBacklogConfigShape,
@@ -25,6 +26,12 @@ export function queryConfigShape() {
      * answer reads them anew.
      */
     CHECKPOINT_MAX_AGE_MS: integerVar({ default: DEFAULT_CHECKPOINT_MAX_AGE_MS, min: 0, max: 10_000 }),
+    /**
+     * The log reads (entries, proof nodes, profile index, tiles) as named prepared statements, planned
+     * once per connection. `false` behind a pooler that does not keep a session per client
+     * (PgBouncer in transaction mode before 1.21).
+     */
+    DB_PREPARED_STATEMENTS: enumVar(['true', 'false'], 'true').transform((v) => v === 'true'),
     /** This portal's id, named by `/federation` until the replication service wrote its own row. */
     PORTAL_ID: z.preprocess(
       (v) => (v === '' ? undefined : v),

@@ -63,7 +63,13 @@ export class QueryFeatureModule implements OnModuleInit {
     readonly backlogLimits: LogBacklogLimits;
     /** CHECKPOINT_MAX_AGE_MS (query.md "Log heads"); the default when absent. */
     readonly checkpointMaxAgeMs?: number;
+    /**
+     * DB_PREPARED_STATEMENTS: the log reads as prepared statements (`preparedDataSourceQuery`);
+     * off when absent — the all-in-one portal's PGlite socket shares one session between connections.
+     */
+    readonly preparedStatements?: boolean;
   }): DynamicModule {
+    const prepared = options.preparedStatements ?? false;
     return {
       module: QueryFeatureModule,
       controllers: [
@@ -79,7 +85,7 @@ export class QueryFeatureModule implements OnModuleInit {
           provide: PUBLISHED_LOG,
           inject: [DataSource],
           useFactory: (dataSource: DataSource): PublishedLog =>
-            new TypeOrmPublishedLog(dataSource) satisfies PublishedLog,
+            new TypeOrmPublishedLog(dataSource, { prepared }) satisfies PublishedLog,
         },
         {
           provide: MIRROR_LOGS,
@@ -87,7 +93,7 @@ export class QueryFeatureModule implements OnModuleInit {
           useFactory:
             (dataSource: DataSource): MirrorLogs =>
             (peer) =>
-              new TypeOrmMirrorLog(dataSource, peer) satisfies PublishedLog,
+              new TypeOrmMirrorLog(dataSource, peer, { prepared }) satisfies PublishedLog,
         },
         {
           provide: FEDERATION_READER,
@@ -165,6 +171,7 @@ export class QueryModule {
           portalId: config.PORTAL_ID,
           backlogLimits: config,
           checkpointMaxAgeMs: config.CHECKPOINT_MAX_AGE_MS,
+          preparedStatements: config.DB_PREPARED_STATEMENTS,
         }),
       ],
     };
