@@ -14,8 +14,8 @@ function refusal(env: NodeJS.ProcessEnv): Error {
 }
 
 describe('query configuration (issue #17)', () => {
-  it('CHECKPOINT_MAX_AGE_MS: 50 by default, 0 to 10,000', () => {
-    expect(loadQueryConfig({ DATABASE_URL }).CHECKPOINT_MAX_AGE_MS).toBe(50);
+  it('CHECKPOINT_MAX_AGE_MS: 25 by default, 0 to 10,000', () => {
+    expect(loadQueryConfig({ DATABASE_URL }).CHECKPOINT_MAX_AGE_MS).toBe(25);
     expect(loadQueryConfig({ DATABASE_URL, CHECKPOINT_MAX_AGE_MS: '0' }).CHECKPOINT_MAX_AGE_MS).toBe(0);
     for (const bad of ['-1', '10001', '1.5', 'soon'])
       expect(refusal({ CHECKPOINT_MAX_AGE_MS: bad }).message).toContain('CHECKPOINT_MAX_AGE_MS');

@@ -11,7 +11,7 @@ import {
 } from '@cryptomesh/service';
 
 /** CHECKPOINT_MAX_AGE_MS when unset. */
-export const DEFAULT_CHECKPOINT_MAX_AGE_MS = 50;
+export const DEFAULT_CHECKPOINT_MAX_AGE_MS = 25;
 
 /** The query service's environment (docs/configuration.md lists every variable). */
 export function queryConfigShape() {
