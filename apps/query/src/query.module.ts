@@ -1,4 +1,4 @@
-import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   PersistenceModule,
@@ -132,11 +132,19 @@ export class QueryFeatureModule implements OnModuleInit {
             metrics: MetricsService,
           ): LogHeads => {
             const refreshes = logHeadsMetrics(metrics);
+            const logger = new Logger('query');
             return new LogHeads(
               logHeadsLoader({ own, mirrors, federation, ed25519: nodeEd25519 }),
               options.checkpointMaxAgeMs ?? DEFAULT_CHECKPOINT_MAX_AGE_MS,
               () => performance.now(),
-              (outcome) => refreshes.inc({ outcome }),
+              (outcome, error) => {
+                refreshes.inc({ outcome });
+                if (outcome === 'failed')
+                  logger.warn({
+                    msg: 'reading the log heads failed; the next request reads again',
+                    err: String(error),
+                  });
+              },
             );
           },
         },
