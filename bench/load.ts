@@ -7,7 +7,9 @@
  *      in advance (each a new signed profile and a new authorisation: nothing is replayed);
  *   2. load: the pre-signed requests sent with `concurrency` requests in flight, or at `rate`
  *      requests per second spread over the gateways, until all are sent or `durationS` is up;
- *   3. query (optional): GET /profiles/{udf} with proof for the accounts' profiles.
+ *   3. query (optional): GET /profiles/{udf} with proof for the accounts' profiles;
+ *   4. reads (optional): checkpoint and proof reads — each connection GETs /logs/self/checkpoint,
+ *      then the inclusion proof of a random entry at that checkpoint's size, and again.
  *
  * Input: one JSON argument (LoadPlan). Output: LoadResult as JSON in `out`. Progress on stderr.
  */
@@ -25,6 +27,8 @@ export interface LoadPlan {
   readonly rate?: number;
   readonly durationS: number;
   readonly query?: { readonly durationS: number; readonly concurrency: number };
+  /** Checkpoint and inclusion proof reads of the first query URL's own log (issue #17). */
+  readonly reads?: { readonly durationS: number; readonly concurrency: number };
   readonly out: string;
   readonly label: string;
 }
@@ -43,8 +47,9 @@ export interface LoadResult {
   readonly samples: RequestSample[];
   readonly errors: Record<string, number>;
   readonly query?: { readonly samples: Array<{ ms: number; ok: boolean }>; readonly durationS: number };
-  /** The load generator's own CPU, % of one core, while it sent the load and the queries. */
-  readonly ownCpuPercent: { readonly load: number; readonly query?: number };
+  readonly reads?: ReadsResult;
+  /** The load generator's own CPU, % of one core, while it sent the load, the queries and the reads. */
+  readonly ownCpuPercent: { readonly load: number; readonly query?: number; readonly reads?: number };
 }
 
 /** CPU used since `since` (process.cpuUsage), as % of one core over `wallMs`. */
@@ -207,6 +212,63 @@ async function query(plan: LoadPlan, profiles: string[][]) {
   return { samples, durationS: (Date.now() - started) / 1000 };
 }
 
+export interface ReadsResult {
+  readonly durationS: number;
+  readonly checkpoints: number;
+  readonly proofs: number;
+  readonly failed: number;
+  /** Latency of every read that answered 200 with what it should (ms, not sorted). */
+  readonly ms: number[];
+}
+
+/**
+ * Checkpoint and proof reads (docs/BENCHMARKS.md): `concurrency` connections, each in a loop GETs
+ * /logs/self/checkpoint, then /logs/self/proofs/inclusion for a random entry at the size that
+ * checkpoint names — what a verifying client or a monitor does — until `durationS` is up.
+ */
+async function reads(plan: LoadPlan): Promise<ReadsResult> {
+  const spec = plan.reads!;
+  const pool = new Pool(plan.queries![0]!, { connections: spec.concurrency, pipelining: 1 });
+  const ms: number[] = [];
+  let checkpoints = 0;
+  let proofs = 0;
+  let failed = 0;
+  const deadline = Date.now() + spec.durationS * 1000;
+  const started = Date.now();
+  const ticker = setInterval(() => {
+    const s = (Date.now() - started) / 1000;
+    progress(plan.label, `reads: ${s.toFixed(0)} s, ${ms.length} answered (${(ms.length / s).toFixed(0)}/s)`);
+  }, 1000);
+  const get = async (path: string, ok: (status: number, body: string) => boolean): Promise<string> => {
+    const t0 = performance.now();
+    const res = await pool.request({ method: 'GET', path });
+    const body = await res.body.text();
+    if (ok(res.statusCode, body)) ms.push(performance.now() - t0);
+    else failed++;
+    return body;
+  };
+  await Promise.all(
+    Array.from({ length: spec.concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const checkpoint = await get('/logs/self/checkpoint', (status) => status === 200);
+        checkpoints++;
+        const size = Number(checkpoint.split('\n')[1]);
+        if (!(size > 0)) continue;
+        const index = Math.floor(Math.random() * size);
+        await get(
+          `/logs/self/proofs/inclusion?index=${index}&size=${size}`,
+          (status, body) => status === 200 && body.includes('"path"'),
+        );
+        proofs++;
+      }
+    }),
+  );
+  clearInterval(ticker);
+  process.stderr.write('\n');
+  await pool.close();
+  return { durationS: (Date.now() - started) / 1000, checkpoints, proofs, failed, ms };
+}
+
 async function main(): Promise<void> {
   const plan = JSON.parse(process.argv[2]!) as LoadPlan;
   const pools = plan.gateways.map((url) => new Pool(url, { connections: plan.concurrency, pipelining: 1 }));
@@ -223,13 +285,23 @@ async function main(): Promise<void> {
   cpu = process.cpuUsage();
   wall = Date.now();
   const queried = plan.query ? await query(plan, profiles) : undefined;
+  const queryCpu = queried ? cpuPercent(cpu, Date.now() - wall) : undefined;
+  if (plan.reads) process.stdout.write('phase reads\n');
+  cpu = process.cpuUsage();
+  wall = Date.now();
+  const read = plan.reads ? await reads(plan) : undefined;
   const result: LoadResult = {
     presignS,
     presigned: requests.length,
     samples,
     errors,
     ...(queried ? { query: queried } : {}),
-    ownCpuPercent: { load: loadCpu, ...(queried ? { query: cpuPercent(cpu, Date.now() - wall) } : {}) },
+    ...(read ? { reads: read } : {}),
+    ownCpuPercent: {
+      load: loadCpu,
+      ...(queryCpu === undefined ? {} : { query: queryCpu }),
+      ...(read ? { reads: cpuPercent(cpu, Date.now() - wall) } : {}),
+    },
   };
   process.stdout.write('phase done\n');
   await Promise.all(pools.map((p) => p.close()));

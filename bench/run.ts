@@ -614,7 +614,12 @@ async function portalScenario(brokers: string, dir: string, workers = 1) {
           perAccount: SIZE.perAccount,
           concurrency: SIZE.concurrency,
           durationS: SIZE.loadS,
-          ...(SCENARIOS.has('query') ? { query: { durationS: SIZE.queryS, concurrency: 32 } } : {}),
+          ...(SCENARIOS.has('query')
+            ? {
+                query: { durationS: SIZE.queryS, concurrency: 32 },
+                reads: { durationS: SIZE.queryS, concurrency: 32 },
+              }
+            : {}),
         },
         (phase) => marks.set(phase, mark(federation)),
       );
@@ -629,7 +634,10 @@ async function portalScenario(brokers: string, dir: string, workers = 1) {
       const end = marks.get('done') ?? mark(federation);
       const resources = resourcesBetween(federation, marks.get('load')!, marks.get('query') ?? end);
       const queryResources = marks.has('query')
-        ? resourcesBetween(federation, marks.get('query')!, end)
+        ? resourcesBetween(federation, marks.get('query')!, marks.get('reads') ?? end)
+        : undefined;
+      const readsResources = marks.has('reads')
+        ? resourcesBetween(federation, marks.get('reads')!, end)
         : undefined;
       const first = Math.min(...result.samples.map((s) => s.sentMs));
       const last = Math.max(...result.samples.map((s) => s.ackMs));
@@ -684,8 +692,17 @@ async function portalScenario(brokers: string, dir: string, workers = 1) {
             ),
           },
         },
+        reads: result.reads && {
+          loadGeneratorCpuPercent: result.ownCpuPercent.reads ?? NaN,
+          checkpoints: result.reads.checkpoints,
+          proofs: result.reads.proofs,
+          failed: result.reads.failed,
+          perS: (result.reads.checkpoints + result.reads.proofs) / result.reads.durationS,
+          latencyMs: { p50: quantile(result.reads.ms, 0.5), p99: quantile(result.reads.ms, 0.99) },
+        },
         resources,
         queryResources,
+        readsResources,
       };
     },
   );
@@ -960,9 +977,12 @@ interface BenchResults {
   embedded?: EmbeddedFigures['embedded'];
   ingest?: PortalFigures['ingest'];
   query?: PortalFigures['query'];
+  /** Checkpoint and inclusion proof reads, after the profile queries (issue #17). */
+  reads?: PortalFigures['reads'];
   tiles?: PortalFigures['tiles'];
   ingestResources?: Resources;
   queryResources?: Resources;
+  readsResources?: Resources;
   federation?: FederationFigures['federation'];
   federationResources?: Resources;
   catchup?: CatchupFigures['catchup'];
@@ -1026,6 +1046,14 @@ function table(results: BenchResults): string {
       `${fmt(q.perS)}; ${fmt(q.latencyMs.p50, 1)} / ${fmt(q.latencyMs.p99, 1)}`,
       '≥ 3,000; p99 ≤ 25',
       `load generator: ${fmt(q.loadGeneratorCpuPercent)} % of one core`,
+    );
+  const rd = results.reads;
+  if (rd)
+    row(
+      'reads: checkpoint and inclusion proof reads/s (32 connections); p50 / p99 ms',
+      `${fmt(rd.perS)}; ${fmt(rd.latencyMs.p50, 1)} / ${fmt(rd.latencyMs.p99, 1)}`,
+      '≥ 10,000',
+      `load generator: ${fmt(rd.loadGeneratorCpuPercent)} % of one core; ${fmt(rd.failed)} failed`,
     );
   const sc = results.scaling;
   if (sc) {
@@ -1119,7 +1147,7 @@ function table(results: BenchResults): string {
     );
     row('embedded portal: peak RSS over start, rest and load, MB', fmt(e.load.peakRssMb), '', 'not a target');
   }
-  for (const scenario of ['ingest', 'query', 'federation', 'catchup'] as const) {
+  for (const scenario of ['ingest', 'query', 'reads', 'federation', 'catchup'] as const) {
     const r = results[`${scenario}Resources`];
     if (!r) continue;
     const peak = Math.max(
@@ -1230,9 +1258,11 @@ async function main(): Promise<void> {
       const r = await portalScenario(broker.brokers, dir);
       results.ingest = r.ingest;
       results.query = r.query;
+      if (r.reads) results.reads = r.reads;
       if (r.tiles) results.tiles = r.tiles;
       results.ingestResources = r.resources;
       if (r.queryResources) results.queryResources = r.queryResources;
+      if (r.readsResources) results.readsResources = r.readsResources;
     }
     if (SCENARIOS.has('scaling')) {
       // The same ingest and query with two processes of the gateway and of the query service.

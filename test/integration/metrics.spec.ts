@@ -250,6 +250,15 @@ describe('metrics and request ids on a running federation', () => {
       expect(now.find('db_pool_waiting_clients')).toHaveLength(1);
     }
 
+    // Query: the log heads it keeps in memory were read again after the session's seals.
+    const headsAdvanced = (s: Scrape) => s.sum('query_log_heads_refreshes_total', { outcome: 'advanced' });
+    expect((await fetch(`${A.urls.query}/logs/self/checkpoint`)).status).toBe(200);
+    await until(
+      'A reads its log heads again',
+      A.urls.query,
+      (s) => headsAdvanced(s) > headsAdvanced(was(A, 'query')),
+    );
+
     // Replication: cosignatures both ways and mirror lag between the honest portals.
     for (const p of portals) {
       const others = portals.filter((q) => q !== p);

@@ -9,6 +9,7 @@ import {
   verifyServedLog,
   type ProfileAnswer,
 } from '../support/mirror-client';
+import { eventually } from '../../apps/log-signer/test/log-fixture';
 import {
   startScenarioQuery,
   writePortalRow,
@@ -53,6 +54,14 @@ describe('query: /logs/{peer} and /profiles over the mirrors', () => {
     const dave = await json<ProfileAnswer>(`/profiles/${s.people.dave.masterId}`);
     expect(dave).toMatchObject({ log: 'beta', proof: { size: 9 } }); // the latest seal
     await writePortalRow(ds, s);
+    // The query service holds the roster in memory for at most CHECKPOINT_MAX_AGE_MS (query.md
+    // "Log heads"): the row counts once its checkpoint carries the cosignatures of subject alpha.
+    await eventually(
+      'the portal row read by the query service',
+      async () => ((await get('/logs/self/checkpoint')).body !== s.self.seals[2]!.note ? true : undefined),
+      5_000,
+      10,
+    );
   });
 
   it("serves each peer's mirror so that a client verifies everything with the peer's keys", async () => {

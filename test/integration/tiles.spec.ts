@@ -20,7 +20,7 @@ import { TiledLog } from '@cryptomesh/client';
 import { createService, type RunningService } from '@cryptomesh/service';
 import { runCaptured } from '../../apps/cli/test/run-captured';
 import { queryApp } from '../../apps/query/src/query.app';
-import { testEntry, testLogKey, type TestLogKey } from '../../apps/log-signer/test/log-fixture';
+import { eventually, testEntry, testLogKey, type TestLogKey } from '../../apps/log-signer/test/log-fixture';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { consistent, leafHash, nodeHash, rootFromInclusion, sha256 } from '../support/rfc9162-independent';
 
@@ -294,13 +294,26 @@ describe('tlog-tiles: an independent reader verifies the own log and a mirror (i
     await db?.drop();
   });
 
-  /** After each seal: the reader verifies the checkpoint, root, entries, and proofs from tiles. */
+  /**
+   * After each seal of tree size `sealed`: the reader verifies the checkpoint, root, entries, and
+   * proofs from tiles — once the query service serves that seal (it keeps the latest checkpoint in
+   * memory for at most CHECKPOINT_MAX_AGE_MS: query.md "Log heads").
+   */
   async function readAndCheck(
     reader: SpecTileReader,
     seen: ReaderCheckpoint[],
     expectedEntries: (index: number) => Uint8Array,
+    sealed: number,
   ): Promise<void> {
-    const cp = await reader.checkpoint();
+    const cp = await eventually(
+      `the checkpoint of size ${sealed} served`,
+      async () => {
+        const served = await reader.checkpoint();
+        return served.size === sealed ? served : undefined;
+      },
+      5_000,
+      10,
+    );
     const size = cp.size;
     expect((await reader.mth(0, size, size)).equals(cp.root)).toBe(true);
     // Every entry of the bundles hashes to its level-0 tile hash, and is the entry logged.
@@ -380,7 +393,7 @@ describe('tlog-tiles: an independent reader verifies the own log and a mirror (i
           }
         }
         await session.appendSeal(part);
-        await readAndCheck(reader, seen, (i) => testEntry('self', i));
+        await readAndCheck(reader, seen, (i) => testEntry('self', i), size);
       }
     } finally {
       await session.close();
@@ -455,7 +468,7 @@ describe('tlog-tiles: an independent reader verifies the own log and a mirror (i
         profiles: part.entries.map(() => undefined),
         accountStates: [],
       });
-      await readAndCheck(reader, seen, (i) => testEntry('peer', i));
+      await readAndCheck(reader, seen, (i) => testEntry('peer', i), size);
     }
   }, 300_000);
 

@@ -2,11 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import type { VerifierKey } from '@cryptomesh/log';
 import { witnessKeysFor } from './cosigned-checkpoint';
-import type { FederationPeer, FederationPortal, FederationReader } from './federation-reader';
+import type { FederationReader } from './federation-reader';
+import { membersOf } from './log-heads-loader';
+import type { LogHead, LogHeads, LogHeadsSnapshot } from './log-heads';
 import type { MirrorLogs, PublishedLog } from './published-log';
 import { QueryError } from './query-error';
 import { SELF } from './query-params';
-import { FEDERATION_READER, MIRROR_LOGS, PUBLISHED_LOG } from './query-tokens';
+import { FEDERATION_READER, LOG_HEADS, MIRROR_LOGS, PUBLISHED_LOG } from './query-tokens';
 import { ServedLog, type SealCosignatures } from './served-log';
 
 /** The name of this portal's own log in `/logs/{peer}/…` and in `/profiles` answers. */
@@ -14,8 +16,9 @@ export { SELF };
 
 /**
  * The logs this portal serves (federation.md "Query"): its own, named `self`, and the mirror of
- * every peer in `federation_peers` (configured or not), named by the peer id. The roster is read at
- * each call — a query instance holds no federation state, so it follows what replication wrote.
+ * every peer in `federation_peers` (configured or not), named by the peer id. The roster and each
+ * log's head come from the LogHeads snapshot (query.md "Log heads": at most CHECKPOINT_MAX_AGE_MS
+ * old); a peer that is not in it (added since) is looked up in the database.
  */
 @Injectable()
 export class LogsService {
@@ -23,6 +26,7 @@ export class LogsService {
     @Inject(PUBLISHED_LOG) private readonly own: PublishedLog,
     @Inject(MIRROR_LOGS) private readonly mirrors: MirrorLogs,
     @Inject(FEDERATION_READER) private readonly federation: FederationReader,
+    @Inject(LOG_HEADS) private readonly heads: LogHeads,
   ) {}
 
   /**
@@ -30,13 +34,10 @@ export class LogsService {
    * other name. A known peer with nothing mirrored is an empty log (`log.empty` where a seal is needed).
    */
   async log(name: string): Promise<ServedLog> {
-    if (name === SELF) {
-      // The portal id is read only if a cosignature is needed (checkpoints, not entries or proofs).
-      const subject = async () => (await this.federation.portal())?.id;
-      return this.served(SELF, this.own, subject, async () =>
-        witnessKeysFor(await subject(), await this.members()),
-      );
-    }
+    const snapshot = await this.heads.current();
+    if (name === SELF) return this.served(snapshot, SELF, this.own, snapshot.portal?.id);
+    if (snapshot.peers.some((p) => p.id === name))
+      return this.served(snapshot, name, this.mirrors(name), name);
     const peer = await this.federation.peer(name);
     if (peer === undefined) {
       throw new QueryError(
@@ -44,12 +45,10 @@ export class LogsService {
         `${JSON.stringify(name.slice(0, 80))} is neither self nor a peer of this portal's federation`,
       );
     }
-    return this.served(
-      peer.id,
-      this.mirrors(peer.id),
-      () => Promise.resolve(peer.id),
-      async () => witnessKeysFor(peer.id, await this.members()),
-    );
+    // Added to the roster after the snapshot: served from the database, with the snapshot's roster
+    // and this peer for the witness keys.
+    const members = [...membersOf(snapshot.portal, snapshot.peers), peer];
+    return this.servedWith(peer.id, this.mirrors(peer.id), peer.id, () => witnessKeysFor(peer.id, members));
   }
 
   /**
@@ -57,49 +56,40 @@ export class LogsService {
    * of cosignatures a checkpoint should carry (`federation_portal.quorum`; 0 without the row).
    */
   async all(): Promise<{ logs: ServedLog[]; quorum: number }> {
-    const [portal, peers] = await Promise.all([this.federation.portal(), this.federation.peers()]);
-    const members = membersOf(portal, peers);
-    const log = (name: string, published: PublishedLog, subject: string | undefined): ServedLog =>
-      this.served(
-        name,
-        published,
-        () => Promise.resolve(subject),
-        () => Promise.resolve(witnessKeysFor(subject, members)),
-      );
-    const logs = [log(SELF, this.own, portal?.id), ...peers.map((p) => log(p.id, this.mirrors(p.id), p.id))];
-    return { logs, quorum: portal?.quorum ?? 0 };
+    const snapshot = await this.heads.current();
+    const logs = [
+      this.served(snapshot, SELF, this.own, snapshot.portal?.id),
+      ...snapshot.peers.map((p) => this.served(snapshot, p.id, this.mirrors(p.id), p.id)),
+    ];
+    return { logs, quorum: snapshot.quorum };
   }
 
   /** `subject`: the portal whose seals the log holds (cosignatures' subject); undefined: none stored. */
   private served(
+    snapshot: LogHeadsSnapshot,
     name: string,
     log: PublishedLog,
-    subject: () => Promise<string | undefined>,
-    witnessKeys: () => Promise<readonly VerifierKey[]>,
+    subject: string | undefined,
+  ): ServedLog {
+    const keys = () => witnessKeysFor(subject, membersOf(snapshot.portal, snapshot.peers));
+    return this.servedWith(name, log, subject, keys, snapshot.heads.get(name));
+  }
+
+  private servedWith(
+    name: string,
+    log: PublishedLog,
+    subject: string | undefined,
+    /** Only the database path of `provingSeal` needs them: parsed on demand. */
+    witnessKeys: () => readonly VerifierKey[],
+    head?: LogHead,
   ): ServedLog {
     const federation = this.federation;
     const cosignatures: SealCosignatures = {
-      of: async (part) => {
-        const id = await subject();
-        return id === undefined ? [] : federation.cosignatures(id, part);
-      },
-      parts: async (from, witnesses, limit, before) => {
-        const id = await subject();
-        return id === undefined ? [] : federation.cosignedParts(id, from, witnesses, limit, before);
-      },
-      witnessKeys,
+      of: async (part) => (subject === undefined ? [] : federation.cosignatures(subject, part)),
+      parts: async (from, witnesses, limit, before) =>
+        subject === undefined ? [] : federation.cosignedParts(subject, from, witnesses, limit, before),
+      witnessKeys: () => Promise.resolve(witnessKeys()),
     };
-    return new ServedLog(name, log, cosignatures, nodeEd25519);
+    return new ServedLog(name, log, cosignatures, nodeEd25519, head);
   }
-
-  private async members(): Promise<Member[]> {
-    const [portal, peers] = await Promise.all([this.federation.portal(), this.federation.peers()]);
-    return membersOf(portal, peers);
-  }
-}
-
-type Member = { readonly id: string; readonly witnessKey: string | null };
-
-function membersOf(portal: FederationPortal | undefined, peers: readonly FederationPeer[]): Member[] {
-  return [...(portal === undefined ? [] : [portal]), ...peers];
 }

@@ -22,7 +22,10 @@ import {
   ORIGIN,
   type Account,
 } from '../../../libs/mesh/test/fixtures';
+import { nodeEd25519 } from '@cryptomesh/crypto';
 import type { FederationReader } from './federation-reader';
+import { LogHeads } from './log-heads';
+import { logHeadsLoader } from './log-heads-loader';
 import { LogsService } from './logs.service';
 import { ProfileService } from './profile.service';
 import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
@@ -71,6 +74,11 @@ async function setup(
       keyTransitions: () => Promise.resolve([]),
       readNodes: (ids: readonly NodeId[]): Promise<Hash[]> =>
         Promise.resolve(ids.map((id) => entryLeafHash(entries[id.index]!))),
+      entryWithNodes: (index, ids) =>
+        Promise.resolve({
+          entry: entries[index],
+          hashes: ids.map((id) => entryLeafHash(entries[id.index]!)),
+        }),
       hashTile: () => Promise.resolve(undefined),
       latestProfileRows: (prefix, size, account) => {
         asked.push({ prefix, size, account });
@@ -89,7 +97,12 @@ async function setup(
   };
   const federation: FederationReader =
     mirrorRows === undefined ? noFederation : { ...noFederation, peers: () => Promise.resolve([peer]) };
-  const service = new ProfileService(new LogsService(fakeLog(rows, 'the note\n'), () => mirror, federation));
+  const own = fakeLog(rows, 'the note\n');
+  const mirrors = () => mirror;
+  const heads = new LogHeads(logHeadsLoader({ own, mirrors, federation, ed25519: nodeEd25519 }), 0, () =>
+    performance.now(),
+  );
+  const service = new ProfileService(new LogsService(own, mirrors, federation, heads));
   return { account, entries, service, asked };
 }
 

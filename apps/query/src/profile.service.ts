@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { isCryptoError, udfMatches, type FlattenedJws, type Udf } from '@cryptomesh/crypto';
 import { toBase64 } from '@cryptomesh/log';
-import { decodeRecord, profileSetBy, type SignedProfile } from '@cryptomesh/mesh';
+import { decodeRecord } from '@cryptomesh/mesh';
 import { parseProfileName } from './profile-name';
+import { ProfileValues, type ProfileValue } from './profile-values';
 import type { ProfileIndexRow, PublishedSeal } from './published-log';
 import { QueryError } from './query-error';
 import { LogsService } from './logs.service';
-import type { ServedLog } from './served-log';
+import type { CosignedSeal, InclusionAnswer, ServedLog } from './served-log';
 
 /** The answer of `GET /profiles/{udf}` (docs/design/query.md). */
 export interface ProfileAnswer {
@@ -37,9 +38,12 @@ interface Searched {
 /** One log's current value of the profile: the latest sealed entry of that log that sets it. */
 interface Candidate extends Searched {
   readonly row: ProfileIndexRow;
-  readonly value: SignedProfile;
+  readonly value: ProfileValue;
   /** The bytes of the entry that set it (read once: the answer carries them). */
   readonly entry: Uint8Array;
+  /** The seal the entry is proven against, and the proof: read with the entry, in one statement. */
+  readonly proving: CosignedSeal;
+  readonly proof: InclusionAnswer;
 }
 
 /**
@@ -60,20 +64,26 @@ interface Candidate extends Searched {
  */
 @Injectable()
 export class ProfileService {
+  /** Decoded values by entry content: one per service, shared by its requests. */
+  private readonly values = new ProfileValues();
+
   constructor(private readonly logs: LogsService) {}
 
   async profile(name: string): Promise<ProfileAnswer> {
     const wanted = parseProfileName(name);
     const { logs, quorum } = await this.logs.all();
-    const searched: Searched[] = [];
-    for (const log of logs) {
-      const seal = await log.latestSeal();
-      if (seal === undefined) continue;
-      const rows = (await log.profileRows(wanted.prefix, seal.size, wanted.account)).filter((r) =>
-        matches(wanted.udf, r.id),
-      );
-      searched.push({ log, seal, rows });
-    }
+    // Every log's index at once (one statement each), kept in search order.
+    const found = await Promise.all(
+      logs.map(async (log): Promise<Searched | undefined> => {
+        const seal = await log.latestSeal();
+        if (seal === undefined) return undefined;
+        const rows = (await log.profileRows(wanted.prefix, seal.size, wanted.account)).filter((r) =>
+          matches(wanted.udf, r.id),
+        );
+        return { log, seal, rows };
+      }),
+    );
+    const searched = found.filter((s): s is Searched => s !== undefined);
     if (searched.length === 0)
       throw new QueryError('profile.not-found', `no profile is sealed yet: no log has a seal`);
     const ids = new Set(searched.flatMap((s) => s.rows.map((r) => r.id)));
@@ -87,15 +97,18 @@ export class ProfileService {
     for (const s of searched) {
       const row = latest(s.rows.filter((r) => r.state === 'set'));
       if (row !== undefined) {
-        const entry = await s.log.entry(row.index);
-        candidates.push({ ...s, row, entry, value: this.valueIn(s.log, row, entry) });
+        // The proving seal first (from the log heads, no statement when they are fresh), so that
+        // the entry and its proof are read together; a candidate that loses wasted one proof.
+        const proving = await s.log.provingSeal(row.index, quorum, s.seal);
+        const { entry, proof } = await s.log.entryWithProof(row.index, proving.seal);
+        candidates.push({ ...s, row, entry, proving, proof, value: this.valueIn(s.log, row, entry) });
       }
     }
     const current = candidates.reduce<Candidate | undefined>(
-      (best, c) => (best === undefined || sequenceOf(c.value) > sequenceOf(best.value) ? c : best),
+      (best, c) => (best === undefined || c.value.sequence > best.value.sequence ? c : best),
       undefined,
     );
-    if (current !== undefined) return this.answer(current, quorum);
+    if (current !== undefined) return answer(current);
     const scope = wanted.account === undefined ? '' : ` of account ${wanted.account}`;
     const deleted = searched.find((s) => s.rows.length > 0);
     if (deleted !== undefined) {
@@ -115,30 +128,29 @@ export class ProfileService {
   }
 
   /** The signed value `entry` (of `row`) gives the profile; a corrupt index is an internal error. */
-  private valueIn(log: ServedLog, row: ProfileIndexRow, entry: Uint8Array): SignedProfile {
+  private valueIn(log: ServedLog, row: ProfileIndexRow, entry: Uint8Array): ProfileValue {
     // The index says this entry set the profile; its bytes must agree, or the index is corrupt.
-    const signed = profileSetBy(decodeRecord(entry), row.id);
+    const signed = this.values.of(entry, row.id);
     if (signed === undefined)
       throw new Error(
         `the profile index of log ${log.name} names entry ${row.index} for ${row.id}, which does not set it`,
       );
     return signed;
   }
+}
 
-  private async answer(current: Candidate, quorum: number): Promise<ProfileAnswer> {
-    const { log, row } = current;
-    const { seal, checkpoint } = await log.provingSeal(row.index, quorum, current.seal);
-    return {
-      log: log.name,
-      id: row.id,
-      account: row.account,
-      profile: current.value.jws,
-      index: row.index,
-      entry: toBase64(current.entry),
-      proof: await log.proveInclusion(row.index, seal),
-      checkpoint,
-    };
-  }
+function answer(current: Candidate): ProfileAnswer {
+  const { log, row } = current;
+  return {
+    log: log.name,
+    id: row.id,
+    account: row.account,
+    profile: current.value.jws,
+    index: row.index,
+    entry: toBase64(current.entry),
+    proof: current.proof,
+    checkpoint: current.proving.checkpoint,
+  };
 }
 
 /** The UDF prefix rule (udf §3.4); an indexed id that is no UDF (a record's bad `Id`) matches nothing. */
@@ -149,12 +161,6 @@ function matches(udf: Udf, id: string): boolean {
     if (isCryptoError(error)) return false;
     throw error;
   }
-}
-
-/** A Master or Personal Profile's `Sequence`; -1 for the kinds that have none (order decides). */
-function sequenceOf(signed: SignedProfile): number {
-  const { profile } = signed;
-  return profile.kind === 'master' || profile.kind === 'personal' ? profile.sequence : -1;
 }
 
 function latest(rows: readonly ProfileIndexRow[]): ProfileIndexRow | undefined {

@@ -41,6 +41,14 @@ export interface PublishedLog extends HashReader {
   keyTransitions(size: number): Promise<Array<{ index: number; entry: Uint8Array }>>;
   readNodes(ids: Parameters<HashReader['readNodes']>[0]): Promise<Hash[]>;
   /**
+   * Entry `index` (undefined when not stored) and the stored nodes `ids` — as `readNodes`, with
+   * the same errors — in ONE statement: a profile answer's entry and inclusion proof together.
+   */
+  entryWithNodes(
+    index: number,
+    ids: Parameters<HashReader['readNodes']>[0],
+  ): Promise<{ entry: Uint8Array | undefined; hashes: Hash[] }>;
+  /**
    * The first `width` hashes of hash tile (`level`, `index`) as materialised when a seal was stored
    * (C2SP tlog-tiles), concatenated; undefined when no stored tile is that wide. One lookup.
    */

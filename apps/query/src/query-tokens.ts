@@ -16,3 +16,5 @@ export const LOG_BACKLOG_LIMITS = Symbol('LOG_BACKLOG_LIMITS');
 export const QUERY_PORTAL_ID = Symbol('QUERY_PORTAL_ID');
 /** `AccountDirectory`: the own accounts and the mirrors' account states (GET /accounts/{address}). */
 export const ACCOUNT_DIRECTORY = Symbol('ACCOUNT_DIRECTORY');
+/** `LogHeads`: the latest checkpoints, cosignatures and roster in memory (query.md "Log heads"). */
+export const LOG_HEADS = Symbol('LOG_HEADS');

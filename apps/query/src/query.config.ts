@@ -3,10 +3,15 @@ import { isValidPortalId } from '@cryptomesh/intermesh/topics';
 import {
   commonConfigShape,
   databaseConfigShape,
+  enumVar,
+  integerVar,
   loadConfig,
   logBacklogConfigShape,
   workersConfigShape,
 } from '@cryptomesh/service';
+
+/** CHECKPOINT_MAX_AGE_MS when unset. */
+export const DEFAULT_CHECKPOINT_MAX_AGE_MS = 25;
 
 /** The query service's environment (docs/configuration.md lists every variable). */
 export function queryConfigShape() {
@@ -15,6 +20,18 @@ export function queryConfigShape() {
     ...databaseConfigShape(),
     ...logBacklogConfigShape(),
     ...workersConfigShape(),
+    /**
+     * How old the in-memory checkpoints may be (docs/design/query.md "Log heads"): a seal or a
+     * cosignature committed at t is in every answer to a request that arrives after t + this. 0: each
+     * answer reads them anew.
+     */
+    CHECKPOINT_MAX_AGE_MS: integerVar({ default: DEFAULT_CHECKPOINT_MAX_AGE_MS, min: 0, max: 10_000 }),
+    /**
+     * The log reads (entries, proof nodes, profile index, tiles) as named prepared statements, planned
+     * once per connection. `false` behind a pooler that does not keep a session per client
+     * (PgBouncer in transaction mode before 1.21).
+     */
+    DB_PREPARED_STATEMENTS: enumVar(['true', 'false'], 'true').transform((v) => v === 'true'),
     /** This portal's id, named by `/federation` until the replication service wrote its own row. */
     PORTAL_ID: z.preprocess(
       (v) => (v === '' ? undefined : v),

@@ -1,4 +1,4 @@
-import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   PersistenceModule,
@@ -8,7 +8,8 @@ import {
   TypeOrmStatusHistory,
   type LogBacklogLimits,
 } from '@cryptomesh/persistence';
-import { OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/service';
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import { MetricsService, OpenApiRegistry, ServiceModule, packageVersion } from '@cryptomesh/service';
 import type { AccountDirectory } from './account-directory';
 import { AccountController } from './account.controller';
 import { AccountService } from './account.service';
@@ -16,11 +17,14 @@ import { FederationController } from './federation.controller';
 import type { FederationReader } from './federation-reader';
 import { FederationService, type Now } from './federation.service';
 import { LogController } from './log.controller';
+import { LogHeads } from './log-heads';
+import { logHeadsLoader } from './log-heads-loader';
+import { logHeadsMetrics } from './log-heads.metrics';
 import { LogsService } from './logs.service';
 import { ProfileController } from './profile.controller';
 import { ProfileService } from './profile.service';
 import type { MirrorLogs, PublishedLog } from './published-log';
-import type { QueryConfig } from './query.config';
+import { DEFAULT_CHECKPOINT_MAX_AGE_MS, type QueryConfig } from './query.config';
 import { queryOpenApi } from './query.openapi';
 import {
   ACCOUNT_DIRECTORY,
@@ -31,6 +35,7 @@ import {
   QUERY_PORTAL_ID,
   STATUS_HISTORY_READER,
   LOG_BACKLOG_LIMITS,
+  LOG_HEADS,
 } from './query-tokens';
 import { TileController } from './tile.controller';
 import { TypeOrmAccountDirectory } from './typeorm-account-directory';
@@ -56,7 +61,15 @@ export class QueryFeatureModule implements OnModuleInit {
   static forRoot(options: {
     readonly portalId?: string | undefined;
     readonly backlogLimits: LogBacklogLimits;
+    /** CHECKPOINT_MAX_AGE_MS (query.md "Log heads"); the default when absent. */
+    readonly checkpointMaxAgeMs?: number;
+    /**
+     * DB_PREPARED_STATEMENTS: the log reads as prepared statements (`preparedDataSourceQuery`);
+     * off when absent — the all-in-one portal's PGlite socket shares one session between connections.
+     */
+    readonly preparedStatements?: boolean;
   }): DynamicModule {
+    const prepared = options.preparedStatements ?? false;
     return {
       module: QueryFeatureModule,
       controllers: [
@@ -72,7 +85,7 @@ export class QueryFeatureModule implements OnModuleInit {
           provide: PUBLISHED_LOG,
           inject: [DataSource],
           useFactory: (dataSource: DataSource): PublishedLog =>
-            new TypeOrmPublishedLog(dataSource) satisfies PublishedLog,
+            new TypeOrmPublishedLog(dataSource, { prepared }) satisfies PublishedLog,
         },
         {
           provide: MIRROR_LOGS,
@@ -80,7 +93,7 @@ export class QueryFeatureModule implements OnModuleInit {
           useFactory:
             (dataSource: DataSource): MirrorLogs =>
             (peer) =>
-              new TypeOrmMirrorLog(dataSource, peer) satisfies PublishedLog,
+              new TypeOrmMirrorLog(dataSource, peer, { prepared }) satisfies PublishedLog,
         },
         {
           provide: FEDERATION_READER,
@@ -109,6 +122,32 @@ export class QueryFeatureModule implements OnModuleInit {
           } satisfies LogBacklogLimits,
         },
         { provide: QUERY_PORTAL_ID, useValue: options.portalId },
+        {
+          provide: LOG_HEADS,
+          inject: [PUBLISHED_LOG, MIRROR_LOGS, FEDERATION_READER, MetricsService],
+          useFactory: (
+            own: PublishedLog,
+            mirrors: MirrorLogs,
+            federation: FederationReader,
+            metrics: MetricsService,
+          ): LogHeads => {
+            const refreshes = logHeadsMetrics(metrics);
+            const logger = new Logger('query');
+            return new LogHeads(
+              logHeadsLoader({ own, mirrors, federation, ed25519: nodeEd25519 }),
+              options.checkpointMaxAgeMs ?? DEFAULT_CHECKPOINT_MAX_AGE_MS,
+              () => performance.now(),
+              (outcome, error) => {
+                refreshes.inc({ outcome });
+                if (outcome === 'failed')
+                  logger.warn({
+                    msg: 'reading the log heads failed; the next request reads again',
+                    err: String(error),
+                  });
+              },
+            );
+          },
+        },
         LogsService,
         ProfileService,
         AccountService,
@@ -136,7 +175,12 @@ export class QueryModule {
           migrations: config.DB_MIGRATIONS,
           poolSize: config.DB_POOL_SIZE,
         }),
-        QueryFeatureModule.forRoot({ portalId: config.PORTAL_ID, backlogLimits: config }),
+        QueryFeatureModule.forRoot({
+          portalId: config.PORTAL_ID,
+          backlogLimits: config,
+          checkpointMaxAgeMs: config.CHECKPOINT_MAX_AGE_MS,
+          preparedStatements: config.DB_PREPARED_STATEMENTS,
+        }),
       ],
     };
   }

@@ -5,6 +5,7 @@ import {
   encodeEntryBundle,
   formatTilePath,
   inclusionProof,
+  planInclusionProof,
   tileWidthAt,
   toBase64,
   type TileCoord,
@@ -13,14 +14,22 @@ import {
 } from '@cryptomesh/log';
 import { cosignedCheckpoint } from './cosigned-checkpoint';
 import type { StoredCosignature } from './federation-reader';
+import { COSIGNED_PAGE } from './log-heads-loader';
+import type { CosignedSeal, LogHead } from './log-heads';
 import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
 import { QueryError } from './query-error';
+
+export type { CosignedSeal };
 
 /** Entries in one `/entries` answer, at most (DESIGN.md "HTTP"). */
 export const MAX_ENTRIES_PER_REQUEST = 1000;
 
-/** Cosigned parts examined per round trip while looking for a seal that meets the quorum. */
-const COSIGNED_PAGE = 16;
+/** An inclusion proof as the API serves it (RFC 9162 §2.1.3, hashes in base64). */
+export interface InclusionAnswer {
+  readonly index: number;
+  readonly size: number;
+  readonly path: string[];
+}
 
 /**
  * The stored cosignatures of one log's seals (federation.md "Query"): those whose subject is the
@@ -34,12 +43,6 @@ export interface SealCosignatures {
   parts(from: number, witnesses: number, limit: number, before?: number): Promise<number[]>;
   /** The witness keys whose cosignatures count for this log (every member's but its portal's). */
   witnessKeys(): Promise<readonly VerifierKey[]>;
-}
-
-/** A seal and its checkpoint text (the note with the stored cosignatures over it). */
-export interface CosignedSeal {
-  readonly seal: PublishedSeal;
-  readonly checkpoint: string;
 }
 
 /**
@@ -56,10 +59,17 @@ export class ServedLog {
     private readonly log: PublishedLog,
     private readonly cosignatures: SealCosignatures,
     private readonly ed25519: Ed25519,
+    /**
+     * The log's head as the LogHeads snapshot of this request holds it (query.md "Log heads"):
+     * answers within it cost no statement; anything beyond it (a size above its latest seal) is
+     * read from the database, so the snapshot only ever lags, it never refuses what is stored.
+     */
+    private readonly head?: LogHead,
   ) {}
 
+  /** The latest checkpoint: the snapshot's, else (no head, no seal in it) the database's. */
   async checkpoint(): Promise<string> {
-    return this.checkpointOf(await this.latest());
+    return this.head?.latest?.checkpoint ?? this.checkpointOf(await this.latest());
   }
 
   /** The checkpoint text of a stored seal: its note followed by the stored cosignatures over it. */
@@ -81,7 +91,7 @@ export class ServedLog {
         `at most ${MAX_ENTRIES_PER_REQUEST} entries per request (asked ${end - start})`,
       );
     }
-    const sealed = await this.sealedSize();
+    const sealed = await this.sealedSize((size) => end <= size);
     if (end > sealed)
       throw new QueryError('range.beyond-log', `end ${end} is beyond the sealed tree size ${sealed}`);
     const entries = await this.log.entries(start, end);
@@ -123,7 +133,7 @@ export class ServedLog {
    * with the seal; an entry bundle one range read of the entries.
    */
   async tile(tile: TileCoord): Promise<Uint8Array> {
-    const size = await this.sealedSize();
+    const size = await this.sealedSize((sealed) => tileWidthAt(tile.level, tile.index, sealed) >= tile.width);
     const notFound = () =>
       new QueryError(
         'tile.not-found',
@@ -155,6 +165,13 @@ export class ServedLog {
    * size MUST be above `index`.
    */
   async provingSeal(index: number, quorum: number, latest: PublishedSeal): Promise<CosignedSeal> {
+    const head = this.head;
+    if (head?.latest !== undefined && head.latest.seal.part === latest.part) {
+      // The snapshot's `cosigned` is the latest seal up to `latest` that meets the quorum: if it
+      // does not hold the entry, no seal that meets it does (sizes never decrease with the part).
+      const { cosigned } = head;
+      return quorum > 0 && cosigned !== undefined && cosigned.seal.size > index ? cosigned : head.latest;
+    }
     const first = quorum > 0 ? await this.log.firstSealCovering(index) : undefined;
     if (first !== undefined) {
       const witnesses = await this.cosignatures.witnessKeys();
@@ -177,17 +194,21 @@ export class ServedLog {
   }
 
   /**
-   * The inclusion proof of entry `index` in the tree of `seal` (RFC 9162 §2.1.3). `seal` MUST be a
-   * stored seal of this log and `index` below its size.
+   * Entry `index` and its inclusion proof in the tree of `seal`, in one statement (the entry and
+   * the proof's stored nodes together). `seal` MUST be a stored seal of this log and `index` below
+   * its size.
    */
-  async proveInclusion(
+  async entryWithProof(
     index: number,
     seal: PublishedSeal,
-  ): Promise<{ index: number; size: number; path: string[] }> {
+  ): Promise<{ entry: Uint8Array; proof: InclusionAnswer }> {
     if (index >= seal.size)
       throw new RangeError(`entry ${index} is not inside the tree of size ${seal.size}`);
-    const path = await inclusionProof(this.log, index, seal.size);
-    return { index, size: seal.size, path: path.map(toBase64) };
+    const plan = planInclusionProof(index, seal.size);
+    const read = await this.log.entryWithNodes(index, plan.ids);
+    if (read.entry === undefined) throw new Error(`entry ${index} of a sealed tree is not stored`);
+    const path = plan.build(read.hashes);
+    return { entry: read.entry, proof: { index, size: seal.size, path: path.map(toBase64) } };
   }
 
   /** The bytes of entry `index`, which MUST be below the size of a stored seal of this log. */
@@ -197,26 +218,33 @@ export class ServedLog {
     return entry;
   }
 
-  /** The latest seal, or undefined before the first. */
-  latestSeal(): Promise<PublishedSeal | undefined> {
-    return this.log.latestSeal();
+  /** The latest seal, or undefined before the first: the snapshot's, else the database's. */
+  async latestSeal(): Promise<PublishedSeal | undefined> {
+    return this.head?.latest?.seal ?? this.log.latestSeal();
   }
 
   /** The latest seal; rejects `log.empty` before the first. */
   async latest(): Promise<PublishedSeal> {
-    const seal = await this.log.latestSeal();
+    const seal = await this.latestSeal();
     if (seal === undefined) throw new QueryError('log.empty', `log ${this.name} has no seal yet`);
     return seal;
   }
 
-  private async sealedSize(): Promise<number> {
+  /**
+   * The sealed tree size: the snapshot's when `enough` accepts it, else the database's latest (a
+   * request beyond the snapshot — a client that holds a newer checkpoint — is never refused for it).
+   */
+  private async sealedSize(enough: (size: number) => boolean = () => true): Promise<number> {
+    const held = this.head?.latest?.seal.size;
+    if (held !== undefined && enough(held)) return held;
     return (await this.log.latestSeal())?.size ?? 0;
   }
 
   private async requireSealedSize(size: number, name: string): Promise<void> {
-    const sealed = await this.sealedSize();
+    const sealed = await this.sealedSize((s) => size <= s);
     if (size > sealed)
       throw new QueryError('range.beyond-log', `${name} ${size} is beyond the sealed tree size ${sealed}`);
+    if (this.head?.latest?.seal.size === size) return;
     if ((await this.log.sealWithSize(size)) === undefined) {
       throw new QueryError(
         'size.not-sealed',

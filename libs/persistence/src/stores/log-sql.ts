@@ -120,21 +120,48 @@ export async function readStoredNodes(
   tables: LogTables = OWN_LOG_TABLES,
 ): Promise<Hash[]> {
   if (ids.length === 0) return [];
+  return (await readNodesAndEntry(query, ids, undefined, tables)).hashes;
+}
+
+/**
+ * As `readStoredNodes`, and in the same statement the bytes of entry `entry` (undefined when it is
+ * not stored): what a profile answer needs, the entry and its inclusion proof, in one round trip.
+ */
+export async function readNodesAndEntry(
+  query: SqlQuery,
+  ids: readonly NodeId[],
+  entry: number | undefined,
+  tables: LogTables = OWN_LOG_TABLES,
+): Promise<{ hashes: Hash[]; entry: Uint8Array | undefined }> {
   const params: unknown[] = [ids.map((id) => id.level), ids.map((id) => String(id.index))];
   const peerIs = peerCondition(tables, params);
   const inLog = (alias: string): string => {
     const condition = peerIs(alias);
     return condition === undefined ? '' : ` AND ${condition}`;
   };
+  let entryRow = '';
+  if (entry !== undefined) {
+    const n = params.push(String(entry));
+    // ord 0 sorts before the nodes' (WITH ORDINALITY counts from 1).
+    entryRow = `
+     UNION ALL
+     SELECT 0::bigint, e.entry FROM ${tables.entries} e WHERE e.idx = $${n}${inLog('e')}`;
+  }
   const rows = await query<{ ord: string; hash: Buffer | null }>(
     `SELECT q.ord, CASE WHEN q.level = 0 THEN e.leaf_hash ELSE n.hash END AS hash
        FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, ord)
        LEFT JOIN ${tables.nodes} n ON q.level > 0${inLog('n')} AND n.level = q.level AND n.idx = q.idx
-       LEFT JOIN ${tables.entries} e ON q.level = 0${inLog('e')} AND e.idx = q.idx
-      ORDER BY q.ord`,
+       LEFT JOIN ${tables.entries} e ON q.level = 0${inLog('e')} AND e.idx = q.idx${entryRow}
+      ORDER BY 1`,
     params,
   );
-  return rows.map((row, i) => {
+  let found: Uint8Array | undefined;
+  let nodes = rows;
+  if (entry !== undefined && rows[0] !== undefined && Number(rows[0].ord) === 0) {
+    found = rows[0].hash ?? undefined;
+    nodes = rows.slice(1);
+  }
+  const hashes = nodes.map((row, i) => {
     const id = ids[i]!;
     if (row.hash === null) {
       throw new LogError(
@@ -144,4 +171,5 @@ export async function readStoredNodes(
     }
     return new Uint8Array(row.hash);
   });
+  return { hashes, entry: found };
 }

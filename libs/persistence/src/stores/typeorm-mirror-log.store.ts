@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { mirrorLogTables } from './log-sql';
-import { SqlLogReader, dataSourceQuery } from './typeorm-published-log.store';
+import { SqlLogReader, dataSourceQuery, preparedDataSourceQuery } from './typeorm-published-log.store';
 
 /**
  * Read-only access to this portal's mirror of one peer's log (docs/design/federation.md "Storage":
@@ -11,10 +11,15 @@ import { SqlLogReader, dataSourceQuery } from './typeorm-published-log.store';
  * the peer's log. A peer with nothing mirrored reads as an empty log (no seal, no entry).
  */
 export class TypeOrmMirrorLog extends SqlLogReader {
+  /** `prepared`: as TypeOrmPublishedLog's. */
   constructor(
     dataSource: DataSource,
     readonly peer: string,
+    options: { readonly prepared?: boolean } = {},
   ) {
-    super(dataSourceQuery(dataSource), mirrorLogTables(peer));
+    super(
+      options.prepared === true ? preparedDataSourceQuery(dataSource) : dataSourceQuery(dataSource),
+      mirrorLogTables(peer),
+    );
   }
 }

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Hash, NodeId } from '@cryptomesh/log';
 import {
   OWN_LOG_TABLES,
   SEAL_COLUMNS,
+  readNodesAndEntry,
   readStoredNodes,
   sealFromRow,
   whereInLog,
@@ -17,6 +19,52 @@ import { readHashTile } from './tile-sql';
 /** The `SqlQuery` of a TypeORM data source: each statement on a pooled connection, autocommit. */
 export function dataSourceQuery(dataSource: DataSource): SqlQuery {
   return <R>(sql: string, params?: unknown[]) => dataSource.query<R[]>(sql, params);
+}
+
+/** Distinct statement texts prepared, at most (the stores' texts are a few dozen constants). */
+const MAX_PREPARED_STATEMENTS = 128;
+
+/** node-postgres' Pool, as TypeORM's postgres driver keeps it (`driver.master`). */
+interface NamedQueryPool {
+  query<R>(config: { name: string; text: string; values?: unknown[] }): Promise<{ rows: R[] }>;
+}
+
+/**
+ * As `dataSourceQuery`, but each statement text is a named prepared statement of node-postgres
+ * (its name a digest of the text), so PostgreSQL parses and plans it once per pooled connection,
+ * not at every execution: half the round trip of a proof's read (docs/design/query.md "Log
+ * heads"). Autocommit, one pooled connection per statement, the same rows; errors are pg's
+ * `DatabaseError`, not TypeORM's wrapper. MUST NOT be used where connections share one session
+ * (the embedded PGlite socket, a transaction-mode pooler): a name prepared by one would collide on
+ * another. Without a node-postgres pool it is `dataSourceQuery`.
+ */
+export function preparedDataSourceQuery(dataSource: DataSource): SqlQuery {
+  let query = preparedQueries.get(dataSource);
+  if (query === undefined) {
+    query = prepareEach(dataSource);
+    preparedQueries.set(dataSource, query);
+  }
+  return query;
+}
+
+/** One per data source, so that every reader shares its names. */
+const preparedQueries = new WeakMap<DataSource, SqlQuery>();
+
+function prepareEach(dataSource: DataSource): SqlQuery {
+  const plain = dataSourceQuery(dataSource);
+  const names = new Map<string, string>();
+  return async <R>(sql: string, params?: unknown[]): Promise<R[]> => {
+    const pool = (dataSource.driver as unknown as { master?: NamedQueryPool }).master;
+    let name = names.get(sql);
+    if (name === undefined) {
+      if (pool === undefined || names.size >= MAX_PREPARED_STATEMENTS) return plain<R>(sql, params);
+      name = `cm_${createHash('sha256').update(sql).digest('hex').slice(0, 40)}`;
+      names.set(sql, name);
+    }
+    if (pool === undefined) return plain<R>(sql, params);
+    return (await pool.query<R>({ name, text: sql, ...(params === undefined ? {} : { values: params }) }))
+      .rows;
+  };
 }
 
 /**
@@ -102,6 +150,14 @@ export class SqlLogReader {
     return readStoredNodes(this.query, ids, this.tables);
   }
 
+  /** Entry `index` (undefined when not stored) and the stored nodes `ids`, in one statement. */
+  entryWithNodes(
+    index: number,
+    ids: readonly NodeId[],
+  ): Promise<{ entry: Uint8Array | undefined; hashes: Hash[] }> {
+    return readNodesAndEntry(this.query, ids, index, this.tables);
+  }
+
   private async oneSeal(
     conditions: string[],
     params: unknown[],
@@ -122,7 +178,11 @@ export class SqlLogReader {
  * it is safe for concurrent use and from any number of query instances.
  */
 export class TypeOrmPublishedLog extends SqlLogReader {
-  constructor(dataSource: DataSource) {
-    super(dataSourceQuery(dataSource), OWN_LOG_TABLES);
+  /** `prepared`: statements prepared once per connection (`preparedDataSourceQuery`, whose limits apply). */
+  constructor(dataSource: DataSource, options: { readonly prepared?: boolean } = {}) {
+    super(
+      options.prepared === true ? preparedDataSourceQuery(dataSource) : dataSourceQuery(dataSource),
+      OWN_LOG_TABLES,
+    );
   }
 }
