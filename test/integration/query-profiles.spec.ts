@@ -104,6 +104,11 @@ describe('query: GET /profiles/{udf}', () => {
     await db?.drop();
   });
 
+  async function restartQuery(): Promise<void> {
+    await query.app.close();
+    query = await createService(queryApp, common());
+  }
+
   async function get(name: string): Promise<{ status: number; body: unknown }> {
     const res = await fetch(`${query.url}/profiles/${name}`);
     return { status: res.status, body: await res.json() };
@@ -244,9 +249,13 @@ describe('query: GET /profiles/{udf}', () => {
     signer = undefined;
     await dataSource.query('DELETE FROM log_profile_index');
     await dataSource.query('UPDATE log_profile_index_state SET indexed_size = 0');
+    // A query process keeps the answers it computed while the log heads do not move (no seal here:
+    // the signer is stopped), derived from sealed data: a new one sees the emptied index.
+    await restartQuery();
     expect(await get(personal)).toMatchObject({ status: 404 });
 
     await startSigner(); // backfills while taking the leadership, before it listens
+    await restartQuery(); // nothing of the emptied index's answers kept: every answer below is read
     const state = await dataSource.query<Array<{ n: string }>>(
       'SELECT indexed_size AS n FROM log_profile_index_state',
     );

@@ -160,4 +160,30 @@ describe('neverBackwards', () => {
     expect(kept?.cosigned?.seal.part).toBe(3);
     expect(neverBackwards(at(4, 4), at(3)).heads.get('self')?.cosigned?.seal.part).toBe(4);
   });
+
+  it('keeps the same snapshot object while a read finds nothing moved, and a new one once something did', async () => {
+    const h = harness(50);
+    const first = h.heads.current();
+    await h.flush();
+    await h.answer(at(3, 2));
+    const a = await first;
+    expect(h.heads.held()).toBe(a);
+    h.advance(60);
+    const second = h.heads.current();
+    await h.flush();
+    await h.answer(at(3, 2)); // an equal read: profile answers derived from `a` stay valid
+    expect(await second).toBe(a);
+    h.advance(60);
+    const third = h.heads.current();
+    await h.flush();
+    await h.answer(at(3, 3)); // a cosignature arrived: a new object
+    const c = await third;
+    expect(c).not.toBe(a);
+    h.advance(60);
+    const fourth = h.heads.current();
+    await h.flush();
+    await h.answer({ ...at(3, 3), peers: [{ id: 'p2' } as never] }); // the roster changed
+    expect(await fourth).not.toBe(c);
+    expect(h.outcomes.slice(-3)).toEqual(['unchanged', 'advanced', 'advanced']);
+  });
 });

@@ -67,6 +67,11 @@ export class LogHeads {
     private readonly onRefresh: (outcome: RefreshOutcome, error?: unknown) => void = () => undefined,
   ) {}
 
+  /** The snapshot held now, whatever its age (undefined before the first read). */
+  held(): LogHeadsSnapshot | undefined {
+    return this.snapshot?.value;
+  }
+
   /** A snapshot read no earlier than `maxAgeMs` before this call. */
   async current(): Promise<LogHeadsSnapshot> {
     const oldest = this.now() - this.maxAgeMs;
@@ -90,9 +95,13 @@ export class LogHeads {
       (value) => {
         const previous = this.snapshot?.value;
         const merged = previous === undefined ? value : neverBackwards(previous, value);
-        this.snapshot = { value: merged, readAt: startedAt };
+        // Unchanged: the same object is kept, so that what was derived from a snapshot (the
+        // profile answers of ProfileService) stays valid for as long as nothing moved.
+        const unchanged =
+          previous !== undefined && sameHeads(previous, merged) && sameRoster(previous, merged);
+        this.snapshot = { value: unchanged ? previous : merged, readAt: startedAt };
         this.inflight = undefined;
-        this.onRefresh(previous !== undefined && sameHeads(previous, merged) ? 'unchanged' : 'advanced');
+        this.onRefresh(unchanged ? 'unchanged' : 'advanced');
       },
       (error: unknown) => {
         this.inflight = undefined;
@@ -125,6 +134,11 @@ export function neverBackwards(previous: LogHeadsSnapshot, next: LogHeadsSnapsho
     });
   }
   return heads === undefined ? next : { ...next, heads };
+}
+
+/** The same portal row and peers (ids, keys, every field): compared as JSON, a few peers at most. */
+function sameRoster(a: LogHeadsSnapshot, b: LogHeadsSnapshot): boolean {
+  return JSON.stringify([a.portal, a.peers]) === JSON.stringify([b.portal, b.peers]);
 }
 
 function sameHeads(a: LogHeadsSnapshot, b: LogHeadsSnapshot): boolean {

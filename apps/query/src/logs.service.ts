@@ -55,13 +55,18 @@ export class LogsService {
    * Every log in search order — `self` first, then each peer's mirror by peer id — and the quorum
    * of cosignatures a checkpoint should carry (`federation_portal.quorum`; 0 without the row).
    */
-  async all(): Promise<{ logs: ServedLog[]; quorum: number }> {
+  /** The log heads' snapshot held now (LogHeads.held). */
+  heldSnapshot(): LogHeadsSnapshot | undefined {
+    return this.heads.held();
+  }
+
+  async all(): Promise<{ logs: ServedLog[]; quorum: number; snapshot: LogHeadsSnapshot }> {
     const snapshot = await this.heads.current();
     const logs = [
       this.served(snapshot, SELF, this.own, snapshot.portal?.id),
       ...snapshot.peers.map((p) => this.served(snapshot, p.id, this.mirrors(p.id), p.id)),
     ];
-    return { logs, quorum: snapshot.quorum };
+    return { logs, quorum: snapshot.quorum, snapshot };
   }
 
   /** `subject`: the portal whose seals the log holds (cosignatures' subject); undefined: none stored. */

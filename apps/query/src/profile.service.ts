@@ -3,6 +3,7 @@ import { isCryptoError, udfMatches, type FlattenedJws, type Udf } from '@cryptom
 import { toBase64 } from '@cryptomesh/log';
 import { decodeRecord } from '@cryptomesh/mesh';
 import { parseProfileName } from './profile-name';
+import { ProfileAnswers } from './profile-answers';
 import { ProfileValues, type ProfileValue } from './profile-values';
 import type { ProfileIndexRow, PublishedSeal } from './published-log';
 import { QueryError } from './query-error';
@@ -66,12 +67,24 @@ interface Candidate extends Searched {
 export class ProfileService {
   /** Decoded values by entry content: one per service, shared by its requests. */
   private readonly values = new ProfileValues();
+  /** The answers computed from the current log heads (profile-answers.ts). */
+  private readonly answers: ProfileAnswers<ProfileAnswer>;
 
-  constructor(private readonly logs: LogsService) {}
+  constructor(private readonly logs: LogsService) {
+    this.answers = new ProfileAnswers<ProfileAnswer>(() => logs.heldSnapshot());
+  }
 
   async profile(name: string): Promise<ProfileAnswer> {
+    const { logs, quorum, snapshot } = await this.logs.all();
+    const kept = this.answers.get(snapshot, name);
+    if (kept !== undefined) return kept;
+    const found = await this.find(name, logs, quorum);
+    this.answers.set(snapshot, name, found);
+    return found;
+  }
+
+  private async find(name: string, logs: readonly ServedLog[], quorum: number): Promise<ProfileAnswer> {
     const wanted = parseProfileName(name);
-    const { logs, quorum } = await this.logs.all();
     // Every log's index at once (one statement each), kept in search order.
     const found = await Promise.all(
       logs.map(async (log): Promise<Searched | undefined> => {
