@@ -1,5 +1,5 @@
 import { errors, flattenedVerify, FlattenedSign, type KeyLike } from 'jose';
-import { fromBase64Url, toBase64Url } from './bytes';
+import { fromBase64Url, toBase64Url, utf8 } from './bytes';
 import { CryptoError, isCryptoError } from './crypto-error';
 import { EDDSA_SIZES } from './eddsa-noble';
 import { acceptablePublicKey, acceptableSignatureEncoding } from './eddsa-rules';
@@ -7,6 +7,7 @@ import { checkKeyLength, KEY_PARAMETERS, SigningKeyAlgorithm } from './key-algor
 import { keyUdf } from './key-fingerprint';
 import { publicKeyOf } from './key-pair';
 import { checkMembers, decodeMember, decodeProtectedHeader, importOkpKey, isJsonObject } from './jose-common';
+import type { SignatureVerdicts } from './signature-verdicts';
 import { parseUdf, udfMatches } from './udf';
 
 /**
@@ -157,8 +158,14 @@ async function verificationKey(
  * The rules are those notes and cosignatures apply (docs/crypto.md "Strict EdDSA"), so that jose over
  * OpenSSL and @noble/curves give one verdict. Throws 'key.unsupported-algorithm' / 'key.malformed' for a
  * bad `key`. On success returns the payload (its JSON, if any, is the caller's to parse strictly).
+ * `options.verdicts`: the signature's verdict when it was computed elsewhere on exactly these bytes
+ * (`SignatureVerdicts`); where it answers undefined the signature is verified here.
  */
-export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<VerifiedJws> {
+export async function verifyJws(
+  jws: unknown,
+  key: JwsVerificationKey,
+  options: { readonly verdicts?: SignatureVerdicts } = {},
+): Promise<VerifiedJws> {
   checkSigningAlgorithm(key.algorithm);
   checkKeyLength(`${key.algorithm} public key`, key.publicKey, KEY_PARAMETERS[key.algorithm].publicKeyLength);
   const header = readJwsHeader(jws);
@@ -191,6 +198,16 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
       'jws.bad-signature',
       'the JWS signature breaks the strict EdDSA rules (length, R canonical and not of small order, S < L)',
     );
+  // A verdict computed elsewhere on exactly these bytes (worker threads; SignatureVerdicts): the
+  // checks above held here whatever its source, and jose would only have repeated readJwsHeader's.
+  const verdict = options.verdicts?.({
+    algorithm: key.algorithm,
+    publicKey: key.publicKey,
+    message: utf8(`${input.protected}.${input.payload}`),
+    signature,
+  });
+  if (verdict === false) throw new CryptoError('jws.bad-signature', 'the JWS signature does not verify');
+  if (verdict === true) return { payload: fromBase64Url(input.payload) as Uint8Array, header };
   try {
     const result = await flattenedVerify(input, verifier.joseKey, { algorithms: ['EdDSA'] });
     return { payload: result.payload, header };
