@@ -40,7 +40,8 @@ interface Pending {
 
 interface Slot {
   readonly index: number;
-  worker: Worker;
+  /** Undefined after a failure until the next batch for this slot starts a new one. */
+  worker: Worker | undefined;
   readonly pending: Map<number, Pending>;
   /** Checks sent and not answered: where the next batch goes. */
   outstanding: number;
@@ -55,7 +56,7 @@ const WORKER_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 
  * check is the plain `crypto.verify` of OpenSSL on exactly the bytes given — the strict encoding
  * rules stay with the caller (`verifyJws`). `verify` resolves with one verdict per check, in order;
  * it rejects when the worker that had the batch crashed, timed out or the pool was closed, never
- * hangs: a failed worker is replaced, and its caller fails its part and retries it.
+ * hangs: the next batch replaces a failed worker, and the failed batch's caller retries its part.
  *
  * Owned by one service; `close()` at shutdown stops the workers (after the callers finished: it
  * fails whatever is still pending). The workers are unref'd: they never keep a process alive.
@@ -71,7 +72,7 @@ export class SignaturePool {
     for (let index = 0; index < options.size; index++) {
       const slot: Slot = {
         index,
-        worker: undefined as unknown as Worker,
+        worker: undefined,
         pending: new Map(),
         outstanding: 0,
       };
@@ -89,17 +90,20 @@ export class SignaturePool {
     if (this.closed) return Promise.reject(new Error('the signature pool is closed'));
     if (checks.length === 0) return Promise.resolve([]);
     const slot = this.slots.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
+    // A failed worker is replaced when work comes, not at once: a worker that cannot start (out of
+    // memory) fails each batch, and the callers' own back-off paces the attempts.
+    const worker = (slot.worker ??= this.start(slot));
     const id = this.nextId++;
     const buffer = encodeChecks(checks);
     return new Promise<boolean[]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        void slot.worker.terminate();
-        this.fail(slot, `no answer within ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`);
+        void worker.terminate();
+        this.fail(slot, `no answer within ${this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`, worker);
       }, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       timer.unref();
       slot.pending.set(id, { resolve, reject, checks: checks.length, sentAt: Date.now(), timer });
       slot.outstanding += checks.length;
-      slot.worker.postMessage({ id, buffer }, [buffer]);
+      worker.postMessage({ id, buffer }, [buffer]);
     });
   };
 
@@ -108,7 +112,7 @@ export class SignaturePool {
     if (this.closed) return;
     this.closed = true;
     for (const slot of this.slots) this.failPending(slot, new Error('the signature pool is closed'));
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(this.slots.map((slot) => slot.worker?.terminate() ?? Promise.resolve(0)));
   }
 
   private start(slot: Slot): Worker {
@@ -128,14 +132,13 @@ export class SignaturePool {
     return worker;
   }
 
-  /** The slot's worker failed: its batches fail, and (unless closing) a new worker takes its place. */
-  private fail(slot: Slot, reason: string, worker: Worker = slot.worker): void {
+  /** The slot's worker failed: its batches fail, and the next batch for the slot starts a new one. */
+  private fail(slot: Slot, reason: string, worker: Worker): void {
     if (this.closed || worker !== slot.worker) return;
+    slot.worker = undefined;
     this.failPending(slot, new Error(`signature worker ${slot.index} ${reason}`));
     this.options.onWorkerFailure?.({ worker: slot.index, reason });
-    const old = slot.worker;
-    slot.worker = this.start(slot);
-    void old.terminate();
+    void worker.terminate();
   }
 
   private failPending(slot: Slot, error: Error): void {
