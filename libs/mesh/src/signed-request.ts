@@ -164,7 +164,11 @@ export async function verifyRequest(jws: unknown, expect: RequestExpectation): P
   if (algorithm !== 'Ed25519' && algorithm !== 'Ed448')
     throw new MeshError('request.malformed', 'not an EdDSA key');
   try {
-    await verifyJws(jws, { algorithm, publicKey }, expect.verdicts === undefined ? {} : { verdicts: expect.verdicts });
+    await verifyJws(
+      jws,
+      { algorithm, publicKey },
+      expect.verdicts === undefined ? {} : { verdicts: expect.verdicts },
+    );
   } catch (cause) {
     if (isCryptoError(cause, 'jws.bad-signature'))
       throw new MeshError('request.bad-signature', 'the request signature does not verify', { cause });
