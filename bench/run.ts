@@ -254,19 +254,26 @@ export type ProfileSummary = Record<
 function summariseProfiles(services: Map<number, string>): ProfileSummary {
   const out: ProfileSummary = {};
   if (!PROFILE_DIR) return out;
+  const tallies = new Map<
+    string,
+    { owners: Map<string, number>; functions: Map<string, number>; busy: number }
+  >();
   for (const file of readdirSync(PROFILE_DIR)) {
-    const pid = Number(/^CPU\.[^.]+\.[^.]+\.(\d+)\./.exec(file)?.[1]);
-    const service = services.get(pid);
-    if (!service) continue;
+    // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0 is the main thread; a
+    // service's worker threads (SIGNATURE_WORKERS) are summarised together as "<service> workers".
+    const [, pidText, threadText] = /^CPU\.[^.]+\.[^.]+\.(\d+)\.(\d+)\./.exec(file) ?? [];
+    const main = services.get(Number(pidText));
+    if (!main) continue;
+    const service = threadText === '0' ? main : `${main} workers`;
     const profile = JSON.parse(readFileSync(join(PROFILE_DIR, file), 'utf8')) as { nodes: ProfileNode[] };
-    const owners = new Map<string, number>();
-    const functions = new Map<string, number>();
-    let busy = 0;
+    const tally = tallies.get(service) ?? { owners: new Map(), functions: new Map(), busy: 0 };
+    tallies.set(service, tally);
+    const { owners, functions } = tally;
     for (const node of profile.nodes) {
       const hits = node.hitCount ?? 0;
       const { functionName, url, lineNumber } = node.callFrame;
       if (hits === 0 || functionName === '(idle)' || functionName === '(program)') continue;
-      busy += hits;
+      tally.busy += hits;
       const owner = functionName === '(garbage collector)' ? '(garbage collector)' : ownerOf(url);
       owners.set(owner, (owners.get(owner) ?? 0) + hits);
       const where =
@@ -275,6 +282,8 @@ function summariseProfiles(services: Map<number, string>): ProfileSummary {
           : `${functionName || '(anonymous)'} ${url.replace(/^.*?\/(node_modules|libs|apps)\//, '$1/')}:${lineNumber + 1}`;
       functions.set(where, (functions.get(where) ?? 0) + hits);
     }
+  }
+  for (const [service, { owners, functions, busy }] of tallies) {
     const top = (m: Map<string, number>, n: number): Array<[string, number]> =>
       [...m.entries()]
         .sort((a, b) => b[1] - a[1])

@@ -5,6 +5,7 @@ import {
   databaseConfigShape,
   integerVar,
   loadConfig,
+  signatureWorkersConfigShape,
 } from '@cryptomesh/service';
 import { loadLogKey, loadNextLogKey } from './log-key';
 
@@ -31,6 +32,8 @@ export function logSignerConfigShape() {
      * only that it is a log entry (canonical JSON), for a log that does not hold Mesh records.
      */
     LOG_SIGNER_RULES: z.enum(['mesh', 'none']).default('mesh'),
+    /** Worker threads that verify the re-checked records' signatures (issue #17); 0: in this thread. */
+    ...signatureWorkersConfigShape(),
     LOG_ORIGIN: z.string().trim().optional(),
     /** The verifier key other services are given; when set, it MUST be the log key's. */
     LOG_VERIFIER_KEY: z.string().trim().optional(),

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { PersistenceModule, PostgresLogSignerStore } from '@cryptomesh/persistence';
-import { MetricsService, ServiceModule, packageVersion } from '@cryptomesh/service';
+import { MetricsService, ServiceModule, SignatureWorkers, packageVersion } from '@cryptomesh/service';
 import { systemClock, type Clock } from './clock';
 import type { LogSignerConfig } from './log-signer.config';
 import { LogSignerMetrics } from './log-signer.metrics';
@@ -62,6 +62,12 @@ export class LogSignerFeatureModule {
               );
               return Number(rows[0]?.n ?? 0);
             }),
+        },
+        {
+          provide: SignatureWorkers,
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService) =>
+            new SignatureWorkers(config.LOG_SIGNER_RULES === 'mesh' ? config.SIGNATURE_WORKERS : 0, metrics),
         },
         LogSignerService,
       ],

@@ -4,8 +4,9 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
-import { HealthRegistry, WakeableDelay } from '@cryptomesh/service';
+import { HealthRegistry, SignatureWorkers, WakeableDelay } from '@cryptomesh/service';
 import type { Clock } from './clock';
 import { LogHead, type SealSigning } from './log-head';
 import { backfillProfileIndex, entryProfiles } from './profile-index';
@@ -86,6 +87,8 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(SIGNER_OPTIONS) private readonly options: LogSignerOptions,
     @Inject(SIGNER_METRICS) private readonly metrics: LogSignerMetrics,
     private readonly health: HealthRegistry,
+    /** Where the records' signatures are verified (SIGNATURE_WORKERS); without it, in this thread. */
+    @Optional() private readonly signatures?: SignatureWorkers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -158,7 +161,11 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
       // Likewise the account states the records are re-checked against.
       this.rules = undefined;
       if ((this.options.rules ?? 'mesh') === 'mesh') {
-        const rules = new RecordRules(session, { origin: this.options.signing.origin });
+        const verifyBatch = this.signatures?.verifyBatch;
+        const rules = new RecordRules(session, {
+          origin: this.options.signing.origin,
+          ...(verifyBatch === undefined ? {} : { verifyBatch }),
+        });
         const checked = await backfillAccountStates(session, rules, head.size, this.options.batchSize);
         if (checked.rechecked > 0)
           this.logger.log({ msg: 'account states re-checked from the log', entries: checked.rechecked });

@@ -1,3 +1,5 @@
+import { createPublicKey, verify } from 'node:crypto';
+import type { VerifyBatch } from '@cryptomesh/audit';
 import { encodeEntry } from '@cryptomesh/log';
 import { DEFAULT_MAX_SEAL_DELAY_MS, recheckLog } from '@cryptomesh/mesh';
 import { NOW, ORIGIN, accountRequestEntry, createAccountEntry } from '../../../libs/mesh/test/fixtures';
@@ -147,5 +149,63 @@ describe('RecordRules: the log-signer re-checks each queued record as every audi
     expect(await sequence(new RecordRules(store, { origin: ORIGIN }), store, [update])).toEqual([
       [0, 'request.replayed'],
     ]);
+  });
+});
+
+describe('RecordRules with signature workers (issue #17)', () => {
+  /** A worker pool stand-in: OpenSSL's verdict on exactly the bytes, answered asynchronously. */
+  const verifyBatch: VerifyBatch = async (checks) => {
+    await new Promise((r) => setImmediate(r));
+    return checks.map((c) => {
+      const spki = Buffer.from(
+        c.algorithm === 'Ed25519' ? '302a300506032b6570032100' : '3043300506032b6571033a00',
+        'hex',
+      );
+      const key = createPublicKey({ key: Buffer.concat([spki, c.publicKey]), format: 'der', type: 'spki' });
+      return verify(null, c.message, key, c.signature);
+    });
+  };
+
+  /** An entry whose request signature has a bit of S flipped (S stays below L: only verification refuses it). */
+  function forged(entry: Uint8Array): Uint8Array {
+    const record = JSON.parse(new TextDecoder().decode(entry)) as { Authorisation: { signature: string } };
+    const s = record.Authorisation.signature;
+    record.Authorisation.signature = `${s.slice(0, 44)}${s[44] === 'A' ? 'B' : 'A'}${s.slice(45)}`;
+    return new TextEncoder().encode(JSON.stringify(record));
+  }
+
+  it('refuses and stages exactly what the in-thread check does, a forged signature included', async () => {
+    const batch = async () => [
+      await createAccountEntry(21),
+      await accountRequestEntry(21, { kind: 'update-device', description: 'v2' }, { time: NOW, nonce: 1 }),
+      forged(
+        await accountRequestEntry(21, { kind: 'update-device', description: 'v3' }, { time: NOW, nonce: 2 }),
+      ),
+      await accountRequestEntry(21, { kind: 'update-device', description: 'v4' }, { time: NOW, nonce: 3 }),
+      forged(await createAccountEntry(22)),
+    ];
+    const inThread = new MemoryStates();
+    const pooled = new MemoryStates();
+    const expected = await sequence(new RecordRules(inThread, { origin: ORIGIN }), inThread, await batch());
+    const seen = await sequence(
+      new RecordRules(pooled, { origin: ORIGIN, verifyBatch }),
+      pooled,
+      await batch(),
+    );
+    expect(expected).toEqual([
+      [2, 'request.bad-signature'],
+      [4, 'request.bad-signature'],
+    ]);
+    expect(seen).toEqual(expected);
+    expect(pooled.log).toEqual(inThread.log);
+    expect([...pooled.rows]).toEqual([...inThread.rows]);
+    expect([...pooled.nonces]).toEqual([...inThread.nonces]);
+  });
+
+  it('fails the batch, judging nothing, when a worker crashed', async () => {
+    const store = new MemoryStates();
+    const crashed: VerifyBatch = () => Promise.reject(new Error('signature worker 0 exited with code 1'));
+    const rules = new RecordRules(store, { origin: ORIGIN, verifyBatch: crashed });
+    await expect(rules.check([await createAccountEntry(23)], 0, NOW)).rejects.toThrow('exited');
   });
 });

@@ -1,4 +1,4 @@
-import { AccountStates } from '@cryptomesh/audit';
+import { AccountStates, withBatchedSignatures, type VerifyBatch } from '@cryptomesh/audit';
 import {
   DEFAULT_MAX_SEAL_DELAY_MS,
   DEFAULT_MAX_SKEW_MS,
@@ -8,6 +8,7 @@ import {
   type RecheckContext,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
+import type { SignatureVerdicts } from '@cryptomesh/crypto';
 import { isKeyTransitionEntry } from '@cryptomesh/log';
 import type { AccountStateRow, AccountStateStore } from './signer-store';
 
@@ -20,6 +21,11 @@ export interface RecordRulesOptions {
   readonly maxSealDelayMs?: number;
   /** The most account states kept in memory between batches (the rest are one row away). */
   readonly capacity?: number;
+  /**
+   * Where the records' signatures are verified (SIGNATURE_WORKERS, `withBatchedSignatures`): while
+   * the re-check runs in queue order here; without it, in this thread. The verdicts are the same.
+   */
+  readonly verifyBatch?: VerifyBatch;
 }
 
 /** What `check` found: the queued entries refused (position → reason), and the states to store. */
@@ -61,7 +67,8 @@ export class RecordRules {
   /**
    * Re-checks queued `entries`, in queue order, as if sequenced from log index `first` at `nowMs`
    * (the seal that will carry them follows within the seal interval): each refused one gets no index
-   * and is not reflected in any state. Nothing is remembered until `commit`.
+   * and is not reflected in any state. Nothing is remembered until `commit`. MUST be called with
+   * nothing staged (after `commit` or `discard`): a forged signature makes it start again from there.
    */
   async check(entries: readonly Uint8Array[], first: number, nowMs: number): Promise<RecordVerdicts> {
     const context: RecheckContext = {
@@ -70,13 +77,22 @@ export class RecordRules {
       maxSkewMs: this.options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
       maxSealDelayMs: this.options.maxSealDelayMs ?? DEFAULT_MAX_SEAL_DELAY_MS,
     };
-    const refused = new Map<number, string>();
-    let index = first;
-    for (const [position, entry] of entries.entries()) {
-      const reason = await this.recheck(entry, index, context);
-      if (reason === undefined) index++;
-      else refused.set(position, reason);
-    }
+    const run = async (signatures?: SignatureVerdicts): Promise<Map<number, string>> => {
+      const checking = signatures === undefined ? context : { ...context, signatures };
+      const refused = new Map<number, string>();
+      let index = first;
+      for (const [position, entry] of entries.entries()) {
+        const reason = await this.recheck(entry, index, checking);
+        if (reason === undefined) index++;
+        else refused.set(position, reason);
+      }
+      return refused;
+    };
+    const verifyBatch = this.options.verifyBatch;
+    const refused =
+      verifyBatch === undefined
+        ? await run()
+        : await withBatchedSignatures(verifyBatch, run, () => this.states.discard());
     return { refused, states: this.states.staged() };
   }
 

@@ -17,7 +17,9 @@ export function portalApp(setup: PortalSetup): ServiceSpec<PortalAppConfig> {
   return {
     name: 'portal',
     loadConfig: (env) => {
-      const merged = { ...env, ...setup.env };
+      // One process within the embedded memory budget (issue #16): no signature worker threads
+      // unless asked for (each is a V8 isolate of its own; docs/configuration.md SIGNATURE_WORKERS).
+      const merged = { SIGNATURE_WORKERS: '0', ...env, ...setup.env };
       const portal = loadPortalConfig(merged);
       // The hosted modules listen on the portal's one server; their own PORT defaults are not used.
       const gateway = loadGatewayConfig(merged);

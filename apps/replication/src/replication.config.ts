@@ -21,6 +21,7 @@ import {
   loadConfig,
   optionalPathVar,
   readCaFile,
+  signatureWorkersConfigShape,
 } from '@cryptomesh/service';
 
 const kafkaName = z
@@ -127,6 +128,17 @@ export function replicationConfigShape() {
     }),
     INBOUND_MAX_AGE_MS: integerVar({ default: 7 * 86_400_000, min: 60_000, max: 90 * 86_400_000 }),
     CLOCK_SKEW_MS: integerVar({ default: DEFAULT_MAX_SKEW_MS, min: 1_000, max: DEFAULT_MAX_SKEW_MS }),
+    /**
+     * Worker threads that verify the signatures of peers' entries while the rule re-check runs in
+     * order (issue #17; docs/design/replication.md "Signature workers"); 0: in the service's thread.
+     */
+    ...signatureWorkersConfigShape(),
+    /**
+     * How far the JS heap may grow past its live size before the next major collection, in percent
+     * (V8's --heap-growing-percent; 0: V8's own factor, up to 300). Keeps the garbage of verified
+     * parts from growing the peak (docs/design/federation.md "Memory").
+     */
+    HEAP_GROWING_PERCENT: integerVar({ default: 50, min: 0, max: 300 }),
     /** How often the witness outbox is polled when empty. */
     WITNESS_POLL_MS: integerVar({ default: 200, min: 10, max: 60_000 }),
     /** How often the newest seal is offered to the outside witnesses (OUTSIDE_WITNESSES). */

@@ -35,3 +35,5 @@ export type {
 } from './mirror-store';
 export { PeerAudit } from './peer-audit';
 export type { PeerAuditOptions } from './peer-audit';
+export { DEFAULT_SIGNATURE_CHUNK, withBatchedSignatures } from './signature-batches';
+export type { VerifyBatch } from './signature-batches';

@@ -1,17 +1,12 @@
 import {
-  CompactRange,
   LogVerifier,
   findEquivocation,
-  fromBase64,
   isKeyTransitionEntry,
   isLogError,
   parseNote,
   parseVerifierKey,
-  toBase64,
   type Ed25519,
   type LogError,
-  type Seal,
-  type StoredNode,
   type VerifierKey,
 } from '@cryptomesh/log';
 import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/intermesh-error';
@@ -32,6 +27,7 @@ import {
 import { AccountStates } from './account-states';
 import type { Clock } from './clock';
 import { partViolation, ruleFinding } from './audit-findings';
+import { withBatchedSignatures, type VerifyBatch } from './signature-batches';
 import type {
   AuditHead,
   AuditReads,
@@ -57,7 +53,21 @@ export interface PeerAuditOptions {
   readonly accountStateCapacity?: number;
   /** What one unsealed part of the peer may hold on the topic (PEER_PART_MAX_ENTRIES / _BYTES). */
   readonly partLimits?: PartLimits;
+  /**
+   * Where the entries' signatures are verified (worker threads, `withBatchedSignatures`); without
+   * it, in this thread. The verdicts are the same either way.
+   */
+  readonly verifyBatch?: VerifyBatch;
 }
+
+/** The re-check of a part's entries: the first violation and where, or each entry's profile changes. */
+type PartRecheck =
+  | { readonly ok: true; readonly profiles: Array<RecordProfiles | undefined> }
+  | {
+      readonly ok: false;
+      readonly offset: number;
+      readonly violation: { code: MeshErrorCode; detail: string };
+    };
 
 /**
  * The audit of one peer's log (docs/design/federation.md "Mirror and audit"): messages of the
@@ -81,6 +91,7 @@ export class PeerAudit {
   private readonly maxSkewMs: number;
   private readonly maxSealDelayMs: number;
   private readonly partLimits: PartLimits;
+  private readonly verifyBatch: VerifyBatch | undefined;
 
   constructor(
     readonly peer: AuditedPeer,
@@ -94,6 +105,7 @@ export class PeerAudit {
     this.maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
     this.maxSealDelayMs = options.maxSealDelayMs ?? DEFAULT_MAX_SEAL_DELAY_MS;
     this.partLimits = options.partLimits ?? DEFAULT_PART_LIMITS;
+    this.verifyBatch = options.verifyBatch;
     this.stored = head;
     this.assembler = this.assemblerAt(head);
     this.accounts = new AccountStates(reads, { origin: this.peer.origin }, options.accountStateCapacity);
@@ -168,6 +180,7 @@ export class PeerAudit {
       ed25519: this.ed25519,
       now: () => this.clock.now(),
       checkEntryEncoding: false,
+      keepHashes: true,
       ...(this.stored === undefined
         ? {}
         : {
@@ -190,27 +203,60 @@ export class PeerAudit {
       maxSkewMs: this.maxSkewMs,
       maxSealDelayMs: this.maxSealDelayMs,
     };
-    const profiles: Array<RecordProfiles | undefined> = [];
     const first = verdict.seal.part.first;
-    for (const [offset, entry] of entries.entries()) {
-      const violation = await this.recheck(entry, first + offset, context, profiles);
-      if (violation !== undefined)
-        return this.reject({
-          kind: 'finding',
-          finding: ruleFinding(
-            this.peer.id,
-            violation,
-            verdict.seal,
-            note,
-            first + offset,
-            entry,
-            this.stored?.note,
-          ),
-        });
+    const verifyBatch = this.verifyBatch;
+    const checked =
+      verifyBatch === undefined
+        ? await this.recheckPart(entries, first, context)
+        : await withBatchedSignatures(
+            verifyBatch,
+            (signatures) => this.recheckPart(entries, first, { ...context, signatures }),
+            () => this.accounts.discard(),
+          );
+    if (!checked.ok) {
+      const offset = checked.offset;
+      return this.reject({
+        kind: 'finding',
+        finding: ruleFinding(
+          this.peer.id,
+          checked.violation,
+          verdict.seal,
+          note,
+          first + offset,
+          entries[offset]!,
+          this.stored?.note,
+        ),
+      });
     }
-    const part = this.build(verdict.seal, verdict.note, entries, profiles, verifier.state()?.keys);
+    const state = verifier.state();
+    if (verdict.hashes === undefined || state === undefined) throw new Error('the verifier kept no hashes');
+    const part: VerifiedPart = {
+      seal: verdict.seal,
+      note: verdict.note,
+      entries,
+      leafHashes: verdict.hashes.leaves,
+      nodes: verdict.hashes.nodes,
+      profiles: checked.profiles,
+      frontier: state.frontier,
+      ...(state.keys === undefined ? {} : { logKeys: state.keys }),
+      accountStates: this.accounts.staged(),
+    };
     this.staged = { part };
     return { kind: 'part', part };
+  }
+
+  /** Re-checks a part's entries in order, from log index `first`, staging their accounts' states. */
+  private async recheckPart(
+    entries: readonly Uint8Array[],
+    first: number,
+    context: RecheckContext,
+  ): Promise<PartRecheck> {
+    const profiles: Array<RecordProfiles | undefined> = [];
+    for (const [offset, entry] of entries.entries()) {
+      const violation = await this.recheck(entry, first + offset, context, profiles);
+      if (violation !== undefined) return { ok: false, offset, violation };
+    }
+    return { ok: true, profiles };
   }
 
   /** The staged part was stored: it becomes the head. */
@@ -310,39 +356,6 @@ export class PeerAudit {
     this.accounts.stage(record.account, result.account, index, result.nonce);
     profiles.push(recordProfiles(record));
     return undefined;
-  }
-
-  private build(
-    seal: Seal,
-    note: string,
-    entries: readonly Uint8Array[],
-    profiles: ReadonlyArray<RecordProfiles | undefined>,
-    logKeys: VerifiedPart['logKeys'],
-  ): VerifiedPart {
-    const tree =
-      this.stored === undefined
-        ? CompactRange.empty()
-        : CompactRange.fromHashes(
-            this.stored.size,
-            this.stored.frontier.map((h) => fromBase64(h, 'frontier hash')),
-          );
-    const nodes: StoredNode[] = [];
-    const leafHashes = entries.map((entry) =>
-      tree.appendEntry(entry, (node) => {
-        if (node.level > 0) nodes.push(node);
-      }),
-    );
-    return {
-      seal,
-      note,
-      entries,
-      leafHashes,
-      nodes,
-      profiles,
-      frontier: tree.hashes().map(toBase64),
-      ...(logKeys === undefined ? {} : { logKeys }),
-      accountStates: this.accounts.staged(),
-    };
   }
 
   /** A finding or a transport error: the part in progress is forgotten (see the class comment). */

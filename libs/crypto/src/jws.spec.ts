@@ -8,6 +8,7 @@ import { nobleEd25519, nobleEd448, nodeEd25519, nodeEd448 } from './eddsa';
 import { keyUdf } from './key-fingerprint';
 import { generateKeyPair } from './key-pair';
 import { readJwsHeader, signJws, verifyJws } from './jws';
+import type { SignatureCheck } from './signature-verdicts';
 
 const payload = utf8('{"PersonalProfile":{"Names":["alice@example.com"]}}');
 const ed25519 = generateKeyPair('Ed25519', (n) => new Uint8Array(n).fill(11));
@@ -244,5 +245,54 @@ describe('strict EdDSA rules on every JWS (issue #14, hole 5)', () => {
     const twice = { ...jws, protected: toBase64Url(utf8(header)) };
     expect(codeOf(() => readJwsHeader(twice))).toBe('jws.malformed');
     expect(await asyncCodeOf(() => verifyJws(twice, ed25519))).toBe('jws.malformed');
+  });
+});
+
+describe('signature verdicts computed elsewhere (issue #17, worker threads)', () => {
+  it('takes a verdict for exactly the signing input, key and signature; undefined verifies here', async () => {
+    const jws = await signJws(payload, ed25519);
+    const asked: Array<{ message: string; key: string; signature: string }> = [];
+    const verdicts = (answer: boolean | undefined) => (check: SignatureCheck) => {
+      asked.push({
+        message: new TextDecoder().decode(check.message),
+        key: toBase64Url(check.publicKey),
+        signature: toBase64Url(check.signature),
+      });
+      return answer;
+    };
+    expect((await verifyJws(jws, ed25519, { verdicts: verdicts(true) })).payload).toEqual(payload);
+    expect(asked[0]).toEqual({
+      message: `${jws.protected}.${jws.payload}`,
+      key: toBase64Url(ed25519.publicKey),
+      signature: jws.signature,
+    });
+    expect(await asyncCodeOf(() => verifyJws(jws, ed25519, { verdicts: verdicts(false) }))).toBe(
+      'jws.bad-signature',
+    );
+    // A forged signature: the same code whether a worker or jose refuses it.
+    const forged = { ...jws, payload: encodeJson({ forged: true }) };
+    expect(await asyncCodeOf(() => verifyJws(forged, ed25519))).toBe('jws.bad-signature');
+    expect(await asyncCodeOf(() => verifyJws(forged, ed25519, { verdicts: verdicts(undefined) }))).toBe(
+      'jws.bad-signature',
+    );
+  });
+
+  it('applies the strict rules before it asks: a small-order key is refused whatever the verdict', async () => {
+    const forged = forgeJws(payload);
+    let asked = 0;
+    const code = await asyncCodeOf(() =>
+      verifyJws(
+        forged,
+        { algorithm: 'Ed25519', publicKey: IDENTITY_POINT },
+        {
+          verdicts: () => {
+            asked++;
+            return true;
+          },
+        },
+      ),
+    );
+    expect(code).toBe('jws.weak-key');
+    expect(asked).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { errors, flattenedVerify, FlattenedSign, type KeyLike } from 'jose';
-import { fromBase64Url, toBase64Url } from './bytes';
+import { toBase64Url, utf8 } from './bytes';
 import { CryptoError, isCryptoError } from './crypto-error';
 import { EDDSA_SIZES } from './eddsa-noble';
 import { acceptablePublicKey, acceptableSignatureEncoding } from './eddsa-rules';
@@ -7,6 +7,7 @@ import { checkKeyLength, KEY_PARAMETERS, SigningKeyAlgorithm } from './key-algor
 import { keyUdf } from './key-fingerprint';
 import { publicKeyOf } from './key-pair';
 import { checkMembers, decodeMember, decodeProtectedHeader, importOkpKey, isJsonObject } from './jose-common';
+import type { SignatureVerdicts } from './signature-verdicts';
 import { parseUdf, udfMatches } from './udf';
 
 /**
@@ -92,6 +93,18 @@ export async function signJws(
  * and `b64`) or 'jws.alg-not-allowed' (alg other than EdDSA).
  */
 export function readJwsHeader(jws: unknown): JwsHeader {
+  return readJws(jws).header;
+}
+
+// A signer's protected header is the same string on each of its signatures (alg, kid, typ), so the
+// checked header is kept by that exact string: decoding, parsing and checking it again gave the same
+// answer (issue #17, the auditor reads thousands of JWS per part from few devices). Bounded; oldest
+// out first; only headers that passed are kept, frozen.
+const MAX_CHECKED_HEADERS = 4096;
+const checkedHeaders = new Map<string, JwsHeader>();
+
+/** readJwsHeader, and the decoded payload and signature it checked (each decoded once). */
+function readJws(jws: unknown): { header: JwsHeader; payload: Uint8Array; signature: Uint8Array } {
   if (!isJsonObject(jws))
     throw new CryptoError('jws.malformed', 'a JWS is a JSON object (flattened serialization)');
   checkMembers(jws, JWS_MEMBERS, 'the JWS', 'jws.malformed');
@@ -99,9 +112,12 @@ export function readJwsHeader(jws: unknown): JwsHeader {
     if (typeof jws[name] !== 'string')
       throw new CryptoError('jws.malformed', `the JWS "${name}" must be a string`);
   }
-  const header = decodeProtectedHeader(jws.protected, 'jws.malformed');
-  decodeMember(jws.payload, 'the payload', 'jws.malformed');
-  decodeMember(jws.signature, 'the signature', 'jws.malformed');
+  const text = jws.protected as string;
+  const known = checkedHeaders.get(text);
+  const header = known === undefined ? decodeProtectedHeader(text, 'jws.malformed') : {};
+  const payload = decodeMember(jws.payload, 'the payload', 'jws.malformed');
+  const signature = decodeMember(jws.signature, 'the signature', 'jws.malformed');
+  if (known !== undefined) return { header: known, payload, signature };
   if (header.alg !== 'EdDSA') {
     throw new CryptoError('jws.alg-not-allowed', `alg must be "EdDSA", got ${JSON.stringify(header.alg)}`);
   }
@@ -113,7 +129,11 @@ export function readJwsHeader(jws: unknown): JwsHeader {
   }
   if (typeof header.kid !== 'string')
     throw new CryptoError('jws.kid-mismatch', 'the protected header has no "kid"');
-  return header as unknown as JwsHeader;
+  const checked = Object.freeze(header) as unknown as JwsHeader;
+  if (checkedHeaders.size >= MAX_CHECKED_HEADERS)
+    checkedHeaders.delete(checkedHeaders.keys().next().value as string);
+  checkedHeaders.set(text, checked);
+  return { header: checked, payload, signature };
 }
 
 // Importing a key and computing its fingerprint cost more than the verification itself, and a portal
@@ -121,14 +141,17 @@ export function readJwsHeader(jws: unknown): JwsHeader {
 // most recent public keys: by content, in a bounded map that drops its oldest entry when full.
 const MAX_VERIFICATION_KEYS = 4096;
 // The strict-rule verdict on the key (a point decompression) is kept with them.
-const verificationKeys = new Map<
-  string,
-  { readonly joseKey: KeyLike; readonly udf: string; readonly acceptable: boolean }
->();
+// So is whether a `kid` names the key (its UDF parsed and compared), for a few kids per key.
+const MAX_KIDS_PER_KEY = 16;
+interface VerificationKey {
+  readonly joseKey: KeyLike;
+  readonly udf: string;
+  readonly acceptable: boolean;
+  readonly kids: Map<string, boolean>;
+}
+const verificationKeys = new Map<string, VerificationKey>();
 
-async function verificationKey(
-  key: JwsVerificationKey,
-): Promise<{ joseKey: KeyLike; udf: string; acceptable: boolean }> {
+async function verificationKey(key: JwsVerificationKey): Promise<VerificationKey> {
   const id = `${key.algorithm}:${toBase64Url(key.publicKey)}`;
   let cached = verificationKeys.get(id);
   if (cached === undefined) {
@@ -136,6 +159,7 @@ async function verificationKey(
       joseKey: await importOkpKey(key.algorithm, 'EdDSA', key.publicKey),
       udf: keyUdf(key.algorithm, key.publicKey, { bits: 520 }),
       acceptable: acceptablePublicKey(key.algorithm, key.publicKey),
+      kids: new Map(),
     };
     if (verificationKeys.size >= MAX_VERIFICATION_KEYS)
       verificationKeys.delete(verificationKeys.keys().next().value as string);
@@ -157,11 +181,17 @@ async function verificationKey(
  * The rules are those notes and cosignatures apply (docs/crypto.md "Strict EdDSA"), so that jose over
  * OpenSSL and @noble/curves give one verdict. Throws 'key.unsupported-algorithm' / 'key.malformed' for a
  * bad `key`. On success returns the payload (its JSON, if any, is the caller's to parse strictly).
+ * `options.verdicts`: the signature's verdict when it was computed elsewhere on exactly these bytes
+ * (`SignatureVerdicts`); where it answers undefined the signature is verified here.
  */
-export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<VerifiedJws> {
+export async function verifyJws(
+  jws: unknown,
+  key: JwsVerificationKey,
+  options: { readonly verdicts?: SignatureVerdicts } = {},
+): Promise<VerifiedJws> {
   checkSigningAlgorithm(key.algorithm);
   checkKeyLength(`${key.algorithm} public key`, key.publicKey, KEY_PARAMETERS[key.algorithm].publicKeyLength);
-  const header = readJwsHeader(jws);
+  const { header, payload, signature } = readJws(jws);
   const input = jws as FlattenedJws;
   const verifier = await verificationKey(key);
   if (!verifier.acceptable)
@@ -169,12 +199,15 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
       'jws.weak-key',
       `the ${key.algorithm} key is not canonically encoded or is of small order (eddsa-rules.ts)`,
     );
-  let kidMatches: boolean;
-  try {
-    kidMatches = udfMatches(parseUdf(header.kid), verifier.udf);
-  } catch (cause) {
-    if (!isCryptoError(cause)) throw cause;
-    throw new CryptoError('jws.kid-mismatch', `"kid" is not a UDF: ${cause.message}`, { cause });
+  let kidMatches = verifier.kids.get(header.kid);
+  if (kidMatches === undefined) {
+    try {
+      kidMatches = udfMatches(parseUdf(header.kid), verifier.udf);
+    } catch (cause) {
+      if (!isCryptoError(cause)) throw cause;
+      throw new CryptoError('jws.kid-mismatch', `"kid" is not a UDF: ${cause.message}`, { cause });
+    }
+    if (verifier.kids.size < MAX_KIDS_PER_KEY) verifier.kids.set(header.kid, kidMatches);
   }
   if (!kidMatches) {
     throw new CryptoError(
@@ -182,7 +215,6 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
       `"kid" ${header.kid} is not the UDF of the ${key.algorithm} key given`,
     );
   }
-  const signature = fromBase64Url(input.signature) as Uint8Array; // readJwsHeader decoded it already
   if (
     signature.length !== EDDSA_SIZES[key.algorithm].signatureLength ||
     !acceptableSignatureEncoding(key.algorithm, signature)
@@ -191,6 +223,16 @@ export async function verifyJws(jws: unknown, key: JwsVerificationKey): Promise<
       'jws.bad-signature',
       'the JWS signature breaks the strict EdDSA rules (length, R canonical and not of small order, S < L)',
     );
+  // A verdict computed elsewhere on exactly these bytes (worker threads; SignatureVerdicts): the
+  // checks above held here whatever its source, and jose would only have repeated readJwsHeader's.
+  const verdict = options.verdicts?.({
+    algorithm: key.algorithm,
+    publicKey: key.publicKey,
+    message: utf8(`${input.protected}.${input.payload}`),
+    signature,
+  });
+  if (verdict === false) throw new CryptoError('jws.bad-signature', 'the JWS signature does not verify');
+  if (verdict === true) return { payload, header };
   try {
     const result = await flattenedVerify(input, verifier.joseKey, { algorithms: ['EdDSA'] });
     return { payload: result.payload, header };

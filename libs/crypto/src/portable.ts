@@ -53,6 +53,7 @@ export { acceptablePublicKey } from './eddsa-rules';
 export { findDuplicateMember } from './duplicate-member';
 export { readJwsHeader, signJws, verifyJws } from './jws';
 export type { FlattenedJws, JwsHeader, JwsSigningKey, JwsVerificationKey, VerifiedJws } from './jws';
+export type { SignatureCheck, SignatureVerdicts } from './signature-verdicts';
 export { decryptJwe, encryptJwe, JWE_ALG, JWE_ENC, jweRecipientIds } from './jwe';
 export type { JweDecryptionKey, JweRecipient } from './jwe';
 export { MAX_SHAMIR_SECRET_BYTES, shamirPrime } from './shamir-prime';

@@ -40,6 +40,48 @@ export function fromBase64(
   what = 'base64',
   code: LogErrorCode = 'encoding.malformed',
 ): Uint8Array {
+  // Every mirrored entry is decoded here (issue #17: 5.7 % of the auditor's thread): the groups
+  // before the last take a lookup-only loop; the last group, and any input that is not plainly
+  // valid, take the checking loop below, which reports the exact fault.
+  const length = text.length;
+  if (length >= 8 && length % 4 === 0) {
+    const out = new Uint8Array((length / 4) * 3 - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0));
+    let o = 0;
+    let bad = 0;
+    const end = length - 4;
+    for (let i = 0; i < end; i += 4) {
+      const n =
+        (sextet(text.charCodeAt(i)) << 18) |
+        (sextet(text.charCodeAt(i + 1)) << 12) |
+        (sextet(text.charCodeAt(i + 2)) << 6) |
+        sextet(text.charCodeAt(i + 3));
+      bad |= n;
+      out[o++] = n >> 16;
+      out[o++] = (n >> 8) & 0xff;
+      out[o++] = n & 0xff;
+    }
+    if (bad >= 0) {
+      let tail: Uint8Array | undefined;
+      try {
+        tail = checkedBase64(text.slice(end), what, code);
+      } catch {
+        // Reported below, with the whole text.
+      }
+      if (tail !== undefined) {
+        out.set(tail, o);
+        return out;
+      }
+    }
+  }
+  return checkedBase64(text, what, code);
+}
+
+/** A base64 character's 6 bits; -1 (every bit set, so an OR of groups turns negative) outside the alphabet. */
+function sextet(c: number): number {
+  return c < 128 ? DECODE[c]! : -1;
+}
+
+function checkedBase64(text: string, what: string, code: LogErrorCode): Uint8Array {
   const fail = (why: string): never => {
     throw new LogError(code, `${what}: ${why}`, {
       seen: text.length > 120 ? `${text.slice(0, 120)}…` : text,

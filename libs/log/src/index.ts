@@ -94,7 +94,8 @@ export {
 export type { AddCheckpointRequest, AcceptedCheckpoint, WitnessedCheckpoint } from './witness-request';
 
 export { LogVerifier } from './log-verifier';
-export type { EntryHook, LogVerifierOptions, LogVerifierState, PartVerdict, PartInput } from './log-verifier';
+export type { LogVerifierState, PartVerdict, PartInput } from './log-verifier';
+export type { EntryHook, LogVerifierOptions, PartHashes } from './log-verifier-options';
 export {
   KEY_TRANSITION_CONTEXT,
   KEY_TRANSITION_FIELD,

@@ -1,7 +1,6 @@
 import { bytesEqual, fromBase64, toBase64 } from './bytes';
 import { GENESIS_CHAIN, nextChain } from './chain';
 import { CompactRange } from './compact-range';
-import type { Ed25519 } from './ed25519';
 import { decodeEntry } from './entry';
 import {
   checkKeyTransition,
@@ -12,38 +11,12 @@ import {
 import { isLogError, LogError, type LogErrorCode } from './log-error';
 import { LogKeys, type LogKeysState } from './log-keys';
 import { openSeal, type Seal } from './seal';
+import type { StoredNode } from './hash-reader';
+import type { LogVerifierOptions, PartHashes } from './log-verifier-options';
 import type { Hash } from './tree-hasher';
 import type { VerifierKey } from './verifier-key';
 
-/**
- * The per-entry hook: the caller's own checks on each entry (issue #6 plugs the Mesh profile rules
- * in here). It sees entries as they stream in, BEFORE the part's seal is verified, so it MUST NOT
- * make anything durable or visible; it rejects an entry by throwing (or rejecting) with any error,
- * which becomes a `verify.entry-rejected` violation with that error as its cause. It MAY be async.
- */
-export type EntryHook = (
-  entry: Uint8Array,
-  context: { readonly index: number; readonly part: number },
-) => void | Promise<void>;
-
-export interface LogVerifierOptions {
-  /**
-   * The portal's log key (type 0x01) pinned at the start of the log: every seal MUST be signed by it
-   * until a key transition names its successor (`key-transition.ts`). A resumed state's own keys win.
-   */
-  readonly logKey: VerifierKey;
-  readonly ed25519: Ed25519;
-  /** The checkpoint origin every seal MUST carry; defaults to the key name. */
-  readonly origin?: string;
-  /** When true (default), each entry MUST be RFC 8785 canonical JSON of an object (`entry.ts`). */
-  readonly checkEntryEncoding?: boolean;
-  readonly onEntry?: EntryHook;
-  /** Resume after a part verified earlier (see `LogVerifier.state`); default: the start of the log. */
-  readonly from?: LogVerifierState;
-  /** If given, a seal dated more than `maxFutureMs` (default 300000) after `now()` is a violation. */
-  readonly now?: () => number;
-  readonly maxFutureMs?: number;
-}
+export type { EntryHook, LogVerifierOptions, PartHashes } from './log-verifier-options';
 
 /** What a verifier keeps between parts, JSON-serialisable: the last verified seal and its frontier. */
 export interface LogVerifierState {
@@ -59,7 +32,14 @@ export interface LogVerifierState {
 }
 
 export type PartVerdict =
-  | { readonly ok: true; readonly seal: Seal; readonly note: string; readonly entries: number }
+  | {
+      readonly ok: true;
+      readonly seal: Seal;
+      readonly note: string;
+      readonly entries: number;
+      /** With `keepHashes`: each entry hashed once, for the caller to store the tree (issue #17). */
+      readonly hashes?: PartHashes;
+    }
   | { readonly ok: false; readonly violation: LogError };
 
 /** A part as it arrives: its entries (exact bytes, in order) and then the seal that closes it. */
@@ -110,6 +90,7 @@ export class LogVerifier {
   private violation: LogError | undefined;
   private readonly keys: LogKeys;
   private transition: PendingTransition | undefined;
+  private hashes: { leaves: Hash[]; nodes: StoredNode[] } | undefined;
 
   /** Throws `verify.state` (or the seal's own error) if `options.from` does not check out. */
   constructor(options: LogVerifierOptions) {
@@ -118,6 +99,7 @@ export class LogVerifier {
     this.keys = new LogKeys(options.logKey);
     this.head = options.from === undefined ? undefined : this.resume(options.from);
     this.tree = this.head === undefined ? CompactRange.empty() : this.head.tree.clone();
+    this.hashes = options.keepHashes === true ? { leaves: [], nodes: [] } : undefined;
   }
 
   /** The last seal verified, if any. */
@@ -158,7 +140,15 @@ export class LogVerifier {
       this.fail(error, { part: partIndex, entry: index });
       return;
     }
-    this.part.appendLeafHash(this.tree.appendEntry(entry));
+    const hashes = this.hashes;
+    const leaf =
+      hashes === undefined
+        ? this.tree.appendEntry(entry)
+        : this.tree.appendEntry(entry, (node) => {
+            if (node.level > 0) hashes.nodes.push(node);
+          });
+    hashes?.leaves.push(leaf);
+    this.part.appendLeafHash(leaf);
     // A transition MUST be the last entry of its part; whether it is valid is judged only once the
     // part's seal has proved the entries are the portal's (DESIGN.md invariant 7).
     if (this.transition !== undefined) {
@@ -211,6 +201,7 @@ export class LogVerifier {
     this.part = CompactRange.empty();
     this.violation = undefined;
     this.transition = undefined;
+    this.hashes = this.options.keepHashes === true ? { leaves: [], nodes: [] } : undefined;
   }
 
   /** Feeds a whole part (sync or async entries, read once, in order) and closes it. */
@@ -336,7 +327,9 @@ export class LogVerifier {
     if (pending?.ok === true) {
       this.keys.advance(pending.transition.nextKey);
     }
-    return { ok: true, seal, note, entries };
+    const hashes = this.hashes;
+    this.hashes = this.options.keepHashes === true ? { leaves: [], nodes: [] } : undefined;
+    return { ok: true, seal, note, entries, ...(hashes === undefined ? {} : { hashes }) };
   }
 
   private nextPartIndex(): number {

@@ -67,11 +67,11 @@ export async function applyRecord(
       // administrator's act, as approving a device is, on top of the master key's signature.
       const administratorOf = record.id === state.master.profile.id ? state.master.profile : undefined;
       await authorise(record, state.personal.profile, context, clock, administratorOf);
-      return publish(state, record);
+      return publish(state, record, context);
     }
     case 'ConnectComplete':
       await authorise(record, state.personal.profile, context, clock, state.master.profile);
-      return connectComplete(state, record);
+      return connectComplete(state, record, context);
   }
 }
 
@@ -88,6 +88,7 @@ async function authorise(
     account: record.account,
     body: record.statement,
     personal,
+    ...(context.signatures === undefined ? {} : { verdicts: context.signatures }),
     ...(clock === undefined
       ? {}
       : { now: clock.now, maxSkewMs: clock.maxSkewMs, maxDelayMs: clock.maxDelayMs }),
@@ -133,10 +134,11 @@ async function createAccount(
   if (personal.profile.master !== master.profile.id)
     throw new MeshError('publish.wrong-account', 'the Personal Profile names another Master Profile');
   const view = accountView(master, personal);
-  await checkProfileSigner(master, view);
-  await checkProfileSigner(personal, view);
+  const verdicts = context.signatures;
+  await checkProfileSigner(master, view, verdicts);
+  await checkProfileSigner(personal, view, verdicts);
   for (const device of record.devices) {
-    await checkProfileSigner(device, view);
+    await checkProfileSigner(device, view, verdicts);
     checkListed(personal.profile, device.profile);
   }
   await authorise(record, personal.profile, context, clock, master.profile);
@@ -160,7 +162,11 @@ function checkSequence(current: SignedProfile | undefined, next: MasterProfile |
     );
 }
 
-async function publish(state: AccountState, record: RecordOf<'Publish'>): Promise<AccountState> {
+async function publish(
+  state: AccountState,
+  record: RecordOf<'Publish'>,
+  context: RecheckContext,
+): Promise<AccountState> {
   const current = state.objects.get(record.id);
   const objects: Objects = new Map(state.objects);
   if (record.value === undefined) {
@@ -213,7 +219,7 @@ async function publish(state: AccountState, record: RecordOf<'Publish'>): Promis
   }
   // The signing rules are checked against the account's profiles BEFORE this change: a Master
   // Profile by its own key, a Personal Profile by an administrator of the current Master Profile.
-  await checkProfileSigner(value, accountView(state.master, state.personal));
+  await checkProfileSigner(value, accountView(state.master, state.personal), context.signatures);
   step(objects, record.id, applyPublish(current, { action: record.action, value }));
   return { ...next, objects };
 }
@@ -221,14 +227,15 @@ async function publish(state: AccountState, record: RecordOf<'Publish'>): Promis
 async function connectComplete(
   state: AccountState,
   record: RecordOf<'ConnectComplete'>,
+  context: RecheckContext,
 ): Promise<AccountState> {
   const { personal, device } = record;
   if (personal.profile.id !== state.personal.profile.id)
     throw new MeshError('publish.wrong-account', "the Personal Profile is not the account's");
   checkSequence(state.personal, personal.profile);
   const view = accountView(state.master, state.personal);
-  await checkProfileSigner(personal, view);
-  await checkProfileSigner(device, view);
+  await checkProfileSigner(personal, view, context.signatures);
+  await checkProfileSigner(device, view, context.signatures);
   checkListed(personal.profile, device.profile);
   const objects: Objects = new Map(state.objects);
   step(

@@ -32,17 +32,30 @@ const USES: Readonly<Record<KeyUse, readonly KeyAlgorithm[]>> = {
   encryption: ['X25519', 'X448'],
 };
 
+// A key's UDF (a SHA-2-512 digest) and JWK are a pure function of its bytes, and an account's few
+// keys come back in every profile it publishes: an auditor decodes them on every entry (issue #17,
+// "fingerprints cached"). Kept by content, frozen, at most 4,096 (oldest out first).
+const MAX_PROFILE_KEYS = 4096;
+const profileKeys = new Map<string, ProfileKey>();
+
 /** The profile form of a public key. Throws 'input.invalid' for a key of the wrong use or shape. */
 export function profileKey(key: PublicKeyInput, use: KeyUse): ProfileKey {
   if (!USES[use].includes(key.algorithm))
     throw new MeshError('input.invalid', `a ${use} key is ${USES[use].join(' or ')}, got ${key.algorithm}`);
+  const id = `${key.algorithm}:${String.fromCharCode(...key.publicKey)}`;
+  const known = profileKeys.get(id);
+  if (known !== undefined) return known;
   try {
-    return {
+    const publicKey = key.publicKey.slice();
+    const made: ProfileKey = Object.freeze({
       algorithm: key.algorithm,
-      publicKey: key.publicKey,
-      udf: keyUdf(key.algorithm, key.publicKey),
-      jwk: publicJwk(key.algorithm, key.publicKey),
-    };
+      publicKey,
+      udf: keyUdf(key.algorithm, publicKey),
+      jwk: Object.freeze(publicJwk(key.algorithm, publicKey)),
+    });
+    if (profileKeys.size >= MAX_PROFILE_KEYS) profileKeys.delete(profileKeys.keys().next().value as string);
+    profileKeys.set(id, made);
+    return made;
   } catch (cause) {
     throw new MeshError('input.invalid', `not a valid ${key.algorithm} public key`, { cause });
   }

@@ -1,3 +1,4 @@
+import type { SignatureVerdicts } from '@cryptomesh/crypto/portable';
 import { NonceWindow } from './nonce-window';
 import type { AccountState } from './account-state';
 import { applyRecord } from './apply-record';
@@ -26,12 +27,19 @@ export const DEFAULT_MAX_SEAL_DELAY_MS = 3_600_000;
  *   When absent (re-checking a log without its seals) no freshness is checked.
  * - `maxSkewMs`: the clock window; default DEFAULT_MAX_SKEW_MS, the gateway's.
  * - `maxSealDelayMs`: the sealing delay allowed; default DEFAULT_MAX_SEAL_DELAY_MS.
+ * - `signatures`: see below; the verdicts change where a signature is verified, never the result.
  */
 export interface RecheckContext {
   readonly origin: string;
   readonly sealTimeMs?: number;
   readonly maxSkewMs?: number;
   readonly maxSealDelayMs?: number;
+  /**
+   * Signature verdicts computed elsewhere (the auditors' worker threads, issue #17), trusted only for
+   * the exact bytes they were computed on (`SignatureVerdicts`); without them, or where they answer
+   * undefined, every signature is verified in this thread.
+   */
+  readonly signatures?: SignatureVerdicts;
 }
 
 /**

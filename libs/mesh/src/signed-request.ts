@@ -7,6 +7,7 @@ import {
   type FlattenedJws,
   type JwsSigningKey,
   type RandomSource,
+  type SignatureVerdicts,
 } from '@cryptomesh/crypto/portable';
 import { canonicalJson, JsonReader } from './json';
 import { MeshError } from './mesh-error';
@@ -118,6 +119,8 @@ export interface RequestExpectation {
   readonly maxSkewMs?: number;
   /** How much further into the past than `maxSkewMs` the request may lie (default 0; RequestClock). */
   readonly maxDelayMs?: number;
+  /** Signature verdicts computed elsewhere on exact bytes (`SignatureVerdicts`); else verified here. */
+  readonly verdicts?: SignatureVerdicts;
 }
 
 export interface VerifiedRequest {
@@ -161,7 +164,11 @@ export async function verifyRequest(jws: unknown, expect: RequestExpectation): P
   if (algorithm !== 'Ed25519' && algorithm !== 'Ed448')
     throw new MeshError('request.malformed', 'not an EdDSA key');
   try {
-    await verifyJws(jws, { algorithm, publicKey });
+    await verifyJws(
+      jws,
+      { algorithm, publicKey },
+      expect.verdicts === undefined ? {} : { verdicts: expect.verdicts },
+    );
   } catch (cause) {
     if (isCryptoError(cause, 'jws.bad-signature'))
       throw new MeshError('request.bad-signature', 'the request signature does not verify', { cause });

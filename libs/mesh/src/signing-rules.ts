@@ -1,4 +1,4 @@
-import { isCryptoError, verifyJws } from '@cryptomesh/crypto/portable';
+import { isCryptoError, verifyJws, type SignatureVerdicts } from '@cryptomesh/crypto/portable';
 import { MeshError } from './mesh-error';
 import { findApplicationSigner } from './personal-profile';
 import { keyHasId, type ProfileKey } from './profile-key';
@@ -65,14 +65,23 @@ export function authorisedSigner(signed: SignedProfile, view: ProfileView): Prof
 /**
  * Checks a profile against 000 §6.4: the `kid` names the key its type demands (authorisedSigner), and
  * the signature verifies under that key ('profile.bad-signature' otherwise). Pure apart from the
- * signature check; resolves with the key that signed.
+ * signature check; resolves with the key that signed. `verdicts`: signature verdicts computed
+ * elsewhere on exact bytes (`SignatureVerdicts` of @cryptomesh/crypto), else verified here.
  */
-export async function checkProfileSigner(signed: SignedProfile, view: ProfileView): Promise<ProfileKey> {
+export async function checkProfileSigner(
+  signed: SignedProfile,
+  view: ProfileView,
+  verdicts?: SignatureVerdicts,
+): Promise<ProfileKey> {
   const key = authorisedSigner(signed, view);
   if (key.algorithm !== 'Ed25519' && key.algorithm !== 'Ed448')
     throw new MeshError('profile.malformed', 'a profile is signed with an Ed25519 or Ed448 key');
   try {
-    await verifyJws(signed.jws, { algorithm: key.algorithm, publicKey: key.publicKey });
+    await verifyJws(
+      signed.jws,
+      { algorithm: key.algorithm, publicKey: key.publicKey },
+      verdicts === undefined ? {} : { verdicts },
+    );
   } catch (cause) {
     if (isCryptoError(cause, 'jws.bad-signature'))
       throw new MeshError('profile.bad-signature', `the signature of ${signed.profile.id} does not verify`, {

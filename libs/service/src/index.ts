@@ -39,3 +39,6 @@ export { readTlsMaterial } from './tls/tls-material';
 export type { TlsConfig, TlsMaterial } from './tls/tls-material';
 export { caTrustingFetch, readCaFile } from './tls/ca-fetch';
 export type { FetchFunction } from './tls/ca-fetch';
+export { SignaturePool, signatureWorkersConfigShape } from './signatures/signature-pool';
+export type { SignaturePoolOptions } from './signatures/signature-pool';
+export { SignatureWorkers } from './signatures/signature-workers';

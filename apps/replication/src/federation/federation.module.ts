@@ -24,7 +24,7 @@ import {
   TypeOrmWitnessCheckpointStore,
   TypeOrmWitnessOutbox,
 } from '@cryptomesh/persistence';
-import { MetricsService, caTrustingFetch } from '@cryptomesh/service';
+import { MetricsService, SignatureWorkers, caTrustingFetch } from '@cryptomesh/service';
 import {
   ESCROW_INTAKE_OPTIONS,
   EscrowIntake,
@@ -166,6 +166,11 @@ export class FederationModule {
           WITNESS_CHECKPOINT_STORE,
           (ds) => new TypeOrmWitnessCheckpointStore(ds) satisfies WitnessCheckpointStore,
         ),
+        {
+          provide: SignatureWorkers,
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService) => new SignatureWorkers(config.SIGNATURE_WORKERS, metrics),
+        },
         {
           provide: FederationMetrics,
           inject: [MetricsService],

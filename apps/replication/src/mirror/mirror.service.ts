@@ -17,7 +17,13 @@ import {
   type PartLimits,
 } from '@cryptomesh/intermesh';
 import { isLogError, openSeal, parseNote, type Seal, type VerifierKey } from '@cryptomesh/log';
-import { HealthRegistry, LogGate, SerialTicker, type FetchFunction } from '@cryptomesh/service';
+import {
+  HealthRegistry,
+  LogGate,
+  SerialTicker,
+  SignatureWorkers,
+  type FetchFunction,
+} from '@cryptomesh/service';
 import { FederationMetrics } from '../federation/federation.metrics';
 import { ED25519, WitnessService } from '../federation/witness.service';
 import {
@@ -120,6 +126,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     @Optional() private readonly escrows?: EscrowIntake,
     /** The inbound intake (issue #20); without one, inbound messages are skipped. */
     @Optional() private readonly inbound?: InboundIntake,
+    /** Where the entries' signatures are verified (SIGNATURE_WORKERS); without it, in this thread. */
+    @Optional() private readonly signatures?: SignatureWorkers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -138,7 +146,10 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         },
         ED25519,
         this.clock,
-        { partLimits: this.options.partLimits },
+        {
+          partLimits: this.options.partLimits,
+          ...(this.signatures?.verifyBatch === undefined ? {} : { verifyBatch: this.signatures.verifyBatch }),
+        },
       );
       this.mirrors.set(peer.id, {
         peer,
