@@ -128,6 +128,16 @@ export function gatewayConfigShape() {
      */
     ACCOUNT_STATE_CACHE_MB: integerVar({ default: 32, min: 0, max: 4_096 }),
     /**
+     * The most fast-path changes written by one statement (group commit), and the most peeks read by
+     * one (issue #17, docs/design/gateway.md "Group commit"). 1: every request alone.
+     */
+    GROUP_COMMIT_MAX_BATCH: integerVar({ default: 256, min: 1, max: 4_096 }),
+    /**
+     * How long, in ms, an idle group waits for more requests before its statement goes (0: none; the
+     * requests that arrive while a statement is in flight go together in the next one anyway).
+     */
+    GROUP_COMMIT_WINDOW_MS: integerVar({ default: 0, min: 0, max: 50 }),
+    /**
      * Catalog objects (docs/design/inbound.md "Catalog objects": contacts, application settings,
      * credentials) one account may hold, tombstones included (0: no quota). Apart from the profile
      * quotas above: catalogs are not logged, and filling one must not stop the account's profiles.

@@ -69,6 +69,12 @@ export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stor
 export { commitCatalogChange, peekCatalogAccount } from './stores/catalog-commit';
 export type { CatalogChange, CatalogCommit } from './stores/catalog-commit';
 export {
+  commitCatalogChanges,
+  isNonceConflict,
+  peekCatalogAccounts,
+} from './stores/catalog-group-commit';
+export type { CatalogGroupOutcome, CatalogPeek } from './stores/catalog-group-commit';
+export {
   countCatalogConnections,
   countCatalogConnectionsFrom,
   decideCatalogConnection,
