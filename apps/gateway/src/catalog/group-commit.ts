@@ -103,9 +103,12 @@ export class GroupCommit {
     const writer: GroupWriter<CatalogChange> = {
       write: (changes) => commitCatalogChanges(dataSource.manager, changes),
       recorded: async (changes) =>
-        (await peekCatalogAccounts(dataSource.manager, changes.map((c) => ({ accountUdf: c.account.accountUdf, nonce: c.nonce })))).map(
-          (p) => p.replayed,
-        ),
+        (
+          await peekCatalogAccounts(
+            dataSource.manager,
+            changes.map((c) => ({ accountUdf: c.account.accountUdf, nonce: c.nonce })),
+          )
+        ).map((p) => p.replayed),
       classify: (error) => {
         if (isNonceConflict(error)) return 'nonce';
         return RETRYABLE.has(sqlState(error) as string) ? 'retry' : 'fail';

@@ -8,8 +8,7 @@ import { asBuffer } from './log-sql';
  * (the account was no longer at `expectedRevision`: NOTHING was written for it).
  */
 export type CatalogGroupOutcome =
-  | { readonly outcome: 'committed'; readonly revision: string }
-  | { readonly outcome: 'stale' };
+  { readonly outcome: 'committed'; readonly revision: string } | { readonly outcome: 'stale' };
 
 /** The SQLSTATE of a unique violation, and the constraint a recorded nonce raises it on. */
 const UNIQUE_VIOLATION = '23505';
@@ -21,7 +20,11 @@ const NONCE_KEY = 'request_nonces_pkey';
  */
 export function isNonceConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; constraint?: unknown; driverError?: { code?: unknown; constraint?: unknown } };
+  const e = error as {
+    code?: unknown;
+    constraint?: unknown;
+    driverError?: { code?: unknown; constraint?: unknown };
+  };
   const code = e.code ?? e.driverError?.code;
   const constraint = e.constraint ?? e.driverError?.constraint;
   return code === UNIQUE_VIOLATION && constraint === NONCE_KEY;
