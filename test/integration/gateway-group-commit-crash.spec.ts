@@ -180,10 +180,10 @@ describe('gateway: SIGKILL in the middle of a group commit (built service)', () 
     while (
       Number(
         (
-          await sql.query(
+          await sql.query<{ n: string }>(
             `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
           )
-        ).rows[0].n,
+        ).rows[0]!.n,
       ) > 0
     )
       await new Promise((r) => setTimeout(r, 10));
@@ -192,13 +192,15 @@ describe('gateway: SIGKILL in the middle of a group commit (built service)', () 
     const entries = (await sql.query<{ entry: Buffer }>('SELECT entry FROM log_queue ORDER BY seq')).rows.map(
       (r) => ({
         record: decodeRecord(new Uint8Array(r.entry)),
-        json: decodeEntry(new Uint8Array(r.entry)) as { Value?: { payload: string } },
+        json: decodeEntry(new Uint8Array(r.entry)),
       }),
     );
     for (const owner of owners) {
       const queued = entries.filter((e) => e.record.account === owner.udf);
       const records = queued.map((e) => e.record);
-      const queuedPayloads = new Set(queued.map((e) => e.json.Value?.payload));
+      const queuedPayloads = new Set(
+        queued.map((e) => (e.json['Value'] as { payload?: string } | undefined)?.payload),
+      );
       // acknowledged ⇒ durable
       for (const payload of acknowledged.get(owner.udf) ?? []) expect(queuedPayloads.has(payload)).toBe(true);
       // the catalog is exactly what the queued entries produce

@@ -196,8 +196,8 @@ describe('gateway: group commit', () => {
         account: {
           accountUdf: udf,
           status: row.status as 'active',
-          master: row.master as never,
-          personal: row.personal as never,
+          master: row.master,
+          personal: row.personal,
         },
         expectedRevision: revision ?? row.revision,
         objects: [],
@@ -235,7 +235,8 @@ describe('gateway: group commit', () => {
     });
 
     // a recorded nonce in a group: the statement fails, nothing of the group is written
-    const count = async () => Number((await sql.query('SELECT count(*) AS n FROM log_queue')).rows[0].n);
+    const count = async () =>
+      Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM log_queue')).rows[0]!.n);
     const queuedBefore = await count();
     const again = [
       change(owners[2]!.udf, 10),

@@ -103,7 +103,7 @@ describe('GroupBatcher', () => {
     try {
       const flushes: number[][] = [];
       const batcher = new GroupBatcher<number, number>(
-        async (items) => (flushes.push([...items]), items),
+        (items) => (flushes.push([...items]), Promise.resolve(items)),
         (i) => String(i),
         { maxBatch: 10, windowMs: 5 },
       );
@@ -116,8 +116,13 @@ describe('GroupBatcher', () => {
     } finally {
       jest.useRealTimers();
     }
-    expect(() => new GroupBatcher(async (i) => i, String, { maxBatch: 0, windowMs: 0 })).toThrow(RangeError);
-    expect(() => new GroupBatcher(async (i) => i, String, { maxBatch: 1, windowMs: -1 })).toThrow(RangeError);
+    expect(
+      () => new GroupBatcher<number, number>((i) => Promise.resolve(i), String, { maxBatch: 0, windowMs: 0 }),
+    ).toThrow(RangeError);
+    expect(
+      () =>
+        new GroupBatcher<number, number>((i) => Promise.resolve(i), String, { maxBatch: 1, windowMs: -1 }),
+    ).toThrow(RangeError);
   });
 
   it('behind the account queue, holds at most one change per account, in each account’s order', async () => {

@@ -18,15 +18,15 @@ function fakeWriter(deadlocks: number) {
   const committed: number[][] = [];
   let left = deadlocks;
   const writer: GroupWriter<Change> = {
-    write: async (changes) => {
+    write: (changes) => {
       writes.push(changes.map((c) => c.id));
-      if (left-- > 0) throw new Deadlock();
-      if (changes.some((c) => c.replay && !c.stale)) throw new NonceConflict();
-      return changes.map((c) =>
-        c.stale ? { outcome: 'stale' } : { outcome: 'committed', revision: `r${c.id}` },
+      if (left-- > 0) return Promise.reject(new Deadlock());
+      if (changes.some((c) => c.replay && !c.stale)) return Promise.reject(new NonceConflict());
+      return Promise.resolve(
+        changes.map((c) => (c.stale ? { outcome: 'stale' } : { outcome: 'committed', revision: `r${c.id}` })),
       );
     },
-    recorded: async (changes) => changes.map((c) => c.replay),
+    recorded: (changes) => Promise.resolve(changes.map((c) => c.replay)),
     classify: (error): GroupFailure =>
       error instanceof NonceConflict ? 'nonce' : error instanceof Deadlock ? 'retry' : 'fail',
   };
@@ -65,7 +65,7 @@ describe('writeGroup', () => {
     const changes = [{ id: 0, replay: false, stale: false }];
     const failing: GroupWriter<Change> = {
       write: async () => Promise.reject(new Error('connection terminated')),
-      recorded: async (cs) => cs.map(() => false),
+      recorded: (cs) => Promise.resolve(cs.map(() => false)),
       classify: () => 'fail',
     };
     await expect(writeGroup(changes, failing)).rejects.toThrow('connection terminated');
@@ -76,7 +76,7 @@ describe('writeGroup', () => {
     const vanishing: GroupWriter<Change> = {
       ...writer,
       write: async () => Promise.reject(new NonceConflict()),
-      recorded: async (cs) => cs.map(() => false),
+      recorded: (cs) => Promise.resolve(cs.map(() => false)),
       classify: () => 'nonce',
     };
     await expect(writeGroup(changes, vanishing, 2)).rejects.toBeInstanceOf(NonceConflict);

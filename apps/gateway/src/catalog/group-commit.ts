@@ -129,7 +129,7 @@ export class GroupCommit {
     );
   }
 
-  /** The account's current revision and whether the nonce was recorded for it (`peekCatalogAccount`). */
+  /** The account's current revision and whether the nonce was recorded for it (as `peekCatalogAccount`). */
   peek(accountUdf: string, nonce: string): Promise<CatalogPeek> {
     return this.peeks.submit({ accountUdf, nonce });
   }
