@@ -138,6 +138,12 @@ export function gatewayConfigShape() {
      */
     GROUP_COMMIT_WINDOW_MS: integerVar({ default: 0, min: 0, max: 50 }),
     /**
+     * Group statements of each kind (peek, commit) in flight at once per process. 1: purely
+     * self-clocking. More overlaps a slow disk's commit latency, with smaller groups; each takes a
+     * pooled connection (keep it well below DB_POOL_SIZE).
+     */
+    GROUP_COMMIT_MAX_IN_FLIGHT: integerVar({ default: 1, min: 1, max: 16 }),
+    /**
      * Catalog objects (docs/design/inbound.md "Catalog objects": contacts, application settings,
      * credentials) one account may hold, tombstones included (0: no quota). Apart from the profile
      * quotas above: catalogs are not logged, and filling one must not stop the account's profiles.

@@ -26,7 +26,7 @@ describe('nextBatch', () => {
 });
 
 describe('GroupBatcher', () => {
-  it('settles every submission once with its own answer or its flush’s error; batches are bounded, one per key, one at a time', async () => {
+  it('settles every submission once with its own answer or its flush’s error; batches are bounded, one per key, a key in one flush at a time', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -34,25 +34,34 @@ describe('GroupBatcher', () => {
           { maxLength: 40 },
         ),
         fc.integer({ min: 1, max: 5 }),
-        async (submissions, maxBatch) => {
+        fc.integer({ min: 1, max: 3 }),
+        async (submissions, maxBatch, maxInFlight) => {
           const flushes: number[][] = [];
           let inFlight = 0;
+          const busy = new Set<string>();
+          const submitted: number[] = [];
           const batcher = new GroupBatcher<number, string>(
             async (items) => {
               inFlight++;
-              expect(inFlight).toBe(1);
-              flushes.push([...items]);
-              for (let t = 0; t < 2; t++) await tick();
+              expect(inFlight).toBeLessThanOrEqual(maxInFlight);
+              const keys = items.map((i) => submissions[i]!.key);
+              // a key is in one flush in flight at most
+              for (const key of keys) expect(busy.has(key)).toBe(false);
+              for (const key of keys) busy.add(key);
+              const index = flushes.push([...items]);
+              for (let t = 0; t < 2 + (items[0]! % 3); t++) await tick();
+              for (const key of keys) busy.delete(key);
               inFlight--;
-              if (items.some((i) => submissions[i]!.fails)) throw new Error(`flush ${flushes.length}`);
+              if (items.some((i) => submissions[i]!.fails)) throw new Error(`flush ${index}`);
               return items.map((i) => `answer ${i}`);
             },
             (i) => submissions[i]!.key,
-            { maxBatch, windowMs: 0 },
+            { maxBatch, windowMs: 0, maxInFlight },
           );
           const settled = await Promise.allSettled(
             submissions.map(async (s, i) => {
               for (let t = 0; t < s.delay; t++) await tick();
+              submitted.push(i);
               return batcher.submit(i);
             }),
           );
@@ -61,6 +70,11 @@ describe('GroupBatcher', () => {
           for (const batch of flushes) {
             expect(batch.length).toBeLessThanOrEqual(maxBatch);
             expect(new Set(batch.map((i) => submissions[i]!.key)).size).toBe(batch.length);
+          }
+          // each key's items are flushed in submission order
+          for (const key of ['a', 'b', 'c', 'd']) {
+            const of = (list: number[]) => list.filter((i) => submissions[i]!.key === key);
+            expect(of(flushes.flat())).toEqual(of(submitted));
           }
           settled.forEach((result, i) => {
             const batch = flushes.findIndex((f) => f.includes(i));
@@ -122,6 +136,14 @@ describe('GroupBatcher', () => {
     expect(
       () =>
         new GroupBatcher<number, number>((i) => Promise.resolve(i), String, { maxBatch: 1, windowMs: -1 }),
+    ).toThrow(RangeError);
+    expect(
+      () =>
+        new GroupBatcher<number, number>((i) => Promise.resolve(i), String, {
+          maxBatch: 1,
+          windowMs: 0,
+          maxInFlight: 0,
+        }),
     ).toThrow(RangeError);
   });
 

@@ -80,6 +80,8 @@ export interface GroupCommitOptions {
   readonly maxBatch: number;
   /** How long an idle batcher waits for more before it flushes (0: the end of the event loop's turn). */
   readonly windowMs: number;
+  /** Statements of each kind in flight at once. */
+  readonly maxInFlight: number;
 }
 
 /**

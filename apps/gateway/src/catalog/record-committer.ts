@@ -85,7 +85,11 @@ export class RecordCommitter {
     this.states = new AccountStateCache(config.ACCOUNT_STATE_CACHE_MB * 1024 * 1024);
     this.group = new GroupCommit(
       dataSource,
-      { maxBatch: config.GROUP_COMMIT_MAX_BATCH, windowMs: config.GROUP_COMMIT_WINDOW_MS },
+      {
+        maxBatch: config.GROUP_COMMIT_MAX_BATCH,
+        windowMs: config.GROUP_COMMIT_WINDOW_MS,
+        maxInFlight: config.GROUP_COMMIT_MAX_IN_FLIGHT,
+      },
       metrics,
     );
     this.commits = metrics.counter(
