@@ -54,8 +54,9 @@ describe('gateway: SIGKILL in the middle of a group commit (built service)', () 
   let db: TestDatabase;
   let sql: Client;
   const children: ChildProcess[] = [];
-  const env = (databaseUrl: string) =>
+  const env = (databaseUrl: string, overrides: Record<string, string>) =>
     gatewayEnv(databaseUrl, {
+      ...overrides,
       LOG_LEVEL: 'info',
       RATE_LIMIT_ADDRESS_PER_MINUTE: '0',
       RATE_LIMIT_ACCOUNT_PER_MINUTE: '0',
@@ -109,8 +110,10 @@ describe('gateway: SIGKILL in the middle of a group commit (built service)', () 
       current = undefined;
       up = new Promise((resolve) => (markUp = resolve));
     };
+    let starts = 0;
     const start = async (): Promise<ChildProcess> => {
-      const gateway = spawnGateway(env(db.url));
+      // one or two groups in flight at once, in turn
+      const gateway = spawnGateway(env(db.url, { GROUP_COMMIT_MAX_IN_FLIGHT: String(1 + (starts++ % 2)) }));
       children.push(gateway.child);
       current = await gateway.url;
       markUp();
