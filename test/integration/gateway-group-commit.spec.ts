@@ -102,6 +102,7 @@ describe('gateway: group commit', () => {
     const owners = await Promise.all(Array.from({ length: 24 }, (_, i) => account(`group${i}@example.com`)));
     const before = await Promise.all(owners.map((o) => state(o.udf)));
     const flushesBefore = await metric('gateway_group_size_count', { kind: 'commit' });
+    const okBefore = await metric('gateway_group_flushes_total', { kind: 'commit', result: 'ok' });
     const bodies = await Promise.all(owners.flatMap((o) => [0, 1, 2].map((n) => update(o, n))));
     const answers = await Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
@@ -109,6 +110,10 @@ describe('gateway: group commit', () => {
     // grouped: fewer statements than changes
     const flushes = (await metric('gateway_group_size_count', { kind: 'commit' })) - flushesBefore;
     expect(flushes).toBeLessThan(bodies.length);
+    expect(await metric('gateway_group_flushes_total', { kind: 'commit', result: 'ok' })).toBe(
+      okBefore + flushes,
+    );
+    expect(await metric('gateway_group_size_sum', { kind: 'commit' })).toBeGreaterThanOrEqual(bodies.length);
     for (const [i, owner] of owners.entries()) {
       const after = await state(owner.udf);
       expect(after.version).toBe(before[i]!.version + 3);
