@@ -46,4 +46,30 @@ describe('the gateway configuration', () => {
       loadGatewayConfig({ ...ENV, INBOUND_MAX_AGE_MS: '120001', CLOCK_SKEW_MS: '120000' }).INBOUND_MAX_AGE_MS,
     ).toBe(120_001);
   });
+
+  it('reads the group commit settings (defaults 256, 0 ms, 1) and refuses bad ones by name', () => {
+    const c = loadGatewayConfig(ENV);
+    expect([c.GROUP_COMMIT_MAX_BATCH, c.GROUP_COMMIT_WINDOW_MS, c.GROUP_COMMIT_MAX_IN_FLIGHT]).toEqual([
+      256, 0, 1,
+    ]);
+    const set = loadGatewayConfig({
+      ...ENV,
+      GROUP_COMMIT_MAX_BATCH: '1',
+      GROUP_COMMIT_WINDOW_MS: '2',
+      GROUP_COMMIT_MAX_IN_FLIGHT: '4',
+    });
+    expect([set.GROUP_COMMIT_MAX_BATCH, set.GROUP_COMMIT_WINDOW_MS, set.GROUP_COMMIT_MAX_IN_FLIGHT]).toEqual([
+      1, 2, 4,
+    ]);
+    for (const [name, value] of [
+      ['GROUP_COMMIT_MAX_BATCH', '0'],
+      ['GROUP_COMMIT_MAX_BATCH', '5000'],
+      ['GROUP_COMMIT_WINDOW_MS', '-1'],
+      ['GROUP_COMMIT_WINDOW_MS', '51'],
+      ['GROUP_COMMIT_WINDOW_MS', '1.5'],
+      ['GROUP_COMMIT_MAX_IN_FLIGHT', '0'],
+      ['GROUP_COMMIT_MAX_IN_FLIGHT', '17'],
+    ] as const)
+      expect(() => loadGatewayConfig({ ...ENV, [name]: value })).toThrow(new RegExp(name));
+  });
 });

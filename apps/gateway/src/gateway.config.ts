@@ -128,6 +128,22 @@ export function gatewayConfigShape() {
      */
     ACCOUNT_STATE_CACHE_MB: integerVar({ default: 32, min: 0, max: 4_096 }),
     /**
+     * The most fast-path changes written by one statement (group commit), and the most peeks read by
+     * one (issue #17, docs/design/gateway.md "Group commit"). 1: every request alone.
+     */
+    GROUP_COMMIT_MAX_BATCH: integerVar({ default: 256, min: 1, max: 4_096 }),
+    /**
+     * How long, in ms, an idle group waits for more requests before its statement goes (0: none; the
+     * requests that arrive while a statement is in flight go together in the next one anyway).
+     */
+    GROUP_COMMIT_WINDOW_MS: integerVar({ default: 0, min: 0, max: 50 }),
+    /**
+     * Group statements of each kind (peek, commit) in flight at once per process. 1: purely
+     * self-clocking. More overlaps a slow disk's commit latency, with smaller groups; each takes a
+     * pooled connection (keep it well below DB_POOL_SIZE).
+     */
+    GROUP_COMMIT_MAX_IN_FLIGHT: integerVar({ default: 1, min: 1, max: 16 }),
+    /**
      * Catalog objects (docs/design/inbound.md "Catalog objects": contacts, application settings,
      * credentials) one account may hold, tombstones included (0: no quota). Apart from the profile
      * quotas above: catalogs are not logged, and filling one must not stop the account's profiles.

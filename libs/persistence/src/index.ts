@@ -68,6 +68,8 @@ export type {
 export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stores/catalog-nonces';
 export { commitCatalogChange, peekCatalogAccount } from './stores/catalog-commit';
 export type { CatalogChange, CatalogCommit } from './stores/catalog-commit';
+export { commitCatalogChanges, isNonceConflict, peekCatalogAccounts } from './stores/catalog-group-commit';
+export type { CatalogGroupOutcome, CatalogPeek } from './stores/catalog-group-commit';
 export {
   countCatalogConnections,
   countCatalogConnectionsFrom,

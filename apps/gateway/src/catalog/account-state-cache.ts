@@ -16,7 +16,7 @@ function weightOf(state: AccountState): number {
  * The states of the accounts this gateway process committed to most recently, by account UDF
  * (issue #17: reading an account's rows and parsing its profiles again for every request was a
  * third of a Publish's work). A state is only ever used to validate a change that is then written on
- * the condition that the row is still at its revision (`commitCatalogChange`): a state made stale by
+ * the condition that the row is still at its revision (`commitCatalogChanges`): a state made stale by
  * another process, a restore or a failover costs one retry, never a wrong acceptance.
  *
  * Bounded in bytes (an account may hold QUOTA_BYTES_PER_ACCOUNT of profiles): the least recently

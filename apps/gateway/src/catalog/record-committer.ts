@@ -12,8 +12,6 @@ import {
   type TransactionRecord,
 } from '@cryptomesh/mesh';
 import {
-  commitCatalogChange,
-  peekCatalogAccount,
   enqueueEntry,
   insertCatalogAccount,
   readCatalogAccount,
@@ -33,6 +31,7 @@ import type { RequestContext } from '../protocol/transaction';
 import { AccountQueue } from './account-queue';
 import { AccountStateCache, type RevisionedState } from './account-state-cache';
 import { checkAccountQuota } from './account-usage';
+import { GroupCommit } from './group-commit';
 import { LogPushback } from './log-pushback';
 import { accountState, changedObjects, jwsJson } from './catalog-state';
 
@@ -55,9 +54,10 @@ export interface CommitOptions {
  *     (every signature, signing rule and persistence rule, and the request's clock window), the
  *     quotas and the per-account rate limit — so that bad input never opens a transaction;
  *  2. write it atomically. Fast path (a change of an existing account with nothing else to write):
- *     BEGIN, one statement that writes the account, its objects, the queued entry and the nonce only
- *     if the row is still at the revision the record was validated against, COMMIT — four round
- *     trips in all (issue #17). General path (CreateAccount, ConnectComplete, or the row changed
+ *     one statement, its own transaction, that writes the account, its objects, the queued entry and
+ *     the nonce only if the row is still at the revision the record was validated against — shared
+ *     with the other changes validated meanwhile (group commit), as the peek is shared with the other
+ *     peeks: two round trips per group in all (issue #17). General path (CreateAccount, ConnectComplete, or the row changed
  *     meanwhile): one transaction that locks the account row, re-applies if it changed, writes the
  *     catalog rows, queues the entry (`enqueueEntry`) and records the nonce.
  * The answer is sent only after the commit (acknowledged ⇒ durable). A crash before the commit
@@ -69,6 +69,8 @@ export class RecordCommitter {
   private readonly queue = new AccountQueue();
   /** The account states of this process's latest commits (account-state-cache.ts). */
   private readonly states: AccountStateCache;
+  /** The fast path's shared statements: the peeks, and the group commit (group-commit.ts). */
+  private readonly group: GroupCommit;
   private readonly commits: Counter<'path'>;
   private readonly lookups: Counter<'result'>;
 
@@ -81,6 +83,15 @@ export class RecordCommitter {
     metrics: MetricsService,
   ) {
     this.states = new AccountStateCache(config.ACCOUNT_STATE_CACHE_MB * 1024 * 1024);
+    this.group = new GroupCommit(
+      dataSource,
+      {
+        maxBatch: config.GROUP_COMMIT_MAX_BATCH,
+        windowMs: config.GROUP_COMMIT_WINDOW_MS,
+        maxInFlight: config.GROUP_COMMIT_MAX_IN_FLIGHT,
+      },
+      metrics,
+    );
     this.commits = metrics.counter(
       'gateway_commits_total',
       'Logged changes committed, by path: fast (one statement, on the account state kept in memory or just read), ' +
@@ -130,10 +141,11 @@ export class RecordCommitter {
     const fast = !create && options.inTransaction === undefined;
 
     if (fast) {
-      // One round trip: the replay check and the account's current revision. A kept state is used
-      // only at that revision, so a change made meanwhile by another process (a device removed, an
-      // application added) is never judged on an old state.
-      const peek = await peekCatalogAccount(this.dataSource.manager, name.udf, claims.nonce);
+      // One round trip, shared with the peeks of the requests arriving meanwhile: the replay check
+      // and the account's current revision. A kept state is used only at that revision, so a change
+      // made meanwhile by another process (a device removed, an application added) is never judged
+      // on an old state.
+      const peek = await this.group.peek(name.udf, claims.nonce);
       if (peek.replayed) {
         await this.refuseForgery(name, record, false);
         throw replayed();
@@ -207,10 +219,10 @@ export class RecordCommitter {
   }
 
   /**
-   * Writes `next` in three round trips (BEGIN, `commitCatalogChange`, COMMIT) if the account is still
-   * at `before.revision`; resolves false, having written nothing, when it is not. A nonce recorded
-   * meanwhile (a concurrent replay) rolls everything back: `auth.replayed` (the record applied, so
-   * its signature verified).
+   * Writes `next` in the next group commit if the account is still at `before.revision`; resolves
+   * true once it is COMMITTED, false, having written nothing, when the account moved. A nonce recorded
+   * meanwhile (a concurrent replay) writes nothing either: `auth.replayed` (the record applied, so its
+   * signature verified). A failed group statement rejects: nothing of this change was written.
    */
   private async commitFast(
     name: AccountName,
@@ -220,13 +232,9 @@ export class RecordCommitter {
     before: RevisionedState,
     next: AccountState,
   ): Promise<boolean> {
-    const runner = this.dataSource.createQueryRunner();
-    let open = false;
+    let result;
     try {
-      await runner.connect();
-      await runner.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      open = true;
-      const result = await commitCatalogChange(runner.manager, {
+      result = await this.group.commit({
         account: {
           accountUdf: name.udf,
           status: next.status,
@@ -241,24 +249,17 @@ export class RecordCommitter {
         nonce: claims.nonce,
         nonceExpiresAtMs: claims.time + this.config.CLOCK_SKEW_MS,
       });
-      if (result.outcome !== 'committed') {
-        open = false;
-        await runner.query('ROLLBACK');
-        this.states.delete(name.udf);
-        if (result.outcome === 'replayed') throw replayed();
-        return false;
-      }
-      open = false;
-      await runner.query('COMMIT');
-      this.states.set(name.udf, { revision: result.revision, state: next });
-      return true;
     } catch (error) {
       this.states.delete(name.udf);
-      if (open) await runner.query('ROLLBACK').catch(() => undefined);
       throw error;
-    } finally {
-      await runner.release();
     }
+    if (result.outcome === 'committed') {
+      this.states.set(name.udf, { revision: result.revision, state: next });
+      return true;
+    }
+    this.states.delete(name.udf);
+    if (result.outcome === 'replayed') throw replayed();
+    return false;
   }
 
   /**

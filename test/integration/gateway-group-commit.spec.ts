@@ -1,0 +1,258 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { decodeEntry, encodeEntry } from '@cryptomesh/log';
+import { readRequest } from '@cryptomesh/mesh';
+import {
+  commitCatalogChanges,
+  dataSourceOptions,
+  isNonceConflict,
+  peekCatalogAccounts,
+  type CatalogChange,
+} from '@cryptomesh/persistence';
+import type { RunningService } from '@cryptomesh/service';
+import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import { post, TestAccount, type Fields } from '../support/mesh-client';
+import { scrape } from '../support/prometheus-text';
+import { startGateway } from '../support/test-gateway';
+
+/**
+ * Issue #17, group commit: the fast-path changes validated while a statement is in flight are
+ * written together by one statement that is its own transaction, each with its own outcome. Real
+ * PostgreSQL: many Publishes over many accounts all commit, in each account's order; a change whose
+ * account moved meanwhile (stale) takes the general path without touching the others; a change whose
+ * nonce was recorded meanwhile is refused auth.replayed and the rest of its group commits.
+ */
+describe('gateway: group commit', () => {
+  let db: TestDatabase;
+  let gateway: RunningService;
+  let sql: Client;
+  let dataSource: DataSource;
+  const unlimited = { RATE_LIMIT_ADDRESS_PER_MINUTE: '0', RATE_LIMIT_ACCOUNT_PER_MINUTE: '0' };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('gwgroup');
+    // A window, so that the requests sent together are in one group whatever their arrival spread.
+    gateway = await startGateway(db.url, { ...unlimited, GROUP_COMMIT_WINDOW_MS: '50' });
+    sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await sql?.end();
+    await gateway?.app.close();
+    await db?.drop();
+  });
+
+  async function ok(body: Fields, name = 'Publish'): Promise<void> {
+    const answer = await post(gateway.url, name, body);
+    expect([answer.status, answer.fields.Error]).toEqual([200, undefined]);
+  }
+
+  /** An account with one Application Profile `mail/home`, ready for updates of it. */
+  async function account(address: string) {
+    const owner = await TestAccount.create(address);
+    await ok(await owner.createAccount(), 'CreateAccount');
+    const app = await owner.application('mail', 'home', { Address: 'imap.example.net' });
+    const personal = await owner.nextPersonal({ applications: [app.entry] });
+    await ok(await owner.publish('update', personal));
+    owner.adopt(personal, owner.devices, [app.entry]);
+    await ok(await owner.publish('create', app.profile));
+    return owner;
+  }
+
+  /** The body of an update of `owner`'s application with `n` in it. */
+  async function update(owner: TestAccount, n: number): Promise<Fields> {
+    const app = await owner.application('mail', 'home', { Address: `imap${n}.example.net` });
+    return owner.publish('update', app.profile);
+  }
+
+  /** The queued records of `udf`, in queue order, and its version. */
+  async function state(udf: string) {
+    const entries = await dataSource.query<Array<{ entry: Buffer }>>(
+      'SELECT entry FROM log_queue ORDER BY seq',
+    );
+    const queued = entries
+      .map((r) => decodeEntry(new Uint8Array(r.entry)) as Record<string, unknown>)
+      .filter((r) => r['Account'] === udf);
+    const rows = await dataSource.query<Array<{ version: string }>>(
+      'SELECT version FROM accounts WHERE account_udf = $1',
+      [udf],
+    );
+    return { queued, version: Number(rows[0]!.version) };
+  }
+
+  async function metric(name: string, labels: Record<string, string>): Promise<number> {
+    return (await scrape(gateway.url)).sum(name, labels);
+  }
+
+  /** Resolves once a statement of the test database waits for a row lock. */
+  async function aStatementWaitsForALock(): Promise<void> {
+    for (;;) {
+      const waiting = await sql.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      if (waiting.rowCount! > 0) return;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  it('commits many Publishes over many accounts, grouped, each account in its order', async () => {
+    const owners = await Promise.all(Array.from({ length: 24 }, (_, i) => account(`group${i}@example.com`)));
+    const before = await Promise.all(owners.map((o) => state(o.udf)));
+    const flushesBefore = await metric('gateway_group_size_count', { kind: 'commit' });
+    const okBefore = await metric('gateway_group_flushes_total', { kind: 'commit', result: 'ok' });
+    const bodies = await Promise.all(owners.flatMap((o) => [0, 1, 2].map((n) => update(o, n))));
+    const answers = await Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+
+    // grouped: fewer statements than changes
+    const flushes = (await metric('gateway_group_size_count', { kind: 'commit' })) - flushesBefore;
+    expect(flushes).toBeLessThan(bodies.length);
+    expect(await metric('gateway_group_flushes_total', { kind: 'commit', result: 'ok' })).toBe(
+      okBefore + flushes,
+    );
+    expect(await metric('gateway_group_size_sum', { kind: 'commit' })).toBeGreaterThanOrEqual(bodies.length);
+    for (const [i, owner] of owners.entries()) {
+      const after = await state(owner.udf);
+      expect(after.version).toBe(before[i]!.version + 3);
+      const published = after.queued.slice(before[i]!.queued.length);
+      expect(published).toHaveLength(3);
+      expect(new Set(published.map((r) => JSON.stringify(r))).size).toBe(3);
+    }
+  });
+
+  it('a stale change in a group takes the general path; the others are committed by the group', async () => {
+    const owners = await Promise.all(Array.from({ length: 6 }, (_, i) => account(`stale${i}@example.com`)));
+    const [moved, ...others] = owners;
+    const before = await Promise.all(owners.map((o) => state(o.udf)));
+    const retried = await metric('gateway_commits_total', { path: 'retried' });
+    const bodies = await Promise.all(owners.map((o) => update(o, 7)));
+    // Another process changes `moved` while the group is written: its revision moves, nothing else.
+    const other = new Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('UPDATE accounts SET revision = gen_random_uuid() WHERE account_udf = $1', [
+        moved!.udf,
+      ]);
+      const answers = Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
+      await aStatementWaitsForALock();
+      await other.query('COMMIT');
+      expect((await answers).map((a) => a.status)).toEqual(bodies.map(() => 200));
+    } finally {
+      await other.end();
+    }
+    expect(await metric('gateway_commits_total', { path: 'retried' })).toBe(retried + 1);
+    for (const [i, owner] of owners.entries()) {
+      const after = await state(owner.udf);
+      expect(after.version).toBe(before[i]!.version + 1);
+      expect(after.queued).toHaveLength(before[i]!.queued.length + 1);
+    }
+    expect(others).toHaveLength(5);
+  });
+
+  it('a replay inside a group is refused auth.replayed and writes nothing; the rest of the group commits', async () => {
+    const owners = await Promise.all(Array.from({ length: 6 }, (_, i) => account(`replay${i}@example.com`)));
+    const [replayed] = owners;
+    const before = await Promise.all(owners.map((o) => state(o.udf)));
+    const bodies = await Promise.all(owners.map((o) => update(o, 9)));
+    const claims = readRequest(bodies[0]!['Authorisation']);
+    // Another transaction records the first request's nonce (without moving the account) while the
+    // group waits for that account's row: the group's statement fails on the nonce and runs again.
+    const other = new Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM accounts WHERE account_udf = $1 FOR UPDATE', [replayed!.udf]);
+      await other.query(
+        `INSERT INTO request_nonces (account_udf, nonce, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
+        [replayed!.udf, claims.nonce],
+      );
+      const answers = Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
+      await aStatementWaitsForALock();
+      await other.query('COMMIT');
+      const settled = await answers;
+      expect([settled[0]!.status, settled[0]!.fields.Error]).toEqual([409, 'auth.replayed']);
+      expect(settled.slice(1).map((a) => a.status)).toEqual(bodies.slice(1).map(() => 200));
+    } finally {
+      await other.end();
+    }
+    for (const [i, owner] of owners.entries()) {
+      const after = await state(owner.udf);
+      const written = i === 0 ? 0 : 1;
+      expect(after.version).toBe(before[i]!.version + written);
+      expect(after.queued).toHaveLength(before[i]!.queued.length + written);
+    }
+  });
+
+  it('commitCatalogChanges: one outcome per change, entries queued in the group’s order, all or nothing', async () => {
+    const owners = await Promise.all(Array.from({ length: 5 }, (_, i) => account(`store${i}@example.com`)));
+    const rows = await dataSource.query<
+      Array<{ account_udf: string; status: string; master: unknown; personal: unknown; revision: string }>
+    >(`SELECT account_udf, status, master, personal, revision FROM accounts WHERE account_udf = ANY($1)`, [
+      owners.map((o) => o.udf),
+    ]);
+    const byUdf = new Map(rows.map((r) => [r.account_udf, r]));
+    const change = (udf: string, n: number, revision?: string): CatalogChange => {
+      const row = byUdf.get(udf)!;
+      return {
+        account: {
+          accountUdf: udf,
+          status: row.status as 'active',
+          master: row.master,
+          personal: row.personal,
+        },
+        expectedRevision: revision ?? row.revision,
+        objects: [],
+        entry: encodeEntry({ op: 'test', group: 'store', n }),
+        nonce: `store-${n}`,
+        nonceExpiresAtMs: Date.now() + 60_000,
+      };
+    };
+    // reversed order of accounts, one stale (a revision it never had)
+    const changes = owners
+      .map((o, n) => change(o.udf, n, n === 2 ? '00000000-0000-4000-8000-000000000000' : undefined))
+      .reverse();
+    const outcomes = await commitCatalogChanges(dataSource.manager, changes);
+    expect(outcomes.map((o) => o.outcome)).toEqual([
+      'committed',
+      'committed',
+      'stale',
+      'committed',
+      'committed',
+    ]);
+    const queued = (
+      await sql.query<{ entry: Buffer }>(`SELECT entry FROM log_queue ORDER BY seq DESC LIMIT 4`)
+    ).rows.map((r) => (decodeEntry(new Uint8Array(r.entry)) as { n: number }).n);
+    expect(queued.reverse()).toEqual([4, 3, 1, 0]);
+    const peeks = await peekCatalogAccounts(
+      dataSource.manager,
+      changes.map((c) => ({ accountUdf: c.account.accountUdf, nonce: c.nonce })),
+    );
+    expect(peeks.map((p) => p.replayed)).toEqual([true, true, false, true, true]);
+    changes.forEach((c, i) => {
+      const outcome = outcomes[i]!;
+      expect(peeks[i]!.revision).toBe(
+        outcome.outcome === 'committed' ? outcome.revision : byUdf.get(c.account.accountUdf)!.revision,
+      );
+    });
+
+    // a recorded nonce in a group: the statement fails, nothing of the group is written
+    const count = async () =>
+      Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM log_queue')).rows[0]!.n);
+    const queuedBefore = await count();
+    const again = [
+      change(owners[2]!.udf, 10),
+      { ...change(owners[0]!.udf, 0), expectedRevision: peeks[4]!.revision! },
+    ];
+    const failure = await commitCatalogChanges(dataSource.manager, again).catch((e: unknown) => e);
+    expect(isNonceConflict(failure)).toBe(true);
+    expect(await count()).toBe(queuedBefore);
+    const [stillThere] = await peekCatalogAccounts(dataSource.manager, [
+      { accountUdf: owners[2]!.udf, nonce: 'store-10' },
+    ]);
+    expect(stillThere).toEqual({ revision: byUdf.get(owners[2]!.udf)!.revision, replayed: false });
+  });
+});
