@@ -66,8 +66,7 @@ export type {
   CatalogObjectKind,
 } from './stores/catalog-accounts';
 export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stores/catalog-nonces';
-export { commitCatalogChange, peekCatalogAccount } from './stores/catalog-commit';
-export type { CatalogChange, CatalogCommit } from './stores/catalog-commit';
+export type { CatalogChange } from './stores/catalog-commit';
 export { commitCatalogChanges, isNonceConflict, peekCatalogAccounts } from './stores/catalog-group-commit';
 export type { CatalogGroupOutcome, CatalogPeek } from './stores/catalog-group-commit';
 export {

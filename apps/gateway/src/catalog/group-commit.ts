@@ -131,7 +131,7 @@ export class GroupCommit {
     );
   }
 
-  /** The account's current revision and whether the nonce was recorded for it (as `peekCatalogAccount`). */
+  /** The account's current revision and whether the nonce was recorded for it. */
   peek(accountUdf: string, nonce: string): Promise<CatalogPeek> {
     return this.peeks.submit({ accountUdf, nonce });
   }

@@ -33,7 +33,7 @@ export function isNonceConflict(error: unknown): boolean {
 /**
  * The writes of several logged changes as ONE statement, run on its own (no BEGIN/COMMIT around
  * it), so PostgreSQL runs it as one transaction that commits before it answers: one round trip for
- * the whole group (issue #17, group commit). For each change, as `commitCatalogChange` does for
+ * the whole group (issue #17, group commit). For each change, as the single-change statement did for
  * one: the account row is updated only while it is still at the revision the change was validated
  * against (under READ COMMITTED the UPDATE waits for a concurrent change of the row and then
  * re-reads its revision), and its objects, its queued entry and its nonce are written only when
@@ -115,14 +115,14 @@ export async function commitCatalogChanges(
   });
 }
 
-/** What `peekCatalogAccounts` answers for one (account, nonce): see `peekCatalogAccount`. */
+/** What `peekCatalogAccounts` answers for one (account, nonce): the revision and the replay check. */
 export interface CatalogPeek {
   readonly revision: string | undefined;
   readonly replayed: boolean;
 }
 
 /**
- * `peekCatalogAccount` for several (account, nonce) pairs in one statement (issue #17: the peeks of
+ * The revision and replay check for several (account, nonce) pairs in one statement (issue #17: the peeks of
  * the requests that arrive together share one round trip). Resolves with one answer per pair, in
  * the order given; a pair may repeat.
  */
