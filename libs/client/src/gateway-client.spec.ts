@@ -124,3 +124,64 @@ describe('GatewayClient', () => {
     expect(error).toMatchObject({ code: 'portal.unreachable', portal: 'https://gw.example' });
   });
 });
+
+describe('GatewayClient: a short wait the portal asks for is waited out', () => {
+  /** A fetch that answers with each of `answers` in turn (the last one again), and records the bodies. */
+  function inTurn(...answers: Array<{ status: number; body: unknown; retryAfter?: string }>) {
+    const bodies: string[] = [];
+    const fetchImpl: FetchLike = (_url, init) => {
+      bodies.push(init?.body as string);
+      const a = answers[Math.min(bodies.length - 1, answers.length - 1)]!;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (a.retryAfter !== undefined) headers['retry-after'] = a.retryAfter;
+      return Promise.resolve(new Response(JSON.stringify(a.body), { status: a.status, headers }));
+    };
+    return { fetchImpl, bodies };
+  }
+  const refusal = (code: string, status: number) => ({
+    GetResponse: { Status: status, StatusDescription: 'wait', Error: code },
+  });
+  const ok = { status: 200, body: { GetResponse: { Status: 200, StatusDescription: 'OK', Id: 'x' } } };
+
+  it.each([
+    ['rate.limited', 429],
+    ['log.pushback', 503],
+  ])(
+    '%s (%i) with Retry-After: the same bytes are sent again, and the answer is the next one',
+    async (code, status) => {
+      const { fetchImpl, bodies } = inTurn({ status, body: refusal(code, status), retryAfter: '0' }, ok);
+      const gateway = new GatewayClient('https://gw.example', fetchImpl);
+      await expect(gateway.send('Get', { Id: 'x' })).resolves.toMatchObject({ Id: 'x' });
+      expect(bodies).toHaveLength(2);
+      expect(bodies[1]).toBe(bodies[0]);
+    },
+  );
+
+  it('gives up after three more tries, with the refusal', async () => {
+    const { fetchImpl, bodies } = inTurn({
+      status: 429,
+      body: refusal('rate.limited', 429),
+      retryAfter: '0',
+    });
+    const gateway = new GatewayClient('https://gw.example', fetchImpl);
+    const error = await failure(gateway.send('Get', { Id: 'x' }));
+    expect(error).toMatchObject({ code: 'portal.refused', evidence: { status: 429, code: 'rate.limited' } });
+    expect(bodies).toHaveLength(4);
+  });
+
+  it.each([
+    ['a long wait', 429, 'rate.limited', '60'],
+    ['no Retry-After', 429, 'rate.limited', undefined],
+    ['another refusal with a wait', 429, 'connect.address-limit', '0'],
+    ['a 503 that is no push-back', 503, 'unavailable', '0'],
+  ])('%s: refused at once', async (_what, status, code, retryAfter) => {
+    const { fetchImpl, bodies } = inTurn({
+      status,
+      body: refusal(code, status),
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    });
+    const gateway = new GatewayClient('https://gw.example', fetchImpl);
+    await expect(gateway.send('Get', { Id: 'x' })).rejects.toMatchObject({ code: 'portal.refused' });
+    expect(bodies).toHaveLength(1);
+  });
+});

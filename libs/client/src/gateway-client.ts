@@ -39,7 +39,8 @@ export const MESH_PROTOCOL_PATH = '/.well-known/mmm/';
  * transaction. It builds no signed request itself — callers pass complete bodies — and trusts
  * nothing it reads: answers are returned as fields for the caller to check.
  *
- * Errors (ClientError), never retried here:
+ * Errors (ClientError); a short wait the portal asks for (`rate.limited`, `log.pushback` with a
+ * Retry-After of at most 5 s) is waited out, three times at most, sending the same bytes again:
  * - `portal.unreachable`: the request failed on the network or timed out;
  * - `portal.refused`: an HTTP status other than 200, or a Mesh `Status` other than 200; `evidence`
  *   holds `{ url, transaction, status, code?, message?, reason? }` — `code` is the portal's stable
@@ -101,19 +102,28 @@ export class GatewayClient {
    */
   async send(name: string, body: GatewayFields): Promise<GatewayFields> {
     const url = joinUrl(this.gatewayUrl, MESH_PROTOCOL_PATH);
-    const answer = await portalRequest(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ [`${name}Request`]: body }),
-      },
-      {
-        portal: this.portalName,
-        ...(this.fetchImpl === undefined ? {} : { fetchImpl: this.fetchImpl }),
-        ...(this.options.timeoutMs === undefined ? {} : { timeoutMs: this.options.timeoutMs }),
-      },
-    );
+    const request = (): Promise<PortalAnswer> =>
+      portalRequest(
+        url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ [`${name}Request`]: body }),
+        },
+        {
+          portal: this.portalName,
+          ...(this.fetchImpl === undefined ? {} : { fetchImpl: this.fetchImpl }),
+          ...(this.options.timeoutMs === undefined ? {} : { timeoutMs: this.options.timeoutMs }),
+        },
+      );
+    let answer = await request();
+    // A short wait the portal asks for (its per-account rate limit, its log's push-back) is waited
+    // out, a few times at most: the portal refused the request before recording anything of it
+    // (docs/PROTOCOL.md "Errors"), so the same bytes are sent again, not a replay.
+    for (let retry = 0; retry < RETRIES_WHEN_ASKED && waitAsked(answer) !== undefined; retry++) {
+      await sleep(waitAsked(answer)! * 1000);
+      answer = await request();
+    }
     const parsed = readAnswer(answer.text);
     const fields = parsed?.fields;
     if (answer.status !== 200 || fields === undefined || fields.Status !== 200) {
@@ -214,4 +224,24 @@ function readAnswer(text: string): { member: string; fields: GatewayFields } | u
   const [first] = entries;
   if (entries.length !== 1 || first === undefined || !isObject(first[1])) return undefined;
   return { member: first[0], fields: first[1] };
+}
+
+/** How many times a request is sent again when the portal asks to wait a little. */
+const RETRIES_WHEN_ASKED = 3;
+/** The longest wait a request sleeps through; a longer one is the caller's to decide. */
+const LONGEST_WAIT_S = 5;
+/** The refusals that say nothing of the request was kept and to come back shortly. */
+const WAIT_CODES: ReadonlySet<string> = new Set(['rate.limited', 'log.pushback']);
+
+/** Seconds to wait before sending the same request again, or undefined: not a refusal to wait out. */
+function waitAsked(answer: PortalAnswer): number | undefined {
+  if (answer.status !== 429 && answer.status !== 503) return undefined;
+  const wait = answer.retryAfterSeconds;
+  if (wait === undefined || wait > LONGEST_WAIT_S) return undefined;
+  const code = readAnswer(answer.text)?.fields?.Error;
+  return typeof code === 'string' && WAIT_CODES.has(code) ? Math.max(wait, 0.1) : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -20,6 +20,8 @@ export interface PortalAnswer {
   readonly status: number;
   readonly contentType: string;
   readonly text: string;
+  /** The answer's `Retry-After`, when it is a number of seconds. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** Who is asked and how long the request may take. */
@@ -78,7 +80,13 @@ export async function portalRequest(
   try {
     const response = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', text };
+    const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      text,
+      ...(Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+    };
   } catch (cause) {
     const why = unreachableReason(cause, timeoutMs);
     throw new ClientError('portal.unreachable', `${method} ${url} failed: ${why}`, {
