@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { KafkaOptions, Transport } from '@nestjs/microservices';
@@ -11,27 +10,12 @@ import { ReplicationModule } from './replication.module';
 export const replicationApp: ServiceSpec<ReplicationConfig> = {
   name: 'replication',
   loadConfig: loadReplicationConfig,
-  module: (config) => {
-    keepHeapTight(config.HEAP_GROWING_PERCENT);
-    return ReplicationModule.forRoot(config);
-  },
+  module: (config) => ReplicationModule.forRoot(config),
   beforeListen: async (app, config) => {
     acceptWitnessBodies(app);
     await attachKafka(app, config);
   },
 };
-
-/**
- * The heap's growth between major collections (issue #17, docs/design/federation.md "Memory"):
- * verifying a peer's part promotes everything the part holds to the old generation, where it is
- * garbage once the part is stored; with V8's own growing factor (up to 4× the live heap when the
- * allocation rate is high) that garbage was most of the service's peak in a catch-up. V8 reads the
- * flag at each major collection, so setting it here, before any part is read, is enough. 0 leaves
- * V8's heuristics alone.
- */
-function keepHeapTight(percent: number): void {
-  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
-}
 
 /**
  * `POST /add-checkpoint` (C2SP tlog-witness) bodies are text whatever content type a client

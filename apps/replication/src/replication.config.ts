@@ -133,12 +133,6 @@ export function replicationConfigShape() {
      * order (issue #17; docs/design/replication.md "Signature workers"); 0: in the service's thread.
      */
     ...signatureWorkersConfigShape(),
-    /**
-     * How far the JS heap may grow past its live size before the next major collection, in percent
-     * (V8's --heap-growing-percent; 0: V8's own factor, up to 300). Keeps the garbage of verified
-     * parts from growing the peak (docs/design/federation.md "Memory").
-     */
-    HEAP_GROWING_PERCENT: integerVar({ default: 50, min: 0, max: 300 }),
     /** How often the witness outbox is polled when empty. */
     WITNESS_POLL_MS: integerVar({ default: 200, min: 10, max: 60_000 }),
     /** How often the newest seal is offered to the outside witnesses (OUTSIDE_WITNESSES). */

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -24,6 +25,8 @@ export interface CommonConfig {
   readonly TLS_CERT_FILE?: string | undefined;
   readonly TLS_KEY_FILE?: string | undefined;
   readonly TLS_CA_FILE?: string | undefined;
+  /** V8's --heap-growing-percent (commonConfigShape); absent or 0: V8's own. */
+  readonly HEAP_GROWING_PERCENT?: number;
 }
 
 export interface ServiceSpec<C extends CommonConfig> {
@@ -69,6 +72,7 @@ export async function createService<C extends CommonConfig>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = spec.loadConfig(env);
+  keepHeapTight(config.HEAP_GROWING_PERCENT ?? 0);
   const tls = readTlsMaterial(config);
   useServerHashes();
   const trustedProxies = spec.trustedProxies?.(config) ?? [];
@@ -256,4 +260,15 @@ function instrumentHttp(app: NestFastifyApplication): void {
 
 function describe(error: unknown): { message: string; stack?: string } {
   return error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) };
+}
+
+/**
+ * The heap's growth between major collections (issue #17; docs/design/federation.md "Memory"): under
+ * load, what a request or a verified part allocates is promoted to the old generation and is garbage
+ * soon after; with V8's own growing factor (up to 4× the live heap when allocation is fast) that
+ * garbage was most of a busy service's peak RSS. V8 reads the flag at each major collection, so
+ * setting it before the application starts is enough. 0 leaves V8's heuristics alone.
+ */
+function keepHeapTight(percent: number): void {
+  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }

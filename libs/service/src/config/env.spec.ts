@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       REQUEST_TIMEOUT_MS: 30_000,
       SHUTDOWN_TIMEOUT_MS: 10_000,
+      HEAP_GROWING_PERCENT: 50,
       DATABASE_URL: good.DATABASE_URL,
       DB_MIGRATIONS: 'run',
       DB_POOL_SIZE: 10,

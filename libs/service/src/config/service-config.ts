@@ -19,5 +19,11 @@ export function commonConfigShape(defaultPort: number) {
     TLS_KEY_FILE: optionalPathVar(),
     /** Intermediate certificates sent after TLS_CERT_FILE's. */
     TLS_CA_FILE: optionalPathVar(),
+    /**
+     * How far the JS heap may grow past what the last major collection left before the next one,
+     * in percent (V8's --heap-growing-percent, set at start; 0: V8's own factor, up to 4×). Issue
+     * #17: with V8's factor every busy service's garbage made its peak RSS (docs/configuration.md).
+     */
+    HEAP_GROWING_PERCENT: integerVar({ default: 50, min: 0, max: 300 }),
   };
 }
