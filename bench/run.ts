@@ -203,7 +203,11 @@ function resourcesBetween(federation: FederationHandle, from: Mark, to: Mark): R
   return out;
 }
 
-/** CPU seconds of every PostgreSQL process (the server is shared: its background work counts too). */
+/**
+ * CPU seconds of every PostgreSQL process (the server is shared: its background work counts too),
+ * the exited ones included: a backend's time goes to the postmaster's children's time (cutime,
+ * cstime) when it is reaped, so the sum never goes back when connections close between two marks.
+ */
 function postgresCpuS(): number {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
@@ -211,7 +215,7 @@ function postgresCpuS(): number {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (!stat.includes('(postgres)')) continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
     } catch {
       /* gone meanwhile */
     }
