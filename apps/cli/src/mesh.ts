@@ -44,6 +44,7 @@ export async function runMesh(
     return status;
   } catch (error) {
     if (error instanceof CommanderError) {
+      if (error.code === 'commander.unknownOption') hintIdLikeOption(argv, io);
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof CliUsageError) {
@@ -53,4 +54,15 @@ export async function runMesh(
     io.stderr(`mesh: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   }
+}
+
+/**
+ * An id that another party chose (an envelope's, a request's) may start with '-', which the parser
+ * takes for an option. The ids this project draws never do; for the others, say how to pass one.
+ */
+function hintIdLikeOption(argv: readonly string[], io: CliIo): void {
+  const end = argv.indexOf('--');
+  const id = argv.slice(0, end < 0 ? argv.length : end).find((arg) => /^-[A-Za-z0-9_-]{21}$/.test(arg));
+  if (id === undefined) return;
+  io.stderr(`mesh: if ${id} is an id, put -- before it: mesh … -- ${id} …`);
 }

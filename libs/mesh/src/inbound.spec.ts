@@ -240,6 +240,14 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     ).rejects.toMatchObject({ code: 'inbound.wrong-sender' });
   });
 
+  it("draws envelope ids that a command line cannot take for an option: never a leading '-'", () => {
+    const ids = Array.from({ length: 4096 }, () => newEnvelopeId());
+    expect(ids.every((id) => /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    // A source whose first byte would give '-' (0xf8 >> 2 is 62) still gives an id, at once.
+    expect(newEnvelopeId((n) => new Uint8Array(n).fill(0xf8))).toMatch(/^e/);
+  });
+
   it('binds the Body to its envelope: the recipient opens it; a re-signed or re-kinded Body is refused', async () => {
     const recipients = [{ algorithm: 'X25519' as const, publicKey: PHONE.encryption.publicKey }];
     const key = { algorithm: 'X25519' as const, privateKey: PHONE.encryption.privateKey };

@@ -26,6 +26,21 @@ describe('mesh contact, message, task, confirm, catalog', () => {
     expect(run.err).toMatch(message);
   });
 
+  it("takes an id that starts with '-' after --, and says so when it is given without", async () => {
+    const id = '-Wq5ANi5dQuXmymztd_PpQ';
+    const bare = await home.mesh(['confirm', 'answer', id, 'no']);
+    expect(bare).toMatchObject({ code: 2, out: [] });
+    expect(bare.err).toMatch(/unknown option '-Wq5ANi5dQuXmymztd_PpQ'/);
+    expect(bare.err).toMatch(/if -Wq5ANi5dQuXmymztd_PpQ is an id, put -- before it/);
+    // After --, the id reaches the command: its answer is checked, then the home, which has no profile.
+    expect((await home.mesh(['confirm', 'answer', '--', id, 'maybe'])).err).toMatch(
+      /the answer is yes or no/,
+    );
+    const run = await home.mesh(['--json', 'confirm', 'answer', '--', id, 'no']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.out[0]!)).toMatchObject({ error: { code: 'state.missing' } });
+  });
+
   it.each([
     ['contact', 'list'],
     ['message', 'list'],
