@@ -8,7 +8,9 @@ import type { LogHead, LogHeads, LogHeadsSnapshot } from './log-heads';
 import type { MirrorLogs, PublishedLog } from './published-log';
 import { QueryError } from './query-error';
 import { SELF } from './query-params';
-import { FEDERATION_READER, LOG_HEADS, MIRROR_LOGS, PUBLISHED_LOG } from './query-tokens';
+import type { ProofTree } from './proof-tree';
+import type { ProofTrees } from './proof-trees';
+import { FEDERATION_READER, LOG_HEADS, MIRROR_LOGS, PROOF_TREES, PUBLISHED_LOG } from './query-tokens';
 import { ServedLog, type SealCosignatures } from './served-log';
 
 /** The name of this portal's own log in `/logs/{peer}/…` and in `/profiles` answers. */
@@ -27,6 +29,7 @@ export class LogsService {
     @Inject(MIRROR_LOGS) private readonly mirrors: MirrorLogs,
     @Inject(FEDERATION_READER) private readonly federation: FederationReader,
     @Inject(LOG_HEADS) private readonly heads: LogHeads,
+    @Inject(PROOF_TREES) private readonly trees: ProofTrees,
   ) {}
 
   /**
@@ -77,7 +80,8 @@ export class LogsService {
     subject: string | undefined,
   ): ServedLog {
     const keys = () => witnessKeysFor(subject, membersOf(snapshot.portal, snapshot.peers));
-    return this.servedWith(name, log, subject, keys, snapshot.heads.get(name));
+    const head = snapshot.heads.get(name);
+    return this.servedWith(name, log, subject, keys, head, this.trees.tree(name, log, head));
   }
 
   private servedWith(
@@ -87,6 +91,7 @@ export class LogsService {
     /** Only the database path of `provingSeal` needs them: parsed on demand. */
     witnessKeys: () => readonly VerifierKey[],
     head?: LogHead,
+    tree?: ProofTree,
   ): ServedLog {
     const federation = this.federation;
     const cosignatures: SealCosignatures = {
@@ -95,6 +100,6 @@ export class LogsService {
         subject === undefined ? [] : federation.cosignedParts(subject, from, witnesses, limit, before),
       witnessKeys: () => Promise.resolve(witnessKeys()),
     };
-    return new ServedLog(name, log, cosignatures, nodeEd25519, head);
+    return new ServedLog(name, log, cosignatures, nodeEd25519, head, tree);
   }
 }

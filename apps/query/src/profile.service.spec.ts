@@ -22,12 +22,14 @@ import {
   ORIGIN,
   type Account,
 } from '../../../libs/mesh/test/fixtures';
+import { Registry } from 'prom-client';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import type { FederationReader } from './federation-reader';
 import { LogHeads } from './log-heads';
 import { logHeadsLoader } from './log-heads-loader';
 import { LogsService } from './logs.service';
 import { ProfileService } from './profile.service';
+import { ProofTrees } from './proof-trees';
 import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
 
 /** A federation with no portal row and no peer: only the own log is searched, quorum 0. */
@@ -80,6 +82,7 @@ async function setup(
           hashes: ids.map((id) => entryLeafHash(entries[id.index]!)),
         }),
       hashTile: () => Promise.resolve(undefined),
+      levelNodes: () => Promise.reject(new Error('no proof tree here')),
       latestProfileRows: (prefix, size, account) => {
         asked.push({ prefix, size, account });
         return Promise.resolve(indexRows.filter((r) => r.index < size));
@@ -102,7 +105,9 @@ async function setup(
   const heads = new LogHeads(logHeadsLoader({ own, mirrors, federation, ed25519: nodeEd25519 }), 0, () =>
     performance.now(),
   );
-  const service = new ProfileService(new LogsService(own, mirrors, federation, heads));
+  // Proof trees off (0 bytes): these fakes' notes are not checkpoints (proof-tree.spec.ts tests the trees).
+  const trees = new ProofTrees(0, new Registry());
+  const service = new ProfileService(new LogsService(own, mirrors, federation, heads, trees));
   return { account, entries, service, asked };
 }
 

@@ -41,6 +41,11 @@ export interface PublishedLog extends HashReader {
   keyTransitions(size: number): Promise<Array<{ index: number; entry: Uint8Array }>>;
   readNodes(ids: Parameters<HashReader['readNodes']>[0]): Promise<Hash[]>;
   /**
+   * The stored nodes [start, end) of one level (leaf hashes at 0), in index order: only those
+   * stored. What the proof tree fills from (query.md "Proof tree").
+   */
+  levelNodes(level: number, start: number, end: number): Promise<Hash[]>;
+  /**
    * Entry `index` (undefined when not stored) and the stored nodes `ids` — as `readNodes`, with
    * the same errors — in ONE statement: a profile answer's entry and inclusion proof together.
    */

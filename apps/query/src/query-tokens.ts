@@ -18,3 +18,5 @@ export const QUERY_PORTAL_ID = Symbol('QUERY_PORTAL_ID');
 export const ACCOUNT_DIRECTORY = Symbol('ACCOUNT_DIRECTORY');
 /** `LogHeads`: the latest checkpoints, cosignatures and roster in memory (query.md "Log heads"). */
 export const LOG_HEADS = Symbol('LOG_HEADS');
+/** `ProofTrees`: each served log's tree of stored nodes in memory (query.md "Proof tree"). */
+export const PROOF_TREES = Symbol('PROOF_TREES');

@@ -13,6 +13,9 @@ import {
 /** CHECKPOINT_MAX_AGE_MS when unset. */
 export const DEFAULT_CHECKPOINT_MAX_AGE_MS = 25;
 
+/** PROOF_TREE_MB when unset: per log, a tree of about 700,000 entries held whole. */
+export const DEFAULT_PROOF_TREE_MB = 64;
+
 /** The query service's environment (docs/configuration.md lists every variable). */
 export function queryConfigShape() {
   return {
@@ -26,6 +29,11 @@ export function queryConfigShape() {
      * answer reads them anew.
      */
     CHECKPOINT_MAX_AGE_MS: integerVar({ default: DEFAULT_CHECKPOINT_MAX_AGE_MS, min: 0, max: 10_000 }),
+    /**
+     * Memory for each served log's proof tree (docs/design/query.md "Proof tree"), MiB: proofs from
+     * memory, no statement. A log too large for it keeps its upper levels; 0 turns the trees off.
+     */
+    PROOF_TREE_MB: integerVar({ default: DEFAULT_PROOF_TREE_MB, min: 0, max: 16_384 }),
     /**
      * The log reads (entries, proof nodes, profile index, tiles) as named prepared statements, planned
      * once per connection. `false` behind a pooler that does not keep a session per client

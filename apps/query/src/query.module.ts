@@ -22,9 +22,10 @@ import { logHeadsLoader } from './log-heads-loader';
 import { logHeadsMetrics } from './log-heads.metrics';
 import { LogsService } from './logs.service';
 import { ProfileController } from './profile.controller';
+import { ProofTrees } from './proof-trees';
 import { ProfileService } from './profile.service';
 import type { MirrorLogs, PublishedLog } from './published-log';
-import { DEFAULT_CHECKPOINT_MAX_AGE_MS, type QueryConfig } from './query.config';
+import { DEFAULT_CHECKPOINT_MAX_AGE_MS, DEFAULT_PROOF_TREE_MB, type QueryConfig } from './query.config';
 import { queryOpenApi } from './query.openapi';
 import {
   ACCOUNT_DIRECTORY,
@@ -36,6 +37,7 @@ import {
   STATUS_HISTORY_READER,
   LOG_BACKLOG_LIMITS,
   LOG_HEADS,
+  PROOF_TREES,
 } from './query-tokens';
 import { TileController } from './tile.controller';
 import { TypeOrmAccountDirectory } from './typeorm-account-directory';
@@ -68,6 +70,8 @@ export class QueryFeatureModule implements OnModuleInit {
      * off when absent — the all-in-one portal's PGlite socket shares one session between connections.
      */
     readonly preparedStatements?: boolean;
+    /** PROOF_TREE_MB (query.md "Proof tree"); the default when absent, 0 for none. */
+    readonly proofTreeMb?: number;
   }): DynamicModule {
     const prepared = options.preparedStatements ?? false;
     return {
@@ -148,6 +152,12 @@ export class QueryFeatureModule implements OnModuleInit {
             );
           },
         },
+        {
+          provide: PROOF_TREES,
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService): ProofTrees =>
+            new ProofTrees((options.proofTreeMb ?? DEFAULT_PROOF_TREE_MB) * 2 ** 20, metrics.registry),
+        },
         LogsService,
         ProfileService,
         AccountService,
@@ -180,6 +190,7 @@ export class QueryModule {
           backlogLimits: config,
           checkpointMaxAgeMs: config.CHECKPOINT_MAX_AGE_MS,
           preparedStatements: config.DB_PREPARED_STATEMENTS,
+          proofTreeMb: config.PROOF_TREE_MB,
         }),
       ],
     };

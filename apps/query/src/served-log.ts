@@ -1,4 +1,5 @@
 import {
+  TILE_HEIGHT,
   TILE_WIDTH,
   consistencyProof,
   countCosigners,
@@ -8,6 +9,7 @@ import {
   planInclusionProof,
   tileWidthAt,
   toBase64,
+  type HashReader,
   type TileCoord,
   type Ed25519,
   type VerifierKey,
@@ -16,6 +18,7 @@ import { cosignedCheckpoint } from './cosigned-checkpoint';
 import type { StoredCosignature } from './federation-reader';
 import { COSIGNED_PAGE } from './log-heads-loader';
 import type { CosignedSeal, LogHead } from './log-heads';
+import type { ProofTree } from './proof-tree';
 import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
 import { QueryError } from './query-error';
 
@@ -65,7 +68,17 @@ export class ServedLog {
      * read from the database, so the snapshot only ever lags, it never refuses what is stored.
      */
     private readonly head?: LogHead,
+    /**
+     * The log's proof tree (query.md "Proof tree"): proofs take the nodes it holds from memory and
+     * only the others from the database. Absent: every node from the database.
+     */
+    private readonly tree?: ProofTree,
   ) {}
+
+  /** Where proofs read stored nodes: the proof tree first, then the database. */
+  private get nodes(): HashReader {
+    return this.tree === undefined ? this.log : this.tree.reader(this.log);
+  }
 
   /** The latest checkpoint: the snapshot's, else (no head, no seal in it) the database's. */
   async checkpoint(): Promise<string> {
@@ -113,7 +126,7 @@ export class ServedLog {
     await this.requireSealedSize(size, 'size');
     if (index >= size)
       throw new QueryError('range.beyond-log', `index ${index} is not inside a tree of size ${size}`);
-    const path = await inclusionProof(this.log, index, size);
+    const path = await inclusionProof(this.nodes, index, size);
     return { index, size, path: path.map(toBase64) };
   }
 
@@ -121,7 +134,7 @@ export class ServedLog {
     if (from > to) throw new QueryError('range.reversed', `from ${from} is after to ${to}`);
     await this.requireSealedSize(to, 'to');
     if (from > 0) await this.requireSealedSize(from, 'from');
-    const path = await consistencyProof(this.log, from, to);
+    const path = await consistencyProof(this.nodes, from, to);
     return { from, to, path: path.map(toBase64) };
   }
 
@@ -147,6 +160,8 @@ export class ServedLog {
         throw new Error(`entries of ${formatTilePath(tile)} are not all stored`);
       return encodeEntryBundle(entries);
     }
+    const held = this.tree?.range(tile.level * TILE_HEIGHT, tile.index * TILE_WIDTH, tile.width);
+    if (held !== undefined) return held;
     const hashes = await this.log.hashTile(tile.level, tile.index, tile.width);
     if (hashes === undefined) throw notFound();
     return hashes;
@@ -205,6 +220,11 @@ export class ServedLog {
     if (index >= seal.size)
       throw new RangeError(`entry ${index} is not inside the tree of size ${seal.size}`);
     const plan = planInclusionProof(index, seal.size);
+    const tree = this.tree;
+    if (tree?.holds(plan.ids)) {
+      const path = plan.build(plan.ids.map((id) => tree.node(id.level, id.index)!));
+      return { entry: await this.entry(index), proof: { index, size: seal.size, path: path.map(toBase64) } };
+    }
     const read = await this.log.entryWithNodes(index, plan.ids);
     if (read.entry === undefined) throw new Error(`entry ${index} of a sealed tree is not stored`);
     const path = plan.build(read.hashes);

@@ -124,6 +124,34 @@ export async function readStoredNodes(
 }
 
 /**
+ * The stored nodes [start, end) of one `level` of the tree, in index order: leaf hashes at level 0,
+ * rows of the nodes table above it. Answers only what is stored (the caller bounds the range by a
+ * sealed size, and checks the count). One statement; what the query service's proof tree is filled
+ * from (docs/design/query.md "Proof tree").
+ */
+export async function readLevelNodes(
+  query: SqlQuery,
+  tables: LogTables,
+  level: number,
+  start: number,
+  end: number,
+): Promise<Hash[]> {
+  const params: unknown[] = [String(start), String(end)];
+  if (level === 0) {
+    const where = whereInLog(tables, params, ['idx >= $1', 'idx < $2']);
+    const rows = await query<{ leaf_hash: Buffer }>(
+      `SELECT leaf_hash FROM ${tables.entries}${where} ORDER BY idx`,
+      params,
+    );
+    return rows.map((row) => new Uint8Array(row.leaf_hash));
+  }
+  const n = params.push(level);
+  const where = whereInLog(tables, params, [`level = $${n}`, 'idx >= $1', 'idx < $2']);
+  const rows = await query<{ hash: Buffer }>(`SELECT hash FROM ${tables.nodes}${where} ORDER BY idx`, params);
+  return rows.map((row) => new Uint8Array(row.hash));
+}
+
+/**
  * As `readStoredNodes`, and in the same statement the bytes of entry `entry` (undefined when it is
  * not stored): what a profile answer needs, the entry and its inclusion proof, in one round trip.
  */

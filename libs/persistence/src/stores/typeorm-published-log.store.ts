@@ -4,6 +4,7 @@ import type { Hash, NodeId } from '@cryptomesh/log';
 import {
   OWN_LOG_TABLES,
   SEAL_COLUMNS,
+  readLevelNodes,
   readNodesAndEntry,
   readStoredNodes,
   sealFromRow,
@@ -148,6 +149,11 @@ export class SqlLogReader {
   /** The `HashReader` port of `@cryptomesh/log`. */
   readNodes(ids: readonly NodeId[]): Promise<Hash[]> {
     return readStoredNodes(this.query, ids, this.tables);
+  }
+
+  /** The stored nodes [start, end) of `level`, in index order (`readLevelNodes`). */
+  levelNodes(level: number, start: number, end: number): Promise<Hash[]> {
+    return readLevelNodes(this.query, this.tables, level, start, end);
   }
 
   /** Entry `index` (undefined when not stored) and the stored nodes `ids`, in one statement. */

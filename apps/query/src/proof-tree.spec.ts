@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import {
+  MerkleTree,
+  consistencyProof,
+  inclusionProof,
+  type Hash,
+  type HashReader,
+  type NodeId,
+} from '@cryptomesh/log';
+import { FILL_CHUNK, ProofTree, type LevelReader } from './proof-tree';
+
+/** A log of `size` entries as the database holds it: every stored node, and a count of its reads. */
+function storedLog(size: number) {
+  const tree = new MerkleTree();
+  for (let i = 0; i < size; i++) tree.append(Uint8Array.of(i & 0xff, i >> 8, 7));
+  const store = tree.reader;
+  const reads = { levels: 0, nodes: 0 };
+  const readLevel: LevelReader = (level, start, end) => {
+    reads.levels++;
+    const ids: NodeId[] = [];
+    for (let index = start; index < Math.min(end, store.count(level)); index++) ids.push({ level, index });
+    return Promise.resolve(store.readNodes(ids));
+  };
+  const database: HashReader = {
+    readNodes: (ids) => {
+      reads.nodes += ids.length;
+      return Promise.resolve(store.readNodes(ids));
+    },
+  };
+  return { tree, readLevel, database, reads };
+}
+
+const MIB = 2 ** 20;
+
+describe('ProofTree (query.md "Proof tree")', () => {
+  it('gives the proofs of the stored tree, from memory alone once it covers the size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 600 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 12 }),
+        async (size, asks) => {
+          const log = storedLog(size);
+          const tree = new ProofTree(MIB, log.readLevel);
+          const outcome = await tree.extend(size, log.tree.rootAt(size), log.database);
+          expect(outcome).toEqual({ kind: 'extended', entries: size });
+          expect(tree.covered).toBe(size);
+          log.reads.nodes = 0;
+          for (const [a, b] of asks) {
+            const n = 1 + (b % size);
+            const index = a % n;
+            expect(await inclusionProof(tree.reader(log.database), index, n)).toEqual(
+              log.tree.inclusionProof(index, n),
+            );
+            const from = a % (n + 1);
+            expect(await consistencyProof(tree.reader(log.database), from, n)).toEqual(
+              log.tree.consistencyProof(from, n),
+            );
+          }
+          expect(log.reads.nodes).toBe(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps only the upper levels when the budget is small, and reads the rest from the database', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 64, max: 3000 }),
+        fc.integer({ min: 5, max: 95 }),
+        fc.nat(),
+        async (size, percent, a) => {
+          // Less than the 64 bytes an entry the whole tree needs.
+          const budget = Math.floor((64 * size * percent) / 100);
+          const log = storedLog(size);
+          const tree = new ProofTree(budget, log.readLevel);
+          await tree.extend(size, log.tree.rootAt(size), log.database);
+          expect(tree.bytes).toBeLessThanOrEqual(budget);
+          expect(tree.lowestLevel).toBeGreaterThan(0);
+          const index = a % size;
+          expect(await inclusionProof(tree.reader(log.database), index, size)).toEqual(
+            log.tree.inclusionProof(index, size),
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('grows with each seal, reading only the new nodes', async () => {
+    const log = storedLog(FILL_CHUNK + 300);
+    const tree = new ProofTree(MIB, log.readLevel);
+    await tree.extend(100, log.tree.rootAt(100), log.database);
+    expect(log.reads.levels).toBe(1);
+    expect(await tree.extend(100, log.tree.rootAt(100), log.database)).toEqual({ kind: 'current' });
+    expect(log.reads.levels).toBe(1);
+    // Beyond one chunk: two statements for the new nodes.
+    expect(await tree.extend(FILL_CHUNK + 300, log.tree.rootAt(FILL_CHUNK + 300), log.database)).toEqual({
+      kind: 'extended',
+      entries: FILL_CHUNK + 200,
+    });
+    expect(log.reads.levels).toBe(3);
+    expect(tree.range(8, 0, 32)).toEqual(concat(log.tree.reader.readNodes(ids(8, 0, 32))));
+    expect(tree.range(0, FILL_CHUNK, 300)).toEqual(
+      concat(log.tree.reader.readNodes(ids(0, FILL_CHUNK, 300))),
+    );
+    expect(tree.range(0, FILL_CHUNK, 301)).toBeUndefined();
+  });
+
+  it('gives readers no node before the fill that wrote it has checked the root, and fills once at a time', async () => {
+    const log = storedLog(FILL_CHUNK * 2);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const slow: LevelReader = async (level, start, end) => {
+      calls++;
+      if (start > 0) await gate;
+      return log.readLevel(level, start, end);
+    };
+    const tree = new ProofTree(4 * MIB, slow);
+    const root = log.tree.rootAt(FILL_CHUNK * 2);
+    const first = tree.extend(FILL_CHUNK * 2, root, log.database);
+    const second = tree.extend(FILL_CHUNK * 2, root, log.database);
+    await until(() => calls === 2);
+    // The first chunk is written, not yet checked: nothing of it is served.
+    expect(tree.covered).toBe(0);
+    expect(tree.node(0, 0)).toBeUndefined();
+    expect(tree.holds([{ level: 0, index: 0 }])).toBe(false);
+    release();
+    expect(await first).toEqual({ kind: 'extended', entries: FILL_CHUNK * 2 });
+    expect(await second).toEqual(await first);
+    expect(calls).toBe(2);
+    expect(tree.node(0, 0)).toEqual(log.tree.reader.readNodes([{ level: 0, index: 0 }])[0]);
+  });
+
+  it('turns itself off when the stored nodes do not give the root the seal signed', async () => {
+    const log = storedLog(40);
+    const corrupt: LevelReader = async (level, start, end) => {
+      const hashes = await log.readLevel(level, start, end);
+      return hashes.map((h, i) => (start + i === 17 ? flip(h) : h));
+    };
+    const tree = new ProofTree(MIB, corrupt);
+    expect(await tree.extend(40, log.tree.rootAt(40), log.database)).toEqual({ kind: 'mismatch', size: 40 });
+    expect(tree.isDisabled).toBe(true);
+    expect(tree.covered).toBe(0);
+    expect(tree.bytes).toBe(0);
+    // Proofs now come from the database, and they are right.
+    expect(await inclusionProof(tree.reader(log.database), 17, 40)).toEqual(log.tree.inclusionProof(17, 40));
+    expect(log.reads.nodes).toBeGreaterThan(0);
+    expect(await tree.extend(40, log.tree.rootAt(40), log.database)).toEqual({ kind: 'disabled' });
+  });
+
+  it('refuses a level read that comes back short, and fills on the next try', async () => {
+    const log = storedLog(50);
+    let short = true;
+    const flaky: LevelReader = async (level, start, end) => {
+      const hashes = await log.readLevel(level, start, end);
+      return short ? hashes.slice(1) : hashes;
+    };
+    const tree = new ProofTree(MIB, flaky);
+    await expect(tree.extend(50, log.tree.rootAt(50), log.database)).rejects.toThrow(/not all stored/);
+    expect(tree.covered).toBe(0);
+    short = false;
+    expect(await tree.extend(50, log.tree.rootAt(50), log.database)).toEqual({
+      kind: 'extended',
+      entries: 50,
+    });
+  });
+});
+
+function ids(level: number, start: number, count: number): NodeId[] {
+  return Array.from({ length: count }, (_, i) => ({ level, index: start + i }));
+}
+
+function concat(hashes: readonly Hash[]): Uint8Array {
+  const out = new Uint8Array(hashes.length * 32);
+  hashes.forEach((h, i) => out.set(h, i * 32));
+  return out;
+}
+
+function flip(hash: Hash): Hash {
+  const out = hash.slice();
+  out[0]! ^= 1;
+  return out;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
