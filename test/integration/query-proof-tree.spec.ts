@@ -119,12 +119,32 @@ describe('query: proofs from the in-memory proof tree', () => {
     }
   });
 
-  it('answers from memory: a node the database loses afterwards changes none of its proofs', async () => {
-    const [row] = await dataSource.query<Array<{ hash: Buffer }>>(
-      'SELECT hash FROM log_tree_nodes WHERE level = 1 AND idx = 1',
+  it('answers from memory: nodes the database loses afterwards change none of its proofs or tiles', async () => {
+    const consistency = async (service: RunningService) =>
+      (await text(service, `/logs/self/proofs/consistency?from=100&to=${SIZE}`)).body;
+    const tile = async (service: RunningService) =>
+      new Uint8Array(await (await fetch(`${service.url}/logs/self/tile/1/000.p/2`)).arrayBuffer());
+    const before = { consistency: await consistency(database), tile: await tile(database) };
+    const damaged = [
+      [1, 1],
+      [2, 12], // a node of the consistency proof from 100 (its level-2 sibling at 48..52 of [0, 100))
+      [8, 1],
+    ] as const;
+    const rows = await Promise.all(
+      damaged.map(([level, idx]) =>
+        dataSource.query<Array<{ hash: Buffer }>>(
+          'SELECT hash FROM log_tree_nodes WHERE level = $1 AND idx = $2',
+          [level, idx],
+        ),
+      ),
     );
     await dataSource.query(
-      `UPDATE log_tree_nodes SET hash = decode(repeat('00', 32), 'hex') WHERE level = 1 AND idx = 1`,
+      `UPDATE log_tree_nodes SET hash = decode(repeat('00', 32), 'hex')
+        WHERE (level, idx) IN ((1, 1), (2, 12), (8, 1))`,
+    );
+    await dataSource.query(
+      `UPDATE log_tiles SET hashes = overlay(hashes placing decode(repeat('00', 32), 'hex') from 33 for 32)
+        WHERE level = 1 AND idx = 0`,
     );
     try {
       const leaf = hashLeaf(entries[0]!);
@@ -132,8 +152,21 @@ describe('query: proofs from the in-memory proof tree', () => {
       // The database's own path reads the damaged node: its proof no longer verifies.
       const fromDatabase = await inclusion(database, 0, SIZE);
       expect(() => verifyInclusion(0, SIZE, leaf, fromDatabase, root)).toThrow();
+      expect(await consistency(withTree)).toBe(before.consistency);
+      expect(await consistency(database)).not.toBe(before.consistency);
+      expect(await tile(withTree)).toEqual(before.tile);
+      expect(await tile(database)).not.toEqual(before.tile);
     } finally {
-      await dataSource.query('UPDATE log_tree_nodes SET hash = $1 WHERE level = 1 AND idx = 1', [row!.hash]);
+      for (const [i, [level, idx]] of damaged.entries())
+        await dataSource.query('UPDATE log_tree_nodes SET hash = $1 WHERE level = $2 AND idx = $3', [
+          rows[i]![0]!.hash,
+          level,
+          idx,
+        ]);
+      await dataSource.query(
+        `UPDATE log_tiles SET hashes = overlay(hashes placing $1 from 33 for 32) WHERE level = 1 AND idx = 0`,
+        [rows[2]![0]!.hash],
+      );
     }
   });
 

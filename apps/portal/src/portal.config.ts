@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigShape, enumVar, loadConfig, postgresUrlVar } from '@cryptomesh/service';
+import { commonConfigShape, enumVar, integerVar, loadConfig, postgresUrlVar } from '@cryptomesh/service';
 
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -24,6 +24,11 @@ export function portalConfigShape() {
      * `true`: V8 optimises the embedded PostgreSQL's hot WebAssembly functions — about 3× the
      * throughput, about 90 MB more RSS (issue #16, docs/BENCHMARKS.md). Ignored with DATABASE_URL.
      */
+    /**
+     * Memory for the query side's proof trees, MiB, shared by the logs it serves (docs/design/query.md
+     * "Proof tree"); smaller than the query service's default, as the whole portal is one process.
+     */
+    PROOF_TREE_MB: integerVar({ default: 16, min: 0, max: 16_384 }),
     EMBEDDED_WASM_OPTIMISE: enumVar(['true', 'false'], 'false').transform((v) => v === 'true'),
   };
 }

@@ -37,7 +37,11 @@ export class PortalModule {
           poolSize: config.gateway.DB_POOL_SIZE,
         }),
         GatewayFeatureModule.forRoot(config.gateway),
-        QueryFeatureModule.forRoot({ portalId: config.portal.PORTAL_ID, backlogLimits: config.gateway }),
+        QueryFeatureModule.forRoot({
+          portalId: config.portal.PORTAL_ID,
+          backlogLimits: config.gateway,
+          proofTreeMb: config.portal.PROOF_TREE_MB,
+        }),
         LogSignerFeatureModule.forRoot(config.logSigner),
       ],
     };

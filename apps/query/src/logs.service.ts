@@ -24,6 +24,9 @@ export { SELF };
  */
 @Injectable()
 export class LogsService {
+  /** The snapshot the proof trees were last pruned for. */
+  private treesFor: LogHeadsSnapshot | undefined;
+
   constructor(
     @Inject(PUBLISHED_LOG) private readonly own: PublishedLog,
     @Inject(MIRROR_LOGS) private readonly mirrors: MirrorLogs,
@@ -37,7 +40,7 @@ export class LogsService {
    * other name. A known peer with nothing mirrored is an empty log (`log.empty` where a seal is needed).
    */
   async log(name: string): Promise<ServedLog> {
-    const snapshot = await this.heads.current();
+    const snapshot = await this.current();
     if (name === SELF) return this.served(snapshot, SELF, this.own, snapshot.portal?.id);
     if (snapshot.peers.some((p) => p.id === name))
       return this.served(snapshot, name, this.mirrors(name), name);
@@ -64,12 +67,22 @@ export class LogsService {
   }
 
   async all(): Promise<{ logs: ServedLog[]; quorum: number; snapshot: LogHeadsSnapshot }> {
-    const snapshot = await this.heads.current();
+    const snapshot = await this.current();
     const logs = [
       this.served(snapshot, SELF, this.own, snapshot.portal?.id),
       ...snapshot.peers.map((p) => this.served(snapshot, p.id, this.mirrors(p.id), p.id)),
     ];
     return { logs, quorum: snapshot.quorum, snapshot };
+  }
+
+  /** The held snapshot; with a new one, the proof trees of logs that left the roster are dropped. */
+  private async current(): Promise<LogHeadsSnapshot> {
+    const snapshot = await this.heads.current();
+    if (snapshot !== this.treesFor) {
+      this.treesFor = snapshot;
+      this.trees.retain(new Set([SELF, ...snapshot.peers.map((p) => p.id)]));
+    }
+    return snapshot;
   }
 
   /** `subject`: the portal whose seals the log holds (cosignatures' subject); undefined: none stored. */

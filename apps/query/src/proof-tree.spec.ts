@@ -3,11 +3,21 @@ import {
   MerkleTree,
   consistencyProof,
   inclusionProof,
+  toBase64,
   type Hash,
   type HashReader,
   type NodeId,
 } from '@cryptomesh/log';
+import { nodeEd25519 } from '@cryptomesh/crypto';
 import { FILL_CHUNK, ProofTree, type LevelReader } from './proof-tree';
+import type { PublishedLog } from './published-log';
+import { ServedLog, type SealCosignatures } from './served-log';
+
+const NO_COSIGNATURES: SealCosignatures = {
+  of: () => Promise.resolve([]),
+  parts: () => Promise.resolve([]),
+  witnessKeys: () => Promise.resolve([]),
+};
 
 /** A log of `size` entries as the database holds it: every stored node, and a count of its reads. */
 function storedLog(size: number) {
@@ -40,7 +50,7 @@ describe('ProofTree (query.md "Proof tree")', () => {
         fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 12 }),
         async (size, asks) => {
           const log = storedLog(size);
-          const tree = new ProofTree(MIB, log.readLevel);
+          const tree = new ProofTree(() => MIB, log.readLevel);
           const outcome = await tree.extend(size, log.tree.rootAt(size), log.database);
           expect(outcome).toEqual({ kind: 'extended', entries: size });
           expect(tree.covered).toBe(size);
@@ -73,7 +83,7 @@ describe('ProofTree (query.md "Proof tree")', () => {
           // Less than the 64 bytes an entry the whole tree needs.
           const budget = Math.floor((64 * size * percent) / 100);
           const log = storedLog(size);
-          const tree = new ProofTree(budget, log.readLevel);
+          const tree = new ProofTree(() => budget, log.readLevel);
           await tree.extend(size, log.tree.rootAt(size), log.database);
           expect(tree.bytes).toBeLessThanOrEqual(budget);
           expect(tree.lowestLevel).toBeGreaterThan(0);
@@ -89,7 +99,7 @@ describe('ProofTree (query.md "Proof tree")', () => {
 
   it('grows with each seal, reading only the new nodes', async () => {
     const log = storedLog(FILL_CHUNK + 300);
-    const tree = new ProofTree(MIB, log.readLevel);
+    const tree = new ProofTree(() => MIB, log.readLevel);
     await tree.extend(100, log.tree.rootAt(100), log.database);
     expect(log.reads.levels).toBe(1);
     expect(await tree.extend(100, log.tree.rootAt(100), log.database)).toEqual({ kind: 'current' });
@@ -117,7 +127,7 @@ describe('ProofTree (query.md "Proof tree")', () => {
       if (start > 0) await gate;
       return log.readLevel(level, start, end);
     };
-    const tree = new ProofTree(4 * MIB, slow);
+    const tree = new ProofTree(() => 4 * MIB, slow);
     const root = log.tree.rootAt(FILL_CHUNK * 2);
     const first = tree.extend(FILL_CHUNK * 2, root, log.database);
     const second = tree.extend(FILL_CHUNK * 2, root, log.database);
@@ -139,7 +149,7 @@ describe('ProofTree (query.md "Proof tree")', () => {
       const hashes = await log.readLevel(level, start, end);
       return hashes.map((h, i) => (start + i === 17 ? flip(h) : h));
     };
-    const tree = new ProofTree(MIB, corrupt);
+    const tree = new ProofTree(() => MIB, corrupt);
     expect(await tree.extend(40, log.tree.rootAt(40), log.database)).toEqual({ kind: 'mismatch', size: 40 });
     expect(tree.isDisabled).toBe(true);
     expect(tree.covered).toBe(0);
@@ -157,13 +167,110 @@ describe('ProofTree (query.md "Proof tree")', () => {
       const hashes = await log.readLevel(level, start, end);
       return short ? hashes.slice(1) : hashes;
     };
-    const tree = new ProofTree(MIB, flaky);
+    const tree = new ProofTree(() => MIB, flaky);
     await expect(tree.extend(50, log.tree.rootAt(50), log.database)).rejects.toThrow(/not all stored/);
     expect(tree.covered).toBe(0);
     short = false;
     expect(await tree.extend(50, log.tree.rootAt(50), log.database)).toEqual({
       kind: 'extended',
       entries: 50,
+    });
+  });
+});
+
+describe('ProofTree across seals', () => {
+  it('never shows what a failed fill wrote, even to a later, smaller fill', async () => {
+    const log = storedLog(20_000);
+    let failAt: number | undefined = 2 * FILL_CHUNK;
+    const flaky: LevelReader = async (level, start, end) => {
+      if (failAt !== undefined && start >= failAt) throw new Error('connection lost');
+      const hashes = await log.readLevel(level, start, end);
+      return hashes.map((h, i) => (start + i === 9000 ? flip(h) : h));
+    };
+    const tree = new ProofTree(() => 4 * MIB, flaky);
+    await tree.extend(100, log.tree.rootAt(100), log.database);
+    await expect(tree.extend(20_000, log.tree.rootAt(20_000), log.database)).rejects.toThrow(
+      /connection lost/,
+    );
+    expect(tree.covered).toBe(100);
+    // A request holding an older snapshot asks for 5,000: the corrupted node 9,000 stays unseen.
+    expect(await tree.extend(5000, log.tree.rootAt(5000), log.database)).toEqual({
+      kind: 'extended',
+      entries: 4900,
+    });
+    expect(tree.covered).toBe(5000);
+    expect(tree.node(0, 9000)).toBeUndefined();
+    expect(tree.node(0, 4999)).toBeDefined();
+    // Reading the corrupted node again, the fill to 20,000 finds the mismatch.
+    failAt = undefined;
+    expect(await tree.extend(20_000, log.tree.rootAt(20_000), log.database)).toEqual({
+      kind: 'mismatch',
+      size: 20_000,
+    });
+  });
+
+  it('checks a seal once: with its floor above 0, an unaligned size reads nothing again', async () => {
+    const log = storedLog(3001);
+    const tree = new ProofTree(() => 64 * 3001 * 0.2, log.readLevel);
+    await tree.extend(3001, log.tree.rootAt(3001), log.database);
+    expect(tree.lowestLevel).toBeGreaterThan(0);
+    expect(tree.checkedSize).toBe(3001);
+    const before = { ...log.reads };
+    for (let i = 0; i < 5; i++)
+      expect(await tree.extend(3001, log.tree.rootAt(3001), log.database)).toEqual({ kind: 'current' });
+    expect(log.reads).toEqual(before);
+  });
+
+  it('keeps giving the stored proofs while its floor rises seal after seal', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 2, maxLength: 8 }),
+        fc.integer({ min: 2000, max: 40_000 }),
+        fc.nat(),
+        async (growths, budget, a) => {
+          const sizes = growths.map((_, i) => growths.slice(0, i + 1).reduce((x, y) => x + y, 0));
+          const log = storedLog(sizes[sizes.length - 1]!);
+          const tree = new ProofTree(() => budget, log.readLevel);
+          for (const size of sizes) {
+            await tree.extend(size, log.tree.rootAt(size), log.database);
+            expect(tree.checkedSize).toBe(size);
+            const index = a % size;
+            expect(await inclusionProof(tree.reader(log.database), index, size)).toEqual(
+              log.tree.inclusionProof(index, size),
+            );
+            expect(await consistencyProof(tree.reader(log.database), index, size)).toEqual(
+              log.tree.consistencyProof(index, size),
+            );
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('ServedLog with a proof tree', () => {
+  it("proves a profile answer's entry from the tree: the entry is its only read", async () => {
+    const log = storedLog(300);
+    const tree = new ProofTree(() => MIB, log.readLevel);
+    await tree.extend(300, log.tree.rootAt(300), log.database);
+    const entry = Uint8Array.of(42);
+    const refused = (): never => {
+      throw new Error('read from the database');
+    };
+    const published = {
+      entries: (start: number, end: number) => Promise.resolve(end === start + 1 ? [entry] : []),
+      entryWithNodes: refused,
+      readNodes: refused,
+    } as unknown as PublishedLog;
+    const served = new ServedLog('self', published, NO_COSIGNATURES, nodeEd25519, undefined, tree);
+    const seal = { part: 2, first: 200, size: 300, timeMs: 1, note: 'n\n' };
+    const answer = await served.entryWithProof(123, seal);
+    expect(answer.entry).toBe(entry);
+    expect(answer.proof).toEqual({
+      index: 123,
+      size: 300,
+      path: log.tree.inclusionProof(123, 300).map((h) => toBase64(h)),
     });
   });
 });

@@ -49,11 +49,14 @@ export type ExtendOutcome =
 export class ProofTree {
   private readonly levels: Level[] = [];
   private floor = 0;
+  /** The size of the last seal whose root the tree was checked against. */
+  private checked = 0;
   private disabled = false;
   private filling: Promise<ExtendOutcome> | undefined;
 
   constructor(
-    private readonly budgetBytes: number,
+    /** The memory this tree may use now, read at each fill (a share of PROOF_TREE_MB). */
+    private readonly budgetBytes: () => number,
     private readonly readLevel: LevelReader,
     /** Told after each chunk of a fill: nodes of the floor read so far and wanted. */
     private readonly progress: (done: number, wanted: number, floor: number) => void = () => {},
@@ -64,6 +67,11 @@ export class ProofTree {
     return (this.levels[this.floor]?.visible ?? 0) * 2 ** this.floor;
   }
 
+  /** The size of the last seal the tree was checked against: a later seal needs a fill. */
+  get checkedSize(): number {
+    return this.checked;
+  }
+
   /** The lowest level held (0: every node, leaves included). */
   get lowestLevel(): number {
     return this.floor;
@@ -72,6 +80,11 @@ export class ProofTree {
   /** Bytes held by the node arrays. */
   get bytes(): number {
     return this.levels.reduce((sum, level) => sum + level.bytes.length, 0);
+  }
+
+  /** True while a fill runs. */
+  get isFilling(): boolean {
+    return this.filling !== undefined;
   }
 
   get isDisabled(): boolean {
@@ -94,7 +107,7 @@ export class ProofTree {
   extend(size: number, root: Hash, fallback: HashReader): Promise<ExtendOutcome> {
     if (this.disabled) return Promise.resolve({ kind: 'disabled' });
     if (this.filling !== undefined) return this.filling;
-    if (size <= this.covered) return Promise.resolve({ kind: 'current' });
+    if (size <= this.checked) return Promise.resolve({ kind: 'current' });
     this.filling = this.fill(size, root, fallback).finally(() => {
       this.filling = undefined;
     });
@@ -102,6 +115,16 @@ export class ProofTree {
   }
 
   private async fill(size: number, root: Hash, fallback: HashReader): Promise<ExtendOutcome> {
+    try {
+      return await this.fillChecked(size, root, fallback);
+    } catch (error) {
+      // Nothing a failed fill wrote is kept: the next fill reads it again and checks it.
+      for (const level of this.levels) level.count = level.visible;
+      throw error;
+    }
+  }
+
+  private async fillChecked(size: number, root: Hash, fallback: HashReader): Promise<ExtendOutcome> {
     const before = this.covered;
     this.raiseFloorFor(size);
     const floor = this.floor;
@@ -110,7 +133,6 @@ export class ProofTree {
     for (let at = this.row(floor).count; at < wanted;) {
       const end = Math.min(wanted, at + FILL_CHUNK);
       const hashes = await this.readLevel(floor, at, end);
-      if (this.disabled || this.floor !== floor) return { kind: 'disabled' };
       if (hashes.length !== end - at) {
         throw new Error(`level ${floor} nodes [${at}, ${end}) are not all stored (${hashes.length} read)`);
       }
@@ -123,8 +145,13 @@ export class ProofTree {
       this.disable();
       return { kind: 'mismatch', size };
     }
-    for (const level of this.levels) level.visible = level.count;
-    return { kind: 'extended', entries: this.covered - before };
+    // Exactly the nodes of the tree of `size`, which the root just checked, become visible.
+    this.levels.forEach((level, height) => {
+      level.count = Math.min(level.count, Math.floor(size / 2 ** height));
+      level.visible = level.count;
+    });
+    this.checked = size;
+    return { kind: 'extended', entries: Math.max(0, this.covered - before) };
   }
 
   /**
@@ -221,7 +248,8 @@ export class ProofTree {
    */
   private raiseFloorFor(size: number): void {
     const need = (floor: number): number => 2 * HASH_SIZE * Math.ceil(size / 2 ** floor) * HEADROOM;
-    while (need(this.floor) > this.budgetBytes && size / 2 ** this.floor >= 2) {
+    const budget = this.budgetBytes();
+    while (need(this.floor) > budget && size / 2 ** this.floor >= 2) {
       const dropped = this.levels[this.floor];
       if (dropped !== undefined) dropped.bytes = new Uint8Array(0);
       this.floor++;

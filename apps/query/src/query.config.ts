@@ -13,7 +13,7 @@ import {
 /** CHECKPOINT_MAX_AGE_MS when unset. */
 export const DEFAULT_CHECKPOINT_MAX_AGE_MS = 25;
 
-/** PROOF_TREE_MB when unset: per log, a tree of about 700,000 entries held whole. */
+/** PROOF_TREE_MB when unset, shared by the served logs: a log of about 800,000 entries held whole. */
 export const DEFAULT_PROOF_TREE_MB = 64;
 
 /** The query service's environment (docs/configuration.md lists every variable). */
@@ -30,8 +30,9 @@ export function queryConfigShape() {
      */
     CHECKPOINT_MAX_AGE_MS: integerVar({ default: DEFAULT_CHECKPOINT_MAX_AGE_MS, min: 0, max: 10_000 }),
     /**
-     * Memory for each served log's proof tree (docs/design/query.md "Proof tree"), MiB: proofs from
-     * memory, no statement. A log too large for it keeps its upper levels; 0 turns the trees off.
+     * Memory for the served logs' proof trees, shared equally (docs/design/query.md "Proof tree"),
+     * MiB: proofs from memory, no statement. A log too large for its share keeps its upper levels;
+     * 0 turns the trees off.
      */
     PROOF_TREE_MB: integerVar({ default: DEFAULT_PROOF_TREE_MB, min: 0, max: 16_384 }),
     /**
