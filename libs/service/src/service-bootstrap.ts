@@ -3,14 +3,18 @@ import 'reflect-metadata';
 import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import type { Logger as RootLogger } from 'pino';
 import { installSha2, nodeSha2 } from '@cryptomesh/crypto';
 import { installSha256 } from '@cryptomesh/log';
 import { isServiceWorker, runPrimary } from './cluster/service-cluster';
 import { ConfigError } from './config/config-error';
 import { boundRequestTime, connectionsCheckingIntervalFor } from './http/request-timeout';
+import { RequestLogger, currentRootLogger, requestLoggerOf } from './logging/logger-options';
 import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
+import { ROOT_LOGGER } from './service-identity';
 import { readTlsMaterial } from './tls/tls-material';
 
 /** Exit status for a configuration error (sysexits.h EX_CONFIG): distinct from a crash. */
@@ -162,8 +166,13 @@ const LOG_FLUSH_MS = 2_000;
 export function exitAfterLogs(code: number): void {
   const exit = () => process.exit(code);
   setTimeout(exit, LOG_FLUSH_MS).unref();
+  const root = currentRootLogger();
+  if (root === undefined) {
+    exit();
+    return;
+  }
   try {
-    PinoLogger.root.flush(exit);
+    root.flush(exit);
   } catch {
     exit();
   }
@@ -243,8 +252,15 @@ export async function runService<C extends CommonConfig>(spec: ServiceSpec<C>): 
  */
 function instrumentHttp(app: NestFastifyApplication): void {
   const metrics = app.get(MetricsService);
+  const root = app.get<RootLogger>(ROOT_LOGGER);
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.setGenReqId(requestIdFor);
+  // Fastify asks for the id before any hook or middleware runs: the raw request gets the id
+  // (`requestIdOf`) and its logger (what nestjs-pino binds to the request's context) at once.
+  fastify.setGenReqId((raw) => {
+    const id = requestIdFor(raw);
+    Object.assign(raw, { id, log: new RequestLogger(root, id) });
+    return id;
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
@@ -254,8 +270,30 @@ function instrumentHttp(app: NestFastifyApplication): void {
     const method = request.method;
     metrics.httpRequests.inc({ method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1000);
+    logAccess(request, reply, root);
     done();
   });
+}
+
+/**
+ * The access line of a request (docs/design/observability.md "Request ids"): `request completed`
+ * at `info`, or `request errored` at `error` for a 5xx answer, with the request's id, method, path
+ * and client address, the status and the response time in ms. No headers: nothing secret is logged.
+ * Probes (`/health`, `/metrics`) are not logged: they would drown everything else.
+ */
+function logAccess(request: FastifyRequest, reply: FastifyReply, root: RootLogger): void {
+  const failed = reply.statusCode >= 500;
+  if (!root.isLevelEnabled(failed ? 'error' : 'info')) return;
+  const url = request.url;
+  if (url.startsWith('/health') || url.startsWith('/metrics')) return;
+  const log = requestLoggerOf(request.raw) ?? new RequestLogger(root, request.id);
+  const line = {
+    req: { id: request.id, method: request.method, url, remoteAddress: request.ip },
+    res: { statusCode: reply.statusCode },
+    responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
+  };
+  if (failed) log.error(line, 'request errored');
+  else log.info(line, 'request completed');
 }
 
 function describe(error: unknown): { message: string; stack?: string } {

@@ -5,3 +5,6 @@ export interface ServiceIdentity {
 }
 
 export const SERVICE_IDENTITY = Symbol('SERVICE_IDENTITY');
+
+/** The process's root pino logger (logging/logger-options.ts `createRootLogger`). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');

@@ -8,12 +8,12 @@ import {
 import { LoggerModule } from 'nestjs-pino';
 import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';
-import { loggerOptions } from './logging/logger-options';
+import { createRootLogger, loggerOptions } from './logging/logger-options';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiRegistry } from './openapi/openapi-registry';
-import { SERVICE_IDENTITY, ServiceIdentity } from './service-identity';
+import { ROOT_LOGGER, SERVICE_IDENTITY, ServiceIdentity } from './service-identity';
 
 export interface ServiceModuleOptions {
   readonly identity: ServiceIdentity;
@@ -30,17 +30,19 @@ export class ServiceModule implements BeforeApplicationShutdown, OnApplicationSh
   constructor(private readonly health: HealthRegistry) {}
 
   static forRoot(options: ServiceModuleOptions): DynamicModule {
+    const root = createRootLogger(options.identity.name, options.logLevel);
     return {
       module: ServiceModule,
-      imports: [LoggerModule.forRoot(loggerOptions(options.identity.name, options.logLevel))],
+      imports: [LoggerModule.forRoot(loggerOptions(root))],
       controllers: [HealthController, MetricsController, OpenApiController],
       providers: [
         { provide: SERVICE_IDENTITY, useValue: options.identity },
+        { provide: ROOT_LOGGER, useValue: root },
         HealthRegistry,
         MetricsService,
         OpenApiRegistry,
       ],
-      exports: [SERVICE_IDENTITY, HealthRegistry, MetricsService, OpenApiRegistry],
+      exports: [SERVICE_IDENTITY, ROOT_LOGGER, HealthRegistry, MetricsService, OpenApiRegistry],
     };
   }
 

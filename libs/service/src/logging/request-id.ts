@@ -24,8 +24,8 @@ export function acceptRequestId(header: string | readonly string[] | undefined):
 
 /**
  * The id of a request: the client's acceptable `X-Request-Id`, else a new UUID. Fastify's `genReqId`
- * (service-bootstrap.ts, which also answers it in `X-Request-Id`) and pino-http's (logger-options.ts)
- * both use it, so the id a client sees is the `requestId` on every line logged for its request.
+ * (service-bootstrap.ts) uses it once per request: it is answered in `X-Request-Id`, bound by the
+ * request's logger, and so the `requestId` on every line logged for the request.
  */
 export function requestIdFor(req: IncomingMessage): string {
   return acceptRequestId(req.headers['x-request-id']) ?? randomUUID();

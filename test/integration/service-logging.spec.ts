@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
+import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import { spawnListening, type ListeningProcess } from '../support/listening-process';
+
+const ROOT = join(__dirname, '../..');
+const QUERY = join(ROOT, 'dist/apps/query/apps/query/src/main.js');
+
+/**
+ * The request log of a built service (docs/design/observability.md "Request ids"; issue #17 made it
+ * cheap): at `info` one access line a request with its id, the id the client is answered in
+ * `X-Request-Id`; probes unlogged; at `warn` no access line at all.
+ */
+describe('request logging of a built service', () => {
+  let db: TestDatabase;
+  const running: ListeningProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('logging');
+    const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 1 })).initialize();
+    await runMigrations(dataSource);
+    await dataSource.destroy();
+  });
+
+  afterAll(async () => {
+    for (const p of running) p.child.kill('SIGKILL');
+    await db?.drop();
+  });
+
+  async function start(level: string): Promise<ListeningProcess> {
+    const p = await spawnListening(
+      'query',
+      [QUERY],
+      { PORT: '0', LOG_LEVEL: level, DATABASE_URL: db.url },
+      { cwd: ROOT },
+    );
+    running.push(p);
+    return p;
+  }
+
+  const lines = (p: { output: () => string }) =>
+    p
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  async function until<T>(what: string, probe: () => T | undefined): Promise<T> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: not within 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('at info: one access line a request, with the id it was answered in; probes are not logged', async () => {
+    const query = await start('info');
+    const given = await fetch(`${query.url}/logs/self/checkpoint`, {
+      headers: { 'x-request-id': 'trace-me-1' },
+    });
+    expect(given.status).toBe(404);
+    expect(given.headers.get('x-request-id')).toBe('trace-me-1');
+    const fresh = await fetch(`${query.url}/logs/nobody/checkpoint`);
+    const freshId = fresh.headers.get('x-request-id')!;
+    expect(freshId).toMatch(/^[0-9a-f-]{36}$/);
+    await fetch(`${query.url}/health/ready`);
+    await fetch(`${query.url}/metrics`);
+    const completed = await until('two access lines', () => {
+      const found = lines(query).filter((l) => l['msg'] === 'request completed');
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(completed).toEqual([
+      expect.objectContaining({
+        service: 'query',
+        level: 'info',
+        requestId: 'trace-me-1',
+        req: expect.objectContaining({
+          id: 'trace-me-1',
+          method: 'GET',
+          url: '/logs/self/checkpoint',
+        }) as unknown,
+        res: { statusCode: 404 },
+        responseTime: expect.any(Number) as unknown,
+      }),
+      expect.objectContaining({ requestId: freshId, res: { statusCode: 404 } }),
+    ]);
+    // No header is logged, and the probes wrote nothing.
+    expect(JSON.stringify(completed)).not.toMatch(/headers/);
+    expect(lines(query).some((l) => /\/(health|metrics)/.test(JSON.stringify(l['req'] ?? '')))).toBe(false);
+  });
+
+  it('at warn: no access line, and the answers still carry their ids', async () => {
+    // At warn it does not say that it listens (an info line): it is given a free port and asked.
+    const port = await freePort();
+    const child = spawn(process.execPath, [QUERY], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: db.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    while (
+      !(await fetch(`${url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline) throw new Error(`the query service did not answer:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const query = { child, url, output: () => output };
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${query.url}/logs/self/checkpoint`, {
+        headers: { 'x-request-id': `quiet-${i}` },
+      });
+      expect(res.headers.get('x-request-id')).toBe(`quiet-${i}`);
+    }
+    // Stopped and exited, everything it wrote is in: no access line among it.
+    query.child.kill('SIGTERM');
+    await exited;
+    expect(lines(query).filter((l) => l['msg'] === 'request completed')).toEqual([]);
+    expect(lines(query).filter((l) => typeof l['requestId'] === 'string')).toEqual([]);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
