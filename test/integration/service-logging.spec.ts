@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
@@ -30,11 +30,11 @@ describe('request logging of a built service', () => {
     await db?.drop();
   });
 
-  async function start(level: string): Promise<ListeningProcess> {
+  async function start(level: string, url?: string): Promise<ListeningProcess> {
     const p = await spawnListening(
       'query',
       [QUERY],
-      { PORT: '0', LOG_LEVEL: level, DATABASE_URL: db.url },
+      { PORT: '0', LOG_LEVEL: level, DATABASE_URL: url ?? db.url, REQUEST_TIMEOUT_MS: '500' },
       { cwd: ROOT },
     );
     running.push(p);
@@ -92,6 +92,60 @@ describe('request logging of a built service', () => {
     // No header is logged, and the probes wrote nothing.
     expect(JSON.stringify(completed)).not.toMatch(/headers/);
     expect(lines(query).some((l) => /\/(health|metrics)/.test(JSON.stringify(l['req'] ?? '')))).toBe(false);
+  });
+
+  it('at info: a request cut for a stalled body has its line, though it ran no response hook', async () => {
+    // The same close handler writes `request aborted` for a client that leaves mid-request.
+    const query = await start('info');
+    const port = Number(new URL(query.url).port);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(
+          'POST /.well-known/mmm/ HTTP/1.1\r\nHost: x\r\nX-Request-Id: stall-1\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Hello',
+        ),
+      );
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    const cut = await until('the line of the cut request', () =>
+      lines(query).find((l) => l['requestId'] === 'stall-1' && l['level'] === 'info'),
+    );
+    expect(cut).toMatchObject({
+      msg: 'request timed out',
+      res: { statusCode: 408 },
+      req: { method: 'POST' },
+    });
+  });
+
+  it('a line logged while serving a request carries its id; a 5xx is logged at error', async () => {
+    const broken = await createTestDatabase('logging5xx');
+    try {
+      const dataSource = await new DataSource(
+        dataSourceOptions({ url: broken.url, poolSize: 1 }),
+      ).initialize();
+      await runMigrations(dataSource);
+      const query = await start('info', broken.url);
+      await dataSource.query('DROP TABLE log_seals CASCADE');
+      await dataSource.destroy();
+      const res = await fetch(`${query.url}/logs/self/checkpoint`, { headers: { 'x-request-id': 'fail-1' } });
+      expect(res.status).toBe(500);
+      const mine = await until('the lines of the failed request', () => {
+        const found = lines(query).filter((l) => l['requestId'] === 'fail-1');
+        return found.some((l) => l['msg'] === 'request errored') ? found : undefined;
+      });
+      // The service's own diagnostic, written inside the request, carries the id.
+      expect(mine.some((l) => l['msg'] !== 'request errored' && l['level'] !== 'info')).toBe(true);
+      expect(mine.find((l) => l['msg'] === 'request errored')).toMatchObject({
+        level: 'error',
+        res: { statusCode: 500 },
+      });
+    } finally {
+      await broken.drop();
+    }
   });
 
   it('at warn: no access line, and the answers still carry their ids', async () => {

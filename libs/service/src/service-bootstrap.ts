@@ -3,14 +3,15 @@ import 'reflect-metadata';
 import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as RootLogger } from 'pino';
 import { installSha2, nodeSha2 } from '@cryptomesh/crypto';
 import { installSha256 } from '@cryptomesh/log';
 import { isServiceWorker, runPrimary } from './cluster/service-cluster';
 import { ConfigError } from './config/config-error';
-import { boundRequestTime, connectionsCheckingIntervalFor } from './http/request-timeout';
+import { boundRequestTime, connectionsCheckingIntervalFor, wasTimedOut } from './http/request-timeout';
 import { RequestLogger, currentRootLogger, requestLoggerOf } from './logging/logger-options';
 import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
@@ -84,6 +85,8 @@ export async function createService<C extends CommonConfig>(
   const adapter = new FastifyAdapter({
     bodyLimit: spec.bodyLimitBytes?.(config) ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // The access lines are ours (instrumentHttp): Fastify would write its own through request.log.
+    disableRequestLogging: true,
     ...(trustedProxies.length === 0 ? {} : { trustProxy: [...trustedProxies] }),
     http: { connectionsCheckingInterval: checkInterval },
     ...(tls === undefined
@@ -261,11 +264,23 @@ function instrumentHttp(app: NestFastifyApplication): void {
     Object.assign(raw, { id, log: new RequestLogger(root, id) });
     return id;
   });
+  // Fastify's request.log is that same logger: middie copies request.log onto the raw request
+  // before Nest's middleware binds it to the request's context, so a Fastify child would replace
+  // ours (with Fastify's logger off, a no-op: every line logged in a request was lost).
+  fastify.setChildLoggerFactory(
+    (_logger, _bindings, _options, raw) => requestLoggerOf(raw) as unknown as FastifyBaseLogger,
+  );
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    // An answer that never finishes (the client hung up, or boundRequestTime cut a stalled body)
+    // runs no onResponse hook: its access line is written when the connection closes.
+    reply.raw.once('close', () => {
+      if (!answered.has(request.raw)) logUnanswered(request, reply, root);
+    });
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
+    answered.add(request.raw);
     const route = request.routeOptions.url ?? 'unmatched';
     const method = request.method;
     metrics.httpRequests.inc({ method, route, status: String(reply.statusCode) });
@@ -273,6 +288,24 @@ function instrumentHttp(app: NestFastifyApplication): void {
     logAccess(request, reply, root);
     done();
   });
+}
+
+/** Requests whose onResponse hook ran: their access line is written. */
+const answered = new WeakSet<IncomingMessage>();
+
+/** The access line of a request that was never answered in full: `request aborted` or `request timed out`. */
+function logUnanswered(request: FastifyRequest, reply: FastifyReply, root: RootLogger): void {
+  if (!root.isLevelEnabled('info') || isProbe(request)) return;
+  const log = requestLoggerOf(request.raw) ?? new RequestLogger(root, request.id);
+  const timedOut = wasTimedOut(request.raw);
+  log.info(
+    {
+      req: { id: request.id, method: request.method, url: request.url, remoteAddress: request.ip },
+      res: { statusCode: timedOut ? 408 : null },
+      responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
+    },
+    timedOut ? 'request timed out' : 'request aborted',
+  );
 }
 
 /**
@@ -283,17 +316,21 @@ function instrumentHttp(app: NestFastifyApplication): void {
  */
 function logAccess(request: FastifyRequest, reply: FastifyReply, root: RootLogger): void {
   const failed = reply.statusCode >= 500;
-  if (!root.isLevelEnabled(failed ? 'error' : 'info')) return;
-  const url = request.url;
-  if (url.startsWith('/health') || url.startsWith('/metrics')) return;
+  if (!root.isLevelEnabled(failed ? 'error' : 'info') || isProbe(request)) return;
   const log = requestLoggerOf(request.raw) ?? new RequestLogger(root, request.id);
   const line = {
-    req: { id: request.id, method: request.method, url, remoteAddress: request.ip },
+    req: { id: request.id, method: request.method, url: request.url, remoteAddress: request.ip },
     res: { statusCode: reply.statusCode },
     responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
   };
   if (failed) log.error(line, 'request errored');
   else log.info(line, 'request completed');
+}
+
+/** `/health…` and `/metrics`, by the route that answered (an absolute-form URL cannot hide one). */
+function isProbe(request: FastifyRequest): boolean {
+  const path = request.routeOptions.url ?? request.url;
+  return path.startsWith('/health') || path === '/metrics';
 }
 
 function describe(error: unknown): { message: string; stack?: string } {

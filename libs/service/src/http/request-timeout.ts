@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -24,6 +25,7 @@ export function boundRequestTime(fastify: FastifyInstance, timeoutMs: number): v
     const timer = setTimeout(() => {
       if (raw.complete) return;
       const socket = raw.socket;
+      timedOut.add(raw);
       if (!reply.raw.headersSent && socket.writable)
         socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroySoon();
@@ -32,6 +34,14 @@ export function boundRequestTime(fastify: FastifyInstance, timeoutMs: number): v
     reply.raw.once('close', () => clearTimeout(timer));
     done();
   });
+}
+
+/** Requests `boundRequestTime` cut (answered 408, or closed): their access line says so. */
+const timedOut = new WeakSet<IncomingMessage>();
+
+/** True when `boundRequestTime` cut this request for taking too long to arrive. */
+export function wasTimedOut(raw: IncomingMessage): boolean {
+  return timedOut.has(raw);
 }
 
 /** How often Node checks its connections for `headersTimeout`: often enough for the bound to hold. */

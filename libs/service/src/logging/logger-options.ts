@@ -26,9 +26,10 @@ export function currentRootLogger(): Logger | undefined {
 }
 
 /**
- * nestjs-pino over `root`, without pino-http: the request's logger is the one `instrumentHttp`
- * (service-bootstrap.ts) hangs on the raw request (`RequestLogger`), and the access line is written
- * by its `onResponse` hook. pino-http made a child logger, a response listener and a serialised
+ * nestjs-pino over `root`, without pino-http: the request's logger is the `RequestLogger` that
+ * `instrumentHttp` (service-bootstrap.ts) makes with the request id and gives Fastify as
+ * `request.log`, which Nest's middleware binds to the request's context; the access line is written
+ * by its `onResponse` hook, or when the connection closes unanswered. pino-http made a child logger, a response listener and a serialised
  * request for every request, whatever the level: 40 % of a checkpoint read's CPU (issue #17).
  */
 export function loggerOptions(root: Logger): Params {
