@@ -4,7 +4,7 @@ import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as RootLogger } from 'pino';
 import { installSha2, nodeSha2 } from '@cryptomesh/crypto';
@@ -86,7 +86,7 @@ export async function createService<C extends CommonConfig>(
     bodyLimit: spec.bodyLimitBytes?.(config) ?? 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
     // The access lines are ours (instrumentHttp): Fastify would write its own through request.log.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ...(trustedProxies.length === 0 ? {} : { trustProxy: [...trustedProxies] }),
     http: { connectionsCheckingInterval: checkInterval },
     ...(tls === undefined
