@@ -258,12 +258,16 @@ describe('edge fuzz: every route and field, no 5xx and no write', () => {
   const STALLED = {
     body: 'POST /.well-known/mmm/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Hello',
     headers: 'POST /.well-known/mmm/ HTTP/1.1\r\nHost: x\r\nContent-Type: appl',
+    // Framed by Transfer-Encoding alone: no Content-Length says a body is coming (request-timeout.ts).
+    chunks:
+      'POST /.well-known/mmm/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n{"Hello',
   };
 
   it.each([
     ['gateway', 'body'],
     ['query', 'body'],
     ['gateway', 'headers'],
+    ['query', 'chunks'],
   ] as const)(
     'the %s closes a connection whose %s stalls within REQUEST_TIMEOUT_MS, answering 408 (issue #16)',
     async (which, part) => {

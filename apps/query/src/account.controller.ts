@@ -1,4 +1,6 @@
-import { Controller, Get, Param, UseFilters } from '@nestjs/common';
+import { Controller, Get, Logger, Param, Req, UseFilters } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { requestLines } from '@cryptomesh/service';
 import { AccountService, type AccountAnswer } from './account.service';
 import { QueryErrorFilter } from './query-error.filter';
 
@@ -9,10 +11,12 @@ import { QueryErrorFilter } from './query-error.filter';
 @Controller('accounts')
 @UseFilters(QueryErrorFilter)
 export class AccountController {
+  private readonly logger = new Logger('query');
+
   constructor(private readonly accounts: AccountService) {}
 
   @Get(':address')
-  async account(@Param('address') address: string): Promise<AccountAnswer> {
-    return this.accounts.locate(address);
+  async account(@Param('address') address: string, @Req() request: FastifyRequest): Promise<AccountAnswer> {
+    return this.accounts.locate(address, requestLines(request.raw, 'query', this.logger));
   }
 }

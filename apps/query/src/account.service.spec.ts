@@ -157,9 +157,15 @@ describe('AccountService (GET /accounts/{address})', () => {
       ],
       ['beta', 'delta', 'gamma'],
     );
-    const answer = await s.locate(ADDRESS);
+    const lines: object[] = [];
+    const log = { error: (l: object) => lines.push(l), warn: () => undefined, log: () => undefined };
+    const answer = await s.locate(ADDRESS, log);
     expect(answer).toMatchObject({ Portal: 'delta', Personal: later.profile.id });
     expect(answer.Owners.map((o) => o.Portal)).toEqual(['delta', 'gamma']);
+    // Logged through the request's lines it was given (the query binds no request context).
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'a stored mirror account state does not decode', peer: 'beta' }),
+    ]);
   });
 
   it('refuses a malformed address (400) before any lookup, and an unknown or only deleted account (404)', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { accountUdf, isCryptoError, normaliseAccountAddress } from '@cryptomesh/crypto';
 import { decodeAuditedAccount, isMeshError, readProfileOf } from '@cryptomesh/mesh';
+import type { LineLogger } from '@cryptomesh/service';
 import type { AccountDirectory } from './account-directory';
 import type { FederationReader } from './federation-reader';
 import { QueryError } from './query-error';
@@ -66,9 +67,10 @@ export class AccountService {
 
   /**
    * MUST throw QueryError `account.invalid` for a text that is not an account address (before any
-   * lookup) and `account.not-found` when no log this portal holds has the account active.
+   * lookup) and `account.not-found` when no log this portal holds has the account active. `log`:
+   * where a stored state that does not decode is logged (the request's lines, requestLines).
    */
-  async locate(text: string): Promise<AccountAnswer> {
+  async locate(text: string, log: LineLogger = this.logger): Promise<AccountAnswer> {
     const address = parseAddress(text);
     const account = accountUdf(address);
     const owners: AccountOwner[] = [];
@@ -89,7 +91,7 @@ export class AccountService {
         state = decodeAuditedAccount(row.state).state;
       } catch (error) {
         if (!isMeshError(error)) throw error;
-        this.logger.error({
+        log.error({
           msg: 'a stored mirror account state does not decode',
           peer: row.peer,
           err: error,

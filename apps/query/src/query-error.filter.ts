@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestLines } from '@cryptomesh/service';
 import { QUERY_ERROR_STATUS, QueryError } from './query-error';
 
 /**
@@ -20,7 +21,13 @@ export class QueryErrorFilter implements ExceptionFilter {
     const { status, code, message } = refusalOf(error);
     if (status >= 500) {
       const request = http.getRequest<FastifyRequest>();
-      this.logger.error({ msg: 'query failed', method: request.method, url: request.url, err: error });
+      // With the request's id: the query service binds no request context (query.module.ts).
+      requestLines(request.raw, 'query', this.logger).error({
+        msg: 'query failed',
+        method: request.method,
+        url: request.url,
+        err: error,
+      });
     }
     void reply
       .status(status)

@@ -178,6 +178,9 @@ export class QueryModule {
         ServiceModule.forRoot({
           identity: { name: 'query', version: packageVersion() },
           logLevel: config.LOG_LEVEL,
+          // Its request paths write their lines with requestLines (query-error.filter.ts,
+          // account.controller.ts): no async context, no promise hooks (issue #17).
+          requestContext: false,
         }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,

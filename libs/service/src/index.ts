@@ -20,6 +20,8 @@ export { registerDatabasePoolMetrics } from './metrics/database-pool.metrics';
 export type { DatabasePool } from './metrics/database-pool.metrics';
 export { REQUEST_ID_HEADER, acceptRequestId, requestIdOf } from './logging/request-id';
 export { LogGate } from './logging/log-gate';
+export { requestLines } from './logging/logger-options';
+export type { LineLogger } from './logging/logger-options';
 export { SerialTicker } from './serial-ticker';
 export { ServiceModule } from './service.module';
 export type { ServiceModuleOptions } from './service.module';

@@ -18,6 +18,14 @@ import { ROOT_LOGGER, SERVICE_IDENTITY, ServiceIdentity } from './service-identi
 export interface ServiceModuleOptions {
   readonly identity: ServiceIdentity;
   readonly logLevel: string;
+  /**
+   * True (the default): every request runs in an async context (nestjs-pino's AsyncLocalStorage)
+   * that gives its id to every line any code logs while serving it. False: no such context — Node 20
+   * then runs no promise hooks, some 16 % of a checkpoint read's CPU (issue #17) — and the
+   * service's request paths write their lines with `requestLines` (docs/design/observability.md
+   * "Request ids"). Only for a service whose request paths log nothing else.
+   */
+  readonly requestContext?: boolean;
 }
 
 /**
@@ -33,7 +41,7 @@ export class ServiceModule implements BeforeApplicationShutdown, OnApplicationSh
     const root = createRootLogger(options.identity.name, options.logLevel);
     return {
       module: ServiceModule,
-      imports: [LoggerModule.forRoot(loggerOptions(root))],
+      imports: [LoggerModule.forRoot(loggerOptions(root, options.requestContext ?? true))],
       controllers: [HealthController, MetricsController, OpenApiController],
       providers: [
         { provide: SERVICE_IDENTITY, useValue: options.identity },

@@ -18,7 +18,9 @@ export function boundRequestTime(fastify: FastifyInstance, timeoutMs: number): v
   fastify.server.requestTimeout = timeoutMs;
   fastify.addHook('onRequest', (request, reply, done) => {
     const raw = request.raw;
-    if (raw.complete) {
+    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): nothing
+    // of it is left to stall once its headers are in, so no timer (most requests are such GETs).
+    if (raw.complete || !mayHaveBody(raw)) {
       done();
       return;
     }
@@ -34,6 +36,12 @@ export function boundRequestTime(fastify: FastifyInstance, timeoutMs: number): v
     reply.raw.once('close', () => clearTimeout(timer));
     done();
   });
+}
+
+/** True unless the request's framing says it has no body (no Transfer-Encoding, no or zero Content-Length). */
+function mayHaveBody(raw: IncomingMessage): boolean {
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Requests `boundRequestTime` cut (answered 408, or closed): their access line says so. */

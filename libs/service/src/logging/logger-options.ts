@@ -32,8 +32,8 @@ export function currentRootLogger(): Logger | undefined {
  * by its `onResponse` hook, or when the connection closes unanswered. pino-http made a child logger, a response listener and a serialised
  * request for every request, whatever the level: 40 % of a checkpoint read's CPU (issue #17).
  */
-export function loggerOptions(root: Logger): Params {
-  return { pinoHttp: { logger: root }, useExisting: true };
+export function loggerOptions(root: Logger, requestContext = true): Params {
+  return { pinoHttp: { logger: root }, useExisting: true, ...(requestContext ? {} : { forRoutes: [] }) };
 }
 
 type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -99,4 +99,27 @@ export class RequestLogger {
 export function requestLoggerOf(req: IncomingMessage): RequestLogger | undefined {
   const log = (req as IncomingMessage & { log?: unknown }).log;
   return log instanceof RequestLogger ? log : undefined;
+}
+
+/** Where a line about a request is written: the level methods of a Nest Logger or a RequestLogger. */
+export interface LineLogger {
+  error(line: object): void;
+  warn(line: object): void;
+  log(line: object): void;
+}
+
+/**
+ * A logger for the lines written while serving `req`, for a service that binds no request context
+ * (ServiceModuleOptions.requestContext false, docs/design/observability.md "Request ids"): each line
+ * carries the request's id and `context`, as a line of Nest's Logger in that context would. Without
+ * the request's logger (a request that did not pass instrumentHttp), `fallback`.
+ */
+export function requestLines(req: IncomingMessage, context: string, fallback: LineLogger): LineLogger {
+  const log = requestLoggerOf(req);
+  if (log === undefined) return fallback;
+  return {
+    error: (line) => log.error({ context, ...line }),
+    warn: (line) => log.warn({ context, ...line }),
+    log: (line) => log.info({ context, ...line }),
+  };
 }

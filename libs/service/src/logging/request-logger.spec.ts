@@ -1,4 +1,11 @@
-import { createRootLogger, currentRootLogger, RequestLogger } from './logger-options';
+import type { IncomingMessage } from 'node:http';
+import {
+  createRootLogger,
+  currentRootLogger,
+  loggerOptions,
+  requestLines,
+  RequestLogger,
+} from './logger-options';
 
 /** A root logger whose lines are kept, parsed. */
 function capture(level: string) {
@@ -42,5 +49,31 @@ describe('RequestLogger (observability.md "Request ids")', () => {
       ['req-2', 'kept'],
       ['req-2', 'kept too'],
     ]);
+  });
+});
+
+describe('requestLines (a service without a request context)', () => {
+  it("writes a request's lines with its id and the context; without its logger, to the fallback", () => {
+    const { root, lines } = capture('info');
+    const raw = { log: new RequestLogger(root, 'req-3') } as unknown as IncomingMessage;
+    const fallback = { error: jest.fn(), warn: jest.fn(), log: jest.fn() };
+    const log = requestLines(raw, 'query', fallback);
+    log.error({ msg: 'query failed', url: '/x' });
+    log.warn({ msg: 'odd' });
+    log.log({ msg: 'fine' });
+    expect(lines).toMatchObject([
+      { requestId: 'req-3', context: 'query', level: 'error', msg: 'query failed', url: '/x' },
+      { requestId: 'req-3', context: 'query', level: 'warn', msg: 'odd' },
+      { requestId: 'req-3', context: 'query', level: 'info', msg: 'fine' },
+    ]);
+    expect(fallback.error).not.toHaveBeenCalled();
+    requestLines({} as IncomingMessage, 'query', fallback).error({ msg: 'no request logger' });
+    expect(fallback.error).toHaveBeenCalledWith({ msg: 'no request logger' });
+  });
+
+  it('binds the request context on every route unless the service opts out', () => {
+    const { root } = capture('info');
+    expect(loggerOptions(root)).not.toHaveProperty('forRoutes');
+    expect(loggerOptions(root, false)).toMatchObject({ forRoutes: [] });
   });
 });
