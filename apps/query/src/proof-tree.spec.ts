@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import {
   MerkleTree,
   consistencyProof,
+  consistencyProofRanges,
   inclusionProof,
+  inclusionProofRanges,
   toBase64,
   type Hash,
   type HashReader,
@@ -135,7 +137,7 @@ describe('ProofTree (query.md "Proof tree")', () => {
     // The first chunk is written, not yet checked: nothing of it is served.
     expect(tree.covered).toBe(0);
     expect(tree.node(0, 0)).toBeUndefined();
-    expect(tree.holds([{ level: 0, index: 0 }])).toBe(false);
+    expect(tree.rangeRoots([[0, 1]])).toBeUndefined();
     release();
     expect(await first).toEqual({ kind: 'extended', entries: FILL_CHUNK * 2 });
     expect(await second).toEqual(await first);
@@ -246,6 +248,51 @@ describe('ProofTree across seals', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('ProofTree.rangeRoots', () => {
+  it("gives every proof's path from memory, the right edge's roots kept per seal, across growth", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 10 }),
+        async (growths, picks) => {
+          const sizes = growths.map((_, i) => growths.slice(0, i + 1).reduce((x, y) => x + y, 0));
+          const log = storedLog(sizes[sizes.length - 1]!);
+          const tree = new ProofTree(() => MIB, log.readLevel);
+          for (const size of sizes) {
+            await tree.extend(size, log.tree.rootAt(size), log.database);
+            // Twice over: the second pass takes the edge's roots from what the first kept.
+            for (const pass of [1, 2]) {
+              for (const pick of picks) {
+                const n = pass === 1 ? size : 1 + (pick % size);
+                const index = pick % n;
+                expect(tree.rangeRoots(inclusionProofRanges(index, n))).toEqual(
+                  log.tree.inclusionProof(index, n),
+                );
+                const from = pick % (n + 1);
+                expect(tree.rangeRoots(consistencyProofRanges(from, n))).toEqual(
+                  log.tree.consistencyProof(from, n),
+                );
+              }
+            }
+          }
+          expect(log.reads.nodes).toBe(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('gives nothing it does not hold: beyond the checked size, or below the floor', async () => {
+    const log = storedLog(1000);
+    const tree = new ProofTree(() => 16 * 64, log.readLevel);
+    await tree.extend(600, log.tree.rootAt(600), log.database);
+    expect(tree.lowestLevel).toBeGreaterThan(0);
+    expect(tree.rangeRoots(inclusionProofRanges(5, 600))).toBeUndefined();
+    expect(tree.rangeRoots([[0, 512]])).toEqual([log.tree.rootAt(512)]);
+    expect(tree.rangeRoots(inclusionProofRanges(5, 700))).toBeUndefined();
   });
 });
 

@@ -53,6 +53,11 @@ export class ProofTree {
   private checked = 0;
   private disabled = false;
   private filling: Promise<ExtendOutcome> | undefined;
+  /**
+   * Roots of the ranges [begin, checked) by begin: every proof at the latest seal's size needs the
+   * same few right-edge roots, which are not stored nodes. Emptied whenever `checked` moves.
+   */
+  private readonly edge = new Map<number, Hash>();
 
   constructor(
     /** The memory this tree may use now, read at each fill (a share of PROOF_TREE_MB). */
@@ -151,6 +156,7 @@ export class ProofTree {
       level.visible = level.count;
     });
     this.checked = size;
+    this.edge.clear();
     return { kind: 'extended', entries: Math.max(0, this.covered - before) };
   }
 
@@ -192,9 +198,42 @@ export class ProofTree {
     return row.bytes.slice(start * HASH_SIZE, (start + count) * HASH_SIZE);
   }
 
-  /** True when every node of `ids` is held and checked (no statement needed). */
-  holds(ids: readonly NodeId[]): boolean {
-    return ids.every((id) => this.node(id.level, id.index) !== undefined);
+  /**
+   * MTH(D[begin:end]) of each range (RFC 9162 §2.1.1; a proof's path: `inclusionProofRanges`,
+   * `consistencyProofRanges`) from held, checked nodes alone, or undefined unless every node they
+   * need is held. A range that is a stored node is that node; one that ends at the checked size (the
+   * right edge of the latest seal's tree, the same for every proof at that size) is computed once
+   * per seal; any other is computed from its nodes.
+   */
+  rangeRoots(ranges: readonly (readonly [number, number])[]): Hash[] | undefined {
+    const roots: Hash[] = [];
+    for (const [begin, end] of ranges) {
+      const root = this.rangeRoot(begin, end);
+      if (root === undefined) return undefined;
+      roots.push(root);
+    }
+    return roots;
+  }
+
+  private rangeRoot(begin: number, end: number): Hash | undefined {
+    const n = end - begin;
+    const level = Math.log2(n); // exact for a power of two
+    if (Number.isInteger(level) && begin % n === 0) return this.node(level, begin / n);
+    const edge = end === this.checked;
+    if (edge) {
+      const known = this.edge.get(begin);
+      if (known !== undefined) return known;
+    }
+    const plan = planRangeHash(begin, end);
+    const hashes: Hash[] = [];
+    for (const id of plan.ids) {
+      const hash = this.node(id.level, id.index);
+      if (hash === undefined) return undefined;
+      hashes.push(hash);
+    }
+    const root = plan.build(hashes);
+    if (edge) this.edge.set(begin, root);
+    return root;
   }
 
   private written(level: number, index: number): Hash | undefined {
@@ -207,6 +246,7 @@ export class ProofTree {
   private disable(): void {
     this.disabled = true;
     this.levels.length = 0;
+    this.edge.clear();
   }
 
   /**

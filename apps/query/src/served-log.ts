@@ -2,10 +2,12 @@ import {
   TILE_HEIGHT,
   TILE_WIDTH,
   consistencyProof,
+  consistencyProofRanges,
   countCosigners,
   encodeEntryBundle,
   formatTilePath,
   inclusionProof,
+  inclusionProofRanges,
   planInclusionProof,
   tileWidthAt,
   toBase64,
@@ -126,7 +128,9 @@ export class ServedLog {
     await this.requireSealedSize(size, 'size');
     if (index >= size)
       throw new QueryError('range.beyond-log', `index ${index} is not inside a tree of size ${size}`);
-    const path = await inclusionProof(this.nodes, index, size);
+    const path =
+      this.tree?.rangeRoots(inclusionProofRanges(index, size)) ??
+      (await inclusionProof(this.nodes, index, size));
     return { index, size, path: path.map(toBase64) };
   }
 
@@ -134,7 +138,9 @@ export class ServedLog {
     if (from > to) throw new QueryError('range.reversed', `from ${from} is after to ${to}`);
     await this.requireSealedSize(to, 'to');
     if (from > 0) await this.requireSealedSize(from, 'from');
-    const path = await consistencyProof(this.nodes, from, to);
+    const path =
+      this.tree?.rangeRoots(consistencyProofRanges(from, to)) ??
+      (await consistencyProof(this.nodes, from, to));
     return { from, to, path: path.map(toBase64) };
   }
 
@@ -219,12 +225,11 @@ export class ServedLog {
   ): Promise<{ entry: Uint8Array; proof: InclusionAnswer }> {
     if (index >= seal.size)
       throw new RangeError(`entry ${index} is not inside the tree of size ${seal.size}`);
-    const plan = planInclusionProof(index, seal.size);
-    const tree = this.tree;
-    if (tree?.holds(plan.ids)) {
-      const path = plan.build(plan.ids.map((id) => tree.node(id.level, id.index)!));
-      return { entry: await this.entry(index), proof: { index, size: seal.size, path: path.map(toBase64) } };
+    const held = this.tree?.rangeRoots(inclusionProofRanges(index, seal.size));
+    if (held !== undefined) {
+      return { entry: await this.entry(index), proof: { index, size: seal.size, path: held.map(toBase64) } };
     }
+    const plan = planInclusionProof(index, seal.size);
     const read = await this.log.entryWithNodes(index, plan.ids);
     if (read.entry === undefined) throw new Error(`entry ${index} of a sealed tree is not stored`);
     const path = plan.build(read.hashes);
