@@ -30,13 +30,21 @@ export interface OpenPart {
 }
 
 /**
+ * What the budget keeps in hand beyond the sealing itself: 50 ms of scheduling, and 100 ms for the
+ * seal to reach the log's readers. Integration is what a client sees (issue #17): the query service's
+ * log heads are up to CHECKPOINT_MAX_AGE_MS (25 ms) old, and on a loaded machine a client's poll and
+ * the services' scheduling add tens of ms more (the client's p99 ran 100–150 ms above the signer's).
+ */
+export const SEAL_MARGIN_MS = 150;
+
+/**
  * The time to keep in hand for sealing: twice the recent seals' duration (their moving average) plus
- * one queue poll and 50 ms, never more than half the interval — so a part is cut at the latest
- * SEAL_INTERVAL_MS − budget after its oldest entry was queued, and under a steady load parts are
- * closed a little more often than every SEAL_INTERVAL_MS.
+ * one queue poll and SEAL_MARGIN_MS, never more than half the interval — so a part is cut at the
+ * latest SEAL_INTERVAL_MS − budget after its oldest entry was queued, and under a steady load parts
+ * are closed a little more often than every SEAL_INTERVAL_MS.
  */
 export function sealBudget(recentSealMs: number, pollMs: number, sealIntervalMs: number): number {
-  return Math.min(Math.floor(sealIntervalMs / 2), Math.ceil(2 * recentSealMs) + pollMs + 50);
+  return Math.min(Math.floor(sealIntervalMs / 2), Math.ceil(2 * recentSealMs) + pollMs + SEAL_MARGIN_MS);
 }
 
 /** Milliseconds until the open part's oldest entry reaches its cut-off; undefined when no entry is known. */

@@ -138,6 +138,8 @@ describe('ProofTree (query.md "Proof tree")', () => {
     expect(tree.covered).toBe(0);
     expect(tree.node(0, 0)).toBeUndefined();
     expect(tree.rangeRoots([[0, 1]])).toBeUndefined();
+    expect(tree.rangeRoots([[0, FILL_CHUNK]])).toBeUndefined();
+    expect(tree.rangeRoots(inclusionProofRanges(5, FILL_CHUNK - 3))).toBeUndefined();
     release();
     expect(await first).toEqual({ kind: 'extended', entries: FILL_CHUNK * 2 });
     expect(await second).toEqual(await first);

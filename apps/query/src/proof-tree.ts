@@ -217,8 +217,8 @@ export class ProofTree {
 
   private rangeRoot(begin: number, end: number): Hash | undefined {
     const n = end - begin;
-    const level = Math.log2(n); // exact for a power of two
-    if (Number.isInteger(level) && begin % n === 0) return this.node(level, begin / n);
+    const level = Math.round(Math.log2(n));
+    if (n > 0 && 2 ** level === n && begin % n === 0) return this.node(level, begin / n);
     const edge = end === this.checked;
     if (edge) {
       const known = this.edge.get(begin);

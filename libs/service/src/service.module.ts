@@ -23,7 +23,8 @@ export interface ServiceModuleOptions {
    * that gives its id to every line any code logs while serving it. False: no such context — Node 20
    * then runs no promise hooks, some 16 % of a checkpoint read's CPU (issue #17) — and the
    * service's request paths write their lines with `requestLines` (docs/design/observability.md
-   * "Request ids"). Only for a service whose request paths log nothing else.
+   * "Request ids"). Only for a service whose own request paths all do; what else logs during a
+   * request (a warning of `/metrics`, Nest's handler of an error no filter took) has no id.
    */
   readonly requestContext?: boolean;
 }
