@@ -56,19 +56,19 @@ describe('LogHeads', () => {
     expect(h.reads).toHaveLength(1);
     await h.answer(at(3));
     expect((await Promise.all([a, b])).map(partOf)).toEqual([3, 3]);
-    h.advance(20); // under half the bound: no read at all
+    h.advance(37); // under three quarters of the bound: no read at all
     expect(partOf(await h.heads.current())).toBe(3);
     expect(h.reads).toHaveLength(0);
     expect(h.outcomes).toEqual(['advanced']);
   });
 
-  it('reads ahead, without waiting, past half the bound; a seal shows once that read completes', async () => {
+  it('reads ahead, without waiting, past three quarters of the bound; a seal shows once that read completes', async () => {
     const h = harness(50);
     const first = h.heads.current();
     await h.flush();
     await h.answer(at(3));
     await first;
-    h.advance(30);
+    h.advance(38);
     expect(partOf(await h.heads.current())).toBe(3); // served at once, a read started
     expect(h.reads).toHaveLength(1);
     await h.answer(at(4)); // the new seal
