@@ -64,9 +64,9 @@ describe('the deadline: a part is cut so that its oldest entry is sealed within 
     ).toBe(0);
   });
 
-  it('keeps twice the recent sealing time, a poll and 150 ms in hand, at most half the interval', () => {
-    expect(sealBudget(20, 50, 1_000)).toBe(240);
-    expect(sealBudget(0, 50, 1_000)).toBe(200);
+  it('keeps twice the recent sealing time, a poll and 50 ms in hand, at most half the interval', () => {
+    expect(sealBudget(20, 50, 1_000)).toBe(140);
+    expect(sealBudget(0, 50, 1_000)).toBe(100);
     expect(sealBudget(400, 50, 1_000)).toBe(500);
     expect(sealBudget(10, 5, 40)).toBe(20);
   });

@@ -30,12 +30,11 @@ export interface OpenPart {
 }
 
 /**
- * What the budget keeps in hand beyond the sealing itself: 50 ms of scheduling, and 100 ms for the
- * seal to reach the log's readers. Integration is what a client sees (issue #17): the query service's
- * log heads are up to CHECKPOINT_MAX_AGE_MS (25 ms) old, and on a loaded machine a client's poll and
- * the services' scheduling add tens of ms more (the client's p99 ran 100–150 ms above the signer's).
+ * What the budget keeps in hand beyond the sealing itself, for scheduling. 150 ms was tried
+ * (2026-12-05, docs/BENCHMARKS.md): neither the signer's p99 nor the client's moved beyond the
+ * spread between runs, and parts came more often; so 50.
  */
-export const SEAL_MARGIN_MS = 150;
+export const SEAL_MARGIN_MS = 50;
 
 /**
  * The time to keep in hand for sealing: twice the recent seals' duration (their moving average) plus
