@@ -39,6 +39,8 @@ export interface RequestSample {
   readonly ackMs: number;
   readonly gateway: number;
   readonly ok: boolean;
+  /** The request's Authorisation signature: the bench finds the request's entry in the log by it. */
+  readonly signature?: string;
 }
 
 export interface LoadResult {
@@ -140,7 +142,14 @@ async function load(plan: LoadPlan, pools: Pool[], requests: Prepared[]) {
       errors[code] = (errors[code] ?? 0) + 1;
     }
     inFlight--;
-    samples.push({ sentMs, ackMs: Date.now(), gateway: r.gateway, ok });
+    const signature = (r.body['Authorisation'] as { signature?: unknown } | undefined)?.signature;
+    samples.push({
+      sentMs,
+      ackMs: Date.now(),
+      gateway: r.gateway,
+      ok,
+      ...(typeof signature === 'string' ? { signature } : {}),
+    });
   };
   const ticker = setInterval(() => {
     const s = (Date.now() - started) / 1000;

@@ -518,6 +518,25 @@ class CheckpointWatch {
   }
 }
 
+/** Index of every entry of the log at `prefix` below `size`, by its Authorisation signature. */
+async function entryIndexes(prefix: string, size: number): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (let start = 0; start < size; start += 1000) {
+    const end = Math.min(size, start + 1000);
+    const res = await fetch(`${prefix}/entries?start=${start}&end=${end}`);
+    if (!res.ok) throw new Error(`entries [${start}, ${end}): ${res.status}`);
+    const { entries } = (await res.json()) as { entries: string[] };
+    entries.forEach((entry, i) => {
+      const record = JSON.parse(Buffer.from(entry, 'base64').toString('utf8')) as {
+        Authorisation?: { signature?: unknown };
+      };
+      const signature = record.Authorisation?.signature;
+      if (typeof signature === 'string') found.set(signature, start + i);
+    });
+  }
+  return found;
+}
+
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -655,10 +674,16 @@ async function portalScenario(brokers: string, dir: string, workers = 1) {
       const first = Math.min(...result.samples.map((s) => s.sentMs));
       const last = Math.max(...result.samples.map((s) => s.ackMs));
       const latencies = accepted.map((s) => s.ackMs - s.sentMs);
-      // The k-th acknowledgement is (nearly) the k-th entry queued: its integration is the first
-      // checkpoint that covers setupEntries + k entries.
+      // Each acknowledged request's own entry, found in the log by its Authorisation signature: its
+      // integration is the first checkpoint that covers that entry. (Taking the k-th acknowledgement
+      // for the k-th entry queued credited an entry acknowledged with its group commit, near a
+      // part's boundary, to the next part.)
+      const indexOf = await entryIndexes(`${portal!.urls['query']}/logs/self`, watch.size(checkpointUrl));
       const integration = accepted
-        .map((s, k) => (watch.timeOf(checkpointUrl, setupEntries + k + 1) ?? NaN) - s.ackMs)
+        .map((s) => {
+          const index = s.signature === undefined ? undefined : indexOf.get(s.signature);
+          return index === undefined ? NaN : (watch.timeOf(checkpointUrl, index + 1) ?? NaN) - s.ackMs;
+        })
         .filter((x) => Number.isFinite(x));
       const [serverP50, serverP99] = await histogramQuantiles(
         `${portal!.urls['log-signer']}/metrics`,
