@@ -158,6 +158,60 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
     expect(latest).toBeLessThan(interval);
   }, 60_000);
 
+  it('counts an entry queued from its queueing, not from the commit of a sequencing held up (#17)', async () => {
+    // An entry's age is read with the queue's rows; the sequencing transaction that follows may take
+    // long (a busy database, a big batch re-checked). Its queued instant is counted back from that
+    // read: counted back from the commit instead, the held time would vanish from the integration
+    // latency and from the seal's deadline, and parts would be cut that much late.
+    await signer?.app.close();
+    signer = await startSigner();
+    const url = signer.url;
+    const before = await checkpoint(query.url, key);
+    const histogram = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const value = (name: string) =>
+        Number(
+          new RegExp(`^log_integration_latency_seconds_${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1],
+        );
+      return { sum: value('sum'), count: value('count') };
+    };
+    const start = await histogram();
+    const blocker = dataSource.createQueryRunner();
+    await blocker.connect();
+    try {
+      await blocker.startTransaction();
+      // Lets reads through and holds the sequencing's INSERT INTO log_entries.
+      await blocker.query('LOCK TABLE log_entries IN SHARE ROW EXCLUSIVE MODE');
+      await dataSource.transaction((tx) => enqueueEntry(tx, testEntry('held', 0)));
+      const queued = Date.now();
+      await eventually(
+        'the sequencing waiting for the lock',
+        async () => {
+          const rows = await dataSource.query<Array<{ n: number }>>(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'log_entries'::regclass`,
+          );
+          return rows[0]!.n > 0 ? true : undefined;
+        },
+        5_000,
+      );
+      // The hold under test: the entry, already read from the queue, waits this long in its batch.
+      await new Promise((r) => setTimeout(r, 1_000));
+      await blocker.commitTransaction();
+      const released = Date.now();
+      await eventually(
+        'the held entry sealed',
+        async () => ((await checkpoint(query.url, key))?.size === before!.size + 1 ? true : undefined),
+        10_000,
+      );
+      const end = await histogram();
+      expect(end.count - start.count).toBe(1);
+      expect(end.sum - start.sum).toBeGreaterThanOrEqual((released - queued) / 1000 - 0.05);
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+  }, 30_000);
+
   it('refuses a non-canonical entry at enqueue time, queueing nothing', async () => {
     const before = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM log_queue');
     const bad = new TextEncoder().encode('{"b":1,"a":2}');

@@ -219,7 +219,11 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
         const first = head.size;
         const rules = this.rules;
         const sequencing = this.clock.monotonic();
+        // When the queue's rows were read: their ages (`queuedMs`) are measured at that read, so
+        // their queued instants are counted back from it, not from the commit that follows.
+        let read = sequencing;
         taken = await session.sequence(limit, async (entries, meta) => {
+          read = this.clock.monotonic();
           rules?.discard();
           const checked: RecordVerdicts | undefined =
             rules === undefined ? undefined : await rules.check(entries, head.size, this.clock.now());
@@ -249,7 +253,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
           head = this.head = next;
           this.metrics.sequenced.inc(head.size - first);
           this.metrics.treeSize.set({ state: 'sequenced' }, head.size);
-          this.traceSequenced(first, queued);
+          this.traceSequenced(first, queued, read);
           this.reportRefused(refused);
         }
       }
@@ -315,10 +319,9 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
    * id and the entry's index, so an operator can follow a request from the gateway's log into the
    * log (docs/design/observability.md "Request ids"); and the queued instants for the latency.
    */
-  private traceSequenced(first: number, queued: readonly QueuedEntry[]): void {
-    const now = this.clock.monotonic();
+  private traceSequenced(first: number, queued: readonly QueuedEntry[], readMono: number): void {
     queued.forEach((entry, i) => {
-      const queuedMono = now - entry.queuedMs;
+      const queuedMono = readMono - entry.queuedMs;
       this.openQueuedMono.push(queuedMono);
       if (this.oldestOpenMono === undefined || queuedMono < this.oldestOpenMono)
         this.oldestOpenMono = queuedMono;
