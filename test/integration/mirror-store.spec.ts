@@ -171,6 +171,36 @@ describe('The mirror adapters and TypeOrmWitnessOutbox (real PostgreSQL)', () =>
     expect(await store.sealNote(PEER, 0)).toBe(r0.note);
     expect(await cosignatures.cosignature(PEER, 1, 'alpha')).toEqual(cosignatureOf(r1));
     expect(await count(`SELECT count(*) AS n FROM mirror_entries WHERE peer = $1`, [PEER])).toBe(5);
+    // Byte for byte what the records held (the bytes travel as packed binary parameters).
+    expect(
+      await queryDatabase(
+        db.url,
+        `SELECT idx, entry, leaf_hash, account FROM mirror_entries WHERE peer = $1 ORDER BY idx`,
+        [PEER],
+      ),
+    ).toEqual(
+      [r0, r1].flatMap((r) =>
+        r.entries.map((entry, i) => ({
+          idx: String(r.first + i),
+          entry: Buffer.from(entry),
+          leaf_hash: Buffer.from(r.leafHashes[i]!),
+          account: r.profiles[i]?.account ?? null,
+        })),
+      ),
+    );
+    const nodes = [r0, r1].flatMap((r) => r.nodes);
+    expect(nodes.length).toBeGreaterThan(0);
+    expect(
+      await queryDatabase(
+        db.url,
+        `SELECT level, idx, hash FROM mirror_tree_nodes WHERE peer = $1 ORDER BY level, idx`,
+        [PEER],
+      ),
+    ).toEqual(
+      nodes
+        .map((n) => ({ level: n.level, idx: String(n.index), hash: Buffer.from(n.hash) }))
+        .sort((a, b) => a.level - b.level || Number(a.idx) - Number(b.idx)),
+    );
     expect(await count(`SELECT count(*) AS n FROM witness_outbox`)).toBe(1);
     expect(
       await queryDatabase(db.url, `SELECT part, source FROM mirror_seals WHERE peer = $1 ORDER BY part`, [

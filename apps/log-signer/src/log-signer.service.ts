@@ -235,7 +235,11 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
           const accepted = entries.filter((_, i) => !out.has(i));
           return {
             ...planned.batch,
-            profiles: accepted.map(entryProfiles),
+            // What the re-check decoded; without it (LOG_SIGNER_RULES=none), decoded here.
+            profiles:
+              checked === undefined
+                ? accepted.map(entryProfiles)
+                : entries.flatMap((_, i) => (out.has(i) ? [] : [checked.profiles.get(i)])),
             refused: planned.refused,
             ...(checked === undefined ? {} : { accountStates: checked.states }),
           };

@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import type { VerifyBatch } from '@cryptomesh/audit';
 import { encodeEntry } from '@cryptomesh/log';
-import { DEFAULT_MAX_SEAL_DELAY_MS, recheckLog } from '@cryptomesh/mesh';
+import { DEFAULT_MAX_SEAL_DELAY_MS, entryProfiles, recheckLog } from '@cryptomesh/mesh';
 import { NOW, ORIGIN, accountRequestEntry, createAccountEntry } from '../../../libs/mesh/test/fixtures';
 import { RecordRules, backfillAccountStates } from './record-rules';
 import type { AccountStateRow, AccountStateStore } from './signer-store';
@@ -46,10 +46,19 @@ class MemoryStates implements AccountStateStore {
   }
 }
 
-/** Runs `check` as the sequencing transaction does: refused entries get no index, states are stored. */
+/**
+ * Runs `check` as the sequencing transaction does: refused entries get no index, states are stored;
+ * and checks that the profiles it gives for the accepted entries (indexed without decoding them
+ * again) are what decoding each entry gives.
+ */
 async function sequence(rules: RecordRules, store: MemoryStates, entries: Uint8Array[], now = NOW) {
   const verdicts = await rules.check(entries, store.log.length, now);
   const accepted = entries.filter((_, i) => !verdicts.refused.has(i));
+  expect([...verdicts.profiles.keys()]).toEqual(
+    entries.flatMap((_, i) => (verdicts.refused.has(i) ? [] : [i])),
+  );
+  for (const [position, profiles] of verdicts.profiles)
+    expect(profiles).toEqual(entryProfiles(entries[position]!));
   store.log.push(...accepted);
   store.store(store.log.length, verdicts.states);
   rules.commit();

@@ -5,7 +5,9 @@ import {
   decodeRecord,
   isMeshError,
   recheckRecord,
+  recordProfiles,
   type RecheckContext,
+  type RecordProfiles,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
 import type { SignatureVerdicts } from '@cryptomesh/crypto';
@@ -28,10 +30,15 @@ export interface RecordRulesOptions {
   readonly verifyBatch?: VerifyBatch;
 }
 
-/** What `check` found: the queued entries refused (position → reason), and the states to store. */
+/**
+ * What `check` found: the queued entries refused (position → reason), the states to store, and what
+ * each accepted entry does to the profile index (position → `recordProfiles` of the record the
+ * re-check decoded, so that sequencing does not decode it again).
+ */
 export interface RecordVerdicts {
   readonly refused: ReadonlyMap<number, string>;
   readonly states: readonly AccountStateRow[];
+  readonly profiles: ReadonlyMap<number, RecordProfiles>;
 }
 
 /**
@@ -77,23 +84,28 @@ export class RecordRules {
       maxSkewMs: this.options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
       maxSealDelayMs: this.options.maxSealDelayMs ?? DEFAULT_MAX_SEAL_DELAY_MS,
     };
-    const run = async (signatures?: SignatureVerdicts): Promise<Map<number, string>> => {
+    type Verdicts = Pick<RecordVerdicts, 'refused' | 'profiles'>;
+    const run = async (signatures?: SignatureVerdicts): Promise<Verdicts> => {
       const checking = signatures === undefined ? context : { ...context, signatures };
       const refused = new Map<number, string>();
+      const profiles = new Map<number, RecordProfiles>();
       let index = first;
       for (const [position, entry] of entries.entries()) {
-        const reason = await this.recheck(entry, index, checking);
-        if (reason === undefined) index++;
-        else refused.set(position, reason);
+        const checked = await this.recheck(entry, index, checking);
+        if (typeof checked === 'string') refused.set(position, checked);
+        else {
+          profiles.set(position, recordProfiles(checked));
+          index++;
+        }
       }
-      return refused;
+      return { refused, profiles };
     };
     const verifyBatch = this.options.verifyBatch;
-    const refused =
+    const verdicts =
       verifyBatch === undefined
         ? await run()
         : await withBatchedSignatures(verifyBatch, run, () => this.states.discard());
-    return { refused, states: this.states.staged() };
+    return { ...verdicts, states: this.states.staged() };
   }
 
   /**
@@ -113,8 +125,8 @@ export class RecordRules {
     for (const [i, entry] of entries.entries()) {
       // A key transition is the log-signer's own record, not an account's (log-format.md).
       if (isKeyTransitionEntry(entry)) continue;
-      const reason = await this.recheck(entry, first + i, { origin: this.options.origin });
-      if (reason !== undefined) violations.push({ index: first + i, reason });
+      const checked = await this.recheck(entry, first + i, { origin: this.options.origin });
+      if (typeof checked === 'string') violations.push({ index: first + i, reason: checked });
     }
     return { violations, states: this.states.staged() };
   }
@@ -129,11 +141,12 @@ export class RecordRules {
     this.states.discard();
   }
 
+  /** The reason `entry` is refused, or its record, re-checked and staged at `index`. */
   private async recheck(
     entry: Uint8Array,
     index: number,
     context: RecheckContext,
-  ): Promise<string | undefined> {
+  ): Promise<string | TransactionRecord> {
     let record: TransactionRecord;
     try {
       record = decodeRecord(entry);
@@ -144,7 +157,7 @@ export class RecordRules {
     const result = await recheckRecord(await this.states.get(record.account), record, context);
     if (!result.ok) return `${result.code}: ${result.detail}`;
     this.states.stage(record.account, result.account, index, result.nonce);
-    return undefined;
+    return record;
   }
 }
 

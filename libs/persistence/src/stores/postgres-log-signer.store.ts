@@ -14,6 +14,7 @@ import {
 } from './log-sql';
 import { LogStoreError } from './log-store-error';
 import { materialiseTiles } from './tile-sql';
+import { packBytes } from './packed-bytes';
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import {
   readIndexedSize,
@@ -242,17 +243,37 @@ export class PostgresLogSignerSession {
           [refused.map((r) => rows[r.position]!.seq), refused.map((r) => r.reason)],
         );
       }
+      // The bytes as packed binary parameters, not bytea[] (packed-bytes.ts).
+      const bytes = packBytes(entries);
+      const hashes = packBytes(batch.leafHashes);
       await this.query(
-        'INSERT INTO log_entries (idx, entry, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])',
-        [entries.map((_, i) => String(batch.first + i)), entries, batch.leafHashes.map(asBuffer)],
+        `INSERT INTO log_entries (idx, entry, leaf_hash)
+         SELECT $1::bigint + t.n - 1, substring($2::bytea FROM t.entry_off FOR t.entry_len),
+                substring($3::bytea FROM t.hash_off FOR t.hash_len)
+           FROM unnest($4::int[], $5::int[], $6::int[], $7::int[]) WITH ORDINALITY
+                  AS t(entry_off, entry_len, hash_off, hash_len, n)`,
+        [
+          String(batch.first),
+          bytes.data,
+          hashes.data,
+          bytes.offsets,
+          bytes.lengths,
+          hashes.offsets,
+          hashes.lengths,
+        ],
       );
       if (batch.nodes.length > 0) {
+        const nodeHashes = packBytes(batch.nodes.map((n) => n.hash));
         await this.query(
-          'INSERT INTO log_tree_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])',
+          `INSERT INTO log_tree_nodes (level, idx, hash)
+           SELECT t.level, t.idx, substring($1::bytea FROM t.hash_off FOR t.hash_len)
+             FROM unnest($2::smallint[], $3::bigint[], $4::int[], $5::int[]) AS t(level, idx, hash_off, hash_len)`,
           [
+            nodeHashes.data,
             batch.nodes.map((n) => n.level),
             batch.nodes.map((n) => String(n.index)),
-            batch.nodes.map((n) => asBuffer(n.hash)),
+            nodeHashes.offsets,
+            nodeHashes.lengths,
           ],
         );
       }

@@ -11,6 +11,7 @@ import type {
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import { asBuffer, mirrorLogTables, safeInteger } from './log-sql';
 import { materialiseTiles } from './tile-sql';
+import { packBytes } from './packed-bytes';
 import { LogStoreError } from './log-store-error';
 import { insertCosignature } from './typeorm-cosignature-store';
 import { insertOutbox } from './typeorm-witness-outbox';
@@ -183,28 +184,45 @@ async function insertEntries(tx: EntityManager, record: MirrorPartRecord): Promi
   const PAGE = 1000;
   for (let start = 0; start < entries.length; start += PAGE) {
     const end = Math.min(entries.length, start + PAGE);
-    const indices: string[] = [];
-    const bytes: Buffer[] = [];
-    const hashes: Buffer[] = [];
     const accounts: Array<string | null> = [];
-    for (let i = start; i < end; i++) {
-      indices.push(String(first + i));
-      bytes.push(asBuffer(entries[i]!));
-      hashes.push(asBuffer(record.leafHashes[i]!));
-      accounts.push(record.profiles[i]?.account ?? null);
-    }
+    for (let i = start; i < end; i++) accounts.push(record.profiles[i]?.account ?? null);
+    // The bytes as packed binary parameters, not bytea[] (packed-bytes.ts).
+    const bytes = packBytes(entries.slice(start, end));
+    const hashes = packBytes(record.leafHashes.slice(start, end));
     await tx.query(
       `INSERT INTO mirror_entries (peer, idx, entry, leaf_hash, account)
-       SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::text[])`,
-      [peer, indices, bytes, hashes, accounts],
+       SELECT $1, $2::bigint + t.n - 1, substring($3::bytea FROM t.entry_off FOR t.entry_len),
+              substring($4::bytea FROM t.hash_off FOR t.hash_len), t.account
+         FROM unnest($5::int[], $6::int[], $7::int[], $8::int[], $9::text[]) WITH ORDINALITY
+                AS t(entry_off, entry_len, hash_off, hash_len, account, n)`,
+      [
+        peer,
+        String(first + start),
+        bytes.data,
+        hashes.data,
+        bytes.offsets,
+        bytes.lengths,
+        hashes.offsets,
+        hashes.lengths,
+        accounts,
+      ],
     );
   }
   for (let start = 0; start < record.nodes.length; start += PAGE) {
     const page = record.nodes.slice(start, start + PAGE);
+    const hashes = packBytes(page.map((n) => n.hash));
     await tx.query(
       `INSERT INTO mirror_tree_nodes (peer, level, idx, hash)
-       SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[])`,
-      [peer, page.map((n) => n.level), page.map((n) => String(n.index)), page.map((n) => asBuffer(n.hash))],
+       SELECT $1, t.level, t.idx, substring($2::bytea FROM t.hash_off FOR t.hash_len)
+         FROM unnest($3::smallint[], $4::bigint[], $5::int[], $6::int[]) AS t(level, idx, hash_off, hash_len)`,
+      [
+        peer,
+        hashes.data,
+        page.map((n) => n.level),
+        page.map((n) => String(n.index)),
+        hashes.offsets,
+        hashes.lengths,
+      ],
     );
   }
   await insertProfileIndex(tx, record);
