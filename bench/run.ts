@@ -7,7 +7,7 @@
  * beside the machine's own limits measured in the same run, writes the raw results as JSON under
  * bench/results/, and stops everything, also on failure and Ctrl-C.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -1006,10 +1006,24 @@ type PortalFigures = Awaited<ReturnType<typeof portalScenario>>;
 type FederationFigures = Awaited<ReturnType<typeof federationScenario>>;
 type CatchupFigures = Awaited<ReturnType<typeof catchupScenario>>;
 type EmbeddedFigures = Awaited<ReturnType<typeof embeddedScenario>>;
+/** The commit the bench runs from, so that a results file names the code it measured. */
+function measuredCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], {
+      cwd: __dirname,
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return undefined; // not a git checkout (an unpacked release)
+  }
+}
+
 interface BenchResults {
   machine: { cpus: number; cpu: string | undefined; memGb: number; node: string };
   quick: boolean;
   date: string;
+  /** The commit measured (`git describe --always --dirty`: `-dirty` when the work tree had changes). */
+  commit: string | undefined;
   serviceEnv: Record<string, string>;
   limits?: Limits;
   embedded?: EmbeddedFigures['embedded'];
@@ -1288,6 +1302,7 @@ async function main(): Promise<void> {
     machine,
     quick: QUICK,
     date: new Date().toISOString(),
+    commit: measuredCommit(),
     serviceEnv: BENCH_ENV,
   };
   const stop = async () => {

@@ -182,6 +182,7 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
       await blocker.startTransaction();
       // Lets reads through and holds the sequencing's INSERT INTO log_entries.
       await blocker.query('LOCK TABLE log_entries IN SHARE ROW EXCLUSIVE MODE');
+      const enqueuing = Date.now();
       await dataSource.transaction((tx) => enqueueEntry(tx, testEntry('held', 0)));
       const queued = Date.now();
       await eventually(
@@ -203,12 +204,19 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
         async () => ((await checkpoint(query.url, key))?.size === before!.size + 1 ? true : undefined),
         10_000,
       );
+      const seen = Date.now();
       const end = await histogram();
       expect(end.count - start.count).toBe(1);
-      expect(end.sum - start.sum).toBeGreaterThanOrEqual((released - queued) / 1000 - 0.05);
+      // At least the hold, and no more than from before the entry was queued until its seal was seen.
+      const observed = end.sum - start.sum;
+      expect(observed).toBeGreaterThanOrEqual((released - queued) / 1000 - 0.05);
+      expect(observed).toBeLessThanOrEqual((seen - enqueuing) / 1000 + 0.05);
     } finally {
-      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
-      await blocker.release();
+      try {
+        if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      } finally {
+        await blocker.release();
+      }
     }
   }, 30_000);
 

@@ -7,6 +7,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HealthRegistry, SignatureWorkers, WakeableDelay } from '@cryptomesh/service';
+import type { RecordProfiles } from '@cryptomesh/mesh';
 import type { Clock } from './clock';
 import { LogHead, type SealSigning } from './log-head';
 import { backfillProfileIndex, entryProfiles } from './profile-index';
@@ -239,7 +240,7 @@ export class LogSignerService implements OnApplicationBootstrap, BeforeApplicati
             profiles:
               checked === undefined
                 ? accepted.map(entryProfiles)
-                : entries.flatMap((_, i) => (out.has(i) ? [] : [checked.profiles.get(i)])),
+                : acceptedProfiles(checked, entries.length, out),
             refused: planned.refused,
             ...(checked === undefined ? {} : { accountStates: checked.states }),
           };
@@ -402,4 +403,24 @@ function average(previous: number, value: number): number {
 function describe(error: unknown): string | undefined {
   if (error === undefined) return undefined;
   return error instanceof Error ? error.message : JSON.stringify(error);
+}
+
+/**
+ * The profile changes of the accepted positions, in order, from what the re-check decoded. Every
+ * position the plan accepted was accepted by the re-check (the plan refuses at least what it
+ * refused), so each has its changes; one without would silently drop them from the index.
+ */
+function acceptedProfiles(
+  checked: RecordVerdicts,
+  count: number,
+  refused: ReadonlySet<number>,
+): RecordProfiles[] {
+  const profiles: RecordProfiles[] = [];
+  for (let i = 0; i < count; i++) {
+    if (refused.has(i)) continue;
+    const changes = checked.profiles.get(i);
+    if (changes === undefined) throw new Error(`entry ${i} of the batch was accepted but not re-checked`);
+    profiles.push(changes);
+  }
+  return profiles;
 }
