@@ -29,3 +29,31 @@ export function packBytes(items: readonly Uint8Array[]): PackedBytes {
   if (next - 1 > 0x7fffffff) throw new RangeError('packed bytes exceed the 2 GiB an int offset addresses');
   return { data: Buffer.concat(items), offsets, lengths };
 }
+
+/**
+ * Log entries with their leaf hashes as six packed parameters, numbered from `$from`, for an
+ * `INSERT … SELECT` over `FROM unnest(${arrays}, …) WITH ORDINALITY AS t(entry_off, entry_len,
+ * hash_off, hash_len, …, n)`: `entry` and `leafHash` are the SELECT's expressions of row `t`, and
+ * `arrays` the unnest's first four arrays. The caller's further arrays follow them in the unnest.
+ */
+export function packedEntries(
+  entries: readonly Uint8Array[],
+  leafHashes: readonly Uint8Array[],
+  from: number,
+): {
+  readonly entry: string;
+  readonly leafHash: string;
+  readonly arrays: string;
+  readonly params: unknown[];
+} {
+  if (leafHashes.length !== entries.length) throw new RangeError('one leaf hash per entry');
+  const bytes = packBytes(entries);
+  const hashes = packBytes(leafHashes);
+  const p = (k: number) => `$${from + k}`;
+  return {
+    entry: `substring(${p(0)}::bytea FROM t.entry_off FOR t.entry_len)`,
+    leafHash: `substring(${p(1)}::bytea FROM t.hash_off FOR t.hash_len)`,
+    arrays: `${p(2)}::int[], ${p(3)}::int[], ${p(4)}::int[], ${p(5)}::int[]`,
+    params: [bytes.data, hashes.data, bytes.offsets, bytes.lengths, hashes.offsets, hashes.lengths],
+  };
+}

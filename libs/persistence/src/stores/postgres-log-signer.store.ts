@@ -14,7 +14,7 @@ import {
 } from './log-sql';
 import { LogStoreError } from './log-store-error';
 import { materialiseTiles } from './tile-sql';
-import { packBytes } from './packed-bytes';
+import { packBytes, packedEntries } from './packed-bytes';
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import {
   readIndexedSize,
@@ -244,23 +244,12 @@ export class PostgresLogSignerSession {
         );
       }
       // The bytes as packed binary parameters, not bytea[] (packed-bytes.ts).
-      const bytes = packBytes(entries);
-      const hashes = packBytes(batch.leafHashes);
+      const packed = packedEntries(entries, batch.leafHashes, 2);
       await this.query(
         `INSERT INTO log_entries (idx, entry, leaf_hash)
-         SELECT $1::bigint + t.n - 1, substring($2::bytea FROM t.entry_off FOR t.entry_len),
-                substring($3::bytea FROM t.hash_off FOR t.hash_len)
-           FROM unnest($4::int[], $5::int[], $6::int[], $7::int[]) WITH ORDINALITY
-                  AS t(entry_off, entry_len, hash_off, hash_len, n)`,
-        [
-          String(batch.first),
-          bytes.data,
-          hashes.data,
-          bytes.offsets,
-          bytes.lengths,
-          hashes.offsets,
-          hashes.lengths,
-        ],
+         SELECT $1::bigint + t.n - 1, ${packed.entry}, ${packed.leafHash}
+           FROM unnest(${packed.arrays}) WITH ORDINALITY AS t(entry_off, entry_len, hash_off, hash_len, n)`,
+        [String(batch.first), ...packed.params],
       );
       if (batch.nodes.length > 0) {
         const nodeHashes = packBytes(batch.nodes.map((n) => n.hash));

@@ -11,7 +11,7 @@ import type {
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import { asBuffer, mirrorLogTables, safeInteger } from './log-sql';
 import { materialiseTiles } from './tile-sql';
-import { packBytes } from './packed-bytes';
+import { packBytes, packedEntries } from './packed-bytes';
 import { LogStoreError } from './log-store-error';
 import { insertCosignature } from './typeorm-cosignature-store';
 import { insertOutbox } from './typeorm-witness-outbox';
@@ -187,25 +187,13 @@ async function insertEntries(tx: EntityManager, record: MirrorPartRecord): Promi
     const accounts: Array<string | null> = [];
     for (let i = start; i < end; i++) accounts.push(record.profiles[i]?.account ?? null);
     // The bytes as packed binary parameters, not bytea[] (packed-bytes.ts).
-    const bytes = packBytes(entries.slice(start, end));
-    const hashes = packBytes(record.leafHashes.slice(start, end));
+    const packed = packedEntries(entries.slice(start, end), record.leafHashes.slice(start, end), 3);
     await tx.query(
       `INSERT INTO mirror_entries (peer, idx, entry, leaf_hash, account)
-       SELECT $1, $2::bigint + t.n - 1, substring($3::bytea FROM t.entry_off FOR t.entry_len),
-              substring($4::bytea FROM t.hash_off FOR t.hash_len), t.account
-         FROM unnest($5::int[], $6::int[], $7::int[], $8::int[], $9::text[]) WITH ORDINALITY
+       SELECT $1, $2::bigint + t.n - 1, ${packed.entry}, ${packed.leafHash}, t.account
+         FROM unnest(${packed.arrays}, $9::text[]) WITH ORDINALITY
                 AS t(entry_off, entry_len, hash_off, hash_len, account, n)`,
-      [
-        peer,
-        String(first + start),
-        bytes.data,
-        hashes.data,
-        bytes.offsets,
-        bytes.lengths,
-        hashes.offsets,
-        hashes.lengths,
-        accounts,
-      ],
+      [peer, String(first + start), ...packed.params, accounts],
     );
   }
   for (let start = 0; start < record.nodes.length; start += PAGE) {
