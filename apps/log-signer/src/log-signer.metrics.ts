@@ -55,7 +55,7 @@ export class LogSignerMetrics {
     });
     this.integrationSeconds = new Histogram({
       name: 'log_integration_latency_seconds',
-      help: 'Time from an entry queued (acknowledged by the gateway) to its part sealed',
+      help: "Time from an entry queued (the start of the gateway's transaction that queued it) to its part's seal committed",
       buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60],
       registers,
     });
