@@ -4,9 +4,9 @@
  * node-postgres sends a `Buffer` parameter as binary, but a `Buffer[]` as the text of an array
  * literal: every element hex-encoded by the client and decoded again by the server. For 1,000
  * entries of about 1 KB that was 61–69 ms a statement and 18–27 ms of the client's CPU; packed,
- * 13–17 ms and 6–11 ms (docs/decisions.md, "Performance, fifth slice"). The statement takes element i back
- * with `substring($data::bytea FROM off FOR len)`, `off` and `len` unnested
- * from `offsets` and `lengths` beside the statement's other arrays.
+ * 13–17 ms and 6–11 ms (docs/decisions.md, "Performance, fifth slice"). The statement takes
+ * element i back with `substring($data::bytea FROM off FOR len)`, `off` and `len` unnested from
+ * `offsets` and `lengths` beside the statement's other arrays.
  */
 export interface PackedBytes {
   /** Every byte string, one after the other. */
