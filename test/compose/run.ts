@@ -24,7 +24,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { caTrustingFetch } from '@cryptomesh/service';
 import { cosignersOf, fetchLog, type KnownPortal } from '../support/federation-oracle';
@@ -201,11 +201,14 @@ const compose = (
   });
 
 interface ContainerState {
+  readonly id: string;
   readonly service: string;
   readonly status: string;
   readonly exitCode: number;
   readonly health: string | undefined;
   readonly restarts: number;
+  /** The kernel's OOM killer ended its last run. */
+  readonly oomKilled: boolean;
 }
 
 async function containers(stack: Stack): Promise<ContainerState[]> {
@@ -217,38 +220,52 @@ async function containers(stack: Stack): Promise<ContainerState[]> {
     .split('\n')
     .filter(Boolean);
   if (ids.length === 0) return [];
-  const out = await exec(
-    DOCKER,
-    [
-      'inspect',
-      '--format',
-      '{{ index .Config.Labels "com.docker.compose.service" }}|{{ .State.Status }}|{{ .State.ExitCode }}|{{ if .State.Health }}{{ .State.Health.Status }}{{ end }}|{{ .RestartCount }}',
-      ...ids,
-    ],
-    { timeoutMs: 60_000 },
-  );
-  return out.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [service, status, exitCode, health, restarts] = line.split('|');
-      return {
-        service: service!,
-        status: status!,
-        exitCode: Number(exitCode),
-        health: health || undefined,
-        restarts: Number(restarts),
-      };
-    })
+  // The whole inspection as JSON: a Go template fails on a container whose State has no Health.
+  const out = await exec(DOCKER, ['inspect', ...ids], { timeoutMs: 60_000 });
+  const inspected = JSON.parse(out.stdout) as Array<{
+    Id: string;
+    Config: { Labels?: Record<string, string> };
+    State: { Status: string; ExitCode: number; OOMKilled?: boolean; Health?: { Status: string } };
+    RestartCount: number;
+  }>;
+  return inspected
+    .map((c) => ({
+      id: c.Id,
+      service: c.Config.Labels?.['com.docker.compose.service'] ?? c.Id.slice(0, 12),
+      status: c.State.Status,
+      exitCode: c.State.ExitCode,
+      health: c.State.Health?.Status || undefined,
+      restarts: c.RestartCount,
+      oomKilled: c.State.OOMKilled === true,
+    }))
     .sort((a, b) => a.service.localeCompare(b.service));
 }
 
-async function logsOf(stack: Stack, service: string): Promise<string> {
-  const run = await compose(stack, ['logs', '--no-color', '--tail', '40', service], {
+/**
+ * The last lines a container wrote, across its restarts (`docker logs`: docker-compose v1's `logs`
+ * shows nothing of a container that is restarting).
+ */
+async function logsOf(c: ContainerState, lines = 40): Promise<string> {
+  const run = await exec(DOCKER, ['logs', '--tail', String(lines), c.id], {
     check: false,
     timeoutMs: 60_000,
   });
-  return tail(run.stdout + run.stderr, 40);
+  return tail(run.stdout + run.stderr, lines) || '(nothing)';
+}
+
+/** The host's memory as the kernel counts it (a container killed for memory shows here first). */
+function hostMemory(): string {
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const mib = (key: string) =>
+    Math.round(Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1]) / 1024);
+  return `${mib('MemAvailable')} of ${mib('MemTotal')} MiB available`;
+}
+
+/** A one-shot job that exited 0, or a running container that never restarted and is not unhealthy. */
+function inOrder(c: ContainerState): boolean {
+  return ONE_SHOT.test(c.service)
+    ? c.status !== 'exited' || c.exitCode === 0
+    : c.status === 'running' && c.restarts === 0 && c.health !== 'unhealthy';
 }
 
 /** Waits until every one-shot job exited 0 and every other container is healthy; fails at the first broken one. */
@@ -272,7 +289,7 @@ async function waitHealthy(stack: Stack, expected: number, timeoutMs: number): P
     );
     if (broken !== undefined)
       throw new Error(
-        `${broken.service} is broken (${broken.status}, exit ${broken.exitCode}, health ${broken.health ?? '-'}, ${broken.restarts} restarts):\n${await logsOf(stack, broken.service)}`,
+        `${broken.service} is broken (${broken.status}, exit ${broken.exitCode}, health ${broken.health ?? '-'}, ${broken.restarts} restarts):\n${await logsOf(broken)}`,
       );
     const ready = states.filter((c) =>
       ONE_SHOT.test(c.service)
@@ -644,11 +661,23 @@ const kafka = (p) => new Kafka({ clientId: 'compose-test', brokers: ['kafka:9092
 async function cleanup(stack: Stack | undefined, work: string, failed: boolean): Promise<void> {
   if (stack !== undefined) {
     if (failed) {
-      const states = await containers(stack).catch(() => []);
+      const states = await containers(stack).catch((error: unknown) => {
+        log(`  the containers' states could not be read: ${String(error)}`);
+        return [];
+      });
       for (const c of states)
         log(
-          `  ${c.service}: ${c.status} (exit ${c.exitCode}), health ${c.health ?? '-'}, ${c.restarts} restarts`,
+          `  ${c.service}: ${c.status} (exit ${c.exitCode}), health ${c.health ?? '-'}, ${c.restarts} restarts${c.oomKilled ? ', OOM-killed' : ''}`,
         );
+      log(
+        `  the host: ${hostMemory()}, load ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+      );
+      // The logs of whatever is not in order (restarted, unhealthy, exited badly): a failed CI run
+      // must say why without a second run.
+      for (const c of states.filter((c) => !inOrder(c)))
+        log(`  ---- ${c.service}, its last lines:\n${await logsOf(c, 80).catch(String)}`);
       if (process.env.COMPOSE_TEST_KEEP === '1') {
         log(`COMPOSE_TEST_KEEP=1: the stack is left running: docker-compose ${stack.args.join(' ')} down -v`);
         return;

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
@@ -290,6 +291,35 @@ describe('docker-compose.yml: a three-portal federation', () => {
     expect(server).toContain(`username="admin" password="${adminPassword}"`);
     const password = readFileSync(join(dir, 'generated', 'alpha', 'kafka-password'), 'utf8').trim();
     expect(start).toContain(`name=alpha,password=${password}]`);
+  });
+
+  it("starts the broker after formatting its store, and logs the format's output only when the format fails", () => {
+    // The generated start script, run by bash with the image's commands replaced by stubs in a
+    // temporary bin directory: a failed format must reach the container's log (a broker that
+    // restarts in a loop with an empty log cannot be diagnosed), a good one stays quiet.
+    const bin = join(dir, 'stub-bin');
+    mkdirSync(bin, { recursive: true });
+    const start = readFileSync(compose.secrets['kafka_start']!.file, 'utf8')
+      .replaceAll('/opt/kafka/bin/', `${bin}/`)
+      .replaceAll('/run/secrets/kafka_server_properties', compose.secrets['kafka_server_properties']!.file)
+      .replaceAll('/tmp/server.properties', join(dir, 'server.properties'));
+    const run = (format: string) => {
+      writeFileSync(join(bin, 'kafka-storage.sh'), `#!/bin/bash\n${format}\n`, { mode: 0o755 });
+      writeFileSync(join(bin, 'kafka-server-start.sh'), '#!/bin/bash\necho "broker started with $1"\n', {
+        mode: 0o755,
+      });
+      return spawnSync('bash', ['-c', start], { encoding: 'utf8' });
+    };
+    const failed = run('echo "Error occurred during initialization of VM"; exit 1');
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toContain(
+      'kafka-storage format failed:\nError occurred during initialization of VM',
+    );
+    const good = run('echo "Formatting metadata directory /var/lib/kafka/data"');
+    expect(good.status).toBe(0);
+    expect(good.stdout).toBe(`broker started with ${join(dir, 'server.properties')}\n`);
+    expect(good.stderr).toBe('');
   });
 
   it('connects each service as its own database user, made by the init SQL its PostgreSQL runs first', async () => {
