@@ -1,9 +1,10 @@
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   ConsumerProgressEntity,
   PersistenceError,
   TypeOrmConsumerProgressStore,
   dataSourceOptions,
+  readLogBacklog,
   runMigrations,
   schemaIsCurrent,
 } from '@cryptomesh/persistence';
@@ -53,6 +54,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'EscrowMirror1763809350000',
         'LogKeyTransitions1763809400000',
         'CatalogsInbound1763809500000',
+        'QueueSerialScan1763809600000',
       ]);
     } finally {
       await other.destroy();
@@ -120,6 +122,40 @@ describe('PostgreSQL through TypeORM (real server)', () => {
     await expect(insert('gone', 'vanished', null)).rejects.toThrow(/accounts_status_check/);
     await dataSource.query(`DELETE FROM accounts WHERE account_udf = 'moved'`);
   });
+
+  it("plans the gateway's count of a large log queue in one backend (migration QueueSerialScan)", async () => {
+    // The statement readLogBacklog sends, captured as it sends it.
+    let sql = '';
+    await readLogBacklog({
+      query: (text: string) => {
+        sql = text;
+        return Promise.resolve([{ depth: '0', oldest_ms: null }]);
+      },
+    } as unknown as EntityManager);
+    expect(sql).toMatch(/FROM log_queue/);
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      // A heap the planner scans in parallel without the setting (the control below shows it): under
+      // load the queue's heap grows with dead rows between two autovacuums. Rolled back.
+      await runner.query(
+        `INSERT INTO log_queue (entry, request_id) SELECT '\\x00'::bytea, 'r' FROM generate_series(1, 600000)`,
+      );
+      await runner.query('ANALYZE log_queue');
+      const plan = async () =>
+        ((await runner.query(`EXPLAIN ${sql}`)) as Array<{ 'QUERY PLAN': string }>)
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      expect(await plan()).not.toMatch(/Gather|Parallel/);
+      // The control: without the table's setting this server plans it with parallel workers.
+      await runner.query('ALTER TABLE log_queue RESET (parallel_workers)');
+      expect(await plan()).toMatch(/Parallel Seq Scan on log_queue/);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  }, 60_000);
 
   it('round-trips a row through an entity repository', async () => {
     const repo = dataSource.getRepository(ConsumerProgressEntity);

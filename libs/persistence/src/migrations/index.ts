@@ -22,6 +22,7 @@ import { AccountNonces1763809320000 } from './1763809320000-account-nonces';
 import { EscrowMirror1763809350000 } from './1763809350000-escrow-mirror';
 import { LogKeyTransitions1763809400000 } from './1763809400000-log-key-transitions';
 import { CatalogsInbound1763809500000 } from './1763809500000-catalogs-inbound';
+import { QueueSerialScan1763809600000 } from './1763809600000-queue-serial-scan';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -52,4 +53,5 @@ export const MIGRATIONS = [
   EscrowMirror1763809350000,
   LogKeyTransitions1763809400000,
   CatalogsInbound1763809500000,
+  QueueSerialScan1763809600000,
 ];
