@@ -30,6 +30,7 @@ const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { issueServerCertificate } = require('../tls/local-ca');
+const { randomClusterId } = require('../kafka/kafka-broker');
 const { SERVICES: DB_SERVICES, serviceUsersSql, newPassword } = require('../database/service-users');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -115,12 +116,13 @@ function startScript(clusterId, passwords) {
     'set -euo pipefail',
     'cp /run/secrets/kafka_server_properties /tmp/server.properties',
     '# Quiet when it works; its output (never the passwords) in the log when it does not.',
-    `if ! out=$(/opt/kafka/bin/kafka-storage.sh format --ignore-formatted -t ${clusterId} -c /tmp/server.properties \\`,
+    `out=$(/opt/kafka/bin/kafka-storage.sh format --ignore-formatted -t ${clusterId} -c /tmp/server.properties \\`,
     ...scram,
-    '  2>&1); then',
-    '  printf \'kafka-storage format failed:\\n%s\\n\' "$out" >&2',
-    '  exit 1',
-    'fi',
+    '  2>&1) || {',
+    '  rc=$?',
+    '  printf \'kafka-storage format failed (exit %d):\\n%s\\n\' "$rc" "$out" >&2',
+    '  exit "$rc"',
+    '}',
     'exec /opt/kafka/bin/kafka-server-start.sh /tmp/server.properties',
     '',
   ].join('\n');
@@ -200,10 +202,7 @@ async function init(
     passwords[id] = fs.readFileSync(path.join(dir, id, 'kafka-password'), 'utf8').trim();
   const kafka = path.join(dir, 'kafka');
   write(path.join(kafka, 'server.properties'), serverProperties(adminPassword));
-  write(
-    path.join(kafka, 'start.sh'),
-    startScript(randomBytes(16).toString('base64url').slice(0, 22), passwords),
-  );
+  write(path.join(kafka, 'start.sh'), startScript(randomClusterId(), passwords));
   write(
     path.join(kafka, 'admin.properties'),
     [

@@ -244,7 +244,8 @@ async function freePorts(count) {
 
 /**
  * KRaft cluster ids are 16 random bytes in base64url without padding (22 chars). Like Kafka's
- * Uuid.randomUuid(), avoid a leading '-', which the command line would take for an option.
+ * Uuid.randomUuid(), avoid a leading '-', which the command line would take for an option: the
+ * format then fails (one id in 64). Also the compose stack's (deploy/compose/init.js).
  */
 function randomClusterId() {
   for (;;) {
@@ -743,7 +744,7 @@ async function cli(cmd) {
   process.exitCode = 2;
 }
 
-module.exports = { fetchKafka, startBroker, ensureBroker, freePorts };
+module.exports = { fetchKafka, startBroker, ensureBroker, freePorts, randomClusterId };
 
 if (require.main === module) {
   cli(process.argv[2]).catch((err) => {

@@ -220,9 +220,10 @@ async function containers(stack: Stack): Promise<ContainerState[]> {
     .split('\n')
     .filter(Boolean);
   if (ids.length === 0) return [];
-  // The whole inspection as JSON: a Go template fails on a container whose State has no Health.
-  const out = await exec(DOCKER, ['inspect', ...ids], { timeoutMs: 60_000 });
-  const inspected = JSON.parse(out.stdout) as Array<{
+  // The whole inspection as JSON (a Go template failed on a container whose State has no Health);
+  // a container removed since `ps` makes docker exit 1 but still print the others.
+  const out = await exec(DOCKER, ['inspect', ...ids], { timeoutMs: 60_000, check: false });
+  const inspected = JSON.parse(out.stdout.trim() || '[]') as Array<{
     Id: string;
     Config: { Labels?: Record<string, string> };
     State: { Status: string; ExitCode: number; OOMKilled?: boolean; Health?: { Status: string } };
@@ -242,30 +243,39 @@ async function containers(stack: Stack): Promise<ContainerState[]> {
 }
 
 /**
- * The last lines a container wrote, across its restarts (`docker logs`: docker-compose v1's `logs`
- * shows nothing of a container that is restarting).
+ * The last lines a container wrote, across its restarts, its output and errors in the order written
+ * (`docker logs` into one pipe; docker-compose v1's `logs` shows nothing of a container that is
+ * restarting).
  */
 async function logsOf(c: ContainerState, lines = 40): Promise<string> {
-  const run = await exec(DOCKER, ['logs', '--tail', String(lines), c.id], {
+  const run = await exec('sh', ['-c', '"$0" logs --tail "$1" "$2" 2>&1', DOCKER, String(lines), c.id], {
     check: false,
     timeoutMs: 60_000,
   });
-  return tail(run.stdout + run.stderr, lines) || '(nothing)';
+  return tail(run.stdout, lines) || '(nothing)';
 }
 
 /** The host's memory as the kernel counts it (a container killed for memory shows here first). */
 function hostMemory(): string {
-  const meminfo = readFileSync('/proc/meminfo', 'utf8');
-  const mib = (key: string) =>
-    Math.round(Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1]) / 1024);
-  return `${mib('MemAvailable')} of ${mib('MemTotal')} MiB available`;
+  try {
+    const meminfo = readFileSync('/proc/meminfo', 'utf8');
+    const mib = (key: string) =>
+      Math.round(Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1]) / 1024);
+    return `${mib('MemAvailable')} of ${mib('MemTotal')} MiB available`;
+  } catch (error) {
+    return `memory unknown (${String(error)})`;
+  }
 }
 
-/** A one-shot job that exited 0, or a running container that never restarted and is not unhealthy. */
+/**
+ * Whether a container needs no look after a failure: never started (`up` stopped before it: it has
+ * no log), a one-shot job that exited 0, or a running service that is healthy (or has no health
+ * check) and never restarted. A job still running and a service still starting are looked at.
+ */
 function inOrder(c: ContainerState): boolean {
-  return ONE_SHOT.test(c.service)
-    ? c.status !== 'exited' || c.exitCode === 0
-    : c.status === 'running' && c.restarts === 0 && c.health !== 'unhealthy';
+  if (c.status === 'created') return true;
+  if (ONE_SHOT.test(c.service)) return c.status === 'exited' && c.exitCode === 0;
+  return c.status === 'running' && c.restarts === 0 && (c.health === undefined || c.health === 'healthy');
 }
 
 /** Waits until every one-shot job exited 0 and every other container is healthy; fails at the first broken one. */

@@ -24,6 +24,8 @@ const { init, PORTALS } = require('../../deploy/compose/init') as {
   PORTALS: string[];
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const { randomClusterId } = require('../../deploy/kafka/kafka-broker') as { randomClusterId: () => string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkaSetup = require('../../deploy/kafka/setup') as {
   federationTopics: (portals: string[]) => Array<{ topic: string; numPartitions: number }>;
   kafkajsAcls: (portals: string[], kafkajs: unknown) => Array<Record<string, unknown>>;
@@ -295,31 +297,58 @@ describe('docker-compose.yml: a three-portal federation', () => {
 
   it("starts the broker after formatting its store, and logs the format's output only when the format fails", () => {
     // The generated start script, run by bash with the image's commands replaced by stubs in a
-    // temporary bin directory: a failed format must reach the container's log (a broker that
-    // restarts in a loop with an empty log cannot be diagnosed), a good one stays quiet.
+    // temporary bin directory: a failed format must reach the container's log with its exit code (a
+    // broker that restarts in a loop with an empty log cannot be diagnosed), a good one stays quiet,
+    // and the format gets the cluster id and every SCRAM user as arguments of their own.
     const bin = join(dir, 'stub-bin');
     mkdirSync(bin, { recursive: true });
+    const argsFile = join(dir, 'format-args');
     const start = readFileSync(compose.secrets['kafka_start']!.file, 'utf8')
       .replaceAll('/opt/kafka/bin/', `${bin}/`)
       .replaceAll('/run/secrets/kafka_server_properties', compose.secrets['kafka_server_properties']!.file)
       .replaceAll('/tmp/server.properties', join(dir, 'server.properties'));
     const run = (format: string) => {
-      writeFileSync(join(bin, 'kafka-storage.sh'), `#!/bin/bash\n${format}\n`, { mode: 0o755 });
+      writeFileSync(
+        join(bin, 'kafka-storage.sh'),
+        `#!/bin/bash\nprintf '%s\\n' "$@" > ${argsFile}\n${format}\n`,
+        {
+          mode: 0o755,
+        },
+      );
       writeFileSync(join(bin, 'kafka-server-start.sh'), '#!/bin/bash\necho "broker started with $1"\n', {
         mode: 0o755,
       });
       return spawnSync('bash', ['-c', start], { encoding: 'utf8' });
     };
-    const failed = run('echo "Error occurred during initialization of VM"; exit 1');
-    expect(failed.status).toBe(1);
+    const failed = run('echo "Error occurred during initialization of VM"; exit 3');
+    expect(failed.status).toBe(3);
     expect(failed.stdout).toBe('');
     expect(failed.stderr).toContain(
-      'kafka-storage format failed:\nError occurred during initialization of VM',
+      'kafka-storage format failed (exit 3):\nError occurred during initialization of VM',
     );
     const good = run('echo "Formatting metadata directory /var/lib/kafka/data"');
     expect(good.status).toBe(0);
     expect(good.stdout).toBe(`broker started with ${join(dir, 'server.properties')}\n`);
     expect(good.stderr).toBe('');
+    const args = readFileSync(argsFile, 'utf8').trimEnd().split('\n');
+    expect(args.slice(0, 3)).toEqual(['format', '--ignore-formatted', '-t']);
+    expect(args[3]).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(args.slice(4, 6)).toEqual(['-c', join(dir, 'server.properties')]);
+    expect(args.slice(6).filter((_, i) => i % 2 === 0)).toEqual(Array(4).fill('--add-scram'));
+    expect(
+      args
+        .slice(6)
+        .filter((_, i) => i % 2 === 1)
+        .map((a) => /name=(\w+),/.exec(a)?.[1]),
+    ).toEqual(['admin', ...PORTALS]);
+  });
+
+  it("draws KRaft cluster ids that kafka-storage takes as a value, never as an option ('-' first)", () => {
+    // One base64url id in 64 starts with '-': 2,000 draws without the check hold one but for e^-31.
+    const ids = Array.from({ length: 2000 }, () => randomClusterId());
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+    for (const id of ids) expect(Buffer.from(id, 'base64url').toString('base64url')).toBe(id);
+    expect(new Set(ids.map((id) => Buffer.from(id, 'base64url').length))).toEqual(new Set([16]));
   });
 
   it('connects each service as its own database user, made by the init SQL its PostgreSQL runs first', async () => {
