@@ -252,7 +252,7 @@ async function logsOf(c: ContainerState, lines = 40): Promise<string> {
     check: false,
     timeoutMs: 60_000,
   });
-  return tail(run.stdout, lines) || '(nothing)';
+  return tail(run.stdout, lines);
 }
 
 /** The host's memory as the kernel counts it (a container killed for memory shows here first). */
@@ -684,10 +684,16 @@ async function cleanup(stack: Stack | undefined, work: string, failed: boolean):
           .map((l) => l.toFixed(1))
           .join(' ')}`,
       );
-      // The logs of whatever is not in order (restarted, unhealthy, exited badly): a failed CI run
-      // must say why without a second run.
-      for (const c of states.filter((c) => !inOrder(c)))
-        log(`  ---- ${c.service}, its last lines:\n${await logsOf(c, 80).catch(String)}`);
+      // The logs of whatever is not in order (restarted, unhealthy, exited badly, a job still running,
+      // a service still starting): a failed CI run must say why without a second run. Those that
+      // wrote nothing yet are named on one line.
+      const silent: string[] = [];
+      for (const c of states.filter((c) => !inOrder(c))) {
+        const lines = await logsOf(c, 80).catch(String);
+        if (lines === '') silent.push(c.service);
+        else log(`  ---- ${c.service}, its last lines:\n${lines}`);
+      }
+      if (silent.length > 0) log(`  no log yet: ${silent.join(', ')}`);
       if (process.env.COMPOSE_TEST_KEEP === '1') {
         log(`COMPOSE_TEST_KEEP=1: the stack is left running: docker-compose ${stack.args.join(' ')} down -v`);
         return;
