@@ -294,4 +294,42 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
       await session!.close();
     }
   });
+  it('polls an idle queue with one statement, and takes a row queued since in its transaction (#17)', async () => {
+    await signer?.app.close();
+    signer = undefined;
+    const session = (await new PostgresLogSignerStore({ url: db.url }).tryLead())!;
+    expect(session).toBeDefined();
+    const sent: string[] = [];
+    const query = session.query;
+    Object.assign(session, {
+      query: (sql: string, params?: unknown[]) => {
+        sent.push(sql.trim().split(/\s+/).slice(0, 2).join(' '));
+        return query(sql, params);
+      },
+    });
+    const refuse = () => {
+      throw new Error('planned: nothing is sequenced here');
+    };
+    try {
+      await dataSource.query('DELETE FROM log_queue');
+      expect(await session.sequence(10, refuse)).toBe(0);
+      expect(sent).toEqual(['BEGIN', 'SELECT seq,', 'ROLLBACK']);
+      sent.length = 0;
+      // Idle: one read outside a transaction, and no transaction at all.
+      expect(await session.sequence(10, refuse)).toBe(0);
+      expect(await session.sequence(10, refuse)).toBe(0);
+      expect(sent).toEqual(['SELECT seq', 'SELECT seq']);
+      sent.length = 0;
+      await dataSource.transaction((tx) => enqueueEntry(tx, testEntry('after-idle', 0)));
+      await expect(session.sequence(10, refuse)).rejects.toThrow('planned');
+      expect(sent).toEqual(['SELECT seq', 'BEGIN', 'SELECT seq,', 'ROLLBACK']);
+      const rows = await dataSource.query<Array<{ queued: string }>>(
+        'SELECT count(*) AS queued FROM log_queue',
+      );
+      expect(Number(rows[0]!.queued)).toBe(1); // the failed plan rolled back: the row is still queued
+    } finally {
+      await session.close();
+      await dataSource.query('DELETE FROM log_queue');
+    }
+  });
 });

@@ -5,9 +5,11 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { spawnListening, type ListeningProcess } from '../support/listening-process';
+import { gatewayEnv } from '../support/test-gateway';
 
 const ROOT = join(__dirname, '../..');
 const QUERY = join(ROOT, 'dist/apps/query/apps/query/src/main.js');
+const GATEWAY = join(ROOT, 'dist/apps/gateway/apps/gateway/src/main.js');
 
 /**
  * The request log of a built service (docs/design/observability.md "Request ids"; issue #17 made it
@@ -150,6 +152,51 @@ describe('request logging of a built service', () => {
       expect(mine.find((l) => l['msg'] === 'request errored')).toMatchObject({
         level: 'error',
         res: { statusCode: 500 },
+      });
+    } finally {
+      await broken.drop();
+    }
+  });
+
+  it('the gateway, which binds no request context either, logs a failed transaction with its id (#17)', async () => {
+    const broken = await createTestDatabase('logginggw');
+    try {
+      const dataSource = await new DataSource(
+        dataSourceOptions({ url: broken.url, poolSize: 1 }),
+      ).initialize();
+      await runMigrations(dataSource);
+      const gateway = await spawnListening(
+        'gateway',
+        [GATEWAY],
+        gatewayEnv(broken.url, { LOG_LEVEL: 'info', DB_MIGRATIONS: 'check' }) as Record<string, string>,
+        { cwd: ROOT },
+      );
+      running.push(gateway);
+      // ConnectStatus reads the connection request before it verifies anything: without its table
+      // the transaction fails inside the request, after the request's own code has started.
+      await dataSource.query('DROP TABLE connect_requests CASCADE');
+      await dataSource.destroy();
+      const res = await fetch(`${gateway.url}/.well-known/mmm`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'gw-fail-1' },
+        body: JSON.stringify({
+          ConnectStatusRequest: {
+            Account: 'alice@example.com',
+            RequestId: 'A'.repeat(22),
+            Authentication: {},
+          },
+        }),
+      });
+      expect(res.status).toBe(500);
+      expect(res.headers.get('x-request-id')).toBe('gw-fail-1');
+      const mine = await until('the lines of the failed transaction', () => {
+        const found = lines(gateway).filter((l) => l['requestId'] === 'gw-fail-1');
+        return found.some((l) => l['msg'] === 'request errored') ? found : undefined;
+      });
+      expect(mine.find((l) => l['msg'] === 'transaction failed')).toMatchObject({
+        level: 'error',
+        context: 'mmm',
+        transaction: 'ConnectStatus',
       });
     } finally {
       await broken.drop();

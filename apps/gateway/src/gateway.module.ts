@@ -101,6 +101,9 @@ export class GatewayModule {
         ServiceModule.forRoot({
           identity: { name: 'gateway', version: packageVersion() },
           logLevel: config.LOG_LEVEL,
+          // Its request paths write their lines with requestLines (mesh-exception.filter.ts,
+          // mmm.controller.ts): no async context, no promise hooks (issue #17).
+          requestContext: false,
         }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,

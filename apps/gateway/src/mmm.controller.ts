@@ -12,7 +12,7 @@ import {
   Res,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MetricsService, requestIdOf } from '@cryptomesh/service';
+import { MetricsService, requestIdOf, requestLines } from '@cryptomesh/service';
 import type { GatewayConfig } from './gateway.config';
 import { GatewayMetrics } from './gateway.metrics';
 import { GATEWAY_CONFIG } from './gateway.tokens';
@@ -89,7 +89,11 @@ export class MmmController {
     } catch (error) {
       const refusal = asGatewayError(error);
       if (refusal.code === 'internal')
-        this.logger.error({ msg: 'transaction failed', transaction: name, err: error });
+        requestLines(request.raw, 'mmm', this.logger).error({
+          msg: 'transaction failed',
+          transaction: name,
+          err: error,
+        });
       this.metrics.transactions.inc({ transaction: name ?? 'unknown', outcome: refusal.code });
       void reply.status(refusal.httpStatus);
       if (refusal.details.retryAfterSeconds)

@@ -1,5 +1,6 @@
 export { WITNESS_TOPIC, logTopic, portalIdOfLogTopic, isValidPortalId } from './topics';
 export { kafkaClientConfig } from './kafka-client-config';
+export { kafkaRequestQueueClass, repairKafkaRequestQueue } from './kafka-request-queue';
 export type { KafkaConnection, KafkaSasl } from './kafka-client-config';
 export { ensureTopics } from './ensure-topics';
 export type { TopicSpec } from './ensure-topics';

@@ -1,4 +1,5 @@
 import { KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import { repairKafkaRequestQueue } from './kafka-request-queue';
 
 /** SASL credentials of a portal's Kafka principal (docs/kafka-security.md). */
 export interface KafkaSasl {
@@ -19,9 +20,11 @@ export interface KafkaConnection {
 /**
  * kafkajs settings shared by every producer, consumer and admin client of a portal: bounded
  * retries with backoff (a broker restart is survived, a dead broker is reported), and only
- * warnings from kafkajs's own logger (the services log what matters themselves).
+ * warnings from kafkajs's own logger (the services log what matters themselves). Repairs kafkajs's
+ * idle timer loop first (kafka-request-queue.ts), so every client made from this config is free of it.
  */
 export function kafkaClientConfig(connection: KafkaConnection): KafkaConfig {
+  repairKafkaRequestQueue();
   return {
     clientId: connection.clientId,
     brokers: [...connection.brokers],

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestLines } from '@cryptomesh/service';
 import { errorEnvelope } from './envelope';
 import { GatewayError, GatewayErrorCode } from './gateway-error';
 
@@ -21,7 +22,13 @@ export class MeshExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const status = statusOf(exception);
     if (status >= 500) {
-      this.logger.error({ msg: 'request failed', method: request.method, url: request.url, err: exception });
+      // With the request's id: the gateway binds no request context (gateway.module.ts).
+      requestLines(request.raw, 'http', this.logger).error({
+        msg: 'request failed',
+        method: request.method,
+        url: request.url,
+        err: exception,
+      });
     }
     if (!request.url.startsWith('/.well-known/mmm')) {
       const body =

@@ -124,6 +124,13 @@ export class PostgresLogSignerStore {
  */
 export class PostgresLogSignerSession {
   private lost = false;
+  /**
+   * The last `sequence` found the queue empty: the next one first asks, in one statement outside a
+   * transaction, whether a row is there. An idle signer's poll is one round trip, not three (BEGIN,
+   * the locking read, ROLLBACK); a busy one, whose last batch took rows, goes straight to its
+   * transaction (issue #17, docs/design/log-signer.md "Sequencing").
+   */
+  private queueWasEmpty = false;
 
   constructor(private readonly client: Client) {}
 
@@ -200,6 +207,10 @@ export class PostgresLogSignerSession {
       queued: readonly QueuedEntryInfo[],
     ) => SequencedBatch | Promise<SequencedBatch>,
   ): Promise<number> {
+    if (this.queueWasEmpty) {
+      const next = await this.query<{ seq: string }>('SELECT seq FROM log_queue ORDER BY seq LIMIT 1');
+      if (next.length === 0) return 0;
+    }
     await this.query('BEGIN');
     try {
       const rows = await this.query<{
@@ -213,6 +224,7 @@ export class PostgresLogSignerSession {
            FROM log_queue ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit],
       );
+      this.queueWasEmpty = rows.length === 0;
       if (rows.length === 0) {
         await this.query('ROLLBACK');
         return 0;
