@@ -40,6 +40,7 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
   },
   log_queue_refused: { 'log-signer': 'INSERT SELECT' },
   log_account_states: { 'log-signer': 'INSERT SELECT UPDATE' },
+  log_account_profiles: { 'log-signer': 'INSERT SELECT' },
   log_account_states_state: { 'log-signer': 'SELECT UPDATE' },
   log_nonces: { 'log-signer': 'DELETE INSERT SELECT UPDATE' },
   log_entries: { query: 'SELECT', 'log-signer': 'INSERT SELECT', replication: 'SELECT' },
@@ -62,6 +63,7 @@ const MATRIX: Record<string, Partial<Record<ServiceName, string>>> = {
   federation_peers: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
   mirror_heads: { query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
   mirror_account_states: { gateway: 'SELECT', query: 'SELECT', replication: 'INSERT SELECT UPDATE' },
+  mirror_account_profiles: { gateway: 'SELECT', query: 'SELECT', replication: 'INSERT SELECT' },
   user_catalog_objects: {
     gateway: 'DELETE INSERT SELECT UPDATE',
     replication: 'SELECT(access_account,access_master,access_rule,account_udf,catalog,state)',

@@ -55,6 +55,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'LogKeyTransitions1763809400000',
         'CatalogsInbound1763809500000',
         'QueueSerialScan1763809600000',
+        'AccountStateProfiles1763809700000',
       ]);
     } finally {
       await other.destroy();
@@ -77,6 +78,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'findings',
       'inbound_outbox',
       'inbound_spool',
+      'log_account_profiles',
       'log_account_states',
       'log_account_states_state',
       'log_entries',
@@ -89,6 +91,7 @@ describe('PostgreSQL through TypeORM (real server)', () => {
       'log_seals',
       'log_tiles',
       'log_tree_nodes',
+      'mirror_account_profiles',
       'mirror_account_states',
       'mirror_entries',
       'mirror_escrow_blobs',

@@ -170,5 +170,13 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
     );
     expect(state).toEqual([{ checked_size: '3' }]);
     expect(await owner.query('SELECT count(*)::int AS n FROM log_account_states')).toEqual([{ n: 2 }]);
+    // Each state row refers to its profiles, stored once each (issue #17).
+    const refs = await owner.query<Array<{ master: string | null; profiles: number }>>(
+      `SELECT s.state -> 'master' ->> 'sha256' AS master,
+              (SELECT count(*)::int FROM log_account_profiles) AS profiles
+         FROM log_account_states s`,
+    );
+    expect(refs.every((r) => /^[0-9a-f]{64}$/.test(r.master ?? ''))).toBe(true);
+    expect(refs[0]!.profiles).toBeGreaterThanOrEqual(4); // two accounts' master and personal
   });
 });

@@ -297,8 +297,9 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
   it('polls an idle queue with one statement, and takes a row queued since in its transaction (#17)', async () => {
     await signer?.app.close();
     signer = undefined;
-    const session = (await new PostgresLogSignerStore({ url: db.url }).tryLead())!;
-    expect(session).toBeDefined();
+    const led = await new PostgresLogSignerStore({ url: db.url }).tryLead();
+    expect(led).toBeDefined();
+    const session = led!;
     const sent: string[] = [];
     const query = session.query;
     Object.assign(session, {
@@ -323,6 +324,10 @@ describe('log-signer: queue → sequenced → sealed, verified through the query
       await dataSource.transaction((tx) => enqueueEntry(tx, testEntry('after-idle', 0)));
       await expect(session.sequence(10, refuse)).rejects.toThrow('planned');
       expect(sent).toEqual(['SELECT seq', 'BEGIN', 'SELECT seq,', 'ROLLBACK']);
+      sent.length = 0;
+      // The last call found rows: the next goes straight to its transaction.
+      await expect(session.sequence(10, refuse)).rejects.toThrow('planned');
+      expect(sent).toEqual(['BEGIN', 'SELECT seq,', 'ROLLBACK']);
       const rows = await dataSource.query<Array<{ queued: string }>>(
         'SELECT count(*) AS queued FROM log_queue',
       );

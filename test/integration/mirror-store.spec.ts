@@ -22,6 +22,7 @@ import {
 } from '@cryptomesh/audit';
 import { PeerLog } from '../../libs/audit/test/peer-log';
 import { AccountNonces1763809320000 } from '../../libs/persistence/src/migrations/1763809320000-account-nonces';
+import { AccountStateProfiles1763809700000 } from '../../libs/persistence/src/migrations/1763809700000-account-state-profiles';
 import { witnessSigner, type FixturePart } from '../../libs/log/testdata/log-fixture';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
@@ -511,6 +512,72 @@ describe('The mirror adapters and TypeOrmWitnessOutbox (real PostgreSQL)', () =>
         { through: '1', status: 'active', nonces: 1 },
       ]);
       expect(await store.accountState(peer, account)).toEqual(before);
+    });
+
+    it('stores each signed profile once and the state rows by reference; an inline row reads as it is; down puts them inline (issue #17)', async () => {
+      const peer = 'kappa';
+      const log = new PeerLog(peer, `${peer}.test/log`, nodeEd25519);
+      const { audit } = await auditOver(peer, log);
+      await store.storePart(recordOf(peer, await verified(audit, log.seal(await log.entries(2)))));
+      audit.commit();
+      for (let nonce = 1; nonce <= 3; nonce++) {
+        const part = log.seal([
+          await log.accountRequest(1, { kind: 'update-device', description: `v${nonce}` }, nonce),
+        ]);
+        await store.storePart(recordOf(peer, await verified(audit, part)));
+        audit.commit();
+      }
+      const rows = await queryDatabase<{ account: string; master: string | null; personal: string | null }>(
+        db.url,
+        `SELECT account, state -> 'master' ->> 'sha256' AS master, state -> 'personal' ->> 'sha256' AS personal
+           FROM mirror_account_states WHERE peer = $1 ORDER BY through`,
+        [peer],
+      );
+      expect(rows).toHaveLength(2);
+      for (const row of rows) {
+        expect(row.master).toMatch(/^[0-9a-f]{64}$/);
+        expect(row.personal).toMatch(/^[0-9a-f]{64}$/);
+      }
+      // Four parts rewrote account 1's state; its master profile is one row, whose digest is its text's.
+      const stored = await queryDatabase<{ n: number; ok: boolean }>(
+        db.url,
+        `SELECT count(*)::int AS n, bool_and(sha256(convert_to(jws, 'UTF8')) = digest) AS ok
+           FROM mirror_account_profiles WHERE digest = ANY($1::bytea[])`,
+        [rows.map((r) => Buffer.from(r.master!, 'hex'))],
+      );
+      expect(stored).toEqual([{ n: 2, ok: true }]);
+      const before = await Promise.all(rows.map((r) => store.accountState(peer, r.account)));
+      expect(
+        before.every((b) => b !== undefined && typeof (b.state as { master: unknown }).master === 'object'),
+      ).toBe(true);
+      expect(JSON.stringify(before)).not.toContain('sha256');
+
+      const runner = dataSource.createQueryRunner();
+      try {
+        const migration = new AccountStateProfiles1763809700000();
+        await migration.down(runner);
+        // Down: every state holds its profiles inline again, and reads the same without the tables.
+        const inline = await queryDatabase<{ refs: number }>(
+          db.url,
+          `SELECT count(*)::int AS refs FROM mirror_account_states WHERE state::text LIKE '%"sha256"%'`,
+        );
+        expect(inline).toEqual([{ refs: 0 }]);
+        await migration.up(runner);
+      } finally {
+        await runner.release();
+      }
+      // Up again: the inline rows (as written before the migration) read as they are ...
+      expect(await Promise.all(rows.map((r) => store.accountState(peer, r.account)))).toEqual(before);
+      // ... and the next part that changes an account stores it by reference again.
+      const part = log.seal([await log.accountRequest(1, { kind: 'update-device', description: 'v4' }, 4)]);
+      await store.storePart(recordOf(peer, await verified(audit, part)));
+      audit.commit();
+      const refs = await queryDatabase<{ refs: number }>(
+        db.url,
+        `SELECT count(*)::int AS refs FROM mirror_account_states WHERE peer = $1 AND state -> 'master' ? 'sha256'`,
+        [peer],
+      );
+      expect(refs).toEqual([{ refs: 1 }]);
     });
 
     it('an auditor that keeps one account state still finds a replayed (account, nonce) from the stored state, reading no history', async () => {

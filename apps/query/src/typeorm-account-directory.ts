@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { resolvedStateSql } from '@cryptomesh/persistence';
 import type { AccountDirectory, MirroredAccountRow, OwnAccountRow } from './account-directory';
 
 /**
@@ -21,7 +22,8 @@ export class TypeOrmAccountDirectory implements AccountDirectory {
     if (peers.length === 0) return [];
     // (peer, account) is the primary key: one index probe per peer.
     return this.dataSource.query<MirroredAccountRow[]>(
-      `SELECT peer, state FROM mirror_account_states WHERE peer = ANY($1::text[]) AND account = $2 ORDER BY peer`,
+      `SELECT peer, ${resolvedStateSql('state', 'mirror_account_profiles')} AS state
+         FROM mirror_account_states WHERE peer = ANY($1::text[]) AND account = $2 ORDER BY peer`,
       [[...peers], accountUdf],
     );
   }

@@ -21,7 +21,7 @@ export interface KafkaConnection {
  * kafkajs settings shared by every producer, consumer and admin client of a portal: bounded
  * retries with backoff (a broker restart is survived, a dead broker is reported), and only
  * warnings from kafkajs's own logger (the services log what matters themselves). Repairs kafkajs's
- * idle timer loop first (kafka-request-queue.ts), so every client made from this config is free of it.
+ * idle timer loop first (kafka-request-queue.ts), so no client made from this config runs that loop.
  */
 export function kafkaClientConfig(connection: KafkaConnection): KafkaConfig {
   repairKafkaRequestQueue();

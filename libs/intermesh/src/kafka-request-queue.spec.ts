@@ -13,6 +13,7 @@ interface Queue {
   destroy(): void;
 }
 type QueueClass = (new (options: object) => Queue) & Parameters<typeof repairKafkaRequestQueue>[0];
+type ConnectionClass = new (options: object) => { requestQueue: object };
 
 function freshClass(): QueueClass {
   let loaded: QueueClass | undefined;
@@ -116,6 +117,15 @@ describe("kafkajs's request queue, repaired (tulios/kafkajs#1556)", () => {
     await until('the held request sent', () => held.sent.length === 1);
     expect(held.sent[0]! - throttledAt).toBeGreaterThanOrEqual(59);
     expect(queue.pending).toHaveLength(0);
+    expect(queue.throttleCheckTimeoutId).toBeNull();
+    // A second throttle after the first: its timer is armed again (the first one's id was cleared).
+    const again = Date.now();
+    queue.maybeThrottle(30);
+    const next = request(8);
+    queue.push(next.pushed);
+    expect(next.sent).toHaveLength(0);
+    await until('the second held request sent', () => next.sent.length === 1);
+    expect(next.sent[0]! - again).toBeGreaterThanOrEqual(29);
   });
 
   it('a request held by the in-flight limit is sent by the answer that frees its place', () => {
@@ -145,10 +155,18 @@ describe("kafkajs's request queue, repaired (tulios/kafkajs#1556)", () => {
     repairKafkaRequestQueue(Class);
     expect(scheduler(Class)).toBe(repaired);
 
+    // The class kafkaClientConfig repairs is the one kafkajs's own connections use.
     kafkaClientConfig({ brokers: ['localhost:9092'], clientId: 'test' });
-    expect(String(scheduler(kafkaRequestQueueClass()))).toBe(String(repaired));
-    expect(require.resolve('kafkajs/src/network/requestQueue')).toMatch(
-      /kafkajs[/\\]src[/\\]network[/\\]requestQueue/,
-    );
+    const loaded = kafkaRequestQueueClass();
+    const Connection = jest.requireActual<ConnectionClass>('kafkajs/src/network/connection');
+    const { requestQueue } = new Connection({
+      host: 'localhost',
+      port: 9092,
+      logger: { namespace: () => quiet },
+      socketFactory: () => undefined,
+    });
+    expect(Object.getPrototypeOf(requestQueue)).toBe(loaded.prototype);
+    expect(scheduler(loaded)).not.toBe(scheduler(freshClass()));
+    expect(String(scheduler(loaded))).toBe(String(repaired));
   });
 });

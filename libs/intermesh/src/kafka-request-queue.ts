@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 
 /**
  * The part of kafkajs's per-connection request queue (`kafkajs/src/network/requestQueue`) that the
- * repair below replaces and relies on. Not a public kafkajs API: `kafkajs-request-queue.spec.ts`
+ * repair below replaces and relies on. Not a public kafkajs API: `kafka-request-queue.spec.ts`
  * runs the real class, so a kafkajs that changes it fails there, not in production.
  */
 interface RequestQueueInternals {

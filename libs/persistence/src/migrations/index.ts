@@ -23,6 +23,7 @@ import { EscrowMirror1763809350000 } from './1763809350000-escrow-mirror';
 import { LogKeyTransitions1763809400000 } from './1763809400000-log-key-transitions';
 import { CatalogsInbound1763809500000 } from './1763809500000-catalogs-inbound';
 import { QueueSerialScan1763809600000 } from './1763809600000-queue-serial-scan';
+import { AccountStateProfiles1763809700000 } from './1763809700000-account-state-profiles';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -54,4 +55,5 @@ export const MIGRATIONS = [
   LogKeyTransitions1763809400000,
   CatalogsInbound1763809500000,
   QueueSerialScan1763809600000,
+  AccountStateProfiles1763809700000,
 ];

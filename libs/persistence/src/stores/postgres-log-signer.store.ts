@@ -16,6 +16,7 @@ import { LogStoreError } from './log-store-error';
 import { materialiseTiles } from './tile-sql';
 import { packBytes, packedEntries } from './packed-bytes';
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
+import { resolvedStateSql, storedStates, writeStateProfiles } from './account-state-profiles';
 import {
   readIndexedSize,
   writeProfileIndex,
@@ -306,7 +307,9 @@ export class PostgresLogSignerSession {
   /** The stored rule state of one account of the own log and its nonces, if any entry of it was re-checked. */
   async accountState(account: string): Promise<StoredAccountState | undefined> {
     const rows = await this.query<{ state: unknown; through: string; nonces: Array<[unknown, unknown]> }>(
-      `SELECT s.state, s.through, ${storedNoncesColumn('log_nonces')} FROM log_account_states s WHERE s.account = $1`,
+      `SELECT ${resolvedStateSql('s.state', 'log_account_profiles')} AS state, s.through,
+              ${storedNoncesColumn('log_nonces')}
+         FROM log_account_states s WHERE s.account = $1`,
       [account],
     );
     const row = rows[0];
@@ -342,15 +345,13 @@ export class PostgresLogSignerSession {
     if (moved.length !== 1)
       throw new LogStoreError('rules.out-of-step', `the account states do not end at entry ${first}`);
     if (states.length === 0) return;
+    const stored = storedStates(states);
+    await writeStateProfiles(this.query, 'log_account_profiles', stored);
     await this.query(
       `INSERT INTO log_account_states (account, state, through)
        SELECT a, s::jsonb, t FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(a, s, t)
        ON CONFLICT (account) DO UPDATE SET state = EXCLUDED.state, through = EXCLUDED.through`,
-      [
-        states.map((a) => a.account),
-        states.map((a) => JSON.stringify(a.state)),
-        states.map((a) => String(a.through)),
-      ],
+      [states.map((a) => a.account), stored.states, states.map((a) => String(a.through))],
     );
     await writeAccountNonces((sql, params) => this.query(sql, params), { table: 'log_nonces' }, states);
   }

@@ -9,6 +9,7 @@ import type {
   StoredAccountState,
 } from '@cryptomesh/audit';
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
+import { resolvedStateSql, storedStates, writeStateProfiles } from './account-state-profiles';
 import { asBuffer, mirrorLogTables, safeInteger } from './log-sql';
 import { materialiseTiles } from './tile-sql';
 import { packBytes, packedEntries } from './packed-bytes';
@@ -94,7 +95,8 @@ export class TypeOrmMirrorStore implements MirrorStore {
     const rows = await this.dataSource.query<
       Array<{ state: unknown; through: string; nonces: Array<[unknown, unknown]> }>
     >(
-      `SELECT s.state, s.through, ${storedNoncesColumn('mirror_nonces')}
+      `SELECT ${resolvedStateSql('s.state', 'mirror_account_profiles')} AS state, s.through,
+              ${storedNoncesColumn('mirror_nonces')}
          FROM mirror_account_states s WHERE s.peer = $1 AND s.account = $2`,
       [peer, account],
     );
@@ -284,6 +286,8 @@ async function upsertAccountStates(
   const PAGE = 1000;
   for (let start = 0; start < states.length; start += PAGE) {
     const page = states.slice(start, start + PAGE);
+    const stored = storedStates(page);
+    await writeStateProfiles((sql, params) => tx.query(sql, params), 'mirror_account_profiles', stored);
     const rows = await tx.query<unknown[]>(
       `INSERT INTO mirror_account_states (peer, account, state, through, updated_at)
        SELECT $1, a, s::jsonb, t, now() FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(a, s, t)
@@ -291,12 +295,7 @@ async function upsertAccountStates(
          SET state = EXCLUDED.state, through = EXCLUDED.through, updated_at = now()
          WHERE mirror_account_states.through < EXCLUDED.through
        RETURNING account`,
-      [
-        peer,
-        page.map((a) => a.account),
-        page.map((a) => JSON.stringify(a.state)),
-        page.map((a) => String(a.through)),
-      ],
+      [peer, page.map((a) => a.account), stored.states, page.map((a) => String(a.through))],
     );
     if (rows.length !== page.length) {
       throw new LogStoreError(

@@ -118,8 +118,8 @@ export function requestLines(req: IncomingMessage, context: string, fallback: Li
   const log = requestLoggerOf(req);
   if (log === undefined) return fallback;
   return {
-    error: (line) => log.error({ context, ...line }),
-    warn: (line) => log.warn({ context, ...line }),
-    log: (line) => log.info({ context, ...line }),
+    error: (line) => log.error({ ...line, context }),
+    warn: (line) => log.warn({ ...line, context }),
+    log: (line) => log.info({ ...line, context }),
   };
 }
