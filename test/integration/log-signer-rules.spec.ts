@@ -1,12 +1,18 @@
 import { DataSource } from 'typeorm';
 import {
   authoriseRecord,
+  decodeAuditedAccount,
   decodeRecord,
   encodeRecord,
   recheckLog,
   type RecordContent,
 } from '@cryptomesh/mesh';
-import { dataSourceOptions, enqueueEntry, runMigrations } from '@cryptomesh/persistence';
+import {
+  PostgresLogSignerStore,
+  dataSourceOptions,
+  enqueueEntry,
+  runMigrations,
+} from '@cryptomesh/persistence';
 import { createService, type RunningService } from '@cryptomesh/service';
 import { logSignerApp } from '../../apps/log-signer/src/log-signer.app';
 import { checkpoint, fetchAndVerifyLog, testLogKey } from '../../apps/log-signer/test/log-fixture';
@@ -178,5 +184,24 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
     );
     expect(refs.every((r) => /^[0-9a-f]{64}$/.test(r.master ?? ''))).toBe(true);
     expect(refs[0]!.profiles).toBeGreaterThanOrEqual(4); // two accounts' master and personal
+    // Read back by the next leader as the re-check reads them: whole, profiles in place.
+    await signer.app.close();
+    signer = undefined;
+    const session = await new PostgresLogSignerStore({ url: db.url }).tryLead();
+    expect(session).toBeDefined();
+    try {
+      const accounts = await owner.query<Array<{ account: string }>>(
+        'SELECT account FROM log_account_states',
+      );
+      for (const { account } of accounts) {
+        const stored = await session!.accountState(account);
+        expect(JSON.stringify(stored?.state)).not.toContain('sha256');
+        const decoded = decodeAuditedAccount(stored!.state, stored!.nonces);
+        expect(decoded.state.account).toBe(account);
+        expect(decoded.state.master.jws.signature).toMatch(/^[A-Za-z0-9_-]+$/);
+      }
+    } finally {
+      await session?.close();
+    }
   });
 });

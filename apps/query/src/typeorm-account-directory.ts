@@ -22,8 +22,8 @@ export class TypeOrmAccountDirectory implements AccountDirectory {
     if (peers.length === 0) return [];
     // (peer, account) is the primary key: one index probe per peer.
     return this.dataSource.query<MirroredAccountRow[]>(
-      `SELECT peer, ${resolvedStateSql('state', 'mirror_account_profiles')} AS state
-         FROM mirror_account_states WHERE peer = ANY($1::text[]) AND account = $2 ORDER BY peer`,
+      `SELECT s.peer, ${resolvedStateSql('s.state', 'mirror_account_profiles')} AS state
+         FROM mirror_account_states s WHERE s.peer = ANY($1::text[]) AND s.account = $2 ORDER BY s.peer`,
       [[...peers], accountUdf],
     );
   }

@@ -15,7 +15,12 @@ export { LogEntryEntity } from './entities/log-entry.entity';
 export { LogTreeNodeEntity } from './entities/log-tree-node.entity';
 export { LogSealEntity } from './entities/log-seal.entity';
 export { enqueueEntry } from './stores/enqueue-entry';
-export { resolvedStateSql, storedStates, writeStateProfiles } from './stores/account-state-profiles';
+export {
+  resolvedProfileSql,
+  resolvedStateSql,
+  storedStates,
+  writeStateProfiles,
+} from './stores/account-state-profiles';
 export type { StateProfileTable, StoredStates } from './stores/account-state-profiles';
 export { backlogPushback, readLogBacklog } from './stores/log-backlog';
 export type { LogBacklog, LogBacklogLimits } from './stores/log-backlog';

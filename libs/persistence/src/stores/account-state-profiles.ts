@@ -32,6 +32,7 @@ export function storedStates(records: readonly AccountStateRecord[]): StoredStat
   const profiles = new Map<string, { digest: Buffer; body: string }>();
   const reference = (jws: unknown): unknown => {
     if (typeof jws !== 'object' || jws === null) return jws;
+    if ('sha256' in jws) throw new RangeError('an account state to store holds a profile reference already');
     const body = JSON.stringify(jws);
     const digest = createHash('sha256').update(body).digest();
     const hex = digest.toString('hex');
@@ -49,11 +50,10 @@ export function storedStates(records: readonly AccountStateRecord[]): StoredStat
       objects,
     });
   });
-  return {
-    states,
-    digests: [...profiles.values()].map((p) => p.digest),
-    bodies: [...profiles.values()].map((p) => p.body),
-  };
+  // In digest order: two transactions that insert the same profiles (two peers' parts stored at
+  // once, a moved account's Master Profile in both logs) lock them in one order, never in a cycle.
+  const sorted = [...profiles.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+  return { states, digests: sorted.map((p) => p.digest), bodies: sorted.map((p) => p.body) };
 }
 
 /** Inside the transaction that stores the states: their profiles, each written once ever. */
@@ -71,19 +71,34 @@ export async function writeStateProfiles(
 }
 
 /**
- * A SELECT-list expression: the stored state `column` with every profile reference replaced by the
- * profile (an inline profile, or a null object, stays as it is). A reference to a profile that is
- * not stored gives null there, which `decodeAuditedAccount` refuses: a damaged store is reported,
- * never read as another state.
+ * A SQL expression: the stored profile `value` (a jsonb expression) as the decoder reads it — the
+ * profile a well-formed reference names, anything else as it is. A reference to a profile that is
+ * not stored becomes `{"missing": hex}`, which `decodeAuditedAccount` refuses like any value that
+ * is not a JWS: a damaged store is reported, never read as another state (a null there would read as
+ * an inactive object). `table` is one of the two constant names, never input.
+ */
+export function resolvedProfileSql(value: string, table: StateProfileTable): string {
+  return `CASE WHEN jsonb_typeof(${value}) = 'object' AND (${value} ->> 'sha256') ~ '^[0-9a-f]{64}$'
+          THEN coalesce((SELECT p.jws::jsonb FROM ${table} p WHERE p.digest = decode(${value} ->> 'sha256', 'hex')),
+                        jsonb_build_object('missing', ${value} -> 'sha256'))
+          ELSE ${value} END`;
+}
+
+/**
+ * A SQL expression: the stored state `column` (a column reference of the query, never input) with
+ * every profile reference replaced by the profile (`resolvedProfileSql`). A state written before
+ * the profiles had rows of their own holds them inline and reads as it is; a key the row lacks is
+ * not added, and an `objects` that is not an array is left for the decoder to refuse.
  */
 export function resolvedStateSql(column: string, table: StateProfileTable): string {
-  const profile = (value: string) =>
-    `CASE WHEN (${value} ->> 'sha256') IS NULL THEN ${value}
-          ELSE (SELECT p.jws::jsonb FROM ${table} p WHERE p.digest = decode(${value} ->> 'sha256', 'hex')) END`;
-  return `CASE WHEN ${column} IS NULL THEN NULL ELSE ${column} || jsonb_build_object(
-      'master', ${profile(`(${column} -> 'master')`)},
-      'personal', ${profile(`(${column} -> 'personal')`)},
-      'objects', coalesce((SELECT jsonb_agg(jsonb_build_array(o.item -> 0, ${profile('(o.item -> 1)')}) ORDER BY o.n)
-                             FROM jsonb_array_elements(${column} -> 'objects') WITH ORDINALITY AS o(item, n)),
-                          '[]'::jsonb)) END`;
+  const profile = (value: string) => resolvedProfileSql(value, table);
+  return `CASE WHEN jsonb_typeof(${column}) <> 'object' THEN ${column} ELSE ${column}
+      || CASE WHEN ${column} ? 'master' THEN jsonb_build_object('master', ${profile(`(${column} -> 'master')`)}) ELSE '{}'::jsonb END
+      || CASE WHEN ${column} ? 'personal' THEN jsonb_build_object('personal', ${profile(`(${column} -> 'personal')`)}) ELSE '{}'::jsonb END
+      || CASE WHEN jsonb_typeof(${column} -> 'objects') = 'array' THEN jsonb_build_object('objects', coalesce(
+           (SELECT jsonb_agg(CASE WHEN jsonb_typeof(o.item) = 'array' AND jsonb_array_length(o.item) = 2
+                                  THEN jsonb_build_array(o.item -> 0, ${profile('(o.item -> 1)')}) ELSE o.item END
+                             ORDER BY o.n)
+              FROM jsonb_array_elements(${column} -> 'objects') WITH ORDINALITY AS o(item, n)),
+           '[]'::jsonb)) ELSE '{}'::jsonb END END`;
 }

@@ -1,7 +1,7 @@
 import type { CatalogAccess, InboundKind } from '@cryptomesh/mesh';
 import { decideInbound, readProfile } from '@cryptomesh/mesh';
 import type { EntityManager } from 'typeorm';
-import { resolvedStateSql } from './account-state-profiles';
+import { resolvedProfileSql } from './account-state-profiles';
 
 /**
  * The inbound spool (docs/design/inbound.md): the items delivered to the accounts of this portal, and
@@ -429,9 +429,9 @@ export async function inboundRecipientHome(
   );
   if (own[0] !== undefined && masterIdOf(own[0].master) === master) return 'self';
   const mirrored = await manager.query<Array<{ peer: string; master: unknown }>>(
-    `SELECT peer, ${resolvedStateSql('state', 'mirror_account_profiles')} -> 'master' AS master
-       FROM mirror_account_states
-      WHERE account = $1 AND state ->> 'status' = 'active' ORDER BY updated_at DESC`,
+    `SELECT s.peer, ${resolvedProfileSql(`(s.state -> 'master')`, 'mirror_account_profiles')} AS master
+       FROM mirror_account_states s
+      WHERE s.account = $1 AND s.state ->> 'status' = 'active' ORDER BY s.updated_at DESC`,
     [accountUdf],
   );
   const found = mirrored.find((row) => masterIdOf(row.master) === master);
