@@ -115,7 +115,8 @@ describe("kafkajs's request queue, repaired (tulios/kafkajs#1556)", () => {
     expect(queue.pending).toHaveLength(1);
     expect(queue.throttleCheckTimeoutId).not.toBeNull();
     await until('the held request sent', () => held.sent.length === 1);
-    expect(held.sent[0]! - throttledAt).toBeGreaterThanOrEqual(59);
+    // Not before the throttle's end (timers and Date.now() round differently: a few ms of slack).
+    expect(held.sent[0]! - throttledAt).toBeGreaterThanOrEqual(55);
     expect(queue.pending).toHaveLength(0);
     expect(queue.throttleCheckTimeoutId).toBeNull();
     // A second throttle after the first: its timer is armed again (the first one's id was cleared).
@@ -125,7 +126,7 @@ describe("kafkajs's request queue, repaired (tulios/kafkajs#1556)", () => {
     queue.push(next.pushed);
     expect(next.sent).toHaveLength(0);
     await until('the second held request sent', () => next.sent.length === 1);
-    expect(next.sent[0]! - again).toBeGreaterThanOrEqual(29);
+    expect(next.sent[0]! - again).toBeGreaterThanOrEqual(25);
   });
 
   it('a request held by the in-flight limit is sent by the answer that frees its place', () => {
