@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--profile] [--scenarios limits,embedded,ingest,query,tiles,scaling,federation,catchup]` (docs/BENCHMARKS.md).
+ * `npm run bench [-- --quick] [--profile [--profile-services gateway,…] [--profile-interval-us N]] [--scenarios limits,embedded,ingest,query,tiles,scaling,federation,catchup]` (docs/BENCHMARKS.md).
  *
  * Starts what it needs itself — the local Kafka broker, PostgreSQL databases, one portal or the
  * three-portal federation as built services (deploy/federation) — runs each scenario for a
@@ -54,6 +54,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     'catchup-entries': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'profile-services': { type: 'string', default: 'gateway,query,replication,log-signer' },
+    'profile-interval-us': { type: 'string', default: '1000' },
   },
 });
 const QUICK = args.quick;
@@ -574,7 +576,23 @@ async function histogramQuantiles(url: string, name: string, qs: number[]): Prom
   });
 }
 
-const NODE_ARGS = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+/**
+ * With --profile, the node arguments of the services named by --profile-services (all by default),
+ * sampling every --profile-interval-us microseconds. Eighteen threads sampling every millisecond on
+ * two cores took the federation from about 150 to 30 accepted/s (docs/BENCHMARKS.md "Results,
+ * 2026-12-05, night"): there, profile one kind of service every 10 ms.
+ */
+const PROFILED = new Set(args['profile-services'].split(',').map((s) => s.trim()));
+for (const s of PROFILED)
+  if (!['gateway', 'query', 'replication', 'log-signer'].includes(s))
+    throw new Error(`--profile-services: ${s} is not gateway, query, replication or log-signer`);
+const PROFILE_INTERVAL_US = Number(args['profile-interval-us']);
+if (!Number.isSafeInteger(PROFILE_INTERVAL_US) || PROFILE_INTERVAL_US < 100)
+  throw new Error('--profile-interval-us: an integer ≥ 100');
+const NODE_ARGS = (service: string): string[] =>
+  PROFILE_DIR && PROFILED.has(service)
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-interval=${PROFILE_INTERVAL_US}`]
+    : [];
 
 /**
  * The services' environment: their defaults, except rate limits (off: the load comes from one

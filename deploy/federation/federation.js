@@ -637,7 +637,10 @@ async function startFederation(options = {}) {
     resetTopics: true,
     stopWithProcess: false,
     cosignatureQuorum: undefined,
-    /** Arguments for node before each service's main script (the benchmarks' --cpu-prof). */
+    /**
+     * Arguments for node before each service's main script (the benchmarks' --cpu-prof): an array
+     * for every service, or a function of (service, portal id) giving each its own.
+     */
     nodeArgs: [],
     tls: process.env.FEDERATION_TLS === '1',
     signal: undefined,
@@ -828,7 +831,7 @@ async function startFederation(options = {}) {
           peers,
           options: o,
         });
-        svc.nodeArgs = o.nodeArgs;
+        svc.nodeArgs = typeof o.nodeArgs === 'function' ? o.nodeArgs(service, p.id) : o.nodeArgs;
       }
     }
     for (const p of state.portals) {
