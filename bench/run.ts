@@ -1066,6 +1066,8 @@ interface BenchResults {
     queryResources?: Resources;
   };
   profiles?: ProfileSummary;
+  /** With --profile: which services were profiled, and how often they were sampled. */
+  profiling?: { services: string[]; intervalUs: number };
   durationS?: number;
 }
 
@@ -1366,7 +1368,10 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
-  if (PROFILE_DIR) results.profiles = PROFILES;
+  if (PROFILE_DIR) {
+    results.profiles = PROFILES;
+    results.profiling = { services: [...PROFILED], intervalUs: PROFILE_INTERVAL_US };
+  }
   results.durationS = (Date.now() - started) / 1000;
   mkdirSync(args.out, { recursive: true });
   const file = join(
