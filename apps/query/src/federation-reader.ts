@@ -1,5 +1,6 @@
 import type { FindingKind } from '@cryptomesh/intermesh';
 import type { OutsideWitnessRecord } from '@cryptomesh/persistence';
+import type { PublishedSeal } from './published-log';
 /**
  * What the query service reads of the federation that the replication service stored
  * (docs/design/federation.md "Storage"; STYLE.md §4: defined by its consumer, the adapter is
@@ -14,6 +15,11 @@ export interface FederationReader {
   outsideWitnesses(): Promise<OutsideWitnessRecord[]>;
   /** Every peer of the roster, configured or not, by id. */
   peers(): Promise<FederationPeer[]>;
+  /**
+   * The roster and every log's head in ONE read (one snapshot): what `LogHeads` refreshes, tens of
+   * times a second under polling (docs/design/query.md "Log heads").
+   */
+  heads(): Promise<StoredHeads>;
   peer(id: string): Promise<FederationPeer | undefined>;
   /** The stored cosignatures of `subject`'s part `part`, by witness id. */
   cosignatures(subject: string, part: number): Promise<StoredCosignature[]>;
@@ -63,6 +69,42 @@ export interface StoredCosignature {
   readonly witness: string;
   readonly seal: string;
   readonly line: string;
+}
+
+/** A seal with the stored cosignatures of its part (whatever seal they are over), by witness id. */
+export interface SealCosignatures {
+  readonly seal: PublishedSeal;
+  readonly cosignatures: readonly StoredCosignature[];
+}
+
+/** One log's head as stored: the latest seal, and the newest part that may meet the quorum. */
+export interface StoredLogHead {
+  /** The peer id of a mirror; undefined for the own log. */
+  readonly peer: string | undefined;
+  /** The latest seal and its part's cosignatures; undefined before the first seal. */
+  readonly latest: SealCosignatures | undefined;
+  /**
+   * With a quorum, the newest part at or below `latest` with at least `quorum` stored cosignature
+   * rows, whatever seal they are over (the caller verifies them); undefined when none has, with
+   * quorum 0, and for the own log before the portal row exists. `seal` undefined: that part's seal
+   * is missing.
+   */
+  readonly candidate:
+    | {
+        readonly part: number;
+        readonly seal: PublishedSeal | undefined;
+        readonly cosignatures: readonly StoredCosignature[];
+      }
+    | undefined;
+}
+
+/** The roster and the heads, as `heads()` read them together. */
+export interface StoredHeads {
+  readonly portal: FederationPortal | undefined;
+  /** Every peer of the roster, configured or not, by id. */
+  readonly peers: readonly FederationPeer[];
+  /** The own log first, then each peer's mirror in the order of `peers`. */
+  readonly logs: readonly StoredLogHead[];
 }
 
 export interface MirrorHead {

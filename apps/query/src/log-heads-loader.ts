@@ -2,7 +2,7 @@ import { countCosigners, type Ed25519, type VerifierKey } from '@cryptomesh/log'
 import { cosignedCheckpoint, witnessKeysFor } from './cosigned-checkpoint';
 import type { FederationPeer, FederationPortal, FederationReader } from './federation-reader';
 import type { CosignedSeal, LogHead, LogHeadsLoader, LogHeadsSnapshot } from './log-heads';
-import type { MirrorLogs, PublishedLog, PublishedSeal } from './published-log';
+import type { MirrorLogs, PublishedLog } from './published-log';
 import { SELF } from './query-params';
 
 /** Cosigned parts examined per round trip while looking for a seal that meets the quorum. */
@@ -19,11 +19,13 @@ export interface LogHeadsSources {
 }
 
 /**
- * The `LogHeadsLoader` over the stores: the roster, then every log's latest seal with the stored
+ * The `LogHeadsLoader` over the stores: the roster, every log's latest seal with the stored
  * cosignatures over it and, with a quorum, the latest seal that meets it (federation.md "Query":
  * cosignatures counted only if they verify with the witness keys of the roster, as a client would).
- * The verdict of `countCosigners` is kept per checkpoint text and key list, so a refresh that finds
- * nothing new verifies nothing.
+ * One statement (`FederationReader.heads`) reads the roster, the latest seals and each log's newest
+ * part with enough cosignature rows; only when that part's rows do not verify to the quorum does the
+ * search page on below it. The verdict of `countCosigners` is kept per checkpoint text and key
+ * list, so a refresh that finds nothing new verifies nothing.
  */
 export function logHeadsLoader(sources: LogHeadsSources): LogHeadsLoader {
   const counts = new Map<string, number>();
@@ -39,57 +41,72 @@ export function logHeadsLoader(sources: LogHeadsSources): LogHeadsLoader {
   };
   return async (): Promise<LogHeadsSnapshot> => {
     const { federation } = sources;
-    // The own log's latest seal is read with the roster (it needs nothing from it): one round trip
-    // less for every read of the heads, which a checkpoint request waits for when they are stale.
-    const [portal, peers, ownLatest] = await Promise.all([
-      federation.portal(),
-      federation.peers(),
-      sources.own.latestSeal(),
-    ]);
+    // The roster and every log's latest seal, its cosignatures and the newest candidate for the
+    // quorum in one statement: a checkpoint request waits for this read when the heads are stale.
+    const stored = await federation.heads();
+    const { portal, peers } = stored;
     const members = membersOf(portal, peers);
     const quorum = portal?.quorum ?? 0;
-    const logs = [
-      { name: SELF, log: sources.own, subject: portal?.id },
-      ...peers.map((p) => ({ name: p.id, log: sources.mirrors(p.id), subject: p.id })),
-    ];
     const heads = await Promise.all(
-      logs.map(async ({ name, log, subject }): Promise<[string, LogHead]> => {
-        const latest = name === SELF ? ownLatest : await log.latestSeal();
+      stored.logs.map(async ({ peer, latest, candidate }): Promise<[string, LogHead]> => {
+        const name = peer ?? SELF;
+        const subject = peer ?? portal?.id;
         if (latest === undefined) return [name, { latest: undefined, cosigned: undefined }];
-        const checkpointOf = async (seal: PublishedSeal): Promise<CosignedSeal> => ({
-          seal,
-          checkpoint: cosignedCheckpoint(
-            seal.note,
-            subject === undefined ? [] : await federation.cosignatures(subject, seal.part),
-          ),
-        });
-        const head = await checkpointOf(latest);
+        const head = {
+          seal: latest.seal,
+          checkpoint: cosignedCheckpoint(latest.seal.note, latest.cosignatures),
+        };
         if (quorum === 0 || subject === undefined) return [name, { latest: head, cosigned: undefined }];
         const keys = witnessKeysFor(subject, members);
         const keysId = keys.map((k) => k.text).join(' ');
-        let cosigned: CosignedSeal | undefined;
-        let before = latest.part + 1;
-        search: for (;;) {
-          const parts = await federation.cosignedParts(subject, 0, quorum, COSIGNED_PAGE, before);
-          for (const part of parts) {
-            // Parts are stored contiguously, so every part up to `latest` is there; a cosignature
-            // stored before its part was mirrored (gossip) is beyond `latest` and not asked for.
-            const seal = part === latest.part ? latest : await log.sealOfPart(part);
-            if (seal === undefined) continue;
-            const candidate = part === latest.part ? head : await checkpointOf(seal);
-            if (count(candidate.checkpoint, keys, keysId) >= quorum) {
-              cosigned = candidate;
-              break search;
-            }
-          }
-          if (parts.length < COSIGNED_PAGE) break;
-          before = parts[parts.length - 1]!;
-        }
-        return [name, { latest: head, cosigned }];
+        const meets = (c: CosignedSeal) => count(c.checkpoint, keys, keysId) >= quorum;
+        if (candidate === undefined) return [name, { latest: head, cosigned: undefined }];
+        const first =
+          candidate.part === latest.seal.part
+            ? head
+            : candidate.seal === undefined
+              ? undefined
+              : {
+                  seal: candidate.seal,
+                  checkpoint: cosignedCheckpoint(candidate.seal.note, candidate.cosignatures),
+                };
+        if (first !== undefined && meets(first)) return [name, { latest: head, cosigned: first }];
+        // The newest candidate's rows do not verify to the quorum (a peer stored a cosignature over
+        // another seal, or a witness key changed): page on below it, a statement per step.
+        const log = peer === undefined ? sources.own : sources.mirrors(peer);
+        return [
+          name,
+          { latest: head, cosigned: await olderCosigned(log, subject, candidate.part, quorum, meets) },
+        ];
       }),
     );
     return { portal, peers, quorum, heads: new Map(heads) };
   };
+
+  /** The newest part below `before` whose checkpoint meets the quorum, a page of candidates at a time. */
+  async function olderCosigned(
+    log: PublishedLog,
+    subject: string,
+    before: number,
+    quorum: number,
+    meets: (c: CosignedSeal) => boolean,
+  ): Promise<CosignedSeal | undefined> {
+    const { federation } = sources;
+    for (;;) {
+      const parts = await federation.cosignedParts(subject, 0, quorum, COSIGNED_PAGE, before);
+      for (const part of parts) {
+        const seal = await log.sealOfPart(part);
+        if (seal === undefined) continue;
+        const candidate = {
+          seal,
+          checkpoint: cosignedCheckpoint(seal.note, await federation.cosignatures(subject, part)),
+        };
+        if (meets(candidate)) return candidate;
+      }
+      if (parts.length < COSIGNED_PAGE) return undefined;
+      before = parts[parts.length - 1]!;
+    }
+  }
 }
 
 export type Member = { readonly id: string; readonly witnessKey: string | null };

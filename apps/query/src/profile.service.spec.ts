@@ -37,6 +37,7 @@ const noFederation: FederationReader = {
   portal: () => Promise.resolve(undefined),
   outsideWitnesses: () => Promise.resolve([]),
   peers: () => Promise.resolve([]),
+  heads: () => Promise.resolve({ portal: undefined, peers: [], logs: [] }),
   peer: () => Promise.resolve(undefined),
   cosignatures: () => Promise.resolve([]),
   cosignedParts: () => Promise.resolve([]),
@@ -98,9 +99,21 @@ async function setup(
     queryUrl: '',
     configured: true,
   };
-  const federation: FederationReader =
-    mirrorRows === undefined ? noFederation : { ...noFederation, peers: () => Promise.resolve([peer]) };
   const own = fakeLog(rows, 'the note\n');
+  const peers = mirrorRows === undefined ? [] : [peer];
+  const headOf = async (log: PublishedLog, id: string | undefined) => {
+    const seal = await log.latestSeal();
+    return { peer: id, latest: seal && { seal, cosignatures: [] }, candidate: undefined };
+  };
+  const federation: FederationReader = {
+    ...noFederation,
+    peers: () => Promise.resolve(peers),
+    heads: async () => ({
+      portal: undefined,
+      peers,
+      logs: [await headOf(own, undefined), ...(await Promise.all(peers.map((p) => headOf(mirror, p.id))))],
+    }),
+  };
   const mirrors = () => mirror;
   const heads = new LogHeads(logHeadsLoader({ own, mirrors, federation, ed25519: nodeEd25519 }), 0, () =>
     performance.now(),

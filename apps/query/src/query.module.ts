@@ -103,7 +103,7 @@ export class QueryFeatureModule implements OnModuleInit {
           provide: FEDERATION_READER,
           inject: [DataSource],
           useFactory: (dataSource: DataSource): FederationReader =>
-            new TypeOrmFederationReader(dataSource) satisfies FederationReader,
+            new TypeOrmFederationReader(dataSource, { prepared }) satisfies FederationReader,
         },
         {
           provide: ACCOUNT_DIRECTORY,

@@ -42,6 +42,12 @@ export type {
 export { TypeOrmPublishedLog } from './stores/typeorm-published-log.store';
 export { TypeOrmMirrorLog } from './stores/typeorm-mirror-log.store';
 export { TypeOrmFederationReader } from './stores/typeorm-federation-reader.store';
+export type {
+  HeadSealRecord,
+  SealWithCosignatures,
+  StoredHeadsRecord,
+  StoredLogHeadRecord,
+} from './stores/log-heads-sql';
 export { TypeOrmStatusHistory } from './stores/typeorm-status-history.store';
 export type { LagRow, OwnHeadRecord, ThroughputRow } from './stores/typeorm-status-history.store';
 export type {

@@ -2,7 +2,8 @@ import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource } from 'typeorm';
 import { readOutsideWitnesses, type OutsideWitnessRecord } from './typeorm-outside-witness.store';
 import { safeInteger, type SqlQuery } from './log-sql';
-import { dataSourceQuery } from './typeorm-published-log.store';
+import { readStoredHeads, type StoredHeadsRecord } from './log-heads-sql';
+import { dataSourceQuery, preparedDataSourceQuery } from './typeorm-published-log.store';
 
 /** This portal in the federation (`federation_portal`, written by the replication service at start). */
 export interface FederationPortalRecord {
@@ -78,9 +79,20 @@ export interface FindingRecord {
  */
 export class TypeOrmFederationReader {
   private readonly query: SqlQuery;
+  private readonly headsQuery: SqlQuery;
 
-  constructor(dataSource: DataSource) {
+  /**
+   * `prepared`: the heads' statement, read tens of times a second under polling, prepared once per
+   * connection (`preparedDataSourceQuery`, whose limits apply); the other reads are not hot.
+   */
+  constructor(dataSource: DataSource, options: { readonly prepared?: boolean } = {}) {
     this.query = dataSourceQuery(dataSource);
+    this.headsQuery = options.prepared === true ? preparedDataSourceQuery(dataSource) : this.query;
+  }
+
+  /** The roster and every log's head, in one statement (`readStoredHeads`). */
+  heads(): Promise<StoredHeadsRecord> {
+    return readStoredHeads(this.headsQuery);
   }
 
   /** The outside witnesses the replication service submits seals to (`outside_witnesses`), by name. */
