@@ -87,73 +87,93 @@ describe('query: the log heads in one statement', () => {
     note,
   });
 
-  it('reads what the one-row reads read, without the portal row and with it, prepared or not', async () => {
-    for (const withPortal of [false, true]) {
-      if (withPortal) await writePortalRow(ds, s);
+  it('reads what the one-row reads read before the portal row exists, prepared or not', async () => {
+    for (const prepared of [false, true]) {
+      const reader = new TypeOrmFederationReader(ds, { prepared });
+      const heads = await reader.heads();
+      expect(heads).toEqual(await composed(reader));
+      expect(heads.portal).toBeUndefined();
+      expect(heads.logs.every((l) => l.candidate === undefined)).toBe(true);
+    }
+  });
+
+  describe('with the portal row (quorum 2)', () => {
+    beforeAll(() => writePortalRow(ds, s));
+
+    it('reads what the one-row reads read, prepared or not', async () => {
       for (const prepared of [false, true]) {
         const reader = new TypeOrmFederationReader(ds, { prepared });
         expect(await reader.heads()).toEqual(await composed(reader));
       }
-    }
-    const heads = await new TypeOrmFederationReader(ds).heads();
-    // self: parts 0 and 1 have two rows, part 2 one; beta: its latest part (3) has two rows, one over
-    // another seal, and part 4's rows are ahead of the mirror; gamma: its latest has a forged row.
-    expect(heads.logs.map((l) => [l.peer, l.latest?.seal.part, l.candidate?.part])).toEqual([
-      [undefined, 2, 1],
-      ['beta', 3, 3],
-      ['delta', undefined, undefined],
-      ['gamma', 1, 1],
-    ]);
-    expect(heads.logs[0]!.candidate!.seal).toEqual(pick(s.self.seals[1]!));
-    expect(heads.logs[0]!.candidate!.cosignatures.map((c) => c.witness)).toEqual(['beta', 'gamma']);
-  });
-
-  it('is planned cheap on tables the server has no statistics of yet: no JIT, no parallel workers', async () => {
-    // A first version estimated millions (a cross join with the portal row guessed at hundreds of
-    // rows): a fresh database JIT-compiled it at every execution, 500-900 ms a read of the heads.
-    const plans = await ds.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
-      `EXPLAIN (FORMAT JSON) ${HEADS_SQL}`,
-    );
-    const root = plans[0]!['QUERY PLAN'][0]!.Plan;
-    const jit = await ds.query<Array<{ jit_above_cost: string }>>('SHOW jit_above_cost');
-    expect(root['Total Cost']).toBeLessThan(Math.min(Number(jit[0]!.jit_above_cost), 100_000) / 2);
-    const kinds: string[] = [];
-    const walk = (node: PlanNode) => {
-      kinds.push(node['Node Type']);
-      node.Plans?.forEach(walk);
-    };
-    walk(root);
-    expect(kinds.filter((k) => k.startsWith('Gather'))).toEqual([]);
-  });
-
-  it('the loader serves the newest seal that verifies to the quorum, and reads no more when the first candidate does', async () => {
-    const reader = new TypeOrmFederationReader(ds);
-    const asked: string[] = [];
-    const counted: FederationReader = Object.assign(Object.create(reader) as FederationReader, {
-      cosignatures: (subject: string, part: number) => {
-        asked.push(`cosignatures ${subject} ${part}`);
-        return reader.cosignatures(subject, part);
-      },
-      cosignedParts: (subject: string, from: number, n: number, limit: number, before?: number) => {
-        asked.push(`cosignedParts ${subject} <${before}`);
-        return reader.cosignedParts(subject, from, n, limit, before);
-      },
+      const heads = await new TypeOrmFederationReader(ds).heads();
+      // self: parts 0 and 1 have two rows, part 2 one; beta: its latest part (3) has two rows, one
+      // over another seal, and part 4's rows are ahead of the mirror; gamma: its latest has a forged row.
+      expect(heads.logs.map((l) => [l.peer, l.latest?.seal.part, l.candidate?.part])).toEqual([
+        [undefined, 2, 1],
+        ['beta', 3, 3],
+        ['delta', undefined, undefined],
+        ['gamma', 1, 1],
+      ]);
+      expect(heads.logs[0]!.candidate!.seal).toEqual(pick(s.self.seals[1]!));
+      expect(heads.logs[0]!.candidate!.cosignatures.map((c) => c.witness)).toEqual(['beta', 'gamma']);
     });
-    const load = logHeadsLoader({ own: own(), mirrors: mirror, federation: counted, ed25519: nodeEd25519 });
-    const snapshot = await load();
-    expect(snapshot.quorum).toBe(2);
-    const cosigned = (name: string) => snapshot.heads.get(name)?.cosigned?.seal.part;
-    // beta's part 3 and gamma's part 1 fail (a row over another seal, a forged line): the search
-    // pages on below them; self's first candidate verifies and costs nothing more.
-    expect([cosigned('self'), cosigned('beta'), cosigned('gamma'), cosigned('delta')]).toEqual([
-      1,
-      2,
-      0,
-      undefined,
-    ]);
-    expect(asked.filter((a) => a.includes(' alpha '))).toEqual([]);
-    expect(asked).toEqual(
-      expect.arrayContaining(['cosignedParts beta <3', 'cosignedParts gamma <1', 'cosignatures beta 2']),
-    );
+
+    it('is planned cheap with and without statistics: no JIT, no parallel workers', async () => {
+      // A first version estimated millions (a cross join with the portal row guessed at hundreds of
+      // rows): a fresh database JIT-compiled it at every execution, 500-900 ms a read of the heads.
+      for (const analyzed of [false, true]) {
+        if (analyzed) await ds.query('ANALYZE');
+        const root = await ds.transaction(async (tx) => {
+          // Parallel plans allowed whatever the server's setting, so that their absence means something.
+          await tx.query('SET LOCAL max_parallel_workers_per_gather = 2');
+          const plans = await tx.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
+            `EXPLAIN (FORMAT JSON) ${HEADS_SQL}`,
+          );
+          return plans[0]!['QUERY PLAN'][0]!.Plan;
+        });
+        const jit = Number(
+          (await ds.query<Array<{ jit_above_cost: string }>>('SHOW jit_above_cost'))[0]!.jit_above_cost,
+        );
+        expect(root['Total Cost']).toBeLessThan((jit < 0 ? 100_000 : Math.min(jit, 100_000)) / 2);
+        const kinds: string[] = [];
+        const walk = (node: PlanNode) => {
+          kinds.push(node['Node Type']);
+          node.Plans?.forEach(walk);
+        };
+        walk(root);
+        expect(kinds.filter((k) => k.startsWith('Gather'))).toEqual([]);
+      }
+    });
+
+    it('the loader serves the newest seal that verifies to the quorum, and reads no more when the first candidate does', async () => {
+      const reader = new TypeOrmFederationReader(ds);
+      const asked: string[] = [];
+      const counted: FederationReader = Object.assign(Object.create(reader) as FederationReader, {
+        cosignatures: (subject: string, part: number) => {
+          asked.push(`cosignatures ${subject} ${part}`);
+          return reader.cosignatures(subject, part);
+        },
+        cosignedParts: (subject: string, from: number, n: number, limit: number, before?: number) => {
+          asked.push(`cosignedParts ${subject} <${before}`);
+          return reader.cosignedParts(subject, from, n, limit, before);
+        },
+      });
+      const load = logHeadsLoader({ own: own(), mirrors: mirror, federation: counted, ed25519: nodeEd25519 });
+      const snapshot = await load();
+      expect(snapshot.quorum).toBe(2);
+      const cosigned = (name: string) => snapshot.heads.get(name)?.cosigned?.seal.part;
+      // beta's part 3 and gamma's part 1 fail (a row over another seal, a forged line): the search
+      // pages on below them; self's first candidate verifies and costs nothing more.
+      expect([cosigned('self'), cosigned('beta'), cosigned('gamma'), cosigned('delta')]).toEqual([
+        1,
+        2,
+        0,
+        undefined,
+      ]);
+      expect(asked.filter((a) => a.includes(' alpha '))).toEqual([]);
+      expect(asked).toEqual(
+        expect.arrayContaining(['cosignedParts beta <3', 'cosignedParts gamma <1', 'cosignatures beta 2']),
+      );
+    });
   });
 });

@@ -49,7 +49,7 @@ export type RefreshOutcome = 'advanced' | 'unchanged' | 'failed';
  *   snapshot is three quarters as old as the bound, so that under a steady load no request waits
  *   and the heads are read at most about once per bound (half: once per half bound, and each read
  *   was then four statements on a loaded database — 12 % of a checkpoint read's CPU, issue #17;
- *   it is one statement now).
+ *   it is one statement now, more only while a log's newest quorum candidate fails to verify).
  * - **Never backwards.** A log's head never moves to a lower part than it had, whatever a read says
  *   (a read from a lagging replica, or one that overtook another): a client that saw a checkpoint
  *   here never gets an older one from this instance. Other instances keep their own heads.

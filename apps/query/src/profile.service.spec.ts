@@ -37,7 +37,12 @@ const noFederation: FederationReader = {
   portal: () => Promise.resolve(undefined),
   outsideWitnesses: () => Promise.resolve([]),
   peers: () => Promise.resolve([]),
-  heads: () => Promise.resolve({ portal: undefined, peers: [], logs: [] }),
+  heads: () =>
+    Promise.resolve({
+      portal: undefined,
+      peers: [],
+      logs: [{ peer: undefined, latest: undefined, candidate: undefined }],
+    }),
   peer: () => Promise.resolve(undefined),
   cosignatures: () => Promise.resolve([]),
   cosignedParts: () => Promise.resolve([]),

@@ -75,9 +75,9 @@ const sealOf = (where: string, order: string) => `(
  * seal (a cosignature gossiped ahead of its part is not a candidate), as the paging search of
  * `cosignedParts` would find it first.
  *
- * Written so that the planner's estimate stays small whatever the tables' statistics (joins of at
- * most one row each, the portal row by its key): an estimate above `jit_above_cost` made a fresh
- * database JIT-compile this statement at every execution, several hundred milliseconds each.
+ * Written so that the planner's estimate stays small with or without the tables' statistics (every
+ * join bounded to one row, the portal row too): a first version's estimate, above `jit_above_cost`,
+ * made a fresh database JIT-compile it at every execution, several hundred milliseconds each.
  */
 export const HEADS_SQL = `
 SELECT h.peer, h.origin, h.verifier_key, h.witness_key, h.query_url, h.configured,
