@@ -8,20 +8,29 @@ import type { SignerSession, SignerStore } from '../../apps/log-signer/src/signe
 export type Fault = 'ok' | 'fail' | 'lost';
 
 /** The log-signer's commit points (signer-store.ts): sequencing, sealing, the profile-index backfill. */
-const COMMIT_POINTS = new Set(['sequence', 'appendSeal', 'indexProfiles']);
+export type CommitPoint = 'sequence' | 'appendSeal' | 'indexProfiles';
+const COMMIT_POINTS = new Set<string>(['sequence', 'appendSeal', 'indexProfiles']);
+
+/**
+ * Which call takes which fault: one list for every commit point in the order of the calls, or one
+ * list per commit point (then a point's n-th call takes its list's n-th fault, whatever the
+ * interleaving of the points, which timing decides).
+ */
+export type FaultSchedule = readonly Fault[] | Readonly<Partial<Record<CommitPoint, readonly Fault[]>>>;
 
 /**
  * A SignerStore around a real one (PostgreSQL) that injects a fault at commit points, in the order
  * of `schedule` (then `ok`): every call of `sequence`, `appendSeal` or `indexProfiles` of any session
- * takes the next fault. `injected` records what was done where, for the test's report.
+ * takes the next fault of its list. `injected` records what was done where, for the test's report.
  */
 export class FaultySignerStore implements SignerStore {
   readonly injected: string[] = [];
-  private next = 0;
+  /** The next position in each list (the shared list's key is ''). */
+  private readonly next = new Map<string, number>();
 
   constructor(
     private readonly inner: SignerStore,
-    private readonly schedule: readonly Fault[],
+    private readonly schedule: FaultSchedule,
   ) {}
 
   async tryLead(): Promise<SignerSession | undefined> {
@@ -39,7 +48,14 @@ export class FaultySignerStore implements SignerStore {
   }
 
   private async at<T>(point: string, write: () => Promise<T>): Promise<T> {
-    const fault = this.schedule[this.next++] ?? 'ok';
+    const shared = Array.isArray(this.schedule);
+    const list: readonly Fault[] = shared
+      ? (this.schedule as readonly Fault[])
+      : ((this.schedule as Partial<Record<string, readonly Fault[]>>)[point] ?? []);
+    const key = shared ? '' : point;
+    const n = this.next.get(key) ?? 0;
+    this.next.set(key, n + 1);
+    const fault = list[n] ?? 'ok';
     if (fault !== 'ok') this.injected.push(`${point}:${fault}`);
     if (fault === 'fail') throw new Error(`injected: ${point} failed, nothing written`);
     const result = await write();
