@@ -12,7 +12,7 @@ import {
   dataSourceOptions,
   runMigrations,
 } from '@cryptomesh/persistence';
-import { HealthRegistry, MetricsService } from '@cryptomesh/service';
+import { HealthRegistry, MetricsService, SignatureWorkers } from '@cryptomesh/service';
 import { FederationMetrics } from '../../apps/replication/src/federation/federation.metrics';
 import { WitnessService } from '../../apps/replication/src/federation/witness.service';
 import { MirrorService } from '../../apps/replication/src/mirror/mirror.service';
@@ -29,6 +29,9 @@ import { RoguePortal, type RoguePart } from '../support/rogue-portal';
  * answer, on random schedules (fast-check). Afterwards the mirror holds exactly the peer's log (each
  * entry once, each seal the peer's), it re-verifies from its own rows, every part has one
  * cosignature, and no finding was raised against the honest peer.
+ *
+ * A part from the topic is stored while the next one is verified (issue #17): the faults fall on
+ * parts that the next part was verified on top of, and one case holds a store until that is seen.
  */
 describe('mirror under injected faults at its commit point (issue #15)', () => {
   const PARTS = 6;
@@ -51,8 +54,20 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     await rogue?.close();
   });
 
+  interface RunOptions {
+    /** Awaited by the first `storePart` before its fault (or its store). */
+    readonly beforeFirstStore?: () => Promise<void>;
+    /** The mirror's signature workers, as MirrorService uses them (only `verifyBatch`). */
+    readonly signatures?: Pick<SignatureWorkers, 'verifyBatch'>;
+  }
+
   /** The mirror store with a fault at each `storePart` call, in the order of `schedule`. */
-  function faulty(inner: MirrorStore, schedule: readonly Fault[], injected: string[]): MirrorStore {
+  function faulty(
+    inner: MirrorStore,
+    schedule: readonly Fault[],
+    injected: string[],
+    options: RunOptions = {},
+  ): MirrorStore {
     let next = 0;
     return new Proxy(inner, {
       get: (target, property, receiver) => {
@@ -61,6 +76,7 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
         const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
         if (property !== 'storePart') return method;
         return async (...args: unknown[]) => {
+          if (next === 0) await options.beforeFirstStore?.();
           const fault = schedule[next++] ?? 'ok';
           if (fault !== 'ok') injected.push(fault);
           if (fault === 'fail') throw new Error('injected: storePart failed, nothing written');
@@ -72,7 +88,7 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     });
   }
 
-  async function run(schedule: readonly Fault[]): Promise<string[]> {
+  async function run(schedule: readonly Fault[], options: RunOptions = {}): Promise<string[]> {
     const db = await createTestDatabase('mirrorfaults');
     const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
     const injected: string[] = [];
@@ -114,13 +130,16 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
           ...kafkaClientConfig({ brokers: testKafkaBrokers(), clientId: 'mirror-faults' }),
           logLevel: logLevel.NOTHING,
         }),
-        faulty(store, schedule, injected),
+        faulty(store, schedule, injected, options),
         findings,
         cosignatures,
         systemClock,
         witness,
         metrics,
         new HealthRegistry(),
+        undefined,
+        undefined,
+        options.signatures as SignatureWorkers | undefined,
       );
       await mirror.onApplicationBootstrap();
       const deadline = Date.now() + 90_000;
@@ -167,6 +186,45 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
 
   it('a failed and a lost store: the mirror still holds the peer log exactly once', async () => {
     expect(await run(['fail', 'lost', 'ok', 'lost', 'fail'])).toEqual(['fail', 'lost', 'lost', 'fail']);
+  }, 180_000);
+
+  it('the next part is verified while a part is stored; that store fails: both are stored again, in order', async () => {
+    const workers = new SignatureWorkers(1, new MetricsService({ name: 'replication', version: 'test' }));
+    let storing = false;
+    let checkedWhileStoring = 0;
+    let overlapped!: () => void;
+    const overlap = new Promise<void>((resolve) => (overlapped = resolve));
+    try {
+      const injected = await run(['fail'], {
+        // The first part's store waits until the next part's signatures are checked, then fails.
+        beforeFirstStore: async () => {
+          storing = true;
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error('no part was verified while part 0 was stored')),
+              30_000,
+            );
+          });
+          await Promise.race([overlap, late]).finally(() => clearTimeout(timer));
+          storing = false;
+        },
+        signatures: {
+          verifyBatch: (checks) => {
+            if (storing) {
+              checkedWhileStoring += checks.length;
+              overlapped();
+            }
+            return workers.verifyBatch!(checks);
+          },
+        },
+      });
+      expect(injected).toEqual(['fail']);
+      // Part 1's entries (signatures are checked only to re-check a part's entries).
+      expect(checkedWhileStoring).toBeGreaterThan(0);
+    } finally {
+      await workers.onApplicationShutdown();
+    }
   }, 180_000);
 
   it('random fault schedules (property): the mirror is the peer log, re-verified, no finding', async () => {

@@ -137,6 +137,30 @@ describe('AccountStates', () => {
     expect(states.staged()).toEqual([]);
   });
 
+  it('keeps a part being stored pinned (never evicted, never read from the store) until confirmed or dropped', async () => {
+    const reads = new Reads();
+    const states = new AccountStates(reads, { origin: ORIGIN }, 1);
+    states.stage(account, afterUpdate, 3, ['n', NOW]);
+    states.advance();
+    // The next part fills the cache past its capacity of one: the pinned state stays, unread.
+    states.stage('other', afterUpdate, 4, ['m', NOW]);
+    expect(states.staged().map((s) => s.account)).toEqual(['other']);
+    expect(() => states.advance()).toThrow('a part is being stored already');
+    expect(await states.get(account)).toEqual(afterUpdate);
+    expect(reads.stateReads).toBe(0);
+    // Its store failed: what the store holds (nothing here) is read again.
+    states.drop();
+    expect(states.staged()).toEqual([]);
+    expect(await states.get(account)).toBeUndefined();
+    expect(reads.stateReads).toBe(1);
+    // Stored: the state is the cached one.
+    states.stage(account, afterUpdate, 3, ['n', NOW]);
+    states.advance();
+    states.confirm();
+    expect(await states.get(account)).toEqual(afterUpdate);
+    expect(reads.stateReads).toBe(1);
+  });
+
   it('refuses a capacity that is not a positive integer', () => {
     expect(() => new AccountStates(new Reads(), { origin: ORIGIN }, 0)).toThrow(RangeError);
   });

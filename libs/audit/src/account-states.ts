@@ -18,7 +18,10 @@ import type { AccountStateRecord } from './mirror-store';
  * replayed from its mirrored entries — once: its next stored part stores its state.
  *
  * A part under verification works on an overlay that is merged only once the part is stored, so a
- * part that fails leaves the cache as it was. Not for concurrent use: one auditor owns it.
+ * part that fails leaves the cache as it was. While a verified part is being stored, the next one
+ * may be verified on top of it: `advance` pins the stored-to-be states (never evicted, never read
+ * from the store, which may not hold them yet) until `confirm` merges them or `drop` forgets them.
+ * Not for concurrent use: one auditor owns it.
  */
 export class AccountStates {
   private readonly cache = new Map<string, AuditedAccount>();
@@ -30,6 +33,8 @@ export class AccountStates {
     string,
     { state: AuditedAccount; through: number; added: Array<readonly [string, number]> }
   >();
+  /** The states of a verified part being stored (`advance`): between the overlay and the cache. */
+  private pending = new Map<string, AuditedAccount>();
 
   /**
    * @param reads the peer's mirror: stored states, and the history for an account without one
@@ -49,6 +54,8 @@ export class AccountStates {
   async get(account: string): Promise<AuditedAccount | undefined> {
     const pending = this.overlay.get(account);
     if (pending !== undefined) return pending.state;
+    const storing = this.pending.get(account);
+    if (storing !== undefined) return storing;
     const cached = this.cache.get(account);
     if (cached !== undefined) {
       this.cache.delete(account);
@@ -89,7 +96,29 @@ export class AccountStates {
 
   /** The part under verification was stored: its states become the cached ones. */
   commit(): void {
-    for (const [account, { state }] of this.overlay) this.remember(account, state);
+    this.advance();
+    this.confirm();
+  }
+
+  /**
+   * The part under verification is being stored: its states are what the next part builds on, pinned
+   * until `confirm` or `drop`. Throws while another part is being stored.
+   */
+  advance(): void {
+    if (this.pending.size > 0) throw new Error('a part is being stored already');
+    for (const [account, { state }] of this.overlay) this.pending.set(account, state);
+    this.overlay = new Map();
+  }
+
+  /** The part being stored was stored: its states become the cached ones. */
+  confirm(): void {
+    for (const [account, state] of this.pending) this.remember(account, state);
+    this.pending = new Map();
+  }
+
+  /** The part being stored was not: forget its states (and the part under verification's). */
+  drop(): void {
+    this.pending = new Map();
     this.overlay = new Map();
   }
 
@@ -101,6 +130,7 @@ export class AccountStates {
   /** Forgets everything (the mirror was changed by someone else). */
   clear(): void {
     this.cache.clear();
+    this.pending = new Map();
     this.overlay = new Map();
   }
 

@@ -1,7 +1,7 @@
-import type { LogError, Seal } from '@cryptomesh/log';
-import { toBase64 } from '@cryptomesh/log';
+import type { Ed25519, LogError, Seal, VerifierKey } from '@cryptomesh/log';
+import { findEquivocation, isLogError, parseNote, toBase64 } from '@cryptomesh/log';
 import type { MeshErrorCode } from '@cryptomesh/mesh';
-import type { TransportError } from './audit-step';
+import type { AuditedPeer, SealComparison, TransportError } from './audit-step';
 import { isSealedViolation, type Finding } from './finding';
 
 /**
@@ -78,4 +78,49 @@ export function ruleFinding(
       entry: toBase64(entry),
     },
   };
+}
+
+/**
+ * A seal note of `peer` for a part whose stored seal is `stored` (`PeerAudit.compareSeal`): none when
+ * they agree (the same body), else an equivocation finding when both are validly signed by `logKey`,
+ * or a transport error when the new one is not a valid seal of the peer.
+ */
+export function compareSeals(
+  peer: AuditedPeer,
+  logKey: VerifierKey,
+  ed25519: Ed25519,
+  part: number,
+  note: string,
+  stored: string | undefined,
+): SealComparison {
+  if (stored === undefined || note === stored) return { kind: 'none' };
+  try {
+    if (parseNote(note).text === parseNote(stored).text) return { kind: 'none' };
+  } catch {
+    // A malformed note: reported below by findEquivocation's own check.
+  }
+  try {
+    const evidence = findEquivocation({ logKey, origin: peer.origin, ed25519, notes: [stored, note] });
+    if (evidence === undefined) return { kind: 'none' };
+    return {
+      kind: 'finding',
+      finding: {
+        kind: 'equivocation',
+        code: 'seal.conflict',
+        part,
+        detail: `${peer.id} signed two different seals for part ${part}`,
+        evidence: { ...evidence },
+      },
+    };
+  } catch (error) {
+    if (!isLogError(error)) throw error;
+    return {
+      kind: 'transport',
+      error: {
+        code: error.code,
+        part,
+        detail: `a seal for part ${part} that is not a valid seal of ${peer.id}: ${error.message}`,
+      },
+    };
+  }
 }

@@ -1,9 +1,6 @@
 import {
   LogVerifier,
-  findEquivocation,
   isKeyTransitionEntry,
-  isLogError,
-  parseNote,
   parseVerifierKey,
   type Ed25519,
   type LogError,
@@ -26,7 +23,7 @@ import {
 } from '@cryptomesh/mesh';
 import { AccountStates } from './account-states';
 import type { Clock } from './clock';
-import { partViolation, ruleFinding } from './audit-findings';
+import { compareSeals, partViolation, ruleFinding } from './audit-findings';
 import { withBatchedSignatures, type VerifyBatch } from './signature-batches';
 import type {
   AuditHead,
@@ -79,10 +76,15 @@ type PartRecheck =
  * produces the same findings (stored once, by fingerprint) and the same parts. After any finding
  * it forgets the part in progress and waits for the next part from the stored head, exactly as a
  * restarted consumer does. Nothing here writes: the caller stores a part, then calls `commit`; if
- * the store fails it calls `reset` with the stored head. Not for concurrent use.
+ * the store fails it calls `reset` with the stored head. Or the caller calls `advance` and goes on
+ * verifying the next part on top of the one being stored, then `confirm` once it is stored (or
+ * `reset` if it was not): only a part that verified completely is built on, and nothing built on it
+ * is stored before it is. Not for concurrent use.
  */
 export class PeerAudit {
   private stored: AuditHead | undefined;
+  /** The verified part being stored (`advance`), which the next part is verified on top of. */
+  private storing: AuditHead | undefined;
   private assembler: PartAssembler;
   private readonly accounts: AccountStates;
   private staged: { part: VerifiedPart } | undefined;
@@ -116,18 +118,23 @@ export class PeerAudit {
     return this.stored;
   }
 
+  /** The part the next one follows: the one being stored, else the last stored one. */
+  private get current(): AuditHead | undefined {
+    return this.storing ?? this.stored;
+  }
+
   /**
    * The log key that signs the peer's next seal: the pinned one (federation.json) until a key
    * transition the audit verified named another (docs/design/log-format.md "Key transitions").
    */
   get logKey(): VerifierKey {
-    const current = this.stored?.logKeys?.current;
+    const current = this.current?.logKeys?.current;
     return current === undefined ? this.peer.verifierKey : parseVerifierKey(current);
   }
 
   /** Every log key the peer has signed seals with, the current one first. */
   get knownKeys(): VerifierKey[] {
-    const retired = (this.stored?.logKeys?.retired ?? []).map((k) => parseVerifierKey(k));
+    const retired = (this.current?.logKeys?.retired ?? []).map((k) => parseVerifierKey(k));
     return [this.logKey, ...retired];
   }
 
@@ -144,13 +151,14 @@ export class PeerAudit {
         detail: `undecodable message at offset ${record.offset}: ${error.message}`,
       });
     }
-    const last = this.stored?.part ?? -1;
+    const last = this.current?.part ?? -1;
     if (message.part <= last) {
       // A message of a part stored already (a publisher's duplicate, a replay after a restart, the
       // topic catching up with parts fetched from the query service, or a rewrite of history): its
       // entries are ignored, its seal must be the stored one.
       if (message.type !== 'seal') return NONE;
-      const stored = message.part === last ? this.stored?.note : await this.reads.sealNote(message.part);
+      // Only the last part can be the one being stored: the others are in the store.
+      const stored = message.part === last ? this.current?.note : await this.reads.sealNote(message.part);
       const step = this.compareSeal(message.part, message.note, stored);
       return step.kind === 'none' ? NONE : this.reject(step);
     }
@@ -172,6 +180,7 @@ export class PeerAudit {
   async verify(entries: readonly Uint8Array[], note: string): Promise<AuditStep> {
     this.accounts.discard();
     this.staged = undefined;
+    const from = this.current;
     // 1. The seal first (DESIGN.md invariant 7): signature, part, size, part digest, root, chain, time.
     // Nothing about the entries is judged before a valid seal of the peer is known to cover them.
     const verifier = new LogVerifier({
@@ -181,13 +190,13 @@ export class PeerAudit {
       now: () => this.clock.now(),
       checkEntryEncoding: false,
       keepHashes: true,
-      ...(this.stored === undefined
+      ...(from === undefined
         ? {}
         : {
             from: {
-              note: this.stored.note,
-              frontier: this.stored.frontier,
-              ...(this.stored.logKeys === undefined ? {} : { keys: this.stored.logKeys }),
+              note: from.note,
+              frontier: from.frontier,
+              ...(from.logKeys === undefined ? {} : { keys: from.logKeys }),
             },
           }),
     });
@@ -224,7 +233,7 @@ export class PeerAudit {
           note,
           first + offset,
           entries[offset]!,
-          this.stored?.note,
+          from?.note,
         ),
       });
     }
@@ -259,12 +268,22 @@ export class PeerAudit {
     return { ok: true, profiles };
   }
 
-  /** The staged part was stored: it becomes the head. */
+  /** The staged part was stored: it becomes the head. Throws while a part is being stored. */
   commit(): void {
+    this.advance();
+    this.confirm();
+  }
+
+  /**
+   * The staged part is being stored: the next part is verified on top of it. Throws when no part is
+   * staged, or while another is being stored (one at a time).
+   */
+  advance(): void {
     const staged = this.staged;
-    if (staged === undefined) throw new Error('no verified part to commit');
+    if (staged === undefined) throw new Error('no verified part to store');
+    if (this.storing !== undefined) throw new Error(`part ${this.storing.part} is being stored already`);
     const { seal, note, frontier, logKeys } = staged.part;
-    this.stored = {
+    this.storing = {
       part: seal.part.index,
       first: seal.part.first,
       size: seal.size,
@@ -273,19 +292,28 @@ export class PeerAudit {
       frontier,
       ...(logKeys === undefined ? {} : { logKeys }),
     };
-    this.accounts.commit();
+    this.accounts.advance();
     this.staged = undefined;
+  }
+
+  /** The part being stored (`advance`) was stored: it becomes the head. */
+  confirm(): void {
+    if (this.storing === undefined) throw new Error('no part is being stored');
+    this.stored = this.storing;
+    this.storing = undefined;
+    this.accounts.confirm();
   }
 
   /**
    * Starts again from a stored head (after a failed store, or when someone else moved the mirror):
-   * the part in progress and the staged part are forgotten.
+   * the part in progress, the staged part and the part being stored are forgotten.
    */
   reset(head: AuditHead | undefined): void {
     if (head?.part !== this.stored?.part) this.accounts.clear();
+    else this.accounts.drop();
     this.stored = head;
+    this.storing = undefined;
     this.assembler = this.assemblerAt(head);
-    this.accounts.discard();
     this.staged = undefined;
   }
 
@@ -295,41 +323,7 @@ export class PeerAudit {
    * finding when the new one is not a valid seal of this peer.
    */
   compareSeal(part: number, note: string, stored: string | undefined): SealComparison {
-    if (stored === undefined || note === stored) return NONE;
-    try {
-      if (parseNote(note).text === parseNote(stored).text) return NONE;
-    } catch {
-      // A malformed note: reported below by findEquivocation's own check.
-    }
-    try {
-      const evidence = findEquivocation({
-        logKey: this.logKey,
-        origin: this.peer.origin,
-        ed25519: this.ed25519,
-        notes: [stored, note],
-      });
-      if (evidence === undefined) return NONE;
-      return {
-        kind: 'finding',
-        finding: {
-          kind: 'equivocation',
-          code: 'seal.conflict',
-          part,
-          detail: `${this.peer.id} signed two different seals for part ${part}`,
-          evidence: { ...evidence },
-        },
-      };
-    } catch (error) {
-      if (!isLogError(error)) throw error;
-      return {
-        kind: 'transport',
-        error: {
-          code: error.code,
-          part,
-          detail: `a seal for part ${part} that is not a valid seal of ${this.peer.id}: ${error.message}`,
-        },
-      };
-    }
+    return compareSeals(this.peer, this.logKey, this.ed25519, part, note, stored);
   }
 
   /** Re-checks one sealed entry; on success stages its account and collects its profile changes. */
@@ -358,9 +352,14 @@ export class PeerAudit {
     return undefined;
   }
 
-  /** A finding or a transport error: the part in progress is forgotten (see the class comment). */
+  /**
+   * A finding or a transport error: the part in progress is forgotten (see the class comment), not
+   * the part being stored, which verified.
+   */
   private reject(step: Extract<AuditStep, { kind: 'finding' | 'transport' }>): AuditStep {
-    this.reset(this.stored);
+    this.assembler = this.assemblerAt(this.current);
+    this.accounts.discard();
+    this.staged = undefined;
     return step;
   }
 
@@ -390,7 +389,7 @@ export class PeerAudit {
   /** A part the verifier refused: a finding only when the peer's valid seal proves it. */
   private rejectPart(violation: LogError, note: string): AuditStep {
     const part = violation.part ?? this.assembler.position.part;
-    const judged = partViolation(this.peer.id, violation, part, note, this.stored?.note);
+    const judged = partViolation(this.peer.id, violation, part, note, this.current?.note);
     return judged.kind === 'finding' ? this.reject(judged) : this.transport(judged.error);
   }
 }

@@ -82,7 +82,18 @@ interface PeerMirror {
   peerSealTimeMs: number | undefined;
   /** The size of the peer's log by its newest seal seen on its query service, if any (the lag in entries). */
   peerSize: number | undefined;
+  /** A verified part of the topic whose store is in flight while the next part is verified. */
+  storing: StoringPart | undefined;
   lock: Promise<void>;
+}
+
+/** A part being stored (`PeerAudit.advance`): its store's outcome, and what follows its commit. */
+interface StoringPart {
+  readonly part: VerifiedPart;
+  readonly nextOffset: bigint;
+  readonly cosigned: boolean;
+  /** Resolves (never rejects) once the store is over: undefined when it committed, else its error. */
+  readonly done: Promise<unknown>;
 }
 
 /**
@@ -95,6 +106,12 @@ interface PeerMirror {
  *
  * A transient failure (database, broker) on a peer resets its auditor to the stored head and seeks
  * its topic back to the stored progress after a back-off: work is redone, never skipped.
+ *
+ * A part from the topic is stored while the peer's next part is read and verified on top of it (a
+ * catch-up from the peer's query service, far rarer, is stored before the next part is fetched). Only
+ * that verification overlaps the store: anything else done about the peer — storing the next part,
+ * a finding, an escrow or inbound message, a catch-up round — first waits for the store; if it
+ * failed, what was verified on top of it is forgotten with the rest (the failure above).
  */
 @Injectable()
 export class MirrorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -166,6 +183,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         retryMs: RETRY_MIN_MS,
         peerSealTimeMs: undefined,
         peerSize: undefined,
+        storing: undefined,
         lock: Promise.resolve(),
       });
       this.metrics.headPart.set({ peer: peer.id }, head?.part ?? -1);
@@ -191,7 +209,10 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     await this.consumer?.disconnect().catch(() => undefined);
     await this.starting;
     await rounds;
-    await Promise.all([...this.mirrors.values()].map((m) => m.lock));
+    for (const mirror of this.mirrors.values()) {
+      await mirror.storing?.done;
+      await mirror.lock;
+    }
   }
 
   /** Connects and runs the consumer, retrying with back-off while the broker is unreachable. */
@@ -270,6 +291,9 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         // An escrow blob (issue #19 item 2) is not part of the log: the auditor never sees it, and
         // the topic's progress (which belongs to parts) does not move; a replay is idempotent.
         const type = message.headers?.type?.toString();
+        // Escrow and inbound items are judged after the parts before them are stored.
+        if ((type === ESCROW_MESSAGE_TYPE || type === INBOUND_MESSAGE_TYPE) && !(await this.settle(mirror)))
+          return;
         const record = {
           ...(message.key === null ? {} : { key: message.key.toString('utf8') }),
           value: message.value ?? new Uint8Array(0),
@@ -291,27 +315,61 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
           offset,
         });
         await this.apply(mirror, step, offset + 1n);
-        mirror.retryMs = RETRY_MIN_MS;
       } catch (error) {
-        // Transient (database, a bug): redo from the stored state after a back-off. The consumer
-        // seeks back to the stored progress, so the part in progress is read again from its start.
-        this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'topic' });
-        this.logger.error({
-          msg: 'mirror failed; retrying from the stored head',
-          peer: mirror.peer.id,
-          err: String(error),
-        });
-        await this.resync(mirror);
-        const resume = payload.pause();
-        setTimeout(resume, mirror.retryMs).unref();
-        mirror.retryMs = Math.min(RETRY_MAX_MS, mirror.retryMs * 2);
+        await this.retryLater(mirror, error);
       }
     });
   }
 
-  /** Stores what one audit step produced. `nextOffset`: the topic progress after it (topic steps only). */
+  /**
+   * A transient failure (database, a bug): redo from the stored state after a back-off, which grows
+   * until a part is stored. The consumer seeks back to the stored progress, so the part in progress
+   * is read again from its start.
+   */
+  private async retryLater(mirror: PeerMirror, error: unknown): Promise<void> {
+    this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'topic' });
+    this.logger.error({
+      msg: 'mirror failed; retrying from the stored head',
+      peer: mirror.peer.id,
+      err: String(error),
+    });
+    await this.resync(mirror);
+    const consumer = this.consumer;
+    if (this.running && consumer !== undefined) {
+      const partition = [{ topic: mirror.topic, partitions: [0] }];
+      consumer.pause(partition);
+      setTimeout(() => consumer.resume(partition), mirror.retryMs).unref();
+    }
+    mirror.retryMs = Math.min(RETRY_MAX_MS, mirror.retryMs * 2);
+  }
+
+  /**
+   * Waits for the part being stored, if any. True once it is stored (it is then the head); false
+   * when its store failed: the mirror was reset to the stored head and its topic paused for the
+   * back-off (`retryLater`), and the caller drops what it was doing.
+   */
+  private async settle(mirror: PeerMirror): Promise<boolean> {
+    const storing = mirror.storing;
+    if (storing === undefined) return true;
+    const error = await storing.done;
+    mirror.storing = undefined;
+    if (error !== undefined) {
+      await this.retryLater(mirror, error);
+      return false;
+    }
+    mirror.audit.confirm();
+    await this.partStored(mirror, storing.part, storing.nextOffset, storing.cosigned);
+    return true;
+  }
+
+  /**
+   * Stores what one audit step produced. `nextOffset`: the topic progress after it (topic steps
+   * only). A part from the topic is left storing (`settle`).
+   */
   private async apply(mirror: PeerMirror, step: AuditStep, nextOffset?: bigint): Promise<void> {
     if (step.kind === 'none') return;
+    // The step was judged on top of the part being stored: nothing of it is kept unless that part is.
+    if (!(await this.settle(mirror))) return;
     if (step.kind === 'finding') {
       await this.witness.recordFinding(mirror.peer.id, step.finding);
       return;
@@ -343,21 +401,59 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     // longer cosigned: its seals are still verified and mirrored, as evidence.
     const blocked = await this.findings.hasOpenFinding(mirror.peer.id, 'equivocation');
     const cosigned = blocked ? undefined : this.witness.cosign(mirror.peer.id, partIndex, part.note);
-    await this.store.storePart(
+    const stored = this.store.storePart(
       this.record(mirror.peer.id, part, nextOffset === undefined ? 'catch-up' : 'topic'),
       {
         ...(nextOffset === undefined ? {} : { progress: { topic: mirror.topic, nextOffset } }),
         ...(cosigned === undefined ? {} : { cosignature: cosigned.record, outbox: [cosigned.outbox] }),
       },
     );
-    // Stored (commit point passed): a crash from here on restarts from this head and progress.
-    mirror.audit.commit();
+    if (nextOffset === undefined) {
+      await stored;
+      // Stored (commit point passed): a crash from here on restarts from this head and progress.
+      mirror.audit.commit();
+      await this.partStored(mirror, part, undefined, cosigned !== undefined);
+      return;
+    }
+    mirror.audit.advance();
+    const storing: StoringPart = {
+      part,
+      nextOffset,
+      cosigned: cosigned !== undefined,
+      done: stored.then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('the store of the part failed'),
+      ),
+    };
+    mirror.storing = storing;
+    // When no message follows (the topic is quiet), the store is settled on its own.
+    void storing.done.then(() =>
+      this.locked(mirror, async () => {
+        if (mirror.storing !== storing) return;
+        try {
+          await this.settle(mirror);
+        } catch (error) {
+          await this.retryLater(mirror, error);
+        }
+      }),
+    );
+  }
+
+  /** What follows a part's commit point: the head, the progress, the metrics, the findings it ends. */
+  private async partStored(
+    mirror: PeerMirror,
+    part: VerifiedPart,
+    nextOffset: bigint | undefined,
+    cosigned: boolean,
+  ): Promise<void> {
+    const partIndex = part.seal.part.index;
     if (nextOffset !== undefined) mirror.progress = nextOffset;
+    mirror.retryMs = RETRY_MIN_MS;
     const peer = mirror.peer.id;
     this.metrics.parts.inc({ peer, source: nextOffset === undefined ? 'catch-up' : 'topic' });
     this.metrics.entries.inc({ peer }, part.entries.length);
     this.metrics.headPart.set({ peer }, partIndex);
-    if (cosigned !== undefined) this.metrics.cosignaturesGiven.inc({ peer });
+    if (cosigned) this.metrics.cosignaturesGiven.inc({ peer });
     this.observeLag(mirror);
     await this.findings.resolveFindings(peer, 'stale');
     await this.findings.resolveFindings(peer, 'gap', partIndex + 1);
@@ -392,8 +488,14 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     };
   }
 
-  /** Reloads a peer's head and progress from the database and seeks its topic there. */
+  /**
+   * Reloads a peer's head and progress from the database and seeks its topic there. A store still in
+   * flight is waited for first: its outcome is what the database then holds.
+   */
   private async resync(mirror: PeerMirror): Promise<void> {
+    const storing = mirror.storing;
+    mirror.storing = undefined;
+    await storing?.done;
     try {
       mirror.audit.reset(await this.store.head(mirror.peer.id));
       mirror.progress = await this.store.progress(mirror.topic);
@@ -480,6 +582,10 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     let reported = this.clock.now();
     for (let more = true; more && !this.stopping;) {
       await this.locked(mirror, async () => {
+        if (!(await this.settle(mirror))) {
+          more = false;
+          return;
+        }
         const head = mirror.audit.head;
         const next = (head?.part ?? -1) + 1;
         if (seal.part.index < next) {
@@ -549,6 +655,10 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     let stored = 0;
     for (let more = true; more && !this.stopping;) {
       await this.locked(mirror, async () => {
+        if (!(await this.settle(mirror))) {
+          more = false;
+          return;
+        }
         const next = (mirror.audit.head?.part ?? -1) + 1;
         let part;
         try {
