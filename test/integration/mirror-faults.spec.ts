@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { systemClock, type MirrorStore } from '@cryptomesh/audit';
+import { systemClock, type MirrorPartRecord, type MirrorStore } from '@cryptomesh/audit';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { DEFAULT_PART_LIMITS, kafkaClientConfig, type FederationPeer } from '@cryptomesh/intermesh';
 import { parseVerifierKey, toBase64, verifyLog } from '@cryptomesh/log';
@@ -61,11 +61,15 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     readonly signatures?: Pick<SignatureWorkers, 'verifyBatch'>;
   }
 
-  /** The mirror store with a fault at each `storePart` call, in the order of `schedule`. */
+  /**
+   * The mirror store with a fault at each `storePart` call, in the order of `schedule`; `stores`
+   * gets the part of each call.
+   */
   function faulty(
     inner: MirrorStore,
     schedule: readonly Fault[],
     injected: string[],
+    stores: number[],
     options: RunOptions = {},
   ): MirrorStore {
     let next = 0;
@@ -76,6 +80,7 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
         const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
         if (property !== 'storePart') return method;
         return async (...args: unknown[]) => {
+          stores.push((args[0] as MirrorPartRecord).part);
           if (next === 0) await options.beforeFirstStore?.();
           const fault = schedule[next++] ?? 'ok';
           if (fault !== 'ok') injected.push(fault);
@@ -92,6 +97,7 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     const db = await createTestDatabase('mirrorfaults');
     const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
     const injected: string[] = [];
+    const stores: number[] = [];
     let mirror: MirrorService | undefined;
     try {
       await runMigrations(dataSource);
@@ -130,7 +136,7 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
           ...kafkaClientConfig({ brokers: testKafkaBrokers(), clientId: 'mirror-faults' }),
           logLevel: logLevel.NOTHING,
         }),
-        faulty(store, schedule, injected, options),
+        faulty(store, schedule, injected, stores, options),
         findings,
         cosignatures,
         systemClock,
@@ -176,6 +182,12 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
       expect(cosigned[0]).toEqual({ n: String(PARTS), parts: String(PARTS) });
       const raised = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM findings');
       expect(raised[0]!.n).toBe('0');
+      // The parts were stored in order, one at a time: a failed store is tried again before the
+      // part verified on top of it, a committed one (its answer lost or not) is followed by the next.
+      const expected = [0];
+      for (let i = 0; i + 1 < stores.length; i++)
+        expected.push(expected[i]! + (schedule[i] === 'fail' ? 0 : 1));
+      expect(stores).toEqual(expected);
       return injected;
     } finally {
       await mirror?.beforeApplicationShutdown();
@@ -225,6 +237,11 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     } finally {
       await workers.onApplicationShutdown();
     }
+  }, 180_000);
+
+  it("the last part's store fails with no message after it: it is settled and stored again on its own", async () => {
+    const schedule: Fault[] = ['ok', 'ok', 'ok', 'ok', 'ok', 'fail'];
+    expect(await run(schedule)).toEqual(['fail']);
   }, 180_000);
 
   it('random fault schedules (property): the mirror is the peer log, re-verified, no finding', async () => {

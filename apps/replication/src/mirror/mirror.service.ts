@@ -84,12 +84,18 @@ interface PeerMirror {
   peerSize: number | undefined;
   /** A verified part of the topic whose store is in flight while the next part is verified. */
   storing: StoringPart | undefined;
+  /**
+   * Counts the seeks of the topic: a message handed over before the latest seek and still waiting
+   * for the lock is dropped, since the seek delivers it again in order.
+   */
+  seeks: number;
   lock: Promise<void>;
 }
 
 /** A part being stored (`PeerAudit.advance`): its store's outcome, and what follows its commit. */
 interface StoringPart {
-  readonly part: VerifiedPart;
+  readonly part: number;
+  readonly entries: number;
   readonly nextOffset: bigint;
   readonly cosigned: boolean;
   /** Resolves (never rejects) once the store is over: undefined when it committed, else its error. */
@@ -184,6 +190,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         peerSealTimeMs: undefined,
         peerSize: undefined,
         storing: undefined,
+        seeks: 0,
         lock: Promise.resolve(),
       });
       this.metrics.headPart.set({ peer: peer.id }, head?.part ?? -1);
@@ -284,7 +291,9 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     const peerId = portalIdOfLogTopic(topic);
     const mirror = peerId === undefined ? undefined : this.mirrors.get(peerId);
     if (mirror === undefined) return;
+    const seeks = mirror.seeks;
     await this.locked(mirror, async () => {
+      if (mirror.seeks !== seeks) return;
       const offset = BigInt(message.offset);
       if (mirror.progress !== undefined && offset < mirror.progress) return;
       try {
@@ -334,13 +343,39 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       err: String(error),
     });
     await this.resync(mirror);
-    const consumer = this.consumer;
-    if (this.running && consumer !== undefined) {
-      const partition = [{ topic: mirror.topic, partitions: [0] }];
-      consumer.pause(partition);
-      setTimeout(() => consumer.resume(partition), mirror.retryMs).unref();
-    }
+    const partition = [{ topic: mirror.topic, partitions: [0] }];
+    // The consumer throws while it is not running (a crash, a restart, the shutdown): it then
+    // starts again from the stored progress anyway.
+    if (this.consumerCall(mirror, 'pause', (consumer) => consumer.pause(partition)))
+      setTimeout(
+        () => this.consumerCall(mirror, 'resume', (consumer) => consumer.resume(partition)),
+        mirror.retryMs,
+      ).unref();
     mirror.retryMs = Math.min(RETRY_MAX_MS, mirror.retryMs * 2);
+  }
+
+  /** Calls the running consumer about a mirror's topic; false when it is not running or refused. */
+  private consumerCall(mirror: PeerMirror, what: string, call: (consumer: Consumer) => void): boolean {
+    const consumer = this.consumer;
+    if (!this.running || consumer === undefined) return false;
+    try {
+      call(consumer);
+      return true;
+    } catch (error) {
+      this.logger.warn({ msg: `cannot ${what} the topic`, peer: mirror.peer.id, err: String(error) });
+      return false;
+    }
+  }
+
+  /** Seeks the topic back to the stored progress: messages handed over before it are dropped. */
+  private seekToProgress(mirror: PeerMirror): void {
+    const offset = (mirror.progress ?? 0n).toString();
+    if (
+      this.consumerCall(mirror, 'seek', (consumer) =>
+        consumer.seek({ topic: mirror.topic, partition: 0, offset }),
+      )
+    )
+      mirror.seeks++;
   }
 
   /**
@@ -358,7 +393,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       return false;
     }
     mirror.audit.confirm();
-    await this.partStored(mirror, storing.part, storing.nextOffset, storing.cosigned);
+    await this.partStored(mirror, storing.part, storing.entries, storing.nextOffset, storing.cosigned);
     return true;
   }
 
@@ -401,63 +436,66 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     // longer cosigned: its seals are still verified and mirrored, as evidence.
     const blocked = await this.findings.hasOpenFinding(mirror.peer.id, 'equivocation');
     const cosigned = blocked ? undefined : this.witness.cosign(mirror.peer.id, partIndex, part.note);
-    const stored = this.store.storePart(
-      this.record(mirror.peer.id, part, nextOffset === undefined ? 'catch-up' : 'topic'),
-      {
-        ...(nextOffset === undefined ? {} : { progress: { topic: mirror.topic, nextOffset } }),
-        ...(cosigned === undefined ? {} : { cosignature: cosigned.record, outbox: [cosigned.outbox] }),
-      },
-    );
+    const record = this.record(mirror.peer.id, part, nextOffset === undefined ? 'catch-up' : 'topic');
+    const extras = {
+      ...(nextOffset === undefined ? {} : { progress: { topic: mirror.topic, nextOffset } }),
+      ...(cosigned === undefined ? {} : { cosignature: cosigned.record, outbox: [cosigned.outbox] }),
+    };
     if (nextOffset === undefined) {
-      await stored;
+      await this.store.storePart(record, extras);
       // Stored (commit point passed): a crash from here on restarts from this head and progress.
       mirror.audit.commit();
-      await this.partStored(mirror, part, undefined, cosigned !== undefined);
+      await this.partStored(mirror, partIndex, part.entries.length, undefined, cosigned !== undefined);
       return;
     }
     mirror.audit.advance();
     const storing: StoringPart = {
-      part,
+      part: partIndex,
+      entries: part.entries.length,
       nextOffset,
       cosigned: cosigned !== undefined,
-      done: stored.then(
+      done: this.store.storePart(record, extras).then(
         () => undefined,
         (error: unknown) => error ?? new Error('the store of the part failed'),
       ),
     };
     mirror.storing = storing;
     // When no message follows (the topic is quiet), the store is settled on its own.
-    void storing.done.then(() =>
-      this.locked(mirror, async () => {
-        if (mirror.storing !== storing) return;
-        try {
-          await this.settle(mirror);
-        } catch (error) {
-          await this.retryLater(mirror, error);
-        }
-      }),
-    );
+    void storing.done
+      .then(() =>
+        this.locked(mirror, async () => {
+          if (mirror.storing !== storing) return;
+          try {
+            await this.settle(mirror);
+          } catch (error) {
+            await this.retryLater(mirror, error);
+          }
+        }),
+      )
+      .catch((error: unknown) =>
+        this.logger.error({ msg: 'cannot settle a stored part', peer: mirror.peer.id, err: String(error) }),
+      );
   }
 
   /** What follows a part's commit point: the head, the progress, the metrics, the findings it ends. */
   private async partStored(
     mirror: PeerMirror,
-    part: VerifiedPart,
+    partIndex: number,
+    entries: number,
     nextOffset: bigint | undefined,
     cosigned: boolean,
   ): Promise<void> {
-    const partIndex = part.seal.part.index;
     if (nextOffset !== undefined) mirror.progress = nextOffset;
     mirror.retryMs = RETRY_MIN_MS;
     const peer = mirror.peer.id;
     this.metrics.parts.inc({ peer, source: nextOffset === undefined ? 'catch-up' : 'topic' });
-    this.metrics.entries.inc({ peer }, part.entries.length);
+    this.metrics.entries.inc({ peer }, entries);
     this.metrics.headPart.set({ peer }, partIndex);
     if (cosigned) this.metrics.cosignaturesGiven.inc({ peer });
     this.observeLag(mirror);
     await this.findings.resolveFindings(peer, 'stale');
     await this.findings.resolveFindings(peer, 'gap', partIndex + 1);
-    this.logger.debug({ msg: 'part mirrored', peer, part: partIndex, entries: part.entries.length });
+    this.logger.debug({ msg: 'part mirrored', peer, part: partIndex, entries });
   }
 
   private async gossipConflicts(mirror: PeerMirror, part: VerifiedPart) {
@@ -490,12 +528,28 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Reloads a peer's head and progress from the database and seeks its topic there. A store still in
-   * flight is waited for first: its outcome is what the database then holds.
+   * flight is waited for first (a part it stored is counted as stored); the database then holds its
+   * outcome.
    */
   private async resync(mirror: PeerMirror): Promise<void> {
     const storing = mirror.storing;
     mirror.storing = undefined;
-    await storing?.done;
+    if (storing !== undefined && (await storing.done) === undefined) {
+      mirror.audit.confirm();
+      await this.partStored(
+        mirror,
+        storing.part,
+        storing.entries,
+        storing.nextOffset,
+        storing.cosigned,
+      ).catch((error: unknown) =>
+        this.logger.warn({
+          msg: 'a stored part left its findings open',
+          peer: mirror.peer.id,
+          err: String(error),
+        }),
+      );
+    }
     try {
       mirror.audit.reset(await this.store.head(mirror.peer.id));
       mirror.progress = await this.store.progress(mirror.topic);
@@ -503,14 +557,16 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       mirror.audit.reset(mirror.audit.head);
       this.logger.warn({ msg: 'cannot reload the mirror head', peer: mirror.peer.id, err: String(error) });
     }
-    if (this.running)
-      this.consumer?.seek({ topic: mirror.topic, partition: 0, offset: (mirror.progress ?? 0n).toString() });
+    this.seekToProgress(mirror);
   }
 
   private async periodic(): Promise<void> {
     for (const mirror of this.mirrors.values()) {
       if (this.stopping) return;
-      await this.checkStale(mirror).catch((error: unknown) => {
+      // Judged on the stored head, once a part being stored is settled.
+      await this.locked(mirror, async () => {
+        if (await this.settle(mirror)) await this.checkStale(mirror);
+      }).catch((error: unknown) => {
         this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'stale' });
         this.logger.warn({ msg: 'stale check failed', peer: mirror.peer.id, err: String(error) });
       });
@@ -690,7 +746,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
    */
   private resumeTopic(mirror: PeerMirror): void {
     mirror.audit.reset(mirror.audit.head);
-    this.consumer?.seek({ topic: mirror.topic, partition: 0, offset: (mirror.progress ?? 0n).toString() });
+    this.seekToProgress(mirror);
   }
 
   /**
