@@ -21,7 +21,8 @@ import { writeMirrorScenario, writePortalRow, type MirrorScenario } from '../sup
  * a peer with nothing mirrored). The statement is compared with the same heads composed from the
  * one-row reads it replaces, before and after the portal row (quorum 2); the loader over it is
  * checked for which seal it serves as cosigned, and for reading nothing more when the newest
- * candidate verifies.
+ * candidate verifies. Last, the scenario is changed: a failing candidate below the latest part,
+ * quorum 0, no peers.
  */
 interface PlanNode {
   readonly 'Node Type': string;
@@ -174,6 +175,61 @@ describe('query: the log heads in one statement', () => {
       expect(asked).toEqual(
         expect.arrayContaining(['cosignedParts beta <3', 'cosignedParts gamma <1', 'cosignatures beta 2']),
       );
+    });
+
+    // The cases below change the scenario, in this order.
+
+    it('a candidate below the latest part that fails: the statement still names it, the loader pages below it', async () => {
+      // gamma's row for self's part 1 gets gamma's valid line for part 0: signed, but over another seal.
+      await ds.query(
+        `UPDATE cosignatures SET line = (SELECT line FROM cosignatures WHERE subject = 'alpha' AND part = 0 AND witness = 'gamma')
+          WHERE subject = 'alpha' AND part = 1 AND witness = 'gamma'`,
+      );
+      const reader = new TypeOrmFederationReader(ds);
+      const heads = await reader.heads();
+      expect(heads).toEqual(await composed(reader));
+      expect(heads.logs[0]).toMatchObject({ latest: { seal: { part: 2 } }, candidate: { part: 1 } });
+      const snapshot = await logHeadsLoader({
+        own: own(),
+        mirrors: mirror,
+        federation: reader,
+        ed25519: nodeEd25519,
+      })();
+      expect(snapshot.heads.get('self')?.cosigned?.seal.part).toBe(0);
+    });
+
+    it('quorum 0: the statement searches no candidate, and the loader serves no cosigned seal', async () => {
+      await ds.query('UPDATE federation_portal SET quorum = 0');
+      const reader = new TypeOrmFederationReader(ds);
+      const heads = await reader.heads();
+      expect(heads).toEqual(await composed(reader));
+      expect(heads.portal?.quorum).toBe(0);
+      expect(heads.logs.map((l) => l.candidate)).toEqual([undefined, undefined, undefined, undefined]);
+      // The latest seals still come with their rows.
+      expect(heads.logs[1]).toMatchObject({ peer: 'beta', latest: { seal: { part: 3 } } });
+      expect(heads.logs[1]!.latest!.cosignatures.map((c) => c.witness).sort()).toEqual(['alpha', 'gamma']);
+      const snapshot = await logHeadsLoader({
+        own: own(),
+        mirrors: mirror,
+        federation: reader,
+        ed25519: nodeEd25519,
+      })();
+      expect([...snapshot.heads.values()].map((h) => h.cosigned)).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    });
+
+    it('no peers: the own log alone', async () => {
+      await ds.query('UPDATE federation_portal SET quorum = 2');
+      await ds.query('DELETE FROM federation_peers');
+      const reader = new TypeOrmFederationReader(ds);
+      const heads = await reader.heads();
+      expect(heads).toEqual(await composed(reader));
+      expect(heads.peers).toEqual([]);
+      expect(heads.logs.map((l) => [l.peer, l.latest?.seal.part])).toEqual([[undefined, 2]]);
     });
   });
 });
