@@ -113,7 +113,11 @@ describe('local federation (deploy/federation/federation.js)', () => {
   const everyPid = new Set<number>();
 
   beforeAll(() => {
-    options = testFederationOptions({ portals: ['alpha', 'beta'] });
+    options = testFederationOptions({
+      portals: ['alpha', 'beta'],
+      // One service of one portal gets a harmless node flag: nodeArgs as a function reaches only it.
+      nodeArgs: (service, portal) => (service === 'query' && portal === 'beta' ? ['--no-deprecation'] : []),
+    });
   });
 
   afterAll(async () => {
@@ -178,6 +182,12 @@ describe('local federation (deploy/federation/federation.js)', () => {
           const pid = portal.pids[service]!;
           expect(alive(pid)).toBe(true);
           everyPid.add(pid);
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          expect([entry.id, service, argv.includes('--no-deprecation')]).toEqual([
+            entry.id,
+            service,
+            entry.id === 'beta' && service === 'query',
+          ]);
         }
       }
       expect(new Set(recordedPids(options.dir!))).toEqual(everyPid);

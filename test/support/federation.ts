@@ -91,6 +91,11 @@ export interface StartFederationOptions {
   signal?: AbortSignal;
   /** HTTPS for every gateway and query service, with certificates of a local CA in `<dir>/tls` (default false). */
   tls?: boolean;
+  /**
+   * Arguments for node before each service's main script: the same for every service, or a function
+   * of (service, portal id) giving each its own (the benchmarks' --cpu-prof of chosen services).
+   */
+  nodeArgs?: readonly string[] | ((service: FederationService, portal: string) => readonly string[]);
 }
 
 export interface StopFederationOptions {
