@@ -182,6 +182,10 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
       expect(cosigned[0]).toEqual({ n: String(PARTS), parts: String(PARTS) });
       const raised = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM findings');
       expect(raised[0]!.n).toBe('0');
+      // Nor a transport error: the failures are this portal's, never read as the peer's bad input
+      // (a message handed over before a seek is dropped, not judged by the rewound auditor).
+      const transport = (await metrics.transportErrors.get()).values;
+      expect(transport.map((v) => [v.labels.code, v.value]).filter(([, n]) => n !== 0)).toEqual([]);
       // The parts were stored in order, one at a time: a failed store is tried again before the
       // part verified on top of it, a committed one (its answer lost or not) is followed by the next.
       const expected = [0];
