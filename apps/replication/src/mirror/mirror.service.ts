@@ -116,8 +116,8 @@ interface StoringPart {
  * A part from the topic is stored while the peer's next part is read and verified on top of it (a
  * catch-up from the peer's query service, far rarer, is stored before the next part is fetched). Only
  * that verification overlaps the store: anything else done about the peer — storing the next part,
- * a finding, an escrow or inbound message, a catch-up round — first waits for the store; if it
- * failed, what was verified on top of it is forgotten with the rest (the failure above).
+ * a finding, an escrow or inbound message, a catch-up round, the stale check — first waits for the
+ * store; if it failed, what was verified on top of it is forgotten with the rest (the failure above).
  */
 @Injectable()
 export class MirrorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
