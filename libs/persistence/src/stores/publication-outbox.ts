@@ -12,13 +12,19 @@ const ENTRY_PAGE = 500;
  * connection.
  */
 export class TypeOrmPublicationOutbox implements PublicationOutbox {
+  /** Topics whose cursor row this instance created or found: the row is never deleted. */
+  private readonly cursors = new Set<string>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   async publishNext(topic: string, publish: (part: OutboxPart) => Promise<void>): Promise<PublishOutcome> {
-    await this.dataSource.query(
-      'INSERT INTO log_publication (topic) VALUES ($1) ON CONFLICT (topic) DO NOTHING',
-      [topic],
-    );
+    if (!this.cursors.has(topic)) {
+      await this.dataSource.query(
+        'INSERT INTO log_publication (topic) VALUES ($1) ON CONFLICT (topic) DO NOTHING',
+        [topic],
+      );
+      this.cursors.add(topic);
+    }
     return this.dataSource.transaction(async (tx): Promise<PublishOutcome> => {
       const cursor = await tx.query<Array<{ next_part: string }>>(
         'SELECT next_part FROM log_publication WHERE topic = $1 FOR UPDATE SKIP LOCKED',

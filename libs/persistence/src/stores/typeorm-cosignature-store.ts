@@ -6,9 +6,12 @@ import { safeInteger } from './log-sql';
 export class TypeOrmCosignatureStore implements CosignatureStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Stores a verified cosignature; resolves false when one from that witness for that part exists. */
+  /**
+   * Stores a verified cosignature; resolves false when one from that witness for that part exists.
+   * One statement, so no transaction around it (issue #17: two round trips fewer per cosignature).
+   */
   async storeCosignature(row: CosignatureRecord): Promise<boolean> {
-    return this.dataSource.transaction((tx) => insertCosignature(tx, row));
+    return insertCosignature(this.dataSource.manager, row);
   }
 
   /** A stored cosignature of `subject`'s part by `witness`, if any. */
