@@ -196,4 +196,22 @@ describe('replication publishes the sealed log to intermesh.log.<portal>', () =>
     };
     expect(health.checks['log-publication']?.status).toBe('up');
   }, 60_000);
+
+  // Last in this file: the copies from part 0 reach this spec's reader too, which calls them a reorder.
+  it('creates its cursor again when the row is gone (a restored database) and publishes on', async () => {
+    const sealed = await sealedParts();
+    expect(await publishedParts()).toBe(sealed);
+    await dataSource.query('DELETE FROM log_publication WHERE topic = $1', [topic]);
+    // Nothing queued meanwhile: the publisher alone brings the cursor back to the newest seal.
+    await eventually(
+      'the cursor created again and every sealed part published from it',
+      async () => {
+        const rows = await dataSource.query<unknown[]>('SELECT 1 FROM log_publication WHERE topic = $1', [
+          topic,
+        ]);
+        return rows.length === 1 && (await publishedParts()) === (await sealedParts()) ? true : undefined;
+      },
+      25_000,
+    );
+  }, 60_000);
 });

@@ -106,7 +106,7 @@ export class LogPublisherService implements OnApplicationBootstrap, BeforeApplic
     // The common case between two seals, no part to publish, costs one read and no lock: the
     // cursor's lock (FOR UPDATE) is a WAL record, so a poll that took it committed with a flush.
     const status = await this.outbox.status(this.topic);
-    this.metrics.lag.set(status.sealedParts - status.nextPart);
+    this.metrics.lag.set(Math.max(0, status.sealedParts - status.nextPart));
     const outcome: PublishOutcome =
       status.nextPart < status.sealedParts
         ? await this.outbox.publishNext(this.topic, async (part) => {

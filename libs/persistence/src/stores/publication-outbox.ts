@@ -30,7 +30,12 @@ export class TypeOrmPublicationOutbox implements PublicationOutbox {
         'SELECT next_part FROM log_publication WHERE topic = $1 FOR UPDATE SKIP LOCKED',
         [topic],
       );
-      if (cursor[0] === undefined) return { kind: 'busy' };
+      if (cursor[0] === undefined) {
+        // Locked by another publisher, or gone (a restored database, a row deleted by hand): the
+        // next call creates it again if it is missing, and publishes from part 0 (duplicates).
+        this.cursors.delete(topic);
+        return { kind: 'busy' };
+      }
       const nextPart = safeInteger(cursor[0].next_part, 'next_part');
       const seals = await tx.query<LogSealRow[]>(`SELECT ${SEAL_COLUMNS} FROM log_seals WHERE part = $1`, [
         nextPart,
