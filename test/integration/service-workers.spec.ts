@@ -95,7 +95,13 @@ describe('a service of several worker processes (WORKERS)', () => {
     const gateway = await startGateway();
     await waitFor(
       'both workers',
-      () => Promise.resolve(gateway.output().includes('"msg":"all workers listening"')),
+      // The primary's line and each worker's own `listening` line come through different pipes, in
+      // no fixed order: wait for all three (a clean-clone run once saw the primary's line first).
+      () =>
+        Promise.resolve(
+          gateway.output().includes('"msg":"all workers listening"') &&
+            listeningPids(gateway.output()).length >= 2,
+        ),
       120_000,
     );
     const first = listeningPids(gateway.output());
