@@ -12,7 +12,7 @@ const ENTRY_PAGE = 500;
  * connection.
  */
 export class TypeOrmPublicationOutbox implements PublicationOutbox {
-  /** Topics whose cursor row this instance created or found: the row is never deleted. */
+  /** Topics whose cursor row this instance created or found (forgotten when its lock finds no row). */
   private readonly cursors = new Set<string>();
 
   constructor(private readonly dataSource: DataSource) {}
