@@ -47,6 +47,9 @@ export async function exec(
     stderr += chunk.toString();
     echo(chunk);
   });
+  // A command that exits without reading its input (`docker ps`) closes the pipe first: the write
+  // then fails with EPIPE, which must not crash the runner; the exit code says how the command went.
+  child.stdin.on('error', ignoreClosedPipe);
   child.stdin.end(options.input ?? '');
   const result = await new Promise<ExecResult>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -67,6 +70,11 @@ export async function exec(
       `${command} ${args.join(' ').slice(0, 300)} exited ${result.code}\n${tail(result.stderr || result.stdout)}`,
     );
   return result;
+}
+
+/** Swallows EPIPE (the child closed its stdin or exited first); anything else is thrown. */
+export function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
 }
 
 /** The last lines of `text`. */

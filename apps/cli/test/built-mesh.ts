@@ -37,6 +37,11 @@ export function startMesh(
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // A run that exits before reading its input closes the pipe first; the EPIPE of that write is not
+  // the test's failure (the exit code and output are what it asserts).
+  child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   child.stdin.end(options.input ?? '');
   const timeoutMs = options.timeoutMs ?? 90_000;
   const done = new Promise<MeshRun>((resolve, reject) => {
