@@ -1,7 +1,9 @@
 import { DataSource } from 'typeorm';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import {
+  FULL_HEADS_SEARCH,
   TypeOrmFederationReader,
+  type HeadsSearch,
   TypeOrmMirrorLog,
   TypeOrmPublishedLog,
   dataSourceOptions,
@@ -9,6 +11,7 @@ import {
 } from '@cryptomesh/persistence';
 import type { FederationReader, StoredHeads, StoredLogHead } from '../../apps/query/src/federation-reader';
 import { logHeadsLoader } from '../../apps/query/src/log-heads-loader';
+import type { LogHeadsSnapshot } from '../../apps/query/src/log-heads';
 import type { PublishedLog, PublishedSeal } from '../../apps/query/src/published-log';
 import { HEADS_SQL } from '../../libs/persistence/src/stores/log-heads-sql';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
@@ -119,18 +122,34 @@ describe('query: the log heads in one statement', () => {
       expect(heads.logs[0]!.candidate!.cosignatures.map((c) => c.witness)).toEqual(['beta', 'gamma']);
     });
 
-    it('is planned cheap with and without statistics: no JIT, no parallel workers', async () => {
+    it('is planned cheap with and without statistics, searched whole or bounded, custom or generic: no JIT, no parallel workers', async () => {
       // A first version estimated millions (a cross join with the portal row guessed at hundreds of
       // rows): a fresh database JIT-compiled it at every execution, 500-900 ms a read of the heads.
-      for (const analyzed of [false, true]) {
+      // The service prepares it (`prepared`), so the generic plan counts as much as the custom one.
+      const searches: Array<[string, number]> = [
+        ['{}', 1],
+        ['{"alpha":[1,false],"beta":[2,false],"gamma":[null,true]}', 256],
+      ];
+      const cases = [false, true].flatMap((analyzed) =>
+        searches.flatMap((params) =>
+          ['auto', 'force_generic_plan'].map((mode) => ({ analyzed, params, mode })),
+        ),
+      );
+      for (const { analyzed, params, mode } of cases) {
         if (analyzed) await ds.query('ANALYZE');
         const root = await ds.transaction(async (tx) => {
           // Parallel plans allowed whatever the server's setting, so that their absence means something.
           await tx.query('SET LOCAL max_parallel_workers_per_gather = 2');
-          const plans = await tx.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
-            `EXPLAIN (FORMAT JSON) ${HEADS_SQL}`,
-          );
-          return plans[0]!['QUERY PLAN'][0]!.Plan;
+          await tx.query(`SET LOCAL plan_cache_mode = ${mode}`);
+          await tx.query(`PREPARE heads_plan AS ${HEADS_SQL}`);
+          try {
+            const plans = await tx.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
+              `EXPLAIN (FORMAT JSON) EXECUTE heads_plan('${params[0]}', ${params[1]})`,
+            );
+            return plans[0]!['QUERY PLAN'][0]!.Plan;
+          } finally {
+            await tx.query('DEALLOCATE heads_plan');
+          }
         });
         const jit = Number(
           (await ds.query<Array<{ jit_above_cost: string }>>('SHOW jit_above_cost'))[0]!.jit_above_cost,
@@ -175,6 +194,56 @@ describe('query: the log heads in one statement', () => {
       expect(asked).toEqual(
         expect.arrayContaining(['cosignedParts beta <3', 'cosignedParts gamma <1', 'cosignatures beta 2']),
       );
+    });
+
+    it("the loader remembers each log's floor: later reads search above it, the whole log only when due", async () => {
+      const reader = new TypeOrmFederationReader(ds);
+      const searches: Array<HeadsSearch | undefined> = [];
+      const counted: FederationReader = Object.assign(Object.create(reader) as FederationReader, {
+        heads: (search?: HeadsSearch) => {
+          searches.push(search);
+          return reader.heads(search);
+        },
+      });
+      let clock = 0;
+      const load = logHeadsLoader(
+        { own: own(), mirrors: mirror, federation: counted, ed25519: nodeEd25519 },
+        { window: 8, fullSearchMs: 1_000, now: () => clock },
+      );
+      const cosigned = (snapshot: LogHeadsSnapshot) =>
+        ['self', 'beta', 'gamma', 'delta'].map((name) => snapshot.heads.get(name)?.cosigned?.seal.part);
+      const bounds = (i: number) => Object.fromEntries(searches[i]!.subjects);
+      // First read: nothing remembered, every log searched from part 0.
+      expect(cosigned(await load())).toEqual([1, 2, 0, undefined]);
+      expect(searches[0]).toEqual({ window: 8, subjects: new Map() });
+      // Then above each verified part, within the windows; delta (no seal) is not searched.
+      clock = 500;
+      expect(cosigned(await load())).toEqual([1, 2, 0, undefined]);
+      expect(bounds(1)).toEqual({
+        alpha: { floor: 1, full: false },
+        beta: { floor: 2, full: false },
+        gamma: { floor: 0, full: false },
+      });
+      // A full search (above the floor) once fullSearchMs have passed since the last.
+      clock = 1_000;
+      expect(cosigned(await load())).toEqual([1, 2, 0, undefined]);
+      expect(bounds(2)).toEqual({
+        alpha: { floor: 1, full: true },
+        beta: { floor: 2, full: true },
+        gamma: { floor: 0, full: true },
+      });
+      clock = 1_500;
+      await load();
+      expect(Object.values(bounds(3)).map((b) => b.full)).toEqual([false, false, false]);
+      // Another quorum: the floors were verified against the old one and are forgotten.
+      await ds.query('UPDATE federation_portal SET quorum = 1');
+      try {
+        await load();
+        await load();
+        expect(bounds(5)).toEqual({ alpha: { full: true }, beta: { full: true }, gamma: { full: true } });
+      } finally {
+        await ds.query('UPDATE federation_portal SET quorum = 2');
+      }
     });
 
     // The cases below change the scenario, in this order.
@@ -231,5 +300,109 @@ describe('query: the log heads in one statement', () => {
       expect(heads.peers).toEqual([]);
       expect(heads.logs.map((l) => [l.peer, l.latest?.seal.part])).toEqual([[undefined, 2]]);
     });
+  });
+});
+
+describe('query: the heads search is bounded on a long log that never reaches its quorum', () => {
+  // 20,000 parts of the own log, each with one cosignature row where the quorum is 2 (a cosigner
+  // down for good): a search of the whole log reads every row, at every read of the heads. Rows are
+  // not signed: the statement counts them, the loader (tested above) verifies them.
+  const PARTS = 20_000;
+  const WINDOW = 64;
+  let db: TestDatabase;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('headsbound');
+    ds = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
+    await runMigrations(ds);
+    await ds.query(
+      `INSERT INTO log_seals (part, first, size, part_digest, chain, root, time_ms, note)
+       SELECT p, p, p + 1, d, d, d, 1000 + p, 'note ' || p
+         FROM generate_series(0, $1 - 1) AS p, (SELECT ('\\x' || repeat('00', 32))::bytea AS d) AS z`,
+      [PARTS],
+    );
+    await ds.query(
+      "INSERT INTO federation_portal (portal_id, witness_key, quorum) VALUES ('alpha', NULL, 2)",
+    );
+    await ds.query(
+      `INSERT INTO cosignatures (subject, part, witness, seal, line, cosigned_at)
+       SELECT 'alpha', p, 'beta', 'seal', 'line', 0 FROM generate_series(0, $1 - 1) AS p`,
+      [PARTS],
+    );
+    await ds.query('ANALYZE');
+  }, 60_000);
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  /** A second row on `part`: it then has the quorum's two. */
+  const reachQuorum = (part: number) =>
+    ds.query(
+      `INSERT INTO cosignatures (subject, part, witness, seal, line, cosigned_at) VALUES ('alpha', $1, 'gamma', 'seal', 'line', 0)`,
+      [part],
+    );
+
+  interface AnalyzedNode {
+    readonly 'Relation Name'?: string;
+    readonly 'Actual Rows': number;
+    readonly 'Actual Loops': number;
+    readonly Plans?: AnalyzedNode[];
+  }
+
+  /** The candidate the statement names under `search`, and how many cosignature rows it read. */
+  async function search(search: HeadsSearch): Promise<{ candidate: number | undefined; rowsRead: number }> {
+    const { logs } = await new TypeOrmFederationReader(ds).heads(search);
+    const subjects: Record<string, [number | null, boolean]> = {};
+    for (const [subject, b] of search.subjects) subjects[subject] = [b.floor ?? null, b.full];
+    const plans = await ds.query<Array<{ 'QUERY PLAN': Array<{ Plan: AnalyzedNode }> }>>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${HEADS_SQL}`,
+      [JSON.stringify(subjects), search.window],
+    );
+    let rowsRead = 0;
+    const walk = (node: AnalyzedNode) => {
+      if (node['Relation Name'] === 'cosignatures') rowsRead += node['Actual Rows'] * node['Actual Loops'];
+      node.Plans?.forEach(walk);
+    };
+    walk(plans[0]!['QUERY PLAN'][0]!.Plan);
+    return { candidate: logs[0]!.candidate?.part, rowsRead };
+  }
+
+  const bounded = (floor: number | undefined, full: boolean): HeadsSearch => ({
+    window: WINDOW,
+    subjects: new Map([['alpha', { ...(floor === undefined ? {} : { floor }), full }]]),
+  });
+
+  it('a full search reads every row; a bounded one reads the windows only, whatever the log length', async () => {
+    const full = await search(FULL_HEADS_SEARCH);
+    expect(full.candidate).toBeUndefined();
+    expect(full.rowsRead).toBeGreaterThanOrEqual(PARTS);
+    const top = await search(bounded(undefined, false));
+    expect(top.candidate).toBeUndefined();
+    expect(top.rowsRead).toBeLessThanOrEqual(WINDOW + 1);
+    const floored = await search(bounded(50, false));
+    expect(floored.candidate).toBeUndefined();
+    expect(floored.rowsRead).toBeLessThanOrEqual(2 * (WINDOW + 1));
+  });
+
+  it('finds a quorum in either window, one between them only in a full search, none below the floor', async () => {
+    await reachQuorum(40); // below the floor
+    expect((await search(bounded(50, true))).candidate).toBeUndefined();
+    expect((await search(FULL_HEADS_SEARCH)).candidate).toBe(40);
+    await reachQuorum(50); // the floor itself (its rows are read again: a late row joins its checkpoint)
+    expect((await search(bounded(50, false))).candidate).toBe(50);
+    await reachQuorum(50 + WINDOW - 1); // the floor's window, its last part
+    expect((await search(bounded(50, false))).candidate).toBe(50 + WINDOW - 1);
+    await reachQuorum(5_000); // between the windows
+    const between = await search(bounded(50, false));
+    expect(between.candidate).toBe(50 + WINDOW - 1);
+    expect(between.rowsRead).toBeLessThanOrEqual(2 * (WINDOW + 2));
+    expect((await search(bounded(50, true))).candidate).toBe(5_000);
+    await reachQuorum(PARTS - WINDOW); // the top window, its first part
+    const top = await search(bounded(50, false));
+    expect(top.candidate).toBe(PARTS - WINDOW);
+    expect(top.rowsRead).toBeLessThanOrEqual(2 * (WINDOW + 2));
   });
 });

@@ -1,5 +1,5 @@
 import type { FindingKind } from '@cryptomesh/intermesh';
-import type { OutsideWitnessRecord } from '@cryptomesh/persistence';
+import type { HeadsSearch, OutsideWitnessRecord } from '@cryptomesh/persistence';
 import type { PublishedSeal } from './published-log';
 /**
  * What the query service reads of the federation that the replication service stored
@@ -17,9 +17,10 @@ export interface FederationReader {
   peers(): Promise<FederationPeer[]>;
   /**
    * The roster and every log's head in ONE read (one snapshot): what `LogHeads` refreshes, tens of
-   * times a second under polling (docs/design/query.md "Log heads").
+   * times a second under polling (docs/design/query.md "Log heads"). Each log's quorum candidate is
+   * searched within `search` (default: everywhere).
    */
-  heads(): Promise<StoredHeads>;
+  heads(search?: HeadsSearch): Promise<StoredHeads>;
   peer(id: string): Promise<FederationPeer | undefined>;
   /** The stored cosignatures of `subject`'s part `part`, by witness id. */
   cosignatures(subject: string, part: number): Promise<StoredCosignature[]>;

@@ -11,11 +11,36 @@ export const COSIGNED_PAGE = 16;
 /** Verdicts kept by checkpoint text (a text and a key list give one count forever). */
 const MAX_REMEMBERED_COUNTS = 1024;
 
+/** Parts at the top of a log (and above its floor) searched for a quorum candidate at each read. */
+export const HEADS_SEARCH_WINDOW = 256;
+
+/** How often each log's candidate is searched all the way down to its floor. */
+export const HEADS_FULL_SEARCH_MS = 300_000;
+
 export interface LogHeadsSources {
   readonly own: PublishedLog;
   readonly mirrors: MirrorLogs;
   readonly federation: FederationReader;
   readonly ed25519: Ed25519;
+}
+
+export interface LogHeadsSearchOptions {
+  /** HEADS_SEARCH_WINDOW by default. */
+  readonly window?: number;
+  /** HEADS_FULL_SEARCH_MS by default. */
+  readonly fullSearchMs?: number;
+  /** Monotonic milliseconds. */
+  readonly now?: () => number;
+}
+
+/** What the loader remembers of one subject's search between reads. */
+interface SearchMemory {
+  /** The quorum and witness keys that `floor` was verified with. */
+  readonly verdictsId: string;
+  /** The newest part verified to meet the quorum: no newer candidate is below it. */
+  floor?: number;
+  /** When the last read that searched the whole log above `floor` started. */
+  fullAt?: number;
 }
 
 /**
@@ -26,8 +51,22 @@ export interface LogHeadsSources {
  * part with enough cosignature rows; only when that part's rows do not verify to the quorum does the
  * search page on below it. The verdict of `countCosigners` is kept per checkpoint text and key
  * list, so a refresh that finds nothing new verifies nothing.
+ *
+ * The search is bounded (query.md "Log heads"): a log's newest part verified to meet the quorum is
+ * remembered as its floor, and a read searches only the `window` parts at the top of the log and the
+ * `window` parts from the floor up, the whole log above the floor once every `fullSearchMs` (and at
+ * the first read, and whenever the quorum or the witness keys change). A log whose cosigners stopped
+ * short of the quorum costs a window's rows a read, not its whole history; a quorum reached late on
+ * a part between the two windows is served from the next full search.
  */
-export function logHeadsLoader(sources: LogHeadsSources): LogHeadsLoader {
+export function logHeadsLoader(
+  sources: LogHeadsSources,
+  options: LogHeadsSearchOptions = {},
+): LogHeadsLoader {
+  const window = options.window ?? HEADS_SEARCH_WINDOW;
+  const fullSearchMs = options.fullSearchMs ?? HEADS_FULL_SEARCH_MS;
+  const now = options.now ?? (() => performance.now());
+  const memory = new Map<string, SearchMemory>();
   const counts = new Map<string, number>();
   const count = (checkpoint: string, keys: readonly VerifierKey[], keysId: string): number => {
     const key = `${keysId}\n${checkpoint}`;
@@ -41,12 +80,20 @@ export function logHeadsLoader(sources: LogHeadsSources): LogHeadsLoader {
   };
   return async (): Promise<LogHeadsSnapshot> => {
     const { federation } = sources;
+    const startedAt = now();
+    const subjects = new Map<string, { floor?: number; full: boolean }>();
+    for (const [subject, m] of memory)
+      subjects.set(subject, {
+        ...(m.floor === undefined ? {} : { floor: m.floor }),
+        full: m.fullAt === undefined || startedAt - m.fullAt >= fullSearchMs,
+      });
     // The roster and every log's latest seal, its cosignatures and the newest candidate for the
     // quorum in one statement: a checkpoint request waits for this read when the heads are stale.
-    const stored = await federation.heads();
+    const stored = await federation.heads({ window, subjects });
     const { portal, peers } = stored;
     const members = membersOf(portal, peers);
     const quorum = portal?.quorum ?? 0;
+    const searched = new Set<string>();
     const heads = await Promise.all(
       stored.logs.map(async ({ peer, latest, candidate }): Promise<[string, LogHead]> => {
         const name = peer ?? SELF;
@@ -60,7 +107,13 @@ export function logHeadsLoader(sources: LogHeadsSources): LogHeadsLoader {
         const keys = witnessKeysFor(subject, members);
         const keysId = keys.map((k) => k.text).join(' ');
         const meets = (c: CosignedSeal) => count(c.checkpoint, keys, keysId) >= quorum;
-        if (candidate === undefined) return [name, { latest: head, cosigned: undefined }];
+        searched.add(subject);
+        const bounds = subjects.get(subject) ?? { full: true };
+        const found = (cosigned: CosignedSeal | undefined): [string, LogHead] => {
+          remember(subject, `${quorum} ${keysId}`, latest.seal.part, bounds, startedAt, cosigned);
+          return [name, { latest: head, cosigned }];
+        };
+        if (candidate === undefined) return found(undefined);
         const first =
           candidate.part === latest.seal.part
             ? head
@@ -70,30 +123,57 @@ export function logHeadsLoader(sources: LogHeadsSources): LogHeadsLoader {
                   seal: candidate.seal,
                   checkpoint: cosignedCheckpoint(candidate.seal.note, candidate.cosignatures),
                 };
-        if (first !== undefined && meets(first)) return [name, { latest: head, cosigned: first }];
+        if (first !== undefined && meets(first)) return found(first);
         // The newest candidate's rows do not verify to the quorum (a peer stored a cosignature over
-        // another seal, or a witness key changed): page on below it, a statement per step.
+        // another seal, or a witness key changed): page on below it, a statement per step, down to
+        // the floor (or the window, in a search that is neither full nor floored).
         const log = peer === undefined ? sources.own : sources.mirrors(peer);
-        return [
-          name,
-          { latest: head, cosigned: await olderCosigned(log, subject, candidate.part, quorum, meets) },
-        ];
+        const from = bounds.floor ?? (bounds.full ? 0 : Math.max(0, latest.seal.part - window + 1));
+        return found(await olderCosigned(log, subject, from, candidate.part, quorum, meets));
       }),
     );
+    // A subject that left the roster, or has no quorum any more, is searched afresh if it returns.
+    for (const subject of memory.keys()) if (!searched.has(subject)) memory.delete(subject);
     return { portal, peers, quorum, heads: new Map(heads) };
   };
 
-  /** The newest part below `before` whose checkpoint meets the quorum, a page of candidates at a time. */
+  /** What a read that started at `startedAt` with `bounds` teaches about `subject`'s next search. */
+  function remember(
+    subject: string,
+    verdictsId: string,
+    latestPart: number,
+    bounds: { readonly floor?: number; readonly full: boolean },
+    startedAt: number,
+    cosigned: CosignedSeal | undefined,
+  ): void {
+    let m = memory.get(subject);
+    if (m !== undefined && (m.verdictsId !== verdictsId || (m.floor ?? -1) > latestPart)) {
+      // Its floor was verified with another quorum or other keys, or is beyond a log that moved
+      // back (a mirror reset): forgotten, and the next read searches the whole log.
+      memory.set(subject, { verdictsId });
+      return;
+    }
+    m ??= { verdictsId };
+    if (bounds.full) m.fullAt = startedAt;
+    if (cosigned !== undefined && cosigned.seal.part >= (m.floor ?? -1)) m.floor = cosigned.seal.part;
+    memory.set(subject, m);
+  }
+
+  /**
+   * The newest part in [from, before) whose checkpoint meets the quorum, a page of candidates at a
+   * time.
+   */
   async function olderCosigned(
     log: PublishedLog,
     subject: string,
+    from: number,
     before: number,
     quorum: number,
     meets: (c: CosignedSeal) => boolean,
   ): Promise<CosignedSeal | undefined> {
     const { federation } = sources;
     for (;;) {
-      const parts = await federation.cosignedParts(subject, 0, quorum, COSIGNED_PAGE, before);
+      const parts = await federation.cosignedParts(subject, from, quorum, COSIGNED_PAGE, before);
       for (const part of parts) {
         const seal = await log.sealOfPart(part);
         if (seal === undefined) continue;

@@ -42,8 +42,10 @@ export type {
 export { TypeOrmPublishedLog } from './stores/typeorm-published-log.store';
 export { TypeOrmMirrorLog } from './stores/typeorm-mirror-log.store';
 export { TypeOrmFederationReader } from './stores/typeorm-federation-reader.store';
+export { FULL_HEADS_SEARCH } from './stores/log-heads-sql';
 export type {
   HeadSealRecord,
+  HeadsSearch,
   SealWithCosignatures,
   StoredHeadsRecord,
   StoredLogHeadRecord,

@@ -69,11 +69,29 @@ const sealOf = (where: string, order: string) => `(
     LIMIT 1)`;
 
 /**
+ * Where `readStoredHeads` looks for each log's quorum candidate. The search walks the cosignature
+ * rows newest first until a part has enough of them; when none has (a cosigner down, a quorum no
+ * part reaches), a search of the whole log reads every row of the subject, at every read of the
+ * heads. So the caller bounds it (docs/design/query.md "Log heads"): by subject, a `floor` — the
+ * newest part it verified to meet the quorum; no newer candidate can be older — and, unless the
+ * search is `full`, only the `window` parts at the top and the `window` parts from the floor up.
+ * A subject absent from `subjects`: a full search from part 0.
+ */
+export interface HeadsSearch {
+  readonly window: number;
+  readonly subjects: ReadonlyMap<string, { readonly floor?: number; readonly full: boolean }>;
+}
+
+/** A full search of every log (what a reader with no memory of earlier reads asks). */
+export const FULL_HEADS_SEARCH: HeadsSearch = { window: 1, subjects: new Map() };
+
+/**
  * One row per log: the own log (peer NULL) then each peer by id. The own log's cosignatures are
  * those whose subject is this portal's id; before the portal row exists it has none. The
  * candidate is searched only with a quorum, newest first, among the parts at or below the latest
  * seal (a cosignature gossiped ahead of its part is not a candidate), as the paging search of
- * `cosignedParts` would find it first.
+ * `cosignedParts` would find it first — within the bounds of `HeadsSearch` ($1: subject →
+ * [floor, full]; $2: the window), each range an index range of the cosignatures' primary key.
  *
  * Written so that the planner's estimate stays small with or without the tables' statistics (every
  * join bounded to one row, the portal row too): a first version's estimate, above `jit_above_cost`,
@@ -94,11 +112,23 @@ SELECT h.peer, h.origin, h.verifier_key, h.witness_key, h.query_url, h.configure
   LEFT JOIN LATERAL (SELECT portal_id, witness_key, quorum FROM federation_portal LIMIT 1) f ON true
   CROSS JOIN LATERAL (SELECT coalesce(h.peer, f.portal_id) AS subject) x
   LEFT JOIN LATERAL ${sealOf('true', 'ORDER BY part DESC LIMIT 1')} s ON true
+  CROSS JOIN LATERAL (
+    SELECT ($1::jsonb -> x.subject ->> 0)::bigint AS floor,
+           coalesce(($1::jsonb -> x.subject ->> 1)::boolean, true) AS full) b
   LEFT JOIN LATERAL (
-    SELECT c.part FROM cosignatures c
-     WHERE c.subject = x.subject AND c.part <= s.part AND f.quorum > 0
-     GROUP BY c.part HAVING count(*) >= f.quorum
-     ORDER BY c.part DESC LIMIT 1) k ON true
+    SELECT max(u.part) AS part FROM (
+      (SELECT c.part FROM cosignatures c
+        WHERE c.subject = x.subject AND c.part <= s.part AND f.quorum > 0
+          AND c.part >= CASE WHEN b.full THEN coalesce(b.floor, 0)
+                             ELSE greatest(coalesce(b.floor, 0), s.part - $2::bigint + 1) END
+        GROUP BY c.part HAVING count(*) >= f.quorum
+        ORDER BY c.part DESC LIMIT 1)
+      UNION ALL
+      (SELECT c.part FROM cosignatures c
+        WHERE c.subject = x.subject AND f.quorum > 0 AND NOT b.full
+          AND c.part >= b.floor AND c.part <= least(s.part, b.floor + $2::bigint - 1)
+        GROUP BY c.part HAVING count(*) >= f.quorum
+        ORDER BY c.part DESC LIMIT 1)) u) k ON true
   LEFT JOIN LATERAL ${sealOf('part = k.part', '')} cs ON k.part <> s.part
  ORDER BY h.ord, h.peer COLLATE "C"`;
 
@@ -133,8 +163,15 @@ interface HeadRow {
  * is tens of times a second, and a statement per log and per search step made that read about 40 %
  * of a federated query service's CPU (issue #17).
  */
-export async function readStoredHeads(query: SqlQuery): Promise<StoredHeadsRecord> {
-  const rows = await query<HeadRow>(HEADS_SQL);
+export async function readStoredHeads(
+  query: SqlQuery,
+  search: HeadsSearch = FULL_HEADS_SEARCH,
+): Promise<StoredHeadsRecord> {
+  if (!Number.isSafeInteger(search.window) || search.window < 1)
+    throw new RangeError(`heads search window: a positive integer, not ${search.window}`);
+  const subjects: Record<string, [number | null, boolean]> = {};
+  for (const [subject, { floor, full }] of search.subjects) subjects[subject] = [floor ?? null, full];
+  const rows = await query<HeadRow>(HEADS_SQL, [JSON.stringify(subjects), search.window]);
   const first = rows[0];
   const portal =
     first?.portal_id == null

@@ -2,7 +2,7 @@ import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource } from 'typeorm';
 import { readOutsideWitnesses, type OutsideWitnessRecord } from './typeorm-outside-witness.store';
 import { safeInteger, type SqlQuery } from './log-sql';
-import { readStoredHeads, type StoredHeadsRecord } from './log-heads-sql';
+import { readStoredHeads, type HeadsSearch, type StoredHeadsRecord } from './log-heads-sql';
 import { dataSourceQuery, preparedDataSourceQuery } from './typeorm-published-log.store';
 
 /** This portal in the federation (`federation_portal`, written by the replication service at start). */
@@ -90,9 +90,9 @@ export class TypeOrmFederationReader {
     this.headsQuery = options.prepared === true ? preparedDataSourceQuery(dataSource) : this.query;
   }
 
-  /** The roster and every log's head, in one statement (`readStoredHeads`). */
-  heads(): Promise<StoredHeadsRecord> {
-    return readStoredHeads(this.headsQuery);
+  /** The roster and every log's head, in one statement (`readStoredHeads`), searched as `search` says. */
+  heads(search?: HeadsSearch): Promise<StoredHeadsRecord> {
+    return readStoredHeads(this.headsQuery, search);
   }
 
   /** The outside witnesses the replication service submits seals to (`outside_witnesses`), by name. */
