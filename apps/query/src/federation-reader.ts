@@ -26,7 +26,8 @@ export interface FederationReader {
   cosignatures(subject: string, part: number): Promise<StoredCosignature[]>;
   /**
    * Parts of `subject` in [from, before) (`before` open when undefined) with at least `witnesses`
-   * stored cosignatures — whatever seal they are over —, newest first, at most `limit`.
+   * stored cosignatures of federation members — whatever seal they are over; an outside witness's
+   * never count —, newest first, at most `limit`.
    */
   cosignedParts(
     subject: string,

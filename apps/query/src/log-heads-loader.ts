@@ -55,9 +55,10 @@ interface SearchMemory {
  * The search is bounded (query.md "Log heads"): a log's newest part verified to meet the quorum is
  * remembered as its floor, and a read searches only the `window` parts at the top of the log and the
  * `window` parts from the floor up, the whole log above the floor once every `fullSearchMs` (and at
- * the first read, and whenever the quorum or the witness keys change). A log whose cosigners stopped
- * short of the quorum costs a window's rows a read, not its whole history; a quorum reached late on
- * a part between the two windows is served from the next full search.
+ * the first read, and again at once in a refresh that finds the quorum or the witness keys changed).
+ * The fallback pages only within what was searched. A log whose cosigners stopped short of the
+ * quorum costs two windows a read, not its whole history; a quorum reached late on a part between
+ * the two windows is served from the next full search.
  */
 export function logHeadsLoader(
   sources: LogHeadsSources,
@@ -79,6 +80,14 @@ export function logHeadsLoader(
     return n;
   };
   return async (): Promise<LogHeadsSnapshot> => {
+    const read = await readHeads();
+    if (read.forgotten === 0) return read.snapshot;
+    // A floor was verified against another quorum or other witness keys, so this read's search
+    // above it may have missed the seal to serve: searched again at once, the whole log.
+    return (await readHeads()).snapshot;
+  };
+
+  async function readHeads(): Promise<{ snapshot: LogHeadsSnapshot; forgotten: number }> {
     const { federation } = sources;
     const startedAt = now();
     const subjects = new Map<string, { floor?: number; full: boolean }>();
@@ -94,6 +103,7 @@ export function logHeadsLoader(
     const members = membersOf(portal, peers);
     const quorum = portal?.quorum ?? 0;
     const searched = new Set<string>();
+    let forgotten = 0;
     const heads = await Promise.all(
       stored.logs.map(async ({ peer, latest, candidate }): Promise<[string, LogHead]> => {
         const name = peer ?? SELF;
@@ -110,7 +120,8 @@ export function logHeadsLoader(
         searched.add(subject);
         const bounds = subjects.get(subject) ?? { full: true };
         const found = (cosigned: CosignedSeal | undefined): [string, LogHead] => {
-          remember(subject, `${quorum} ${keysId}`, latest.seal.part, bounds, startedAt, cosigned);
+          if (!remember(subject, `${quorum} ${keysId}`, latest.seal.part, bounds, startedAt, cosigned))
+            forgotten++;
           return [name, { latest: head, cosigned }];
         };
         if (candidate === undefined) return found(undefined);
@@ -125,19 +136,26 @@ export function logHeadsLoader(
                 };
         if (first !== undefined && meets(first)) return found(first);
         // The newest candidate's rows do not verify to the quorum (a peer stored a cosignature over
-        // another seal, or a witness key changed): page on below it, a statement per step, down to
-        // the floor (or the window, in a search that is neither full nor floored).
+        // another seal, or a witness key changed): page on below it, a statement per step, within
+        // what the statement searched (down to the floor in a full search, else the two windows).
         const log = peer === undefined ? sources.own : sources.mirrors(peer);
-        const from = bounds.floor ?? (bounds.full ? 0 : Math.max(0, latest.seal.part - window + 1));
-        return found(await olderCosigned(log, subject, from, candidate.part, quorum, meets));
+        const ranges = fallbackRanges(bounds, latest.seal.part, candidate.part, window);
+        for (const [from, before] of ranges) {
+          const older = await olderCosigned(log, subject, from, before, quorum, meets);
+          if (older !== undefined) return found(older);
+        }
+        return found(undefined);
       }),
     );
     // A subject that left the roster, or has no quorum any more, is searched afresh if it returns.
     for (const subject of memory.keys()) if (!searched.has(subject)) memory.delete(subject);
-    return { portal, peers, quorum, heads: new Map(heads) };
-  };
+    return { snapshot: { portal, peers, quorum, heads: new Map(heads) }, forgotten };
+  }
 
-  /** What a read that started at `startedAt` with `bounds` teaches about `subject`'s next search. */
+  /**
+   * What a read that started at `startedAt` with `bounds` teaches about `subject`'s next search.
+   * False when it forgot the subject's floor (this read's search was bounded by a stale one).
+   */
   function remember(
     subject: string,
     verdictsId: string,
@@ -145,18 +163,19 @@ export function logHeadsLoader(
     bounds: { readonly floor?: number; readonly full: boolean },
     startedAt: number,
     cosigned: CosignedSeal | undefined,
-  ): void {
+  ): boolean {
     let m = memory.get(subject);
     if (m !== undefined && (m.verdictsId !== verdictsId || (m.floor ?? -1) > latestPart)) {
       // Its floor was verified with another quorum or other keys, or is beyond a log that moved
       // back (a mirror reset): forgotten, and the next read searches the whole log.
       memory.set(subject, { verdictsId });
-      return;
+      return false;
     }
     m ??= { verdictsId };
     if (bounds.full) m.fullAt = startedAt;
     if (cosigned !== undefined && cosigned.seal.part >= (m.floor ?? -1)) m.floor = cosigned.seal.part;
     memory.set(subject, m);
+    return true;
   }
 
   /**
@@ -187,6 +206,29 @@ export function logHeadsLoader(
       before = parts[parts.length - 1]!;
     }
   }
+}
+
+/**
+ * Where the fallback pages below a candidate `candidate` that failed, as [from, before) ranges,
+ * newest first: what the statement searched below it — down to the floor (or part 0) in a full
+ * search; else the window at the top of the log, then the window above the floor.
+ */
+export function fallbackRanges(
+  bounds: { readonly floor?: number; readonly full: boolean },
+  latest: number,
+  candidate: number,
+  window: number,
+): Array<[number, number]> {
+  const floor = bounds.floor ?? 0;
+  if (bounds.full) return floor < candidate ? [[floor, candidate]] : [];
+  const ranges: Array<[number, number]> = [];
+  const top = Math.max(floor, latest - window + 1);
+  if (top < candidate) ranges.push([top, candidate]);
+  if (bounds.floor !== undefined) {
+    const before = Math.min(candidate, bounds.floor + window, top);
+    if (bounds.floor < before) ranges.push([bounds.floor, before]);
+  }
+  return ranges;
 }
 
 export type Member = { readonly id: string; readonly witnessKey: string | null };

@@ -54,6 +54,13 @@ export interface StoredHeadsRecord {
 
 const SEAL = 'part, first, size, time_ms, note';
 
+/**
+ * A cosignature row that may count toward the quorum: a federation member's, not an outside
+ * witness's (`outside:<name>`, stored beside them for the checkpoint, but never a quorum cosigner:
+ * counted, they made parts candidates that could not verify). Peer ids have no colon.
+ */
+export const MEMBER_ROW = "c.witness NOT LIKE 'outside:%'";
+
 /** The cosignature rows of `subject`'s part `part` as one JSON array, by witness id (NULL for none). */
 const cosignaturesOf = (subject: string, part: string) => `(
   SELECT json_agg(json_build_object('witness', w.witness, 'seal', w.seal, 'line', w.line)
@@ -118,15 +125,15 @@ SELECT h.peer, h.origin, h.verifier_key, h.witness_key, h.query_url, h.configure
   LEFT JOIN LATERAL (
     SELECT max(u.part) AS part FROM (
       (SELECT c.part FROM cosignatures c
-        WHERE c.subject = x.subject AND c.part <= s.part AND f.quorum > 0
+        WHERE c.subject = x.subject AND c.part <= s.part AND f.quorum > 0 AND ${MEMBER_ROW}
           AND c.part >= CASE WHEN b.full THEN coalesce(b.floor, 0)
                              ELSE greatest(coalesce(b.floor, 0), s.part - $2::bigint + 1) END
         GROUP BY c.part HAVING count(*) >= f.quorum
         ORDER BY c.part DESC LIMIT 1)
       UNION ALL
       (SELECT c.part FROM cosignatures c
-        WHERE c.subject = x.subject AND f.quorum > 0 AND NOT b.full
-          AND c.part >= b.floor AND c.part <= least(s.part, b.floor + $2::bigint - 1)
+        WHERE c.subject = x.subject AND c.part <= s.part AND f.quorum > 0 AND ${MEMBER_ROW}
+          AND NOT b.full AND c.part >= b.floor AND c.part <= b.floor + $2::bigint - 1
         GROUP BY c.part HAVING count(*) >= f.quorum
         ORDER BY c.part DESC LIMIT 1)) u) k ON true
   LEFT JOIN LATERAL ${sealOf('part = k.part', '')} cs ON k.part <> s.part
@@ -170,7 +177,11 @@ export async function readStoredHeads(
   if (!Number.isSafeInteger(search.window) || search.window < 1)
     throw new RangeError(`heads search window: a positive integer, not ${search.window}`);
   const subjects: Record<string, [number | null, boolean]> = {};
-  for (const [subject, { floor, full }] of search.subjects) subjects[subject] = [floor ?? null, full];
+  for (const [subject, { floor, full }] of search.subjects) {
+    if (floor !== undefined && (!Number.isSafeInteger(floor) || floor < 0))
+      throw new RangeError(`heads search floor of ${subject}: a part index, not ${floor}`);
+    subjects[subject] = [floor ?? null, full];
+  }
   const rows = await query<HeadRow>(HEADS_SQL, [JSON.stringify(subjects), search.window]);
   const first = rows[0];
   const portal =

@@ -2,7 +2,7 @@ import type { FindingKind } from '@cryptomesh/intermesh';
 import type { DataSource } from 'typeorm';
 import { readOutsideWitnesses, type OutsideWitnessRecord } from './typeorm-outside-witness.store';
 import { safeInteger, type SqlQuery } from './log-sql';
-import { readStoredHeads, type HeadsSearch, type StoredHeadsRecord } from './log-heads-sql';
+import { MEMBER_ROW, readStoredHeads, type HeadsSearch, type StoredHeadsRecord } from './log-heads-sql';
 import { dataSourceQuery, preparedDataSourceQuery } from './typeorm-published-log.store';
 
 /** This portal in the federation (`federation_portal`, written by the replication service at start). */
@@ -137,8 +137,9 @@ export class TypeOrmFederationReader {
 
   /**
    * Parts of `subject` in [from, before) — `before` open when undefined — with at least `witnesses`
-   * stored cosignature rows, newest first, at most `limit`. Rows are counted whatever seal they are
-   * over: the caller checks that they are over the seal it serves.
+   * stored cosignature rows of federation members (an outside witness's never count), newest first,
+   * at most `limit`. Rows are counted whatever seal they are over: the caller checks that they are
+   * over the seal it serves.
    */
   async cosignedParts(
     subject: string,
@@ -148,8 +149,8 @@ export class TypeOrmFederationReader {
     before?: number,
   ): Promise<number[]> {
     const rows = await this.query<{ part: string }>(
-      `SELECT part FROM cosignatures
-        WHERE subject = $1 AND part >= $2 AND ($5::bigint IS NULL OR part < $5)
+      `SELECT part FROM cosignatures c
+        WHERE subject = $1 AND part >= $2 AND ($5::bigint IS NULL OR part < $5) AND ${MEMBER_ROW}
         GROUP BY part HAVING count(*) >= $3
         ORDER BY part DESC LIMIT $4`,
       [subject, from, witnesses, limit, before ?? null],
