@@ -186,6 +186,12 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
       // (a message handed over before a seek is dropped, not judged by the rewound auditor).
       const transport = (await metrics.transportErrors.get()).values;
       expect(transport.map((v) => [v.labels.code, v.value]).filter(([, n]) => n !== 0)).toEqual([]);
+      // Each failed store is counted as one (stage `store`), nothing as a failure of the topic.
+      const errorValues = (await metrics.errors.get()).values;
+      // (Catch-up and lag failures, the peer query service being unreachable here, are not looked at.)
+      const failures = (stage: string) =>
+        errorValues.filter((v) => v.labels.stage === stage).reduce((n, v) => n + v.value, 0);
+      expect([failures('store'), failures('topic')]).toEqual([injected.length, 0]);
       // The parts were stored in order, one at a time: a failed store is tried again before the
       // part verified on top of it, a committed one (its answer lost or not) is followed by the next.
       const expected = [0];

@@ -32,6 +32,7 @@ export type { CommonConfig, ServiceSpec, RunningService } from './service-bootst
 export { packageVersion } from './package-version';
 export { OpenApiRegistry } from './openapi/openapi-registry';
 export type { OpenApiFragment } from './openapi/openapi-registry';
+export { ReplacingTimer } from './replacing-timer';
 export { WakeableDelay } from './wakeable-delay';
 export { RetryLoop } from './retry-loop';
 export type { RetryLoopOptions } from './retry-loop';

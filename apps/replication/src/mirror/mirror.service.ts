@@ -20,6 +20,7 @@ import { isLogError, openSeal, parseNote, type Seal, type VerifierKey } from '@c
 import {
   HealthRegistry,
   LogGate,
+  ReplacingTimer,
   SerialTicker,
   SignatureWorkers,
   type FetchFunction,
@@ -78,6 +79,8 @@ interface PeerMirror {
   /** The head part when the last catch-up check ran: a head that did not move since may need one. */
   checkedHead: number;
   retryMs: number;
+  /** The resume of the topic at the end of the current back-off (a later back-off replaces it). */
+  readonly resume: ReplacingTimer;
   /** The time of the peer's newest seal seen on its query service (catch-up or lag sample), if any. */
   peerSealTimeMs: number | undefined;
   /** The size of the peer's log by its newest seal seen on its query service, if any (the lag in entries). */
@@ -187,6 +190,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         progress: await this.store.progress(topic),
         checkedHead: head?.part ?? -1,
         retryMs: RETRY_MIN_MS,
+        resume: new ReplacingTimer(),
         peerSealTimeMs: undefined,
         peerSize: undefined,
         storing: undefined,
@@ -217,6 +221,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     await this.starting;
     await rounds;
     for (const mirror of this.mirrors.values()) {
+      mirror.resume.clear();
       await mirror.storing?.done;
       await mirror.lock;
     }
@@ -325,7 +330,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         });
         await this.apply(mirror, step, offset + 1n);
       } catch (error) {
-        await this.retryLater(mirror, error);
+        await this.retryLater(mirror, 'topic', error);
       }
     });
   }
@@ -335,22 +340,24 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
    * until a part is stored. The consumer seeks back to the stored progress, so the part in progress
    * is read again from its start.
    */
-  private async retryLater(mirror: PeerMirror, error: unknown): Promise<void> {
-    this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'topic' });
+  private async retryLater(mirror: PeerMirror, stage: 'topic' | 'store', error: unknown): Promise<void> {
+    this.metrics.errors.inc({ peer: mirror.peer.id, stage });
     this.logger.error({
       msg: 'mirror failed; retrying from the stored head',
       peer: mirror.peer.id,
+      stage,
       err: String(error),
     });
     await this.resync(mirror);
     const partition = [{ topic: mirror.topic, partitions: [0] }];
     // The consumer throws while it is not running (a crash, a restart, the shutdown): it then
     // starts again from the stored progress anyway.
+    // A back-off that starts before the last one ended (a store that failed with no message
+    // after it, while the topic was paused) replaces its resume: the earlier timer would end it.
     if (this.consumerCall(mirror, 'pause', (consumer) => consumer.pause(partition)))
-      setTimeout(
-        () => this.consumerCall(mirror, 'resume', (consumer) => consumer.resume(partition)),
-        mirror.retryMs,
-      ).unref();
+      mirror.resume.set(mirror.retryMs, () =>
+        this.consumerCall(mirror, 'resume', (consumer) => consumer.resume(partition)),
+      );
     mirror.retryMs = Math.min(RETRY_MAX_MS, mirror.retryMs * 2);
   }
 
@@ -389,7 +396,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     const error = await storing.done;
     mirror.storing = undefined;
     if (error !== undefined) {
-      await this.retryLater(mirror, error);
+      await this.retryLater(mirror, 'store', error);
       return false;
     }
     mirror.audit.confirm();
@@ -468,7 +475,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
           try {
             await this.settle(mirror);
           } catch (error) {
-            await this.retryLater(mirror, error);
+            await this.retryLater(mirror, 'topic', error);
           }
         }),
       )
