@@ -167,9 +167,13 @@ export function logHeadsLoader(
     let m = memory.get(subject);
     if (m !== undefined && (m.verdictsId !== verdictsId || (m.floor ?? -1) > latestPart)) {
       // Its floor was verified with another quorum or other keys, or is beyond a log that moved
-      // back (a mirror reset): forgotten, and the next read searches the whole log.
-      memory.set(subject, { verdictsId });
-      return false;
+      // back (a mirror reset): forgotten. Unless this read searched the whole log from part 0
+      // anyway, its result may miss the seal to serve, and the log is searched again, whole.
+      if (!bounds.full || bounds.floor !== undefined) {
+        memory.set(subject, { verdictsId });
+        return false;
+      }
+      m = undefined;
     }
     m ??= { verdictsId };
     if (bounds.full) m.fullAt = startedAt;

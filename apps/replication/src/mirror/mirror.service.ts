@@ -221,9 +221,9 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     await this.starting;
     await rounds;
     for (const mirror of this.mirrors.values()) {
-      mirror.resume.clear();
       await mirror.storing?.done;
       await mirror.lock;
+      mirror.resume.clear();
     }
   }
 
