@@ -213,25 +213,23 @@ describe('query: the log heads in one statement', () => {
       const cosigned = (snapshot: LogHeadsSnapshot) =>
         ['self', 'beta', 'gamma', 'delta'].map((name) => snapshot.heads.get(name)?.cosigned?.seal.part);
       const bounds = (i: number) => Object.fromEntries(searches[i]!.subjects);
+      // The parts each log's first read verified to meet the quorum.
+      const floors = (full: boolean) => ({
+        alpha: { floor: 1, full },
+        beta: { floor: 2, full },
+        gamma: { floor: 0, full },
+      });
       // First read: nothing remembered, every log searched from part 0.
       expect(cosigned(await load())).toEqual([1, 2, 0, undefined]);
       expect(searches[0]).toEqual({ window: 8, subjects: new Map() });
       // Then above each verified part, within the windows; delta (no seal) is not searched.
       clock = 500;
       expect(cosigned(await load())).toEqual([1, 2, 0, undefined]);
-      expect(bounds(1)).toEqual({
-        alpha: { floor: 1, full: false },
-        beta: { floor: 2, full: false },
-        gamma: { floor: 0, full: false },
-      });
+      expect(bounds(1)).toEqual(floors(false));
       // A full search (above the floor) once fullSearchMs have passed since the last.
       clock = 1_000;
       expect(cosigned(await load())).toEqual([1, 2, 0, undefined]);
-      expect(bounds(2)).toEqual({
-        alpha: { floor: 1, full: true },
-        beta: { floor: 2, full: true },
-        gamma: { floor: 0, full: true },
-      });
+      expect(bounds(2)).toEqual(floors(true));
       clock = 1_500;
       await load();
       expect(Object.values(bounds(3)).map((b) => b.full)).toEqual([false, false, false]);
