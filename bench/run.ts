@@ -328,6 +328,21 @@ async function withDatabase<T>(name: string, fn: (url: string) => Promise<T>): P
   }
 }
 
+/** Native (OpenSSL) Ed25519 verifications per second on one core, over `seconds`. */
+function nativeVerifyRate(seconds: number): number {
+  const key = generateKeyPair('Ed25519');
+  const message = new Uint8Array(256).fill(7);
+  const signature = nodeEd25519.sign(key.privateKey, message);
+  const publicKey = createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, key.publicKey]),
+    format: 'der',
+    type: 'spki',
+  });
+  return perSecond(() => {
+    if (!verify(null, message, publicKey, signature)) throw new Error('verify');
+  }, seconds);
+}
+
 async function limits(brokers: string) {
   const seconds = SIZE.limitS;
   log('limits: Ed25519 verifications, SHA-256 leaf hashes (one core)');
@@ -337,14 +352,7 @@ async function limits(brokers: string) {
   const ed25519VerifyPerS = perSecond(() => {
     if (!nodeEd25519.verify(key.publicKey, message, signature)) throw new Error('verify');
   }, seconds);
-  const publicKey = createPublicKey({
-    key: Buffer.concat([ED25519_SPKI_PREFIX, key.publicKey]),
-    format: 'der',
-    type: 'spki',
-  });
-  const nativeVerifyPerS = perSecond(() => {
-    if (!verify(null, message, publicKey, signature)) throw new Error('verify');
-  }, seconds);
+  const nativeVerifyPerS = nativeVerifyRate(seconds);
   const entry = new Uint8Array(600).fill(3); // about a Publish entry's size
   const leafHashPerS = perSecond(() => hashLeaf(entry), seconds);
   const nodeLeafHashPerS = perSecond(
@@ -870,6 +878,9 @@ async function catchupScenario(brokers: string, dir: string) {
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) throw new Error(`the catch-up peer exited with ${code}`);
   const peer = JSON.parse(stdout) as { id: string; size: number };
+  // The bound the catch-up is judged against, measured again on the quiet machine just before it
+  // (the higher of the two counts): one measure at the run's start may fall in a busy moment.
+  const machineVerifyPerS = nativeVerifyRate(SIZE.limitS);
   const options = {
     dir: join(dir, 'catchup'),
     portals: ['late'],
@@ -907,6 +918,8 @@ async function catchupScenario(brokers: string, dir: string) {
         complete: done,
         perS,
         durationS: (Date.now() - t0) / 1000,
+        /** Native Ed25519 verifications/s on one core, measured just before the catch-up. */
+        machineVerifyPerS,
       },
       resources: resourcesOf(federation, before, (Date.now() - t0) / 1000),
     };
@@ -1185,16 +1198,20 @@ function table(results: BenchResults): string {
     );
   }
   const c = results.catchup;
-  if (c)
+  if (c) {
+    // Issue #17: 60 % of what the machine's Ed25519 allows, two verifications per entry; the
+    // machine's figure is the higher of the limits' and the measure just before the catch-up.
+    const perCore = Math.max(l?.nativeVerifyPerS ?? 0, c.machineVerifyPerS ?? 0);
+    const bound = (availableParallelism() * perCore) / 2;
     row(
       `catch-up: verified entries/s mirroring ${fmt(c.entries)} entries${c.complete ? '' : ' (INCOMPLETE)'}`,
       fmt(c.perS),
-      // Issue #17: 60 % of what the machine's Ed25519 allows, two verifications per entry.
-      l ? `≥ ${fmt((0.6 * availableParallelism() * l.nativeVerifyPerS) / 2)}` : '',
-      l
-        ? `${fmt((c.perS / ((availableParallelism() * l.nativeVerifyPerS) / 2)) * 100)} % of ${availableParallelism()} cores × native Ed25519/s ÷ 2`
+      perCore > 0 ? `≥ ${fmt(0.6 * bound)}` : '',
+      perCore > 0
+        ? `${fmt((c.perS / bound) * 100)} % of ${availableParallelism()} cores × native Ed25519/s ÷ 2 (${fmt(perCore)}/s per core)`
         : '',
     );
+  }
   const e = results.embedded;
   if (e) {
     const met = (mb: number) => (mb < e.limitMb ? 'met' : 'ABOVE THE LIMIT');
