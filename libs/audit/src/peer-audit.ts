@@ -76,11 +76,11 @@ type PartRecheck =
  * produces the same findings (stored once, by fingerprint) and the same parts. After any finding
  * it forgets the part in progress and waits for the next part from the stored head (or from the
  * part being stored, which verified), exactly as a restarted consumer does. Nothing here writes:
- * the caller stores a part, then calls `commit`; if
- * the store fails it calls `reset` with the stored head. Or the caller calls `advance` and goes on
- * verifying the next part on top of the one being stored, then `confirm` once it is stored (or
- * `reset` if it was not): only a part that verified completely is built on, and nothing built on it
- * is stored before it is. Not for concurrent use.
+ * the caller stores a part, then calls `commit`; if the store fails it calls `reset` with the
+ * stored head. Or the caller calls `advance` and goes on verifying the next part on top of the one
+ * being stored, then `confirm` once it is stored (or `reset` if it was not): only a part that
+ * verified completely is built on, and nothing built on it is stored before it is. Not for
+ * concurrent use.
  */
 export class PeerAudit {
   private stored: AuditHead | undefined;
