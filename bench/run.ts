@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--profile [--profile-services gateway,…] [--profile-interval-us N]] [--scenarios limits,embedded,ingest,query,tiles,scaling,federation,catchup]` (docs/BENCHMARKS.md).
+ * `npm run bench [-- --quick] [--profile [--profile-services gateway,…] [--profile-interval-us N] [--profile-keep DIR]] [--scenarios limits,embedded,ingest,query,tiles,scaling,federation,catchup]` (docs/BENCHMARKS.md).
  *
  * Starts what it needs itself — the local Kafka broker, PostgreSQL databases, one portal or the
  * three-portal federation as built services (deploy/federation) — runs each scenario for a
@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -56,11 +56,14 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'profile-services': { type: 'string', default: 'gateway,query,replication,log-signer' },
     'profile-interval-us': { type: 'string', default: '1000' },
+    'profile-keep': { type: 'string' },
   },
 });
 const QUICK = args.quick;
 /** With --profile, every service writes a V8 CPU profile, summarised in the results (docs/BENCHMARKS.md). */
 const PROFILE_DIR = args.profile ? mkdtempSync(join(tmpdir(), 'cmp-bench-prof-')) : undefined;
+/** With --profile-keep <dir>, the raw .cpuprofile files are kept there for a profiler's own view. */
+const PROFILE_KEEP = args['profile-keep'];
 const SCENARIOS = new Set(args.scenarios.split(','));
 for (const s of SCENARIOS)
   if (!['limits', 'embedded', 'ingest', 'query', 'tiles', 'scaling', 'federation', 'catchup'].includes(s))
@@ -1345,6 +1348,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (PROFILE_DIR && PROFILE_KEEP) cpSync(PROFILE_DIR, PROFILE_KEEP, { recursive: true });
     if (PROFILE_DIR) rmSync(PROFILE_DIR, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));

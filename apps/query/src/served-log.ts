@@ -18,7 +18,7 @@ import {
 } from '@cryptomesh/log';
 import { cosignedCheckpoint } from './cosigned-checkpoint';
 import type { StoredCosignature } from './federation-reader';
-import { COSIGNED_PAGE } from './log-heads-loader';
+import { COSIGNED_PAGE, HEADS_SEARCH_WINDOW } from './log-heads-loader';
 import type { CosignedSeal, LogHead } from './log-heads';
 import type { ProofTree } from './proof-tree';
 import type { ProfileIndexRow, PublishedLog, PublishedSeal } from './published-log';
@@ -75,6 +75,8 @@ export class ServedLog {
      * only the others from the database. Absent: every node from the database.
      */
     private readonly tree?: ProofTree,
+    /** How many parts below the request's seal `provingSeal` searches without a snapshot. */
+    private readonly searchWindow: number = HEADS_SEARCH_WINDOW,
   ) {}
 
   /** Where proofs read stored nodes: the proof tree first, then the database. */
@@ -184,6 +186,13 @@ export class ServedLog {
    * (verified here with the witness keys, as a client would), else the latest seal — `latest`, the
    * seal the caller read the profile index at (a seal stored since then is not considered), whose
    * size MUST be above `index`.
+   *
+   * Without a snapshot of `latest` (query.md "Log heads": a race with a new seal, or heads not
+   * loaded), the database is searched, bounded like the heads' own search: from `latest` down at
+   * most HEADS_SEARCH_WINDOW parts, and never below the snapshot's own cosigned seal when that
+   * one holds the entry and is not newer than `latest` — it is then the answer when the window
+   * finds none. So a log whose quorum is out of reach (a cosigner down for good) costs a window
+   * per request, not its whole history.
    */
   async provingSeal(index: number, quorum: number, latest: PublishedSeal): Promise<CosignedSeal> {
     const head = this.head;
@@ -193,12 +202,24 @@ export class ServedLog {
       const { cosigned } = head;
       return quorum > 0 && cosigned !== undefined && cosigned.seal.size > index ? cosigned : head.latest;
     }
+    const known =
+      quorum > 0 &&
+      head?.cosigned !== undefined &&
+      head.cosigned.seal.part <= latest.part &&
+      head.cosigned.seal.size > index
+        ? head.cosigned
+        : undefined;
     const first = quorum > 0 ? await this.log.firstSealCovering(index) : undefined;
     if (first !== undefined) {
-      const witnesses = await this.cosignatures.witnessKeys();
+      const floor = Math.max(
+        first.part,
+        latest.part + 1 - this.searchWindow,
+        known === undefined ? 0 : known.seal.part + 1,
+      );
+      const witnesses = floor <= latest.part ? await this.cosignatures.witnessKeys() : [];
       let before = latest.part + 1;
-      for (;;) {
-        const parts = await this.cosignatures.parts(first.part, quorum, COSIGNED_PAGE, before);
+      while (floor < before) {
+        const parts = await this.cosignatures.parts(floor, quorum, COSIGNED_PAGE, before);
         for (const part of parts) {
           // Parts are stored contiguously, so every part up to `latest` is there; a cosignature
           // stored before its part was mirrored (gossip) is beyond `latest` and not asked for.
@@ -211,7 +232,7 @@ export class ServedLog {
         before = parts[parts.length - 1]!;
       }
     }
-    return { seal: latest, checkpoint: await this.checkpointOf(latest) };
+    return known ?? { seal: latest, checkpoint: await this.checkpointOf(latest) };
   }
 
   /**
