@@ -59,6 +59,23 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     readonly beforeFirstStore?: () => Promise<void>;
     /** The mirror's signature workers, as MirrorService uses them (only `verifyBatch`). */
     readonly signatures?: Pick<SignatureWorkers, 'verifyBatch'>;
+    /** How many of the first `resolveFindings` calls (after a part's commit point) fail. */
+    readonly findingsFaults?: number;
+  }
+
+  /** The finding store, with the first `faults` calls of `resolveFindings` failing. */
+  function failingResolves(inner: TypeOrmFindingStore, faults: number): TypeOrmFindingStore {
+    let left = faults;
+    return new Proxy(inner, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+        if (property !== 'resolveFindings') return method;
+        return (...args: unknown[]) =>
+          left-- > 0 ? Promise.reject(new Error('injected: resolveFindings failed')) : method(...args);
+      },
+    });
   }
 
   /**
@@ -137,7 +154,7 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
           logLevel: logLevel.NOTHING,
         }),
         faulty(store, schedule, injected, stores, options),
-        findings,
+        failingResolves(findings, options.findingsFaults ?? 0),
         cosignatures,
         systemClock,
         witness,
@@ -192,6 +209,8 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
       const failures = (stage: string) =>
         errorValues.filter((v) => v.labels.stage === stage).reduce((n, v) => n + v.value, 0);
       expect([failures('store'), failures('topic')]).toEqual([injected.length, 0]);
+      // A failure after a part's commit point is the bookkeeping's: counted, the part not redone.
+      expect(failures('findings')).toBe(options.findingsFaults ?? 0);
       // The parts were stored in order, one at a time: a failed store is tried again before the
       // part verified on top of it, a committed one (its answer lost or not) is followed by the next.
       const expected = [0];
@@ -253,6 +272,12 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     const schedule: Fault[] = ['ok', 'ok', 'ok', 'ok', 'ok', 'fail'];
     expect(await run(schedule)).toEqual(['fail']);
   }, 180_000);
+
+  it('the findings a stored part ends cannot be resolved: counted as such, and the part is neither redone nor held', async () => {
+    // Each part's two resolutions fail for the first parts: every part is still stored once, in
+    // order (the stores' order is checked by run), and nothing counts as a failed store or topic.
+    expect(await run([], { findingsFaults: 3 })).toEqual([]);
+  });
 
   it('random fault schedules (property): the mirror is the peer log, re-verified, no finding', async () => {
     const seen = new Set<string>();

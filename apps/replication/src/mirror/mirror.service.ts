@@ -500,8 +500,21 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     this.metrics.headPart.set({ peer }, partIndex);
     if (cosigned) this.metrics.cosignaturesGiven.inc({ peer });
     this.observeLag(mirror);
-    await this.findings.resolveFindings(peer, 'stale');
-    await this.findings.resolveFindings(peer, 'gap', partIndex + 1);
+    // The part is stored and is the head: a failure from here on is not the part's. What it ends
+    // is ended again by the next part stored (both statements are idempotent), so it is counted
+    // and logged, and neither the part nor the topic is retried for it.
+    try {
+      await this.findings.resolveFindings(peer, 'stale');
+      await this.findings.resolveFindings(peer, 'gap', partIndex + 1);
+    } catch (error) {
+      this.metrics.errors.inc({ peer, stage: 'findings' });
+      this.logger.warn({
+        msg: 'cannot resolve the findings a stored part ends; the next part tries again',
+        peer,
+        part: partIndex,
+        err: String(error),
+      });
+    }
     this.logger.debug({ msg: 'part mirrored', peer, part: partIndex, entries });
   }
 
