@@ -61,6 +61,10 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
     readonly signatures?: Pick<SignatureWorkers, 'verifyBatch'>;
     /** How many of the first `resolveFindings` calls (after a part's commit point) fail. */
     readonly findingsFaults?: number;
+    /** How many parts' signatures a lying pool refuses, each judged again (stage `signatures`). */
+    readonly refusals?: number;
+    /** Another peer's log, whose part `at` holds a forged signature: run until its finding. */
+    readonly forged?: { readonly rogue: RoguePortal; readonly parts: RoguePart[]; readonly at: number };
   }
 
   /** The finding store, with the first `faults` calls of `resolveFindings` failing. */
@@ -111,6 +115,7 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
   }
 
   async function run(schedule: readonly Fault[], options: RunOptions = {}): Promise<string[]> {
+    const source = options.forged ?? { rogue, parts, at: undefined };
     const db = await createTestDatabase('mirrorfaults');
     const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
     const injected: string[] = [];
@@ -123,10 +128,10 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
       const cosignatures = new TypeOrmCosignatureStore(dataSource);
       const metrics = new FederationMetrics(new MetricsService({ name: 'replication', version: 'test' }));
       const peer: FederationPeer = {
-        id: rogue.id,
-        origin: rogue.origin,
-        verifierKey: parseVerifierKey(rogue.peer.verifierKey),
-        witnessKey: parseVerifierKey(rogue.peer.witnessKey),
+        id: source.rogue.id,
+        origin: source.rogue.origin,
+        verifierKey: parseVerifierKey(source.rogue.peer.verifierKey),
+        witnessKey: parseVerifierKey(source.rogue.peer.witnessKey),
         queryUrl: 'http://127.0.0.1:9',
       };
       const witness = new WitnessService(
@@ -166,35 +171,60 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
       );
       await mirror.onApplicationBootstrap();
       const deadline = Date.now() + 90_000;
-      while ((await store.head(rogue.id))?.part !== PARTS - 1) {
-        if (Date.now() > deadline) throw new Error(`the mirror did not reach part ${PARTS - 1}`);
+      const count = async (sql: string) => Number((await dataSource.query<Array<{ n: string }>>(sql))[0]!.n);
+      const reached = async () =>
+        source.at === undefined
+          ? (await store.head(source.rogue.id))?.part === PARTS - 1
+          : (await count('SELECT count(*) AS n FROM findings')) > 0;
+      while (!(await reached())) {
+        if (Date.now() > deadline)
+          throw new Error(`the mirror did not reach its end (${source.at ?? 'all'})`);
         await new Promise((r) => setTimeout(r, 100));
       }
       await mirror.beforeApplicationShutdown();
       mirror = undefined;
+      const errorValues = (await metrics.errors.get()).values;
+      // (Catch-up and lag failures, the peer query service being unreachable here, are not looked at.)
+      const failures = (stage: string) =>
+        errorValues.filter((v) => v.labels.stage === stage).reduce((n, v) => n + v.value, 0);
+      if (source.at !== undefined) {
+        // The forged part was judged in full after its signatures were refused: the in-thread
+        // finding at the forged entry; it and nothing after it stored, nothing of it cosigned.
+        const found = await dataSource.query<Array<{ kind: string; code: string; part: string }>>(
+          'SELECT kind, code, part FROM findings',
+        );
+        expect(found).toEqual([{ kind: 'rule', code: 'request.bad-signature', part: String(source.at) }]);
+        expect((await store.head(source.rogue.id))?.part).toBe(source.at - 1);
+        expect(stores).toEqual(Array.from({ length: source.at }, (_, i) => i));
+        expect(await count('SELECT count(*) AS n FROM cosignatures')).toBe(source.at);
+        expect([failures('signatures'), failures('store'), failures('topic')]).toEqual([1, 0, 0]);
+        return injected;
+      }
 
       // The mirror is the peer's log: each entry once, in order, under the peer's own seals.
       const entries = await dataSource.query<Array<{ entry: Buffer }>>(
         'SELECT entry FROM mirror_entries WHERE peer = $1 ORDER BY idx',
-        [rogue.id],
+        [source.rogue.id],
       );
       const seals = await dataSource.query<Array<{ note: string }>>(
         'SELECT note FROM mirror_seals WHERE peer = $1 ORDER BY part',
-        [rogue.id],
+        [source.rogue.id],
       );
-      expect(entries.map((e) => toBase64(e.entry))).toEqual(parts.flatMap((p) => p.entries.map(toBase64)));
-      expect(seals.map((s) => s.note)).toEqual(parts.map((p) => p.seal));
+      expect(entries.map((e) => toBase64(e.entry))).toEqual(
+        source.parts.flatMap((p) => p.entries.map(toBase64)),
+      );
+      expect(seals.map((s) => s.note)).toEqual(source.parts.map((p) => p.seal));
       const verdict = await verifyLog(
-        parts.map((p, i) => ({
+        source.parts.map((p, i) => ({
           entries: entries.slice(p.value.part.first, p.value.size).map((e) => new Uint8Array(e.entry)),
           seal: seals[i]!.note,
         })),
-        { logKey: peer.verifierKey, ed25519: nodeEd25519, origin: rogue.origin },
+        { logKey: peer.verifierKey, ed25519: nodeEd25519, origin: source.rogue.origin },
       );
       expect(verdict.ok).toBe(true);
       const cosigned = await dataSource.query<Array<{ n: string; parts: string }>>(
         'SELECT count(*) AS n, count(DISTINCT part) AS parts FROM cosignatures WHERE subject = $1',
-        [rogue.id],
+        [source.rogue.id],
       );
       expect(cosigned[0]).toEqual({ n: String(PARTS), parts: String(PARTS) });
       const raised = await dataSource.query<Array<{ n: string }>>('SELECT count(*) AS n FROM findings');
@@ -204,13 +234,10 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
       const transport = (await metrics.transportErrors.get()).values;
       expect(transport.map((v) => [v.labels.code, v.value]).filter(([, n]) => n !== 0)).toEqual([]);
       // Each failed store is counted as one (stage `store`), nothing as a failure of the topic.
-      const errorValues = (await metrics.errors.get()).values;
-      // (Catch-up and lag failures, the peer query service being unreachable here, are not looked at.)
-      const failures = (stage: string) =>
-        errorValues.filter((v) => v.labels.stage === stage).reduce((n, v) => n + v.value, 0);
       expect([failures('store'), failures('topic')]).toEqual([injected.length, 0]);
       // A failure after a part's commit point is the bookkeeping's: counted, the part not redone.
       expect(failures('findings')).toBe(options.findingsFaults ?? 0);
+      expect(failures('signatures')).toBe(options.refusals ?? 0);
       // The parts were stored in order, one at a time: a failed store is tried again before the
       // part verified on top of it, a committed one (its answer lost or not) is followed by the next.
       const expected = [0];
@@ -271,6 +298,60 @@ describe('mirror under injected faults at its commit point (issue #15)', () => {
   it("the last part's store fails with no message after it: it is settled and stored again on its own", async () => {
     const schedule: Fault[] = ['ok', 'ok', 'ok', 'ok', 'ok', 'fail'];
     expect(await run(schedule)).toEqual(['fail']);
+  }, 180_000);
+
+  it("a part's signatures are verified while the next part is re-checked; refused, it is judged again and nothing after it is kept", async () => {
+    const workers = new SignatureWorkers(1, new MetricsService({ name: 'replication', version: 'test' }));
+    let batches = 0;
+    let lied = 0;
+    try {
+      const injected = await run([], {
+        refusals: 1,
+        signatures: {
+          // Each part's checks are one batch; the third batch (part 2's) is answered "forged" once.
+          verifyBatch: async (checks) => {
+            const verdicts = await workers.verifyBatch!(checks);
+            if (++batches !== 3) return verdicts;
+            lied++;
+            return verdicts.map(() => false);
+          },
+        },
+      });
+      // run() checked the rest: every part stored once, in order (part 2 only after the refusal
+      // was judged again, part 3 only after it), one cosignature each, no finding, one refusal.
+      expect([injected, lied]).toEqual([[], 1]);
+    } finally {
+      await workers.onApplicationShutdown();
+    }
+  }, 180_000);
+
+  it('a forged signature the rules let pass: refused by the verdicts, judged in full, the in-thread finding; nothing of the part kept', async () => {
+    const forger = new RoguePortal(`forged-${Date.now().toString(36)}`, testKafkaBrokers());
+    await forger.connect();
+    const workers = new SignatureWorkers(1, new MetricsService({ name: 'replication', version: 'test' }));
+    try {
+      const first = await forger.nextPart(3);
+      const entries = await forger.log.entries(3);
+      // The request signature of the second entry, one bit of S flipped (S stays below L): only
+      // the verification itself refuses it, in the worker, after the re-check passed.
+      const record = JSON.parse(new TextDecoder().decode(entries[1])) as {
+        Authorisation: { signature: string };
+      };
+      const signature = record.Authorisation.signature;
+      record.Authorisation.signature = `${signature.slice(0, 44)}${signature[44] === 'A' ? 'B' : 'A'}${signature.slice(45)}`;
+      entries[1] = new TextEncoder().encode(JSON.stringify(record));
+      const forged = [first, forger.sealNext(entries)];
+      for (const part of forged) await forger.publish(part);
+      expect(
+        await run([], {
+          forged: { rogue: forger, parts: forged, at: 1 },
+          signatures: { verifyBatch: (checks) => workers.verifyBatch!(checks) },
+        }),
+      ).toEqual([]);
+    } finally {
+      await workers.onApplicationShutdown();
+      await forger.close();
+    }
   }, 180_000);
 
   it('the findings a stored part ends cannot be resolved: counted as such, and the part is neither redone nor held', async () => {

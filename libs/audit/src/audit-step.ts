@@ -55,6 +55,13 @@ export interface VerifiedPart {
   readonly logKeys?: LogKeysState;
   /** The audit state of each account the part changed, after its last entry in the part. */
   readonly accountStates: readonly AccountStateRecord[];
+  /**
+   * Present when the part was answered before its entries' signatures were verified
+   * (PeerAuditOptions.deferSignatures): nothing of the part may be stored or signed for before it
+   * resolves. It rejects with `SignaturesRefused` when one did not verify — reset to the stored
+   * head, `judgeNextInFull`, and read the part again — or with the pool's error (transient).
+   */
+  readonly signatures?: Promise<void>;
 }
 
 /**

@@ -35,5 +35,10 @@ export type {
 } from './mirror-store';
 export { PeerAudit } from './peer-audit';
 export type { PeerAuditOptions } from './peer-audit';
-export { DEFAULT_SIGNATURE_CHUNK, withBatchedSignatures } from './signature-batches';
+export {
+  DEFAULT_SIGNATURE_CHUNK,
+  SignaturesRefused,
+  withBatchedSignatures,
+  withDeferredSignatures,
+} from './signature-batches';
 export type { VerifyBatch } from './signature-batches';

@@ -41,7 +41,7 @@ export interface AccountStateRecord {
  * (entries, leaf hashes, nodes, profiles, frontier, account states, the note as signed) with its
  * seal's fields flattened into columns, the peer, and where it came from.
  */
-export interface MirrorPartRecord extends Omit<VerifiedPart, 'seal'> {
+export interface MirrorPartRecord extends Omit<VerifiedPart, 'seal' | 'signatures'> {
   readonly peer: string;
   readonly part: number;
   readonly first: number;

@@ -1,6 +1,5 @@
 import {
   LogVerifier,
-  isKeyTransitionEntry,
   parseVerifierKey,
   type Ed25519,
   type LogError,
@@ -9,22 +8,12 @@ import {
 import { isIntermeshError, type IntermeshError } from '@cryptomesh/intermesh/intermesh-error';
 import { decodeLogMessage } from '@cryptomesh/intermesh/log-message';
 import { DEFAULT_PART_LIMITS, PartAssembler, type PartLimits } from '@cryptomesh/intermesh/part-assembler';
-import {
-  DEFAULT_MAX_SEAL_DELAY_MS,
-  DEFAULT_MAX_SKEW_MS,
-  decodeRecord,
-  isMeshError,
-  recheckRecord,
-  recordProfiles,
-  type MeshErrorCode,
-  type RecheckContext,
-  type RecordProfiles,
-  type TransactionRecord,
-} from '@cryptomesh/mesh';
+import { DEFAULT_MAX_SEAL_DELAY_MS, DEFAULT_MAX_SKEW_MS, type RecheckContext } from '@cryptomesh/mesh';
 import { AccountStates } from './account-states';
 import type { Clock } from './clock';
 import { compareSeals, partViolation, ruleFinding } from './audit-findings';
-import { withBatchedSignatures, type VerifyBatch } from './signature-batches';
+import { recheckPart } from './part-recheck';
+import { withBatchedSignatures, withDeferredSignatures, type VerifyBatch } from './signature-batches';
 import type {
   AuditHead,
   AuditReads,
@@ -55,16 +44,12 @@ export interface PeerAuditOptions {
    * it, in this thread. The verdicts are the same either way.
    */
   readonly verifyBatch?: VerifyBatch;
+  /**
+   * With `verifyBatch`: a part from the topic whose re-check passed is answered before its
+   * signatures are verified, which go on while the next part is re-checked (`VerifiedPart.signatures`).
+   */
+  readonly deferSignatures?: boolean;
 }
-
-/** The re-check of a part's entries: the first violation and where, or each entry's profile changes. */
-type PartRecheck =
-  | { readonly ok: true; readonly profiles: Array<RecordProfiles | undefined> }
-  | {
-      readonly ok: false;
-      readonly offset: number;
-      readonly violation: { code: MeshErrorCode; detail: string };
-    };
 
 /**
  * The audit of one peer's log (docs/design/federation.md "Mirror and audit"): messages of the
@@ -79,8 +64,9 @@ type PartRecheck =
  * the caller stores a part, then calls `commit`; if the store fails it calls `reset` with the
  * stored head. Or the caller calls `advance` and goes on verifying the next part on top of the one
  * being stored, then `confirm` once it is stored (or `reset` if it was not): only a part that
- * verified completely is built on, and nothing built on it is stored before it is. Not for
- * concurrent use.
+ * verified completely is built on — or, with `deferSignatures`, whose signatures are still being
+ * verified (`VerifiedPart.signatures`), which the caller awaits before storing it — and nothing
+ * built on it is stored before it is. Not for concurrent use.
  */
 export class PeerAudit {
   private stored: AuditHead | undefined;
@@ -95,6 +81,9 @@ export class PeerAudit {
   private readonly maxSealDelayMs: number;
   private readonly partLimits: PartLimits;
   private readonly verifyBatch: VerifyBatch | undefined;
+  private readonly deferSignatures: boolean;
+  /** The next re-check waits for its signatures (`judgeNextInFull`). */
+  private inFull = false;
 
   constructor(
     readonly peer: AuditedPeer,
@@ -109,6 +98,7 @@ export class PeerAudit {
     this.maxSealDelayMs = options.maxSealDelayMs ?? DEFAULT_MAX_SEAL_DELAY_MS;
     this.partLimits = options.partLimits ?? DEFAULT_PART_LIMITS;
     this.verifyBatch = options.verifyBatch;
+    this.deferSignatures = options.deferSignatures === true;
     this.stored = head;
     this.assembler = this.assemblerAt(head);
     this.accounts = new AccountStates(reads, { origin: this.peer.origin }, options.accountStateCapacity);
@@ -171,14 +161,23 @@ export class PeerAudit {
       return this.transport(this.sequenceError(error, record.offset));
     }
     if (outcome.kind !== 'part') return NONE;
-    return this.verify(outcome.part.entries, outcome.part.note);
+    return this.verify(outcome.part.entries, outcome.part.note, this.deferSignatures);
+  }
+
+  /**
+   * The next part re-checked waits for its signatures' verdicts: after a deferred part's
+   * `signatures` rejected, the caller resets to its stored head and judges that part again in full.
+   */
+  judgeNextInFull(): void {
+    this.inFull = true;
   }
 
   /**
    * Verifies the next part (from the topic's assembler or fetched from the peer's query service).
-   * On success the part is staged: the caller stores it, then calls `commit()`.
+   * On success the part is staged: the caller stores it, then calls `commit()`. With `defer` (and
+   * `verifyBatch`), see PeerAuditOptions.deferSignatures.
    */
-  async verify(entries: readonly Uint8Array[], note: string): Promise<AuditStep> {
+  async verify(entries: readonly Uint8Array[], note: string, defer = false): Promise<AuditStep> {
     this.accounts.discard();
     this.staged = undefined;
     const from = this.current;
@@ -215,14 +214,22 @@ export class PeerAudit {
     };
     const first = verdict.seal.part.first;
     const verifyBatch = this.verifyBatch;
-    const checked =
+    const run = (signatures?: RecheckContext['signatures']) =>
+      recheckPart(
+        this.accounts,
+        entries,
+        first,
+        signatures === undefined ? context : { ...context, signatures },
+      );
+    const restart = () => this.accounts.discard();
+    const deferred = defer && !this.inFull;
+    this.inFull = false;
+    const { result: checked, signatures } =
       verifyBatch === undefined
-        ? await this.recheckPart(entries, first, context)
-        : await withBatchedSignatures(
-            verifyBatch,
-            (signatures) => this.recheckPart(entries, first, { ...context, signatures }),
-            () => this.accounts.discard(),
-          );
+        ? { result: await run(), signatures: undefined }
+        : deferred
+          ? await withDeferredSignatures(verifyBatch, run, restart, (r) => r.ok)
+          : { result: await withBatchedSignatures(verifyBatch, run, restart), signatures: undefined };
     if (!checked.ok) {
       const offset = checked.offset;
       return this.reject({
@@ -250,23 +257,10 @@ export class PeerAudit {
       frontier: state.frontier,
       ...(state.keys === undefined ? {} : { logKeys: state.keys }),
       accountStates: this.accounts.staged(),
+      ...(signatures === undefined ? {} : { signatures }),
     };
     this.staged = { part };
     return { kind: 'part', part };
-  }
-
-  /** Re-checks a part's entries in order, from log index `first`, staging their accounts' states. */
-  private async recheckPart(
-    entries: readonly Uint8Array[],
-    first: number,
-    context: RecheckContext,
-  ): Promise<PartRecheck> {
-    const profiles: Array<RecordProfiles | undefined> = [];
-    for (const [offset, entry] of entries.entries()) {
-      const violation = await this.recheck(entry, first + offset, context, profiles);
-      if (violation !== undefined) return { ok: false, offset, violation };
-    }
-    return { ok: true, profiles };
   }
 
   /** The staged part was stored: it becomes the head. Throws while a part is being stored. */
@@ -327,35 +321,9 @@ export class PeerAudit {
     return compareSeals(this.peer, this.logKey, this.ed25519, part, note, stored);
   }
 
-  /** Re-checks one sealed entry; on success stages its account and collects its profile changes. */
-  private async recheck(
-    entry: Uint8Array,
-    index: number,
-    context: RecheckContext,
-    profiles: Array<RecordProfiles | undefined>,
-  ): Promise<{ code: MeshErrorCode; detail: string } | undefined> {
-    // A key transition is the log's own record, verified with the seal by the log verifier.
-    if (isKeyTransitionEntry(entry)) {
-      profiles.push(undefined);
-      return undefined;
-    }
-    let record: TransactionRecord;
-    try {
-      record = decodeRecord(entry);
-    } catch (error) {
-      if (isMeshError(error)) return { code: error.code, detail: error.message };
-      throw error;
-    }
-    const result = await recheckRecord(await this.accounts.get(record.account), record, context);
-    if (!result.ok) return { code: result.code, detail: result.detail };
-    this.accounts.stage(record.account, result.account, index, result.nonce);
-    profiles.push(recordProfiles(record));
-    return undefined;
-  }
-
   /**
    * A finding or a transport error: the part in progress is forgotten (see the class comment), not
-   * the part being stored, which verified.
+   * the part being stored (the caller judges it: stored, or reset to the stored head).
    */
   private reject(step: Extract<AuditStep, { kind: 'finding' | 'transport' }>): AuditStep {
     this.assembler = this.assemblerAt(this.current);

@@ -6,7 +6,12 @@ import { LogFixture, type FixturePart } from '../../log/testdata/log-fixture';
 import type { AuditStep } from './audit-step';
 import { fixedClock } from './clock';
 import { PeerAudit } from './peer-audit';
-import { withBatchedSignatures, type VerifyBatch } from './signature-batches';
+import {
+  SignaturesRefused,
+  withBatchedSignatures,
+  withDeferredSignatures,
+  type VerifyBatch,
+} from './signature-batches';
 
 const ORIGIN = 'alpha.test/log';
 const SPKI = { Ed25519: '302a300506032b6570032100', Ed448: '3043300506032b6571033a00' } as const;
@@ -63,7 +68,7 @@ function sealed(entries: Uint8Array[]): FixturePart {
   return new LogFixture(ORIGIN, nodeEd25519).sealPart(entries);
 }
 
-function newAudit(verifyBatch?: VerifyBatch): PeerAudit {
+function newAudit(verifyBatch?: VerifyBatch, deferSignatures = false): PeerAudit {
   return new PeerAudit(
     { id: 'alpha', origin: ORIGIN, verifierKey: new LogFixture(ORIGIN, nodeEd25519).signer.verifierKey },
     undefined,
@@ -74,7 +79,7 @@ function newAudit(verifyBatch?: VerifyBatch): PeerAudit {
     },
     nodeEd25519,
     fixedClock(1_763_800_000_000 + 3 * 3_600_000),
-    verifyBatch === undefined ? {} : { verifyBatch },
+    verifyBatch === undefined ? {} : { verifyBatch, deferSignatures },
   );
 }
 
@@ -98,6 +103,18 @@ function outcome(step: AuditStep) {
 describe('withBatchedSignatures', () => {
   let log: PeerLog;
   let honest: Uint8Array[];
+
+  /** What the re-check settles to, deferred or not: the step, and whether its signatures verified. */
+  async function settled(step: AuditStep): Promise<'verified' | 'refused' | 'none'> {
+    if (step.kind !== 'part' || step.part.signatures === undefined) return 'none';
+    return step.part.signatures.then(
+      () => 'verified',
+      (error: unknown) => {
+        if (error instanceof SignaturesRefused) return 'refused';
+        throw error;
+      },
+    );
+  }
 
   beforeAll(async () => {
     log = new PeerLog('alpha', ORIGIN, nodeEd25519);
@@ -158,6 +175,82 @@ describe('withBatchedSignatures', () => {
     expect(step.finding.code).toBe('request.bad-signature');
     expect(step.finding.detail).toContain(`entry ${part.value.part.first + 5}`);
     expect(asked()).toBeGreaterThan(entries.length);
+  });
+
+  it('deferred (PeerAuditOptions.deferSignatures): a part that passes is answered before its verdicts, and a refused one judged in full gives the in-thread step (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(honest.length - 1), fc.nat(4)), { maxLength: 2 }),
+        async (forgeries) => {
+          const entries = honest.slice();
+          for (const [at, which] of forgeries) entries[at] = forge(entries[at]!, which);
+          const part = sealed(entries);
+          const inThread = outcome(await newAudit().verify(part.entries, part.seal));
+          // The pool answers only when told to: the part is answered while its verdicts are due.
+          let release!: () => void;
+          const released = new Promise<void>((r) => (release = r));
+          const { verifyBatch } = batchVerifier();
+          const audit = newAudit((checks) => released.then(() => verifyBatch(checks)), true);
+          const first = audit.verify(part.entries, part.seal, true);
+          // The re-check runs on microtasks only (no I/O here): once a timer's turn comes, it
+          // answered or it waits for the verdicts.
+          const drained = new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 0));
+          const early = await Promise.race([first, drained]);
+          release();
+          const answered = early === 'waiting' ? await first : early;
+          if (early === 'waiting') expect(answered.kind).not.toBe('part');
+          const verdict = await settled(answered);
+          if (answered.kind === 'part' && verdict === 'verified') {
+            expect(outcome(answered)).toEqual(inThread);
+            return;
+          }
+          if (answered.kind !== 'part') {
+            // A re-check that failed waited for its verdicts: the in-thread finding itself.
+            expect(outcome(answered)).toEqual(inThread);
+            expect(await first).toBe(answered);
+            return;
+          }
+          // Passed on signatures taken as valid; one was not: judged again, in full, from the head.
+          expect(forgeries.length).toBeGreaterThan(0);
+          expect(verdict).toBe('refused');
+          audit.reset(undefined);
+          audit.judgeNextInFull();
+          const again = await audit.verify(part.entries, part.seal, true);
+          expect(outcome(again)).toEqual(inThread);
+          expect(again.kind === 'part' && again.part.signatures !== undefined).toBe(false);
+          expect(inThread.kind).toBe('finding');
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('deferred: a forged signature the rules let pass is refused by the verdicts; the pool failing rejects as itself', async () => {
+    const entries = honest.slice();
+    entries[5] = forge(entries[5]!, 0);
+    const part = sealed(entries);
+    const { verifyBatch } = batchVerifier();
+    const step = await newAudit(verifyBatch, true).verify(part.entries, part.seal, true);
+    expect(step.kind).toBe('part');
+    await expect(settled(step)).resolves.toBe('refused');
+    // Not deferred unless asked (a catch-up's parts): the finding at once.
+    const strict = await newAudit(verifyBatch, true).verify(part.entries, part.seal);
+    expect(strict.kind).toBe('finding');
+    const honestPart = sealed(honest.slice());
+    const crashed: VerifyBatch = () => Promise.reject(new Error('signature worker 0 crashed'));
+    const passed = await newAudit(crashed, true).verify(honestPart.entries, honestPart.seal, true);
+    expect(passed.kind).toBe('part');
+    if (passed.kind !== 'part') throw new Error('no part');
+    await expect(passed.part.signatures).rejects.toThrow('crashed');
+    // A re-check that failed is judged with its verdicts: the pool's failure fails the call itself.
+    await expect(
+      withDeferredSignatures(
+        crashed,
+        (verdicts) => Promise.resolve(verdicts(emptyCheck()) && 'failed'),
+        () => undefined,
+        () => false,
+      ),
+    ).rejects.toThrow('crashed');
   });
 
   it('trusts a verdict only for exactly the bytes it was computed on', async () => {

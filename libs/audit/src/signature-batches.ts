@@ -34,6 +34,59 @@ export async function withBatchedSignatures<T>(
   restart: () => void,
   chunkSize = DEFAULT_SIGNATURE_CHUNK,
 ): Promise<T> {
+  return judged(await firstRun(verifyBatch, run, chunkSize), run, restart);
+}
+
+/** Some verdict of a deferred re-check was false (`withDeferredSignatures`): judge the part again. */
+export class SignaturesRefused extends Error {
+  constructor(refused: number, checks: number) {
+    super(`${refused} of ${checks} signatures did not verify: the part is to be judged again`);
+    this.name = 'SignaturesRefused';
+  }
+}
+
+/**
+ * `withBatchedSignatures`, but a re-check that `passed` with every signature taken as valid is
+ * answered at once, its verdicts still coming: `signatures` resolves when every one is true, and
+ * rejects with `SignaturesRefused` when one is not (or with the pool's error). The caller MUST NOT
+ * keep anything of the result — store it, sign for it, or store what it built on it — before
+ * `signatures` resolves; on `SignaturesRefused` it judges the same input again with
+ * `withBatchedSignatures`, which gives the in-thread result. A re-check that failed waits for its
+ * verdicts and is judged as `withBatchedSignatures` judges it (`signatures` then resolves): a
+ * violation found while a signature was only assumed valid may not be the first one.
+ */
+export async function withDeferredSignatures<T>(
+  verifyBatch: VerifyBatch,
+  run: (verdicts: SignatureVerdicts) => Promise<T>,
+  restart: () => void,
+  passed: (result: T) => boolean,
+  chunkSize = DEFAULT_SIGNATURE_CHUNK,
+): Promise<{ result: T; signatures: Promise<void> }> {
+  const first = await firstRun(verifyBatch, run, chunkSize);
+  if (!passed(first.result))
+    return { result: await judged(first, run, restart), signatures: Promise.resolve() };
+  const signatures = first.verdicts.then((verdicts) => {
+    const refused = verdicts.filter((v) => !v).length;
+    if (refused > 0) throw new SignaturesRefused(refused, verdicts.length);
+  });
+  // Awaited by the caller when it keeps the result; until then a rejection must not be unhandled.
+  signatures.catch(() => undefined);
+  return { result: first.result, signatures };
+}
+
+interface FirstRun<T> {
+  readonly result: T;
+  readonly checks: readonly SignatureCheck[];
+  /** Every check's verdict, in order; rejects when the pool does. */
+  readonly verdicts: Promise<boolean[]>;
+}
+
+/** Step 1 of `withBatchedSignatures`: the run with every signature taken as valid, its checks sent. */
+async function firstRun<T>(
+  verifyBatch: VerifyBatch,
+  run: (verdicts: SignatureVerdicts) => Promise<T>,
+  chunkSize: number,
+): Promise<FirstRun<T>> {
   const checks: SignatureCheck[] = [];
   const pending: Array<Promise<readonly boolean[]>> = [];
   let chunk: SignatureCheck[] = [];
@@ -46,7 +99,7 @@ export async function withBatchedSignatures<T>(
         throw new Error(`the signature pool answered ${answer.length} verdicts for ${sent.length} checks`);
       return answer;
     });
-    // Awaited below; until then a rejection must not count as unhandled.
+    // Awaited later (or never, when the run throws); until then a rejection must not be unhandled.
     verdicts.catch(() => undefined);
     pending.push(verdicts);
   };
@@ -61,10 +114,21 @@ export async function withBatchedSignatures<T>(
   } finally {
     flush();
   }
-  const verdicts = (await Promise.all(pending)).flat();
-  if (verdicts.every((v) => v)) return result;
+  const verdicts = Promise.all(pending).then((answers) => answers.flat());
+  verdicts.catch(() => undefined);
+  return { result, checks, verdicts };
+}
+
+/** Steps 2 and 3 of `withBatchedSignatures`. */
+async function judged<T>(
+  first: FirstRun<T>,
+  run: (verdicts: SignatureVerdicts) => Promise<T>,
+  restart: () => void,
+): Promise<T> {
+  const verdicts = await first.verdicts;
+  if (verdicts.every((v) => v)) return first.result;
   restart();
-  const known = new VerdictTable(checks, verdicts);
+  const known = new VerdictTable(first.checks, verdicts);
   return run((check) => known.verdict(check));
 }
 

@@ -29,6 +29,7 @@ import { FederationMetrics } from '../federation/federation.metrics';
 import { ED25519, WitnessService } from '../federation/witness.service';
 import {
   PeerAudit,
+  SignaturesRefused,
   type AuditStep,
   type Clock,
   type CosignatureStore,
@@ -95,12 +96,16 @@ interface PeerMirror {
   lock: Promise<void>;
 }
 
-/** A part being stored (`PeerAudit.advance`): its store's outcome, and what follows its commit. */
+/**
+ * A part being stored (`PeerAudit.advance`): its store — which starts once its signatures verified
+ * (`VerifiedPart.signatures`) — its outcome, and what follows its commit.
+ */
 interface StoringPart {
   readonly part: number;
   readonly entries: number;
   readonly nextOffset: bigint;
-  readonly cosigned: boolean;
+  /** Whether this portal's cosignature went with the part (decided once its signatures verified). */
+  cosigned: boolean;
   /** Resolves (never rejects) once the store is over: undefined when it committed, else its error. */
   readonly done: Promise<unknown>;
 }
@@ -117,8 +122,9 @@ interface StoringPart {
  * its topic back to the stored progress after a back-off: work is redone, never skipped.
  *
  * A part from the topic is stored while the peer's next part is read and verified on top of it (a
- * catch-up from the peer's query service, far rarer, is stored before the next part is fetched). Only
- * that verification overlaps the store: anything else done about the peer — storing the next part,
+ * catch-up from the peer's query service, far rarer, is stored before the next part is fetched); its
+ * store, its cosignature and its findings wait for its entries' signatures, which are verified
+ * while the next part is re-checked (federation.md). Only that verification overlaps the store: anything else done about the peer — storing the next part,
  * a finding, an escrow or inbound message, a catch-up round, the stale check — first waits for the
  * store; if it failed, what was verified on top of it is forgotten with the rest (the failure above).
  */
@@ -174,7 +180,10 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
         this.clock,
         {
           partLimits: this.options.partLimits,
-          ...(this.signatures?.verifyBatch === undefined ? {} : { verifyBatch: this.signatures.verifyBatch }),
+          // A part's signatures are verified while the next part is re-checked (federation.md).
+          ...(this.signatures?.verifyBatch === undefined
+            ? {}
+            : { verifyBatch: this.signatures.verifyBatch, deferSignatures: true }),
         },
       );
       this.mirrors.set(peer.id, {
@@ -340,7 +349,11 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
    * until a part is stored. The consumer seeks back to the stored progress, so the part in progress
    * is read again from its start.
    */
-  private async retryLater(mirror: PeerMirror, stage: 'topic' | 'store', error: unknown): Promise<void> {
+  private async retryLater(
+    mirror: PeerMirror,
+    stage: 'topic' | 'store' | 'signatures',
+    error: unknown,
+  ): Promise<void> {
     this.metrics.errors.inc({ peer: mirror.peer.id, stage });
     this.logger.error({
       msg: 'mirror failed; retrying from the stored head',
@@ -396,7 +409,9 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     const error = await storing.done;
     mirror.storing = undefined;
     if (error !== undefined) {
-      await this.retryLater(mirror, 'store', error);
+      // A signature of the part did not verify: it is read again and judged in full.
+      if (error instanceof SignaturesRefused) mirror.audit.judgeNextInFull();
+      await this.retryLater(mirror, error instanceof SignaturesRefused ? 'signatures' : 'store', error);
       return false;
     }
     mirror.audit.confirm();
@@ -435,24 +450,32 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     }
     const { part } = step;
     const partIndex = part.seal.part.index;
-    // A peer that showed another witness a different seal for this part equivocated (gossip).
-    for (const finding of await this.gossipConflicts(mirror, part)) {
-      await this.witness.recordFinding(mirror.peer.id, finding);
-    }
-    // A peer with an open equivocation finding (ours, or a peer's whose proof verified) is no
-    // longer cosigned: its seals are still verified and mirrored, as evidence.
-    const blocked = await this.findings.hasOpenFinding(mirror.peer.id, 'equivocation');
-    const cosigned = blocked ? undefined : this.witness.cosign(mirror.peer.id, partIndex, part.note);
+    // A peer that showed another witness a different seal for this part equivocated (gossip):
+    // judged now, against the log key the part was verified with.
+    const conflicts = await this.gossipConflicts(mirror, part);
     const record = this.record(mirror.peer.id, part, nextOffset === undefined ? 'catch-up' : 'topic');
-    const extras = {
-      ...(nextOffset === undefined ? {} : { progress: { topic: mirror.topic, nextOffset } }),
-      ...(cosigned === undefined ? {} : { cosignature: cosigned.record, outbox: [cosigned.outbox] }),
+    // What is kept about the part — its findings, its cosignature, the part — only once it verified
+    // completely, its entries' signatures included (a part from the topic may be answered first).
+    const keep = async (): Promise<boolean> => {
+      for (const finding of conflicts) await this.witness.recordFinding(mirror.peer.id, finding);
+      // A peer with an open equivocation finding (ours, or a peer's whose proof verified) is no
+      // longer cosigned: its seals are still verified and mirrored, as evidence.
+      const blocked = await this.findings.hasOpenFinding(mirror.peer.id, 'equivocation');
+      const cosigned = blocked ? undefined : this.witness.cosign(mirror.peer.id, partIndex, part.note);
+      await this.store.storePart(record, {
+        ...(nextOffset === undefined ? {} : { progress: { topic: mirror.topic, nextOffset } }),
+        ...(cosigned === undefined ? {} : { cosignature: cosigned.record, outbox: [cosigned.outbox] }),
+      });
+      return cosigned !== undefined;
     };
     if (nextOffset === undefined) {
-      await this.store.storePart(record, extras);
+      // Parts fetched for a catch-up are judged in full (PeerAudit.verify without deferral).
+      if (part.signatures !== undefined)
+        throw new Error('a caught-up part was answered before its signatures');
+      const cosigned = await keep();
       // Stored (commit point passed): a crash from here on restarts from this head and progress.
       mirror.audit.commit();
-      await this.partStored(mirror, partIndex, part.entries.length, undefined, cosigned !== undefined);
+      await this.partStored(mirror, partIndex, part.entries.length, undefined, cosigned);
       return;
     }
     mirror.audit.advance();
@@ -460,9 +483,11 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       part: partIndex,
       entries: part.entries.length,
       nextOffset,
-      cosigned: cosigned !== undefined,
-      done: this.store.storePart(record, extras).then(
-        () => undefined,
+      cosigned: false,
+      done: (part.signatures ?? Promise.resolve()).then(keep).then(
+        (cosigned) => {
+          storing.cosigned = cosigned;
+        },
         (error: unknown) => error ?? new Error('the store of the part failed'),
       ),
     };
@@ -531,7 +556,9 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private record(peer: string, part: VerifiedPart, source: 'topic' | 'catch-up'): MirrorPartRecord {
-    const { seal, ...verified } = part;
+    // `signatures` has resolved (or was never there) when a record is stored: not part of it.
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { seal, signatures, ...verified } = part;
     return {
       ...verified,
       peer,
@@ -554,7 +581,14 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
   private async resync(mirror: PeerMirror): Promise<void> {
     const storing = mirror.storing;
     mirror.storing = undefined;
-    if (storing !== undefined && (await storing.done) === undefined) {
+    const stored = storing === undefined ? undefined : await storing.done;
+    if (stored instanceof SignaturesRefused) {
+      // Found while retrying for something else: counted as what it is, and judged in full.
+      this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'signatures' });
+      this.logger.error({ msg: 'a part had a signature refused', peer: mirror.peer.id, err: String(stored) });
+      mirror.audit.judgeNextInFull();
+    }
+    if (storing !== undefined && stored === undefined) {
       mirror.audit.confirm();
       await this.partStored(
         mirror,
