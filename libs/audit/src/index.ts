@@ -4,7 +4,7 @@
  * through the ports declared here (mirror-store.ts, finding-store.ts, cosignature-store.ts).
  */
 export { AccountStates } from './account-states';
-export { partViolation, ruleFinding } from './audit-findings';
+export { compareSeals, partViolation, ruleFinding } from './audit-findings';
 export type {
   AuditHead,
   AuditReads,

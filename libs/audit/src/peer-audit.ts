@@ -60,7 +60,7 @@ export interface PeerAuditOptions {
  * Determinism is what makes replays harmless: fed the same messages from the same stored head, it
  * produces the same findings (stored once, by fingerprint) and the same parts. After any finding
  * it forgets the part in progress and waits for the next part from the stored head (or from the
- * part being stored, which verified), exactly as a restarted consumer does. Nothing here writes:
+ * part being stored, which verified, its signatures perhaps still due), exactly as a restarted consumer does. Nothing here writes:
  * the caller stores a part, then calls `commit`; if the store fails it calls `reset` with the
  * stored head. Or the caller calls `advance` and goes on verifying the next part on top of the one
  * being stored, then `confirm` once it is stored (or `reset` if it was not): only a part that
@@ -70,7 +70,7 @@ export interface PeerAuditOptions {
  */
 export class PeerAudit {
   private stored: AuditHead | undefined;
-  /** The verified part being stored (`advance`), which the next part is verified on top of. */
+  /** The verified part being stored (`advance`, its signatures perhaps still due), built on next. */
   private storing: AuditHead | undefined;
   private assembler: PartAssembler;
   private readonly accounts: AccountStates;
@@ -82,8 +82,8 @@ export class PeerAudit {
   private readonly partLimits: PartLimits;
   private readonly verifyBatch: VerifyBatch | undefined;
   private readonly deferSignatures: boolean;
-  /** The next re-check waits for its signatures (`judgeNextInFull`). */
-  private inFull = false;
+  /** The part whose re-check waits for its signatures (`judgeInFull`), until it comes from the topic. */
+  private inFull: number | undefined;
 
   constructor(
     readonly peer: AuditedPeer,
@@ -165,11 +165,12 @@ export class PeerAudit {
   }
 
   /**
-   * The next part re-checked waits for its signatures' verdicts: after a deferred part's
-   * `signatures` rejected, the caller resets to its stored head and judges that part again in full.
+   * Part `part`, when it comes again from the topic, waits for its signatures' verdicts: after a
+   * deferred part's `signatures` rejected, the caller resets to its stored head and reads the part
+   * again. (A catch-up that judges the part first does not use the flag up: only the topic defers.)
    */
-  judgeNextInFull(): void {
-    this.inFull = true;
+  judgeInFull(part: number): void {
+    this.inFull = part;
   }
 
   /**
@@ -222,8 +223,10 @@ export class PeerAudit {
         signatures === undefined ? context : { ...context, signatures },
       );
     const restart = () => this.accounts.discard();
-    const deferred = defer && !this.inFull;
-    this.inFull = false;
+    // Judged in full once it comes again from the topic (a catch-up's verify never defers anyway).
+    const index = verdict.seal.part.index;
+    const deferred = defer && this.inFull !== index;
+    if (defer && this.inFull !== undefined && index >= this.inFull) this.inFull = undefined;
     const { result: checked, signatures } =
       verifyBatch === undefined
         ? { result: await run(), signatures: undefined }

@@ -30,6 +30,7 @@ import { ED25519, WitnessService } from '../federation/witness.service';
 import {
   PeerAudit,
   SignaturesRefused,
+  compareSeals,
   type AuditStep,
   type Clock,
   type CosignatureStore,
@@ -106,7 +107,10 @@ interface StoringPart {
   readonly nextOffset: bigint;
   /** Whether this portal's cosignature went with the part (decided once its signatures verified). */
   cosigned: boolean;
-  /** Resolves (never rejects) once the store is over: undefined when it committed, else its error. */
+  /**
+   * Resolves (never rejects) once the store is over: undefined when it committed, else its error —
+   * a failed store, the pool's, or `SignaturesRefused`.
+   */
   readonly done: Promise<unknown>;
 }
 
@@ -124,9 +128,10 @@ interface StoringPart {
  * A part from the topic is stored while the peer's next part is read and verified on top of it (a
  * catch-up from the peer's query service, far rarer, is stored before the next part is fetched); its
  * store, its cosignature and its findings wait for its entries' signatures, which are verified
- * while the next part is re-checked (federation.md). Only that verification overlaps the store: anything else done about the peer — storing the next part,
- * a finding, an escrow or inbound message, a catch-up round, the stale check — first waits for the
- * store; if it failed, what was verified on top of it is forgotten with the rest (the failure above).
+ * while the next part is re-checked (federation.md). Only that verification overlaps the store:
+ * anything else done about the peer — storing the next part, a finding, an escrow or inbound
+ * message, a catch-up round, the stale check — first waits for the store; if it failed (or a
+ * signature was refused), what was verified on top of it is forgotten with the rest.
  */
 @Injectable()
 export class MirrorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -400,7 +405,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Waits for the part being stored, if any. True once it is stored (it is then the head); false
-   * when its store failed: the mirror was reset to the stored head and its topic paused for the
+   * when its store failed or one of its signatures was refused: the mirror was reset to the stored head and its topic paused for the
    * back-off (`retryLater`), and the caller drops what it was doing.
    */
   private async settle(mirror: PeerMirror): Promise<boolean> {
@@ -410,7 +415,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     mirror.storing = undefined;
     if (error !== undefined) {
       // A signature of the part did not verify: it is read again and judged in full.
-      if (error instanceof SignaturesRefused) mirror.audit.judgeNextInFull();
+      if (error instanceof SignaturesRefused) mirror.audit.judgeInFull(storing.part);
       await this.retryLater(mirror, error instanceof SignaturesRefused ? 'signatures' : 'store', error);
       return false;
     }
@@ -450,14 +455,15 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     }
     const { part } = step;
     const partIndex = part.seal.part.index;
-    // A peer that showed another witness a different seal for this part equivocated (gossip):
-    // judged now, against the log key the part was verified with.
-    const conflicts = await this.gossipConflicts(mirror, part);
+    // The log key the part was verified with (a key transition in it changes the audit's next).
+    const logKey = mirror.audit.logKey;
     const record = this.record(mirror.peer.id, part, nextOffset === undefined ? 'catch-up' : 'topic');
     // What is kept about the part — its findings, its cosignature, the part — only once it verified
     // completely, its entries' signatures included (a part from the topic may be answered first).
     const keep = async (): Promise<boolean> => {
-      for (const finding of conflicts) await this.witness.recordFinding(mirror.peer.id, finding);
+      // A peer that showed another witness a different seal for this part equivocated (gossip).
+      for (const finding of await this.gossipConflicts(mirror, part, logKey))
+        await this.witness.recordFinding(mirror.peer.id, finding);
       // A peer with an open equivocation finding (ours, or a peer's whose proof verified) is no
       // longer cosigned: its seals are still verified and mirrored, as evidence.
       const blocked = await this.findings.hasOpenFinding(mirror.peer.id, 'equivocation');
@@ -543,13 +549,13 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     this.logger.debug({ msg: 'part mirrored', peer, part: partIndex, entries });
   }
 
-  private async gossipConflicts(mirror: PeerMirror, part: VerifiedPart) {
+  private async gossipConflicts(mirror: PeerMirror, part: VerifiedPart, logKey: VerifierKey) {
     const findings = [];
     for (const other of this.witness.context.peers) {
       if (other.id === mirror.peer.id) continue;
       const seen = await this.cosignatures.cosignature(mirror.peer.id, part.seal.part.index, other.id);
       if (seen === undefined || parseNote(seen.seal).text === parseNote(part.note).text) continue;
-      const compared = mirror.audit.compareSeal(part.seal.part.index, part.note, seen.seal);
+      const compared = compareSeals(mirror.peer, logKey, ED25519, part.seal.part.index, part.note, seen.seal);
       if (compared.kind === 'finding') findings.push(compared.finding);
     }
     return findings;
@@ -582,11 +588,11 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     const storing = mirror.storing;
     mirror.storing = undefined;
     const stored = storing === undefined ? undefined : await storing.done;
-    if (stored instanceof SignaturesRefused) {
+    if (storing !== undefined && stored instanceof SignaturesRefused) {
       // Found while retrying for something else: counted as what it is, and judged in full.
       this.metrics.errors.inc({ peer: mirror.peer.id, stage: 'signatures' });
       this.logger.error({ msg: 'a part had a signature refused', peer: mirror.peer.id, err: String(stored) });
-      mirror.audit.judgeNextInFull();
+      mirror.audit.judgeInFull(storing.part);
     }
     if (storing !== undefined && stored === undefined) {
       mirror.audit.confirm();
