@@ -1,26 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import {
-  KEY_TYPE_COSIGNATURE_V1,
-  KEY_TYPE_ED25519,
   cosign,
   findCosigners,
   formatSignatureLine,
-  makeNoteSigner,
   openSeal,
   parseNote,
   signSeal,
   type NoteSigner,
 } from '@cryptomesh/log';
+import { beta, gamma, logKey, ORIGIN, witness } from '../test/note-signers';
 import { cosignedCheckpoint, witnessKeysFor } from './cosigned-checkpoint';
 import type { StoredCosignature } from './federation-reader';
-
-const ORIGIN = 'alpha.test/log';
-const logKey = makeNoteSigner(ORIGIN, KEY_TYPE_ED25519, randomBytes(32), nodeEd25519);
-const witness = (name: string): NoteSigner =>
-  makeNoteSigner(name, KEY_TYPE_COSIGNATURE_V1, randomBytes(32), nodeEd25519);
-const beta = witness('beta.test/witness');
-const gamma = witness('gamma.test/witness');
 
 function seal(size: number): string {
   return signSeal(

@@ -1,27 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { nodeEd25519 } from '@cryptomesh/crypto';
-import {
-  KEY_TYPE_COSIGNATURE_V1,
-  KEY_TYPE_ED25519,
-  cosign,
-  formatSignatureLine,
-  makeNoteSigner,
-  parseNote,
-  signSeal,
-  type NoteSigner,
-} from '@cryptomesh/log';
+import { cosign, formatSignatureLine, parseNote, signSeal, type NoteSigner } from '@cryptomesh/log';
+import { beta, gamma, logKey, ORIGIN, witness } from '../test/note-signers';
 import { cosignedCheckpoint } from './cosigned-checkpoint';
 import type { StoredCosignature } from './federation-reader';
 import type { CosignedSeal, LogHead } from './log-heads';
 import type { PublishedLog, PublishedSeal } from './published-log';
 import { ServedLog, type SealCosignatures } from './served-log';
 
-const ORIGIN = 'alpha.test/log';
-const logKey = makeNoteSigner(ORIGIN, KEY_TYPE_ED25519, randomBytes(32), nodeEd25519);
-const witness = (name: string): NoteSigner =>
-  makeNoteSigner(name, KEY_TYPE_COSIGNATURE_V1, randomBytes(32), nodeEd25519);
-const beta = witness('beta.test/witness');
-const gamma = witness('gamma.test/witness');
 /** A key with a name no cosigner uses: its rows never verify. */
 const stranger = witness('beta.test/witness');
 
