@@ -1073,13 +1073,15 @@ interface BenchResults {
   federationResources?: Resources;
   catchup?: CatchupFigures['catchup'];
   catchupResources?: Resources;
-  /** Ingest and query again with WORKERS processes of the gateway and the query service. */
+  /** Ingest, query and reads again with WORKERS processes of the gateway and the query service. */
   scaling?: {
     workers: number;
     ingest: PortalFigures['ingest'];
     query: PortalFigures['query'];
+    reads?: PortalFigures['reads'];
     ingestResources: Resources;
     queryResources?: Resources;
+    readsResources?: Resources;
   };
   profiles?: ProfileSummary;
   /** With --profile: which services were profiled, and how often they were sampled. */
@@ -1163,6 +1165,13 @@ function table(results: BenchResults): string {
         `${fmt(q?.perS ?? NaN)} / ${fmt(sc.query.perS)}; ${fmt(q?.latencyMs.p99 ?? NaN, 1)} / ${fmt(sc.query.latencyMs.p99, 1)}`,
         '',
         `query CPU % ${cpuOf(results.queryResources, 'query')} / ${cpuOf(sc.queryResources, 'query')}`,
+      );
+    if (sc.reads)
+      row(
+        `scaling: checkpoint and proof reads/s, 1 / ${sc.workers} query processes; p99 ms`,
+        `${fmt(rd?.perS ?? NaN)} / ${fmt(sc.reads.perS)}; ${fmt(rd?.latencyMs.p99 ?? NaN, 1)} / ${fmt(sc.reads.latencyMs.p99, 1)}`,
+        '≥ 10,000',
+        `query CPU % ${cpuOf(results.readsResources, 'query')} / ${cpuOf(sc.readsResources, 'query')}`,
       );
   }
   const t = results.tiles;
@@ -1366,7 +1375,7 @@ async function main(): Promise<void> {
       if (r.readsResources) results.readsResources = r.readsResources;
     }
     if (SCENARIOS.has('scaling')) {
-      // The same ingest and query with two processes of the gateway and of the query service.
+      // The same ingest, query and reads with two processes of the gateway and of the query service.
       const r = await portalScenario(broker.brokers, dir, 2);
       results.scaling = {
         workers: 2,
@@ -1374,6 +1383,8 @@ async function main(): Promise<void> {
         query: r.query,
         ingestResources: r.resources,
         ...(r.queryResources ? { queryResources: r.queryResources } : {}),
+        ...(r.reads ? { reads: r.reads } : {}),
+        ...(r.readsResources ? { readsResources: r.readsResources } : {}),
       };
     }
     if (SCENARIOS.has('federation')) {

@@ -128,6 +128,33 @@ describe('query: /logs/self API', () => {
     expect(res.type).toMatch(/^application\/json/);
     expect(res.body).toEqual({ error: { code, message: expect.any(String) as string } });
   });
+
+  // The log reads are Fastify routes, not a Nest controller (log-routes.ts): what the service does
+  // around every route still happens around them.
+  it('answers the log reads with the request id, the cache header, and counts them by route', async () => {
+    const res = await fetch(`${query.url}/logs/self/checkpoint`, { headers: { 'x-request-id': 'read-1' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('read-1');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=5');
+    const refused = await fetch(`${query.url}/logs/self/proofs/inclusion?index=1&size=21`);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('cache-control')).toBeNull();
+    // A bad parameter is refused before the peer is looked up, as a bad peer name is.
+    expect(await get('/logs/portal-b/proofs/inclusion?index=x&size=20')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'request.invalid' } },
+    });
+    const metrics = await (await fetch(`${query.url}/metrics`)).text();
+    const counted = (route: string, status: number) =>
+      Number(
+        new RegExp(
+          `^http_requests_total\\{method="GET",route="${route}",status="${status}"[^}]*\\} (\\d+)$`,
+          'm',
+        ).exec(metrics)?.[1] ?? 0,
+      );
+    expect(counted('/logs/:peer/checkpoint', 200)).toBeGreaterThanOrEqual(1);
+    expect(counted('/logs/:peer/proofs/inclusion', 400)).toBeGreaterThanOrEqual(2);
+  });
 });
 
 describe('query: OpenAPI description', () => {

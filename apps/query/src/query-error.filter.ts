@@ -17,23 +17,34 @@ export class QueryErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const { status, code, message } = refusalOf(error);
-    if (status >= 500) {
-      const request = http.getRequest<FastifyRequest>();
-      // With the request's id: the query service binds no request context (query.module.ts).
-      requestLines(request.raw, 'query', this.logger).error({
-        msg: 'query failed',
-        method: request.method,
-        url: request.url,
-        err: error,
-      });
-    }
-    void reply
-      .status(status)
-      .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify({ error: { code, message } }));
+    answerRefusal(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
   }
+}
+
+/**
+ * Answers `error` as the query API refuses (QueryErrorFilter): what the filter does for the Nest
+ * routes, and what the log reads served by Fastify directly (log-routes.ts) do themselves.
+ */
+export function answerRefusal(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): void {
+  const { status, code, message } = refusalOf(error);
+  if (status >= 500) {
+    // With the request's id: the query service binds no request context (query.module.ts).
+    requestLines(request.raw, 'query', logger).error({
+      msg: 'query failed',
+      method: request.method,
+      url: request.url,
+      err: error,
+    });
+  }
+  void reply
+    .status(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ error: { code, message } }));
 }
 
 function refusalOf(error: unknown): { status: number; code: string; message: string } {

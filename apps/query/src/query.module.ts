@@ -16,7 +16,7 @@ import { AccountService } from './account.service';
 import { FederationController } from './federation.controller';
 import type { FederationReader } from './federation-reader';
 import { FederationService, type Now } from './federation.service';
-import { LogController } from './log.controller';
+import { LogRoutes } from './log-routes';
 import { LogHeads } from './log-heads';
 import { logHeadsLoader } from './log-heads-loader';
 import { logHeadsMetrics } from './log-heads.metrics';
@@ -77,7 +77,6 @@ export class QueryFeatureModule implements OnModuleInit {
     return {
       module: QueryFeatureModule,
       controllers: [
-        LogController,
         TileController,
         ProfileController,
         AccountController,
@@ -159,6 +158,7 @@ export class QueryFeatureModule implements OnModuleInit {
             new ProofTrees((options.proofTreeMb ?? DEFAULT_PROOF_TREE_MB) * 2 ** 20, metrics.registry),
         },
         LogsService,
+        LogRoutes,
         ProfileService,
         AccountService,
         FederationService,
