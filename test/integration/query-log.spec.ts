@@ -132,28 +132,49 @@ describe('query: /logs/self API', () => {
   // The log reads are Fastify routes, not a Nest controller (log-routes.ts): what the service does
   // around every route still happens around them.
   it('answers the log reads with the request id, the cache header, and counts them by route', async () => {
+    const counted = async (route: string, status: number) => {
+      const metrics = await (await fetch(`${query.url}/metrics`)).text();
+      const pattern = `^http_requests_total\\{method="GET",route="${route}",status="${status}"[^}]*\\} (\\d+)$`;
+      return Number(new RegExp(pattern, 'm').exec(metrics)?.[1] ?? 0);
+    };
+    const before = [
+      await counted('/logs/:peer/checkpoint', 200),
+      await counted('/logs/:peer/checkpoint', 404),
+      await counted('/logs/:peer/proofs/inclusion', 400),
+    ];
     const res = await fetch(`${query.url}/logs/self/checkpoint`, { headers: { 'x-request-id': 'read-1' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('read-1');
     expect(res.headers.get('cache-control')).toBe('public, max-age=5');
-    const refused = await fetch(`${query.url}/logs/self/proofs/inclusion?index=1&size=21`);
-    expect(refused.status).toBe(400);
+    // A refusal is JSON and never cached, also where the answer would have been a checkpoint.
+    const refused = await fetch(`${query.url}/logs/portal-b/checkpoint`);
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
     expect(refused.headers.get('cache-control')).toBeNull();
     // A bad parameter is refused before the peer is looked up, as a bad peer name is.
     expect(await get('/logs/portal-b/proofs/inclusion?index=x&size=20')).toMatchObject({
       status: 400,
       body: { error: { code: 'request.invalid' } },
     });
-    const metrics = await (await fetch(`${query.url}/metrics`)).text();
-    const counted = (route: string, status: number) =>
-      Number(
-        new RegExp(
-          `^http_requests_total\\{method="GET",route="${route}",status="${status}"[^}]*\\} (\\d+)$`,
-          'm',
-        ).exec(metrics)?.[1] ?? 0,
-      );
-    expect(counted('/logs/:peer/checkpoint', 200)).toBeGreaterThanOrEqual(1);
-    expect(counted('/logs/:peer/proofs/inclusion', 400)).toBeGreaterThanOrEqual(2);
+    // An empty segment is a parameter like any other: refused, not a missing route.
+    expect(await get('/logs//checkpoint')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'peer.invalid' } },
+    });
+    expect(await get('/logs/self/parts//')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'request.invalid' } },
+    });
+    // HEAD is answered like GET, without the body.
+    const head = await fetch(`${query.url}/logs/self/checkpoint`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await head.text()).toBe('');
+    expect([
+      await counted('/logs/:peer/checkpoint', 200),
+      await counted('/logs/:peer/checkpoint', 404),
+      await counted('/logs/:peer/proofs/inclusion', 400),
+    ]).toEqual([before[0]! + 1, before[1]! + 1, before[2]! + 1]);
   });
 });
 

@@ -8,8 +8,8 @@ import { QUERY_ERROR_STATUS, QueryError } from './query-error';
  * "message" } }`. Anything else thrown by a query route is answered the same way — an HttpException
  * with its own status (code `request.invalid` below 500), any other error `500 internal` with its
  * stack logged once — and this filter MUST NOT fail itself: the body is sent as JSON text with its
- * own content type, whatever a route's `@Header` set (the checkpoint route is `text/plain`; an
- * object sent under that type made Fastify throw on the error path, issue #16).
+ * own content type, whatever a route's `@Header` set before its handler threw (an object sent under
+ * a `text/plain` type made Fastify throw on the error path, issue #16).
  */
 @Catch()
 export class QueryErrorFilter implements ExceptionFilter {

@@ -17,6 +17,14 @@ function refused(env: Record<string, string>): ConfigError {
   throw new Error('accepted');
 }
 
+describe('the replication service’s heap growth (HEAP_GROWING_PERCENT)', () => {
+  it('defaults to 30, below the other services’ 50, and may be set', () => {
+    expect(loadReplicationConfig(base).HEAP_GROWING_PERCENT).toBe(30);
+    expect(loadReplicationConfig({ ...base, HEAP_GROWING_PERCENT: '50' }).HEAP_GROWING_PERCENT).toBe(50);
+    expect(refused({ HEAP_GROWING_PERCENT: '301' }).message).toMatch(/HEAP_GROWING_PERCENT/);
+  });
+});
+
 describe('inbound relay configuration of the replication service (INBOUND_*, CLOCK_SKEW_MS)', () => {
   it('has the defaults of docs/configuration.md, the gateway’s', () => {
     expect(loadReplicationConfig(base)).toMatchObject({

@@ -29,10 +29,15 @@ const kafkaName = z
   .trim()
   .regex(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be 1–200 characters of A–Z a–z 0–9 . _ -' });
 
+/** HEAP_GROWING_PERCENT of the replication service when unset (the other services': 50). */
+export const REPLICATION_HEAP_GROWING_PERCENT = 30;
+
 /** The replication service's environment (docs/configuration.md lists every variable). */
 export function replicationConfigShape() {
   return {
-    ...commonConfigShape(8083),
+    // A catch-up keeps a growing set of account states live: its garbage headroom is kept smaller
+    // than the other services' (docs/design/federation.md "Memory").
+    ...commonConfigShape(8083, { heapGrowingPercent: REPLICATION_HEAP_GROWING_PERCENT }),
     ...databaseConfigShape(),
     KAFKA_BROKERS: kafkaBrokersVar(),
     /** SASL towards the brokers (docs/kafka-security.md); unset: none (loopback development). */

@@ -1,8 +1,11 @@
 import { enumVar, integerVar, optionalPathVar, portVar } from './env';
 import { z } from 'zod';
 
-/** Variables every service reads. Each service adds its own (see apps/<service>/src/*.config.ts). */
-export function commonConfigShape(defaultPort: number) {
+/**
+ * Variables every service reads. Each service adds its own (see apps/<service>/src/*.config.ts);
+ * `heapGrowingPercent` is the service's default HEAP_GROWING_PERCENT.
+ */
+export function commonConfigShape(defaultPort: number, { heapGrowingPercent = 50 } = {}) {
   return {
     HOST: z.preprocess((v) => (v === undefined || v === '' ? '127.0.0.1' : v), z.string().trim().min(1)),
     PORT: portVar(defaultPort),
@@ -24,6 +27,6 @@ export function commonConfigShape(defaultPort: number) {
      * in percent (V8's --heap-growing-percent, set at start; 0: V8's own factor, up to 4×). Issue
      * #17: with V8's factor every busy service's garbage made its peak RSS (docs/configuration.md).
      */
-    HEAP_GROWING_PERCENT: integerVar({ default: 50, min: 0, max: 300 }),
+    HEAP_GROWING_PERCENT: integerVar({ default: heapGrowingPercent, min: 0, max: 300 }),
   };
 }
