@@ -405,8 +405,8 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Waits for the part being stored, if any. True once it is stored (it is then the head); false
-   * when its store failed or one of its signatures was refused: the mirror was reset to the stored head and its topic paused for the
-   * back-off (`retryLater`), and the caller drops what it was doing.
+   * when its store failed or one of its signatures was refused: the mirror was reset to the stored
+   * head and its topic paused for the back-off (`retryLater`), and the caller drops what it was doing.
    */
   private async settle(mirror: PeerMirror): Promise<boolean> {
     const storing = mirror.storing;
