@@ -58,6 +58,13 @@ function mainOf(service) {
   return path.join(ROOT, 'dist/apps', service, 'apps', service, 'src/main.js');
 }
 
+/**
+ * Node's own flags for a service, as every shipped deployment starts it (docker-compose.yml,
+ * deploy/k8s): the replication service collects garbage on its main thread alone
+ * (docs/configuration.md "Node flags").
+ */
+const SERVICE_NODE_FLAGS = Object.freeze({ replication: Object.freeze(['--single-threaded-gc']) });
+
 function originOf(id) {
   return `localhost/cryptomesh/${id}`;
 }
@@ -397,12 +404,16 @@ function spawnService(portal, service) {
   const fd = fs.openSync(svc.log, 'a');
   let child;
   try {
-    child = spawn(process.execPath, [...(svc.nodeArgs ?? []), mainOf(service)], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: svc.env,
-    });
+    child = spawn(
+      process.execPath,
+      [...(SERVICE_NODE_FLAGS[service] ?? []), ...(svc.nodeArgs ?? []), mainOf(service)],
+      {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: svc.env,
+      },
+    );
   } finally {
     fs.closeSync(fd);
   }
@@ -1123,7 +1134,7 @@ async function cli(argv) {
   return 2;
 }
 
-module.exports = { startFederation, stopFederation, federationStatus, SERVICES };
+module.exports = { startFederation, stopFederation, federationStatus, SERVICES, SERVICE_NODE_FLAGS };
 
 if (require.main === module) {
   cli(process.argv.slice(2)).then(

@@ -37,7 +37,12 @@ const acls = require('../../deploy/kafka/acls') as {
   groupId: (portal: string) => string;
 };
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SERVICE_NODE_FLAGS } = require('../../deploy/federation/federation') as {
+  SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>>;
+};
 const ROOT = resolve(__dirname, '../..');
+const MAIN = /^dist\/apps\/([\w-]+)\/apps\/\1\/src\/main\.js$/;
 
 interface ComposeService {
   image?: string;
@@ -459,10 +464,15 @@ describe('docker-compose.yml: a three-portal federation', () => {
     for (const s of Object.values(compose.services).filter(
       (x) => x.image?.startsWith('cryptomesh-portal') && x.command?.[1] !== 'deploy/kafka/setup.js',
     )) {
-      const main = s.command![1]!.replace(/\/apps\/(\w[\w-]*)\/apps\/\1\/src\/main\.js$/, '');
-      expect(main).toBe('dist');
-      expect(existsSync(join(ROOT, 'apps', s.command![1]!.split('/')[2]!, 'src/main.ts'))).toBe(true);
+      // node, the service's Node flags (the local federation's, federation.js), its main, arguments.
+      const command = s.command!;
+      const at = command.findIndex((a) => MAIN.test(a));
+      const app = MAIN.exec(command[at] ?? '')?.[1];
+      expect(existsSync(join(ROOT, 'apps', app ?? '-', 'src/main.ts'))).toBe(true);
+      expect([app, command.slice(0, at)]).toEqual([app, ['node', ...(SERVICE_NODE_FLAGS[app!] ?? [])]]);
     }
+    // The replication service collects garbage on its main thread (docs/configuration.md).
+    expect(SERVICE_NODE_FLAGS['replication']).toEqual(['--single-threaded-gc']);
   });
 
   it('takes its project name and host ports from compose:init, so that two stacks do not collide', async () => {

@@ -14,7 +14,13 @@ const { init } = require('../../deploy/compose/init') as {
   init: (dir: string, log?: (m: string) => void) => Promise<{ dir: string }>;
 };
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { SERVICE_NODE_FLAGS } = require('../../deploy/federation/federation') as {
+  SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>>;
+};
+
 const ROOT = resolve(__dirname, '../..');
+const MAIN = /^dist\/apps\/([\w-]+)\/apps\/\1\/src\/main\.js$/;
 const OVERLAY = join(ROOT, 'deploy/k8s/overlays/alpha');
 const README = readFileSync(join(ROOT, 'deploy/k8s/README.md'), 'utf8');
 
@@ -195,8 +201,11 @@ describe('deploy/k8s: one federation member on Kubernetes', () => {
     for (const w of workloads(objects))
       for (const c of w.spec.template.spec.containers) {
         expect(c.image).toBe('registry.example.org/cryptomesh-portal:0.1.0');
-        const app = /^dist\/apps\/([\w-]+)\/apps\/\1\/src\/main\.js$/.exec(c.command[1]!)?.[1];
+        // node, the service's Node flags (the local federation's, federation.js), its main, arguments.
+        const at = c.command.findIndex((a) => MAIN.test(a));
+        const app = MAIN.exec(c.command[at] ?? '')?.[1];
         expect(existsSync(join(ROOT, 'apps', app ?? '-', 'src/main.ts'))).toBe(true);
+        expect([app, c.command.slice(0, at)]).toEqual([app, ['node', ...(SERVICE_NODE_FLAGS[app!] ?? [])]]);
       }
   });
 

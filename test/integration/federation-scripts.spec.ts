@@ -188,6 +188,20 @@ describe('local federation (deploy/federation/federation.js)', () => {
             service,
             entry.id === 'beta' && service === 'query',
           ]);
+          // The replication service collects garbage on its main thread (docs/configuration.md
+          // "Node flags"), as docker-compose.yml and deploy/k8s start it, and says so when it listens.
+          expect([service, argv.includes('--single-threaded-gc')]).toEqual([
+            service,
+            service === 'replication',
+          ]);
+          const listening = readFileSync(portal.logs[service], 'utf8')
+            .split('\n')
+            .filter((line) => line.includes('"listening"'))
+            .map((line) => (JSON.parse(line) as { gc?: string }).gc);
+          expect([service, listening]).toEqual([
+            service,
+            [service === 'replication' ? 'single-threaded' : 'parallel'],
+          ]);
         }
       }
       expect(new Set(recordedPids(options.dir!))).toEqual(everyPid);

@@ -18,8 +18,8 @@ function refused(env: Record<string, string>): ConfigError {
 }
 
 describe('the replication service’s heap growth (HEAP_GROWING_PERCENT)', () => {
-  it('defaults to 30, below the other services’ 50, and may be set', () => {
-    expect(loadReplicationConfig(base).HEAP_GROWING_PERCENT).toBe(30);
+  it('defaults to 20, below the other services’ 50, and may be set', () => {
+    expect(loadReplicationConfig(base).HEAP_GROWING_PERCENT).toBe(20);
     expect(loadReplicationConfig({ ...base, HEAP_GROWING_PERCENT: '50' }).HEAP_GROWING_PERCENT).toBe(50);
     expect(refused({ HEAP_GROWING_PERCENT: '301' }).message).toMatch(/HEAP_GROWING_PERCENT/);
   });

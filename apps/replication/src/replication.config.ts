@@ -30,7 +30,7 @@ const kafkaName = z
   .regex(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be 1–200 characters of A–Z a–z 0–9 . _ -' });
 
 /** HEAP_GROWING_PERCENT of the replication service when unset (the other services': 50). */
-export const REPLICATION_HEAP_GROWING_PERCENT = 30;
+export const REPLICATION_HEAP_GROWING_PERCENT = 20;
 
 /** The replication service's environment (docs/configuration.md lists every variable). */
 export function replicationConfigShape() {

@@ -113,14 +113,19 @@ export async function createService<C extends CommonConfig>(
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const scheme = tls === undefined ? 'http' : 'https';
   const url = `${scheme}://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  app
-    .get(Logger)
-    .log(
-      tls === undefined
-        ? { msg: 'listening', url, tls: false }
-        : { msg: 'listening', url, tls: true, certificate: tls.subject, validTo: tls.validTo.toISOString() },
-      spec.name,
-    );
+  app.get(Logger).log(
+    tls === undefined
+      ? { msg: 'listening', url, tls: false, gc: gcMode() }
+      : {
+          msg: 'listening',
+          url,
+          tls: true,
+          certificate: tls.subject,
+          validTo: tls.validTo.toISOString(),
+          gc: gcMode(),
+        },
+    spec.name,
+  );
   spec.afterListen?.(url, config);
   return { app, url };
 }
@@ -346,4 +351,16 @@ function describe(error: unknown): { message: string; stack?: string } {
  */
 function keepHeapTight(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
+/**
+ * How this process collects garbage: `single-threaded` when node was started with
+ * `--single-threaded-gc` or `--single-threaded` (the replication service, docs/configuration.md
+ * "Node flags"), else V8's parallel and concurrent collector. Only node's command line sets it (not
+ * NODE_OPTIONS, not the environment), so the service reports it when it listens.
+ */
+export function gcMode(execArgv: readonly string[] = process.execArgv): 'single-threaded' | 'parallel' {
+  return execArgv.some((a) => /^--single[-_]threaded([-_]gc)?(=true)?$/.test(a))
+    ? 'single-threaded'
+    : 'parallel';
 }
