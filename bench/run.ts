@@ -21,8 +21,9 @@ import { formatTilePath, hashLeaf, parseVerifierKey } from '@cryptomesh/log';
 import type { LoadPlan, LoadResult } from './load';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { startFederation } = require('../deploy/federation/federation') as {
+const { startFederation, SERVICE_NODE_FLAGS } = require('../deploy/federation/federation') as {
   startFederation: (o: Record<string, unknown>) => Promise<FederationHandle>;
+  SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>>;
 };
 const { ensureBroker } = require('../deploy/kafka/kafka-broker') as {
   ensureBroker: (o: { log: (m: string) => void }) => Promise<{ brokers: string; stop: () => Promise<void> }>;
@@ -1059,6 +1060,8 @@ interface BenchResults {
   /** The commit measured (`git describe --always --dirty`: `-dirty` when the work tree had changes). */
   commit: string | undefined;
   serviceEnv: Record<string, string>;
+  /** Node's flags of each service in the federations: the deployments' (federation.js), then --profile's. */
+  serviceNodeFlags: Record<string, readonly string[]>;
   limits?: Limits;
   embedded?: EmbeddedFigures['embedded'];
   ingest?: PortalFigures['ingest'];
@@ -1353,6 +1356,12 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit: measuredCommit(),
     serviceEnv: BENCH_ENV,
+    serviceNodeFlags: Object.fromEntries(
+      ['gateway', 'query', 'replication', 'log-signer'].map((s) => [
+        s,
+        [...(SERVICE_NODE_FLAGS[s] ?? []), ...NODE_ARGS(s)],
+      ]),
+    ),
   };
   const stop = async () => {
     await broker.stop();

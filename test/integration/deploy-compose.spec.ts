@@ -12,6 +12,7 @@ import { loadLogSignerConfig } from '../../apps/log-signer/src/log-signer.config
 import { loadQueryConfig } from '../../apps/query/src/query.config';
 import { loadReplicationConfig } from '../../apps/replication/src/replication.config';
 import { readTlsMaterial } from '@cryptomesh/service';
+import { SERVICE_MAIN, SERVICE_NODE_FLAGS } from '../support/federation';
 import { createTestDatabase } from '../env/test-database';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,12 +38,7 @@ const acls = require('../../deploy/kafka/acls') as {
   groupId: (portal: string) => string;
 };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SERVICE_NODE_FLAGS } = require('../../deploy/federation/federation') as {
-  SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>>;
-};
 const ROOT = resolve(__dirname, '../..');
-const MAIN = /^dist\/apps\/([\w-]+)\/apps\/\1\/src\/main\.js$/;
 
 interface ComposeService {
   image?: string;
@@ -464,15 +460,26 @@ describe('docker-compose.yml: a three-portal federation', () => {
     for (const s of Object.values(compose.services).filter(
       (x) => x.image?.startsWith('cryptomesh-portal') && x.command?.[1] !== 'deploy/kafka/setup.js',
     )) {
-      // node, the service's Node flags (the local federation's, federation.js), its main, arguments.
-      const command = s.command!;
-      const at = command.findIndex((a) => MAIN.test(a));
-      const app = MAIN.exec(command[at] ?? '')?.[1];
+      const app = SERVICE_MAIN.exec(s.command!.find((a) => SERVICE_MAIN.test(a)) ?? '')?.[1];
       expect(existsSync(join(ROOT, 'apps', app ?? '-', 'src/main.ts'))).toBe(true);
-      expect([app, command.slice(0, at)]).toEqual([app, ['node', ...(SERVICE_NODE_FLAGS[app!] ?? [])]]);
     }
-    // The replication service collects garbage on its main thread (docs/configuration.md).
-    expect(SERVICE_NODE_FLAGS['replication']).toEqual(['--single-threaded-gc']);
+  });
+
+  it("starts each service with node, the local federation's node flags for it, then its main", () => {
+    // docs/configuration.md "Node flags": the replication service collects garbage on one thread.
+    expect(SERVICE_NODE_FLAGS).toEqual({ replication: ['--single-threaded-gc'] });
+    const services = Object.entries(compose.services).filter(
+      ([, x]) => x.image?.startsWith('cryptomesh-portal') && x.command?.[1] !== 'deploy/kafka/setup.js',
+    );
+    for (const [name, s] of services) {
+      const at = s.command!.findIndex((a) => SERVICE_MAIN.test(a));
+      const app = SERVICE_MAIN.exec(s.command![at] ?? '')?.[1];
+      expect([name, s.command!.slice(0, at)]).toEqual([
+        name,
+        ['node', ...(SERVICE_NODE_FLAGS[app as keyof typeof SERVICE_NODE_FLAGS] ?? [])],
+      ]);
+    }
+    expect(services.filter(([, s]) => s.command!.includes('--single-threaded-gc')).length).toBe(3);
   });
 
   it('takes its project name and host ports from compose:init, so that two stacks do not collide', async () => {

@@ -7,6 +7,7 @@ import { loadQueryConfig } from '../../apps/query/src/query.config';
 import { loadReplicationConfig } from '../../apps/replication/src/replication.config';
 import { parseFederationPeers } from '@cryptomesh/intermesh';
 import { readTlsMaterial } from '@cryptomesh/service';
+import { SERVICE_MAIN, SERVICE_NODE_FLAGS } from '../support/federation';
 import { byKindAndName, type K8sObject, kubectlKustomize, kustomize } from '../support/kustomize';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -14,13 +15,7 @@ const { init } = require('../../deploy/compose/init') as {
   init: (dir: string, log?: (m: string) => void) => Promise<{ dir: string }>;
 };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SERVICE_NODE_FLAGS } = require('../../deploy/federation/federation') as {
-  SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>>;
-};
-
 const ROOT = resolve(__dirname, '../..');
-const MAIN = /^dist\/apps\/([\w-]+)\/apps\/\1\/src\/main\.js$/;
 const OVERLAY = join(ROOT, 'deploy/k8s/overlays/alpha');
 const README = readFileSync(join(ROOT, 'deploy/k8s/README.md'), 'utf8');
 
@@ -201,12 +196,23 @@ describe('deploy/k8s: one federation member on Kubernetes', () => {
     for (const w of workloads(objects))
       for (const c of w.spec.template.spec.containers) {
         expect(c.image).toBe('registry.example.org/cryptomesh-portal:0.1.0');
-        // node, the service's Node flags (the local federation's, federation.js), its main, arguments.
-        const at = c.command.findIndex((a) => MAIN.test(a));
-        const app = MAIN.exec(c.command[at] ?? '')?.[1];
+        const app = SERVICE_MAIN.exec(c.command.find((a) => SERVICE_MAIN.test(a)) ?? '')?.[1];
         expect(existsSync(join(ROOT, 'apps', app ?? '-', 'src/main.ts'))).toBe(true);
-        expect([app, c.command.slice(0, at)]).toEqual([app, ['node', ...(SERVICE_NODE_FLAGS[app!] ?? [])]]);
       }
+  });
+
+  it("starts each service with node, the local federation's node flags for it, then its main", () => {
+    // docs/configuration.md "Node flags": the replication service's --single-threaded-gc.
+    const commands = workloads(objects).flatMap((w) => w.spec.template.spec.containers.map((c) => c.command));
+    for (const command of commands) {
+      const at = command.findIndex((a) => SERVICE_MAIN.test(a));
+      const app = SERVICE_MAIN.exec(command[at] ?? '')?.[1];
+      expect([app, command.slice(0, at)]).toEqual([
+        app,
+        ['node', ...(SERVICE_NODE_FLAGS[app as keyof typeof SERVICE_NODE_FLAGS] ?? [])],
+      ]);
+    }
+    expect(commands.filter((c) => c.includes('--single-threaded-gc')).length).toBe(1);
   });
 
   it('defines every ConfigMap key, volume, port and selector it references, and the check catches one missing', () => {

@@ -189,7 +189,8 @@ describe('local federation (deploy/federation/federation.js)', () => {
             entry.id === 'beta' && service === 'query',
           ]);
           // The replication service collects garbage on its main thread (docs/configuration.md
-          // "Node flags"), as docker-compose.yml and deploy/k8s start it, and says so when it listens.
+          // "Node flags"), as docker-compose.yml and deploy/k8s start it, and says so when it
+          // listens.
           expect([service, argv.includes('--single-threaded-gc')]).toEqual([
             service,
             service === 'replication',

@@ -157,6 +157,7 @@ interface FederationModule {
   stopFederation: (options?: StopFederationOptions) => Promise<{ stopped: boolean }>;
   federationStatus: (options?: { dir?: string }) => Promise<FederationStatus | null>;
   SERVICES: readonly FederationService[];
+  SERVICE_NODE_FLAGS: Readonly<Partial<Record<FederationService, readonly string[]>>>;
 }
 
 /** The path of deploy/federation/federation.js (its CLI: `node <path> up|down|status`). */
@@ -169,6 +170,10 @@ export const startFederation = federation.startFederation;
 export const stopFederation = federation.stopFederation;
 export const federationStatus = federation.federationStatus;
 export const FEDERATION_SERVICES = federation.SERVICES;
+/** Node's flags of each service, as every shipped deployment starts it (docs/configuration.md). */
+export const SERVICE_NODE_FLAGS = federation.SERVICE_NODE_FLAGS;
+/** A service's main script, as the deployments name it: its service in group 1. */
+export const SERVICE_MAIN = /^dist\/apps\/([\w-]+)\/apps\/\1\/src\/main\.js$/;
 
 /**
  * The options a test federation needs under `npm test`: a fresh temp dir, the run's broker and

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { gcMode } from './gc-mode';
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -351,16 +352,4 @@ function describe(error: unknown): { message: string; stack?: string } {
  */
 function keepHeapTight(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
-}
-
-/**
- * How this process collects garbage: `single-threaded` when node was started with
- * `--single-threaded-gc` or `--single-threaded` (the replication service, docs/configuration.md
- * "Node flags"), else V8's parallel and concurrent collector. Only node's command line sets it (not
- * NODE_OPTIONS, not the environment), so the service reports it when it listens.
- */
-export function gcMode(execArgv: readonly string[] = process.execArgv): 'single-threaded' | 'parallel' {
-  return execArgv.some((a) => /^--single[-_]threaded([-_]gc)?(=true)?$/.test(a))
-    ? 'single-threaded'
-    : 'parallel';
 }
