@@ -21,8 +21,9 @@ import { formatTilePath, hashLeaf, parseVerifierKey } from '@cryptomesh/log';
 import type { LoadPlan, LoadResult } from './load';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { startFederation, SERVICE_NODE_FLAGS } = require('../deploy/federation/federation') as {
+const { startFederation, SERVICES, SERVICE_NODE_FLAGS } = require('../deploy/federation/federation') as {
   startFederation: (o: Record<string, unknown>) => Promise<FederationHandle>;
+  SERVICES: readonly string[];
   SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>>;
 };
 const { ensureBroker } = require('../deploy/kafka/kafka-broker') as {
@@ -1357,10 +1358,7 @@ async function main(): Promise<void> {
     commit: measuredCommit(),
     serviceEnv: BENCH_ENV,
     serviceNodeFlags: Object.fromEntries(
-      ['gateway', 'query', 'replication', 'log-signer'].map((s) => [
-        s,
-        [...(SERVICE_NODE_FLAGS[s] ?? []), ...NODE_ARGS(s)],
-      ]),
+      SERVICES.map((s) => [s, [...(SERVICE_NODE_FLAGS[s] ?? []), ...NODE_ARGS(s)]]),
     ),
   };
   const stop = async () => {

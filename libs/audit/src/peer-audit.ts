@@ -62,11 +62,12 @@ export interface PeerAuditOptions {
  * it forgets the part in progress and waits for the next part from the stored head (or from the
  * part being stored, which verified, its signatures perhaps still due), exactly as a restarted
  * consumer does. Nothing here writes: the caller stores a part, then calls `commit`; if the store
- * fails it calls `reset` with the stored head. Or the caller calls `advance` and goes on verifying the next part on top of the one
- * being stored, then `confirm` once it is stored (or `reset` if it was not): only a part that
- * verified completely is built on — or, with `deferSignatures`, whose signatures are still being
- * verified (`VerifiedPart.signatures`), which the caller awaits before storing it — and nothing
- * built on it is stored before it is. Not for concurrent use.
+ * fails it calls `reset` with the stored head. Or the caller calls `advance` and goes on
+ * verifying the next part on top of the one being stored, then `confirm` once it is stored (or
+ * `reset` if it was not): only a part that verified completely is built on — or, with
+ * `deferSignatures`, whose signatures are still being verified (`VerifiedPart.signatures`), which
+ * the caller awaits before storing it — and nothing built on it is stored before it is. Not for
+ * concurrent use.
  */
 export class PeerAudit {
   private stored: AuditHead | undefined;

@@ -1,5 +1,4 @@
 import { setFlagsFromString } from 'node:v8';
-import { gcMode } from './gc-mode';
 import 'reflect-metadata';
 import { DynamicModule, INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -18,6 +17,7 @@ import { REQUEST_ID_HEADER, requestIdFor } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import { ROOT_LOGGER } from './service-identity';
 import { readTlsMaterial } from './tls/tls-material';
+import { gcMode } from './gc-mode';
 
 /** Exit status for a configuration error (sysexits.h EX_CONFIG): distinct from a crash. */
 export const EXIT_CONFIG = 78;
