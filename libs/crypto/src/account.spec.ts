@@ -60,6 +60,18 @@ describe('account addresses', () => {
     expect(codeOf(() => accountUdf(7 as unknown as string))).toBe('account.malformed');
   });
 
+  it('answers an address asked again as it did the first time, and refuses a bad one every time', () => {
+    for (const v of [...vectors.vectors, ...vectors.vectors])
+      expect(accountUdf(v.address)).toBe(v.accountUdf);
+    for (let i = 0; i < 2; i++) {
+      expect(codeOf(() => accountUdf('alice@@example.com'))).toBe('account.malformed');
+      // Not a string, though it reads as one: never answered from what a string was given.
+      expect(codeOf(() => accountUdf({ address: [vectors.vectors[0]!.address] } as never))).toBe(
+        'account.malformed',
+      );
+    }
+  });
+
   it.each([
     ['alice smith@example.com', '" " (U+0020)'],
     ["o'brien@example.com", '"\'" (U+0027)'],

@@ -1,3 +1,4 @@
+import { BoundedMemo } from './bounded-memo';
 import { utf8 } from './bytes';
 import { contentDigestUdf } from './content-digest';
 import { CryptoError } from './crypto-error';
@@ -59,6 +60,8 @@ export function normaliseAccountAddress(text: string): string {
   return parseAccountAddress(text).address;
 }
 
+const accountUdfs = new BoundedMemo<string, string>(4096);
+
 /**
  * The account's UDF: the SHA-2-512 content digest, Content-ID 'MeshAccount', of the UTF-8 of the
  * normalised address (default 140 bits). Addresses that differ only in case have the same UDF. This is
@@ -67,9 +70,13 @@ export function normaliseAccountAddress(text: string): string {
  * Throws 'account.malformed' or 'udf.bad-precision'.
  */
 export function accountUdf(account: string | AccountAddress, options: { bits?: number } = {}): string {
-  const address =
-    typeof account === 'string'
-      ? normaliseAccountAddress(account)
-      : parseAccountAddress(account.address).address;
-  return contentDigestUdf(utf8(address), ACCOUNT_CONTENT_ID, { algorithm: 'SHA-2-512', bits: options.bits });
+  const text: unknown = typeof account === 'string' ? account : account.address;
+  const compute = (): string =>
+    contentDigestUdf(utf8(normaliseAccountAddress(text as string)), ACCOUNT_CONTENT_ID, {
+      algorithm: 'SHA-2-512',
+      bits: options.bits,
+    });
+  // Every request names its account, and a portal serves few accounts many times (issue #17): the
+  // default precision's answer is kept by the address as given.
+  return typeof text === 'string' && options.bits === undefined ? accountUdfs.get(text, compute) : compute();
 }

@@ -11,6 +11,7 @@ export {
   authenticatorKey,
   authenticatorUdf,
   base32Decode,
+  BoundedMemo,
   base32Encode,
   bytesEqual,
   checkKeyAlgorithm,

@@ -1,4 +1,5 @@
 import {
+  BoundedMemo,
   contentDigestUdf,
   encryptJwe,
   isCryptoError,
@@ -21,11 +22,19 @@ export const APPLICATION_PROFILE_CONTENT_ID = 'MeshApplicationProfile';
  * its Personal Profile so no other account can take it.
  */
 export function applicationProfileId(personal: string, type: string, name: string): string {
-  return contentDigestUdf(
-    canonicalJson({ Name: name, Personal: personal, Type: type }),
-    APPLICATION_PROFILE_CONTENT_ID,
-  );
+  const compute = (): string =>
+    contentDigestUdf(
+      canonicalJson({ Name: name, Personal: personal, Type: type }),
+      APPLICATION_PROFILE_CONTENT_ID,
+    );
+  // Each Application Profile a portal or an auditor reads is checked against its identifier, and an
+  // account publishes the same few applications again and again (issue #17): the answer is kept, by
+  // the three strings with their lengths (so no two triples share a key).
+  if (typeof personal !== 'string' || typeof type !== 'string' || typeof name !== 'string') return compute();
+  return applicationIds.get(`${personal.length}:${type.length}:${personal}${type}${name}`, compute);
 }
+
+const applicationIds = new BoundedMemo<string, string>(4096);
 
 export interface ApplicationProfileInput {
   readonly personal: string;

@@ -1,6 +1,15 @@
-import { decryptJwe, fromBase64Url, fromUtf8, keyUdf, toBase64Url, utf8 } from '@cryptomesh/crypto/portable';
+import {
+  contentDigestUdf,
+  decryptJwe,
+  fromBase64Url,
+  fromUtf8,
+  keyUdf,
+  toBase64Url,
+  utf8,
+} from '@cryptomesh/crypto/portable';
 import { ADMIN, fixedKey, forgedDeviceProfile, makeAccount, MASTER_KEY, NOW, PHONE } from '../test/fixtures';
 import {
+  APPLICATION_PROFILE_CONTENT_ID,
   applicationProfileId,
   buildApplicationProfile,
   buildDeviceProfile,
@@ -60,6 +69,29 @@ describe('profiles: build → JWS → read', () => {
     expect(JSON.stringify(read.jws)).not.toContain('hunter2');
     const plain = await decryptJwe(read.profile.private, PHONE.encryption);
     expect(JSON.parse(fromUtf8(plain))).toEqual({ Password: 'hunter2' });
+  });
+
+  it('gives an Application Profile identifier asked again the same answer, and no two triples one key', () => {
+    const direct = (personal: string, type: string, name: string): string =>
+      contentDigestUdf(
+        canonicalJson({ Name: name, Personal: personal, Type: type }),
+        APPLICATION_PROFILE_CONTENT_ID,
+      );
+    // Triples whose strings run together the same way: each its own identifier, asked twice.
+    const triples: [string, string, string][] = [
+      ['ab', 'c', 'd'],
+      ['a', 'bc', 'd'],
+      ['a', 'b', 'cd'],
+      ['a', 'b', 'c:d'],
+      ['1:a', 'b', 'c'],
+    ];
+    for (const round of [0, 1])
+      for (const [personal, type, name] of triples)
+        expect([round, applicationProfileId(personal, type, name)]).toEqual([
+          round,
+          direct(personal, type, name),
+        ]);
+    expect(new Set(triples.map((t) => applicationProfileId(...t))).size).toBe(triples.length);
   });
 
   const forge = (type: string, payload: object) => signPayload(payload, type, ADMIN.signature);

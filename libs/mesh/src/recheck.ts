@@ -170,14 +170,15 @@ export async function recheckLog(
   const states = new Map(accounts);
   let index = 0;
   for (const entry of entries) {
-    let account: string;
+    let record: TransactionRecord;
     try {
-      account = entryAccount(entry);
+      record = decodeRecord(entry);
     } catch (error) {
       if (!isMeshError(error)) throw error;
       return { ok: false, index, code: error.code, detail: error.message };
     }
-    const result = await recheckEntry(states.get(account), entry, context);
+    const account = record.account;
+    const result = await recheckRecord(states.get(account), record, context);
     if (!result.ok) return { ok: false, index, code: result.code, detail: result.detail };
     states.set(account, result.account);
     index++;

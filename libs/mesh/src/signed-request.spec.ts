@@ -72,6 +72,27 @@ describe('signed requests (issue #5)', () => {
     expect(await codeOf(() => guard(first))).toBe('request.replayed');
   });
 
+  it('reads a request object once, and again whenever one of its members changed (issue #17)', async () => {
+    const random = countingRandom();
+    const jws = (await sign(NOW, ADMIN.signature, random)) as unknown as Record<string, string>;
+    const other = await sign(NOW + 1, ADMIN.signature, random);
+    const claims = readRequest(jws);
+    expect(readRequest(jws)).toBe(claims);
+    expect(Object.isFrozen(claims)).toBe(true);
+    // Another payload in the same object: read again, never the kept claims.
+    jws.payload = other.payload;
+    expect(readRequest(jws)).toEqual(readRequest({ ...other }));
+    expect(readRequest(jws).time).toBe(NOW + 1);
+    jws.protected = 'e30';
+    expect(await codeOf(() => Promise.resolve().then(() => readRequest(jws)))).toBe('request.malformed');
+    jws.protected = other.protected;
+    jws.signature = other.signature;
+    expect(readRequest(jws).nonce).toBe(readRequest({ ...other }).nonce);
+    // A member added after a reading that passed: refused, as on the first reading.
+    jws.header = 'x';
+    expect(await codeOf(() => Promise.resolve().then(() => readRequest(jws)))).toBe('request.malformed');
+  });
+
   it.each<[string, (p: Awaited<ReturnType<typeof makeAccount>>) => Promise<unknown>, MeshErrorCode]>([
     [
       'stale',

@@ -87,8 +87,31 @@ export async function signRequest(
   return signPayload(payload, REQUEST_TYPE, deviceKey);
 }
 
+/**
+ * What was read from each request JWS object, with the member strings it was read from (issue #17):
+ * a gateway reads a request for its nonce and again in verifyRequest, an auditor in verifyRequest and
+ * again for its nonce. A kept reading answers only while the object holds exactly those three members
+ * with those values, so it is the answer reading it again would give.
+ */
+const readRequests = new WeakMap<object, FlattenedJws & { readonly claims: RequestClaims }>();
+
+function keptReading(jws: unknown): RequestClaims | undefined {
+  if (typeof jws !== 'object' || jws === null) return undefined;
+  const kept = readRequests.get(jws);
+  if (kept === undefined) return undefined;
+  const now = jws as Partial<FlattenedJws>;
+  const same =
+    now.protected === kept.protected &&
+    now.payload === kept.payload &&
+    now.signature === kept.signature &&
+    Object.keys(jws).length === 3;
+  return same ? kept.claims : undefined;
+}
+
 /** Reads a signed request without verifying it. Throws 'request.malformed'. */
 export function readRequest(jws: unknown): RequestClaims {
+  const kept = keptReading(jws);
+  if (kept !== undefined) return kept;
   const envelope = openEnvelope(jws, 'the request', 'request.malformed');
   if (envelope.type !== REQUEST_TYPE) throw new MeshError('request.malformed', `typ must be ${REQUEST_TYPE}`);
   const r: JsonReader = JsonReader.object(envelope.payload, 'the request', 'request.malformed');
@@ -103,6 +126,8 @@ export function readRequest(jws: unknown): RequestClaims {
     body: r.string('Body'),
   };
   if (claims.device !== envelope.kid) r.fail('"Device" is not the kid');
+  Object.freeze(claims);
+  readRequests.set(jws as object, { ...envelope.jws, claims });
   return claims;
 }
 

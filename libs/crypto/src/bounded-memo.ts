@@ -1,0 +1,27 @@
+/**
+ * The answers of a pure function kept by key, at most `limit` of them, the oldest kept out first
+ * (issue #17: a portal and its auditors compute the same fingerprints of the same few accounts and
+ * applications again and again). Only answers are kept: a key whose computation throws is computed,
+ * and throws, again next time. The key MUST determine the answer completely.
+ */
+export class BoundedMemo<K, V> {
+  private readonly kept = new Map<K, V>();
+
+  constructor(private readonly limit: number) {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('a memo keeps at least one answer');
+  }
+
+  /** The answer kept for `key`, or `compute(key)`'s, kept. */
+  get(key: K, compute: (key: K) => V): V {
+    if (this.kept.has(key)) return this.kept.get(key) as V;
+    const value = compute(key);
+    if (this.kept.size >= this.limit) this.kept.delete(this.kept.keys().next().value as K);
+    this.kept.set(key, value);
+    return value;
+  }
+
+  /** How many answers are kept. */
+  get size(): number {
+    return this.kept.size;
+  }
+}
