@@ -60,6 +60,19 @@ describe('account addresses', () => {
     expect(codeOf(() => accountUdf(7 as unknown as string))).toBe('account.malformed');
   });
 
+  it('keeps the default precision apart from any other, asked in either order', () => {
+    const at200 = contentDigestUdf(utf8('bob@example.com'), ACCOUNT_CONTENT_ID, { bits: 200 });
+    const atDefault = contentDigestUdf(utf8('bob@example.com'), ACCOUNT_CONTENT_ID);
+    expect([accountUdf('Bob@Example.com'), accountUdf('Bob@Example.com', { bits: 200 })]).toEqual([
+      atDefault,
+      at200,
+    ]);
+    expect([accountUdf('BOB@example.com', { bits: 200 }), accountUdf('BOB@example.com')]).toEqual([
+      at200,
+      atDefault,
+    ]);
+  });
+
   it('answers an address asked again as it did the first time, and refuses a bad one every time', () => {
     for (const v of [...vectors.vectors, ...vectors.vectors])
       expect(accountUdf(v.address)).toBe(v.accountUdf);

@@ -60,7 +60,8 @@ export function normaliseAccountAddress(text: string): string {
   return parseAccountAddress(text).address;
 }
 
-const accountUdfs = new BoundedMemo<string, string>(4096);
+/** Account UDFs at the default precision, by the address given (at most 254 characters are kept). */
+const accountUdfs = new BoundedMemo<string, string>(4096, 254);
 
 /**
  * The account's UDF: the SHA-2-512 content digest, Content-ID 'MeshAccount', of the UTF-8 of the

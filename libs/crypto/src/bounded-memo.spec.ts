@@ -44,6 +44,18 @@ describe('BoundedMemo', () => {
     expect(compute).toHaveBeenCalledTimes(1);
   });
 
+  it('answers a string key longer than its bound without keeping it', () => {
+    const memo = new BoundedMemo<string, number>(8, 16);
+    const compute = jest.fn((key: string) => key.length);
+    const long = 'x'.repeat(17);
+    expect(memo.get(long, compute)).toBe(17);
+    expect(memo.get(long, compute)).toBe(17);
+    expect(compute).toHaveBeenCalledTimes(2);
+    expect(memo.size).toBe(0);
+    memo.get('x'.repeat(16), compute);
+    expect(memo.size).toBe(1);
+  });
+
   it('refuses a limit below one', () => {
     expect(() => new BoundedMemo(0)).toThrow(RangeError);
   });

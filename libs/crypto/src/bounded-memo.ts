@@ -7,7 +7,15 @@
 export class BoundedMemo<K, V> {
   private readonly kept = new Map<K, V>();
 
-  constructor(private readonly limit: number) {
+  /**
+   * `limit`: the most answers kept. `maxKeyLength`: a string key longer than this is answered
+   * without being kept, so that what the memo holds is bounded in bytes too, whoever chose the keys
+   * (a request's profile can carry names of many kilobytes).
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly maxKeyLength = 1024,
+  ) {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('a memo keeps at least one answer');
   }
 
@@ -15,6 +23,7 @@ export class BoundedMemo<K, V> {
   get(key: K, compute: (key: K) => V): V {
     if (this.kept.has(key)) return this.kept.get(key) as V;
     const value = compute(key);
+    if (typeof key === 'string' && key.length > this.maxKeyLength) return value;
     if (this.kept.size >= this.limit) this.kept.delete(this.kept.keys().next().value as K);
     this.kept.set(key, value);
     return value;

@@ -105,7 +105,8 @@ export function acceptablePublicKey(algorithm: SignatureAlgorithm, publicKey: Ui
 
 /**
  * Rules 2 and 3 on the signature bytes alone (no point arithmetic, so cheap enough for every verify):
- * R has y < p and is not one of the small-order points, S < L. Lengths are the caller's to check.
+ * R has y < p and is not one of the small-order points, S < L. A signature of another length than the
+ * algorithm's is refused.
  */
 export function acceptableSignatureEncoding(algorithm: SignatureAlgorithm, signature: Uint8Array): boolean {
   // On the bytes, most significant first (issue #17: the integers cost 4 % of an auditor's re-check).

@@ -16,6 +16,9 @@ import type { ApplicationProfile, SignedProfile } from './profile-types';
 /** The Content-ID of an Application Profile identifier (mesh-model.md "Identifiers"). */
 export const APPLICATION_PROFILE_CONTENT_ID = 'MeshApplicationProfile';
 
+/** Identifiers by their three strings; a triple of more than 1,024 characters is not kept. */
+const applicationIds = new BoundedMemo<string, string>(4096, 1024);
+
 /**
  * The identifier of an Application Profile: the content digest UDF, Content-ID
  * 'MeshApplicationProfile', of the JCS of {Name, Personal, Type}. Stable across updates, and bound to
@@ -33,8 +36,6 @@ export function applicationProfileId(personal: string, type: string, name: strin
   if (typeof personal !== 'string' || typeof type !== 'string' || typeof name !== 'string') return compute();
   return applicationIds.get(`${personal.length}:${type.length}:${personal}${type}${name}`, compute);
 }
-
-const applicationIds = new BoundedMemo<string, string>(4096);
 
 export interface ApplicationProfileInput {
   readonly personal: string;

@@ -135,7 +135,7 @@ async function apply(
     context,
     sealTimeMs === undefined ? undefined : { now: sealTimeMs, maxSkewMs, maxDelayMs },
   );
-  // The request verified: its claims are read again for the nonce (a few bytes of JSON).
+  // The request verified: its claims, kept by readRequest for this object, give the nonce.
   const { nonce, time } = readRequest(record.authorisation);
   const remembered = account?.nonces ?? NonceWindow.empty();
   if (remembered.has(nonce))

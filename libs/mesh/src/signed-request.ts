@@ -101,14 +101,20 @@ function keptReading(jws: unknown): RequestClaims | undefined {
   if (kept === undefined) return undefined;
   const now = jws as Partial<FlattenedJws>;
   const same =
+    Object.keys(jws).length === 3 &&
+    Object.hasOwn(jws, 'protected') &&
+    Object.hasOwn(jws, 'payload') &&
+    Object.hasOwn(jws, 'signature') &&
     now.protected === kept.protected &&
     now.payload === kept.payload &&
-    now.signature === kept.signature &&
-    Object.keys(jws).length === 3;
+    now.signature === kept.signature;
   return same ? kept.claims : undefined;
 }
 
-/** Reads a signed request without verifying it. Throws 'request.malformed'. */
+/**
+ * Reads a signed request without verifying it. Throws 'request.malformed'. The claims are frozen: a
+ * request object read again, unchanged, gives the same claims object.
+ */
 export function readRequest(jws: unknown): RequestClaims {
   const kept = keptReading(jws);
   if (kept !== undefined) return kept;
