@@ -56,6 +56,18 @@ describe('BoundedMemo', () => {
     expect(memo.size).toBe(1);
   });
 
+  it('peeks without computing, and keeps what it is given within its bounds', () => {
+    const memo = new BoundedMemo<string, number>(2, 4);
+    expect(memo.peek('a')).toBeUndefined();
+    memo.keep('a', 1);
+    memo.keep('a', 2);
+    memo.keep('toolong', 3);
+    expect([memo.peek('a'), memo.peek('toolong'), memo.size]).toEqual([2, undefined, 1]);
+    memo.keep('b', 4);
+    memo.keep('c', 5);
+    expect([memo.peek('a'), memo.peek('b'), memo.peek('c'), memo.size]).toEqual([undefined, 4, 5, 2]);
+  });
+
   it('refuses a limit below one', () => {
     expect(() => new BoundedMemo(0)).toThrow(RangeError);
   });

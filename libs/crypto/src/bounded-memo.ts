@@ -23,10 +23,21 @@ export class BoundedMemo<K, V> {
   get(key: K, compute: (key: K) => V): V {
     if (this.kept.has(key)) return this.kept.get(key) as V;
     const value = compute(key);
-    if (typeof key === 'string' && key.length > this.maxKeyLength) return value;
-    if (this.kept.size >= this.limit) this.kept.delete(this.kept.keys().next().value as K);
-    this.kept.set(key, value);
+    this.keep(key, value);
     return value;
+  }
+
+  /** The answer kept for `key`, if any, without computing one. */
+  peek(key: K): V | undefined {
+    return this.kept.get(key);
+  }
+
+  /** Keeps `value` as the answer for `key` (not a string key longer than the bound). */
+  keep(key: K, value: V): void {
+    if (typeof key === 'string' && key.length > this.maxKeyLength) return;
+    if (!this.kept.has(key) && this.kept.size >= this.limit)
+      this.kept.delete(this.kept.keys().next().value as K);
+    this.kept.set(key, value);
   }
 
   /** How many answers are kept. */

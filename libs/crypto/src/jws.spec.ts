@@ -43,6 +43,22 @@ describe('profile JWS (flattened, EdDSA, kid = key UDF)', () => {
     },
   );
 
+  it('answers a header too long to be kept as one that is kept, each time (issue #17)', async () => {
+    const long = 'application/'.padEnd(3000, 'x');
+    const jws = await signJws(payload, ed25519, { type: long });
+    for (let round = 0; round < 2; round++) {
+      expect(readJwsHeader(jws).typ).toBe(long);
+      expect((await verifyJws(jws, ed25519)).payload).toEqual(payload);
+    }
+    const header = encodeJson({
+      alg: 'EdDSA',
+      kid: `${keyUdf('Ed25519', ed25519.publicKey)}${'A'.repeat(3000)}`,
+    });
+    const longKid = { ...jws, protected: header };
+    for (let round = 0; round < 2; round++)
+      expect(await asyncCodeOf(() => verifyJws(longKid, ed25519))).toBe('jws.kid-mismatch');
+  });
+
   it('is deterministic', async () => {
     expect(await signJws(payload, ed25519)).toEqual(
       await signJws(payload, { algorithm: 'Ed25519', privateKey: ed25519.privateKey }),

@@ -1,4 +1,5 @@
 import { errors, flattenedVerify, FlattenedSign, type KeyLike } from 'jose';
+import { BoundedMemo } from './bounded-memo';
 import { toBase64Url, utf8 } from './bytes';
 import { CryptoError, isCryptoError } from './crypto-error';
 import { EDDSA_SIZES } from './eddsa-noble';
@@ -99,9 +100,12 @@ export function readJwsHeader(jws: unknown): JwsHeader {
 // A signer's protected header is the same string on each of its signatures (alg, kid, typ), so the
 // checked header is kept by that exact string: decoding, parsing and checking it again gave the same
 // answer (issue #17, the auditor reads thousands of JWS per part from few devices). Bounded; oldest
-// out first; only headers that passed are kept, frozen.
+// out first; only headers that passed are kept, frozen, and only of up to 1,024 characters (an
+// honest one is about 150): `kid`, `typ` and `cty` are strings of any length, read before any
+// signature is checked, so a client could otherwise pin 4,096 headers of a request's size.
 const MAX_CHECKED_HEADERS = 4096;
-const checkedHeaders = new Map<string, JwsHeader>();
+const MAX_KEPT_TEXT = 1024;
+const checkedHeaders = new BoundedMemo<string, JwsHeader>(MAX_CHECKED_HEADERS, MAX_KEPT_TEXT);
 
 /** readJwsHeader, and the decoded payload and signature it checked (each decoded once). */
 function readJws(jws: unknown): { header: JwsHeader; payload: Uint8Array; signature: Uint8Array } {
@@ -113,7 +117,7 @@ function readJws(jws: unknown): { header: JwsHeader; payload: Uint8Array; signat
       throw new CryptoError('jws.malformed', `the JWS "${name}" must be a string`);
   }
   const text = jws.protected as string;
-  const known = checkedHeaders.get(text);
+  const known = checkedHeaders.peek(text);
   const header = known === undefined ? decodeProtectedHeader(text, 'jws.malformed') : {};
   const payload = decodeMember(jws.payload, 'the payload', 'jws.malformed');
   const signature = decodeMember(jws.signature, 'the signature', 'jws.malformed');
@@ -130,9 +134,7 @@ function readJws(jws: unknown): { header: JwsHeader; payload: Uint8Array; signat
   if (typeof header.kid !== 'string')
     throw new CryptoError('jws.kid-mismatch', 'the protected header has no "kid"');
   const checked = Object.freeze(header) as unknown as JwsHeader;
-  if (checkedHeaders.size >= MAX_CHECKED_HEADERS)
-    checkedHeaders.delete(checkedHeaders.keys().next().value as string);
-  checkedHeaders.set(text, checked);
+  checkedHeaders.keep(text, checked);
   return { header: checked, payload, signature };
 }
 
@@ -141,7 +143,8 @@ function readJws(jws: unknown): { header: JwsHeader; payload: Uint8Array; signat
 // most recent public keys: by content, in a bounded map that drops its oldest entry when full.
 const MAX_VERIFICATION_KEYS = 4096;
 // The strict-rule verdict on the key (a point decompression) is kept with them.
-// So is whether a `kid` names the key (its UDF parsed and compared), for a few kids per key.
+// So is whether a `kid` names the key (its UDF parsed and compared), for a few kids per key, each of
+// up to 1,024 characters.
 const MAX_KIDS_PER_KEY = 16;
 interface VerificationKey {
   readonly joseKey: KeyLike;
@@ -207,7 +210,8 @@ export async function verifyJws(
       if (!isCryptoError(cause)) throw cause;
       throw new CryptoError('jws.kid-mismatch', `"kid" is not a UDF: ${cause.message}`, { cause });
     }
-    if (verifier.kids.size < MAX_KIDS_PER_KEY) verifier.kids.set(header.kid, kidMatches);
+    if (verifier.kids.size < MAX_KIDS_PER_KEY && header.kid.length <= MAX_KEPT_TEXT)
+      verifier.kids.set(header.kid, kidMatches);
   }
   if (!kidMatches) {
     throw new CryptoError(
