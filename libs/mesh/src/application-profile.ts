@@ -16,7 +16,7 @@ import type { ApplicationProfile, SignedProfile } from './profile-types';
 /** The Content-ID of an Application Profile identifier (mesh-model.md "Identifiers"). */
 export const APPLICATION_PROFILE_CONTENT_ID = 'MeshApplicationProfile';
 
-/** Identifiers by their three strings; a triple of more than 1,024 characters is not kept. */
+/** Identifiers by their three strings and lengths; a key of more than 1,024 characters is not kept. */
 const applicationIds = new BoundedMemo<string, string>(4096, 1024);
 
 /**
