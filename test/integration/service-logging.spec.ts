@@ -3,13 +3,16 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
-import { createTestDatabase, type TestDatabase } from '../env/test-database';
+import { generateLogKey } from '../../apps/log-signer/src/log-key';
+import { generateWitnessKey } from '../../apps/replication/src/witness-key';
+import { createTestDatabase, testKafkaBrokers, type TestDatabase } from '../env/test-database';
 import { spawnListening, type ListeningProcess } from '../support/listening-process';
 import { gatewayEnv } from '../support/test-gateway';
 
 const ROOT = join(__dirname, '../..');
 const QUERY = join(ROOT, 'dist/apps/query/apps/query/src/main.js');
 const GATEWAY = join(ROOT, 'dist/apps/gateway/apps/gateway/src/main.js');
+const REPLICATION = join(ROOT, 'dist/apps/replication/apps/replication/src/main.js');
 
 /**
  * The request log of a built service (docs/design/observability.md "Request ids"; issue #17 made it
@@ -201,6 +204,53 @@ describe('request logging of a built service', () => {
     } finally {
       await broken.drop();
     }
+  });
+
+  it('the replication service binds no request context: /add-checkpoint writes its refusal with the id', async () => {
+    const peers = [
+      {
+        id: 'beta',
+        origin: 'beta.test/log',
+        verifierKey: generateLogKey('beta.test/log').verifierKey,
+        witnessKey: generateWitnessKey('beta.test/witness').verifierKey,
+        queryUrl: 'http://127.0.0.1:9',
+      },
+    ];
+    const replication = await spawnListening(
+      'replication',
+      [REPLICATION],
+      {
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: db.url,
+        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        KAFKA_GROUP_ID: `logging-${process.pid}`,
+        PORTAL_ID: 'alpha',
+        MIRROR: 'false',
+        PUBLISH_LOG: 'false',
+        FEDERATION_PEERS: JSON.stringify(peers),
+        WITNESS_KEY: generateWitnessKey('alpha.test/witness').signerKey,
+      },
+      { cwd: ROOT, timeoutMs: 60_000 },
+    );
+    running.push(replication);
+    const res = await fetch(`${replication.url}/add-checkpoint`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-request-id': 'witness-1' },
+      body: 'old 5\n\nnot a checkpoint\n',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-request-id')).toBe('witness-1');
+    const mine = await until('the refusal and the access line', () => {
+      const found = lines(replication).filter((l) => l['requestId'] === 'witness-1');
+      return found.some((l) => l['msg'] === 'request completed') ? found : undefined;
+    });
+    expect(mine.find((l) => l['msg'] === 'add-checkpoint refused')).toMatchObject({
+      level: 'warn',
+      context: 'witness',
+      code: 'witness.malformed',
+      status: 400,
+    });
   });
 
   it('at warn: no access line, and the answers still carry their ids', async () => {

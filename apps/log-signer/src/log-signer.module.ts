@@ -85,6 +85,9 @@ export class LogSignerModule {
         ServiceModule.forRoot({
           identity: { name: 'log-signer', version: packageVersion() },
           logLevel: config.LOG_LEVEL,
+          // Its request paths are probes, which log nothing: no async context, so no promise hooks
+          // on the sequencing path (issue #17).
+          requestContext: false,
         }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,

@@ -149,7 +149,7 @@ export class RecordRules {
   ): Promise<string | TransactionRecord> {
     let record: TransactionRecord;
     try {
-      record = decodeRecord(entry);
+      record = decodeRecord(entry, { keepStatement: true });
     } catch (error) {
       if (isMeshError(error)) return `${error.code}: ${error.message}`;
       throw error;

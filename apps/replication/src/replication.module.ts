@@ -16,6 +16,9 @@ export class ReplicationModule {
         ServiceModule.forRoot({
           identity: { name: 'replication', version: packageVersion() },
           logLevel: config.LOG_LEVEL,
+          // Its one request path that logs, /add-checkpoint, writes its lines with requestLines: no
+          // async context, so no promise hooks on the mirror's path (issue #17).
+          requestContext: false,
         }),
         PersistenceModule.forRoot({
           url: config.DATABASE_URL,

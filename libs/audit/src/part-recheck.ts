@@ -53,7 +53,7 @@ async function recheck(
   }
   let record: TransactionRecord;
   try {
-    record = decodeRecord(entry);
+    record = decodeRecord(entry, { keepStatement: true });
   } catch (error) {
     if (isMeshError(error)) return { code: error.code, detail: error.message };
     throw error;

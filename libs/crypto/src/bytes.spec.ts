@@ -12,6 +12,23 @@ describe('bytes', () => {
     );
   });
 
+  it('encodes inputs longer than one call makes into a string, at every length around its bound', () => {
+    // 8,192 characters a call (bytes.ts): 6,144 bytes of base64url, 4,096 of hexadecimal.
+    for (const length of [6143, 6144, 6145, 12288, 20000, 4095, 4096, 4097, 8193]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 131 + 7) & 0xff);
+      expect(toBase64Url(bytes)).toBe(Buffer.from(bytes).toString('base64url'));
+      expect(toHex(bytes)).toBe(Buffer.from(bytes).toString('hex'));
+    }
+  });
+
+  it('writes hexadecimal as node does, in lower case', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 70 }), (bytes) => {
+        expect(toHex(bytes)).toBe(Buffer.from(bytes).toString('hex'));
+      }),
+    );
+  });
+
   it('rejects base64url that is not canonical', () => {
     expect(fromBase64Url('AAA=')).toBeUndefined(); // padding
     expect(fromBase64Url('AA+/')).toBeUndefined(); // base64, not base64url

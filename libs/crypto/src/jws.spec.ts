@@ -293,6 +293,20 @@ describe('signature verdicts computed elsewhere (issue #17, worker threads)', ()
     );
   });
 
+  it('takes a key array given again for the bytes it holds now, not for the key it held before', async () => {
+    const jws = await signJws(payload, ed25519);
+    const byOther = await signJws(payload, other);
+    const key = { algorithm: 'Ed25519' as const, publicKey: ed25519.publicKey.slice() };
+    expect((await verifyJws(jws, key)).payload).toEqual(payload);
+    key.publicKey.set(other.publicKey);
+    expect(await asyncCodeOf(() => verifyJws(jws, key))).toBe('jws.kid-mismatch');
+    expect((await verifyJws(byOther, key)).payload).toEqual(payload);
+    key.publicKey.set(ed25519.publicKey);
+    expect((await verifyJws(jws, key)).payload).toEqual(payload);
+    // The same bytes named as another algorithm are not the Ed25519 key.
+    expect(await asyncCodeOf(() => verifyJws(jws, { ...key, algorithm: 'Ed448' }))).toBe('key.malformed');
+  });
+
   it('applies the strict rules before it asks: a small-order key is refused whatever the verdict', async () => {
     const forged = forgeJws(payload);
     let asked = 0;

@@ -1,6 +1,6 @@
 import { errors, flattenedVerify, FlattenedSign, type KeyLike } from 'jose';
 import { BoundedMemo } from './bounded-memo';
-import { toBase64Url, utf8 } from './bytes';
+import { bytesEqual, toBase64Url, utf8 } from './bytes';
 import { CryptoError, isCryptoError } from './crypto-error';
 import { EDDSA_SIZES } from './eddsa-noble';
 import { acceptablePublicKey, acceptableSignatureEncoding } from './eddsa-rules';
@@ -153,6 +153,17 @@ interface VerificationKey {
   readonly kids: Map<string, boolean>;
 }
 const verificationKeys = new Map<string, VerificationKey>();
+// The same key is given as the same array again and again (a device's key in an account's state):
+// found by the array first, and taken only when its algorithm and bytes are still the ones it was
+// made for, without writing the key's text (issue #17). Entries go with their arrays.
+const byKeyArray = new WeakMap<Uint8Array, { algorithm: string; bytes: Uint8Array; key: VerificationKey }>();
+
+function knownVerificationKey(key: JwsVerificationKey): VerificationKey | undefined {
+  const known = byKeyArray.get(key.publicKey);
+  return known !== undefined && known.algorithm === key.algorithm && bytesEqual(known.bytes, key.publicKey)
+    ? known.key
+    : undefined;
+}
 
 async function verificationKey(key: JwsVerificationKey): Promise<VerificationKey> {
   const id = `${key.algorithm}:${toBase64Url(key.publicKey)}`;
@@ -168,8 +179,24 @@ async function verificationKey(key: JwsVerificationKey): Promise<VerificationKey
       verificationKeys.delete(verificationKeys.keys().next().value as string);
     verificationKeys.set(id, cached);
   }
+  byKeyArray.set(key.publicKey, { algorithm: key.algorithm, bytes: key.publicKey.slice(), key: cached });
   return cached;
 }
+
+/** The JWS signing input, `protected.payload`, both already decoded as base64url (so ASCII). */
+function signingInput(jws: FlattenedJws): Uint8Array {
+  const out = new Uint8Array(jws.protected.length + 1 + jws.payload.length);
+  const head = asciiEncoder.encodeInto(jws.protected, out);
+  out[jws.protected.length] = 0x2e;
+  const tail = asciiEncoder.encodeInto(jws.payload, out.subarray(jws.protected.length + 1));
+  const ascii =
+    head.read === jws.protected.length &&
+    head.written === jws.protected.length &&
+    tail.read === jws.payload.length &&
+    tail.written === jws.payload.length;
+  return ascii ? out : utf8(`${jws.protected}.${jws.payload}`);
+}
+const asciiEncoder = new TextEncoder();
 
 /**
  * Verifies a profile JWS against `key`. Checks in this order, and reports the first rule broken:
@@ -196,7 +223,7 @@ export async function verifyJws(
   checkKeyLength(`${key.algorithm} public key`, key.publicKey, KEY_PARAMETERS[key.algorithm].publicKeyLength);
   const { header, payload, signature } = readJws(jws);
   const input = jws as FlattenedJws;
-  const verifier = await verificationKey(key);
+  const verifier = knownVerificationKey(key) ?? (await verificationKey(key));
   if (!verifier.acceptable)
     throw new CryptoError(
       'jws.weak-key',
@@ -232,7 +259,7 @@ export async function verifyJws(
   const verdict = options.verdicts?.({
     algorithm: key.algorithm,
     publicKey: key.publicKey,
-    message: utf8(`${input.protected}.${input.payload}`),
+    message: signingInput(input),
     signature,
   });
   if (verdict === false) throw new CryptoError('jws.bad-signature', 'the JWS signature does not verify');

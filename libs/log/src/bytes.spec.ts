@@ -13,6 +13,16 @@ describe('base64 (RFC 4648 §4, canonical)', () => {
     );
   });
 
+  it('encodes inputs longer than one call makes into a string, at every length around its bound', () => {
+    // 8,192 characters a call (bytes.ts): 6,144 bytes.
+    for (const length of [6143, 6144, 6145, 6146, 12288, 20000, 20001]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 131 + 7) & 0xff);
+      const text = toBase64(bytes);
+      expect(text).toBe(Buffer.from(bytes).toString('base64'));
+      expect(fromBase64(text)).toEqual(bytes);
+    }
+  });
+
   it.each([
     ['bad length', 'AAA'],
     ['outside the alphabet', 'AA-A'],

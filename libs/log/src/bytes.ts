@@ -9,23 +9,36 @@ import { LogError, type LogErrorCode } from './log-error';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const DECODE = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const PAD = '='.charCodeAt(0);
+/** Characters made into a string by one call (an engine's bound on arguments is far above). */
+const CHARS_PER_CALL = 8192;
 
 /** Encodes `bytes` as padded standard base64 (RFC 4648 §4). MUST NOT fail for any input. */
 export function toBase64(bytes: Uint8Array): string {
-  let out = '';
+  // Character codes first, then one string: `+=` a group at a time made a string per group (every
+  // entry a portal publishes is encoded here, issue #17).
+  const codes = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  let o = 0;
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+    codes[o++] = CODES[n >> 18]!;
+    codes[o++] = CODES[(n >> 12) & 63]!;
+    codes[o++] = CODES[(n >> 6) & 63]!;
+    codes[o++] = CODES[n & 63]!;
   }
   const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + '==';
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + '=';
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    codes[o++] = CODES[n >> 18]!;
+    codes[o++] = CODES[(n >> 12) & 63]!;
+    codes[o++] = rest === 2 ? CODES[(n >> 6) & 63]! : PAD;
+    codes[o++] = PAD;
   }
+  let out = '';
+  for (let c = 0; c < codes.length; c += CHARS_PER_CALL)
+    out += String.fromCharCode.apply(null, codes.subarray(c, c + CHARS_PER_CALL) as unknown as number[]);
   return out;
 }
 

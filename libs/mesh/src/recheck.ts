@@ -93,7 +93,7 @@ export async function recheckEntry(
 ): Promise<RecheckResult> {
   let record: TransactionRecord;
   try {
-    record = decodeRecord(entry);
+    record = decodeRecord(entry, { keepStatement: true });
   } catch (error) {
     if (isMeshError(error)) return { ok: false, code: error.code, detail: error.message };
     throw error;
@@ -172,7 +172,7 @@ export async function recheckLog(
   for (const entry of entries) {
     let record: TransactionRecord;
     try {
-      record = decodeRecord(entry);
+      record = decodeRecord(entry, { keepStatement: true });
     } catch (error) {
       if (!isMeshError(error)) throw error;
       return { ok: false, index, code: error.code, detail: error.message };

@@ -14,6 +14,7 @@ import { MeshError } from './mesh-error';
 import { findDevice } from './personal-profile';
 import { keyHasId, profileKey, type PublicKeyInput } from './profile-key';
 import { openEnvelope, signPayload } from './profile-envelope';
+import { takeStatementBytes } from './statement-bytes';
 import type { DeviceEntry, MasterProfile, PersonalProfile } from './profile-types';
 
 /**
@@ -53,9 +54,13 @@ export interface RequestClaims {
   readonly body: string;
 }
 
-/** The digest a request signs: content digest UDF, Content-ID 'MeshRequestBody', of the JCS of the body. */
+/**
+ * The digest a request signs: content digest UDF, Content-ID 'MeshRequestBody', of the JCS of the
+ * body — for a logged record's statement, the bytes cut from its entry (`decodeRecord`'s
+ * `keepStatement`), which are that JCS.
+ */
 export function requestBodyUdf(body: object): string {
-  return contentDigestUdf(canonicalJson(body), REQUEST_BODY_CONTENT_ID);
+  return contentDigestUdf(takeStatementBytes(body) ?? canonicalJson(body), REQUEST_BODY_CONTENT_ID);
 }
 
 export interface RequestInput {

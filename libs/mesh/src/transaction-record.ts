@@ -7,6 +7,7 @@ import type { PublicKeyInput } from './profile-key';
 import type { DeviceProfile, MasterProfile, PersonalProfile, Profile, SignedProfile } from './profile-types';
 import { readProfile, readProfileOf } from './signed-profile';
 import { signRequest } from './signed-request';
+import { keepStatementBytes } from './statement-bytes';
 
 /** The logged operations (mesh-model.md "Records"). EscrowPut and connection requests are not logged. */
 export type Operation = 'CreateAccount' | 'DeleteAccount' | 'Publish' | 'ConnectComplete' | 'MoveAccount';
@@ -200,14 +201,23 @@ export function parseRecord(value: unknown): TransactionRecord {
   return { ...content, statement, authorisation };
 }
 
-/** Decodes entry bytes (which MUST be canonical JCS) into a record. Throws 'record.malformed' et al. */
-export function decodeRecord(entry: Uint8Array): TransactionRecord {
-  let value: unknown;
+/**
+ * Decodes entry bytes (which MUST be canonical JCS) into a record. Throws 'record.malformed' et al.
+ * `keepStatement`, for a caller that re-checks the record's request: the statement's canonical bytes
+ * are cut from the entry and kept for its digest (statement-bytes.ts), and the statement is frozen.
+ */
+export function decodeRecord(
+  entry: Uint8Array,
+  options: { readonly keepStatement?: boolean } = {},
+): TransactionRecord {
+  let value: JsonObject;
   try {
     value = decodeEntry(entry);
   } catch (cause) {
     if (!isLogError(cause)) throw cause;
     throw new MeshError('record.malformed', `the entry is not canonical JSON: ${cause.message}`, { cause });
   }
-  return parseRecord(value);
+  const record = parseRecord(value);
+  if (options.keepStatement === true) keepStatementBytes(entry, value, record.statement);
+  return record;
 }

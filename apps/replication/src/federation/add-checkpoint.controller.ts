@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Inject, Logger, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestLines, type LineLogger } from '@cryptomesh/service';
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import type { Clock, MirrorStore } from '@cryptomesh/audit';
 import {
@@ -73,8 +74,11 @@ export class AddCheckpointController {
   @HttpCode(200)
   async addCheckpoint(
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
+    // The service binds no request context (replication.module.ts): its lines carry the id this way.
+    const log = requestLines(request.raw, 'witness', this.logger);
     // The state checked is the state swapped from: never re-read in between (a request that
     // re-read could swap a newer size back to its own, the spec's roll-back race). A conflict's
     // evidence is taken from it too.
@@ -99,7 +103,7 @@ export class AddCheckpointController {
       if (!recorded) {
         // Another request moved the witness between the check and the swap: its size wins.
         const now = await this.store.latest(origin);
-        return this.refuse(reply, 409, 'witness.stale', `${now?.size ?? 0}\n`, true);
+        return this.refuse(log, reply, 409, 'witness.stale', `${now?.size ?? 0}\n`, true);
       }
       const key = this.context.witnessKey;
       if (key === undefined) throw new Error('the witness key is required to witness');
@@ -110,10 +114,10 @@ export class AddCheckpointController {
     } catch (error) {
       if (!isLogError(error) || STATUS[error.code] === undefined) throw error;
       const status = STATUS[error.code]!;
-      if (error.code === 'witness.conflict') await this.recordConflict(body, checked);
+      if (error.code === 'witness.conflict') await this.recordConflict(log, body, checked);
       if (error.code === 'witness.stale')
-        return this.refuse(reply, status, error.code, `${error.expected ?? 0}\n`, true);
-      return this.refuse(reply, status, error.code, `${error.message}\n`, false);
+        return this.refuse(log, reply, status, error.code, `${error.expected ?? 0}\n`, true);
+      return this.refuse(log, reply, status, error.code, `${error.message}\n`, false);
     }
   }
 
@@ -141,6 +145,7 @@ export class AddCheckpointController {
    * be recorded, is logged at warn: the 409 is the caller's answer either way.
    */
   private async recordConflict(
+    log: LineLogger,
     body: unknown,
     cosigned: { readonly checkpoint: string } | undefined,
   ): Promise<void> {
@@ -159,7 +164,7 @@ export class AddCheckpointController {
         if (!isLogError(error)) throw error;
       }
       if (evidence === undefined) {
-        this.logger.warn({
+        log.warn({
           msg: 'add-checkpoint: another root for a size cosigned, not a seal',
           peer: peer.id,
         });
@@ -174,16 +179,23 @@ export class AddCheckpointController {
         evidence: { ...evidence },
       });
     } catch (error) {
-      this.logger.warn({
+      log.warn({
         msg: 'add-checkpoint: a conflict could not be recorded as a finding',
         error: (error as Error).message,
       });
     }
   }
 
-  private refuse(reply: FastifyReply, status: number, code: string, body: string, size: boolean): string {
+  private refuse(
+    log: LineLogger,
+    reply: FastifyReply,
+    status: number,
+    code: string,
+    body: string,
+    size: boolean,
+  ): string {
     this.metrics.witnessRequest(code);
-    if (status !== 409 || !size) this.logger.warn({ msg: 'add-checkpoint refused', code, status });
+    if (status !== 409 || !size) log.warn({ msg: 'add-checkpoint refused', code, status });
     void reply.status(status).header('content-type', size ? 'text/x.tlog.size' : 'text/plain; charset=utf-8');
     return body;
   }

@@ -1,4 +1,5 @@
 import type { AccountStateRecord } from '@cryptomesh/audit';
+import { integerArray, textArray } from './array-literal';
 
 /** A statement runner: a `pg` client's or a TypeORM transaction's `query`. */
 type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
@@ -21,7 +22,7 @@ export async function writeAccountNonces(
   scope: NonceScope,
   states: readonly AccountStateRecord[],
 ): Promise<void> {
-  const added = states.flatMap((s) => s.nonces.map(([nonce, time]) => [s.account, nonce, String(time)]));
+  const added = states.flatMap((s) => s.nonces.map(([nonce, time]) => [s.account, nonce, time] as const));
   const forgotten = states.filter((s) => s.forgetBefore !== undefined);
   const [peerColumn, peerValue, first] =
     scope.table === 'mirror_nonces' ? ['peer, ', '$1, ', 2] : ['', '', 1];
@@ -32,7 +33,12 @@ export async function writeAccountNonces(
       `INSERT INTO ${scope.table} (${peerColumn}account, nonce, time)
        SELECT ${peerValue}a, n, t FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::bigint[]) AS u(a, n, t)
        ON CONFLICT (${peerColumn}account, nonce) DO UPDATE SET time = EXCLUDED.time`,
-      [...params, added.map((r) => r[0]), added.map((r) => r[1]), added.map((r) => r[2])],
+      [
+        ...params,
+        textArray(added.map((r) => r[0])),
+        textArray(added.map((r) => r[1])),
+        integerArray(added.map((r) => r[2])),
+      ],
     );
   }
   if (forgotten.length > 0) {

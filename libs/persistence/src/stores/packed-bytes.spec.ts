@@ -36,10 +36,10 @@ describe('packBytes: many byte strings as one binary parameter (#17)', () => {
     expect(packed.params).toEqual([
       Buffer.from([1, 2, 3]),
       Buffer.concat(hashes),
-      [1, 3],
-      [2, 1],
-      [1, 33],
-      [32, 32],
+      '{1,3}',
+      '{2,1}',
+      '{1,33}',
+      '{32,32}',
     ]);
     expect(() => packedEntries(entries, hashes.slice(1), 1)).toThrow(RangeError);
   });

@@ -1,3 +1,5 @@
+import { integerArray } from './array-literal';
+
 /**
  * Many byte strings as ONE binary statement parameter (issue #17).
  *
@@ -54,6 +56,13 @@ export function packedEntries(
     entry: `substring(${p(0)}::bytea FROM t.entry_off FOR t.entry_len)`,
     leafHash: `substring(${p(1)}::bytea FROM t.hash_off FOR t.hash_len)`,
     arrays: `${p(2)}::int[], ${p(3)}::int[], ${p(4)}::int[], ${p(5)}::int[]`,
-    params: [bytes.data, hashes.data, bytes.offsets, bytes.lengths, hashes.offsets, hashes.lengths],
+    params: [
+      bytes.data,
+      hashes.data,
+      integerArray(bytes.offsets),
+      integerArray(bytes.lengths),
+      integerArray(hashes.offsets),
+      integerArray(hashes.lengths),
+    ],
   };
 }

@@ -14,6 +14,7 @@ import {
 } from './log-sql';
 import { LogStoreError } from './log-store-error';
 import { materialiseTiles } from './tile-sql';
+import { integerArray } from './array-literal';
 import { packBytes, packedEntries } from './packed-bytes';
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import { resolvedStateSql, storedStates, writeStateProfiles } from './account-state-profiles';
@@ -272,10 +273,10 @@ export class PostgresLogSignerSession {
              FROM unnest($2::smallint[], $3::bigint[], $4::int[], $5::int[]) AS t(level, idx, hash_off, hash_len)`,
           [
             nodeHashes.data,
-            batch.nodes.map((n) => n.level),
-            batch.nodes.map((n) => String(n.index)),
-            nodeHashes.offsets,
-            nodeHashes.lengths,
+            integerArray(batch.nodes.map((n) => n.level)),
+            integerArray(batch.nodes.map((n) => n.index)),
+            integerArray(nodeHashes.offsets),
+            integerArray(nodeHashes.lengths),
           ],
         );
       }

@@ -1,5 +1,6 @@
 import { OWN_LOG_TABLES, safeInteger, whereInLog, type LogTables, type SqlQuery } from './log-sql';
 import { LogStoreError } from './log-store-error';
+import { integerArray, textArray } from './array-literal';
 
 /**
  * What one entry does to the profile index (`log_profile_index`, migration 1763787600000), as the
@@ -49,13 +50,13 @@ export async function writeProfileIndex(query: SqlQuery, batch: ProfileIndexBatc
     );
   }
   const ids: string[] = [];
-  const indices: string[] = [];
+  const indices: number[] = [];
   const accounts: string[] = [];
   const states: string[] = [];
   batch.profiles.forEach((entry, i) => {
     for (const change of entry?.changes ?? []) {
       ids.push(change.id);
-      indices.push(String(batch.first + i));
+      indices.push(batch.first + i);
       accounts.push(entry!.account);
       states.push(change.state);
     }
@@ -67,7 +68,7 @@ export async function writeProfileIndex(query: SqlQuery, batch: ProfileIndexBatc
       `INSERT INTO log_profile_index (profile_id, idx, account, state)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])
        ON CONFLICT DO NOTHING`,
-      [ids, indices, accounts, states],
+      [textArray(ids), integerArray(indices), textArray(accounts), textArray(states)],
     );
   }
   // After the batch's own rows, in entry order: a DeleteAccount ends what its account had set before

@@ -12,6 +12,7 @@ import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
 import { resolvedStateSql, storedStates, writeStateProfiles } from './account-state-profiles';
 import { asBuffer, mirrorLogTables, safeInteger } from './log-sql';
 import { materialiseTiles } from './tile-sql';
+import { integerArray, textArray } from './array-literal';
 import { packBytes, packedEntries } from './packed-bytes';
 import { LogStoreError } from './log-store-error';
 import { insertCosignature } from './typeorm-cosignature-store';
@@ -195,7 +196,7 @@ async function insertEntries(tx: EntityManager, record: MirrorPartRecord): Promi
        SELECT $1, $2::bigint + t.n - 1, ${packed.entry}, ${packed.leafHash}, t.account
          FROM unnest(${packed.arrays}, $9::text[]) WITH ORDINALITY
                 AS t(entry_off, entry_len, hash_off, hash_len, account, n)`,
-      [peer, String(first + start), ...packed.params, accounts],
+      [peer, String(first + start), ...packed.params, textArray(accounts)],
     );
   }
   for (let start = 0; start < record.nodes.length; start += PAGE) {
@@ -208,10 +209,10 @@ async function insertEntries(tx: EntityManager, record: MirrorPartRecord): Promi
       [
         peer,
         hashes.data,
-        page.map((n) => n.level),
-        page.map((n) => String(n.index)),
-        hashes.offsets,
-        hashes.lengths,
+        integerArray(page.map((n) => n.level)),
+        integerArray(page.map((n) => n.index)),
+        integerArray(hashes.offsets),
+        integerArray(hashes.lengths),
       ],
     );
   }
@@ -221,13 +222,13 @@ async function insertEntries(tx: EntityManager, record: MirrorPartRecord): Promi
 /** The mirror's profile index, with the own index's rules (profile-index-sql.ts `writeProfileIndex`). */
 async function insertProfileIndex(tx: EntityManager, record: MirrorPartRecord): Promise<void> {
   const ids: string[] = [];
-  const indices: string[] = [];
+  const indices: number[] = [];
   const accounts: string[] = [];
   const states: string[] = [];
   record.profiles.forEach((entry, i) => {
     for (const change of entry?.changes ?? []) {
       ids.push(change.id);
-      indices.push(String(record.first + i));
+      indices.push(record.first + i);
       accounts.push(entry!.account);
       states.push(change.state);
     }
@@ -237,7 +238,7 @@ async function insertProfileIndex(tx: EntityManager, record: MirrorPartRecord): 
       `INSERT INTO mirror_profile_index (peer, profile_id, idx, account, state)
        SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[])
        ON CONFLICT DO NOTHING`,
-      [record.peer, ids, indices, accounts, states],
+      [record.peer, textArray(ids), integerArray(indices), textArray(accounts), textArray(states)],
     );
   }
   for (const [i, entry] of record.profiles.entries()) {
