@@ -20,6 +20,11 @@ describe('array literals on PostgreSQL', () => {
   });
 
   it('text[]: any strings (quotes, backslashes, braces, commas, spaces, "NULL", any script) and NULL', async () => {
+    const edges = ['NULL', 'null', '', '{,}', ' x ', 'a"b', 'c\\d', '\\"', '{"a":1}', 'é\u{1F600}', null];
+    const read = await client.query<{ a: Array<string | null> }>('SELECT $1::text[] AS a', [
+      textArray(edges),
+    ]);
+    expect(read.rows[0]!.a).toEqual(edges);
     const text = fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => !s.includes('\0'));
     await fc.assert(
       fc.asyncProperty(fc.array(fc.option(text, { nil: null }), { maxLength: 20 }), async (values) => {

@@ -3,6 +3,15 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
+import { nodeEd25519 } from '@cryptomesh/crypto';
+import {
+  MerkleTree,
+  encodeEntry,
+  formatAddCheckpoint,
+  formatCheckpoint,
+  parseSignerKey,
+  signNote,
+} from '@cryptomesh/log';
 import { generateLogKey } from '../../apps/log-signer/src/log-key';
 import { generateWitnessKey } from '../../apps/replication/src/witness-key';
 import { createTestDatabase, testKafkaBrokers, type TestDatabase } from '../env/test-database';
@@ -206,12 +215,13 @@ describe('request logging of a built service', () => {
     }
   });
 
-  it('the replication service binds no request context: /add-checkpoint writes its refusal with the id', async () => {
+  it('the replication service binds no request context: /add-checkpoint writes its lines with the id', async () => {
+    const beta = generateLogKey('beta.test/log');
     const peers = [
       {
         id: 'beta',
         origin: 'beta.test/log',
-        verifierKey: generateLogKey('beta.test/log').verifierKey,
+        verifierKey: beta.verifierKey,
         witnessKey: generateWitnessKey('beta.test/witness').verifierKey,
         queryUrl: 'http://127.0.0.1:9',
       },
@@ -250,6 +260,44 @@ describe('request logging of a built service', () => {
       context: 'witness',
       code: 'witness.malformed',
       status: 400,
+    });
+    // A conflict found in a request: another root for the size cosigned (plain checkpoints, so no
+    // finding can be proven), logged with the id of the request that brought it.
+    const checkpoint = (tag: string, oldSize: number): string => {
+      const tree = new MerkleTree();
+      for (let n = 0; n < 3; n++) tree.append(encodeEntry({ tag, n }));
+      const text = formatCheckpoint({
+        origin: 'beta.test/log',
+        size: 3,
+        root: tree.rootAt(3),
+        extensions: [],
+      });
+      return formatAddCheckpoint({
+        oldSize,
+        proof: [],
+        checkpoint: signNote(text, parseSignerKey(beta.signerKey, nodeEd25519)),
+      });
+    };
+    const add = (body: string, id: string) =>
+      fetch(`${replication.url}/add-checkpoint`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'x-request-id': id },
+        body,
+      });
+    expect((await add(checkpoint('one', 0), 'witness-2')).status).toBe(200);
+    // From the size cosigned, so not stale: a conflict.
+    expect((await add(checkpoint('two', 3), 'witness-3')).status).toBe(409);
+    const conflict = await until('the conflict line', () =>
+      lines(replication).find(
+        (l) =>
+          l['requestId'] === 'witness-3' &&
+          l['msg'] === 'add-checkpoint: another root for a size cosigned, not a seal',
+      ),
+    );
+    expect(conflict).toMatchObject({
+      level: 'warn',
+      context: 'witness',
+      peer: 'beta',
     });
   });
 

@@ -303,8 +303,6 @@ describe('signature verdicts computed elsewhere (issue #17, worker threads)', ()
     expect((await verifyJws(byOther, key)).payload).toEqual(payload);
     key.publicKey.set(ed25519.publicKey);
     expect((await verifyJws(jws, key)).payload).toEqual(payload);
-    // The same bytes named as another algorithm are not the Ed25519 key.
-    expect(await asyncCodeOf(() => verifyJws(jws, { ...key, algorithm: 'Ed448' }))).toBe('key.malformed');
   });
 
   it('applies the strict rules before it asks: a small-order key is refused whatever the verdict', async () => {

@@ -154,32 +154,35 @@ interface VerificationKey {
 }
 const verificationKeys = new Map<string, VerificationKey>();
 // The same key is given as the same array again and again (a device's key in an account's state):
-// found by the array first, and taken only when its algorithm and bytes are still the ones it was
-// made for, without writing the key's text (issue #17). Entries go with their arrays.
-const byKeyArray = new WeakMap<Uint8Array, { algorithm: string; bytes: Uint8Array; key: VerificationKey }>();
+// its text is found by the array first, and taken only while the array still holds the bytes it was
+// written for, with the same algorithm (issue #17: writing it was 6 % of what the auditor
+// allocated). Only the text is kept by the array: the verification key itself stays in the bounded
+// map above, and goes when that drops it.
+const idByKeyArray = new WeakMap<Uint8Array, { algorithm: string; bytes: Uint8Array; id: string }>();
 
 function knownVerificationKey(key: JwsVerificationKey): VerificationKey | undefined {
-  const known = byKeyArray.get(key.publicKey);
+  const known = idByKeyArray.get(key.publicKey);
   return known !== undefined && known.algorithm === key.algorithm && bytesEqual(known.bytes, key.publicKey)
-    ? known.key
+    ? verificationKeys.get(known.id)
     : undefined;
 }
 
 async function verificationKey(key: JwsVerificationKey): Promise<VerificationKey> {
-  const id = `${key.algorithm}:${toBase64Url(key.publicKey)}`;
+  const bytes = key.publicKey.slice();
+  const id = `${key.algorithm}:${toBase64Url(bytes)}`;
   let cached = verificationKeys.get(id);
   if (cached === undefined) {
     cached = {
-      joseKey: await importOkpKey(key.algorithm, 'EdDSA', key.publicKey),
-      udf: keyUdf(key.algorithm, key.publicKey, { bits: 520 }),
-      acceptable: acceptablePublicKey(key.algorithm, key.publicKey),
+      joseKey: await importOkpKey(key.algorithm, 'EdDSA', bytes),
+      udf: keyUdf(key.algorithm, bytes, { bits: 520 }),
+      acceptable: acceptablePublicKey(key.algorithm, bytes),
       kids: new Map(),
     };
     if (verificationKeys.size >= MAX_VERIFICATION_KEYS)
       verificationKeys.delete(verificationKeys.keys().next().value as string);
     verificationKeys.set(id, cached);
   }
-  byKeyArray.set(key.publicKey, { algorithm: key.algorithm, bytes: key.publicKey.slice(), key: cached });
+  idByKeyArray.set(key.publicKey, { algorithm: key.algorithm, bytes, id });
   return cached;
 }
 

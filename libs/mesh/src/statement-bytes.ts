@@ -1,4 +1,3 @@
-import canonicalize from 'canonicalize';
 import { bytesEqual, utf8 } from '@cryptomesh/crypto/portable';
 import type { JsonObject, JsonValue } from './json';
 
@@ -13,17 +12,20 @@ import type { JsonObject, JsonValue } from './json';
  * when the entry's bytes before that member are exactly the JCS of the members that sort before it
  * (made here, from the record's own values) and the bytes after them exactly the JCS of the member
  * and its comma: then what remains is the statement's JCS, by the definition of JCS. Anything else
- * — a record whose `Authorisation` sorts last, or bytes that are not what the record's values make —
- * keeps no bytes, and the statement is serialised as before.
+ * — a record whose `Authorisation` sorts last, a member before it (or the member itself) that is
+ * not a string or an object of strings, bytes that are not what the record's values make — keeps
+ * no bytes, and the statement is serialised as before.
  */
 const kept = new WeakMap<object, Uint8Array>();
 
 const AUTHORISATION = 'Authorisation';
 
 /**
- * Keeps the JCS bytes of `statement`, cut from `entry`: the JCS form of `record`, whose members are
- * the statement's plus `Authorisation`. `statement` is frozen, with every object and array in it,
- * so that the bytes stay its canonical form; a statement that cannot be cut keeps nothing.
+ * Keeps the JCS bytes of `statement`, cut from `entry`. The caller MUST have proved `entry` to be
+ * exactly the JCS form of `record` (`decodeEntry` did, just before), whose members are the
+ * statement's plus `Authorisation`: only the bytes up to the end of that member are compared here,
+ * and the rest is taken as it is. `statement` is frozen, with every object and array in it, so that
+ * the bytes stay its canonical form; a statement that cannot be cut keeps nothing.
  */
 export function keepStatementBytes(entry: Uint8Array, record: JsonObject, statement: JsonObject): void {
   const bytes = cutStatement(entry, record);
@@ -50,8 +52,14 @@ function cutStatement(entry: Uint8Array, record: JsonObject): Uint8Array | undef
   const at = names.indexOf(AUTHORISATION);
   if (at === names.length - 1) return undefined;
   let head = '{';
-  for (let i = 0; i < at; i++) head += `${JSON.stringify(names[i])}:${jcs(record[names[i]!]!)},`;
-  const member = `${JSON.stringify(AUTHORISATION)}:${jcs(authorisation)},`;
+  for (let i = 0; i < at; i++) {
+    const value = jcs(record[names[i]!]!);
+    if (value === undefined) return undefined;
+    head += `${JSON.stringify(names[i])}:${value},`;
+  }
+  const value = jcs(authorisation);
+  if (value === undefined) return undefined;
+  const member = `${JSON.stringify(AUTHORISATION)}:${value},`;
   const headLength = matchAt(entry, 0, head);
   if (headLength === undefined) return undefined;
   const memberLength = matchAt(entry, headLength, member);
@@ -63,18 +71,19 @@ function cutStatement(entry: Uint8Array, record: JsonObject): Uint8Array | undef
 }
 
 /**
- * The JCS text of `value`. An object of strings only (a JWS, the member cut) is written here, as JCS
- * writes it: names in order, each name and string as JSON.stringify writes it (RFC 8785 §3.2.2.2).
- * Anything else is the `canonicalize` package's.
+ * The JCS text of `value` when it is a string, or an object of strings only (a JWS: the only
+ * `Authorisation` that can verify), written as JCS writes them: names in order, each name and
+ * string as JSON.stringify writes it (RFC 8785 §3.2.2.2). Anything else is undefined, and no cut is
+ * made: nothing here recurses, so no depth of nesting a hostile log can send reaches the stack.
  */
-function jcs(value: JsonValue): string {
+function jcs(value: JsonValue): string | undefined {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return canonicalize(value)!;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const names = sortedNames(value);
   let out = '{';
   for (const name of names) {
     const member = value[name];
-    if (typeof member !== 'string') return canonicalize(value)!;
+    if (typeof member !== 'string') return undefined;
     out += `${out.length === 1 ? '' : ','}${JSON.stringify(name)}:${JSON.stringify(member)}`;
   }
   return `${out}}`;
@@ -111,8 +120,13 @@ function matchAt(bytes: Uint8Array, offset: number, text: string): number | unde
   return text.length;
 }
 
+/** Freezes `value` and every object and array in it, without recursion (any depth). */
 function deepFreeze(value: unknown): void {
-  if (value === null || typeof value !== 'object') return;
-  Object.freeze(value);
-  for (const member of Object.values(value)) deepFreeze(member);
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (next === null || typeof next !== 'object') continue;
+    Object.freeze(next);
+    for (const member of Object.values(next)) pending.push(member);
+  }
 }

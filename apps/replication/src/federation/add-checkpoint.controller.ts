@@ -112,7 +112,11 @@ export class AddCheckpointController {
       void reply.header('content-type', 'text/plain; charset=utf-8');
       return `${line}\n`;
     } catch (error) {
-      if (!isLogError(error) || STATUS[error.code] === undefined) throw error;
+      if (!isLogError(error) || STATUS[error.code] === undefined) {
+        // A 5xx: its diagnostic line with the request's id (Nest's own handler writes one without).
+        log.error({ msg: 'add-checkpoint failed', error: (error as Error).message });
+        throw error;
+      }
       const status = STATUS[error.code]!;
       if (error.code === 'witness.conflict') await this.recordConflict(log, body, checked);
       if (error.code === 'witness.stale')
@@ -171,13 +175,17 @@ export class AddCheckpointController {
         return;
       }
       const { seal } = openSeal(notes[0], key, nodeEd25519, origin);
-      await this.witness.recordFinding(peer.id, {
-        kind: 'equivocation',
-        code: 'seal.conflict',
-        part: seal.part.index,
-        detail: `${peer.id} signed two checkpoints of size ${seal.size} with different roots: one cosigned here, one submitted to /add-checkpoint`,
-        evidence: { ...evidence },
-      });
+      await this.witness.recordFinding(
+        peer.id,
+        {
+          kind: 'equivocation',
+          code: 'seal.conflict',
+          part: seal.part.index,
+          detail: `${peer.id} signed two checkpoints of size ${seal.size} with different roots: one cosigned here, one submitted to /add-checkpoint`,
+          evidence: { ...evidence },
+        },
+        log,
+      );
     } catch (error) {
       log.warn({
         msg: 'add-checkpoint: a conflict could not be recorded as a finding',

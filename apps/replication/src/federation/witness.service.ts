@@ -11,6 +11,7 @@ import {
 import { cosign, formatSignatureLine, parseNote, type NoteSigner } from '@cryptomesh/log';
 import type { Clock, CosignatureRecord, Finding, FindingStore, StoredFinding } from '@cryptomesh/audit';
 import type { WitnessRecord } from '@cryptomesh/intermesh';
+import type { LineLogger } from '@cryptomesh/service';
 import { FederationMetrics } from './federation.metrics';
 import { FEDERATION_CLOCK, FINDING_STORE } from './federation-tokens';
 
@@ -79,9 +80,11 @@ export class WitnessService {
 
   /**
    * Stores a finding of this portal against `subject` once (by fingerprint), signed and queued for
-   * `intermesh.witness`; counts and logs it when it is new. Resolves true when it is new.
+   * `intermesh.witness`; counts and logs it when it is new, through `log` when a request found it
+   * (its lines carry the request's id: the service binds no request context). Resolves true when
+   * it is new.
    */
-  async recordFinding(subject: string, draft: Finding): Promise<boolean> {
+  async recordFinding(subject: string, draft: Finding, log: LineLogger = this.logger): Promise<boolean> {
     const evidence = draft.evidence as JsonValue;
     const fingerprint = findingFingerprint({
       subject,
@@ -124,7 +127,7 @@ export class WitnessService {
     const created = await this.findings.recordFinding(finding, outbox);
     if (created) {
       this.metrics.findings.inc({ subject, kind: draft.kind });
-      this.logger.warn({
+      log.warn({
         msg: 'finding',
         subject,
         kind: draft.kind,
