@@ -1,6 +1,7 @@
 import { nodeEd25519 } from '@cryptomesh/crypto';
 import { fromBase64, openSeal, parseVerifierKey, toBase64, verifyEquivocation } from '@cryptomesh/log';
 import { decodeRecord, readRequest } from '@cryptomesh/mesh';
+import { createAccountEntry } from '../../libs/mesh/test/fixtures';
 import { queryDatabase } from '../support/db-snapshot';
 import { startTestFederation, type Federation } from '../support/federation';
 import {
@@ -38,6 +39,7 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
   let resurrector: RoguePortal;
   /** And one (issue #14 hole 2) that logs a request its user signed for another portal. */
   let rebinder: RoguePortal;
+  let malformer: RoguePortal;
   let portals: KnownPortal[];
   let A: KnownPortal;
   let B: KnownPortal;
@@ -51,10 +53,11 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
     relogger = new RoguePortal(`relogger-${tag}`, broker.brokers.split(','));
     resurrector = new RoguePortal(`resurrector-${tag}`, broker.brokers.split(','));
     rebinder = new RoguePortal(`rebinder-${tag}`, broker.brokers.split(','));
-    for (const r of [rogue, relogger, resurrector, rebinder]) await r.connect();
+    malformer = new RoguePortal(`malformer-${tag}`, broker.brokers.split(','));
+    for (const r of [rogue, relogger, resurrector, rebinder, malformer]) await r.connect();
     federation = await startTestFederation({
       kafkaBrokers: broker.brokers,
-      extraPeers: [rogue.peer, relogger.peer, resurrector.peer, rebinder.peer],
+      extraPeers: [rogue.peer, relogger.peer, resurrector.peer, rebinder.peer, malformer.peer],
       env: {
         LOG_LEVEL: 'warn',
         SEAL_INTERVAL_MS: 300,
@@ -69,7 +72,8 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
   }, 240_000);
 
   afterAll(async () => {
-    for (const r of [rogue, relogger, resurrector, rebinder]) await r?.close().catch(() => undefined);
+    for (const r of [rogue, relogger, resurrector, rebinder, malformer])
+      await r?.close().catch(() => undefined);
     await federation?.stop();
     await broker?.stop();
   }, 120_000);
@@ -424,6 +428,32 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
       await expectMirroredAndCosigned(r, 0);
       // Honest peers' mirroring goes on meanwhile.
       await traffic(A, 1);
+      await mirrorsConverge();
+    }, 180_000);
+
+    it('logging a request whose signed Nonce holds a NUL is a rule finding at every peer (request.malformed): nothing of it stored, nothing stalls', async () => {
+      const r = malformer;
+      await r.publish(r.sealNext(await r.log.entries(1)));
+      await expectMirroredAndCosigned(r, 0);
+      const before = await Promise.all(portals.map((p) => mirrorRows(p, r)));
+      // Signed by the account's own device: only its Nonce's form is wrong, and PostgreSQL refuses a NUL
+      // in text, so a mirror that stored the nonce would fail on it.
+      const entry = await createAccountEntry(r.log.nextAccountNumber, {
+        time: r.log.fixture.timeMs,
+        portal: r.origin,
+        nonce: 'AAAAAAAAAAAAAAAAAAAAA\u0000',
+      });
+      const attack = r.sealNext([entry]);
+      await r.publish(attack);
+      await expectFindingEverywhere('rule', 'request.malformed', r);
+      for (const portal of portals) {
+        const finding = (await findingsAt(portal, r.id)).find((f) => f.code === 'request.malformed')!;
+        expect(finding.evidence).toMatchObject({ seal: attack.seal, index: 1, entry: toBase64(entry) });
+      }
+      expect(await Promise.all(portals.map((p) => mirrorRows(p, r)))).toEqual(before);
+      await expectMirroredAndCosigned(r, 0);
+      // Every mirror goes on: the honest portals' new entries are mirrored meanwhile.
+      await traffic(B, 1);
       await mirrorsConverge();
     }, 180_000);
 

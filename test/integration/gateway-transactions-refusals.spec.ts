@@ -1,5 +1,7 @@
 import { toBase64Url } from '@cryptomesh/crypto';
-import { proofOfWorkLevel, type SignedProfile } from '@cryptomesh/mesh';
+import type { FlattenedJws } from '@cryptomesh/crypto';
+import { proofOfWorkLevel, REQUEST_TYPE, type SignedProfile } from '@cryptomesh/mesh';
+import { signPayload } from '../../libs/mesh/src/profile-envelope';
 import type { RunningService } from '@cryptomesh/service';
 import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { queryDatabase, snapshotDatabase } from '../support/db-snapshot';
@@ -244,6 +246,40 @@ describe('gateway: refusals change nothing', () => {
       'auth.bad-signature',
     );
   });
+
+  it.each([
+    ['a NUL', 'AAAAAAAAAAAAAAAAAAAAA\u0000'],
+    ['a character outside base64url', 'AAAAAAAAAAAAAAAAAAAA+A'],
+    ['15 bytes', toBase64Url(new Uint8Array(15).fill(7))],
+    ['17 bytes', toBase64Url(new Uint8Array(17).fill(7))],
+    ['10,000 characters', 'A'.repeat(10_000)],
+  ])(
+    'a request whose signed Nonce holds %s: 400 auth.malformed, signed or not, never a 500',
+    async (_what, nonce) => {
+      for (const forged of [false, true]) {
+        const app = await alice.application('mail', 'home', { Address: 'nonce.example.net' });
+        const publish = await alice.publish('update', app.profile);
+        const status = await alice.authenticated('Status');
+        for (const [name, body, member] of [
+          ['Publish', publish, 'Authorisation'],
+          ['Status', status, 'Authentication'],
+        ] as const) {
+          const withNonce = await renonce(body[member] as FlattenedJws, nonce, forged);
+          await expectRefused(name, { ...body, [member]: withNonce }, 400, 'auth.malformed', {
+            reason: 'request.malformed',
+          });
+        }
+      }
+    },
+  );
+
+  /** `signed` with its Nonce replaced: signed again by alice's administrator, or (`forged`) not. */
+  async function renonce(signed: FlattenedJws, nonce: string, forged: boolean): Promise<FlattenedJws> {
+    const claims = JSON.parse(Buffer.from(signed.payload, 'base64url').toString('utf8')) as Fields;
+    const payload = { ...claims, Nonce: nonce };
+    if (!forged) return signPayload(payload, REQUEST_TYPE, alice.admin.signature);
+    return { ...signed, payload: Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url') };
+  }
 
   it.each([
     [

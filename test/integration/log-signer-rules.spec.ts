@@ -5,8 +5,10 @@ import {
   decodeRecord,
   encodeRecord,
   recheckLog,
+  REQUEST_TYPE,
   type RecordContent,
 } from '@cryptomesh/mesh';
+import { signPayload } from '../../libs/mesh/src/profile-envelope';
 import {
   PostgresLogSignerStore,
   dataSourceOptions,
@@ -104,7 +106,7 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
       'SELECT request_id, reason FROM log_queue_refused ORDER BY seq',
     );
 
-  it('refuses a replay, a forged signer and a record of another portal; seals the honest ones', async () => {
+  it('refuses a replay, a forged signer, a record of another portal and a NUL in a nonce; seals the honest ones', async () => {
     const alice = await TestAccount.create('alice@example.com', undefined, key.origin);
     const bob = await TestAccount.create('bob@example.com', undefined, key.origin);
     await accepted('CreateAccount', await alice.createAccount());
@@ -116,6 +118,12 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
     const mallory = await newDevice('mallory');
     const signed = (content: RecordContent, by: TestDevice, portal = key.origin) =>
       authoriseRecord(content, by.signature, { portal, time: Date.now() }).then(encodeRecord);
+    const renonced = async (content: RecordContent, by: TestDevice, nonce: string) => {
+      const record = await authoriseRecord(content, by.signature, { portal: key.origin, time: Date.now() });
+      const claims = JSON.parse(Buffer.from(record.authorisation.payload, 'base64url').toString()) as object;
+      const authorisation = await signPayload({ ...claims, Nonce: nonce }, REQUEST_TYPE, by.signature);
+      return encodeRecord({ ...record, authorisation });
+    };
     const evil: Array<[string, Uint8Array]> = [
       ['replay', log.entries[0]!], // alice's CreateAccount again, byte for byte
       // alice's deletion, signed by a device alice never listed
@@ -124,6 +132,16 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
       [
         'elsewhere',
         await signed({ operation: 'DeleteAccount', account: bob.udf }, bob.admin, 'beta.example/log'),
+      ],
+      // bob's own deletion, signed by bob's device, with a NUL in its Nonce (PostgreSQL refuses it in
+      // text: stored as the account's nonce, it would stop the log)
+      [
+        'nonce',
+        await renonced(
+          { operation: 'DeleteAccount', account: bob.udf },
+          bob.admin,
+          'AAAAAAAAAAAAAAAAAAAAA\u0000',
+        ),
       ],
     ];
     for (const [requestId, entry] of evil)
@@ -140,13 +158,14 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
       ['replay', 'account.exists'],
       ['forged', expect.stringMatching(/^request\./)],
       ['elsewhere', 'request.wrong-portal'],
+      ['nonce', 'request.malformed'],
     ]);
     const after = await fetchAndVerifyLog(query.url, key);
     expect(after.entries).toHaveLength(3);
     expect(decodeRecord(after.entries[2]!)).toMatchObject({ operation: 'DeleteAccount', account: bob.udf });
     // The log is exactly what every peer's auditor accepts.
     expect(await recheckLog(after.entries, { origin: key.origin })).toMatchObject({ ok: true });
-    expect((await scrape(signer!.url)).sum('log_entries_refused_total')).toBe(3);
+    expect((await scrape(signer!.url)).sum('log_entries_refused_total')).toBe(4);
     expect((await fetch(`${signer!.url}/health/ready`)).status).toBe(200); // still signing
   });
 
@@ -164,9 +183,9 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
     signer = await startSigner();
     await waitFor('the replay refused', async () => {
       const rows = await refusedRows();
-      return rows.length === 4 ? rows : undefined;
+      return rows.length === 5 ? rows : undefined;
     });
-    expect((await refusedRows())[3]).toMatchObject({
+    expect((await refusedRows())[4]).toMatchObject({
       request_id: 'replay-after-restart',
       // bob's CreateAccount again: the rebuilt state knows that bob was deleted since.
       reason: expect.stringMatching(/^account\.deleted/) as string,

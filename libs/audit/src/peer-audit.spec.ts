@@ -310,6 +310,25 @@ describe('PeerAudit', () => {
     expect(parts(await feed(a, mirror, l3.records(honest)))).toEqual([1]);
   });
 
+  it('calls a logged request whose signed Nonce is not 16 bytes of base64url a rule finding, and stores nothing of it', async () => {
+    const { audit: a, mirror } = audit(log);
+    await feed(a, mirror, log.records(good.p0));
+    const time = log.fixture.timeMs;
+    for (const nonce of ['AAAAAAAAAAAAAAAAAAAAA\u0000', 'A'.repeat(10_000)]) {
+      // A device (the account's own administrator) signed it and the portal logged and sealed it.
+      const l2 = new PeerLog('alpha', ORIGIN, nodeEd25519);
+      l2.seal(good.p0.entries);
+      const bad = l2.seal([await createAccountEntry(61, { time, nonce })]);
+      const steps = await feed(a, mirror, l2.records(bad));
+      expect(findings(steps)).toEqual([
+        expect.objectContaining({ kind: 'rule', part: 1, code: 'request.malformed' }),
+      ]);
+      expect(parts(steps)).toEqual([]);
+      expect(a.head?.part).toBe(0);
+    }
+    expect(mirror.entries).toHaveLength(good.p0.entries.length);
+  });
+
   it('calls a Device Profile with the identity point as key, forged signature, a rule finding (issue #14, hole 5)', async () => {
     const { audit: a, mirror } = audit(log);
     await feed(a, mirror, log.records(good.p0));

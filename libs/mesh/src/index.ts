@@ -72,6 +72,7 @@ export {
   MESH_PROTOCOL_VERSION,
   readRequest,
   REQUEST_BODY_CONTENT_ID,
+  REQUEST_NONCE_BYTES,
   REQUEST_TYPE,
   requestBodyUdf,
   signRequest,

@@ -13,12 +13,14 @@ import {
 import {
   checkAdministrator,
   readRequest,
+  REQUEST_TYPE,
   signRequest,
   verifyRequest,
   type MeshErrorCode,
   MeshError,
 } from '@cryptomesh/mesh';
 import { buildPersonalProfile } from './personal-profile';
+import { signPayload } from './profile-envelope';
 
 const fromBase64 = (text: string): Uint8Array => fromBase64Url(text) as Uint8Array;
 
@@ -277,6 +279,40 @@ describe('signed requests (issue #5)', () => {
   ])('refuses a request %s', async (_name, run, code) => {
     expect(await codeOf(async () => run(await makeAccount()))).toBe(code);
   });
+
+  it.each([
+    ['a NUL', 'AAAAAAAAAAAAAAAAAAAAA\u0000'],
+    ['a character outside base64url', 'AAAAAAAAAAAAAAAAAAAA+A'],
+    ['padding', 'AAAAAAAAAAAAAAAAAAAAAA=='],
+    ['bits set past the 16th byte', 'AAAAAAAAAAAAAAAAAAAAAB'],
+    ['15 bytes', toBase64Url(new Uint8Array(15))],
+    ['17 bytes', toBase64Url(new Uint8Array(17))],
+    ['nothing', ''],
+    ['10,000 characters', 'A'.repeat(10_000)],
+  ])(
+    'refuses a request, signed by its device, whose Nonce holds %s (request.malformed)',
+    async (_what, nonce) => {
+      const { personal } = await makeAccount();
+      const claims = JSON.parse(fromUtf8(fromBase64((await sign()).payload))) as Record<string, unknown>;
+      const signed = await signPayload({ ...claims, Nonce: nonce }, REQUEST_TYPE, ADMIN.signature);
+      expect(() => readRequest(signed)).toThrow(/"Nonce"/);
+      const expectation = {
+        request: 'Get',
+        portal: ORIGIN,
+        account: ACCOUNT,
+        body: BODY,
+        personal: personal.profile,
+      };
+      expect(await codeOf(() => verifyRequest(signed, expectation))).toBe('request.malformed');
+      // The same request with a nonce of the one form verifies.
+      const good = await signPayload(
+        { ...claims, Nonce: toBase64Url(new Uint8Array(16).fill(0xfe)) },
+        REQUEST_TYPE,
+        ADMIN.signature,
+      );
+      expect((await verifyRequest(good, expectation)).claims.nonce).toBe('_v7-_v7-_v7-_v7-_v7-_g');
+    },
+  );
 
   it('accepts the edges of the skew window', async () => {
     const { personal } = await makeAccount();

@@ -1,6 +1,7 @@
 import {
   contentDigestUdf,
   defaultRandom,
+  fromBase64Url,
   isCryptoError,
   toBase64Url,
   verifyJws,
@@ -30,7 +31,8 @@ export const REQUEST_TYPE = 'application/mmm-request+json';
 export const REQUEST_BODY_CONTENT_ID = 'MeshRequestBody';
 /** Default clock-skew window either side of the portal's clock. */
 export const DEFAULT_MAX_SKEW_MS = 300_000;
-const NONCE_BYTES = 16;
+/** The length of a request's nonce, in bytes: its `Nonce` is exactly this many, base64url. */
+export const REQUEST_NONCE_BYTES = 16;
 
 /** What a device signs (the JWS payload). */
 export interface RequestClaims {
@@ -86,7 +88,7 @@ export async function signRequest(
     Account: input.account,
     Device: profileKey(deviceKey, 'signature').udf,
     Time: input.time,
-    Nonce: toBase64Url((input.random ?? defaultRandom)(NONCE_BYTES)),
+    Nonce: toBase64Url((input.random ?? defaultRandom)(REQUEST_NONCE_BYTES)),
     Body: requestBodyUdf(input.body),
   };
   return signPayload(payload, REQUEST_TYPE, deviceKey);
@@ -137,6 +139,11 @@ export function readRequest(jws: unknown): RequestClaims {
     body: r.string('Body'),
   };
   if (claims.device !== envelope.kid) r.fail('"Device" is not the kid');
+  // The nonce is stored (the gateway's and every auditor's replay rows) before the signature is
+  // checked: only its one form is taken, so no byte PostgreSQL refuses (a NUL) and no length beyond
+  // 22 characters reaches a store, and no two spellings name one nonce.
+  if (fromBase64Url(claims.nonce)?.length !== REQUEST_NONCE_BYTES)
+    r.fail(`"Nonce" is not base64url of ${REQUEST_NONCE_BYTES} bytes`);
   Object.freeze(claims);
   readRequests.set(jws as object, { ...envelope.jws, claims });
   return claims;

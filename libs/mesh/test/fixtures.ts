@@ -1,5 +1,7 @@
 import {
   accountUdf,
+  fromBase64Url,
+  fromUtf8,
   publicKeyOf,
   type KeyAlgorithm,
   type KeyPair,
@@ -12,6 +14,7 @@ import {
   devicePayload,
   PROFILE_TYPES,
   profileKey,
+  REQUEST_TYPE,
   encodeRecord,
   buildDeviceProfile,
   buildMasterProfile,
@@ -22,6 +25,7 @@ import {
   type SignedProfile,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
+import { signPayload } from '../src/profile-envelope';
 
 /** Deterministic test fixtures: fixed keys, a fixed clock, a counting random source. */
 
@@ -112,6 +116,8 @@ export async function createAccountEntry(
     readonly deviceSeed?: number;
     readonly time?: number;
     readonly portal?: string;
+    /** The request's `Nonce` as written, signed by the administrator device as any other value. */
+    readonly nonce?: string;
   } = {},
 ): Promise<Uint8Array> {
   const masterSeed = (seeds.masterSeed ?? 0) + n;
@@ -142,7 +148,10 @@ export async function createAccountEntry(
     admin.signature,
     { portal: seeds.portal ?? ORIGIN, time: seeds.time ?? NOW, random: countingRandom(n * 1000) },
   );
-  return encodeRecord(record);
+  if (seeds.nonce === undefined) return encodeRecord(record);
+  const claims = JSON.parse(fromUtf8(fromBase64Url(record.authorisation.payload)!)) as object;
+  const authorisation = await signPayload({ ...claims, Nonce: seeds.nonce }, REQUEST_TYPE, admin.signature);
+  return encodeRecord({ ...record, authorisation });
 }
 
 /**
