@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { encodeEntry } from '@cryptomesh/log';
 import {
   authoriseRecord,
   decodeAuditedAccount,
@@ -106,7 +107,7 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
       'SELECT request_id, reason FROM log_queue_refused ORDER BY seq',
     );
 
-  it('refuses a replay, a forged signer, a record of another portal and a NUL in a nonce; seals the honest ones', async () => {
+  it('refuses a replay, a forged signer, a record of another portal and text it cannot store (a NUL); seals the honest ones', async () => {
     const alice = await TestAccount.create('alice@example.com', undefined, key.origin);
     const bob = await TestAccount.create('bob@example.com', undefined, key.origin);
     await accepted('CreateAccount', await alice.createAccount());
@@ -143,6 +144,26 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
           'AAAAAAAAAAAAAAAAAAAAA\u0000',
         ),
       ],
+      // Text PostgreSQL cannot store, where the log-signer keys its states or writes its refusal:
+      // a NUL in the Account (unsigned), a NUL quoted in the refusal's reason, a MoveAccount's To.
+      [
+        'account',
+        encodeEntry({ Account: `${bob.udf}\u0000`, Authorisation: {}, Operation: 'DeleteAccount' }),
+      ],
+      [
+        'reason',
+        encodeEntry({
+          Account: bob.udf,
+          Action: '\u0000',
+          Authorisation: {},
+          Id: bob.udf,
+          Operation: 'Publish',
+        }),
+      ],
+      [
+        'moved',
+        await signed({ operation: 'MoveAccount', account: bob.udf, to: 'beta.example/log\u0000' }, bob.admin),
+      ],
     ];
     for (const [requestId, entry] of evil)
       await asGateway.transaction((tx) => enqueueEntry(tx, entry, { requestId }));
@@ -159,13 +180,18 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
       ['forged', expect.stringMatching(/^request\./)],
       ['elsewhere', 'request.wrong-portal'],
       ['nonce', 'request.malformed'],
+      ['account', 'record.malformed'],
+      ['reason', 'record.malformed'],
+      ['moved', 'record.malformed'],
     ]);
+    // Stored as written, the refused text escaped.
+    expect((await refusedRows()).find((r) => r.request_id === 'reason')?.reason).toContain('\\u0000');
     const after = await fetchAndVerifyLog(query.url, key);
     expect(after.entries).toHaveLength(3);
     expect(decodeRecord(after.entries[2]!)).toMatchObject({ operation: 'DeleteAccount', account: bob.udf });
     // The log is exactly what every peer's auditor accepts.
     expect(await recheckLog(after.entries, { origin: key.origin })).toMatchObject({ ok: true });
-    expect((await scrape(signer!.url)).sum('log_entries_refused_total')).toBe(4);
+    expect((await scrape(signer!.url)).sum('log_entries_refused_total')).toBe(7);
     expect((await fetch(`${signer!.url}/health/ready`)).status).toBe(200); // still signing
   });
 
@@ -183,9 +209,9 @@ describe('log-signer: re-checks every queued record before sealing it (#15)', ()
     signer = await startSigner();
     await waitFor('the replay refused', async () => {
       const rows = await refusedRows();
-      return rows.length === 5 ? rows : undefined;
+      return rows.length === 8 ? rows : undefined;
     });
-    expect((await refusedRows())[4]).toMatchObject({
+    expect((await refusedRows())[7]).toMatchObject({
       request_id: 'replay-after-restart',
       // bob's CreateAccount again: the rebuilt state knows that bob was deleted since.
       reason: expect.stringMatching(/^account\.deleted/) as string,

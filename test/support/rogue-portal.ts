@@ -9,6 +9,7 @@ import {
   logProducerConfig,
   logTopic,
   signFinding,
+  type InboundRecord,
   type JsonValue,
   type LogRecord,
 } from '@cryptomesh/intermesh';
@@ -137,7 +138,8 @@ export class RoguePortal {
     await this.send(this.log.records(part));
   }
 
-  async send(records: readonly LogRecord[]): Promise<void> {
+  /** Records on its log topic as they are: a part's, or an inbound message (issue #20). */
+  async send(records: readonly (LogRecord | InboundRecord)[]): Promise<void> {
     await this.producer.send({
       topic: logTopic(this.id),
       acks: -1,

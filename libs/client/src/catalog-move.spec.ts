@@ -1,3 +1,4 @@
+import { accountUdf } from '@cryptomesh/crypto/portable';
 import { CATALOG_KEY_ID } from '@cryptomesh/mesh';
 import { account, FakeCatalogPortal } from '../test/catalog-fake';
 import { MeshCatalog } from './catalog';
@@ -5,13 +6,16 @@ import { putContact, listContacts } from './catalog-contacts';
 import { carryCatalogs, reconcileLostCatalogs, snapshotCatalogs } from './catalog-move';
 import { generateDeviceKeys } from './device-keys';
 
+/** Master Profile UDFs of the tests (any UDF in its canonical form). */
+const MBOB = accountUdf('master.bob@example.com');
+
 describe('moving the catalogs to a new home (catalog-move.ts)', () => {
   it('carries every value and tombstone with the same Sequences; a second run writes nothing', async () => {
     const [oldHome, newHome] = [new FakeCatalogPortal(), new FakeCatalogPortal()];
     const laptop = generateDeviceKeys();
     const atOld = await account(oldHome, [laptop], laptop);
     const catalog = new MeshCatalog(atOld);
-    await putContact(catalog, { address: 'bob@beta.example', master: 'MBOB', trust: 'accepted' });
+    await putContact(catalog, { address: 'bob@beta.example', master: MBOB, trust: 'accepted' });
     await catalog.put('credential', 'bank', { Service: 'bank', Username: 'al', Password: 'pw' });
     await catalog.put('credential', 'gone', { Service: 'gone', Username: 'x', Password: 'y' });
     await catalog.delete('credential', 'gone');

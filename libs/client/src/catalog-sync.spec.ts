@@ -1,4 +1,4 @@
-import { jweRecipientIds, keyUdf } from '@cryptomesh/crypto/portable';
+import { jweRecipientIds, keyUdf, accountUdf } from '@cryptomesh/crypto/portable';
 import { buildPersonalProfile, CATALOG_KEY_ID, readCatalogValue } from '@cryptomesh/mesh';
 import { account, FakeCatalogPortal } from '../test/catalog-fake';
 import { MeshCatalog } from './catalog';
@@ -6,6 +6,9 @@ import { putContact } from './catalog-contacts';
 import { reencryptCatalogs, reencryptCatalogsIfReadable } from './catalog-sync';
 import { isClientError } from './client-error';
 import { generateDeviceKeys, type DeviceKeys } from './device-keys';
+
+/** Master Profile UDFs of the tests (any UDF in its canonical form). */
+const MBOB = accountUdf('master.bob@example.com');
 
 const udf = (d: DeviceKeys) => keyUdf(d.encryption.algorithm, d.encryption.publicKey);
 const signer = (d: DeviceKeys) => keyUdf(d.signature.algorithm, d.signature.publicKey);
@@ -16,7 +19,7 @@ describe('reencryptCatalogs (docs/design/client.md "Catalogs")', () => {
     const [laptop, phone] = [generateDeviceKeys(), generateDeviceKeys()];
     const alone = await account(portal, [laptop], laptop);
     const catalog = new MeshCatalog(alone);
-    await putContact(catalog, { address: 'bob@beta.example', master: 'MBOB', trust: 'accepted' });
+    await putContact(catalog, { address: 'bob@beta.example', master: MBOB, trust: 'accepted' });
     await catalog.put('credential', 'bank', { Service: 'bank', Username: 'al', Password: 'pw' });
     await catalog.put('credential', 'gone', { Service: 'gone', Username: 'x', Password: 'y' });
     await catalog.delete('credential', 'gone');

@@ -1,10 +1,14 @@
-import { jweRecipientIds, keyUdf } from '@cryptomesh/crypto/portable';
+import { jweRecipientIds, keyUdf, accountUdf } from '@cryptomesh/crypto/portable';
 import { CATALOG_KEY_ID, readCatalogValue, signCatalogValue } from '@cryptomesh/mesh';
 import { account, FakeCatalogPortal } from '../test/catalog-fake';
 import { MeshCatalog } from './catalog';
 import { getContact, listContacts, putContact } from './catalog-contacts';
 import { isClientError, type ClientError } from './client-error';
 import { generateDeviceKeys } from './device-keys';
+
+/** Master Profile UDFs of the tests (any UDF in its canonical form). */
+const MBOB = accountUdf('master.bob@example.com');
+const MEVE = accountUdf('master.eve@example.com');
 
 async function failure(call: Promise<unknown>): Promise<ClientError> {
   try {
@@ -81,41 +85,41 @@ describe('MeshCatalog (docs/design/inbound.md "Catalog objects")', () => {
     const catalog = new MeshCatalog(await account(portal, [laptop], laptop));
     await putContact(catalog, {
       address: 'Bob@Beta.example',
-      master: 'MBOB',
+      master: MBOB,
       trust: 'requested',
       name: 'Bobby Tables',
     });
     await putContact(catalog, {
       address: 'eve@x.example',
-      master: 'MEVE',
+      master: MEVE,
       trust: 'blocked',
     });
     expect(await listContacts(catalog)).toMatchObject([
       {
         address: 'bob@beta.example',
-        master: 'MBOB',
+        master: MBOB,
         trust: 'requested',
         name: 'Bobby Tables',
         access: { rule: 'allow' },
       },
       { address: 'eve@x.example', trust: 'blocked', access: { rule: 'block' } },
     ]);
-    expect((await getContact(catalog, 'bob@beta.example'))?.access?.master).toBe('MBOB');
+    expect((await getContact(catalog, 'bob@beta.example'))?.access?.master).toBe(MBOB);
     await putContact(catalog, {
       address: 'bob@beta.example',
-      master: 'MBOB',
+      master: MBOB,
       trust: 'accepted',
     });
     expect((await catalog.contactRules()).map((r) => [r.rule, r.master])).toEqual(
       expect.arrayContaining([
-        ['allow', 'MBOB'],
+        ['allow', MBOB],
         ['block', undefined],
       ]),
     );
     // The address and the name are only in the ciphertext; the Access (account UDF, Master) is in clear.
     const payloads = JSON.stringify([...portal.rows.values()].map((r) => readCatalogValue(r.value).value));
     expect(payloads).not.toMatch(/bob@beta|Bobby Tables/);
-    expect(payloads).toContain('"master":"MBOB"');
+    expect(payloads).toContain(`"master":"${MBOB}"`);
   });
 
   it('refuses what a cheating portal serves: an older value, a hidden object, a stranger’s signature, a swapped Id', async () => {

@@ -1,4 +1,4 @@
-import { keyUdf, type FlattenedJws } from '@cryptomesh/crypto/portable';
+import { accountUdf, keyUdf, type FlattenedJws } from '@cryptomesh/crypto/portable';
 import {
   applyCatalogEvent,
   buildMasterProfile,
@@ -85,7 +85,7 @@ export async function account(
   const doc = {
     status: 'active',
     account: ADDRESS,
-    accountUdf: 'ACCOUNT-UDF',
+    accountUdf: accountUdf(ADDRESS),
     master,
     personal,
   } as unknown as ActiveProfile;

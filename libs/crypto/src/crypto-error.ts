@@ -1,3 +1,5 @@
+import { escapeControls } from './text';
+
 /**
  * Every failure the crypto library reports on bad input or a failed check. The string is stable: callers
  * (the gateway's exception filter, the CLI, auditing peers) switch on it, never on the message.
@@ -76,7 +78,7 @@ export class CryptoError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(escapeControls(message), options);
   }
 }
 

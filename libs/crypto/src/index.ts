@@ -31,6 +31,7 @@ export {
   encodeSpki,
   findDuplicateMember,
   encryptJwe,
+  escapeControls,
   formatMeshUri,
   formatShare,
   fromBase64Url,

@@ -70,4 +70,5 @@ export type { ShamirParameters, ShamirShare } from './shamir';
 export { BoundedMemo } from './bounded-memo';
 export { bytesEqual, concatBytes, fromBase64Url, fromHex, fromUtf8, toBase64Url, toHex, utf8 } from './bytes';
 export { installSha2, nobleSha2, sha2 } from './sha2-port';
+export { escapeControls } from './text';
 export type { Sha2 } from './sha2-port';

@@ -1,3 +1,5 @@
+import { escapeControls } from '@cryptomesh/crypto/portable';
+
 /**
  * Every failure the InterMesh codec and part assembler report (STYLE.md §6). The `code` is stable:
  * consumers branch on it (a `message.*` code means one message could not be trusted as transport;
@@ -75,7 +77,7 @@ export class IntermeshError extends Error {
     readonly evidence: IntermeshEvidence = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(escapeControls(message), options);
   }
 }
 

@@ -109,6 +109,23 @@ describe('witness messages', () => {
     expect(decode(encodeWitnessMessage(message))).toEqual(message);
   });
 
+  it('refuses a finding holding U+0000 in its detail or anywhere in its evidence (a stored finding could not hold it)', () => {
+    // A hostile member writes the bytes itself: encodeWitnessMessage refuses them too.
+    const record = encodeWitnessMessage(finding());
+    const fields = JSON.parse(new TextDecoder().decode(record.value)) as Record<string, unknown>;
+    const forged = (change: Record<string, unknown>): WitnessRecord => ({
+      ...record,
+      value: utf8.encode(JSON.stringify({ ...fields, ...change })),
+    });
+    expect(codeOf(() => decode(forged({ detail: 'x\u0000' })))).toBe('message.detail');
+    expect(codeOf(() => encodeWitnessMessage(finding({ detail: 'x\u0000' })))).toBe('message.detail');
+    for (const evidence of [{ a: '\u0000' }, { 'a\u0000': 1 }, [[['\u0000']]]])
+      expect(codeOf(() => decode(forged({ evidence })))).toBe('message.evidence');
+    // The same characters escaped, as our own findings write them, are taken.
+    const escaped = finding({ detail: 'x\\u0000', evidence: { a: '\\u0000' } });
+    expect(decode(encodeWitnessMessage(escaped))).toMatchObject({ detail: 'x\\u0000' });
+  });
+
   it('refuses to encode what it would refuse to decode', () => {
     expect(codeOf(() => encodeWitnessMessage({ ...cosignature, witness: 'alpha' }))).toBe('message.self');
     expect(codeOf(() => encodeWitnessMessage({ ...cosignature, subject: 'Alpha' }))).toBe('message.portal');

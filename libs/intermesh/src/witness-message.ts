@@ -257,9 +257,39 @@ function nat(value: unknown, code: IntermeshErrorCode, field: string): number {
 }
 
 function text(value: unknown, code: IntermeshErrorCode, field: string, max: number, min = 0): string {
-  if (typeof value !== 'string' || value.length < min || value.length > max || LONE_SURROGATE.test(value))
-    fail(code, `${field} must be well-formed text of ${min}–${max} characters`, { field, seen: seen(value) });
+  if (
+    typeof value !== 'string' ||
+    value.length < min ||
+    value.length > max ||
+    LONE_SURROGATE.test(value) ||
+    value.includes('\u0000')
+  )
+    fail(code, `${field} must be well-formed text of ${min}–${max} characters, without U+0000`, {
+      field,
+      seen: seen(value),
+    });
   return value;
+}
+
+/**
+ * Whether a JSON value holds U+0000 in any string or member name. A stored finding keeps its
+ * evidence as PostgreSQL `jsonb`, which refuses that character: a peer's finding carrying one would
+ * otherwise fail its insert on every retry, and hold up the witness topic behind it.
+ */
+function holdsNul(value: JsonValue): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (next.includes('\u0000')) return true;
+    } else if (Array.isArray(next)) pending.push(...(next as unknown[]));
+    else if (typeof next === 'object' && next !== null)
+      for (const [name, member] of Object.entries(next)) {
+        if (name.includes('\u0000')) return true;
+        pending.push(member);
+      }
+  }
+  return false;
 }
 
 function readCosignature(m: Record<string, unknown>, subject: string): CosignatureMessage {
@@ -303,6 +333,7 @@ function readFinding(m: Record<string, unknown>, subject: string): FindingMessag
   if (!CODE.test(code)) fail('message.code', `code must match ${CODE.source}`, { seen: code });
   const detail = text(m.detail, 'message.detail', 'detail', FINDING_DETAIL_MAX_CHARS);
   const evidence = m.evidence as JsonValue; // JSON.parse gives JSON; jcs refuses what is not I-JSON
+  if (holdsNul(evidence)) fail('message.evidence', 'evidence must not hold U+0000');
   const observedAt = nat(m.observedAt, 'message.observed-at', 'observedAt');
   let signature: Uint8Array | undefined;
   try {

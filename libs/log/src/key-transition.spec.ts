@@ -11,6 +11,7 @@ import {
   signKeyTransition,
   transitionStatement,
 } from './key-transition';
+import { LogError } from './log-error';
 import { LogVerifier, type LogVerifierState } from './log-verifier';
 import type { NoteSigner } from './note-signer';
 import { verifyLog } from './verify-log';
@@ -102,6 +103,23 @@ describe('log key transitions', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('refuses an Origin that is no key name (a NUL, a space): verify.transition, quoting nothing raw', () => {
+    for (const origin of ['alpha\u0000', 'alpha log', '']) {
+      const entry = signKeyTransition({ origin, oldKey: OLD, nextKey: NEXT, part: 1, size: 6 });
+      expect(() => parseKeyTransition(entry)).toThrow(code('verify.transition'));
+    }
+    // What a LogError saw and expected is quoted into a finding's evidence: escaped.
+    const error = new LogError('verify.transition', 'bad \u0000', {
+      seen: 'a\u0000\ud800',
+      expected: '\u001b[2J',
+    });
+    expect([error.message, error.seen, error.expected]).toEqual([
+      'bad \\u0000',
+      'a\\u0000\\ud800',
+      '\\u001b[2J',
+    ]);
   });
 
   it('refuses a successor that is not a log key of the same name, or the old key itself', () => {

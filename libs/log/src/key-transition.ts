@@ -3,7 +3,7 @@ import type { Ed25519 } from './ed25519';
 import { decodeEntry, encodeEntry } from './entry';
 import { isLogError, LogError } from './log-error';
 import type { NoteSigner } from './note-signer';
-import { KEY_TYPE_ED25519, parseVerifierKey, type VerifierKey } from './verifier-key';
+import { checkKeyName, KEY_TYPE_ED25519, parseVerifierKey, type VerifierKey } from './verifier-key';
 
 /**
  * The log key transition (docs/design/log-format.md "Key transitions"): the LAST entry of a part,
@@ -119,8 +119,12 @@ export function parseKeyTransition(entry: Uint8Array): KeyTransition {
     return v;
   };
   try {
+    const origin = text('Origin');
+    // An origin is also the name of its log key: the same rule, so no control character (a NUL,
+    // which PostgreSQL refuses) reaches the evidence of a finding about it.
+    checkKeyName(origin);
     return {
-      origin: text('Origin'),
+      origin,
       oldKey: parseVerifierKey(text('Old'), KEY_TYPE_ED25519),
       nextKey: parseVerifierKey(text('Next'), KEY_TYPE_ED25519),
       part: count('Part'),

@@ -1,3 +1,5 @@
+import { escapeControls } from '@cryptomesh/crypto/portable';
+
 /**
  * Every failure the log library reports. The `code` is stable: callers branch on it, tests assert
  * on it, and the edge maps it to an HTTP status or a Mesh `Status` (STYLE.md §6). The message is
@@ -77,11 +79,12 @@ export class LogError extends Error {
   readonly entry?: number;
 
   constructor(code: LogErrorCode, message: string, details: LogErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(escapeControls(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'LogError';
     this.code = code;
-    if (details.expected !== undefined) this.expected = details.expected;
-    if (details.seen !== undefined) this.seen = details.seen;
+    // What was expected and seen are quoted into findings' evidence, which is stored and signed.
+    if (details.expected !== undefined) this.expected = escapeControls(details.expected);
+    if (details.seen !== undefined) this.seen = escapeControls(details.seen);
     if (details.part !== undefined) this.part = details.part;
     if (details.entry !== undefined) this.entry = details.entry;
   }

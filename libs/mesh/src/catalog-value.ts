@@ -102,10 +102,10 @@ export async function signCatalogValue(value: CatalogValueInput, key: JwsSigning
 
 function readAccess(reader: JsonReader): CatalogAccess {
   reader.members(['Account', 'Master', 'Rule']);
-  const account = reader.string('Account');
+  const account = reader.udf('Account');
   const rule = reader.string('Rule');
   if (rule !== 'allow' && rule !== 'block') reader.fail('"Rule" must be "allow" or "block"');
-  const master = reader.has('Master') ? reader.string('Master') : undefined;
+  const master = reader.has('Master') ? reader.udf('Master') : undefined;
   if (rule === 'allow' && master === undefined)
     reader.fail(
       'an allow rule names the contact\'s Master Profile ("Master"): an address alone may change owner',
@@ -124,7 +124,7 @@ function readPayload(payload: Record<string, unknown>): CatalogValue {
     'Data',
     'Deleted',
   ]);
-  const account = r.string('Account');
+  const account = r.udf('Account');
   const catalog = r.string('Catalog');
   if (!(CATALOG_NAMES as readonly string[]).includes(catalog))
     r.fail(`"Catalog" must be one of ${CATALOG_NAMES.join(', ')}`);

@@ -92,11 +92,11 @@ function readPayload(payload: Record<string, unknown>): InboundEnvelope {
     r.fail(`"Kind" must be one of ${INBOUND_KINDS.join(', ')}`);
   const id = r.string('Id');
   if (!INBOUND_ID_PATTERN.test(id)) r.fail('"Id" must be 16 bytes, base64url (22 characters)');
-  const fromAccount = r.string('FromAccount');
-  const toAccount = r.string('ToAccount');
+  const fromAccount = r.udf('FromAccount');
+  const toAccount = r.udf('ToAccount');
   if (fromAccount === toAccount) r.fail('an envelope goes to another account than its sender');
-  const fromMaster = r.string('FromMaster');
-  const toMaster = r.string('ToMaster');
+  const fromMaster = r.udf('FromMaster');
+  const toMaster = r.udf('ToMaster');
   const created = r.integer('Created');
   const body = r.raw('Body');
   if (!isJsonObject(body) || !Array.isArray(body['recipients']) || typeof body['ciphertext'] !== 'string')

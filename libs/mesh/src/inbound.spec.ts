@@ -24,6 +24,12 @@ import {
 } from '@cryptomesh/mesh';
 import { ACCOUNT, ADDRESS, ADMIN, makeAccount, NOW, PHONE, STRANGER } from '../test/fixtures';
 
+/** Master Profile UDFs of the tests (any UDF in its canonical form). */
+const MASTER_1 = accountUdf('master1@example.com');
+const MASTER_2 = accountUdf('master2@example.com');
+const MBOB = accountUdf('master.bob@example.com');
+const MEVE = accountUdf('master.eve@example.com');
+
 const BOB = 'bob@beta.example';
 const jwe = async (): Promise<JsonObject> =>
   (await encryptJwe(utf8('{"Text":"hello"}'), [
@@ -49,7 +55,7 @@ describe('catalog values (docs/design/inbound.md "Catalog objects")', () => {
 
   it('signs, reads and verifies a contact with its Access rule; a tombstone too', async () => {
     const { personal } = await makeAccount();
-    const access: CatalogAccess = { account: accountUdf(BOB), master: 'MB2G-X', rule: 'allow' };
+    const access: CatalogAccess = { account: accountUdf(BOB), master: MBOB, rule: 'allow' };
     const id = retrievalKey(new Uint8Array(32).fill(3), 'contact', BOB);
     const value = {
       account: ACCOUNT,
@@ -98,7 +104,7 @@ describe('catalog values (docs/design/inbound.md "Catalog objects")', () => {
       { ...good, sequence: 0 },
       { ...good, data: undefined },
       { ...good, data: { ciphertext: 'x' } },
-      { ...good, access: { account: ACCOUNT, master: 'M', rule: 'allow' } }, // Access outside the contact catalog
+      { ...good, access: { account: ACCOUNT, master: MBOB, rule: 'allow' } }, // Access outside the contact catalog
       { ...good, catalog: 'contact', access: { account: ACCOUNT, rule: 'allow' } }, // an allow rule not pinned
       { ...good, deleted: true }, // a tombstone with Data
     ];
@@ -187,7 +193,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
     from: ADDRESS,
     fromMaster: (await makeAccount()).master.profile.id,
     to: BOB,
-    toMaster: 'MBOB-MAST-ER',
+    toMaster: MBOB,
     created: NOW,
     body: await jwe(),
   });
@@ -221,10 +227,7 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
       code: 'inbound.unknown-device',
     });
     await expect(
-      verifyEnvelope(
-        await signEnvelope({ ...(await input()), fromMaster: 'MBXX-XXXX' }, ADMIN.signature),
-        sender,
-      ),
+      verifyEnvelope(await signEnvelope({ ...(await input()), fromMaster: MEVE }, ADMIN.signature), sender),
     ).rejects.toMatchObject({ code: 'inbound.wrong-sender' });
     const jws = await signEnvelope(await input(), ADMIN.signature);
     await expect(verifyEnvelope({ ...jws, signature: flip(jws.signature) }, sender)).rejects.toMatchObject({
@@ -294,8 +297,8 @@ describe('inbound envelopes (docs/design/inbound.md "Inbound envelopes")', () =>
 });
 
 describe('inbound access control (docs/design/inbound.md "Access control")', () => {
-  const sender = { account: accountUdf(ADDRESS), master: 'MASTER-1' };
-  const allow: CatalogAccess = { account: sender.account, master: 'MASTER-1', rule: 'allow' };
+  const sender = { account: accountUdf(ADDRESS), master: MASTER_1 };
+  const allow: CatalogAccess = { account: sender.account, master: MASTER_1, rule: 'allow' };
   const block: CatalogAccess = { account: sender.account, rule: 'block' };
 
   it('a stranger may send only a contact request; a contact anything; a blocked sender nothing', () => {
@@ -309,9 +312,9 @@ describe('inbound access control (docs/design/inbound.md "Access control")', () 
   it('a rule pinned to a Master Profile does not admit a new owner of the address', () => {
     const pinned = allow;
     expect(accessMatches(pinned, sender)).toBe(true);
-    expect(accessMatches(block, { ...sender, master: 'MASTER-2' })).toBe(true); // an unpinned block: every owner
-    expect(accessMatches(pinned, { ...sender, master: 'MASTER-2' })).toBe(false);
-    expect(decideInbound('message', { ...sender, master: 'MASTER-2' }, [pinned])).toMatchObject({
+    expect(accessMatches(block, { ...sender, master: MASTER_2 })).toBe(true); // an unpinned block: every owner
+    expect(accessMatches(pinned, { ...sender, master: MASTER_2 })).toBe(false);
+    expect(decideInbound('message', { ...sender, master: MASTER_2 }, [pinned])).toMatchObject({
       code: 'inbound.not-a-contact',
     });
     expect(accessMatches({ ...allow, account: accountUdf(BOB) }, sender)).toBe(false);

@@ -1,6 +1,15 @@
-import { findDuplicateMember, fromBase64Url, fromUtf8, toBase64Url } from '@cryptomesh/crypto/portable';
+import {
+  findDuplicateMember,
+  fromBase64Url,
+  fromUtf8,
+  parseUdf,
+  toBase64Url,
+} from '@cryptomesh/crypto/portable';
 import { encodeEntry, type JsonValue } from '@cryptomesh/log';
 import { MeshError, type MeshErrorCode } from './mesh-error';
+
+/** Longer than the text of any UDF (at most 520 bits: 104 Base32 characters and their dashes). */
+const MAX_UDF_TEXT = 200;
 
 /** A JSON object, as payloads and records are. */
 export type JsonObject = { readonly [key: string]: JsonValue };
@@ -93,6 +102,23 @@ export class JsonReader {
   string(name: string): string {
     const value = this.raw(name);
     if (typeof value !== 'string' || value.length === 0) this.fail(`"${name}" must be a non-empty string`);
+    return value;
+  }
+
+  /**
+   * A UDF in its one written form (`parseUdf(text).text`, at most MAX_UDF_TEXT characters): an
+   * account or a profile identifier. What a store keys by (an auditor looks an entry's account up
+   * before any rule) is checked here, so no byte PostgreSQL refuses and no over-long key reaches it.
+   */
+  udf(name: string): string {
+    const value = this.string(name);
+    let canonical: string | undefined;
+    try {
+      canonical = value.length <= MAX_UDF_TEXT ? parseUdf(value).text : undefined;
+    } catch {
+      canonical = undefined;
+    }
+    if (canonical !== value) this.fail(`"${name}" is not a UDF in its canonical form`);
     return value;
   }
 

@@ -1,3 +1,5 @@
+import { escapeControls } from '@cryptomesh/crypto/portable';
+
 /**
  * The one error class of `@cryptomesh/mesh` (STYLE.md §6). `code` is stable: the gateway's exception
  * filter maps it to an HTTP status and a Mesh `Status`, and an auditing peer records it in a finding.
@@ -111,7 +113,9 @@ export class MeshError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    // A message quotes what it refuses, which may be a peer's or a stranger's text: written so that
+    // it can be stored, signed and printed (a NUL, a control character, an unpaired surrogate).
+    super(escapeControls(message), options);
   }
 }
 

@@ -132,8 +132,8 @@ export function readRequest(jws: unknown): RequestClaims {
   const claims: RequestClaims = {
     request: r.string('Request'),
     portal: r.string('Portal'),
-    account: r.string('Account'),
-    device: r.string('Device'),
+    account: r.udf('Account'),
+    device: r.udf('Device'),
     time: r.integer('Time'),
     nonce: r.string('Nonce'),
     body: r.string('Body'),

@@ -128,7 +128,7 @@ describe('the statement cut from its entry (issue #17)', () => {
     // cut must not recurse either (it would throw where an auditor without it gives a verdict).
     const deep = `${'['.repeat(3_000)}${']'.repeat(3_000)}`;
     const entry = utf8(
-      `{"Account":"MA","Authorisation":{"payload":${deep},"protected":"x","signature":"y"},"Operation":"DeleteAccount"}`,
+      `{"Account":"${ACCOUNT}","Authorisation":{"payload":${deep},"protected":"x","signature":"y"},"Operation":"DeleteAccount"}`,
     );
     const plain = decodeRecord(entry);
     const record = decodeRecord(entry, { keepStatement: true });

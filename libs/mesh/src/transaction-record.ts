@@ -1,4 +1,9 @@
-import type { FlattenedJws, JwsSigningKey, RandomSource } from '@cryptomesh/crypto/portable';
+import {
+  escapeControls,
+  type FlattenedJws,
+  type JwsSigningKey,
+  type RandomSource,
+} from '@cryptomesh/crypto/portable';
 import { decodeEntry, encodeEntry, isLogError } from '@cryptomesh/log';
 import { JsonReader, type JsonObject } from './json';
 import { MeshError } from './mesh-error';
@@ -150,7 +155,7 @@ export function parseRecord(value: unknown): TransactionRecord {
   const operation = r.string('Operation');
   if (!(operation in MEMBERS)) r.fail(`unknown operation ${JSON.stringify(operation)}`);
   r.members(['Operation', 'Account', 'Authorisation', ...(MEMBERS[operation as Operation] ?? [])]);
-  const account = r.string('Account');
+  const account = r.udf('Account');
   const authorisation = r.object('Authorisation').value as unknown as FlattenedJws;
   const statement = Object.fromEntries(
     Object.entries(r.value).filter(([k]) => k !== 'Authorisation'),
@@ -169,8 +174,10 @@ export function parseRecord(value: unknown): TransactionRecord {
         return { operation: 'DeleteAccount', account };
       case 'MoveAccount': {
         const to = r.string('To');
-        if (to.length === 0 || to.length > MAX_ORIGIN_LENGTH || /[\s]/.test(to))
-          r.fail(`"To" must be a log origin: 1 to ${MAX_ORIGIN_LENGTH} characters, no white space`);
+        if (to.length === 0 || to.length > MAX_ORIGIN_LENGTH || /[\s]/.test(to) || escapeControls(to) !== to)
+          r.fail(
+            `"To" must be a log origin: 1 to ${MAX_ORIGIN_LENGTH} characters, no white space or control character`,
+          );
         return { operation: 'MoveAccount', account, to };
       }
       case 'Publish': {
@@ -185,7 +192,7 @@ export function parseRecord(value: unknown): TransactionRecord {
           operation: 'Publish',
           account,
           action,
-          id: r.string('Id'),
+          id: r.udf('Id'),
           ...(signed ? { value: signed } : {}),
         };
       }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { nodeEd25519 } from '@cryptomesh/crypto';
+import { escapeControls, nodeEd25519 } from '@cryptomesh/crypto';
 import {
   FINDING_DETAIL_MAX_CHARS,
   encodeWitnessMessage,
@@ -93,7 +93,8 @@ export class WitnessService {
       part: draft.part,
       evidence,
     });
-    const detail = shorten(draft.detail, FINDING_DETAIL_MAX_CHARS);
+    // Stored and signed: a NUL or an unpaired surrogate quoted from a peer's data would fail both.
+    const detail = shorten(escapeControls(draft.detail), FINDING_DETAIL_MAX_CHARS);
     const finding: StoredFinding = {
       fingerprint,
       subject,
