@@ -1,3 +1,5 @@
+import { escapeControls } from '@cryptomesh/crypto/text';
+
 /**
  * What `mesh` prints is read on a terminal, and a terminal acts on control characters: ESC starts a
  * sequence that can erase a line or move the cursor, CR returns to the start of the line, and the
@@ -8,15 +10,9 @@
  * C0 controls (U+0000–U+001F, TAB, CR and LF included), DEL, C1 controls (U+0080–U+009F), the line
  * and paragraph separators and the bidirectional controls are shown as `\uXXXX`, which a person can
  * read and which is also the JSON escape of the same character, so a JSON line stays valid JSON that
- * means the same.
+ * means the same. `escapeControls` (libs/crypto/src/text.ts) also writes unpaired surrogates so.
  */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
-
-/** `text` with every control character shown as `\uXXXX`: one line, safe to print. */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROL, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
-}
+export { escapeControls };
 
 /**
  * What `mesh` writes to a terminal: the line breaks the program itself put in `output` are kept,

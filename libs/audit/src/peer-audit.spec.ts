@@ -310,7 +310,7 @@ describe('PeerAudit', () => {
     expect(parts(await feed(a, mirror, l3.records(honest)))).toEqual([1]);
   });
 
-  it('calls a logged request whose signed Nonce is not 16 bytes of base64url a rule finding, and stores nothing of it', async () => {
+  it('calls a logged request whose signed Nonce no store can keep (a NUL, 10,000 characters) a rule finding, and stores nothing of it', async () => {
     const { audit: a, mirror } = audit(log);
     await feed(a, mirror, log.records(good.p0));
     const time = log.fixture.timeMs;

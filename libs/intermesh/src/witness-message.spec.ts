@@ -109,7 +109,7 @@ describe('witness messages', () => {
     expect(decode(encodeWitnessMessage(message))).toEqual(message);
   });
 
-  it('refuses a finding holding U+0000 in its detail or anywhere in its evidence (a stored finding could not hold it)', () => {
+  it('refuses a finding holding U+0000 in its detail or anywhere in its evidence, or evidence nested deeper than 32 (a stored finding could not hold it)', () => {
     // A hostile member writes the bytes itself: encodeWitnessMessage refuses them too.
     const record = encodeWitnessMessage(finding());
     const fields = JSON.parse(new TextDecoder().decode(record.value)) as Record<string, unknown>;
@@ -119,8 +119,13 @@ describe('witness messages', () => {
     });
     expect(codeOf(() => decode(forged({ detail: 'x\u0000' })))).toBe('message.detail');
     expect(codeOf(() => encodeWitnessMessage(finding({ detail: 'x\u0000' })))).toBe('message.detail');
-    for (const evidence of [{ a: '\u0000' }, { 'a\u0000': 1 }, [[['\u0000']]]])
+    let deep: unknown = 1;
+    for (let i = 0; i < 33; i++) deep = [deep];
+    for (const evidence of [{ a: '\u0000' }, { 'a\u0000': 1 }, [[['\u0000']]], deep])
       expect(codeOf(() => decode(forged({ evidence })))).toBe('message.evidence');
+    let nested: unknown = 1;
+    for (let i = 0; i < 31; i++) nested = [nested];
+    expect(codeOf(() => decode(forged({ evidence: nested })))).toBe('message.id'); // read; its id is wrong
     // The same characters escaped, as our own findings write them, are taken.
     const escaped = finding({ detail: 'x\\u0000', evidence: { a: '\\u0000' } });
     expect(decode(encodeWitnessMessage(escaped))).toMatchObject({ detail: 'x\\u0000' });

@@ -271,25 +271,30 @@ function text(value: unknown, code: IntermeshErrorCode, field: string, max: numb
   return value;
 }
 
+/** How deep a finding's evidence may nest: ours nest three levels; PostgreSQL parses `jsonb` recursively. */
+const MAX_EVIDENCE_DEPTH = 32;
+
 /**
- * Whether a JSON value holds U+0000 in any string or member name. A stored finding keeps its
- * evidence as PostgreSQL `jsonb`, which refuses that character: a peer's finding carrying one would
- * otherwise fail its insert on every retry, and hold up the witness topic behind it.
+ * Why a finding's evidence cannot be stored, if it cannot: U+0000 in a string or a member name, or
+ * nesting beyond MAX_EVIDENCE_DEPTH. A stored finding keeps its evidence as PostgreSQL `jsonb`, which
+ * refuses that character (and a parse deep enough to exhaust its stack): a peer's finding carrying
+ * either would otherwise fail its insert on every retry, and hold up the witness topic behind it.
  */
-function holdsNul(value: JsonValue): boolean {
-  const pending: unknown[] = [value];
+function unstorable(value: JsonValue): string | undefined {
+  const pending: Array<[unknown, number]> = [[value, 1]];
   while (pending.length > 0) {
-    const next = pending.pop();
+    const [next, depth] = pending.pop()!;
     if (typeof next === 'string') {
-      if (next.includes('\u0000')) return true;
-    } else if (Array.isArray(next)) pending.push(...(next as unknown[]));
-    else if (typeof next === 'object' && next !== null)
+      if (next.includes('\u0000')) return 'evidence must not hold U+0000';
+    } else if (typeof next === 'object' && next !== null) {
+      if (depth > MAX_EVIDENCE_DEPTH) return `evidence must not nest deeper than ${MAX_EVIDENCE_DEPTH}`;
       for (const [name, member] of Object.entries(next)) {
-        if (name.includes('\u0000')) return true;
-        pending.push(member);
+        if (name.includes('\u0000')) return 'evidence must not hold U+0000';
+        pending.push([member, depth + 1]);
       }
+    }
   }
-  return false;
+  return undefined;
 }
 
 function readCosignature(m: Record<string, unknown>, subject: string): CosignatureMessage {
@@ -333,7 +338,8 @@ function readFinding(m: Record<string, unknown>, subject: string): FindingMessag
   if (!CODE.test(code)) fail('message.code', `code must match ${CODE.source}`, { seen: code });
   const detail = text(m.detail, 'message.detail', 'detail', FINDING_DETAIL_MAX_CHARS);
   const evidence = m.evidence as JsonValue; // JSON.parse gives JSON; jcs refuses what is not I-JSON
-  if (holdsNul(evidence)) fail('message.evidence', 'evidence must not hold U+0000');
+  const why = unstorable(evidence);
+  if (why !== undefined) fail('message.evidence', why);
   const observedAt = nat(m.observedAt, 'message.observed-at', 'observedAt');
   let signature: Uint8Array | undefined;
   try {

@@ -1,4 +1,4 @@
-import { escapeControls } from '@cryptomesh/crypto/portable';
+import { escapeControls } from '@cryptomesh/crypto/text';
 
 /**
  * Every failure the log library reports. The `code` is stable: callers branch on it, tests assert

@@ -67,6 +67,7 @@ export type {
 
 export {
   checkAdministrator,
+  checkRequestNonce,
   checkRequestTime,
   DEFAULT_MAX_SKEW_MS,
   MESH_PROTOCOL_VERSION,

@@ -12,6 +12,7 @@ import {
 } from '../test/fixtures';
 import {
   checkAdministrator,
+  checkRequestNonce,
   readRequest,
   REQUEST_TYPE,
   signRequest,
@@ -280,22 +281,23 @@ describe('signed requests (issue #5)', () => {
     expect(await codeOf(async () => run(await makeAccount()))).toBe(code);
   });
 
+  const resigned = async (change: Record<string, unknown>) => {
+    const claims = JSON.parse(fromUtf8(fromBase64((await sign()).payload))) as Record<string, unknown>;
+    return signPayload({ ...claims, ...change }, REQUEST_TYPE, ADMIN.signature);
+  };
+
   it.each([
     ['a NUL', 'AAAAAAAAAAAAAAAAAAAAA\u0000'],
-    ['a character outside base64url', 'AAAAAAAAAAAAAAAAAAAA+A'],
-    ['padding', 'AAAAAAAAAAAAAAAAAAAAAA=='],
-    ['bits set past the 16th byte', 'AAAAAAAAAAAAAAAAAAAAAB'],
-    ['15 bytes', toBase64Url(new Uint8Array(15))],
-    ['17 bytes', toBase64Url(new Uint8Array(17))],
-    ['nothing', ''],
+    ['a space', 'AAAAAAAAAAA AAAAAAAAAA'],
+    ['a character outside ASCII', 'AAAAAAAAAAAAAAAAAAAAAé'],
+    ['65 characters', 'A'.repeat(65)],
     ['10,000 characters', 'A'.repeat(10_000)],
   ])(
-    'refuses a request, signed by its device, whose Nonce holds %s (request.malformed)',
+    'refuses a request, signed by its device, whose Nonce holds %s, which no store keeps (request.malformed)',
     async (_what, nonce) => {
       const { personal } = await makeAccount();
-      const claims = JSON.parse(fromUtf8(fromBase64((await sign()).payload))) as Record<string, unknown>;
-      const signed = await signPayload({ ...claims, Nonce: nonce }, REQUEST_TYPE, ADMIN.signature);
-      expect(() => readRequest(signed)).toThrow(/"Nonce"/);
+      const signed = await resigned({ Nonce: nonce });
+      expect(() => readRequest(signed)).toThrow(/"Nonce" must be 1 to 64 printable ASCII characters/);
       const expectation = {
         request: 'Get',
         portal: ORIGIN,
@@ -304,15 +306,48 @@ describe('signed requests (issue #5)', () => {
         personal: personal.profile,
       };
       expect(await codeOf(() => verifyRequest(signed, expectation))).toBe('request.malformed');
-      // The same request with a nonce of the one form verifies.
-      const good = await signPayload(
-        { ...claims, Nonce: toBase64Url(new Uint8Array(16).fill(0xfe)) },
-        REQUEST_TYPE,
-        ADMIN.signature,
-      );
-      expect((await verifyRequest(good, expectation)).claims.nonce).toBe('_v7-_v7-_v7-_v7-_v7-_g');
     },
   );
+
+  it.each([
+    ['a character outside base64url', 'AAAAAAAAAAAAAAAAAAAA+A'],
+    ['padding', 'AAAAAAAAAAAAAAAAAAAAAA=='],
+    ['bits set past the 16th byte', 'AAAAAAAAAAAAAAAAAAAAAB'],
+    ['15 bytes', toBase64Url(new Uint8Array(15))],
+    ['17 bytes', toBase64Url(new Uint8Array(17))],
+    ['64 characters', 'A'.repeat(64)],
+  ])(
+    'a gateway refuses a new request whose Nonce is %s (checkRequestNonce); an auditor reads it',
+    async (_what, nonce) => {
+      const { personal } = await makeAccount();
+      const signed = await resigned({ Nonce: nonce });
+      const expectation = {
+        request: 'Get',
+        portal: ORIGIN,
+        account: ACCOUNT,
+        body: BODY,
+        personal: personal.profile,
+      };
+      const verified = await verifyRequest(signed, expectation);
+      expect(verified.claims.nonce).toBe(nonce);
+      expect(() => checkRequestNonce(verified.claims)).toThrow(/"Nonce" is not base64url of 16 bytes/);
+      // The one form clients make passes.
+      const good = await resigned({ Nonce: toBase64Url(new Uint8Array(16).fill(0xfe)) });
+      const claims = (await verifyRequest(good, expectation)).claims;
+      expect(() => checkRequestNonce(claims)).not.toThrow();
+      expect(claims.nonce).toBe('_v7-_v7-_v7-_v7-_v7-_g');
+    },
+  );
+
+  it.each([
+    ['Account', 'a NUL', `${ACCOUNT}\u0000`],
+    ['Account', 'lower case', ACCOUNT.toLowerCase()],
+    ['Device', 'a NUL', 'MXXX\u0000'],
+    ['Device', '3,000 characters', 'A'.repeat(3_000)],
+  ])('refuses a request whose %s is %s: a UDF in its canonical form only', async (member, _what, value) => {
+    const signed = await resigned({ [member]: value });
+    expect(() => readRequest(signed)).toThrow(new RegExp(`"${member}" is not a UDF in its canonical form`));
+  });
 
   it('accepts the edges of the skew window', async () => {
     const { personal } = await makeAccount();

@@ -31,8 +31,11 @@ export const REQUEST_TYPE = 'application/mmm-request+json';
 export const REQUEST_BODY_CONTENT_ID = 'MeshRequestBody';
 /** Default clock-skew window either side of the portal's clock. */
 export const DEFAULT_MAX_SKEW_MS = 300_000;
-/** The length of a request's nonce, in bytes: its `Nonce` is exactly this many, base64url. */
+/** The length of a request's nonce, in bytes: a new request's `Nonce` is exactly this many, base64url. */
 export const REQUEST_NONCE_BYTES = 16;
+/** The longest `Nonce` any request, new or sealed, may carry, of printable ASCII (U+0021–U+007E). */
+const MAX_NONCE_LENGTH = 64;
+const STORABLE_NONCE = /^[\x21-\x7e]{1,64}$/;
 
 /** What a device signs (the JWS payload). */
 export interface RequestClaims {
@@ -139,14 +142,28 @@ export function readRequest(jws: unknown): RequestClaims {
     body: r.string('Body'),
   };
   if (claims.device !== envelope.kid) r.fail('"Device" is not the kid');
-  // The nonce is stored (the gateway's and every auditor's replay rows) before the signature is
-  // checked: only its one form is taken, so no byte PostgreSQL refuses (a NUL) and no length beyond
-  // 22 characters reaches a store, and no two spellings name one nonce.
-  if (fromBase64Url(claims.nonce)?.length !== REQUEST_NONCE_BYTES)
-    r.fail(`"Nonce" is not base64url of ${REQUEST_NONCE_BYTES} bytes`);
+  // The nonce is stored (the gateway's and every auditor's replay rows), and looked up before the
+  // signature is checked: no byte PostgreSQL refuses (a NUL) and no unbounded length may reach a
+  // store. This is what any sealed entry must satisfy; a gateway also requires the one form clients
+  // make (checkRequestNonce), which an auditor does not impose on entries sealed before that rule.
+  if (!STORABLE_NONCE.test(claims.nonce))
+    r.fail(`"Nonce" must be 1 to ${MAX_NONCE_LENGTH} printable ASCII characters`);
   Object.freeze(claims);
   readRequests.set(jws as object, { ...envelope.jws, claims });
   return claims;
+}
+
+/**
+ * Gateway side: a request received now carries its nonce in the one form clients make, base64url of
+ * REQUEST_NONCE_BYTES bytes (22 characters), checked before the nonce is looked up. Throws
+ * 'request.malformed'. An auditor does not apply it to sealed entries (readRequest's bound is theirs).
+ */
+export function checkRequestNonce(claims: RequestClaims): void {
+  if (fromBase64Url(claims.nonce)?.length !== REQUEST_NONCE_BYTES)
+    throw new MeshError(
+      'request.malformed',
+      `the request: "Nonce" is not base64url of ${REQUEST_NONCE_BYTES} bytes`,
+    );
 }
 
 export interface RequestExpectation {

@@ -3,6 +3,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { udfMatches } from '@cryptomesh/crypto';
 import {
   checkAdministrator,
+  checkRequestNonce,
+  readRequest,
   verifyRequest,
   type AccountState,
   type DeviceEntry,
@@ -67,6 +69,8 @@ export class RequestAuthenticator {
     const name = readAccountName(fields.string('Account'));
     const { account, state } = await this.activeAccount(this.dataSource.manager, name);
     const verified = await mapMeshErrors(async () => {
+      // The nonce's form first, as for a logged record: a malformed request is that, signed or not.
+      checkRequestNonce(readRequest(fields.body[AUTHENTICATION]));
       const v = await verifyRequest(fields.body[AUTHENTICATION], {
         request: transaction,
         portal: this.config.LOG_ORIGIN,

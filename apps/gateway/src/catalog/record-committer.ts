@@ -5,6 +5,7 @@ import {
   applyRecord,
   encodeRecord,
   isMeshError,
+  checkRequestNonce,
   readRequest,
   type AccountState,
   type MeshErrorCode,
@@ -130,7 +131,12 @@ export class RecordCommitter {
       throw new GatewayError('auth.mismatch', `the record is for another account than ${name.address}`, {
         reason: 'request.mismatch',
       });
-    const claims = await mapMeshErrors(() => readRequest(record.authorisation), 'the Authorisation');
+    // A new request's nonce is in the one form clients make, before it is looked up (peek, seen).
+    const claims = await mapMeshErrors(() => {
+      const read = readRequest(record.authorisation);
+      checkRequestNonce(read);
+      return read;
+    }, 'the Authorisation');
     const clock = { now: context.receivedAtMs, maxSkewMs: this.config.CLOCK_SKEW_MS };
     // Bound to this portal: a request signed for another one is 'request.wrong-portal' (issue #14).
     const portal = { origin: this.config.LOG_ORIGIN };

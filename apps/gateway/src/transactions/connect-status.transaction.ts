@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { readProfileOf, verifyRequest, type PersonalProfile } from '@cryptomesh/mesh';
+import {
+  checkRequestNonce,
+  readProfileOf,
+  readRequest,
+  verifyRequest,
+  type PersonalProfile,
+} from '@cryptomesh/mesh';
 import { readCatalogAccount, readCatalogConnection } from '@cryptomesh/persistence';
 import { AUTHENTICATION, RequestAuthenticator } from '../auth/request-authenticator';
 import type { GatewayConfig } from '../gateway.config';
@@ -55,6 +61,7 @@ export class ConnectStatusTransaction implements Transaction {
         devices: [{ id: device.id, signature: device.signature, encryption: device.encryption }],
         applications: [],
       };
+      checkRequestNonce(readRequest(f.body[AUTHENTICATION]));
       return verifyRequest(f.body[AUTHENTICATION], {
         request: this.name,
         portal: this.config.LOG_ORIGIN,
