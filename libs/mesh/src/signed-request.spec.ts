@@ -281,6 +281,14 @@ describe('signed requests (issue #5)', () => {
     expect(await codeOf(async () => run(await makeAccount()))).toBe(code);
   });
 
+  /** What a portal expects of the request `sign` makes. */
+  const getExpectation = async () => ({
+    request: 'Get',
+    portal: ORIGIN,
+    account: ACCOUNT,
+    body: BODY,
+    personal: (await makeAccount()).personal.profile,
+  });
   const resigned = async (change: Record<string, unknown>) => {
     const claims = JSON.parse(fromUtf8(fromBase64((await sign()).payload))) as Record<string, unknown>;
     return signPayload({ ...claims, ...change }, REQUEST_TYPE, ADMIN.signature);
@@ -295,16 +303,9 @@ describe('signed requests (issue #5)', () => {
   ])(
     'refuses a request, signed by its device, whose Nonce holds %s, which no store keeps (request.malformed)',
     async (_what, nonce) => {
-      const { personal } = await makeAccount();
       const signed = await resigned({ Nonce: nonce });
       expect(() => readRequest(signed)).toThrow(/"Nonce" must be 1 to 64 printable ASCII characters/);
-      const expectation = {
-        request: 'Get',
-        portal: ORIGIN,
-        account: ACCOUNT,
-        body: BODY,
-        personal: personal.profile,
-      };
+      const expectation = await getExpectation();
       expect(await codeOf(() => verifyRequest(signed, expectation))).toBe('request.malformed');
     },
   );
@@ -319,15 +320,8 @@ describe('signed requests (issue #5)', () => {
   ])(
     'a gateway refuses a new request whose Nonce is %s (checkRequestNonce); an auditor reads it',
     async (_what, nonce) => {
-      const { personal } = await makeAccount();
       const signed = await resigned({ Nonce: nonce });
-      const expectation = {
-        request: 'Get',
-        portal: ORIGIN,
-        account: ACCOUNT,
-        body: BODY,
-        personal: personal.profile,
-      };
+      const expectation = await getExpectation();
       const verified = await verifyRequest(signed, expectation);
       expect(verified.claims.nonce).toBe(nonce);
       expect(() => checkRequestNonce(verified.claims)).toThrow(/"Nonce" is not base64url of 16 bytes/);
