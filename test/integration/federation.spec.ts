@@ -222,13 +222,19 @@ describe('InterMesh federation: three portals mirror, audit and cosign each othe
           entries: Number(row.size),
         });
       }
-      // An honest federation gives no finding but the stale one of A's downtime (resolved since).
-      const findings = await queryDatabase<{ subject: string; kind: string; status: string; code: string }>(
-        federation.portal(holder.id).databaseUrl,
-        `SELECT subject, kind, status, code FROM findings WHERE subject <> $1`,
-        [rogue.id],
+      // An honest federation gives no finding but stale ones: A's downtime, and a portal that sealed
+      // nothing for STALE_AFTER_MS while the broker and the services restarted on a busy machine.
+      // Each ends with the subject's next seal (heartbeats every HEARTBEAT_MS): waited for.
+      const findings = () =>
+        queryDatabase<{ subject: string; kind: string; status: string; code: string }>(
+          federation.portal(holder.id).databaseUrl,
+          `SELECT subject, kind, status, code FROM findings WHERE subject <> $1`,
+          [rogue.id],
+        );
+      expect((await findings()).filter((f) => f.kind !== 'stale')).toEqual([]);
+      await waitFor(`${holder.id}: every stale finding resolved`, async () =>
+        (await findings()).every((f) => f.status !== 'open'),
       );
-      expect(findings.filter((f) => f.kind !== 'stale' || f.status === 'open')).toEqual([]);
     }
   }, 300_000);
 

@@ -485,6 +485,16 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
         ['beta', 'resolved'],
         ['beta', 'open'],
       ]);
+      // Still stale: nothing to end. Once this portal seals again, the open claim ends.
+      expect(await findings.resolveOwnStale('alpha')).toBe(0);
+      await dataSource.query(`UPDATE log_seals SET time_ms = time_ms + 1 WHERE time_ms = $1`, [newest]);
+      expect(await findings.resolveOwnStale('alpha')).toBe(1);
+      const after = (await findingRows('alpha')).filter((r) => r.kind === 'stale');
+      expect(after.map((r) => r.status)).toEqual(['resolved', 'resolved']);
+      // Only the claims about this portal: the open one about beta stays open.
+      expect((await findingRows('beta')).filter((r) => r.kind === 'stale').map((r) => r.status)).toContain(
+        'open',
+      );
     });
   });
 

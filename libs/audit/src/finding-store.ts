@@ -36,9 +36,13 @@ export interface StoredFinding {
  * - `resolveFindings` MUST resolve the open findings of `kind` on `subject` (all, or those with
  *   `part` ≤ `upToPart`) in one statement and resolve to how many.
  * - `hasOpenFinding` MUST read committed data.
+ * - `resolveOwnStale` MUST resolve the open `stale` findings on this portal (`self`) whose evidence
+ *   names a seal time (`timeMs`) older than this portal's own newest seal, and resolve to how many:
+ *   a peer's claim that this portal was stale, recorded while it still was, ends once it sealed.
  */
 export interface FindingStore {
   recordFinding(finding: StoredFinding, outbox?: WitnessRecord): Promise<boolean>;
   resolveFindings(subject: string, kind: FindingKind, upToPart?: number): Promise<number>;
   hasOpenFinding(subject: string, kind: FindingKind): Promise<boolean>;
+  resolveOwnStale(self: string): Promise<number>;
 }

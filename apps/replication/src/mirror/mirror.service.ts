@@ -153,7 +153,7 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(MIRROR_KAFKA) private readonly kafka: Kafka,
     @Inject(MIRROR_STORE) private readonly store: MirrorStore,
     @Inject(FINDING_STORE)
-    private readonly findings: Pick<FindingStore, 'hasOpenFinding' | 'resolveFindings'>,
+    private readonly findings: Pick<FindingStore, 'hasOpenFinding' | 'resolveFindings' | 'resolveOwnStale'>,
     @Inject(COSIGNATURE_STORE) private readonly cosignatures: Pick<CosignatureStore, 'cosignature'>,
     @Inject(FEDERATION_CLOCK) private readonly clock: Clock,
     private readonly witness: WitnessService,
@@ -632,6 +632,13 @@ export class MirrorService implements OnApplicationBootstrap, BeforeApplicationS
       });
       await this.catchUpIfIdle(mirror);
     }
+    // A peer's claim that this portal is stale is recorded open while this portal has sealed
+    // nothing newer (the witness intake); it ends once this portal has, as a stored part ends a
+    // peer's stale finding here. Nothing else would end it: this portal does not mirror itself.
+    await this.findings.resolveOwnStale(this.witness.context.portalId).catch((error: unknown) => {
+      this.metrics.errors.inc({ peer: this.witness.context.portalId, stage: 'findings' });
+      this.logger.warn({ msg: 'cannot resolve the stale claims about this portal', err: String(error) });
+    });
   }
 
   /**

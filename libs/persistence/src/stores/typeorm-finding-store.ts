@@ -47,6 +47,20 @@ export class TypeOrmFindingStore implements FindingStore {
    * Resolves the open findings of `kind` on `subject` (all, or those with `part` ≤ `upToPart`);
    * resolves to how many.
    */
+  async resolveOwnStale(self: string): Promise<number> {
+    const rows = await this.dataSource.query<Array<{ n: string }>>(
+      `WITH resolved AS (
+         UPDATE findings SET status = 'resolved', resolved_at = now()
+          WHERE subject = $1 AND kind = 'stale' AND status = 'open'
+            AND jsonb_typeof(evidence -> 'timeMs') = 'number'
+            AND (evidence ->> 'timeMs')::numeric < (SELECT max(time_ms) FROM log_seals)
+          RETURNING 1)
+       SELECT count(*) AS n FROM resolved`,
+      [self],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async resolveFindings(subject: string, kind: FindingKind, upToPart?: number): Promise<number> {
     // Wrapped in a SELECT: TypeORM answers a bare UPDATE with [rows, affected], not rows.
     const rows = await this.dataSource.query<Array<{ n: string }>>(
