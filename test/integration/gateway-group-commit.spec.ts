@@ -7,6 +7,8 @@ import {
   dataSourceOptions,
   isNonceConflict,
   peekCatalogAccounts,
+  readCatalogAccount,
+  readCatalogObjects,
   type CatalogChange,
 } from '@cryptomesh/persistence';
 import type { RunningService } from '@cryptomesh/service';
@@ -19,7 +21,8 @@ import { startGateway } from '../support/test-gateway';
  * Issue #17, group commit: the fast-path changes validated while a statement is in flight are
  * written together by one statement that is its own transaction, each with its own outcome. Real
  * PostgreSQL: many Publishes over many accounts all commit, in each account's order; a change whose
- * account moved meanwhile (stale) takes the general path without touching the others; a change whose
+ * account moved meanwhile (stale) is validated again and written by a later group without touching the
+ * others, and takes the general path only after losing three such races in a row; a change whose
  * nonce was recorded meanwhile is refused auth.replayed and the rest of its group commits.
  */
 describe('gateway: group commit', () => {
@@ -88,12 +91,13 @@ describe('gateway: group commit', () => {
   }
 
   /** Resolves once a statement of the test database waits for a row lock. */
-  async function aStatementWaitsForALock(): Promise<void> {
+  /** Waits until exactly `n` statements of this database wait for a lock. */
+  async function statementsWaitForALock(n = 1): Promise<void> {
     for (;;) {
       const waiting = await sql.query(
         `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
       );
-      if (waiting.rowCount! > 0) return;
+      if (waiting.rowCount === n) return;
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -123,11 +127,12 @@ describe('gateway: group commit', () => {
     }
   });
 
-  it('a stale change in a group takes the general path; the others are committed by the group', async () => {
+  it('a stale change in a group is validated again on the state it lost to and written by a later group', async () => {
     const owners = await Promise.all(Array.from({ length: 6 }, (_, i) => account(`stale${i}@example.com`)));
     const [moved, ...others] = owners;
     const before = await Promise.all(owners.map((o) => state(o.udf)));
     const retried = await metric('gateway_commits_total', { path: 'retried' });
+    const again = await metric('gateway_commits_total', { path: 'fast_retry' });
     const bodies = await Promise.all(owners.map((o) => update(o, 7)));
     // Another process changes `moved` while the group is written: its revision moves, nothing else.
     const other = new Client({ connectionString: db.url });
@@ -138,19 +143,59 @@ describe('gateway: group commit', () => {
         moved!.udf,
       ]);
       const answers = Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
-      await aStatementWaitsForALock();
+      await statementsWaitForALock(1);
       await other.query('COMMIT');
       expect((await answers).map((a) => a.status)).toEqual(bodies.map(() => 200));
     } finally {
       await other.end();
     }
-    expect(await metric('gateway_commits_total', { path: 'retried' })).toBe(retried + 1);
+    // No transaction of its own: the fast path again, on the rows its second peek carried.
+    expect(await metric('gateway_commits_total', { path: 'fast_retry' })).toBe(again + 1);
+    expect(await metric('gateway_commits_total', { path: 'retried' })).toBe(retried);
     for (const [i, owner] of owners.entries()) {
       const after = await state(owner.udf);
       expect(after.version).toBe(before[i]!.version + 1);
       expect(after.queued).toHaveLength(before[i]!.queued.length + 1);
     }
     expect(others).toHaveLength(5);
+  });
+
+  it('a change that loses every fast attempt to other processes takes the general path, once', async () => {
+    const owner = await account('loser@example.com');
+    const before = await state(owner.udf);
+    const retried = await metric('gateway_commits_total', { path: 'retried' });
+    const again = await metric('gateway_commits_total', { path: 'fast_retry' });
+    const body = await update(owner, 11);
+    // Four other transactions change the account one after the other, each queued behind the
+    // gateway's write before the one before it commits: the gateway loses three races in a row.
+    const lockers = Array.from({ length: 4 }, () => new Client({ connectionString: db.url }));
+    await Promise.all(lockers.map((c) => c.connect()));
+    const bump = async (c: Client) => {
+      await c.query('BEGIN');
+      await c.query('UPDATE accounts SET revision = gen_random_uuid() WHERE account_udf = $1', [owner.udf]);
+    };
+    try {
+      await bump(lockers[0]!);
+      const answer = post(gateway.url, 'Publish', body);
+      await statementsWaitForALock(1); // the first attempt's write
+      for (let k = 1; k < lockers.length; k += 1) {
+        const queued = bump(lockers[k]!);
+        await statementsWaitForALock(2); // the next locker, behind the gateway's statement
+        await lockers[k - 1]!.query('COMMIT'); // the gateway's write finds the account moved
+        await queued;
+        await statementsWaitForALock(1); // the next attempt's write; after the third, the general path
+      }
+      await lockers[3]!.query('COMMIT');
+      const settled = await answer;
+      expect([settled.status, settled.fields.Error]).toEqual([200, undefined]);
+    } finally {
+      await Promise.all(lockers.map((c) => c.end()));
+    }
+    expect(await metric('gateway_commits_total', { path: 'retried' })).toBe(retried + 1);
+    expect(await metric('gateway_commits_total', { path: 'fast_retry' })).toBe(again);
+    const after = await state(owner.udf);
+    expect(after.version).toBe(before.version + 1);
+    expect(after.queued).toHaveLength(before.queued.length + 1);
   });
 
   it('a replay inside a group is refused auth.replayed and writes nothing; the rest of the group commits', async () => {
@@ -171,7 +216,7 @@ describe('gateway: group commit', () => {
         [replayed!.udf, claims.nonce],
       );
       const answers = Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
-      await aStatementWaitsForALock();
+      await statementsWaitForALock(1);
       await other.query('COMMIT');
       const settled = await answers;
       expect([settled[0]!.status, settled[0]!.fields.Error]).toEqual([409, 'auth.replayed']);
@@ -254,5 +299,31 @@ describe('gateway: group commit', () => {
       { accountUdf: owners[2]!.udf, nonce: 'store-10' },
     ]);
     expect(stillThere).toEqual({ revision: byUdf.get(owners[2]!.udf)!.revision, replayed: false });
+  });
+  it('peekCatalogAccounts with rows: the row and objects of an account not at the kept revision, in the same statement', async () => {
+    const owner = await account('peek@example.com');
+    const unknown = (await TestAccount.create('nobody@example.com')).udf;
+    const row = (await readCatalogAccount(dataSource.manager, owner.udf))!;
+    const objects = await readCatalogObjects(dataSource.manager, owner.udf);
+    expect(objects.length).toBeGreaterThan(0);
+    const [atKept, stale, notKept, plain, absent] = await peekCatalogAccounts(
+      dataSource.manager,
+      [
+        { accountUdf: owner.udf, nonce: 'n1', kept: row.revision },
+        { accountUdf: owner.udf, nonce: 'n1', kept: '00000000-0000-4000-8000-000000000000' },
+        { accountUdf: owner.udf, nonce: 'n1' },
+        { accountUdf: owner.udf, nonce: 'n1', kept: row.revision },
+        { accountUdf: unknown, nonce: 'n1' },
+      ],
+      { rows: true },
+    );
+    expect(atKept).toEqual({ revision: row.revision, replayed: false });
+    expect(stale).toEqual({ revision: row.revision, replayed: false, account: row, objects });
+    expect(notKept).toEqual(stale);
+    expect(plain).toEqual(atKept);
+    expect(absent).toEqual({ revision: undefined, replayed: false });
+    // Without `rows`, never the rows.
+    const [bare] = await peekCatalogAccounts(dataSource.manager, [{ accountUdf: owner.udf, nonce: 'n1' }]);
+    expect(Object.keys(bare!).sort()).toEqual(['replayed', 'revision']);
   });
 });

@@ -83,7 +83,7 @@ export type {
 export { catalogNonceSeen, purgeCatalogNonces, recordCatalogNonce } from './stores/catalog-nonces';
 export type { CatalogChange } from './stores/catalog-commit';
 export { commitCatalogChanges, isNonceConflict, peekCatalogAccounts } from './stores/catalog-group-commit';
-export type { CatalogGroupOutcome, CatalogPeek } from './stores/catalog-group-commit';
+export type { CatalogGroupOutcome, CatalogPeek, CatalogPeekPair } from './stores/catalog-group-commit';
 export {
   countCatalogConnections,
   countCatalogConnectionsFrom,

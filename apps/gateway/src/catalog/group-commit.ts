@@ -7,6 +7,7 @@ import {
   type CatalogChange,
   type CatalogGroupOutcome,
   type CatalogPeek,
+  type CatalogPeekPair,
 } from '@cryptomesh/persistence';
 import type { MetricsService } from '@cryptomesh/service';
 import { GroupBatcher } from './group-batcher';
@@ -92,7 +93,7 @@ export interface GroupCommitOptions {
  * COMMITTED (acknowledged ⇒ durable).
  */
 export class GroupCommit {
-  private readonly peeks: GroupBatcher<{ accountUdf: string; nonce: string }, CatalogPeek>;
+  private readonly peeks: GroupBatcher<CatalogPeekPair, CatalogPeek>;
   private readonly commits: GroupBatcher<CatalogChange, GroupOutcome>;
 
   constructor(dataSource: DataSource, options: GroupCommitOptions, metrics: MetricsService) {
@@ -117,8 +118,8 @@ export class GroupCommit {
       },
     };
     this.peeks = new GroupBatcher(
-      counted(flushes, 'peek', (pairs) => peekCatalogAccounts(dataSource.manager, pairs)),
-      (pair) => `${pair.accountUdf}\n${pair.nonce}`,
+      counted(flushes, 'peek', (pairs) => peekCatalogAccounts(dataSource.manager, pairs, { rows: true })),
+      (pair) => `${pair.accountUdf}\n${pair.nonce}\n${pair.kept ?? ''}`,
       options,
       (size) => sizes.observe({ kind: 'peek' }, size),
     );
@@ -131,9 +132,12 @@ export class GroupCommit {
     );
   }
 
-  /** The account's current revision and whether the nonce was recorded for it. */
-  peek(accountUdf: string, nonce: string): Promise<CatalogPeek> {
-    return this.peeks.submit({ accountUdf, nonce });
+  /**
+   * The account's current revision and whether the nonce was recorded for it; and, when the
+   * account is not at the revision `kept` (or nothing is kept), its row and objects.
+   */
+  peek(accountUdf: string, nonce: string, kept: string | undefined): Promise<CatalogPeek> {
+    return this.peeks.submit(kept === undefined ? { accountUdf, nonce } : { accountUdf, nonce, kept });
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   readCatalogObjects,
   updateCatalogAccount,
   writeCatalogObjects,
+  type CatalogPeek,
 } from '@cryptomesh/persistence';
 import { MetricsService } from '@cryptomesh/service';
 import { AccountLimits } from '../auth/account-limits';
@@ -95,14 +96,16 @@ export class RecordCommitter {
     );
     this.commits = metrics.counter(
       'gateway_commits_total',
-      'Logged changes committed, by path: fast (one statement, on the account state kept in memory or just read), ' +
-        'retried (the account had changed since it was read: locked and validated again), general (CreateAccount, ConnectComplete)',
+      'Logged changes committed, by path: fast (one statement, on the account state kept in memory or carried by the peek), ' +
+        'fast_retry (the same, after losing a race with another process: validated again on the state it lost to), ' +
+        'retried (lost every fast attempt: locked and validated again), general (CreateAccount, ConnectComplete)',
       ['path'],
     );
     this.lookups = metrics.counter(
       'gateway_account_states_total',
       'Account states the fast path looked for in memory, by result: hit (kept at the current revision), ' +
-        'stale (kept, but the account changed since, by another process: read again), miss (not kept: read)',
+        'stale (kept, but the account changed since, by another process: its rows came with the peek), ' +
+        'miss (not kept: its rows came with the peek)',
       ['result'],
     );
   }
@@ -147,32 +150,33 @@ export class RecordCommitter {
     const fast = !create && options.inTransaction === undefined;
 
     if (fast) {
-      // One round trip, shared with the peeks of the requests arriving meanwhile: the replay check
-      // and the account's current revision. A kept state is used only at that revision, so a change
-      // made meanwhile by another process (a device removed, an application added) is never judged
-      // on an old state.
-      const peek = await this.group.peek(name.udf, claims.nonce);
-      if (peek.replayed) {
-        await this.refuseForgery(name, record, false);
-        throw replayed();
+      // Each attempt: one round trip shared with the peeks of the requests arriving meanwhile (the
+      // replay check, the account's current revision, and its rows unless this process kept its
+      // state at that revision), validation, and the write on the condition that the account is
+      // still at that revision. A kept state is used only at its revision, so a change made
+      // meanwhile by another process (a device removed, an application added) is never judged on
+      // an old state; a change that loses a race with another process is validated again on the
+      // state it lost to, as another attempt (issue #17: two processes no longer fall back to a
+      // transaction of their own for every race).
+      for (let attempt = 1; attempt <= FAST_ATTEMPTS; attempt += 1) {
+        const kept = this.states.get(name.udf);
+        const peek = await this.group.peek(name.udf, claims.nonce, kept?.revision);
+        if (peek.replayed) {
+          await this.refuseForgery(name, record, false);
+          throw replayed();
+        }
+        const before = this.current(name, kept, peek);
+        const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
+        checkAccountQuota(before?.state, next, this.config);
+        if (attempt === 1) this.limits.take(name.udf);
+        if (before === undefined) break;
+        if (await this.commitFast(name, record, context, claims, before, next)) {
+          this.commits.inc({ path: attempt === 1 ? 'fast' : 'fast_retry' });
+          return next;
+        }
       }
-      let kept = this.states.get(name.udf);
-      if (kept !== undefined && kept.revision !== peek.revision) {
-        this.states.delete(name.udf);
-        kept = undefined;
-        this.lookups.inc({ result: 'stale' });
-      } else this.lookups.inc({ result: kept === undefined ? 'miss' : 'hit' });
-      if (kept !== undefined) checkFingerprint(name, kept.state);
-      const before = kept ?? (await this.load(this.dataSource.manager, name, false, false));
-      const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
-      checkAccountQuota(before?.state, next, this.config);
-      this.limits.take(name.udf);
-      if (before !== undefined && (await this.commitFast(name, record, context, claims, before, next))) {
-        this.commits.inc({ path: 'fast' });
-        return next;
-      }
-      // The account changed between the peek and the write (a race with another process): the
-      // general path locks the row and validates again.
+      // The account kept changing under every attempt (or is gone): the general path locks the row
+      // and validates again.
     } else if (await this.authenticator.seen(this.dataSource.manager, name.udf, claims)) {
       // A replay first: its record was applied already, so applyRecord would answer a misleading
       // conflict. But only a request whose signature verifies is called a replay (issue #16).
@@ -188,6 +192,7 @@ export class RecordCommitter {
     const committed = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
       let base = before;
       let after = next;
+      let revision: string;
       if (create) {
         const inserted = await insertCatalogAccount(manager, {
           accountUdf: name.udf,
@@ -195,7 +200,8 @@ export class RecordCommitter {
           master: jwsJson(after.master),
           personal: jwsJson(after.personal),
         });
-        if (!inserted) throw accountExists(name);
+        if (inserted === undefined) throw accountExists(name);
+        revision = inserted;
       } else {
         // Lock the account row; its objects are read again only when another transaction changed the
         // account between validation and lock (then the record is validated again against them).
@@ -206,7 +212,7 @@ export class RecordCommitter {
           after = await mapMeshErrors(() => applyRecord(locked?.state, record, portal, clock));
           checkAccountQuota(locked?.state, after, this.config);
         }
-        await updateCatalogAccount(manager, {
+        revision = await updateCatalogAccount(manager, {
           accountUdf: name.udf,
           status: after.status,
           ...(after.movedTo === undefined ? {} : { movedTo: after.movedTo }),
@@ -218,10 +224,12 @@ export class RecordCommitter {
       await options.inTransaction?.(manager, after);
       await enqueueEntry(manager, encodeRecord(record), { requestId: context.requestId });
       await this.authenticator.recordNonce(manager, name.udf, claims satisfies RequestClaims);
-      return after;
+      return { revision, state: after };
     });
+    // Kept as committed: the account's next change here takes the fast path on it.
+    this.states.set(name.udf, committed);
     this.commits.inc({ path: fast ? 'retried' : 'general' });
-    return committed;
+    return committed.state;
   }
 
   /**
@@ -269,6 +277,28 @@ export class RecordCommitter {
   }
 
   /**
+   * The account's state at the revision `peek` found: the one kept here if it is at that revision,
+   * else the rows the peek carried (undefined when the account does not exist).
+   */
+  private current(
+    name: AccountName,
+    kept: RevisionedState | undefined,
+    peek: CatalogPeek,
+  ): RevisionedState | undefined {
+    if (kept !== undefined && kept.revision === peek.revision) {
+      this.lookups.inc({ result: 'hit' });
+      checkFingerprint(name, kept.state);
+      return kept;
+    }
+    if (kept !== undefined) this.states.delete(name.udf);
+    this.lookups.inc({ result: kept === undefined ? 'miss' : 'stale' });
+    if (peek.revision === undefined || peek.account === undefined) return undefined;
+    const state = accountState(peek.account, peek.objects ?? []);
+    checkFingerprint(name, state);
+    return { revision: peek.revision, state };
+  }
+
+  /**
    * For a request whose nonce was seen: rethrows the refusal of its authorisation — a bad signature,
    * a signer that is not a device of the account, a request for another record — and returns when
    * the authorisation itself verifies (then it is a true replay). Freshness and the persistence
@@ -304,6 +334,9 @@ export class RecordCommitter {
     return { revision: account.revision, state };
   }
 }
+
+/** Attempts of the fast path before a change that keeps losing races takes the general path. */
+const FAST_ATTEMPTS = 3;
 
 /** The refusals of an authorisation that mean it was not signed by the account's device for this record. */
 const FORGERY: ReadonlySet<MeshErrorCode> = new Set<MeshErrorCode>([

@@ -35,7 +35,8 @@ export interface CatalogObject {
   readonly value: unknown;
 }
 
-interface AccountRow {
+/** An `accounts` row as `pg` answers it. */
+export interface AccountRow {
   account_udf: string;
   address: string;
   status: CatalogAccountStatus;
@@ -46,7 +47,8 @@ interface AccountRow {
   revision: string;
 }
 
-interface ObjectRow {
+/** A `catalog_objects` row as `pg` answers it. */
+export interface ObjectRow {
   object_id: string;
   kind: CatalogObjectKind;
   state: 'active' | 'deleted';
@@ -55,7 +57,7 @@ interface ObjectRow {
 
 const ACCOUNT_COLUMNS = 'account_udf, address, status, moved_to, master, personal, version, revision';
 
-function toAccount(row: AccountRow): CatalogAccount {
+export function toAccount(row: AccountRow): CatalogAccount {
   return {
     accountUdf: row.account_udf,
     address: row.address,
@@ -68,7 +70,7 @@ function toAccount(row: AccountRow): CatalogAccount {
   };
 }
 
-function toObject(row: ObjectRow): CatalogObject {
+export function toObject(row: ObjectRow): CatalogObject {
   return { objectId: row.object_id, kind: row.kind, state: row.state, value: row.value ?? undefined };
 }
 
@@ -102,36 +104,40 @@ export async function readCatalogAccountByAddress(
 }
 
 /**
- * Inserts a new account at version 1. Resolves false — writing nothing — when the UDF or the
- * address is taken (a concurrent CreateAccount won), so that the caller can refuse with
- * `account.exists`; any other failure rejects.
+ * Inserts a new account at version 1 and resolves with its revision. Resolves undefined — writing
+ * nothing — when the UDF or the address is taken (a concurrent CreateAccount won), so that the
+ * caller can refuse with `account.exists`; any other failure rejects.
  */
 export async function insertCatalogAccount(
   manager: EntityManager,
   account: Pick<CatalogAccount, 'accountUdf' | 'address' | 'master' | 'personal'>,
-): Promise<boolean> {
-  const rows = await manager.query<Array<{ account_udf: string }>>(
+): Promise<string | undefined> {
+  const rows = await manager.query<Array<{ revision: string }>>(
     `INSERT INTO accounts (account_udf, address, status, master, personal)
      VALUES ($1, $2, 'active', $3::jsonb, $4::jsonb)
      ON CONFLICT DO NOTHING
-     RETURNING account_udf`,
+     RETURNING revision`,
     [account.accountUdf, account.address, JSON.stringify(account.master), JSON.stringify(account.personal)],
   );
-  return rows.length === 1;
+  return rows[0]?.revision;
 }
 
 /**
- * Sets the account's status and current profiles and bumps its version. The caller MUST hold the
- * row lock (readCatalogAccount with `lock`).
+ * Sets the account's status and current profiles, bumps its version and resolves with its new
+ * revision. The caller MUST hold the row lock (readCatalogAccount with `lock`).
  */
 export async function updateCatalogAccount(
   manager: EntityManager,
   account: Pick<CatalogAccount, 'accountUdf' | 'status' | 'movedTo' | 'master' | 'personal'>,
-): Promise<void> {
-  await manager.query(
-    `UPDATE accounts SET status = $2, master = $3::jsonb, personal = $4::jsonb, moved_to = $5,
-            version = version + 1, revision = gen_random_uuid(), updated = now()
-      WHERE account_udf = $1`,
+): Promise<string> {
+  const rows = await manager.query<Array<{ revision: string }>>(
+    // As a CTE: TypeORM answers an UPDATE's own RETURNING rows with its count.
+    `WITH updated AS (
+       UPDATE accounts SET status = $2, master = $3::jsonb, personal = $4::jsonb, moved_to = $5,
+              version = version + 1, revision = gen_random_uuid(), updated = now()
+        WHERE account_udf = $1
+       RETURNING revision)
+     SELECT revision FROM updated`,
     [
       account.accountUdf,
       account.status,
@@ -140,6 +146,8 @@ export async function updateCatalogAccount(
       account.movedTo ?? null,
     ],
   );
+  if (rows[0] === undefined) throw new Error(`updateCatalogAccount: no account ${account.accountUdf}`);
+  return rows[0].revision;
 }
 
 /** Every object of the account, in identifier order. */

@@ -2,6 +2,14 @@ import type { EntityManager } from 'typeorm';
 import { decodeEntry } from '@cryptomesh/log';
 import type { CatalogChange } from './catalog-commit';
 import { asBuffer } from './log-sql';
+import {
+  toAccount,
+  toObject,
+  type AccountRow,
+  type CatalogAccount,
+  type CatalogObject,
+  type ObjectRow,
+} from './catalog-accounts';
 
 /**
  * The outcome of one change of a group: `committed` (the account is now at `revision`) or `stale`
@@ -119,29 +127,74 @@ export async function commitCatalogChanges(
 export interface CatalogPeek {
   readonly revision: string | undefined;
   readonly replayed: boolean;
+  /**
+   * With `rows`, when the account exists and is not at the pair's `kept` revision: its row and every
+   * object of it, in identifier order, as of the statement (one snapshot, so they belong together).
+   */
+  readonly account?: CatalogAccount;
+  readonly objects?: readonly CatalogObject[];
 }
 
+/** One (account, nonce) to peek; `kept`: the revision whose state the caller holds, if any. */
+export interface CatalogPeekPair {
+  readonly accountUdf: string;
+  readonly nonce: string;
+  readonly kept?: string;
+}
+
+type PeekRow = { idx: string; revision: string | null; replayed: boolean } & Partial<
+  Omit<AccountRow, 'account_udf' | 'revision'> & { objects: ObjectRow[] }
+>;
+
 /**
- * The revision and replay check for several (account, nonce) pairs in one statement (issue #17: the peeks of
- * the requests that arrive together share one round trip). Resolves with one answer per pair, in
- * the order given; a pair may repeat.
+ * The revision and replay check for several (account, nonce) pairs in one statement (issue #17: the
+ * peeks of the requests that arrive together share one round trip). With `rows`, the statement also
+ * carries the row and objects of each account that is not at the revision its pair `kept`, so that a
+ * state kept stale by another process, or not kept at all, costs no round trip of its own. Resolves
+ * with one answer per pair, in the order given; a pair may repeat.
  */
 export async function peekCatalogAccounts(
   manager: EntityManager,
-  pairs: readonly { readonly accountUdf: string; readonly nonce: string }[],
+  pairs: readonly CatalogPeekPair[],
+  options: { readonly rows?: boolean } = {},
 ): Promise<CatalogPeek[]> {
   if (pairs.length === 0) return [];
-  const rows = await manager.query<Array<{ idx: string; revision: string | null; replayed: boolean }>>(
+  const rows = await manager.query<PeekRow[]>(
     `SELECT p.idx, a.revision,
             EXISTS (SELECT 1 FROM request_nonces n WHERE n.account_udf = p.account_udf AND n.nonce = p.nonce)
-              AS replayed
-       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(account_udf, nonce, idx)
-       LEFT JOIN accounts a ON a.account_udf = p.account_udf`,
-    [pairs.map((p) => p.accountUdf), pairs.map((p) => p.nonce)],
+              AS replayed,
+            r.*
+       FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS p(account_udf, nonce, kept, idx)
+       LEFT JOIN accounts a ON a.account_udf = p.account_udf
+       LEFT JOIN LATERAL (
+         SELECT a.address, a.status, a.moved_to, a.master, a.personal, a.version,
+                (SELECT coalesce(jsonb_agg(jsonb_build_object('object_id', o.object_id, 'kind', o.kind,
+                                                              'state', o.state, 'value', o.value)
+                                           ORDER BY o.object_id), '[]'::jsonb)
+                   FROM catalog_objects o WHERE o.account_udf = a.account_udf) AS objects
+          WHERE $4::boolean AND a.account_udf IS NOT NULL AND a.revision IS DISTINCT FROM p.kept) r ON true`,
+    [
+      pairs.map((p) => p.accountUdf),
+      pairs.map((p) => p.nonce),
+      pairs.map((p) => p.kept ?? null),
+      options.rows === true,
+    ],
   );
   const byIndex = new Map(rows.map((r) => [Number(r.idx) - 1, r]));
-  return pairs.map((_, i) => {
+  return pairs.map((pair, i) => {
     const row = byIndex.get(i);
-    return { revision: row?.revision ?? undefined, replayed: row?.replayed === true };
+    const peek = { revision: row?.revision ?? undefined, replayed: row?.replayed === true };
+    if (row?.objects === undefined || row.objects === null || row.revision === null) return peek;
+    const account = toAccount({
+      account_udf: pair.accountUdf,
+      address: row.address!,
+      status: row.status!,
+      moved_to: row.moved_to ?? null,
+      master: row.master,
+      personal: row.personal,
+      version: row.version!,
+      revision: row.revision,
+    });
+    return { ...peek, account, objects: row.objects.map(toObject) };
   });
 }
