@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { encryptJwe, utf8, type FlattenedJws } from '@cryptomesh/crypto';
 import {
   authoriseRecord,
+  CATALOG_VALUE_TYPE,
   envelopeWorkBody,
+  INBOUND_ENVELOPE_TYPE,
   readEnvelope,
   retrievalKey,
   signCatalogValue,
@@ -13,6 +15,7 @@ import {
   type InboundKind,
   type JsonObject,
 } from '@cryptomesh/mesh';
+import { signPayload } from '@cryptomesh/mesh/profile-envelope';
 import { dataSourceOptions, runMigrations } from '@cryptomesh/persistence';
 import type { RunningService } from '@cryptomesh/service';
 import { DataSource } from 'typeorm';
@@ -154,6 +157,24 @@ describe('gateway: catalogs and inbound services', () => {
     payload: signed.payload,
     signature: signed.signature,
   });
+
+  /**
+   * `signed` with members of its payload replaced, signed again by `signer` with the same `typ`:
+   * a signature that verifies over a form the portal must refuse (hostile text).
+   */
+  async function resigned(
+    signed: JsonObject,
+    type: string,
+    change: (payload: Record<string, unknown>) => void,
+    signer: TestDevice,
+  ): Promise<JsonObject> {
+    const payload = JSON.parse(Buffer.from(signed.payload as string, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    change(payload);
+    return asFields(await signPayload(payload, type, signer.signature));
+  }
 
   /** A signed catalog value (or tombstone) of `owner`, by `signer`. */
   async function catalogValue(
@@ -406,6 +427,31 @@ describe('gateway: catalogs and inbound services', () => {
         400,
         'catalog.invalid',
       );
+      // A contact whose Access names no UDF, signed by alice's own device: refused as the form it
+      // is, never stored (a NUL, or 3,000 characters, answered 500 before 2026-12-07).
+      const contactId = retrievalKey(catalogKey, 'contact', 'hostile.example');
+      const contact = await catalogValue(alice, {
+        id: contactId,
+        sequence: 1,
+        access: { account: bob.udf, master: bob.master.profile.id, rule: 'allow' },
+      });
+      for (const hostile of [{ Master: 'M\u0000' }, { Account: 'A'.repeat(3_000) }, { Account: 'x\u0000' }])
+        await expectRefused(
+          'CatalogUpdate',
+          await catalogUpdate(
+            alice,
+            'create',
+            contactId,
+            await resigned(
+              contact,
+              CATALOG_VALUE_TYPE,
+              (p) => (p['Access'] = { ...(p['Access'] as object), ...hostile }),
+              alice.admin,
+            ),
+          ),
+          400,
+          'catalog.invalid',
+        );
     });
 
     it('refuses malformed requests and an oversized value', async () => {
@@ -716,6 +762,23 @@ describe('gateway: catalogs and inbound services', () => {
         400,
         'inbound.invalid',
       );
+      // A sender or recipient that is no UDF, signed by alice's own device (a NUL in the recipient
+      // answered 500 before 2026-12-07).
+      for (const [field, value] of [
+        ['ToMaster', 'M\u0000'],
+        ['ToAccount', 'B\u0000'],
+        ['ToAccount', 'A'.repeat(3_000)],
+        ['FromMaster', 'M\u0000'],
+      ] as const)
+        await expectRefused(
+          'InboundPost',
+          await inboundPost(
+            alice,
+            await resigned(e, INBOUND_ENVELOPE_TYPE, (p) => (p[field] = value), alice.admin),
+          ),
+          400,
+          'inbound.invalid',
+        );
       await expectRefused(
         'InboundPost',
         await alice.authenticated('InboundPost', { Envelope: e, ProofOfWork: 'x'.repeat(129) }),

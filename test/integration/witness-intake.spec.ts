@@ -371,6 +371,19 @@ describe('WitnessIntakeService (real PostgreSQL)', () => {
       await refused(message, 'duplicate');
     });
 
+    it("refuses a member's finding with U+0000 in its detail or evidence, changing nothing; the next finding is stored", async () => {
+      // A store cannot hold U+0000 in text or jsonb: such a message once failed every retry and held
+      // up the topic behind it. Now it is refused as malformed before any statement.
+      const valid = finding('beta', gap(5));
+      const fields = JSON.parse(new TextDecoder().decode(valid.value)) as Record<string, unknown>;
+      for (const change of [{ detail: 'beta saw it\u0000' }, { evidence: { expectedPart: 5, x: '\u0000' } }])
+        await refused(
+          { ...valid, value: utf8.encode(JSON.stringify({ ...fields, ...change })) },
+          'malformed',
+        );
+      await storedIn('findings', valid);
+    });
+
     it("a peer's claim becomes verified when this portal's own audit reaches the same finding, and only then", async () => {
       const claim = { ...gap(9), reporter: 'beta', detail: 'claimed' };
       await storedIn('findings', finding('beta', gap(9)));
