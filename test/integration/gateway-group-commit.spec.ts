@@ -22,7 +22,8 @@ import { startGateway } from '../support/test-gateway';
  * written together by one statement that is its own transaction, each with its own outcome. Real
  * PostgreSQL: many Publishes over many accounts all commit, in each account's order; a change whose
  * account moved meanwhile (stale) is validated again and written by a later group without touching the
- * others, and takes the general path only after losing three such races in a row; a change whose
+ * others, is judged again on the state it lost to, and takes the general path only after losing three
+ * such races in a row; a change whose
  * nonce was recorded meanwhile is refused auth.replayed and the rest of its group commits.
  */
 describe('gateway: group commit', () => {
@@ -91,13 +92,12 @@ describe('gateway: group commit', () => {
   }
 
   /** Resolves once a statement of the test database waits for a row lock. */
-  /** Waits until exactly `n` statements of this database wait for a lock. */
-  async function statementsWaitForALock(n = 1): Promise<void> {
+  async function aStatementWaitsForALock(): Promise<void> {
     for (;;) {
       const waiting = await sql.query(
         `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
       );
-      if (waiting.rowCount === n) return;
+      if (waiting.rowCount! > 0) return;
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -143,7 +143,7 @@ describe('gateway: group commit', () => {
         moved!.udf,
       ]);
       const answers = Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
-      await statementsWaitForALock(1);
+      await aStatementWaitsForALock();
       await other.query('COMMIT');
       expect((await answers).map((a) => a.status)).toEqual(bodies.map(() => 200));
     } finally {
@@ -160,42 +160,72 @@ describe('gateway: group commit', () => {
     expect(others).toHaveLength(5);
   });
 
-  it('a change that loses every fast attempt to other processes takes the general path, once', async () => {
+  it('a change that lost a race is judged again on the state it lost to: refused, nothing written', async () => {
+    const owner = await account('judged@example.com');
+    const appId = (await owner.application('mail', 'home', {})).profile.profile.id;
+    const before = await state(owner.udf);
+    const body = await update(owner, 13);
+    // Another process deletes the Application Profile the change updates, while the change is
+    // written on the state that still had it.
+    const other = new Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('UPDATE accounts SET revision = gen_random_uuid() WHERE account_udf = $1', [
+        owner.udf,
+      ]);
+      await other.query(
+        `UPDATE catalog_objects SET state = 'deleted', value = NULL WHERE account_udf = $1 AND object_id = $2`,
+        [owner.udf, appId],
+      );
+      const answer = post(gateway.url, 'Publish', body);
+      await aStatementWaitsForALock();
+      await other.query('COMMIT');
+      const settled = await answer;
+      expect([settled.status, settled.fields.Error]).toEqual([409, 'persistence.conflict']);
+    } finally {
+      await other.end();
+    }
+    const after = await state(owner.udf);
+    expect(after.version).toBe(before.version);
+    expect(after.queued).toHaveLength(before.queued.length);
+  });
+
+  it('a change that loses every fast attempt takes the general path once, and its state is kept', async () => {
     const owner = await account('loser@example.com');
     const before = await state(owner.udf);
     const retried = await metric('gateway_commits_total', { path: 'retried' });
     const again = await metric('gateway_commits_total', { path: 'fast_retry' });
-    const body = await update(owner, 11);
-    // Four other transactions change the account one after the other, each queued behind the
-    // gateway's write before the one before it commits: the gateway loses three races in a row.
-    const lockers = Array.from({ length: 4 }, () => new Client({ connectionString: db.url }));
-    await Promise.all(lockers.map((c) => c.connect()));
-    const bump = async (c: Client) => {
-      await c.query('BEGIN');
-      await c.query('UPDATE accounts SET revision = gen_random_uuid() WHERE account_udf = $1', [owner.udf]);
-    };
+    // Other processes win the account's next three writes: a trigger skips them (the conditional
+    // write then finds nothing to update, as after a concurrent change), and lets the fourth through.
+    await sql.query('CREATE TABLE lost_races (account_udf text PRIMARY KEY, remaining int NOT NULL)');
+    await sql.query('INSERT INTO lost_races VALUES ($1, 3)', [owner.udf]);
+    await sql.query(`CREATE FUNCTION lose_race() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE lost_races SET remaining = remaining - 1 WHERE account_udf = OLD.account_udf AND remaining > 0;
+        IF FOUND THEN RETURN NULL; END IF;
+        RETURN NEW;
+      END $$`);
+    await sql.query(
+      'CREATE TRIGGER lose_race BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION lose_race()',
+    );
     try {
-      await bump(lockers[0]!);
-      const answer = post(gateway.url, 'Publish', body);
-      await statementsWaitForALock(1); // the first attempt's write
-      for (let k = 1; k < lockers.length; k += 1) {
-        const queued = bump(lockers[k]!);
-        await statementsWaitForALock(2); // the next locker, behind the gateway's statement
-        await lockers[k - 1]!.query('COMMIT'); // the gateway's write finds the account moved
-        await queued;
-        await statementsWaitForALock(1); // the next attempt's write; after the third, the general path
-      }
-      await lockers[3]!.query('COMMIT');
-      const settled = await answer;
-      expect([settled.status, settled.fields.Error]).toEqual([200, undefined]);
+      await ok(await update(owner, 11));
+      expect(await sql.query('SELECT remaining FROM lost_races')).toMatchObject({ rows: [{ remaining: 0 }] });
     } finally {
-      await Promise.all(lockers.map((c) => c.end()));
+      await sql.query('DROP TRIGGER lose_race ON accounts');
+      await sql.query('DROP FUNCTION lose_race()');
+      await sql.query('DROP TABLE lost_races');
     }
     expect(await metric('gateway_commits_total', { path: 'retried' })).toBe(retried + 1);
     expect(await metric('gateway_commits_total', { path: 'fast_retry' })).toBe(again);
     const after = await state(owner.udf);
     expect(after.version).toBe(before.version + 1);
     expect(after.queued).toHaveLength(before.queued.length + 1);
+    // The general path kept the state it committed: the account's next change is a hit.
+    const hits = await metric('gateway_account_states_total', { result: 'hit' });
+    await ok(await update(owner, 12));
+    expect(await metric('gateway_account_states_total', { result: 'hit' })).toBe(hits + 1);
   });
 
   it('a replay inside a group is refused auth.replayed and writes nothing; the rest of the group commits', async () => {
@@ -216,7 +246,7 @@ describe('gateway: group commit', () => {
         [replayed!.udf, claims.nonce],
       );
       const answers = Promise.all(bodies.map((body) => post(gateway.url, 'Publish', body)));
-      await statementsWaitForALock(1);
+      await aStatementWaitsForALock();
       await other.query('COMMIT');
       const settled = await answers;
       expect([settled[0]!.status, settled[0]!.fields.Error]).toEqual([409, 'auth.replayed']);

@@ -75,7 +75,12 @@ describe('gateway: account states kept in memory (the fast path)', () => {
     const carol = await TestAccount.create('carol@example.com');
     await ok(a, 'CreateAccount', await carol.createAccount());
     const fastBefore = await commits(a, 'fast');
+    // CreateAccount kept the state it committed: the first change is a hit, not a miss.
+    const [hitsBefore, missesBefore] = [await lookups(a, 'hit'), await lookups(a, 'miss')];
     const app = await newApplication(carol, 'home', a);
+    expect([(await lookups(a, 'hit')) - hitsBefore, (await lookups(a, 'miss')) - missesBefore]).toEqual([
+      1, 0,
+    ]);
     await ok(a, 'Publish', await carol.publish('create', app.profile));
     for (let i = 0; i < 5; i += 1) {
       const next = await carol.application('mail', 'home', { Note: `v${i}` });

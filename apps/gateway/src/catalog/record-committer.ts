@@ -52,16 +52,19 @@ export interface CommitOptions {
  * ConnectComplete), DESIGN.md "Services", docs/design/gateway.md:
  *  1. before any transaction: the replay check (the nonce); the account's state — on the fast path
  *     the one this process kept from its last commit of the account (AccountStateCache) if the row
- *     is still at that revision (read with the nonce, one round trip), else read — and `applyRecord`
+ *     is still at that revision, else the rows the same round trip carried (`peekCatalogAccounts`
+ *     with the nonce and the kept revision), on the general path read — and `applyRecord`
  *     (every signature, signing rule and persistence rule, and the request's clock window), the
  *     quotas and the per-account rate limit — so that bad input never opens a transaction;
  *  2. write it atomically. Fast path (a change of an existing account with nothing else to write):
  *     one statement, its own transaction, that writes the account, its objects, the queued entry and
  *     the nonce only if the row is still at the revision the record was validated against — shared
  *     with the other changes validated meanwhile (group commit), as the peek is shared with the other
- *     peeks: two round trips per group in all (issue #17). General path (CreateAccount, ConnectComplete, or the row changed
- *     meanwhile): one transaction that locks the account row, re-applies if it changed, writes the
- *     catalog rows, queues the entry (`enqueueEntry`) and records the nonce.
+ *     peeks: two round trips per group in all (issue #17). A change that finds the row moved at its
+ *     write (a race lost to another process) goes through step 1 and the write again, three
+ *     attempts in all. General path (CreateAccount, DeleteAccount, MoveAccount, ConnectComplete, or
+ *     three lost races): one transaction that locks the account row, re-applies if it changed,
+ *     writes the catalog rows, queues the entry (`enqueueEntry`) and records the nonce.
  * The answer is sent only after the commit (acknowledged ⇒ durable). A crash before the commit
  * leaves nothing; after it, the entry is queued and the log-signer seals it.
  */
@@ -98,7 +101,8 @@ export class RecordCommitter {
       'gateway_commits_total',
       'Logged changes committed, by path: fast (one statement, on the account state kept in memory or carried by the peek), ' +
         'fast_retry (the same, after losing a race with another process: validated again on the state it lost to), ' +
-        'retried (lost every fast attempt: locked and validated again), general (CreateAccount, ConnectComplete)',
+        'retried (lost every fast attempt: locked and validated again), ' +
+        'general (CreateAccount, DeleteAccount, MoveAccount, ConnectComplete)',
       ['path'],
     );
     this.lookups = metrics.counter(
@@ -165,7 +169,8 @@ export class RecordCommitter {
           await this.refuseForgery(name, record, false);
           throw replayed();
         }
-        const before = this.current(name, kept, peek);
+        // Counted once a request: a later attempt finds nothing kept, having lost its race.
+        const before = this.current(name, kept, peek, attempt === 1);
         const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
         checkAccountQuota(before?.state, next, this.config);
         if (attempt === 1) this.limits.take(name.udf);
@@ -284,14 +289,15 @@ export class RecordCommitter {
     name: AccountName,
     kept: RevisionedState | undefined,
     peek: CatalogPeek,
+    count: boolean,
   ): RevisionedState | undefined {
     if (kept !== undefined && kept.revision === peek.revision) {
-      this.lookups.inc({ result: 'hit' });
+      if (count) this.lookups.inc({ result: 'hit' });
       checkFingerprint(name, kept.state);
       return kept;
     }
     if (kept !== undefined) this.states.delete(name.udf);
-    this.lookups.inc({ result: kept === undefined ? 'miss' : 'stale' });
+    if (count) this.lookups.inc({ result: kept === undefined ? 'miss' : 'stale' });
     if (peek.revision === undefined || peek.account === undefined) return undefined;
     const state = accountState(peek.account, peek.objects ?? []);
     checkFingerprint(name, state);
