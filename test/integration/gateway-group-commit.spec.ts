@@ -352,6 +352,25 @@ describe('gateway: group commit', () => {
     expect(notKept).toEqual(stale);
     expect(plain).toEqual(atKept);
     expect(absent).toEqual({ revision: undefined, replayed: false });
+    // An account heavier than `maxRowBytes` (its objects as stored) is left for the caller to read.
+    const weight = await dataSource.query<Array<{ n: string }>>(
+      'SELECT sum(pg_column_size(value))::text AS n FROM catalog_objects WHERE account_udf = $1',
+      [owner.udf],
+    );
+    const heavy = Number(weight[0]!.n);
+    const [over, at] = await Promise.all(
+      [heavy - 1, heavy].map(
+        async (maxRowBytes) =>
+          (
+            await peekCatalogAccounts(dataSource.manager, [{ accountUdf: owner.udf, nonce: 'n1' }], {
+              rows: true,
+              maxRowBytes,
+            })
+          )[0],
+      ),
+    );
+    expect(over).toEqual(atKept);
+    expect(at).toEqual(stale);
     // Without `rows`, never the rows.
     const [bare] = await peekCatalogAccounts(dataSource.manager, [{ accountUdf: owner.udf, nonce: 'n1' }]);
     expect(Object.keys(bare!).sort()).toEqual(['replayed', 'revision']);

@@ -170,6 +170,39 @@ describe('gateway: account states kept in memory (the fast path)', () => {
     await refused(a, await frank.publish('update', again.profile, phone), 'auth.unknown-device');
   });
 
+  it('an account too heavy to keep is read on its own, not in the shared peek, and judged alike', async () => {
+    // ACCOUNT_STATE_CACHE_MB=0: no state is kept and no peek carries rows (every account is "heavy").
+    const c = await startGateway(db.url, {
+      ...unlimited,
+      ACCOUNT_STATE_CACHE_MB: '0',
+      DB_MIGRATIONS: 'check',
+    });
+    try {
+      const hana = await TestAccount.create('hana@example.com');
+      await ok(c, 'CreateAccount', await hana.createAccount());
+      const phone = await newDevice('phone');
+      const withPhone = await hana.nextPersonal({ devices: [hana.admin, phone] });
+      await ok(c, 'Publish', await hana.publish('update', withPhone));
+      hana.adopt(withPhone, [hana.admin, phone], []);
+      const app = await newApplication(hana, 'home', c);
+      await ok(c, 'Publish', await hana.publish('create', app.profile, phone));
+      const withoutPhone = await hana.nextPersonal({ devices: [hana.admin] });
+      await ok(b, 'Publish', await hana.publish('update', withoutPhone));
+      hana.adopt(withoutPhone, [hana.admin], hana.applications);
+      const again = await hana.application('mail', 'home', { Note: 'by a removed phone' });
+      await refused(c, await hana.publish('update', again.profile, phone), 'auth.unknown-device');
+      await ok(
+        c,
+        'Publish',
+        await hana.publish('update', (await hana.application('mail', 'home', {})).profile),
+      );
+      expect(await lookups(c, 'hit')).toBe(0);
+      expect(await commits(c, 'fast')).toBeGreaterThanOrEqual(4);
+    } finally {
+      await c.app.close();
+    }
+  });
+
   it('a replay spends nothing of the account: not its rate limit, not a write', async () => {
     const limited = await startGateway(db.url, {
       RATE_LIMIT_ADDRESS_PER_MINUTE: '0',

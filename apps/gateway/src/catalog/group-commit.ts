@@ -83,6 +83,8 @@ export interface GroupCommitOptions {
   readonly windowMs: number;
   /** Statements of each kind in flight at once. */
   readonly maxInFlight: number;
+  /** The heaviest account (its objects as stored) whose rows a peek carries; heavier ones are read apart. */
+  readonly maxRowBytes: number;
 }
 
 /**
@@ -118,7 +120,9 @@ export class GroupCommit {
       },
     };
     this.peeks = new GroupBatcher(
-      counted(flushes, 'peek', (pairs) => peekCatalogAccounts(dataSource.manager, pairs, { rows: true })),
+      counted(flushes, 'peek', (pairs) =>
+        peekCatalogAccounts(dataSource.manager, pairs, { rows: true, maxRowBytes: options.maxRowBytes }),
+      ),
       (pair) => `${pair.accountUdf}\n${pair.nonce}\n${pair.kept ?? ''}`,
       options,
       (size) => sizes.observe({ kind: 'peek' }, size),

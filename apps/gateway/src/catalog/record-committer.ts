@@ -94,6 +94,10 @@ export class RecordCommitter {
         maxBatch: config.GROUP_COMMIT_MAX_BATCH,
         windowMs: config.GROUP_COMMIT_WINDOW_MS,
         maxInFlight: config.GROUP_COMMIT_MAX_IN_FLIGHT,
+        // What a state the cache would keep may weigh (account-state-cache.ts: 4 KiB and three
+        // times its profiles' bytes, at most an eighth of the budget); heavier accounts are read
+        // on their own connection, not in the peek every request of this process shares.
+        maxRowBytes: Math.max(0, Math.floor(((config.ACCOUNT_STATE_CACHE_MB * 1024 * 1024) / 8 - 4_096) / 3)),
       },
       metrics,
     );
@@ -170,7 +174,7 @@ export class RecordCommitter {
           throw replayed();
         }
         // Counted once a request: a later attempt finds nothing kept, having lost its race.
-        const before = this.current(name, kept, peek, attempt === 1);
+        const before = await this.current(name, kept, peek, attempt === 1);
         const next = await mapMeshErrors(() => applyRecord(before?.state, record, portal, clock));
         checkAccountQuota(before?.state, next, this.config);
         if (attempt === 1) this.limits.take(name.udf);
@@ -283,14 +287,15 @@ export class RecordCommitter {
 
   /**
    * The account's state at the revision `peek` found: the one kept here if it is at that revision,
-   * else the rows the peek carried (undefined when the account does not exist).
+   * else the rows the peek carried, else (an account too heavy for the peek) the rows read now;
+   * undefined when the account does not exist.
    */
-  private current(
+  private async current(
     name: AccountName,
     kept: RevisionedState | undefined,
     peek: CatalogPeek,
     count: boolean,
-  ): RevisionedState | undefined {
+  ): Promise<RevisionedState | undefined> {
     if (kept !== undefined && kept.revision === peek.revision) {
       if (count) this.lookups.inc({ result: 'hit' });
       checkFingerprint(name, kept.state);
@@ -298,7 +303,9 @@ export class RecordCommitter {
     }
     if (kept !== undefined) this.states.delete(name.udf);
     if (count) this.lookups.inc({ result: kept === undefined ? 'miss' : 'stale' });
-    if (peek.revision === undefined || peek.account === undefined) return undefined;
+    if (peek.revision === undefined) return undefined;
+    // Too heavy to travel in the shared peek: read on its own (its revision is the one it reads).
+    if (peek.account === undefined) return this.load(this.dataSource.manager, name, false, false);
     const state = accountState(peek.account, peek.objects ?? []);
     checkFingerprint(name, state);
     return { revision: peek.revision, state };

@@ -128,8 +128,9 @@ export interface CatalogPeek {
   readonly revision: string | undefined;
   readonly replayed: boolean;
   /**
-   * With `rows`, when the account exists and is not at the pair's `kept` revision: its row and every
-   * object of it, in identifier order, as of the statement (one snapshot, so they belong together).
+   * With `rows`, when the account exists, is not at the pair's `kept` revision and is not heavier
+   * than `maxRowBytes`: its row and every object of it, in identifier order, as of the statement
+   * (one snapshot, so they belong together).
    */
   readonly account?: CatalogAccount;
   readonly objects?: readonly CatalogObject[];
@@ -150,13 +151,15 @@ type PeekRow = { idx: string; revision: string | null; replayed: boolean } & Par
  * The revision and replay check for several (account, nonce) pairs in one statement (issue #17: the
  * peeks of the requests that arrive together share one round trip). With `rows`, the statement also
  * carries the row and objects of each account that is not at the revision its pair `kept`, so that a
- * state kept stale by another process, or not kept at all, costs no round trip of its own. Resolves
- * with one answer per pair, in the order given; a pair may repeat.
+ * state kept stale by another process, or not kept at all, costs no round trip of its own — but only
+ * for an account whose objects take at most `maxRowBytes` as stored (`pg_column_size`): a heavy
+ * account's rows would hold up every other peek of the statement, and are left for the caller to read
+ * on its own. Resolves with one answer per pair, in the order given; a pair may repeat.
  */
 export async function peekCatalogAccounts(
   manager: EntityManager,
   pairs: readonly CatalogPeekPair[],
-  options: { readonly rows?: boolean } = {},
+  options: { readonly rows?: boolean; readonly maxRowBytes?: number } = {},
 ): Promise<CatalogPeek[]> {
   if (pairs.length === 0) return [];
   const rows = await manager.query<PeekRow[]>(
@@ -172,12 +175,15 @@ export async function peekCatalogAccounts(
                                                               'state', o.state, 'value', o.value)
                                            ORDER BY o.object_id), '[]'::jsonb)
                    FROM catalog_objects o WHERE o.account_udf = a.account_udf) AS objects
-          WHERE $4::boolean AND a.account_udf IS NOT NULL AND a.revision IS DISTINCT FROM p.kept) r ON true`,
+          WHERE $4::boolean AND a.account_udf IS NOT NULL AND a.revision IS DISTINCT FROM p.kept
+            AND (SELECT coalesce(sum(pg_column_size(o.value)), 0)
+                   FROM catalog_objects o WHERE o.account_udf = a.account_udf) <= $5::bigint) r ON true`,
     [
       pairs.map((p) => p.accountUdf),
       pairs.map((p) => p.nonce),
       pairs.map((p) => p.kept ?? null),
       options.rows === true,
+      options.maxRowBytes ?? Number.MAX_SAFE_INTEGER,
     ],
   );
   const byIndex = new Map(rows.map((r) => [Number(r.idx) - 1, r]));
