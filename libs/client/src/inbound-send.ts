@@ -6,7 +6,7 @@ import {
   readEnvelope,
   sealInboundBody,
   signEnvelope,
-  solveProofOfWork,
+  solveProofOfWorkAsync,
   type InboundKind,
   type JsonObject,
 } from '@cryptomesh/mesh';
@@ -105,7 +105,7 @@ export async function sendInbound(
   const nonce =
     proofOfWork === undefined
       ? undefined
-      : solveProofOfWork(envelopeWorkBody(envelope), proofOfWork, { random: session.random });
+      : await solveProofOfWorkAsync(envelopeWorkBody(envelope), proofOfWork, { random: session.random });
   const answer = await session.authenticated('InboundPost', {
     Envelope: flatJws(jws),
     ...(nonce === undefined ? {} : { ProofOfWork: nonce }),

@@ -1,7 +1,7 @@
 import {
   readProfileOf,
   requestBodyUdf,
-  solveProofOfWork,
+  solveProofOfWorkAsync,
   type ApplicationProfile,
   type DeviceProfile,
   type SignedProfile,
@@ -57,7 +57,11 @@ export async function registerAccount(
     Devices: devices.map(jwsOf),
     Authorisation: flatJws(record.authorisation),
     ...(level > 0
-      ? { ProofOfWork: solveProofOfWork(requestBodyUdf(record.statement), level, { random: session.random }) }
+      ? {
+          ProofOfWork: await solveProofOfWorkAsync(requestBodyUdf(record.statement), level, {
+            random: session.random,
+          }),
+        }
       : {}),
   };
   try {

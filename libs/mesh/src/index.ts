@@ -132,6 +132,8 @@ export {
   proofOfWorkShows,
   proofOfWorkUdf,
   solveProofOfWork,
+  solveProofOfWorkAsync,
+  type ProofOfWorkOptions,
 } from './proof-of-work';
 
 export {

@@ -5,6 +5,7 @@ import {
   proofOfWorkShows,
   proofOfWorkUdf,
   solveProofOfWork,
+  solveProofOfWorkAsync,
   isMeshError,
 } from '@cryptomesh/mesh';
 
@@ -12,6 +13,9 @@ import {
 const BODY = 'MA2G-25YY-HEYO-ZNH2-PKPY-PJQ3-HY67';
 const LEVEL_1_NONCE = '00000000000000005159f';
 const zeros = (n: number) => new Uint8Array(n);
+// Found by trying prefixes of one repeated byte: this one reaches level 1 after 13,049 attempts.
+const byte96 = (n: number) => new Uint8Array(n).fill(96);
+const QUICK_NONCE = '606060606060606032f9';
 
 describe('proof of work (UDF draft §5.1.3 compression)', () => {
   it('level 0: any nonce; the solver returns the first', () => {
@@ -66,5 +70,27 @@ describe('proof of work (UDF draft §5.1.3 compression)', () => {
       bad = e;
     }
     expect(isMeshError(bad, 'input.invalid')).toBe(true);
+  });
+
+  it('the asynchronous solver finds the same nonce, and timers run while it searches', async () => {
+    expect(solveProofOfWork(BODY, 1, { random: byte96 })).toBe(QUICK_NONCE);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    try {
+      expect(await solveProofOfWorkAsync(BODY, 1, { random: byte96, sliceMs: 0 })).toBe(QUICK_NONCE);
+    } finally {
+      clearInterval(ticker);
+    }
+    // 13,049 attempts are 51 looks at the clock, and at sliceMs 0 each gives way to the timers: a
+    // solver that held the thread to the end would let the interval fire no more than once.
+    expect(ticks).toBeGreaterThanOrEqual(10);
+  });
+
+  it('the asynchronous solver refuses a bad level and gives up after its bound, as the other does', async () => {
+    await expect(solveProofOfWorkAsync(BODY, 5)).rejects.toMatchObject({ code: 'input.invalid' });
+    await expect(solveProofOfWorkAsync(BODY, 1, { random: zeros, maxAttempts: 1000 })).rejects.toMatchObject({
+      code: 'pow.exhausted',
+    });
+    expect(await solveProofOfWorkAsync(BODY, 0, { random: zeros })).toBe('00000000000000000');
   });
 });

@@ -48,23 +48,82 @@ export function proofOfWorkShows(body: string, nonce: string | null | undefined,
   return proofOfWorkLevel(body, nonce) >= level;
 }
 
-/**
- * Client side: finds a nonce (a random 8-byte hex prefix and a counter) that shows `level` for `body`.
- * Level 1 takes about 2^20 digests. Throws 'pow.exhausted' after `maxAttempts` (default 2^26),
- * 'input.invalid' for a level outside 0–4.
- */
-export function solveProofOfWork(
-  body: string,
-  level: number,
-  options: { readonly random?: RandomSource; readonly maxAttempts?: number } = {},
-): string {
+/** What a solver is given: where its nonces start, and how many it may try. */
+export interface ProofOfWorkOptions {
+  readonly random?: RandomSource;
+  readonly maxAttempts?: number;
+}
+
+/** The solvers' search: a random 8-byte hex prefix, then a counter from 0. */
+interface Search {
+  readonly prefix: string;
+  readonly maxAttempts: number;
+}
+
+function startSearch(level: number, options: ProofOfWorkOptions): Search {
   if (!Number.isInteger(level) || level < 0 || level > MAX_PROOF_OF_WORK_LEVEL)
     throw new MeshError('input.invalid', `a proof-of-work level is 0–${MAX_PROOF_OF_WORK_LEVEL}`);
-  const prefix = toHex((options.random ?? defaultRandom)(8));
-  const maxAttempts = options.maxAttempts ?? 2 ** 26;
-  for (let counter = 0; counter < maxAttempts; counter++) {
+  return { prefix: toHex((options.random ?? defaultRandom)(8)), maxAttempts: options.maxAttempts ?? 2 ** 26 };
+}
+
+/** The first nonce of counters [from, until) that shows `level`, if any. */
+function searchRange(
+  body: string,
+  level: number,
+  prefix: string,
+  from: number,
+  until: number,
+): string | undefined {
+  for (let counter = from; counter < until; counter++) {
     const nonce = `${prefix}${counter.toString(16)}`;
     if (proofOfWorkLevel(body, nonce) >= level) return nonce;
   }
-  throw new MeshError('pow.exhausted', `no nonce reached level ${level} in ${maxAttempts} attempts`);
+  return undefined;
+}
+
+function exhausted(level: number, maxAttempts: number): MeshError {
+  return new MeshError('pow.exhausted', `no nonce reached level ${level} in ${maxAttempts} attempts`);
+}
+
+/**
+ * Client side: finds a nonce (a random 8-byte hex prefix and a counter) that shows `level` for `body`.
+ * Level 1 takes about 2^20 digests. Throws 'pow.exhausted' after `maxAttempts` (default 2^26),
+ * 'input.invalid' for a level outside 0–4. It holds the thread until done: a client that talks to a
+ * portal meanwhile uses solveProofOfWorkAsync.
+ */
+export function solveProofOfWork(body: string, level: number, options: ProofOfWorkOptions = {}): string {
+  const { prefix, maxAttempts } = startSearch(level, options);
+  const nonce = searchRange(body, level, prefix, 0, maxAttempts);
+  if (nonce === undefined) throw exhausted(level, maxAttempts);
+  return nonce;
+}
+
+/** Attempts between two looks at the clock. */
+const ATTEMPTS_PER_LOOK = 256;
+
+/**
+ * solveProofOfWork (the same nonce for the same `random`) that lets the event loop run at least every
+ * `sliceMs` of work (default 20). A level-1 solve takes seconds, a minute on a slow device: a solver
+ * that held the loop so long would stop the client's timers, and the connection it kept open to the
+ * portal would outlive the server's keep-alive unnoticed — the request that carries the proof then
+ * goes out on a connection the server has closed, and fails with a reset.
+ */
+export async function solveProofOfWorkAsync(
+  body: string,
+  level: number,
+  options: ProofOfWorkOptions & { readonly sliceMs?: number } = {},
+): Promise<string> {
+  const { prefix, maxAttempts } = startSearch(level, options);
+  const sliceMs = options.sliceMs ?? 20;
+  let sliceStart = Date.now();
+  for (let from = 0; from < maxAttempts; from += ATTEMPTS_PER_LOOK) {
+    const nonce = searchRange(body, level, prefix, from, Math.min(from + ATTEMPTS_PER_LOOK, maxAttempts));
+    if (nonce !== undefined) return nonce;
+    if (Date.now() - sliceStart >= sliceMs) {
+      // A timer, not a microtask: timers and I/O run before the search goes on (browsers too).
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      sliceStart = Date.now();
+    }
+  }
+  throw exhausted(level, maxAttempts);
 }
