@@ -590,6 +590,52 @@ async function histogramQuantiles(url: string, name: string, qs: number[]): Prom
 }
 
 /**
+ * Sums of counters at a service's /metrics, each by the value of one of its labels
+ * (`gateway_commits_total{path="fast"} 12` gives `{ gateway_commits_total: { fast: 12 } }`). What a
+ * service did under the load is stored with the result, so that a reader can check a slice's claims
+ * against the run that made them.
+ */
+async function counters(
+  url: string,
+  specs: ReadonlyArray<readonly [name: string, label: string]>,
+): Promise<Record<string, Record<string, number>>> {
+  const text = await (await fetch(url)).text();
+  const found: Record<string, Record<string, number>> = {};
+  for (const [name, label] of specs) {
+    const byLabel: Record<string, number> = {};
+    for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+      const value = new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(m[1]!)?.[1];
+      if (value !== undefined) byLabel[value] = (byLabel[value] ?? 0) + Number(m[2]);
+    }
+    found[name] = byLabel;
+  }
+  return found;
+}
+
+/** The gateway's counters a bench result keeps (over the whole scenario, its setup included). */
+const GATEWAY_COUNTERS = [
+  ['gateway_commits_total', 'path'],
+  ['gateway_account_states_total', 'result'],
+  ['gateway_group_rewrites_total', 'reason'],
+  ['gateway_group_size_sum', 'kind'],
+  ['gateway_group_size_count', 'kind'],
+] as const;
+
+/** One line of what the gateway did: its commit paths, its kept states, its groups. */
+function describeGateway(c: Record<string, Record<string, number>>): string {
+  const list = (name: string) =>
+    Object.entries(c[name] ?? {})
+      .map(([label, n]) => `${label} ${fmt(n)}`)
+      .join(', ') || 'none';
+  const mean = (kind: string) =>
+    fmt((c['gateway_group_size_sum']?.[kind] ?? NaN) / (c['gateway_group_size_count']?.[kind] ?? NaN), 1);
+  return (
+    `commits: ${list('gateway_commits_total')}; states: ${list('gateway_account_states_total')}; ` +
+    `groups written again: ${list('gateway_group_rewrites_total')}; mean group: peek ${mean('peek')}, commit ${mean('commit')}`
+  );
+}
+
+/**
  * With --profile, the node arguments of the services named by --profile-services (all by default),
  * sampling every --profile-interval-us microseconds. Eighteen threads sampling every millisecond on
  * two cores took the federation from about 150 to 30 accepted/s (docs/BENCHMARKS.md "Results,
@@ -694,6 +740,8 @@ async function portalScenario(brokers: string, dir: string, workers = 1) {
         60_000,
       );
       watch.stop();
+      const gateway = await counters(`${portal!.urls['gateway']}/metrics`, GATEWAY_COUNTERS);
+      log(`ingest, ${workers} gateway process${workers > 1 ? 'es' : ''}: ${describeGateway(gateway)}`);
       const end = marks.get('done') ?? mark(federation);
       const resources = resourcesBetween(federation, marks.get('load')!, marks.get('query') ?? end);
       const queryResources = marks.has('query')
@@ -744,6 +792,7 @@ async function portalScenario(brokers: string, dir: string, workers = 1) {
           },
           integrationServerMs: { p50: serverP50! * 1000, p99: serverP99! * 1000 },
           loadGeneratorCpuPercent: result.ownCpuPercent.load,
+          gateway,
         },
         query: query && {
           loadGeneratorCpuPercent: result.ownCpuPercent.query ?? NaN,

@@ -16,6 +16,12 @@ import { createTestDatabase, type TestDatabase } from '../env/test-database';
 import { post, TestAccount, type Fields } from '../support/mesh-client';
 import { scrape } from '../support/prometheus-text';
 import { startGateway } from '../support/test-gateway';
+import {
+  catalogGroupWriter,
+  writeGroup,
+  type GroupOutcome,
+  type RewriteReason,
+} from '../../apps/gateway/src/catalog/group-commit';
 
 /**
  * Issue #17, group commit: the fast-path changes validated while a statement is in flight are
@@ -330,6 +336,60 @@ describe('gateway: group commit', () => {
     ]);
     expect(stillThere).toEqual({ revision: byUdf.get(owners[2]!.udf)!.revision, replayed: false });
   });
+
+  it('a group that PostgreSQL aborts in a deadlock wrote nothing and is written again, counted as one', async () => {
+    const owner = await account('deadlock@example.com');
+    const [row] = await dataSource.query<
+      Array<{ status: string; master: unknown; personal: unknown; revision: string }>
+    >(`SELECT status, master, personal, revision FROM accounts WHERE account_udf = $1`, [owner.udf]);
+    const change: CatalogChange = {
+      account: {
+        accountUdf: owner.udf,
+        status: row!.status as 'active',
+        master: row!.master,
+        personal: row!.personal,
+      },
+      expectedRevision: row!.revision,
+      objects: [],
+      entry: encodeEntry({ op: 'test', group: 'deadlock' }),
+      nonce: 'deadlock-nonce',
+      nonceExpiresAtMs: Date.now() + 60_000,
+    };
+    const before = await state(owner.udf);
+    const reasons: RewriteReason[] = [];
+    const writer = catalogGroupWriter(dataSource, (reason) => reasons.push(reason));
+    // Another transaction inserts the change's nonce and holds it: the group's statement locks the
+    // account's row, then waits for that transaction at the nonce. The transaction then asks for
+    // the row: each waits for the other, and PostgreSQL aborts the one that waited first, the group.
+    const other = new Client({ connectionString: db.url });
+    await other.connect();
+    let outcomes: GroupOutcome[];
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO request_nonces (account_udf, nonce, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
+        [owner.udf, change.nonce],
+      );
+      const written = writeGroup([change], writer);
+      await aStatementWaitsForALock();
+      // Answered once PostgreSQL aborted the group (whose retry then waits for this transaction).
+      await other.query('SELECT 1 FROM accounts WHERE account_udf = $1 FOR UPDATE', [owner.udf]);
+      await other.query('ROLLBACK');
+      outcomes = await written;
+    } finally {
+      await other.end();
+    }
+    // Written again once the transaction let go of the nonce: committed, once.
+    expect(outcomes.map((o) => o.outcome)).toEqual(['committed']);
+    expect(reasons).toEqual(['deadlock']);
+    const after = await state(owner.udf);
+    expect(after.version).toBe(before.version + 1);
+    const queued = (await dataSource.query<Array<{ entry: Buffer }>>('SELECT entry FROM log_queue'))
+      .map((r) => decodeEntry(new Uint8Array(r.entry)) as { group?: unknown })
+      .filter((e) => e.group === 'deadlock');
+    expect(queued).toHaveLength(1);
+  });
+
   it('peekCatalogAccounts with rows: the row and objects of an account not at the kept revision, in the same statement', async () => {
     const owner = await account('peek@example.com');
     const unknown = (await TestAccount.create('nobody@example.com')).udf;

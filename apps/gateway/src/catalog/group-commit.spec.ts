@@ -16,6 +16,7 @@ class Deadlock extends Error {}
 function fakeWriter(deadlocks: number) {
   const writes: number[][] = [];
   const committed: number[][] = [];
+  const rewrites: string[] = [];
   let left = deadlocks;
   const writer: GroupWriter<Change> = {
     write: (changes) => {
@@ -29,8 +30,9 @@ function fakeWriter(deadlocks: number) {
     recorded: (changes) => Promise.resolve(changes.map((c) => c.replay)),
     classify: (error): GroupFailure =>
       error instanceof NonceConflict ? 'nonce' : error instanceof Deadlock ? 'retry' : 'fail',
+    rewritten: (_, failure) => rewrites.push(failure),
   };
-  return { writer, writes, committed };
+  return { writer, writes, committed, rewrites };
 }
 
 describe('writeGroup', () => {
@@ -41,7 +43,7 @@ describe('writeGroup', () => {
         fc.nat(1),
         async (flags, deadlocks) => {
           const changes = flags.map((f, id) => ({ id, ...f }));
-          const { writer, writes, committed } = fakeWriter(deadlocks);
+          const { writer, writes, committed, rewrites } = fakeWriter(deadlocks);
           const outcomes = await writeGroup(changes, writer);
           changes.forEach((c, i) => {
             // a replay of a moved account may be answered stale (then the general path refuses it)
@@ -56,6 +58,12 @@ describe('writeGroup', () => {
           // order kept: every write lists its changes in the group's order
           for (const w of writes) expect(w).toEqual([...w].sort((x, y) => x - y));
           expect(writes.length).toBeLessThanOrEqual(deadlocks + 2);
+          // every write after the first is told, with its reason: the deadlocks first, then a replay
+          expect(rewrites).toEqual(
+            [...Array<string>(Math.min(deadlocks, writes.length - 1)).fill('retry')].concat(
+              Array<string>(Math.max(0, writes.length - 1 - deadlocks)).fill('nonce'),
+            ),
+          );
         },
       ),
     );
@@ -69,9 +77,10 @@ describe('writeGroup', () => {
       classify: () => 'fail',
     };
     await expect(writeGroup(changes, failing)).rejects.toThrow('connection terminated');
-    const { writer, writes } = fakeWriter(10);
+    const { writer, writes, rewrites } = fakeWriter(10);
     await expect(writeGroup(changes, writer, 3)).rejects.toBeInstanceOf(Deadlock);
     expect(writes).toHaveLength(3);
+    expect(rewrites).toEqual(['retry', 'retry']); // the third failure is given up, not written again
     // a nonce conflict whose nonce is gone again (purged) is retried, then given up
     const vanishing: GroupWriter<Change> = {
       ...writer,

@@ -25,6 +25,8 @@ export interface GroupWriter<C> {
   /** For each change, whether its nonce is recorded now (after a write failed on a recorded nonce). */
   recorded(changes: readonly C[]): Promise<readonly boolean[]>;
   classify(error: unknown): GroupFailure;
+  /** Told each time the group (what is left of it) is written again after `error`. */
+  rewritten?(error: unknown, failure: Exclude<GroupFailure, 'fail'>): void;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function writeGroup<C>(
         });
       }
       if (!progress && ++failures >= maxAttempts) throw error;
+      if (remaining.length > 0) writer.rewritten?.(error, failure);
     }
   }
   return outcomes;
@@ -74,6 +77,35 @@ function sqlState(error: unknown): unknown {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { code?: unknown; driverError?: { code?: unknown } };
   return e.code ?? e.driverError?.code;
+}
+
+/** Why a group was written again (`gateway_group_rewrites_total{reason}`). */
+export type RewriteReason = 'replay' | 'deadlock' | 'serialization';
+
+/**
+ * `writeGroup`'s database side for the catalog: `commitCatalogChanges`, the nonces' peek after a
+ * conflict, the SQLSTATEs that are retried, and each rewrite's reason told to `rewritten`.
+ */
+export function catalogGroupWriter(
+  dataSource: DataSource,
+  rewritten: (reason: RewriteReason) => void = () => undefined,
+): GroupWriter<CatalogChange> {
+  return {
+    write: (changes) => commitCatalogChanges(dataSource.manager, changes),
+    recorded: async (changes) =>
+      (
+        await peekCatalogAccounts(
+          dataSource.manager,
+          changes.map((c) => ({ accountUdf: c.account.accountUdf, nonce: c.nonce })),
+        )
+      ).map((p) => p.replayed),
+    classify: (error) => {
+      if (isNonceConflict(error)) return 'nonce';
+      return RETRYABLE.has(sqlState(error) as string) ? 'retry' : 'fail';
+    },
+    rewritten: (error, failure) =>
+      rewritten(failure === 'nonce' ? 'replay' : sqlState(error) === '40P01' ? 'deadlock' : 'serialization'),
+  };
 }
 
 export interface GroupCommitOptions {
@@ -105,20 +137,14 @@ export class GroupCommit {
       'Statements of the fast path carrying a group, by kind (peek, commit) and result (ok, error)',
       ['kind', 'result'],
     );
-    const writer: GroupWriter<CatalogChange> = {
-      write: (changes) => commitCatalogChanges(dataSource.manager, changes),
-      recorded: async (changes) =>
-        (
-          await peekCatalogAccounts(
-            dataSource.manager,
-            changes.map((c) => ({ accountUdf: c.account.accountUdf, nonce: c.nonce })),
-          )
-        ).map((p) => p.replayed),
-      classify: (error) => {
-        if (isNonceConflict(error)) return 'nonce';
-        return RETRYABLE.has(sqlState(error) as string) ? 'retry' : 'fail';
-      },
-    };
+    const rewrites = metrics.counter(
+      'gateway_group_rewrites_total',
+      'Group statements written again, by reason: replay (a nonce another transaction recorded first; ' +
+        'the group is written without its change), deadlock or serialization (lost to another ' +
+        "process's transaction; written again as is)",
+      ['reason'],
+    );
+    const writer = catalogGroupWriter(dataSource, (reason) => rewrites.inc({ reason }));
     this.peeks = new GroupBatcher(
       counted(flushes, 'peek', (pairs) =>
         peekCatalogAccounts(dataSource.manager, pairs, { rows: true, maxRowBytes: options.maxRowBytes }),
