@@ -357,14 +357,29 @@ describe('gateway: group commit', () => {
     };
     const before = await state(owner.udf);
     const reasons: RewriteReason[] = [];
-    const writer = catalogGroupWriter(dataSource, (reason) => reasons.push(reason));
+    const catalog = catalogGroupWriter(dataSource, (reason) => reasons.push(reason));
+    // The group is written again only once the other transaction holds the row: else the new
+    // statement could lock it first (the aborted one's lock is gone) and meet the other again.
+    let otherHasRow = () => {};
+    const held = new Promise<void>((resolve) => (otherHasRow = resolve));
+    let writes = 0;
+    const writer: typeof catalog = {
+      ...catalog,
+      write: async (changes) => {
+        if (writes++ > 0) await held;
+        return catalog.write(changes);
+      },
+    };
     // Another transaction inserts the change's nonce and holds it: the group's statement locks the
     // account's row, then waits for that transaction at the nonce. The transaction then asks for
-    // the row: each waits for the other, and PostgreSQL aborts the one that waited first, the group.
+    // the row: each waits for the other. The backend whose deadlock_timeout ends first finds the
+    // cycle and aborts itself; the other transaction's is ten times the group's, so that is the
+    // group's even when the two waits begin a few milliseconds apart on a loaded host.
     const other = new Client({ connectionString: db.url });
     await other.connect();
     let outcomes: GroupOutcome[];
     try {
+      await other.query("SET deadlock_timeout = '10s'");
       await other.query('BEGIN');
       await other.query(
         `INSERT INTO request_nonces (account_udf, nonce, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
@@ -374,12 +389,13 @@ describe('gateway: group commit', () => {
       await aStatementWaitsForALock();
       // Answered once PostgreSQL aborted the group (whose retry then waits for this transaction).
       await other.query('SELECT 1 FROM accounts WHERE account_udf = $1 FOR UPDATE', [owner.udf]);
+      otherHasRow();
       await other.query('ROLLBACK');
       outcomes = await written;
     } finally {
       await other.end();
     }
-    // Written again once the transaction let go of the nonce: committed, once.
+    // Written again (after the transaction let go of row and nonce): committed, once.
     expect(outcomes.map((o) => o.outcome)).toEqual(['committed']);
     expect(reasons).toEqual(['deadlock']);
     const after = await state(owner.udf);

@@ -434,16 +434,20 @@ describe('query: the heads search is bounded on a long log that never reaches it
   });
 
   it('the loader pages no further than the statement searched when every candidate fails to verify', async () => {
-    // The top CANDIDATES parts now have two member rows (none signed), so each is a candidate and
-    // none verifies: a search down to the floor would page through all of them at every read, 64
-    // times the bound below. (Not the whole log: the full first read costs two statements a
-    // candidate, and 20,000 of them outlasted the test's time on a loaded host.)
+    // The top CANDIDATES parts, and the bottom two windows, now have two member rows (none signed),
+    // so each is a candidate and none verifies: a later read that searched below the top window
+    // (down to part 0, or the bottom window with no floor known) would page through about 60 times
+    // the statements allowed below, or twice. (Not the whole log: the full first read costs two
+    // statements a candidate, and 20,000 of them outlasted the test's time on a loaded host.)
     const CANDIDATES = 64 * WINDOW;
     await ds.query(
       `INSERT INTO cosignatures (subject, part, witness, seal, line, cosigned_at)
-       SELECT 'alpha', p, 'gamma', 'seal', 'line', 0 FROM generate_series($1::int - $2::int, $1::int - 1) AS p
+       SELECT 'alpha', p, 'gamma', 'seal', 'line', 0
+         FROM generate_series($1::int - $2::int, $1::int - 1) AS p
+       UNION ALL
+       SELECT 'alpha', p, 'gamma', 'seal', 'line', 0 FROM generate_series(0, 2 * $3::int - 1) AS p
        ON CONFLICT DO NOTHING`,
-      [PARTS, CANDIDATES],
+      [PARTS, CANDIDATES, WINDOW],
     );
     const reader = new TypeOrmFederationReader(ds);
     let statements = 0;
@@ -467,7 +471,7 @@ describe('query: the heads search is bounded on a long log that never reaches it
       },
       { window: WINDOW, fullSearchMs: 60_000, now: () => clock },
     );
-    // The first read is full, and pages every candidate once (256 pages of 16 parts).
+    // The first read is full, and pages every candidate once (about 265 pages of 16 parts).
     statements = -1_000_000;
     expect((await load()).heads.get('self')?.cosigned).toBeUndefined();
     // Later reads page the top window only: no floor was ever verified.

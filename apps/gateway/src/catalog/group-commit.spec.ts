@@ -23,6 +23,7 @@ function fakeWriter(deadlocks: number) {
       writes.push(changes.map((c) => c.id));
       if (left-- > 0) return Promise.reject(new Deadlock());
       if (changes.some((c) => c.replay && !c.stale)) return Promise.reject(new NonceConflict());
+      committed.push(changes.map((c) => c.id));
       return Promise.resolve(
         changes.map((c) => (c.stale ? { outcome: 'stale' } : { outcome: 'committed', revision: `r${c.id}` })),
       );

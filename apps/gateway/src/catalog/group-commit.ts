@@ -139,9 +139,9 @@ export class GroupCommit {
     );
     const rewrites = metrics.counter(
       'gateway_group_rewrites_total',
-      'Group statements written again, by reason: replay (a nonce another transaction recorded first; ' +
-        'the group is written without its change), deadlock or serialization (lost to another ' +
-        "process's transaction; written again as is)",
+      'Group statements written again, by reason: replay (a nonce conflict: written again without ' +
+        'the changes whose nonce is now recorded), deadlock or serialization (lost to another ' +
+        "transaction, often another process's group: written again as is)",
       ['reason'],
     );
     const writer = catalogGroupWriter(dataSource, (reason) => rewrites.inc({ reason }));
