@@ -12,6 +12,30 @@ export function jwsJson(signed: SignedProfile): Record<string, string> {
   return { protected: signed.jws.protected, payload: signed.jws.payload, signature: signed.jws.signature };
 }
 
+/** The same signed profile: the same object, or the same three JWS members. */
+export function sameJws(a: SignedProfile, b: SignedProfile): boolean {
+  return (
+    a === b ||
+    (a.jws.protected === b.jws.protected &&
+      a.jws.payload === b.jws.payload &&
+      a.jws.signature === b.jws.signature)
+  );
+}
+
+/**
+ * The Master and Personal Profiles of `after` that differ from `before`'s, flattened for the account
+ * row (`CatalogChange.account`: one left out is kept as the row holds it).
+ */
+export function changedProfiles(
+  before: AccountState,
+  after: AccountState,
+): { master?: Record<string, string>; personal?: Record<string, string> } {
+  return {
+    ...(sameJws(before.master, after.master) ? {} : { master: jwsJson(after.master) }),
+    ...(sameJws(before.personal, after.personal) ? {} : { personal: jwsJson(after.personal) }),
+  };
+}
+
 /**
  * The AccountState of `@cryptomesh/mesh` from the stored rows. The stored profiles were verified
  * when they were accepted; they are re-read (not re-verified) here. Throws if a stored value no

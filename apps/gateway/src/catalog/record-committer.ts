@@ -35,7 +35,7 @@ import { AccountStateCache, type RevisionedState } from './account-state-cache';
 import { checkAccountQuota } from './account-usage';
 import { GroupCommit } from './group-commit';
 import { LogPushback } from './log-pushback';
-import { accountState, changedObjects, jwsJson } from './catalog-state';
+import { accountState, changedObjects, changedProfiles, jwsJson } from './catalog-state';
 
 export interface CommitOptions {
   /** CreateAccount only: the account is inserted under this name (address unique per portal). */
@@ -262,8 +262,7 @@ export class RecordCommitter {
           accountUdf: name.udf,
           status: next.status,
           ...(next.movedTo === undefined ? {} : { movedTo: next.movedTo }),
-          master: jwsJson(next.master),
-          personal: jwsJson(next.personal),
+          ...changedProfiles(before.state, next),
         },
         expectedRevision: before.revision,
         objects: changedObjects(before.state, next),
