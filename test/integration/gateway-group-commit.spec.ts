@@ -374,9 +374,11 @@ describe('gateway: group commit', () => {
 
   it('an account’s profiles are stored out of line, and a change that leaves them out keeps them there', async () => {
     const owner = await account('outofline@example.com');
-    const [{ toast }] = await dataSource.query<Array<{ toast: string }>>(
-      `SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = 'accounts'::regclass`,
-    );
+    const toast = (
+      await dataSource.query<Array<{ toast: string }>>(
+        `SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = 'accounts'::regclass`,
+      )
+    )[0]!.toast;
     /**
      * The out-of-line values stored, dead ones included until a vacuum (nothing else in this file
      * writes while the test runs).
@@ -392,10 +394,7 @@ describe('gateway: group commit', () => {
     const before = await pointers();
     // At least this account's two profiles (PostgreSQL keeps a row under 2 KB in line by default).
     expect(before).toBeGreaterThanOrEqual(2);
-    let [{ revision }] = await dataSource.query<Array<{ revision: string }>>(
-      'SELECT revision FROM accounts WHERE account_udf = $1',
-      [owner.udf],
-    );
+    let revision = (await readCatalogAccount(dataSource.manager, owner.udf))!.revision;
     for (let n = 0; n < 5; n++) {
       const [outcome] = await commitCatalogChanges(dataSource.manager, [
         {
