@@ -56,7 +56,6 @@ describe('PostgreSQL through TypeORM (real server)', () => {
         'CatalogsInbound1763809500000',
         'QueueSerialScan1763809600000',
         'AccountStateProfiles1763809700000',
-        'AccountProfilesOutOfLine1763809800000',
       ]);
     } finally {
       await other.destroy();

@@ -372,47 +372,6 @@ describe('gateway: group commit', () => {
     expect(givenAfter.personal).not.toEqual(givenBefore.personal);
   });
 
-  it('an account’s profiles are stored out of line, and a change that leaves them out keeps them there', async () => {
-    const owner = await account('outofline@example.com');
-    const toast = (
-      await dataSource.query<Array<{ toast: string }>>(
-        `SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = 'accounts'::regclass`,
-      )
-    )[0]!.toast;
-    /**
-     * The out-of-line values stored, dead ones included until a vacuum (nothing else in this file
-     * writes while the test runs).
-     */
-    const pointers = async () =>
-      Number(
-        (
-          await dataSource.query<Array<{ n: string }>>(
-            `SELECT count(DISTINCT chunk_id)::text AS n FROM ${toast}`,
-          )
-        )[0]!.n,
-      );
-    const before = await pointers();
-    // At least this account's two profiles (PostgreSQL keeps a row under 2 KB in line by default).
-    expect(before).toBeGreaterThanOrEqual(2);
-    let revision = (await readCatalogAccount(dataSource.manager, owner.udf))!.revision;
-    for (let n = 0; n < 5; n++) {
-      const [outcome] = await commitCatalogChanges(dataSource.manager, [
-        {
-          account: { accountUdf: owner.udf, status: 'active' },
-          expectedRevision: revision,
-          objects: [],
-          entry: encodeEntry({ op: 'test', group: 'outofline', n }),
-          nonce: `outofline-${n}`,
-          nonceExpiresAtMs: Date.now() + 60_000,
-        },
-      ]);
-      expect(outcome!.outcome).toBe('committed');
-      revision = (outcome as { revision: string }).revision;
-    }
-    // Five new versions of the row, no new out-of-line value: they point to the same two.
-    expect(await pointers()).toBe(before);
-  });
-
   it('a Personal Profile updated on the fast path is written to the account row', async () => {
     const owner = await TestAccount.create('fastpersonal@example.com');
     await ok(await owner.createAccount(), 'CreateAccount');

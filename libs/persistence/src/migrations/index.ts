@@ -24,7 +24,6 @@ import { LogKeyTransitions1763809400000 } from './1763809400000-log-key-transiti
 import { CatalogsInbound1763809500000 } from './1763809500000-catalogs-inbound';
 import { QueueSerialScan1763809600000 } from './1763809600000-queue-serial-scan';
 import { AccountStateProfiles1763809700000 } from './1763809700000-account-state-profiles';
-import { AccountProfilesOutOfLine1763809800000 } from './1763809800000-account-profiles-out-of-line';
 
 /**
  * Every migration, oldest first. Listed explicitly (not by file glob) so that the compiled
@@ -57,5 +56,4 @@ export const MIGRATIONS = [
   CatalogsInbound1763809500000,
   QueueSerialScan1763809600000,
   AccountStateProfiles1763809700000,
-  AccountProfilesOutOfLine1763809800000,
 ];

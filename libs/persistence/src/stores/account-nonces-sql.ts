@@ -44,9 +44,12 @@ export async function writeAccountNonces(
   }
   if (forgotten.length > 0) {
     // Each account's forgotten nonces are found through the (…, account, time) index, then deleted by
-    // their row address: the cost follows the rows forgotten. As a join, the planner hashed the
-    // accounts and scanned the whole table for every batch, which holds every account's window (a
-    // 30-second ingest: 3 ms a batch to delete nothing, growing with the rate times the window).
+    // their row address: an index probe per account and a row per nonce forgotten. As a join, the
+    // planner hashed the accounts and scanned the whole table for every batch, which holds every
+    // account's window (a 30-second ingest: 3 ms a batch to delete nothing, growing with the rate
+    // times the window). By row address, a row another transaction changed meanwhile would be left
+    // for a later batch; there is none: one transaction at a time writes a table's (a peer's) nonces
+    // (the log-signer's `log_account_states_state` row, the mirror's `mirror_heads … FOR UPDATE`).
     await query(
       `DELETE FROM ${scope.table} WHERE ctid = ANY (ARRAY(
          SELECT n.ctid FROM unnest(${p(0)}::text[], ${p(1)}::bigint[]) AS u(a, t)
