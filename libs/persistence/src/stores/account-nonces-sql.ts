@@ -15,8 +15,8 @@ export type NonceScope =
  * Inside the transaction that stores `states`: the nonces their entries added, one row each (a nonce
  * stored already — forgotten by the window and used again — takes its new time), then every nonce of
  * those accounts that their windows forgot (time below `forgetBefore`). Two statements whatever the
- * number of accounts; nothing is rewritten, and nothing is read but the rows written or deleted
- * (account-nonces-sql.spec.ts).
+ * number of accounts; nothing is rewritten, and nothing is read but an index probe per account and
+ * the rows written or deleted (account-nonces-sql.spec.ts).
  */
 export async function writeAccountNonces(
   query: Query,
