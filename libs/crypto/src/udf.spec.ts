@@ -1,5 +1,6 @@
 import { codeOf } from '../test/error-code';
-import { parseUdf, presentFingerprint, udfKindOf, udfMatches } from './udf';
+import fc from 'fast-check';
+import { groupUdfCharacters, parseUdf, presentFingerprint, udfKindOf, udfMatches } from './udf';
 
 const SHA2 = 'MDDK-7N6A-727A-JZNO-STRX-XKS7-DJAF'; // draft §5.1.6
 const SHARE = 'SAYC-UW4N-56UI-VTTZ-62UN-J6FP-ETD3-O'; // draft §4.5
@@ -118,5 +119,28 @@ describe('udfMatches', () => {
 
   it('throws on malformed input', () => {
     expect(codeOf(() => udfMatches(SHA2, 'not a udf'))).toBe('udf.malformed');
+  });
+});
+
+describe('groupUdfCharacters', () => {
+  it('puts a dash between groups of four, and none at either end', () => {
+    expect(['', 'A', 'ABCD', 'ABCDE', 'ABCDEFGH', 'ABCDEFGHI'].map(groupUdfCharacters)).toEqual([
+      '',
+      'A',
+      'ABCD',
+      'ABCD-E',
+      'ABCD-EFGH',
+      'ABCD-EFGH-I',
+    ]);
+  });
+
+  it("groups as the draft's rule does, for any text (property)", () => {
+    // The rule written as a regular expression, as it was before the loop (§3.1).
+    const reference = (text: string) => text.replace(/(.{4})(?=.)/g, '$1-');
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Z2-7]{0,120}$/), (text) => {
+        expect(groupUdfCharacters(text)).toBe(reference(text));
+      }),
+    );
   });
 });

@@ -1,4 +1,5 @@
 import {
+  BoundedMemo,
   findDuplicateMember,
   fromBase64Url,
   fromUtf8,
@@ -10,6 +11,27 @@ import { MeshError, type MeshErrorCode } from './mesh-error';
 
 /** Longer than the text of any UDF (at most 520 bits: 104 Base32 characters and their dashes). */
 const MAX_UDF_TEXT = 200;
+
+/**
+ * Texts found to be UDFs in their canonical form (issue #17: every entry names its account, its
+ * device and its profile again, and each was parsed, dashes stripped and put back, to check it).
+ * Only a text that passed is kept, so input that fails cannot push the accounts out.
+ */
+const canonicalUdfs = new BoundedMemo<string, true>(4096, MAX_UDF_TEXT);
+
+/** `parseUdf(text).text === text`, remembered for the texts it holds of. */
+function isCanonicalUdf(text: string): boolean {
+  if (canonicalUdfs.peek(text) === true) return true;
+  let canonical: string | undefined;
+  try {
+    canonical = text.length <= MAX_UDF_TEXT ? parseUdf(text).text : undefined;
+  } catch {
+    canonical = undefined;
+  }
+  if (canonical !== text) return false;
+  canonicalUdfs.keep(text, true);
+  return true;
+}
 
 /** A JSON object, as payloads and records are. */
 export type JsonObject = { readonly [key: string]: JsonValue };
@@ -112,13 +134,7 @@ export class JsonReader {
    */
   udf(name: string): string {
     const value = this.string(name);
-    let canonical: string | undefined;
-    try {
-      canonical = value.length <= MAX_UDF_TEXT ? parseUdf(value).text : undefined;
-    } catch {
-      canonical = undefined;
-    }
-    if (canonical !== value) this.fail(`"${name}" is not a UDF in its canonical form`);
+    if (!isCanonicalUdf(value)) this.fail(`"${name}" is not a UDF in its canonical form`);
     return value;
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AccountStateRecord } from '@cryptomesh/audit';
-import { storedStates } from './account-state-profiles';
+import { CommittedProfiles, storedStates } from './account-state-profiles';
 
 const jws = (tag: string) => ({ protected: `h-${tag}`, payload: `p-${tag}`, signature: `s-${tag}` });
 const record = (account: string, state: Record<string, unknown>): AccountStateRecord => ({
@@ -54,5 +54,59 @@ describe('storedStates: each signed profile once, the state row by reference (is
     expect(stored.states.map((s) => (JSON.parse(s) as { account: string }).account)).toEqual(['a', 'b']);
     expect(stored.digests).toHaveLength(2);
     expect(stored.bodies).toHaveLength(2);
+  });
+
+  const active = (account: string, master: object, objects: unknown[] = []) =>
+    record(account, { v: 2, account, status: 'active', master, personal: jws('p'), objects });
+  const masterDigest = (states: string[]) =>
+    (JSON.parse(states[0]!) as { master: { sha256: string } }).master.sha256;
+
+  it('refers to a profile object stored before by the digest of what it holds now, not what it held then', () => {
+    const master = jws('m');
+    const first = storedStates([active('a', master)]);
+    expect(storedStates([active('a', master)])).toEqual(first);
+    // The same object, one member changed: a stale digest would name a profile the state no longer holds.
+    master.signature = 's-other';
+    const changed = storedStates([active('a', master)]);
+    expect(masterDigest(changed.states)).toBe(sha256(JSON.stringify(master)));
+    expect(masterDigest(changed.states)).not.toBe(masterDigest(first.states));
+    // A member added, or one taken away and put back in another order: the text changes, so does the digest.
+    const added = Object.assign(master, { header: 'h' });
+    expect(masterDigest(storedStates([active('a', added)]).states)).toBe(sha256(JSON.stringify(added)));
+    const reordered = { payload: 'p-m', protected: 'h-m', signature: 's-m' };
+    storedStates([active('a', reordered)]);
+    const back = reordered as Record<string, string>;
+    delete back.payload;
+    back.payload = 'p-m';
+    expect(masterDigest(storedStates([active('a', back)]).states)).toBe(sha256(JSON.stringify(back)));
+  });
+
+  it('digests a profile that is not a flat object of strings from its text every time', () => {
+    const nested = { protected: 'h', payload: 'p', signature: 's', extra: { n: 1 } };
+    storedStates([active('a', nested)]);
+    nested.extra.n = 2;
+    expect(masterDigest(storedStates([active('a', nested)]).states)).toBe(sha256(JSON.stringify(nested)));
+  });
+
+  it('leaves out the profiles a committed transaction stored, and still refers to them', () => {
+    const committed = new CommittedProfiles();
+    const first = storedStates([active('a', jws('m'), [['app', jws('app')]])], committed);
+    expect(first.bodies).toHaveLength(3);
+    // Written, not committed: sent again.
+    expect(storedStates([active('a', jws('m'))], committed).bodies).toHaveLength(2);
+    committed.add(first);
+    const next = storedStates([active('a', jws('m'), [['app', jws('app2')]])], committed);
+    expect(next.bodies.map((b) => JSON.parse(b) as unknown)).toEqual([jws('app2')]);
+    expect(masterDigest(next.states)).toBe(sha256(JSON.stringify(jws('m'))));
+  });
+
+  it('holds at most its limit of digests, forgetting the oldest first', () => {
+    const committed = new CommittedProfiles(2);
+    const one = (tag: string) =>
+      storedStates([record(tag, { v: 2, account: tag, status: 'deleted', master: jws(tag), objects: [] })]);
+    for (const tag of ['a', 'b', 'c']) committed.add(one(tag));
+    expect(committed.size).toBe(2);
+    expect(committed.has(sha256(JSON.stringify(jws('a'))))).toBe(false);
+    expect(committed.has(sha256(JSON.stringify(jws('c'))))).toBe(true);
   });
 });

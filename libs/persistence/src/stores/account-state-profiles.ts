@@ -27,17 +27,63 @@ export interface StoredStates {
   readonly bodies: string[];
 }
 
-/** Splits `records`' states into state rows with references and the profiles they refer to. */
-export function storedStates(records: readonly AccountStateRecord[]): StoredStates {
-  const profiles = new Map<string, { digest: Buffer; body: string }>();
+/** What one profile of a state is stored as: its JSON text and that text's SHA-256. */
+interface ProfileRow {
+  readonly body: string;
+  readonly digest: Buffer;
+  readonly hex: string;
+}
+
+/**
+ * The row last made for each profile object, with the members it was made from (issue #17: a
+ * state kept in memory is stored again with every batch or part that touches its account, and
+ * each of its profiles was serialised and hashed again, though it had not changed). A row is kept
+ * only for a plain object of strings, and answers only while the object holds exactly those
+ * members with those values: then its JSON text, and so its digest, is the same.
+ */
+const rows = new WeakMap<
+  object,
+  { readonly members: ReadonlyArray<readonly [string, string]>; readonly row: ProfileRow }
+>();
+
+function profileRow(jws: object): ProfileRow {
+  const kept = rows.get(jws);
+  if (kept !== undefined && holdsExactly(jws, kept.members)) return kept.row;
+  const body = JSON.stringify(jws);
+  const digest = createHash('sha256').update(body).digest();
+  const row = { body, digest, hex: digest.toString('hex') };
+  const members = Object.getPrototypeOf(jws) === Object.prototype ? Object.entries(jws) : [];
+  if (members.length > 0 && members.every((m): m is [string, string] => typeof m[1] === 'string'))
+    rows.set(jws, { members, row });
+  return row;
+}
+
+function holdsExactly(value: object, members: ReadonlyArray<readonly [string, string]>): boolean {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const names = Object.keys(value);
+  if (names.length !== members.length) return false;
+  for (let i = 0; i < names.length; i++) {
+    const [name, text] = members[i]!;
+    if (names[i] !== name || (value as Record<string, unknown>)[name] !== text) return false;
+  }
+  return true;
+}
+
+/**
+ * Splits `records`' states into state rows with references and the profiles they refer to,
+ * leaving out the profiles `committed` says are stored already.
+ */
+export function storedStates(
+  records: readonly AccountStateRecord[],
+  committed?: CommittedProfiles,
+): StoredStates {
+  const profiles = new Map<string, ProfileRow>();
   const reference = (jws: unknown): unknown => {
     if (typeof jws !== 'object' || jws === null) return jws;
     if ('sha256' in jws) throw new RangeError('an account state to store holds a profile reference already');
-    const body = JSON.stringify(jws);
-    const digest = createHash('sha256').update(body).digest();
-    const hex = digest.toString('hex');
-    if (!profiles.has(hex)) profiles.set(hex, { digest, body });
-    return { sha256: hex };
+    const row = profileRow(jws);
+    if (!profiles.has(row.hex) && committed?.has(row.hex) !== true) profiles.set(row.hex, row);
+    return { sha256: row.hex };
   };
   const states = records.map(({ state }) => {
     const objects = Array.isArray(state.objects)
@@ -54,6 +100,38 @@ export function storedStates(records: readonly AccountStateRecord[]): StoredStat
   // once, a moved account's Master Profile in both logs) lock them in one order, never in a cycle.
   const sorted = [...profiles.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
   return { states, digests: sorted.map((p) => p.digest), bodies: sorted.map((p) => p.body) };
+}
+
+/**
+ * The profiles one store has committed to its table, by digest, at most `limit` of them (issue
+ * #17: the log-signer stores the states of the accounts a batch touched with every batch, and sent
+ * their unchanged profiles each time, to be found there already). A profile row is never deleted
+ * (the services may only insert them, docs/design/federation.md "Stored account states"), so one
+ * known committed is left out of the next writes. Only what a transaction that committed wrote is
+ * added; a store forgets nothing else, and a digest not held is written as before.
+ */
+export class CommittedProfiles {
+  private readonly digests = new Set<string>();
+
+  constructor(private readonly limit = 65_536) {}
+
+  has(hex: string): boolean {
+    return this.digests.has(hex);
+  }
+
+  /** After the COMMIT of the transaction that wrote `stored`'s profiles. */
+  add(stored: StoredStates): void {
+    for (const digest of stored.digests) {
+      const hex = digest.toString('hex');
+      this.digests.delete(hex);
+      if (this.digests.size >= this.limit) this.digests.delete(this.digests.values().next().value as string);
+      this.digests.add(hex);
+    }
+  }
+
+  get size(): number {
+    return this.digests.size;
+  }
 }
 
 /** Inside the transaction that stores the states: their profiles, each written once ever. */

@@ -17,7 +17,13 @@ import { materialiseTiles } from './tile-sql';
 import { integerArray } from './array-literal';
 import { packBytes, packedEntries } from './packed-bytes';
 import { storedNoncesColumn, writeAccountNonces } from './account-nonces-sql';
-import { resolvedStateSql, storedStates, writeStateProfiles } from './account-state-profiles';
+import {
+  CommittedProfiles,
+  resolvedStateSql,
+  storedStates,
+  writeStateProfiles,
+  type StoredStates,
+} from './account-state-profiles';
 import {
   readIndexedSize,
   writeProfileIndex,
@@ -133,6 +139,8 @@ export class PostgresLogSignerSession {
    * transaction (issue #17, docs/design/log-signer.md "Sequencing").
    */
   private queueWasEmpty = false;
+  /** The state profiles this session's transactions committed: not sent again (storedStates). */
+  private readonly committedProfiles = new CommittedProfiles();
 
   constructor(private readonly client: Client) {}
 
@@ -284,12 +292,15 @@ export class PostgresLogSignerSession {
       // batch.first, so a stale head or an un-backfilled index rolls the whole batch back.
       await writeProfileIndex(this.query, { first: batch.first, profiles: batch.profiles });
       // So do the account states the records were re-checked against (rules.out-of-step likewise).
-      if (batch.accountStates !== undefined)
-        await this.writeStates(batch.first, batch.first + entries.length, batch.accountStates);
+      const stored =
+        batch.accountStates === undefined
+          ? undefined
+          : await this.writeStates(batch.first, batch.first + entries.length, batch.accountStates);
       await this.query('DELETE FROM log_queue WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
       // Commit point (sequencing): see apps/log-signer/src/log-signer.service.ts for what a crash
       // here leaves and how start-up recovers.
       await this.query('COMMIT');
+      if (stored !== undefined) this.committedProfiles.add(stored);
       return rows.length;
     } catch (error) {
       await this.query('ROLLBACK').catch(() => undefined);
@@ -327,26 +338,34 @@ export class PostgresLogSignerSession {
   async checkAccounts(first: number, end: number, states: readonly LogAccountState[]): Promise<void> {
     await this.query('BEGIN');
     try {
-      await this.writeStates(first, end, states);
+      const stored = await this.writeStates(first, end, states);
       // Commit point (backfill): a crash before it leaves the checked size at `first`, and the next
       // leader re-checks the same entries from the same stored states.
       await this.query('COMMIT');
+      if (stored !== undefined) this.committedProfiles.add(stored);
     } catch (error) {
       await this.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
 
-  /** Inside a transaction: the checked size moves from `first` to `end` (or rejects) with the states. */
-  private async writeStates(first: number, end: number, states: readonly LogAccountState[]): Promise<void> {
+  /**
+   * Inside a transaction: the checked size moves from `first` to `end` (or rejects) with the states.
+   * Resolves to what was written of them, for `committedProfiles` once the transaction commits.
+   */
+  private async writeStates(
+    first: number,
+    end: number,
+    states: readonly LogAccountState[],
+  ): Promise<StoredStates | undefined> {
     const moved = await this.query<{ checked_size: string }>(
       'UPDATE log_account_states_state SET checked_size = $2 WHERE checked_size = $1 RETURNING checked_size',
       [String(first), String(end)],
     );
     if (moved.length !== 1)
       throw new LogStoreError('rules.out-of-step', `the account states do not end at entry ${first}`);
-    if (states.length === 0) return;
-    const stored = storedStates(states);
+    if (states.length === 0) return undefined;
+    const stored = storedStates(states, this.committedProfiles);
     await writeStateProfiles(this.query, 'log_account_profiles', stored);
     await this.query(
       `INSERT INTO log_account_states (account, state, through)
@@ -355,6 +374,7 @@ export class PostgresLogSignerSession {
       [states.map((a) => a.account), stored.states, states.map((a) => String(a.through))],
     );
     await writeAccountNonces((sql, params) => this.query(sql, params), { table: 'log_nonces' }, states);
+    return stored;
   }
 
   /** Entries [0, n) are in the profile index. */
