@@ -113,7 +113,7 @@ export type {
   UdfKind,
   VerifiedJws,
 } from './portable';
-export { nodeEd25519, nodeEd448 } from './eddsa';
+export { inThreadVerdicts, nodeEd25519, nodeEd448 } from './eddsa';
 export { nodeSha2 } from './sha2-node';
 export { installSha2, nobleSha2, sha2 } from './sha2-port';
 export type { Sha2 } from './sha2-port';

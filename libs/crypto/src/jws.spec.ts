@@ -4,7 +4,7 @@ import { asyncCodeOf, codeOf } from '../test/error-code';
 import { forgeJws, IDENTITY_POINT } from '../test/forged-jws';
 import keys from '../testdata/keys.json';
 import { fromBase64Url, fromHex, toBase64Url, utf8 } from './bytes';
-import { nobleEd25519, nobleEd448, nodeEd25519, nodeEd448 } from './eddsa';
+import { inThreadVerdicts, nobleEd25519, nobleEd448, nodeEd25519, nodeEd448 } from './eddsa';
 import { keyUdf } from './key-fingerprint';
 import { generateKeyPair } from './key-pair';
 import { readJwsHeader, signJws, verifyJws } from './jws';
@@ -322,5 +322,45 @@ describe('signature verdicts computed elsewhere (issue #17, worker threads)', ()
     );
     expect(code).toBe('jws.weak-key');
     expect(asked).toBe(0);
+  });
+});
+
+describe("OpenSSL's verdicts in the calling thread (issue #17, the gateway's inThreadVerdicts)", () => {
+  it('gives verifyJws the verdict jose gives, for Ed25519 and Ed448, honest and forged', async () => {
+    for (const [pair, wrong] of [
+      [ed25519, other],
+      [ed448, generateKeyPair('Ed448', (n) => new Uint8Array(n).fill(14))],
+    ] as const) {
+      const jws = await signJws(payload, pair);
+      const signature = fromBase64Url(jws.signature)!;
+      signature[5] = signature[5]! ^ 1;
+      const cases = [
+        jws,
+        { ...jws, payload: encodeJson({ forged: true }) },
+        { ...jws, signature: toBase64Url(signature) },
+        await signJws(payload, wrong),
+      ];
+      for (const input of cases) {
+        const viaJose = await asyncCodeOf(() => verifyJws(input, pair));
+        const inThread = await asyncCodeOf(() => verifyJws(input, pair, { verdicts: inThreadVerdicts }));
+        expect(inThread).toBe(viaJose);
+      }
+      expect((await verifyJws(jws, pair, { verdicts: inThreadVerdicts })).payload).toEqual(payload);
+    }
+  });
+
+  it('answers for every check it is asked about, never leaving one to jose', () => {
+    const check = (pair: typeof ed25519 | typeof ed448, message: Uint8Array) => ({
+      algorithm: pair.algorithm,
+      publicKey: pair.publicKey,
+      message,
+      signature: (pair.algorithm === 'Ed25519' ? nodeEd25519 : nodeEd448).sign(pair.privateKey, message),
+    });
+    for (const pair of [ed25519, ed448]) {
+      const honest = check(pair, payload);
+      expect(inThreadVerdicts(honest)).toBe(true);
+      expect(inThreadVerdicts({ ...honest, message: utf8('another') })).toBe(false);
+      expect(inThreadVerdicts({ ...honest, publicKey: other.publicKey })).toBe(false);
+    }
   });
 });

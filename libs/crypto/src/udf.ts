@@ -81,7 +81,8 @@ export function checkUdfPrecision(bits: number): void {
 }
 
 /**
- * Inserts '-' between groups of 4 characters (§3.1). A loop over slices, not a regular expression:
+ * Inserts '-' between groups of 4 Base32 characters (§3.1; what `base32Encode` writes, or a
+ * UDF's text without its dashes — no line terminators). A loop over slices, not a regular expression:
  * every UDF a portal or an auditor reads or makes is grouped, and the expression took three times
  * as long (issue #17).
  */

@@ -102,6 +102,28 @@ describe("encodeAuditedAccount / decodeAuditedAccount (the mirror's stored accou
     );
   });
 
+  it('encodes a profile as the same frozen JWS object every time, so its store serialises it once (issue #17)', () => {
+    const first = encodeAuditedAccount(updated);
+    const again = encodeAuditedAccount(updated);
+    expect(again.master).toBe(first.master);
+    expect(again.personal).toBe(first.personal);
+    expect(again.objects).toEqual(first.objects);
+    const jwsIn = (o: unknown) => (o as Array<[string, unknown]>).map(([, jws]) => jws);
+    jwsIn(again.objects).forEach((jws, i) => expect(jws).toBe(jwsIn(first.objects)[i]));
+    expect(Object.isFrozen(first.master)).toBe(true);
+    // A profile whose JWS changed since (the same object, another signature) is encoded anew.
+    const signed = updated.state.master.jws as { signature: string };
+    const signature = signed.signature;
+    try {
+      signed.signature = `${signature}x`;
+      const changed = encodeAuditedAccount(updated).master as { signature: string };
+      expect(changed).not.toBe(first.master);
+      expect(changed.signature).toBe(`${signature}x`);
+    } finally {
+      signed.signature = signature;
+    }
+  });
+
   it("stores no nonce in the state: a busy account's state does not grow with its window (issue #17)", () => {
     const stored = encodeAuditedAccount(updated);
     expect(stored).not.toHaveProperty('nonces');

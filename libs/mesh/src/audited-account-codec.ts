@@ -100,9 +100,24 @@ export function decodeAuditedAccount(
   return { state, nonces: NonceWindow.of(nonces) };
 }
 
+/**
+ * The JWS object each signed profile was last encoded as (issue #17): a state is encoded again with
+ * every batch or part that touches its account, and the stores serialise and hash a profile once
+ * only while they are handed the same object for it (`storedStates`, libs/persistence). Frozen, and
+ * given again only while the profile's JWS holds the same three members.
+ */
+const encodedJws = new WeakMap<
+  SignedProfile,
+  Readonly<{ protected: string; payload: string; signature: string }>
+>();
+
 function jwsOf(signed: SignedProfile): JsonObject {
   const { protected: header, payload, signature } = signed.jws;
-  return { protected: header, payload, signature };
+  const kept = encodedJws.get(signed);
+  if (kept?.protected === header && kept.payload === payload && kept.signature === signature) return kept;
+  const jws = Object.freeze({ protected: header, payload, signature });
+  encodedJws.set(signed, jws);
+  return jws;
 }
 
 function bad(detail: string): never {

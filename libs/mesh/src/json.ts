@@ -15,7 +15,8 @@ const MAX_UDF_TEXT = 200;
 /**
  * Texts found to be UDFs in their canonical form (issue #17: every entry names its account, its
  * device and its profile again, and each was parsed, dashes stripped and put back, to check it).
- * Only a text that passed is kept, so input that fails cannot push the accounts out.
+ * Only a text that passed is kept; the oldest goes first, so input that names many new UDFs only
+ * makes the known ones parsed again, as they were before.
  */
 const canonicalUdfs = new BoundedMemo<string, true>(4096, MAX_UDF_TEXT);
 

@@ -21,6 +21,7 @@ import {
   writeCatalogObjects,
   type CatalogPeek,
 } from '@cryptomesh/persistence';
+import { inThreadVerdicts } from '@cryptomesh/crypto';
 import { MetricsService } from '@cryptomesh/service';
 import { AccountLimits } from '../auth/account-limits';
 import { checkFingerprint, replayed, RequestAuthenticator } from '../auth/request-authenticator';
@@ -150,7 +151,8 @@ export class RecordCommitter {
     }, 'the Authorisation');
     const clock = { now: context.receivedAtMs, maxSkewMs: this.config.CLOCK_SKEW_MS };
     // Bound to this portal: a request signed for another one is 'request.wrong-portal' (issue #14).
-    const portal = { origin: this.config.LOG_ORIGIN };
+    // Its signatures verified by OpenSSL in this thread, not through jose (issue #17, `inThreadVerdicts`).
+    const portal = { origin: this.config.LOG_ORIGIN, signatures: inThreadVerdicts };
     const create = options.create === true;
     // The fast path (issue #17): a change of an existing account with nothing else to write in its
     // transaction is validated against the state kept from this process's last commit and written
@@ -319,7 +321,7 @@ export class RecordCommitter {
   private async refuseForgery(name: AccountName, record: TransactionRecord, create: boolean): Promise<void> {
     const state = create ? undefined : (await this.load(this.dataSource.manager, name, false, false))?.state;
     try {
-      await applyRecord(state, record, { origin: this.config.LOG_ORIGIN });
+      await applyRecord(state, record, { origin: this.config.LOG_ORIGIN, signatures: inThreadVerdicts });
     } catch (error) {
       if (isMeshError(error) && FORGERY.has(error.code)) throw toGatewayError(error, 'the Authorisation');
     }

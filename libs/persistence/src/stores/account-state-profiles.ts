@@ -35,38 +35,41 @@ interface ProfileRow {
 }
 
 /**
- * The row last made for each profile object, with the members it was made from (issue #17: a
- * state kept in memory is stored again with every batch or part that touches its account, and
- * each of its profiles was serialised and hashed again, though it had not changed). A row is kept
- * only for a plain object of strings, and answers only while the object holds exactly those
- * members with those values: then its JSON text, and so its digest, is the same.
+ * The row last made for each profile object (issue #17: a state kept in memory is stored again
+ * with every batch or part that touches its account, and each of its profiles was serialised and
+ * hashed again, though it had not changed). The codec hands the same frozen JWS object for a
+ * profile every time (`encodeAuditedAccount`), so the row is found by the object. It is kept only
+ * for a plain object of exactly the three JWS members, all strings, and answers only while the
+ * object still holds exactly those members with those values: then its JSON text, and so its digest,
+ * is the same. Anything else is serialised and hashed every time.
  */
-const rows = new WeakMap<
-  object,
-  { readonly members: ReadonlyArray<readonly [string, string]>; readonly row: ProfileRow }
->();
+const rows = new WeakMap<object, { readonly jws: FlatJws; readonly row: ProfileRow }>();
+
+type FlatJws = { readonly protected: string; readonly payload: string; readonly signature: string };
 
 function profileRow(jws: object): ProfileRow {
   const kept = rows.get(jws);
-  if (kept !== undefined && holdsExactly(jws, kept.members)) return kept.row;
+  if (kept !== undefined && isFlatJws(jws) && sameJws(jws, kept.jws)) return kept.row;
   const body = JSON.stringify(jws);
   const digest = createHash('sha256').update(body).digest();
   const row = { body, digest, hex: digest.toString('hex') };
-  const members = Object.getPrototypeOf(jws) === Object.prototype ? Object.entries(jws) : [];
-  if (members.length > 0 && members.every((m): m is [string, string] => typeof m[1] === 'string'))
-    rows.set(jws, { members, row });
+  if (isFlatJws(jws))
+    rows.set(jws, { jws: { protected: jws.protected, payload: jws.payload, signature: jws.signature }, row });
   return row;
 }
 
-function holdsExactly(value: object, members: ReadonlyArray<readonly [string, string]>): boolean {
+/** A plain object whose own enumerable members are exactly `protected`, `payload`, `signature`, in that order, all strings. */
+function isFlatJws(value: object): value is FlatJws {
   if (Object.getPrototypeOf(value) !== Object.prototype) return false;
   const names = Object.keys(value);
-  if (names.length !== members.length) return false;
-  for (let i = 0; i < names.length; i++) {
-    const [name, text] = members[i]!;
-    if (names[i] !== name || (value as Record<string, unknown>)[name] !== text) return false;
-  }
-  return true;
+  if (names.length !== 3 || names[0] !== 'protected' || names[1] !== 'payload' || names[2] !== 'signature')
+    return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.protected === 'string' && typeof v.payload === 'string' && typeof v.signature === 'string';
+}
+
+function sameJws(a: FlatJws, b: FlatJws): boolean {
+  return a.protected === b.protected && a.payload === b.payload && a.signature === b.signature;
 }
 
 /**
@@ -113,7 +116,7 @@ export function storedStates(
 export class CommittedProfiles {
   private readonly digests = new Set<string>();
 
-  constructor(private readonly limit = 65_536) {}
+  constructor(private readonly limit = 16_384) {}
 
   has(hex: string): boolean {
     return this.digests.has(hex);
