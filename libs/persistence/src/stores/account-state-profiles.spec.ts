@@ -81,6 +81,21 @@ describe('storedStates: each signed profile once, the state row by reference (is
     expect(masterDigest(storedStates([active('a', back)]).states)).toBe(sha256(JSON.stringify(back)));
   });
 
+  it("finds a profile object's digest again instead of hashing its text (the codec's frozen objects)", () => {
+    const master = Object.freeze(jws('m'));
+    const first = storedStates([active('a', master)]);
+    const again = storedStates([active('a', master)]);
+    const digestOf = (stored: typeof first) =>
+      stored.digests[stored.bodies.findIndex((b) => b === JSON.stringify(master))];
+    // The same Buffer: made once, found by the object (a digest made again would be another).
+    expect(digestOf(again)).toBe(digestOf(first));
+    expect(digestOf(again)!.toString('hex')).toBe(sha256(JSON.stringify(master)));
+    // A copy of it is another object: hashed from its text, the same digest.
+    const copy = storedStates([active('a', { ...master })]);
+    expect(digestOf(copy)).not.toBe(digestOf(first));
+    expect(digestOf(copy)).toEqual(digestOf(first));
+  });
+
   it('digests a profile that is not a flat object of strings from its text every time', () => {
     const nested = { protected: 'h', payload: 'p', signature: 's', extra: { n: 1 } };
     storedStates([active('a', nested)]);

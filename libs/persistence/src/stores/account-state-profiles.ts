@@ -27,35 +27,39 @@ export interface StoredStates {
   readonly bodies: string[];
 }
 
-/** What one profile of a state is stored as: its JSON text and that text's SHA-256. */
-interface ProfileRow {
-  readonly body: string;
+/** What one profile of a state is stored under: the SHA-256 of its JSON text. */
+interface ProfileDigest {
   readonly digest: Buffer;
   readonly hex: string;
 }
 
 /**
- * The row last made for each profile object (issue #17: a state kept in memory is stored again
+ * The digest last made for each profile object (issue #17: a state kept in memory is stored again
  * with every batch or part that touches its account, and each of its profiles was serialised and
  * hashed again, though it had not changed). The codec hands the same frozen JWS object for a
- * profile every time (`encodeAuditedAccount`), so the row is found by the object. It is kept only
- * for a plain object of exactly the three JWS members, all strings, and answers only while the
- * object still holds exactly those members with those values: then its JSON text, and so its digest,
- * is the same. Anything else is serialised and hashed every time.
+ * profile every time (`encodeAuditedAccount`), so the digest is found by the object. It is kept
+ * only for a plain object of exactly the three JWS members, all strings, and answers only while
+ * the object still holds exactly those members with those values: then its JSON text, and so its
+ * digest, is the same. Anything else is serialised and hashed every time. The text itself is not
+ * kept (it would double what a cached state holds): a profile to be written is serialised again.
  */
-const rows = new WeakMap<object, { readonly jws: FlatJws; readonly row: ProfileRow }>();
+const digests = new WeakMap<object, { readonly jws: FlatJws; readonly digest: ProfileDigest }>();
 
 type FlatJws = { readonly protected: string; readonly payload: string; readonly signature: string };
 
-function profileRow(jws: object): ProfileRow {
-  const kept = rows.get(jws);
-  if (kept !== undefined && isFlatJws(jws) && sameJws(jws, kept.jws)) return kept.row;
+/** The profile's digest, and its text when it had to be made for the digest. */
+function profileDigest(jws: object): ProfileDigest & { readonly body?: string } {
+  const kept = digests.get(jws);
+  if (kept !== undefined && isFlatJws(jws) && sameJws(jws, kept.jws)) return kept.digest;
   const body = JSON.stringify(jws);
   const digest = createHash('sha256').update(body).digest();
-  const row = { body, digest, hex: digest.toString('hex') };
+  const made = { digest, hex: digest.toString('hex') };
   if (isFlatJws(jws))
-    rows.set(jws, { jws: { protected: jws.protected, payload: jws.payload, signature: jws.signature }, row });
-  return row;
+    digests.set(jws, {
+      jws: { protected: jws.protected, payload: jws.payload, signature: jws.signature },
+      digest: made,
+    });
+  return { ...made, body };
 }
 
 /** A plain object whose own enumerable members are exactly `protected`, `payload`, `signature`, in that order, all strings. */
@@ -80,13 +84,14 @@ export function storedStates(
   records: readonly AccountStateRecord[],
   committed?: CommittedProfiles,
 ): StoredStates {
-  const profiles = new Map<string, ProfileRow>();
+  const profiles = new Map<string, { digest: Buffer; body: string }>();
   const reference = (jws: unknown): unknown => {
     if (typeof jws !== 'object' || jws === null) return jws;
     if ('sha256' in jws) throw new RangeError('an account state to store holds a profile reference already');
-    const row = profileRow(jws);
-    if (!profiles.has(row.hex) && committed?.has(row.hex) !== true) profiles.set(row.hex, row);
-    return { sha256: row.hex };
+    const found = profileDigest(jws);
+    if (!profiles.has(found.hex) && committed?.has(found.hex) !== true)
+      profiles.set(found.hex, { digest: found.digest, body: found.body ?? JSON.stringify(jws) });
+    return { sha256: found.hex };
   };
   const states = records.map(({ state }) => {
     const objects = Array.isArray(state.objects)

@@ -33,6 +33,12 @@ describe('PostgresLogSignerSession: profiles committed are not sent again (issue
         if (sql === 'COMMIT' && control.failCommit) return Promise.reject(new Error('the commit failed'));
         if (sql.startsWith('UPDATE log_account_states_state'))
           return Promise.resolve({ rows: [{ checked_size: String(params[1]) }] });
+        if (sql.startsWith('UPDATE log_profile_index_state'))
+          return Promise.resolve({ rows: [{ indexed_size: String(params[1]) }] });
+        if (sql.includes('FROM log_queue ORDER BY seq LIMIT $1 FOR UPDATE'))
+          return Promise.resolve({
+            rows: [{ seq: '1', entry: Buffer.from('{}'), request_id: null, queued_ms: 0 }],
+          });
         if (sql.includes('INSERT INTO log_account_profiles'))
           sent.push(
             (params[1] as string[]).map((body) => (JSON.parse(body) as { payload: string }).payload).sort(),
@@ -63,5 +69,22 @@ describe('PostgresLogSignerSession: profiles committed are not sent again (issue
     const next = session();
     await next.session.checkAccounts(1, 2, [state('a', 'v1')]);
     expect(next.sent).toEqual([['p-m-a', 'p-p', 'p-v1']]);
+  });
+
+  it('sequencing: the same, for the states a batch stores with its entries', async () => {
+    const { session: s, sent, control } = session();
+    const batch = (first: number, states: AccountStateRecord[]) => () => ({
+      first,
+      leafHashes: [new Uint8Array(32)],
+      nodes: [],
+      profiles: [undefined],
+      accountStates: states,
+    });
+    control.failCommit = true;
+    await expect(s.sequence(10, batch(0, [state('a', 'v1')]))).rejects.toThrow('the commit failed');
+    control.failCommit = false;
+    await s.sequence(10, batch(0, [state('a', 'v1')]));
+    await s.sequence(10, batch(1, [state('a', 'v2')]));
+    expect(sent).toEqual([['p-m-a', 'p-p', 'p-v1'], ['p-m-a', 'p-p', 'p-v1'], ['p-v2']]);
   });
 });
