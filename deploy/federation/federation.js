@@ -60,10 +60,12 @@ function mainOf(service) {
 
 /**
  * Node's own flags for a service, as every shipped deployment starts it (docker-compose.yml,
- * deploy/k8s): the replication service collects garbage on its main thread alone
- * (docs/configuration.md "Node flags").
+ * deploy/k8s): the replication service collects garbage on its main thread alone, in a young
+ * generation of at most 2 × 8 MB (docs/configuration.md "Node flags").
  */
-const SERVICE_NODE_FLAGS = Object.freeze({ replication: Object.freeze(['--single-threaded-gc']) });
+const SERVICE_NODE_FLAGS = Object.freeze({
+  replication: Object.freeze(['--single-threaded-gc', '--max-semi-space-size=8']),
+});
 
 function originOf(id) {
   return `localhost/cryptomesh/${id}`;

@@ -466,8 +466,9 @@ describe('docker-compose.yml: a three-portal federation', () => {
   });
 
   it("starts each service with node, the local federation's node flags for it, then its main", () => {
-    // docs/configuration.md "Node flags": the replication service collects garbage on one thread.
-    expect(SERVICE_NODE_FLAGS).toEqual({ replication: ['--single-threaded-gc'] });
+    // docs/configuration.md "Node flags": the replication service collects garbage on one thread,
+    // with a young generation of 2 × 8 MB.
+    expect(SERVICE_NODE_FLAGS).toEqual({ replication: ['--single-threaded-gc', '--max-semi-space-size=8'] });
     const services = Object.entries(compose.services).filter(
       ([, x]) => x.image?.startsWith('cryptomesh-portal') && x.command?.[1] !== 'deploy/kafka/setup.js',
     );
@@ -480,6 +481,7 @@ describe('docker-compose.yml: a three-portal federation', () => {
       ]);
     }
     expect(services.filter(([, s]) => s.command!.includes('--single-threaded-gc')).length).toBe(3);
+    expect(services.filter(([, s]) => s.command!.includes('--max-semi-space-size=8')).length).toBe(3);
   });
 
   it('takes its project name and host ports from compose:init, so that two stacks do not collide', async () => {

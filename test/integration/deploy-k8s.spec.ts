@@ -202,7 +202,8 @@ describe('deploy/k8s: one federation member on Kubernetes', () => {
   });
 
   it("starts each service with node, the local federation's node flags for it, then its main", () => {
-    // docs/configuration.md "Node flags": the replication service's --single-threaded-gc.
+    // docs/configuration.md "Node flags": the replication service's --single-threaded-gc and
+    // --max-semi-space-size=8.
     const commands = workloads(objects).flatMap((w) => w.spec.template.spec.containers.map((c) => c.command));
     for (const command of commands) {
       const at = command.findIndex((a) => SERVICE_MAIN.test(a));
@@ -213,6 +214,7 @@ describe('deploy/k8s: one federation member on Kubernetes', () => {
       ]);
     }
     expect(commands.filter((c) => c.includes('--single-threaded-gc')).length).toBe(1);
+    expect(commands.filter((c) => c.includes('--max-semi-space-size=8')).length).toBe(1);
   });
 
   it('defines every ConfigMap key, volume, port and selector it references, and the check catches one missing', () => {

@@ -195,6 +195,10 @@ describe('local federation (deploy/federation/federation.js)', () => {
             service,
             service === 'replication',
           ]);
+          expect([service, argv.includes('--max-semi-space-size=8')]).toEqual([
+            service,
+            service === 'replication',
+          ]);
           const listening = readFileSync(portal.logs[service], 'utf8')
             .split('\n')
             .filter((line) => line.includes('"listening"'))

@@ -10,7 +10,7 @@ import {
   type RecordProfiles,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
-import type { SignatureVerdicts } from '@cryptomesh/crypto';
+import { inThreadVerdicts, type SignatureVerdicts } from '@cryptomesh/crypto';
 import { isKeyTransitionEntry } from '@cryptomesh/log';
 import type { AccountStateRow, AccountStateStore } from './signer-store';
 
@@ -25,7 +25,8 @@ export interface RecordRulesOptions {
   readonly capacity?: number;
   /**
    * Where the records' signatures are verified (SIGNATURE_WORKERS, `withBatchedSignatures`): while
-   * the re-check runs in queue order here; without it, in this thread. The verdicts are the same.
+   * the re-check runs in queue order here; without it, in this thread by OpenSSL directly
+   * (`inThreadVerdicts`; an algorithm it does not know, through jose). The verdicts are the same.
    */
   readonly verifyBatch?: VerifyBatch;
 }
@@ -103,7 +104,7 @@ export class RecordRules {
     const verifyBatch = this.options.verifyBatch;
     const verdicts =
       verifyBatch === undefined
-        ? await run()
+        ? await run(inThreadVerdicts)
         : await withBatchedSignatures(verifyBatch, run, () => this.states.discard());
     return { ...verdicts, states: this.states.staged() };
   }
@@ -125,7 +126,10 @@ export class RecordRules {
     for (const [i, entry] of entries.entries()) {
       // A key transition is the log-signer's own record, not an account's (log-format.md).
       if (isKeyTransitionEntry(entry)) continue;
-      const checked = await this.recheck(entry, first + i, { origin: this.options.origin });
+      const checked = await this.recheck(entry, first + i, {
+        origin: this.options.origin,
+        signatures: inThreadVerdicts,
+      });
       if (typeof checked === 'string') violations.push({ index: first + i, reason: checked });
     }
     return { violations, states: this.states.staged() };
