@@ -1,6 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
 import type { VerifyBatch } from '@cryptomesh/audit';
-import { nodeEd25519 } from '@cryptomesh/crypto';
 import { encodeEntry } from '@cryptomesh/log';
 import { DEFAULT_MAX_SEAL_DELAY_MS, entryProfiles, recheckLog } from '@cryptomesh/mesh';
 import { NOW, ORIGIN, accountRequestEntry, createAccountEntry } from '../../../libs/mesh/test/fixtures';
@@ -210,37 +209,6 @@ describe('RecordRules with signature workers (issue #17)', () => {
     expect(pooled.log).toEqual(inThread.log);
     expect([...pooled.rows]).toEqual([...inThread.rows]);
     expect([...pooled.nonces]).toEqual([...inThread.nonces]);
-  });
-
-  it('without workers verifies each signature once, by OpenSSL in this thread, in check and in replay', async () => {
-    const entries = [
-      await createAccountEntry(24),
-      await accountRequestEntry(24, { kind: 'update-device', description: 'v2' }, { time: NOW, nonce: 1 }),
-      forged(
-        await accountRequestEntry(24, { kind: 'update-device', description: 'v3' }, { time: NOW, nonce: 2 }),
-      ),
-    ];
-    const verifications = jest.spyOn(nodeEd25519, 'verify');
-    try {
-      const store = new MemoryStates();
-      expect(await sequence(new RecordRules(store, { origin: ORIGIN }), store, entries)).toEqual([
-        [2, 'request.bad-signature'],
-      ]);
-      const checked = verifications.mock.results.map((r) => r.value as boolean);
-      // The CreateAccount's profiles and request and the update's, then the forgery's, which fails.
-      expect(checked.length).toBeGreaterThanOrEqual(4);
-      expect(checked.slice(0, -1).every((ok) => ok)).toBe(true);
-      expect(checked.at(-1)).toBe(false);
-
-      verifications.mockClear();
-      const sealed = new MemoryStates(entries.slice(0, 2));
-      const replayed = await backfillAccountStates(sealed, new RecordRules(sealed, { origin: ORIGIN }), 2, 2);
-      expect(replayed).toMatchObject({ rechecked: 2, violations: 0 });
-      expect(verifications.mock.results.length).toBe(checked.length - 1);
-      expect(verifications.mock.results.every((r) => r.value === true)).toBe(true);
-    } finally {
-      verifications.mockRestore();
-    }
   });
 
   it('fails the batch, judging nothing, when a worker crashed', async () => {

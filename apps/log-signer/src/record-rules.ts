@@ -10,7 +10,7 @@ import {
   type RecordProfiles,
   type TransactionRecord,
 } from '@cryptomesh/mesh';
-import { inThreadVerdicts, type SignatureVerdicts } from '@cryptomesh/crypto';
+import type { SignatureVerdicts } from '@cryptomesh/crypto';
 import { isKeyTransitionEntry } from '@cryptomesh/log';
 import type { AccountStateRow, AccountStateStore } from './signer-store';
 
@@ -25,8 +25,7 @@ export interface RecordRulesOptions {
   readonly capacity?: number;
   /**
    * Where the records' signatures are verified (SIGNATURE_WORKERS, `withBatchedSignatures`): while
-   * the re-check runs in queue order here; without it, in this thread by OpenSSL directly
-   * (`inThreadVerdicts`; an algorithm it does not know, through jose). The verdicts are the same.
+   * the re-check runs in queue order here; without it, in this thread. The verdicts are the same.
    */
   readonly verifyBatch?: VerifyBatch;
 }
@@ -104,7 +103,7 @@ export class RecordRules {
     const verifyBatch = this.options.verifyBatch;
     const verdicts =
       verifyBatch === undefined
-        ? await run(inThreadVerdicts)
+        ? await run()
         : await withBatchedSignatures(verifyBatch, run, () => this.states.discard());
     return { ...verdicts, states: this.states.staged() };
   }
@@ -126,10 +125,7 @@ export class RecordRules {
     for (const [i, entry] of entries.entries()) {
       // A key transition is the log-signer's own record, not an account's (log-format.md).
       if (isKeyTransitionEntry(entry)) continue;
-      const checked = await this.recheck(entry, first + i, {
-        origin: this.options.origin,
-        signatures: inThreadVerdicts,
-      });
+      const checked = await this.recheck(entry, first + i, { origin: this.options.origin });
       if (typeof checked === 'string') violations.push({ index: first + i, reason: checked });
     }
     return { violations, states: this.states.staged() };
